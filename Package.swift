@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering, one direction only:
+//   C shims (CCryptoShim, CCurl) → Hashing, SigV4, HTTPTransport → AWSCore
+//   → clients (STS, ECR) and DockerEngine → AWSCredentials (chain; uses STS)
+//   → ECRPushKit (orchestration) → ecrpush (the only module that prints or exits).
+let package = Package(
+    name: "ecrpush",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ecrpush", targets: ["ecrpush"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "CCryptoShim", linkerSettings: [.linkedLibrary("crypto")]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "Hashing", dependencies: ["CCryptoShim"]),
+        .target(name: "SigV4", dependencies: ["Hashing"]),
+        .target(name: "HTTPTransport", dependencies: ["CCurl"]),
+        .target(name: "AWSCore", dependencies: ["SigV4", "HTTPTransport", "Hashing"]),
+        .target(name: "STS", dependencies: ["AWSCore"]),
+        .target(name: "ECR", dependencies: ["AWSCore"]),
+        .target(name: "DockerEngine", dependencies: ["HTTPTransport", "Hashing"]),
+        .target(name: "AWSCredentials", dependencies: ["AWSCore", "STS"]),
+        .target(name: "ECRPushKit", dependencies: ["AWSCredentials", "AWSCore", "STS", "ECR", "DockerEngine", "Hashing"]),
+        .executableTarget(name: "ecrpush", dependencies: [
+            "ECRPushKit", "AWSCredentials", "AWSCore", "DockerEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Starts and stops the loopback world (moto, registry, dockerd) for integration tests.
+        .target(name: "TestWorld", path: "Tests/TestWorld"),
+
+        .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestWorld"]),
+        .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore"]),
+        .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "TestWorld"]),
+        .testTarget(name: "AWSClientsTests", dependencies: ["STS", "ECR", "AWSCore", "TestWorld"]),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "TestWorld"]),
+        .testTarget(name: "ECRPushKitTests", dependencies: ["ECRPushKit", "TestWorld"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestWorld"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

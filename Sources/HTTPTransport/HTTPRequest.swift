@@ -1,0 +1,62 @@
+import Foundation
+
+/// What to send as a request body. Bodies other than `.bytes` are streamed: never read whole into memory.
+public enum HTTPBody: Sendable {
+    case empty
+    case bytes([UInt8])
+    /// `length` bytes of a file from `offset` (nil: to the end of the file).
+    case file(path: String, offset: Int64 = 0, length: Int64? = nil)
+    /// A producer called on the transfer's own thread: it fills the buffer and returns how many bytes it wrote,
+    /// 0 at the end. It may block (it never runs on Swift's cooperative pool). `length` nil means chunked
+    /// transfer encoding (HTTP/1.1) when the server allows it.
+    case stream(length: Int64?, producer: @Sendable (UnsafeMutableRawBufferPointer) throws -> Int)
+}
+
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// An absolute `http://` or `https://` URL. With `unixSocketPath`, the host part is only used for `Host:`.
+    public var url: String
+    public var headers: HTTPHeaders
+    public var body: HTTPBody
+    /// Sends the request over this unix domain socket (the Docker Engine's transport).
+    public var unixSocketPath: String?
+    /// Abort when the whole transfer takes longer (nil: no limit; long pushes and builds need none).
+    public var timeout: TimeInterval?
+
+    public init(method: String = "GET", url: String, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .empty,
+                unixSocketPath: String? = nil, timeout: TimeInterval? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.unixSocketPath = unixSocketPath
+        self.timeout = timeout
+    }
+}
+
+public struct HTTPResponseHead: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    /// The URL that answered, after redirects.
+    public var effectiveURL: String
+
+    public init(status: Int, headers: HTTPHeaders, effectiveURL: String) {
+        self.status = status
+        self.headers = headers
+        self.effectiveURL = effectiveURL
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var head: HTTPResponseHead
+    public var body: [UInt8]
+
+    public init(head: HTTPResponseHead, body: [UInt8]) {
+        self.head = head
+        self.body = body
+    }
+
+    public var status: Int { head.status }
+    public var headers: HTTPHeaders { head.headers }
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
