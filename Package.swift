@@ -7,7 +7,7 @@ import PackageDescription
 //   → ECRPushKit (orchestration) → ecrpush (the only module that prints or exits).
 let package = Package(
     name: "ecrpush",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ecrpush", targets: ["ecrpush"]),
     ],

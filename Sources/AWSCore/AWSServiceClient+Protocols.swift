@@ -1,0 +1,31 @@
+import Foundation
+import HTTPTransport
+
+extension AWSServiceClient {
+    /// The Query protocol (STS, IAM): form-encoded parameters in, XML out.
+    public func query(action: String, version: String, parameters: [(String, String)],
+                      signing: Signing = .signed) async throws -> XMLNode {
+        let body = Array(FormEncoding.encode([("Action", action), ("Version", version)] + parameters).utf8)
+        let headers: HTTPHeaders = ["Content-Type": "application/x-www-form-urlencoded; charset=utf-8"]
+        let response = try await send(action: action, headers: headers, body: body, signing: signing)
+        do {
+            return try XMLNode.parse(response.bodyText)
+        } catch {
+            throw AWSError.malformedResponse(service: service.displayName, action: action, detail: "\(error)")
+        }
+    }
+
+    /// JSON 1.1 (ECR): `X-Amz-Target: <targetPrefix>.<action>`, JSON in and out.
+    public func json<Input: Encodable, Output: Decodable>(targetPrefix: String, action: String, input: Input,
+                                                          output: Output.Type) async throws -> Output {
+        let body = try Array(JSONEncoder().encode(input))
+        let headers: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.1",
+                                    "X-Amz-Target": "\(targetPrefix).\(action)"]
+        let response = try await send(action: action, headers: headers, body: body, signing: .signed)
+        do {
+            return try JSONDecoder().decode(Output.self, from: Data(response.body.isEmpty ? Array("{}".utf8) : response.body))
+        } catch {
+            throw AWSError.malformedResponse(service: service.displayName, action: action, detail: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTransport
+
+/// Sends signed requests to one AWS service: signing, retries, clock-skew correction, error parsing and
+/// redacted debug output. Protocol specifics live in `+Query` and `+JSON`.
+public struct AWSServiceClient: Sendable {
+    public enum Signing: Sendable {
+        case signed
+        /// For calls AWS accepts without credentials (AssumeRoleWithWebIdentity).
+        case anonymous
+    }
+
+    public let service: ServiceID
+    public let context: AWSContext
+    /// Overrides the credential scope region (ECR Public is signed for us-east-1 wherever it is called from).
+    public let signingRegion: String?
+
+    public init(service: ServiceID, context: AWSContext, signingRegion: String? = nil) {
+        self.service = service
+        self.context = context
+        self.signingRegion = signingRegion
+    }
+
+    public var endpoint: String {
+        context.endpoints.url(for: service, region: signingRegion ?? context.region)
+    }
+
+    /// Sends `body` to the service root with `headers`, returning a 2xx response or throwing `AWSError`.
+    func send(action: String, headers: HTTPHeaders, body: [UInt8], signing: Signing) async throws -> HTTPResponse {
+        let url = endpoint + "/"
+        var attempt = 0
+        var skewCorrected = false
+        while true {
+            attempt += 1
+            var request = HTTPRequest(method: "POST", url: url, headers: headers, body: .bytes(body), timeout: 60)
+            if case .signed = signing {
+                let credentials = try await context.credentialProvider.credentials()
+                request.headers = sign(request: request, body: body, credentials: credentials)
+            }
+            log(request: request, body: body, action: action)
+
+            let response: HTTPResponse
+            do {
+                response = try await context.http.send(request)
+            } catch let error as HTTPError {
+                context.debug?("<- \(service.displayName) \(action): \(error)")
+                if context.retry.isRetryable(error), attempt < context.retry.maxAttempts {
+                    try await sleep(context.retry.delay(afterAttempt: attempt))
+                    continue
+                }
+                throw AWSError.endpointUnreachable(endpoint: endpoint, underlying: error)
+            }
+            log(response: response, action: action)
+            if (200..<300).contains(response.status) { return response }
+
+            let details = ServiceErrorParser.parse(response, service: service.displayName, action: action)
+            let serverDate = response.headers["Date"].flatMap(Timestamps.parseHTTPDate)
+            if !skewCorrected, context.clock.correct(for: details, serverDate: serverDate) {
+                skewCorrected = true
+                context.debug?("clock skew corrected by \(Int(context.clock.currentOffset)) s; retrying")
+                continue
+            }
+            if context.retry.isRetryable(details), attempt < context.retry.maxAttempts {
+                try await sleep(context.retry.delay(afterAttempt: attempt))
+                continue
+            }
+            throw AWSError.service(details)
+        }
+    }
+
+    private func sign(request: HTTPRequest, body: [UInt8], credentials: Credentials) -> HTTPHeaders {
+        var headers = request.headers
+        let signingHeaders = headers.map { SigningHeader(name: $0.name, value: $0.value) }
+        guard let signingRequest = SigningRequest(url: request.url, method: request.method, headers: signingHeaders) else {
+            return headers
+        }
+        let signer = SigV4Signer(credentials: credentials, region: signingRegion ?? context.region,
+                                 service: service.signingName)
+        let signature = signer.signHeaders(signingRequest, payload: .bytes(body), date: context.clock.now())
+        if headers["Host"] == nil, let host = signingRequest.headers.first(where: { $0.name.lowercased() == "host" }) {
+            headers["Host"] = host.value
+        }
+        for header in signature.addedHeaders { headers[header.name] = header.value }
+        return headers
+    }
+
+    private func sleep(_ seconds: Double) async throws {
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+    }
+
+    private func log(request: HTTPRequest, body: [UInt8], action: String) {
+        guard let debug = context.debug else { return }
+        var lines = ["-> \(service.displayName) \(action): \(request.method) \(request.url)"]
+        lines += Redaction.headers(request.headers).map { "   \($0)" }
+        if !body.isEmpty { lines.append("   " + Redaction.body(String(decoding: body, as: UTF8.self))) }
+        debug(lines.joined(separator: "\n"))
+    }
+
+    private func log(response: HTTPResponse, action: String) {
+        guard let debug = context.debug else { return }
+        var lines = ["<- \(service.displayName) \(action): HTTP \(response.status)"]
+        lines += Redaction.headers(response.headers).map { "   \($0)" }
+        if !response.body.isEmpty { lines.append("   " + Redaction.body(response.bodyText)) }
+        debug(lines.joined(separator: "\n"))
+    }
+}

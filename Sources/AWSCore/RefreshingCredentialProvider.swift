@@ -1,0 +1,37 @@
+import Foundation
+
+/// Caches another provider's temporary credentials and fetches new ones shortly before they expire,
+/// so that a long build or push never signs with expired credentials. Concurrent callers share one refresh.
+public actor RefreshingCredentialProvider: CredentialProvider {
+    private let base: any CredentialProvider
+    private let refreshMargin: TimeInterval
+    private let now: @Sendable () -> Date
+    private var cached: Credentials?
+    private var inFlight: Task<Credentials, any Error>?
+
+    public nonisolated let source: String
+
+    public init(_ base: any CredentialProvider, refreshMargin: TimeInterval = 300,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.base = base
+        self.refreshMargin = refreshMargin
+        self.now = now
+        self.source = base.source
+    }
+
+    public func credentials() async throws -> Credentials {
+        if let cached, isFresh(cached) { return cached }
+        if let inFlight { return try await inFlight.value }
+        let task = Task { try await base.credentials() }
+        inFlight = task
+        defer { inFlight = nil }
+        let fresh = try await task.value
+        cached = fresh
+        return fresh
+    }
+
+    private func isFresh(_ credentials: Credentials) -> Bool {
+        guard let expiration = credentials.expiration else { return true }
+        return expiration.timeIntervalSince(now()) > refreshMargin
+    }
+}

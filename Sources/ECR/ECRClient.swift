@@ -1,0 +1,79 @@
+import AWSCore
+import Foundation
+
+/// Amazon ECR over JSON 1.1.
+public struct ECRClient: Sendable {
+    static let targetPrefix = "AmazonEC2ContainerRegistry_V20150921"
+    let service: AWSServiceClient
+
+    public init(context: AWSContext) {
+        service = AWSServiceClient(service: .ecr, context: context)
+    }
+
+    public var endpoint: String { service.endpoint }
+
+    func call<Output: Decodable>(_ action: String, _ input: some Encodable, as output: Output.Type) async throws -> Output {
+        try await service.json(targetPrefix: Self.targetPrefix, action: action, input: input, output: output)
+    }
+
+    // MARK: GetAuthorizationToken
+
+    private struct TokenInput: Encodable { var registryIds: [String]? }
+    private struct TokenOutput: Decodable {
+        struct Item: Decodable { var authorizationToken: String; var expiresAt: Double?; var proxyEndpoint: String }
+        var authorizationData: [Item]
+    }
+
+    /// One login per registry: the caller's own when `registryIds` is empty, else one per id (cross-account).
+    public func getAuthorizationToken(registryIds: [String] = []) async throws -> [RegistryAuthorization] {
+        try ECRValidation.validateRegistryIds(registryIds)
+        let output = try await call("GetAuthorizationToken", TokenInput(registryIds: registryIds.isEmpty ? nil : registryIds),
+                                    as: TokenOutput.self)
+        return try output.authorizationData.map { item in
+            try RegistryAuthorization.decode(token: item.authorizationToken, proxyEndpoint: item.proxyEndpoint,
+                                             expiresAt: item.expiresAt.map { Date(timeIntervalSince1970: $0) })
+        }
+    }
+
+    // MARK: Repositories
+
+    private struct DescribeInput: Encodable { var repositoryNames: [String]?; var registryId: String? }
+    private struct DescribeOutput: Decodable { var repositories: [Repository]? }
+
+    /// Throws `AWSError.service` with `RepositoryNotFoundException` when a named repository is missing.
+    public func describeRepositories(names: [String], registryId: String? = nil) async throws -> [Repository] {
+        for name in names { try ECRValidation.validateRepositoryName(name) }
+        if let registryId { try ECRValidation.validateRegistryIds([registryId]) }
+        let output = try await call("DescribeRepositories",
+                                    DescribeInput(repositoryNames: names.isEmpty ? nil : names, registryId: registryId),
+                                    as: DescribeOutput.self)
+        return output.repositories ?? []
+    }
+
+    /// The repository, or nil when ECR says it does not exist.
+    public func findRepository(_ name: String, registryId: String? = nil) async throws -> Repository? {
+        do {
+            return try await describeRepositories(names: [name], registryId: registryId).first
+        } catch let error as AWSError where error.code == ECRErrorCode.repositoryNotFound {
+            return nil
+        }
+    }
+
+    private struct CreateInput: Encodable {
+        struct ScanningConfiguration: Encodable { var scanOnPush: Bool }
+        var repositoryName: String
+        var registryId: String?
+        var imageTagMutability: String?
+        var imageScanningConfiguration: ScanningConfiguration?
+    }
+    private struct CreateOutput: Decodable { var repository: Repository }
+
+    public func createRepository(name: String, registryId: String? = nil, tagMutability: ImageTagMutability? = nil,
+                                 scanOnPush: Bool? = nil) async throws -> Repository {
+        try ECRValidation.validateRepositoryName(name)
+        if let registryId { try ECRValidation.validateRegistryIds([registryId]) }
+        let input = CreateInput(repositoryName: name, registryId: registryId, imageTagMutability: tagMutability?.rawValue,
+                                imageScanningConfiguration: scanOnPush.map { .init(scanOnPush: $0) })
+        return try await call("CreateRepository", input, as: CreateOutput.self).repository
+    }
+}

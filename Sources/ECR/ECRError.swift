@@ -1,0 +1,35 @@
+/// Input ECR would reject, caught before any request, and tokens that do not decode.
+/// Service errors arrive as `AWSCore.AWSError` (see `ECRErrorCode` for the codes worth naming).
+public enum ECRError: Error, Sendable, CustomStringConvertible {
+    case invalidRepositoryName(String)
+    case invalidRegistryId(String)
+    case invalidImageTag(String)
+    case malformedAuthorizationToken(detail: String)
+
+    public var description: String {
+        switch self {
+        case .invalidRepositoryName(let name):
+            return "'\(name)' is not a valid ECR repository name: 2 to 256 characters, lowercase letters, digits and . _ - separators, optionally namespaced with '/' (e.g. team/app)"
+        case .invalidRegistryId(let id):
+            return "'\(id)' is not a registry id: expected a 12-digit AWS account id"
+        case .invalidImageTag(let tag):
+            return "'\(tag)' is not a valid image tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"
+        case .malformedAuthorizationToken(let detail):
+            return "ECR returned an authorization token that does not decode to AWS:<password> (\(detail))"
+        }
+    }
+}
+
+/// ECR's error codes that ecrpush treats specially.
+public enum ECRErrorCode {
+    public static let repositoryNotFound = "RepositoryNotFoundException"
+    public static let repositoryAlreadyExists = "RepositoryAlreadyExistsException"
+    public static let imageTagAlreadyExists = "ImageTagAlreadyExistsException"
+    public static let imageAlreadyExists = "ImageAlreadyExistsException"
+    public static let layerAlreadyExists = "LayerAlreadyExistsException"
+    public static let invalidLayerPart = "InvalidLayerPartException"
+    public static let layersNotFound = "LayersNotFoundException"
+    public static let imageDigestDoesNotMatch = "ImageDigestDoesNotMatchException"
+    public static let uploadNotFound = "UploadNotFoundException"
+    public static let invalidLayer = "InvalidLayerException"
+}

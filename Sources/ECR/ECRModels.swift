@@ -1,0 +1,52 @@
+import Foundation
+
+/// A docker login for one registry, decoded from GetAuthorizationToken.
+public struct RegistryAuthorization: Sendable, Equatable {
+    public var username: String
+    public var password: String
+    /// As ECR gives it: `https://<account>.dkr.ecr.<region>.amazonaws.com`.
+    public var proxyEndpoint: String
+    public var expiresAt: Date?
+
+    public init(username: String, password: String, proxyEndpoint: String, expiresAt: Date?) {
+        self.username = username
+        self.password = password
+        self.proxyEndpoint = proxyEndpoint
+        self.expiresAt = expiresAt
+    }
+
+    /// The registry host (and port), the proxy endpoint without its scheme or trailing slash.
+    public var registry: String {
+        var host = Substring(proxyEndpoint)
+        if let scheme = host.range(of: "://") { host = host[scheme.upperBound...] }
+        while host.hasSuffix("/") { host = host.dropLast() }
+        return String(host)
+    }
+
+    /// Decodes ECR's base64 `user:password` token.
+    public static func decode(token: String, proxyEndpoint: String, expiresAt: Date?) throws(ECRError) -> RegistryAuthorization {
+        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8) else {
+            throw .malformedAuthorizationToken(detail: "not base64 text")
+        }
+        guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
+            throw .malformedAuthorizationToken(detail: "no user:password separator")
+        }
+        let password = String(text[text.index(after: colon)...])
+        guard !password.isEmpty else { throw .malformedAuthorizationToken(detail: "empty password") }
+        return RegistryAuthorization(username: String(text[..<colon]), password: password,
+                                     proxyEndpoint: proxyEndpoint, expiresAt: expiresAt)
+    }
+}
+
+public struct Repository: Sendable, Equatable, Decodable {
+    public var repositoryName: String
+    public var repositoryArn: String?
+    public var registryId: String?
+    public var repositoryUri: String?
+    public var imageTagMutability: String?
+}
+
+public enum ImageTagMutability: String, Sendable, CaseIterable {
+    case mutable = "MUTABLE"
+    case immutable = "IMMUTABLE"
+}

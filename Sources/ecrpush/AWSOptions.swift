@@ -1,0 +1,84 @@
+import ArgumentParser
+import AWSCore
+import AWSCredentials
+import ECR
+import Foundation
+import HTTPTransport
+import STS
+
+/// Options every AWS-facing command shares: where credentials, region and endpoints come from.
+struct AWSOptions: ParsableArguments {
+    @Option(help: "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, instance metadata).")
+    var region: String?
+
+    @Option(help: "Named profile from the shared config and credentials files (default: AWS_PROFILE, then 'default').")
+    var profile: String?
+
+    @Option(help: ArgumentHelp("Send every AWS request to this endpoint (as AWS_ENDPOINT_URL).", valueName: "url"))
+    var endpointURL: String?
+
+    @Option(help: ArgumentHelp("Assume this IAM role on top of the credentials found.", valueName: "arn"))
+    var roleArn: String?
+
+    @Option(help: "Session name for --role-arn (and for AWS_IAM_ROLE_ARN; default AssumeRoleSession1).")
+    var roleSessionName: String?
+
+    @Option(help: "External id for --role-arn.")
+    var externalId: String?
+
+    @Option(help: ArgumentHelp("Duration of the assumed role's session, in seconds (900-43200).", valueName: "seconds"))
+    var duration: Int?
+
+    @Option(help: ArgumentHelp("MFA device serial (ARN) for roles that require MFA.", valueName: "arn"))
+    var mfaSerial: String?
+
+    @Option(help: ArgumentHelp("Current MFA code, for profiles or roles that require MFA.", valueName: "code"))
+    var mfaTokenCode: String?
+
+    @Flag(help: "Print every request and response on stderr, with secrets redacted.")
+    var debug = false
+
+    func validate() throws {
+        if let roleArn, !STSValidation.isRoleARN(roleArn) {
+            throw ValidationError(STSError.invalidRoleARN(roleArn).description)
+        }
+        if let roleSessionName, !STSValidation.isSessionName(roleSessionName) {
+            throw ValidationError(STSError.invalidSessionName(roleSessionName).description)
+        }
+        if let duration, !(900...43200).contains(duration) {
+            throw ValidationError(STSError.invalidDuration(duration).description)
+        }
+        if let region, !Partition.isValidRegionName(region) {
+            throw ValidationError("'\(region)' is not an AWS region name (like us-east-1)")
+        }
+        if let endpointURL, !(endpointURL.hasPrefix("https://") || endpointURL.hasPrefix("http://")) {
+            throw ValidationError("--endpoint-url must start with https:// or http://")
+        }
+    }
+
+    var debugLog: DebugLog? {
+        debug ? DebugLog { Console.err("[debug] " + $0) } : nil
+    }
+
+    func resolve(http: HTTPClient) async throws -> ResolvedAWS {
+        let environment = ProcessInfo.processInfo.environment
+        var input = AWSResolutionInput(environment: environment, homeDirectory: NSHomeDirectory())
+        input.profile = profile
+        input.region = region
+        input.endpointURL = endpointURL
+        input.roleArn = roleArn
+        input.roleSessionName = roleSessionName
+        input.externalId = externalId
+        input.durationSeconds = duration
+        input.mfaSerial = mfaSerial
+        input.mfaTokenCode = mfaTokenCode
+        return try await AWSResolver.resolve(input, http: http, debug: debugLog)
+    }
+}
+
+/// Registry ids are account ids; checked before any request.
+func validateRegistryIds(_ ids: [String]) throws {
+    for id in ids where !ECRValidation.isRegistryId(id) {
+        throw ValidationError(ECRError.invalidRegistryId(id).description)
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+
+/// The only place that writes to the terminal. Results go to stdout, diagnostics to stderr.
+enum Console {
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func err(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Runs a command body; any error is printed plainly (its `description` says what to do) and exits 1.
+    static func run(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch let error as CleanExit {
+            throw error
+        } catch {
+            err("ecrpush: error: \(String(describing: error))")
+            throw ExitCode.failure
+        }
+    }
+}
