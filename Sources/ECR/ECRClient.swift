@@ -77,3 +77,33 @@ public struct ECRClient: Sendable {
         return try await call("CreateRepository", input, as: CreateOutput.self).repository
     }
 }
+
+// MARK: Images
+
+extension ECRClient {
+    private struct ImageIdentifier: Codable { var imageTag: String?; var imageDigest: String? }
+    private struct DescribeImagesInput: Encodable {
+        var repositoryName: String
+        var registryId: String?
+        var imageIds: [ImageIdentifier]
+    }
+    private struct DescribeImagesOutput: Decodable {
+        struct Detail: Decodable { var imageDigest: String?; var imageTags: [String]? }
+        var imageDetails: [Detail]?
+    }
+
+    /// The manifest digest a tag points at, or nil when the tag does not exist.
+    public func digest(forTag tag: String, repository: String, registryId: String? = nil) async throws -> String? {
+        try ECRValidation.validateRepositoryName(repository)
+        try ECRValidation.validateTag(tag)
+        do {
+            let output = try await call("DescribeImages",
+                                        DescribeImagesInput(repositoryName: repository, registryId: registryId,
+                                                            imageIds: [ImageIdentifier(imageTag: tag)]),
+                                        as: DescribeImagesOutput.self)
+            return output.imageDetails?.first?.imageDigest
+        } catch let error as AWSError where error.code == "ImageNotFoundException" {
+            return nil
+        }
+    }
+}

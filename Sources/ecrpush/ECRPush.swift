@@ -6,7 +6,7 @@ struct ECRPush: AsyncParsableCommand {
         commandName: "ecrpush",
         abstract: "Build container images and push them to Amazon ECR.",
         version: ECRPushVersion.current,
-        subcommands: [LoginCommand.self, WhoAmICommand.self])
+        subcommands: [LoginCommand.self, WhoAmICommand.self, BuildCommand.self, PushCommand.self, BuildAndPushCommand.self])
 }
 
 enum ECRPushVersion {

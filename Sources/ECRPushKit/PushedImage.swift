@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a push produced, for people (the last stdout lines), machines (`--output json`) and CI (`$GITHUB_OUTPUT`).
-public struct PushResult: Sendable, Equatable, Codable {
+public struct PushedImage: Sendable, Equatable, Codable {
     public var registry: String
     public var repository: String
     public var tags: [String]

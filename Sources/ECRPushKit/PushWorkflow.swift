@@ -1,0 +1,141 @@
+import AWSCore
+import DockerEngine
+import ECR
+import Foundation
+
+/// What the workflow reports while it works; the executable decides how to show it.
+public enum WorkflowEvent: Sendable {
+    case info(String)
+    case build(BuildEvent)
+    case push(PushEvent)
+}
+
+public struct RepositoryCreation: Sendable {
+    public var tagMutability: ImageTagMutability?
+    public var scanOnPush: Bool?
+
+    public init(tagMutability: ImageTagMutability? = nil, scanOnPush: Bool? = nil) {
+        self.tagMutability = tagMutability
+        self.scanOnPush = scanOnPush
+    }
+}
+
+/// Where an image goes: a repository in an ECR registry, under one or more tags.
+public struct PushDestination: Sendable {
+    public var repository: String
+    public var tags: [String]
+    /// Another account's registry (cross-account push); nil for the caller's own.
+    public var registryId: String?
+    /// Registry host to use instead of the token's proxyEndpoint (VPC endpoints, custom DNS, loopback tests).
+    public var registryOverride: String?
+    /// Create the repository when it is missing, with these settings; nil makes a missing repository an error.
+    public var createRepository: RepositoryCreation?
+
+    public init(repository: String, tags: [String], registryId: String? = nil, registryOverride: String? = nil,
+                createRepository: RepositoryCreation? = nil) {
+        self.repository = repository
+        self.tags = tags
+        self.registryId = registryId
+        self.registryOverride = registryOverride
+        self.createRepository = createRepository
+    }
+
+    /// Checks names and tags with ECR's rules before any request.
+    public func validate() throws {
+        try ECRValidation.validateRepositoryName(repository)
+        guard !tags.isEmpty else { throw ECRPushError.invalidArgument("at least one tag is needed") }
+        for tag in tags { try ECRValidation.validateTag(tag) }
+        if let registryId { try ECRValidation.validateRegistryIds([registryId]) }
+    }
+}
+
+/// The containerise.py chain and more: ECR login, repository check, build, push through the Docker Engine.
+public struct PushWorkflow: Sendable {
+    public let ecr: ECRClient
+    public let docker: DockerClient
+    /// A login is renewed before pushing when it has less than this left (a long build can outlive a token).
+    public var tokenRenewalMargin: TimeInterval = 30 * 60
+    public var now: @Sendable () -> Date = { Date() }
+
+    public init(ecr: ECRClient, docker: DockerClient) {
+        self.ecr = ecr
+        self.docker = docker
+    }
+
+    /// The login for the destination's registry, with the registry host overridden when asked.
+    public func login(for destination: PushDestination) async throws -> RegistryLogin {
+        let logins = try await LoginWorkflow.logins(ecr: ecr, registryIds: destination.registryId.map { [$0] } ?? [])
+        guard var login = logins.first else { throw ECRPushError.noAuthorizationData }
+        if let registry = destination.registryOverride { login.registry = registry }
+        return login
+    }
+
+    /// Makes sure the repository exists before anything is built or pushed.
+    public func ensureRepository(_ destination: PushDestination, registry: String,
+                                 onEvent: @Sendable (WorkflowEvent) -> Void) async throws -> Repository {
+        if let repository = try await ecr.findRepository(destination.repository, registryId: destination.registryId) {
+            return repository
+        }
+        guard let creation = destination.createRepository else {
+            throw ECRPushError.repositoryMissing(repository: destination.repository, registry: registry)
+        }
+        let created = try await ecr.createRepository(name: destination.repository, registryId: destination.registryId,
+                                                     tagMutability: creation.tagMutability, scanOnPush: creation.scanOnPush)
+        onEvent(.info("Created repository \(destination.repository)"))
+        return created
+    }
+
+    /// On an immutable repository, a tag that already exists must point at this very image, else the push
+    /// would fail half-way; said before pushing.
+    func checkImmutableTags(_ destination: PushDestination, repository: Repository, localImage: String,
+                            registry: String) async throws {
+        guard repository.imageTagMutability == ImageTagMutability.immutable.rawValue else { return }
+        let localDigests = try await docker.inspectImage(localImage)?.repoDigests ?? []
+        for tag in destination.tags {
+            guard let existing = try await ecr.digest(forTag: tag, repository: destination.repository,
+                                                      registryId: destination.registryId) else { continue }
+            if !localDigests.contains("\(registry)/\(destination.repository)@\(existing)") {
+                throw ECRPushError.imageTagExists(repository: destination.repository, tag: tag,
+                                                  detail: "it points at \(existing)")
+            }
+        }
+    }
+
+    /// Builds `context` tagged for the destination's registry.
+    public func build(context: BuildContext, options: BuildOptions, destination: PushDestination, registry: String,
+                      onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> BuildResult {
+        var options = options
+        options.tags += destination.tags.map { "\(registry)/\(destination.repository):\($0)" }
+        return try await docker.build(context: context, options: options) { onEvent(.build($0)) }
+    }
+
+    /// Tags `localImage` for the registry under every destination tag and pushes each with the login.
+    public func push(localImage: String, destination: PushDestination, repository: Repository, login: RegistryLogin,
+                     onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
+        var login = login
+        if let expiresAt = login.expiresAt, expiresAt.timeIntervalSince(now()) < tokenRenewalMargin {
+            onEvent(.info("Registry login expires at \(Timestamps.formatISO8601(expiresAt)); getting a new one"))
+            login = try await self.login(for: destination)
+        }
+        let reference = "\(login.registry)/\(destination.repository)"
+        guard try await docker.inspectImage(localImage) != nil else { throw DockerError.imageNotFound(localImage) }
+        try await checkImmutableTags(destination, repository: repository, localImage: localImage, registry: login.registry)
+
+        let auth = RegistryAuth(username: login.username, password: login.password, serverAddress: login.registry)
+        var digest: String?
+        for tag in destination.tags {
+            try await docker.tag(source: localImage, repository: reference, tag: tag)
+            onEvent(.info("Pushing \(reference):\(tag)"))
+            do {
+                let result = try await docker.push(repository: reference, tag: tag, auth: auth) { onEvent(.push($0)) }
+                digest = result.digest
+            } catch DockerError.pushFailed(let message) {
+                throw PushFailureClassifier.classify(message: message, repository: destination.repository, tag: tag,
+                                                     registry: login.registry)
+            }
+        }
+        guard let digest else { throw ECRPushError.invalidArgument("nothing was pushed") }
+        return PushedImage(registry: login.registry, repository: destination.repository, tags: destination.tags,
+                           digest: digest)
+    }
+}

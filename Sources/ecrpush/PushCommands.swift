@@ -1,0 +1,114 @@
+import ArgumentParser
+import AWSCore
+import DockerEngine
+import ECR
+import ECRPushKit
+import Foundation
+import HTTPTransport
+
+/// `ecrpush build`: a docker build through the Engine API.
+struct BuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "build", abstract: "Build an image with the Docker Engine.")
+
+    @OptionGroup var build: BuildOptionGroup
+    @Option(name: [.customShort("t"), .customLong("tag")], help: "Name and tag for the image (repeatable).")
+    var tags: [String] = []
+    @Flag(name: [.short, .long], help: "No build output on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        for tag in tags {
+            do { _ = try ImageReference(parsing: tag) } catch { throw ValidationError("-t \(tag): \(error)") }
+        }
+    }
+
+    func run() async throws {
+        try await Console.run {
+            let docker = try DockerClient(environment: ProcessInfo.processInfo.environment)
+            let renderer = ProgressRenderer(quiet: quiet)
+            let result = try await docker.build(context: build.buildContext, options: try build.buildOptions(extraTags: tags)) {
+                renderer.handle(.build($0))
+            }
+            Console.out(result.imageID)
+        }
+    }
+}
+
+/// Shared by `push` and `build-and-push`: AWS setup, login, repository check, push and the result output.
+struct PushRunner {
+    let aws: AWSOptions
+    let destinationOptions: DestinationOptions
+    let outputOptions: OutputOptions
+
+    func run(contextDirectory: String?, produceImage: (PushWorkflow, PushDestination, RegistryLogin, ProgressRenderer) async throws -> String) async throws {
+        let renderer = ProgressRenderer(quiet: outputOptions.quiet)
+        let (destination, note) = destinationOptions.destination(defaultTagFrom: contextDirectory)
+        try destination.validate()
+        if let note { renderer.handle(.info(note)) }
+
+        let environment = ProcessInfo.processInfo.environment
+        let docker = try DockerClient(environment: environment)
+        // A missing daemon is said before any AWS call or build.
+        _ = try await docker.ping()
+        let resolved = try await aws.resolve(http: HTTPClient())
+        let workflow = PushWorkflow(ecr: ECRClient(context: resolved.context), docker: docker)
+        let login = try await workflow.login(for: destination)
+        let repository = try await workflow.ensureRepository(destination, registry: login.registry) { renderer.handle($0) }
+
+        let localImage = try await produceImage(workflow, destination, login, renderer)
+        let pushed = try await workflow.push(localImage: localImage, destination: destination, repository: repository,
+                                             login: login) { renderer.handle($0) }
+        if let path = environment["GITHUB_OUTPUT"], !path.isEmpty { try pushed.appendGitHubOutput(path: path) }
+        switch outputOptions.output {
+        case .text: for line in pushed.stdoutLines { Console.out(line) }
+        case .json: Console.out(try JSONOutput.encode(pushed))
+        }
+    }
+}
+
+/// `ecrpush push`: tag a local image for the registry and push it.
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "push", abstract: "Push a local image to ECR.")
+
+    @Argument(help: "Local image (name[:tag] or id).")
+    var image: String
+    @OptionGroup var destination: DestinationOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var aws: AWSOptions
+
+    func run() async throws {
+        try await Console.run {
+            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output)
+                .run(contextDirectory: FileManager.default.currentDirectoryPath) { _, _, _, _ in image }
+        }
+    }
+}
+
+/// `ecrpush build-and-push`: the containerise.py chain.
+struct BuildAndPushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build-and-push",
+        abstract: "Build an image and push it to ECR (assume role, ECR login, build, push).")
+
+    @OptionGroup var build: BuildOptionGroup
+    @OptionGroup var destination: DestinationOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var aws: AWSOptions
+
+    func run() async throws {
+        try await Console.run {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: build.context, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw DockerError.contextMissing(path: build.context)
+            }
+            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output)
+                .run(contextDirectory: build.context) { workflow, destination, login, renderer in
+                    let result = try await workflow.build(context: build.buildContext, options: try build.buildOptions(),
+                                                          destination: destination, registry: login.registry) {
+                        renderer.handle($0)
+                    }
+                    return result.imageID
+                }
+        }
+    }
+}
