@@ -17,6 +17,7 @@ let package = Package(
     targets: [
         .target(name: "CCryptoShim", linkerSettings: [.linkedLibrary("crypto")]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Hashing", dependencies: ["CCryptoShim"]),
         .target(name: "SigV4", dependencies: ["Hashing"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl"]),
@@ -25,7 +26,9 @@ let package = Package(
         .target(name: "ECR", dependencies: ["AWSCore"]),
         .target(name: "DockerEngine", dependencies: ["HTTPTransport", "Hashing"]),
         .target(name: "AWSCredentials", dependencies: ["AWSCore", "STS"]),
-        .target(name: "ECRPushKit", dependencies: ["AWSCredentials", "AWSCore", "STS", "ECR", "DockerEngine", "Hashing"]),
+        // Reads `docker save` streams (legacy and OCI layouts) and turns layers into gzip blobs with digests.
+        .target(name: "ImageExport", dependencies: ["Hashing", "CZlib"]),
+        .target(name: "ECRPushKit", dependencies: ["AWSCredentials", "AWSCore", "STS", "ECR", "DockerEngine", "ImageExport", "Hashing"]),
         .executableTarget(name: "ecrpush", dependencies: [
             "ECRPushKit", "AWSCredentials", "AWSCore", "DockerEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -40,6 +43,7 @@ let package = Package(
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "TestWorld"]),
         .testTarget(name: "AWSClientsTests", dependencies: ["STS", "ECR", "AWSCore", "TestWorld"]),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "TestWorld"]),
+        .testTarget(name: "ImageExportTests", dependencies: ["ImageExport", "Hashing", "TestWorld"]),
         .testTarget(name: "ECRPushKitTests", dependencies: ["ECRPushKit", "TestWorld"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestWorld"]),
     ],

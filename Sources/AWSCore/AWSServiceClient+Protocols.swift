@@ -29,3 +29,18 @@ extension AWSServiceClient {
         }
     }
 }
+
+extension AWSServiceClient {
+    /// JSON 1.1 with a body the caller already serialised (large bodies built without re-encoding).
+    public func rawJSON<Output: Decodable>(targetPrefix: String, action: String, body: [UInt8],
+                                           output: Output.Type) async throws -> Output {
+        let headers: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.1",
+                                    "X-Amz-Target": "\(targetPrefix).\(action)"]
+        let response = try await send(action: action, headers: headers, body: body, signing: .signed)
+        do {
+            return try JSONDecoder().decode(Output.self, from: Data(response.body.isEmpty ? Array("{}".utf8) : response.body))
+        } catch {
+            throw AWSError.malformedResponse(service: service.displayName, action: action, detail: "\(error)")
+        }
+    }
+}

@@ -92,7 +92,11 @@ public struct AWSServiceClient: Sendable {
         guard let debug = context.debug else { return }
         var lines = ["-> \(service.displayName) \(action): \(request.method) \(request.url)"]
         lines += Redaction.headers(request.headers).map { "   \($0)" }
-        if !body.isEmpty { lines.append("   " + Redaction.body(String(decoding: body, as: UTF8.self))) }
+        if body.count > 16 << 10 {
+            lines.append("   <body of \(body.count) bytes>")
+        } else if !body.isEmpty {
+            lines.append("   " + Redaction.body(String(decoding: body, as: UTF8.self)))
+        }
         debug(lines.joined(separator: "\n"))
     }
 

@@ -1,0 +1,104 @@
+import AWSCore
+import Foundation
+
+/// ECR's own push API: layers in parts, then the manifest. Needs only IAM (no registry password at all).
+extension ECRClient {
+    public struct LayerAvailability: Sendable, Equatable {
+        public var digest: String
+        public var available: Bool
+    }
+
+    private struct BatchCheckInput: Encodable { var registryId: String?; var repositoryName: String; var layerDigests: [String] }
+    private struct BatchCheckOutput: Decodable {
+        struct Layer: Decodable { var layerDigest: String?; var layerAvailability: String? }
+        struct Failure: Decodable { var layerDigest: String?; var failureCode: String?; var failureReason: String? }
+        var layers: [Layer]?
+        var failures: [Failure]?
+    }
+
+    /// Which of `digests` the repository already has; asks in batches of 100 (ECR's limit).
+    public func batchCheckLayerAvailability(repository: String, digests: [String], registryId: String? = nil) async throws -> [String: Bool] {
+        var result: [String: Bool] = [:]
+        for start in stride(from: 0, to: digests.count, by: 100) {
+            let batch = Array(digests[start..<min(start + 100, digests.count)])
+            let output = try await call("BatchCheckLayerAvailability",
+                                        BatchCheckInput(registryId: registryId, repositoryName: repository, layerDigests: batch),
+                                        as: BatchCheckOutput.self)
+            for digest in batch { result[digest] = false }
+            for layer in output.layers ?? [] {
+                if let digest = layer.layerDigest { result[digest] = layer.layerAvailability == "AVAILABLE" }
+            }
+        }
+        return result
+    }
+
+    public struct LayerUpload: Sendable, Equatable {
+        public var uploadId: String
+        public var partSize: Int64
+    }
+
+    private struct RepositoryInput: Encodable { var registryId: String?; var repositoryName: String }
+    private struct InitiateOutput: Decodable { var uploadId: String; var partSize: Int64? }
+
+    public func initiateLayerUpload(repository: String, registryId: String? = nil) async throws -> LayerUpload {
+        let output = try await call("InitiateLayerUpload", RepositoryInput(registryId: registryId, repositoryName: repository),
+                                    as: InitiateOutput.self)
+        return LayerUpload(uploadId: output.uploadId, partSize: output.partSize ?? 10 << 20)
+    }
+
+    private struct UploadPartOutput: Decodable { var lastByteReceived: Int64? }
+
+    /// Sends bytes `[firstByte, firstByte + part.count)` of the layer; returns the last byte ECR has.
+    /// The JSON body is assembled directly so a part is held once plus its base64, not re-encoded again.
+    public func uploadLayerPart(repository: String, uploadId: String, firstByte: Int64, part: UnsafeRawBufferPointer,
+                                registryId: String? = nil) async throws -> Int64 {
+        var body = Array("{".utf8)
+        if let registryId { body += Array("\"registryId\":\(jsonString(registryId)),".utf8) }
+        body += Array("\"repositoryName\":\(jsonString(repository)),\"uploadId\":\(jsonString(uploadId)),".utf8)
+        body += Array("\"partFirstByte\":\(firstByte),\"partLastByte\":\(firstByte + Int64(part.count) - 1),\"layerPartBlob\":\"".utf8)
+        body += Data(part).base64EncodedData()
+        body += Array("\"}".utf8)
+        let output = try await service.rawJSON(targetPrefix: Self.targetPrefix, action: "UploadLayerPart", body: body,
+                                               output: UploadPartOutput.self)
+        return output.lastByteReceived ?? (firstByte + Int64(part.count) - 1)
+    }
+
+    private struct CompleteInput: Encodable {
+        var registryId: String?; var repositoryName: String; var uploadId: String; var layerDigests: [String]
+    }
+    private struct CompleteOutput: Decodable { var layerDigest: String? }
+
+    public func completeLayerUpload(repository: String, uploadId: String, digest: String,
+                                    registryId: String? = nil) async throws -> String {
+        let output = try await call("CompleteLayerUpload",
+                                    CompleteInput(registryId: registryId, repositoryName: repository, uploadId: uploadId,
+                                                  layerDigests: [digest]),
+                                    as: CompleteOutput.self)
+        return output.layerDigest ?? digest
+    }
+
+    private struct PutImageInput: Encodable {
+        var registryId: String?; var repositoryName: String; var imageManifest: String
+        var imageManifestMediaType: String?; var imageTag: String?; var imageDigest: String?
+    }
+    private struct PutImageOutput: Decodable {
+        struct Image: Decodable { struct ID: Decodable { var imageDigest: String?; var imageTag: String? }; var imageId: ID? }
+        var image: Image?
+    }
+
+    /// Puts the manifest under `tag`; returns the digest ECR computed.
+    public func putImage(repository: String, manifest: String, mediaType: String, tag: String, digest: String?,
+                         registryId: String? = nil) async throws -> String? {
+        try ECRValidation.validateTag(tag)
+        let output = try await call("PutImage",
+                                    PutImageInput(registryId: registryId, repositoryName: repository, imageManifest: manifest,
+                                                  imageManifestMediaType: mediaType, imageTag: tag, imageDigest: digest),
+                                    as: PutImageOutput.self)
+        return output.image?.imageId?.imageDigest
+    }
+
+    private func jsonString(_ text: String) -> String {
+        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

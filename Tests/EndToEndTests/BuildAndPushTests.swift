@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+import TestWorld
+
+/// `ecrpush build-and-push` and `push` end to end: moto (STS/ECR, signatures checked), the distribution registry
+/// with basic auth behind the ECR token, and a real dockerd. Images are pulled back with the docker CLI and run.
+@Suite struct BuildAndPushTests {
+    struct World {
+        let registry: LoopbackRegistry
+        let docker: DockerDaemon
+        let moto: MotoWorld
+
+        var environment: [String: String] {
+            moto.containeriseEnvironment.merging(["DOCKER_HOST": docker.host]) { $1 }
+        }
+
+        static func start() async throws -> World {
+            let registry = try await LoopbackRegistry.shared()
+            let docker = try await DockerDaemon.shared()
+            return World(registry: registry, docker: docker, moto: try await MotoWorld.start(registry: registry))
+        }
+
+        /// Pulls with a fresh docker config logged in through stdin, then runs the image without network.
+        func pullAndRun(_ reference: String, command: [String] = []) async throws -> ProcessResult {
+            let config = TemporaryDirectory()
+            let base = ["--config", config.path, "-H", docker.host]
+            let login = try await runProcess("docker", base + ["login", "--username", "AWS", "--password-stdin", registry.hostPort],
+                                             stdin: Data(registry.password.utf8))
+            guard login.status == 0 else { return login }
+            _ = try await runProcess("docker", base + ["rmi", "-f", reference])
+            let pull = try await runProcess("docker", base + ["pull", reference])
+            guard pull.status == 0 else { return pull }
+            return try await runProcess("docker", base + ["run", "--rm", "--network", "none", reference] + command)
+        }
+    }
+
+    static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    @Test func helloExampleIsBuiltPushedPulledAndRun() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let repository = Self.uniqueName("hello")
+        let result = try await ECRPushCLI.run(
+            ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path,
+             "--repository", repository, "--tag", "v1", "--create-repository"],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let lines = result.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        #expect(lines.first == "\(world.registry.hostPort)/\(repository):v1")
+        let digestLine = try #require(lines.last)
+        #expect(digestLine.hasPrefix("\(world.registry.hostPort)/\(repository)@sha256:"))
+        #expect(result.stderrText.contains("Created repository \(repository)"))
+
+        let run = try await world.pullAndRun(digestLine)
+        #expect(run.status == 0, "\(run.combinedText)")
+        #expect(run.stdoutText == "hello\n")
+        let counts = try await world.moto.counts()
+        #expect(counts["AssumeRole"] == 1)
+        #expect(counts["CreateRepository"] == 1)
+    }
+
+    @Test func missingRepositoryIsSaidBeforeBuilding() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let repository = Self.uniqueName("absent")
+        let result = try await ECRPushCLI.run(
+            ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path,
+             "--repository", repository, "--tag", "v1"],
+            environment: world.environment)
+        #expect(result.status == 1)
+        #expect(result.stderrText.contains("repository '\(repository)' does not exist"))
+        #expect(result.stderrText.contains("--create-repository"))
+        let inspect = try await world.docker.docker(["image", "inspect", "\(world.registry.hostPort)/\(repository):v1"])
+        #expect(inspect.status != 0, "nothing must be built when the repository is missing")
+    }
+
+    @Test func buildFlagsIgnoreFilesTagsJSONAndGitHubOutput() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let context = TemporaryDirectory()
+        try """
+        FROM \(DockerDaemon.baseImage) AS base
+        ARG GREETING=unset
+        RUN echo "$GREETING" > /greeting
+        COPY . /ctx/
+        FROM base AS final
+        RUN echo final > /stage
+        """.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        try "secret-ish\n".write(toFile: context.path + "/ignored.txt", atomically: true, encoding: .utf8)
+        try "kept\n".write(toFile: context.path + "/kept.txt", atomically: true, encoding: .utf8)
+        try "ignored.txt\n".write(toFile: context.path + "/.dockerignore", atomically: true, encoding: .utf8)
+        let outputFile = context.path + "/github-output"
+        FileManager.default.createFile(atPath: outputFile, contents: Data("earlier=1\n".utf8))
+
+        let repository = Self.uniqueName("flags")
+        let result = try await ECRPushCLI.run(
+            ["build-and-push", context.path, "--repository", repository, "--tag", "a", "--tag", "b",
+             "--build-arg", "GREETING=hi there", "--target", "base", "--label", "team=core",
+             "--create-repository", "--output", "json", "-q"],
+            environment: world.environment.merging(["GITHUB_OUTPUT": outputFile]) { $1 })
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.isEmpty, "-q keeps stderr quiet: \(result.stderrText)")
+        let json = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        #expect(json["repository"] as? String == repository)
+        #expect(json["tags"] as? [String] == ["a", "b"])
+        #expect(json["registry"] as? String == world.registry.hostPort)
+        let digest = try #require(json["digest"] as? String)
+        #expect(json["imageUri"] as? String == "\(world.registry.hostPort)/\(repository)@\(digest)")
+
+        let githubOutput = try String(contentsOfFile: outputFile, encoding: .utf8)
+        #expect(githubOutput == "earlier=1\nimage=\(world.registry.hostPort)/\(repository)@\(digest)\ndigest=\(digest)\nregistry=\(world.registry.hostPort)\n")
+
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):b",
+                                             command: ["sh", "-c", "cat /greeting; ls /ctx; test -e /stage && echo has-final-stage || echo no-final-stage"])
+        #expect(run.status == 0, "\(run.combinedText)")
+        let output = run.stdoutText
+        #expect(output.contains("hi there"))
+        #expect(output.contains("kept.txt"))
+        #expect(!output.contains("ignored.txt"))
+        #expect(output.contains("no-final-stage"))
+        let labels = try await world.docker.docker(["image", "inspect", "--format", "{{index .Config.Labels \"team\"}}",
+                                                    "\(world.registry.hostPort)/\(repository):a"])
+        #expect(labels.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "core")
+    }
+
+    @Test func failingRunStepShowsItsOutputAndFails() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let context = TemporaryDirectory()
+        try "FROM \(DockerDaemon.baseImage)\nRUN echo about-to-fail && exit 3\n"
+            .write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let result = try await ECRPushCLI.run(
+            ["build-and-push", context.path, "--repository", Self.uniqueName("failing"), "--tag", "x", "--create-repository"],
+            environment: world.environment)
+        #expect(result.status == 1)
+        #expect(result.stderrText.contains("about-to-fail"))
+        #expect(result.stderrText.contains("non-zero code: 3"))
+        #expect(result.stdoutText.isEmpty)
+    }
+
+    @Test func pushOfALocalImageAndDefaultTagFromGit() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let repository = Self.uniqueName("pushed")
+        let created = try await ECRPushCLI.run(["push", DockerDaemon.baseImage, "--repository", repository,
+                                                "--create-repository", "--image-tag-mutability", "IMMUTABLE"],
+                                               environment: world.environment, currentDirectory: Repo.root)
+        try #require(created.status == 0, "\(created.combinedText)")
+        // The repository's checkout has commits: the default tag is the short commit.
+        let head = try await runProcess("git", ["-C", Repo.root.path, "rev-parse", "--short=7", "HEAD"])
+        let commit = head.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        if head.status == 0, !commit.isEmpty {
+            #expect(created.stdoutText.contains("\(world.registry.hostPort)/\(repository):\(commit)"))
+            #expect(created.stderrText.contains("git commit \(commit)"))
+        }
+        let missing = try await ECRPushCLI.run(["push", "no-such-image:nope", "--repository", repository, "--tag", "t"],
+                                               environment: world.environment)
+        #expect(missing.status == 1)
+        #expect(missing.stderrText.contains("no-such-image:nope"))
+    }
+
+    @Test func missingDaemonIsSaidFirst() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        let result = try await ECRPushCLI.run(
+            ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path, "--repository", "hello", "--tag", "v1"],
+            environment: moto.containeriseEnvironment.merging(["DOCKER_HOST": "unix:///tmp/ecrpush-no-daemon.sock"]) { $1 })
+        #expect(result.status == 1)
+        #expect(result.stderrText.contains("/tmp/ecrpush-no-daemon.sock"))
+        #expect(result.stderrText.lowercased().contains("docker daemon"))
+        let counts = try await moto.counts()
+        #expect(counts["AssumeRole", default: 0] == 0, "no AWS call before the daemon is known to answer")
+    }
+
+    @Test func badArgumentsExit64() async throws {
+        let invalidRepository = try await ECRPushCLI.run(["push", "x", "--repository", "Bad_Name!"], environment: [:])
+        #expect(invalidRepository.status == 64)
+        let invalidTag = try await ECRPushCLI.run(["push", "x", "--repository", "ok", "--tag", "-bad"], environment: [:])
+        #expect(invalidTag.status == 64)
+        let missingContext = try await ECRPushCLI.run(["build-and-push", "/nonexistent/context", "--repository", "ok", "--tag", "t"],
+                                                      environment: [:])
+        #expect(missingContext.status == 1)
+        #expect(missingContext.stderrText.contains("/nonexistent/context"))
+    }
+}

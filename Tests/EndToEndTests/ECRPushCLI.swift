@@ -1,0 +1,44 @@
+import Foundation
+import TestWorld
+
+/// Runs the built `ecrpush` binary the way users do, with a clean environment (nothing of the host's AWS or
+/// docker settings leaks in) plus what the test gives.
+enum ECRPushCLI {
+    /// `swift build --build-tests` puts the executable beside the test bundle.
+    static var binary: String {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundleDirectory, bundleDirectory.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("ecrpush").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return Repo.root.appendingPathComponent(".build/debug/ecrpush").path
+    }
+
+    static func run(_ arguments: [String], environment: [String: String], stdin: Data? = nil,
+                    currentDirectory: URL? = nil) async throws -> ProcessResult {
+        var clean: [String: String] = [:]
+        for (name, value) in ProcessInfo.processInfo.environment
+        where !name.hasPrefix("AWS_") && !name.hasPrefix("DOCKER_") && name != "GITHUB_OUTPUT" {
+            clean[name] = value
+        }
+        // An empty home: no ~/.aws or ~/.docker of the machine running the tests.
+        clean["HOME"] = NSTemporaryDirectory() + "ecrpush-empty-home"
+        clean["AWS_EC2_METADATA_DISABLED"] = "true"
+        clean["AWS_CONFIG_FILE"] = "/dev/null"
+        clean["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
+        clean["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"
+        let merged = clean.merging(environment) { $1 }
+        // runProcess merges over the test process's environment: blank out what we removed.
+        var final = merged
+        for name in ProcessInfo.processInfo.environment.keys where merged[name] == nil { final[name] = "" }
+        return try await runProcess(binary, arguments, environment: final, stdin: stdin, currentDirectory: currentDirectory)
+    }
+}
+
+extension MotoWorld {
+    /// The containerise.py recipe's variables: an IAM user that may only assume the ECR role.
+    var containeriseEnvironment: [String: String] {
+        ["AWS_IAM_USER_ACCESS_KEY_ID": userAccessKeyId, "AWS_IAM_USER_SECRET_ACCESS_KEY": userSecretAccessKey,
+         "AWS_IAM_ROLE_ARN": roleArn, "AWS_REGION": region, "AWS_ENDPOINT_URL": endpoint.absoluteString]
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+import TestWorld
+
+/// `ecrpush login` and `whoami` against moto with every signature and permission checked.
+@Suite struct LoginCommandTests {
+    @Test func containeriseRecipePrintsTheRegistryPassword() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let result = try await ECRPushCLI.run(["login"], environment: moto.containeriseEnvironment)
+        #expect(result.status == 0, "\(result.combinedText)")
+        #expect(result.stdoutText == registry.password + "\n")
+        let counts = try await moto.counts()
+        #expect(counts["AssumeRole"] == 1)
+        #expect(counts["GetAuthorizationToken"] == 1)
+    }
+
+    @Test func jsonOutputDescribesTheLogin() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let result = try await ECRPushCLI.run(["login", "--output", "json"], environment: moto.containeriseEnvironment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let logins = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
+        #expect(logins.count == 1)
+        #expect(logins.first?["username"] as? String == "AWS")
+        #expect(logins.first?["password"] as? String == registry.password)
+        #expect(logins.first?["registry"] as? String == registry.hostPort)
+        #expect(logins.first?["proxyEndpoint"] as? String == registry.url)
+        #expect((logins.first?["expiresAt"] as? String)?.hasSuffix("Z") == true)
+    }
+
+    @Test func crossAccountRegistryIdsGiveOneEntryEach() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        let result = try await ECRPushCLI.run(
+            ["login", "--output", "json", "--registry-id", "111122223333", "--registry-id", moto.accountId],
+            environment: moto.containeriseEnvironment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let logins = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
+        #expect(logins.count == 2)
+    }
+
+    /// The file ecrpush writes is one the real docker CLI uses: a push to the auth-protected registry works.
+    @Test func dockerConfigOutputIsAcceptedByDocker() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let docker = try await DockerDaemon.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let config = TemporaryDirectory()
+        try #"{"psFormat": "table {{.ID}}", "auths": {"other.example": {"auth": "eDp5"}}}"#
+            .write(toFile: config.path + "/config.json", atomically: true, encoding: .utf8)
+        let result = try await ECRPushCLI.run(["login", "--output", "docker-config"],
+                                              environment: moto.containeriseEnvironment.merging(["DOCKER_CONFIG": config.path]) { $1 })
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stdoutText.isEmpty)
+        #expect(!result.combinedText.contains(registry.password))
+
+        let attributes = try FileManager.default.attributesOfItem(atPath: config.path + "/config.json")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let document = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: config.path + "/config.json"))) as? [String: Any])
+        #expect(document["psFormat"] as? String == "table {{.ID}}")
+        let auths = try #require(document["auths"] as? [String: Any])
+        #expect(auths["other.example"] != nil)
+        #expect(auths[registry.hostPort] != nil)
+
+        let image = "\(registry.hostPort)/login-config-check:1"
+        let tagged = try await docker.docker(["tag", DockerDaemon.baseImage, image])
+        try #require(tagged.status == 0, "\(tagged.combinedText)")
+        let pushed = try await runProcess("docker", ["--config", config.path, "-H", docker.host, "push", image])
+        #expect(pushed.status == 0, "\(pushed.combinedText)")
+        let anonymous = TemporaryDirectory()
+        let refused = try await runProcess("docker", ["--config", anonymous.path, "-H", docker.host, "push", image])
+        #expect(refused.status != 0, "the registry must refuse a push without the login")
+    }
+
+    @Test func wrongSecretKeyIsSaidPlainlyWithoutTheSecret() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        var environment = moto.containeriseEnvironment
+        environment["AWS_IAM_USER_SECRET_ACCESS_KEY"] = "wrongSecretKeyValue0000000000000000000000"
+        let result = try await ECRPushCLI.run(["login"], environment: environment)
+        #expect(result.status == 1)
+        #expect(result.stdoutText.isEmpty)
+        #expect(result.stderrText.contains("SignatureDoesNotMatch"))
+        #expect(result.stderrText.contains("secret access key"))
+        #expect(!result.stderrText.contains("wrongSecretKeyValue"))
+    }
+
+    @Test func webIdentityTokenFile() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let directory = TemporaryDirectory()
+        let tokenFile = directory.path + "/token"
+        // A JWT-shaped token as GitHub's OIDC provider hands out.
+        try "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9yZy9hcHAifQ.c2lnbmF0dXJl".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let environment = ["AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": moto.roleArn,
+                           "AWS_ROLE_SESSION_NAME": "github-actions", "AWS_REGION": moto.region,
+                           "AWS_ENDPOINT_URL": moto.endpoint.absoluteString]
+        let login = try await ECRPushCLI.run(["login"], environment: environment)
+        #expect(login.status == 0, "\(login.combinedText)")
+        #expect(login.stdoutText == registry.password + "\n")
+        let whoami = try await ECRPushCLI.run(["whoami", "--output", "json"], environment: environment)
+        try #require(whoami.status == 0, "\(whoami.combinedText)")
+        let report = try #require(try JSONSerialization.jsonObject(with: whoami.stdout) as? [String: String])
+        #expect(report["arn"]?.hasSuffix(":assumed-role/ecr-pusher/github-actions") == true)
+        #expect(report["credentialSource"]?.contains("web identity") == true)
+
+        try "".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let empty = try await ECRPushCLI.run(["login"], environment: environment)
+        #expect(empty.status == 1)
+        #expect(empty.stderrText.contains(tokenFile))
+    }
+
+    @Test func whoamiNamesTheAssumedRoleAndTheSource() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        let result = try await ECRPushCLI.run(["whoami"], environment: moto.containeriseEnvironment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stdoutText.contains("arn:aws:sts::\(moto.accountId):assumed-role/ecr-pusher/AssumeRoleSession1"))
+        #expect(result.stdoutText.contains("AWS_IAM_ROLE_ARN") || result.stdoutText.contains("AWS_IAM_USER"))
+        #expect(result.stdoutText.contains("us-east-1"))
+    }
+
+    @Test func debugOutputRedactsEverySecret() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let result = try await ECRPushCLI.run(["login", "--debug", "--output", "json"], environment: moto.containeriseEnvironment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("AssumeRole"))
+        #expect(result.stderrText.contains("GetAuthorizationToken"))
+        #expect(!result.stderrText.contains(moto.userSecretAccessKey))
+        #expect(!result.stderrText.contains(registry.password))
+        #expect(!result.stderrText.contains("Signature=") || result.stderrText.contains("Signature=<redacted>"))
+        // The role's session token and secret appear in the AssumeRole response: never in the log.
+        #expect(!result.stderrText.contains("<SessionToken>F"))
+        #expect(result.stderrText.contains("<redacted>"))
+    }
+
+    @Test func clearErrorsForBadInput() async throws {
+        let noCredentials = try await ECRPushCLI.run(["login", "--region", "us-east-1"], environment: [:])
+        #expect(noCredentials.status == 1)
+        #expect(noCredentials.stderrText.contains("no AWS credentials"))
+        #expect(noCredentials.stderrText.contains("AWS_ACCESS_KEY_ID"))
+
+        let noRegion = try await ECRPushCLI.run(["login"], environment: ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                                                                          "AWS_SECRET_ACCESS_KEY": "x"])
+        #expect(noRegion.status == 1)
+        #expect(noRegion.stderrText.contains("region"))
+
+        let badArn = try await ECRPushCLI.run(["login", "--role-arn", "arn:aws:iam::12:user/x"], environment: [:])
+        #expect(badArn.status == 64)
+        #expect(badArn.stderrText.contains("not a role ARN"))
+
+        let badRegistryId = try await ECRPushCLI.run(["login", "--registry-id", "abc"], environment: [:])
+        #expect(badRegistryId.status == 64)
+
+        let refusedPort = try freePort()
+        let refused = try await ECRPushCLI.run(
+            ["login", "--endpoint-url", "http://127.0.0.1:\(refusedPort)"],
+            environment: ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1",
+                          "AWS_MAX_ATTEMPTS": "1"])
+        #expect(refused.status == 1)
+        #expect(refused.stderrText.contains("127.0.0.1:\(refusedPort)"))
+    }
+}

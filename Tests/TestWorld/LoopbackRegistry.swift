@@ -1,0 +1,53 @@
+import Foundation
+
+/// A real distribution registry (Debian's docker-registry) on 127.0.0.1 with htpasswd basic auth
+/// for user `AWS`, the way an ECR token's `AWS:<password>` login is checked.
+public struct LoopbackRegistry: Sendable {
+    public let host: String
+    public let port: Int
+    public let username: String
+    public let password: String
+    /// world.sh's directory for this registry (config, htpasswd, storage, log).
+    public let directory: String
+
+    /// "127.0.0.1:PORT", the registry part of an image reference.
+    public var hostPort: String { "\(host):\(port)" }
+    /// "http://127.0.0.1:PORT"
+    public var url: String { "http://\(hostPort)" }
+
+    /// One registry per test process, started on first use.
+    public static func shared() async throws -> LoopbackRegistry {
+        try await SharedWorld.instance.registry()
+    }
+
+    /// A new registry of its own (stop it with `stop()`).
+    public static func start(username: String = "AWS") async throws -> LoopbackRegistry {
+        let directory = try makeServiceDirectory(prefix: "twr")
+        WorldCleanup.track(directory: directory)
+        let password = randomHex(bytes: 16)
+        var lastFailure: ProcessResult?
+        for _ in 0..<3 {  // a free port can be taken by someone else before the registry binds it
+            let port = try freePort()
+            let result = try await runProcess(Repo.worldScript, ["registry", directory, String(port), username, password],
+                                              environment: WorldCleanup.ownerEnvironment)
+            if result.status == 0 {
+                return LoopbackRegistry(host: "127.0.0.1", port: port, username: username, password: password, directory: directory)
+            }
+            lastFailure = result
+            _ = try? await runProcess(Repo.worldScript, ["stop", directory])
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        throw WorldError.commandFailed(command: "world.sh registry", status: lastFailure?.status ?? -1,
+                                       output: lastFailure?.combinedText ?? "")
+    }
+
+    public func stop() async {
+        _ = try? await runProcess(Repo.worldScript, ["stop", directory])
+        WorldCleanup.untrack(directory: directory)
+    }
+}
+
+func randomHex(bytes: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+}

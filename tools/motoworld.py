@@ -1,0 +1,605 @@
+#!/usr/bin/env python3
+"""motoworld: moto's AWS server on loopback, set up the way containerise.py expects,
+with SigV4 signature and IAM permission checks on for every request.
+
+Usage:
+  python3 tools/motoworld.py [--port 0] [--region us-east-1]
+      [--registry http://127.0.0.1:PORT --registry-user AWS --registry-password PW]
+      [--proxy-endpoint http://127.0.0.1:PORT] [--part-size 10485760]
+      [--exit-with-parent]
+
+What it sets up (account 123456789012, through moto's backends, before serving):
+  - IAM user `ci-user` whose only permission is sts:AssumeRole on role `ecr-pusher`, with an access key.
+  - Role `ecr-pusher` trusted by the account's principals, allowed ecr:* and sts:GetCallerIdentity.
+  - IAM user `admin` with an inline "*" on "*" policy and an access key, for test setup calls.
+  The role's trust policy also names a GitHub-style OIDC provider for sts:AssumeRoleWithWebIdentity.
+Then every request must be SigV4-signed with a known key and be permitted by IAM (except STS's
+AssumeRoleWithWebIdentity and AssumeRoleWithSAML, unsigned in AWS too; moto accepts any token for them):
+  missing Authorization header -> MissingAuthenticationToken(Exception); malformed -> IncompleteSignature(Exception);
+  X-Amz-Date more than 15 minutes off -> Signature expired; unknown key -> InvalidClientTokenId
+  (UnrecognizedClientException for JSON services); bad signature -> SignatureDoesNotMatch
+  (InvalidSignatureException); not allowed -> AccessDenied(Exception).
+  JSON-protocol services (ECR) get JSON errors with x-amzn-ErrorType, query services (STS) XML.
+
+ECR additions: BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart and
+CompleteLayerUpload are methods of moto's ECRResponse, so moto authorizes them as `ecr:<Operation>`.
+Limits: parts are consecutive (partFirstByte == bytes received so far, else InvalidLayerPartException
+with lastValidByteReceived = bytes received - 1), partLastByte is inclusive, a part is at most
+--max-part-size (20 MiB) bytes, every part but the last at least --min-part-size (5 MiB)
+(LayerPartTooSmallException at CompleteLayerUpload), the digest is checked at CompleteLayerUpload
+(InvalidLayerException), an existing blob gives LayerAlreadyExistsException.
+BatchCheckLayerAvailability reports a missing layer as a failure with failureCode MissingLayerDigest.
+With --registry, blobs go to that distribution registry (docker-registry) and PutImage also puts the
+manifest there, so an image pushed through the ECR API can be pulled with `docker pull`. Without it,
+completed blobs are only remembered (their bytes are dropped).
+GetAuthorizationToken returns base64("AWS:" + --registry-password), expiring in 12 hours, and
+proxyEndpoint = --proxy-endpoint (default: the real-looking https://ACCOUNT.dkr.ecr.REGION.amazonaws.com).
+
+Extra endpoints (unsigned): GET /_motoworld/counts -> {"InitiateLayerUpload": n, ...} counts of every
+AWS action that reached moto, authorized or not (requests refused for a missing or malformed
+signature never do); POST /_motoworld/counts/reset zeroes them. /moto-api/* is
+refused so that nobody resets the bootstrap.
+
+Output: once serving, ONE JSON line on stdout:
+  {"endpoint":"http://127.0.0.1:PORT","region":...,"accountId":...,"userAccessKeyId":...,
+   "userSecretAccessKey":...,"roleArn":...,"adminAccessKeyId":...,"adminSecretAccessKey":...,"pid":...}
+Logs go to stderr. Runs until SIGTERM/SIGINT (or, with --exit-with-parent, until its parent exits).
+"""
+
+import argparse
+import base64
+import binascii
+import calendar
+import functools
+import hashlib
+import html
+import http.client
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape as xml_escape
+
+ACCOUNT_ID = "123456789012"
+MIB = 1024 * 1024
+MAX_LAYER_PARTS = 4200  # ECR's "Layer parts" quota
+CLOCK_SKEW_SECONDS = 15 * 60
+UNSIGNED_STS_ACTIONS = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")  # unsigned in AWS too
+DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--region", default="us-east-1")
+    p.add_argument("--registry", help="distribution registry base URL, e.g. http://127.0.0.1:5000")
+    p.add_argument("--registry-user", default="AWS")
+    p.add_argument("--registry-password", default="motoworld-password",
+                   help="password the registry accepts; also the one inside GetAuthorizationToken's token")
+    p.add_argument("--proxy-endpoint", help="proxyEndpoint returned by GetAuthorizationToken")
+    p.add_argument("--part-size", type=int, default=10 * MIB, help="partSize returned by InitiateLayerUpload")
+    p.add_argument("--min-part-size", type=int, default=5 * MIB)
+    p.add_argument("--max-part-size", type=int, default=20 * MIB)
+    p.add_argument("--work-dir", help="where layer uploads are assembled (default: a new temp dir)")
+    p.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process exits")
+    return p.parse_args()
+
+
+# ---------------------------------------------------------------- blob stores
+
+class RegistryError(Exception):
+    def __init__(self, status, body):
+        super().__init__(f"registry answered {status}: {body[:500]!r}")
+        self.status = status
+        self.codes = []
+        try:
+            self.codes = [e.get("code") for e in json.loads(body).get("errors", [])]
+        except (ValueError, AttributeError):
+            pass
+
+
+class RegistryStore:
+    """Blobs and manifests in a real distribution registry, over its HTTP API with basic auth."""
+
+    def __init__(self, base_url, user, password):
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port or 80
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.auth = {"Authorization": f"Basic {token}"}
+
+    def _request(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=300, blocksize=MIB)
+        try:
+            conn.request(method, path, body=body, headers={**self.auth, **(headers or {})})
+            resp = conn.getresponse()
+            return resp.status, dict(resp.getheaders()), resp.read()
+        finally:
+            conn.close()
+
+    def blob_size(self, repo, digest):
+        """Size of the blob in repo, or None when the registry doesn't have it there."""
+        status, headers, body = self._request("HEAD", f"/v2/{repo}/blobs/{digest}")
+        if status == 404:
+            return None
+        if status != 200:
+            raise RegistryError(status, body)
+        return int(headers.get("Content-Length", 0))
+
+    def put_blob(self, repo, digest, path, size):
+        """Monolithic upload: POST opens the session, PUT streams the file and names the digest."""
+        status, headers, body = self._request("POST", f"/v2/{repo}/blobs/uploads/")
+        if status != 202:
+            raise RegistryError(status, body)
+        location = urlsplit(headers["Location"])
+        target = f"{location.path}?{location.query + '&' if location.query else ''}digest={digest}"
+        with open(path, "rb") as f:
+            status, _, body = self._request("PUT", target, body=f, headers={
+                "Content-Type": "application/octet-stream", "Content-Length": str(size)})
+        if status != 201:
+            raise RegistryError(status, body)
+
+    def put_manifest(self, repo, reference, manifest_bytes, media_type):
+        status, _, body = self._request("PUT", f"/v2/{repo}/manifests/{reference}", body=manifest_bytes,
+                                        headers={"Content-Type": media_type})
+        if status != 201:
+            raise RegistryError(status, body)
+
+
+class MemoryStore:
+    """Without a registry: remember which blobs were completed (and their size), drop the bytes."""
+
+    def __init__(self):
+        self.sizes = {}
+        self.lock = threading.Lock()
+
+    def blob_size(self, repo, digest):
+        with self.lock:
+            return self.sizes.get((repo, digest))
+
+    def put_blob(self, repo, digest, path, size):
+        with self.lock:
+            self.sizes[(repo, digest)] = size
+
+    def put_manifest(self, repo, reference, manifest_bytes, media_type):
+        pass
+
+
+# ---------------------------------------------------------------- ECR layer operations
+
+class Upload:
+    def __init__(self, repo, registry_id, path):
+        self.repo, self.registry_id, self.path = repo, registry_id, path
+        self.received = 0
+        self.part_sizes = []
+        self.sha256 = hashlib.sha256()
+        self.lock = threading.Lock()
+
+
+def install_ecr_operations(store, opts, work_dir):
+    from moto.core.exceptions import ServiceException
+    from moto.ecr import exceptions as ecr_exc
+    from moto.ecr.responses import ECRResponse
+
+    class ECRError(ServiceException):
+        """Serialized with ECR's error shapes (moto looks them up by the exception's module)."""
+
+    def error(code, message, **fields):
+        exc = ECRError(code, message)
+        for key, value in fields.items():
+            setattr(exc, key, value)
+        return exc
+
+    uploads = {}
+    uploads_lock = threading.Lock()
+
+    def ok(self, result):
+        self.response_headers["Content-Type"] = "application/x-amz-json-1.1"
+        return json.dumps(result)
+
+    def params(self):
+        # Parse the (possibly 27 MB) JSON body once, not once per _get_param.
+        return json.loads(self.body or "{}")
+
+    def repository(self, p):
+        """The moto repository named in the request, or RepositoryNotFoundException."""
+        return self.ecr_backend._get_repository(p.get("repositoryName"), p.get("registryId"))
+
+    def find_upload(self, p, repo):
+        with uploads_lock:
+            upload = uploads.get(p.get("uploadId"))
+        if upload is None or upload.repo != repo.name:
+            raise error("UploadNotFoundException",
+                        f"Upload with id '{p.get('uploadId')}' is not found in repository '{repo.name}'")
+        return upload
+
+    def batch_check_layer_availability(self):
+        p = params(self)
+        repo = repository(self, p)
+        layers, failures = [], []
+        for digest in p.get("layerDigests") or []:
+            if not DIGEST_RE.match(digest or ""):
+                failures.append({"layerDigest": digest, "failureCode": "InvalidLayerDigest",
+                                 "failureReason": "Invalid layer digest"})
+                continue
+            size = store.blob_size(repo.name, digest)
+            if size is None:
+                failures.append({"layerDigest": digest, "failureCode": "MissingLayerDigest",
+                                 "failureReason": "Could not find layer"})
+            else:
+                layers.append({"layerDigest": digest, "layerAvailability": "AVAILABLE", "layerSize": size})
+        return ok(self, {"layers": layers, "failures": failures})
+
+    def initiate_layer_upload(self):
+        p = params(self)
+        repo = repository(self, p)
+        upload_id = str(uuid.uuid4())
+        path = os.path.join(work_dir, upload_id)
+        open(path, "wb").close()
+        with uploads_lock:
+            uploads[upload_id] = Upload(repo.name, repo.registry_id, path)
+        return ok(self, {"uploadId": upload_id, "partSize": opts.part_size})
+
+    def upload_layer_part(self):
+        p = params(self)
+        repo = repository(self, p)
+        upload = find_upload(self, p, repo)
+        try:
+            blob = base64.b64decode(p.get("layerPartBlob") or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise ecr_exc.InvalidParameterException("layerPartBlob is not valid base64")
+        first, last = p.get("partFirstByte"), p.get("partLastByte")
+        with upload.lock:
+            def invalid(message):
+                return error("InvalidLayerPartException", message, registryId=upload.registry_id,
+                             repositoryName=repo.name, uploadId=p["uploadId"],
+                             lastValidByteReceived=upload.received - 1)
+            if not isinstance(first, int) or not isinstance(last, int) or last < first:
+                raise invalid(f"partFirstByte {first} and partLastByte {last} are not a valid byte range")
+            if first != upload.received:
+                raise invalid(f"partFirstByte {first} does not follow the last byte received "
+                              f"({upload.received - 1}); parts must be consecutive")
+            if len(blob) != last - first + 1:
+                raise invalid(f"the part holds {len(blob)} bytes but partFirstByte..partLastByte "
+                              f"(inclusive) names {last - first + 1}")
+            if len(blob) > opts.max_part_size:
+                raise invalid(f"the part holds {len(blob)} bytes, more than the {opts.max_part_size} allowed")
+            if len(upload.part_sizes) >= MAX_LAYER_PARTS:
+                raise error("LimitExceededException", f"an upload has at most {MAX_LAYER_PARTS} parts")
+            with open(upload.path, "ab") as f:
+                f.write(blob)
+            upload.sha256.update(blob)
+            upload.received += len(blob)
+            upload.part_sizes.append(len(blob))
+            return ok(self, {"registryId": upload.registry_id, "repositoryName": repo.name,
+                             "uploadId": p["uploadId"], "lastByteReceived": upload.received - 1})
+
+    def complete_layer_upload(self):
+        p = params(self)
+        repo = repository(self, p)
+        upload = find_upload(self, p, repo)
+        digests = p.get("layerDigests") or []
+        with upload.lock:
+            if not upload.part_sizes:
+                raise error("EmptyUploadException", f"The upload with id '{p['uploadId']}' has no layer parts")
+            if any(size < opts.min_part_size for size in upload.part_sizes[:-1]):
+                raise error("LayerPartTooSmallException",
+                            f"Layer parts must be at least {opts.min_part_size} bytes, except the last")
+            actual = "sha256:" + upload.sha256.hexdigest()
+            if len(digests) != 1 or digests[0] != actual:
+                raise error("InvalidLayerException",
+                            f"The layer digest calculated for the upload ({actual}) does not match "
+                            f"the one given ({', '.join(digests) or 'none'})")
+            if store.blob_size(repo.name, actual) is not None:
+                raise error("LayerAlreadyExistsException",
+                            f"The layer {actual} already exists in repository '{repo.name}'")
+            store.put_blob(repo.name, actual, upload.path, upload.received)
+            with uploads_lock:
+                uploads.pop(p["uploadId"], None)
+            os.remove(upload.path)
+            return ok(self, {"registryId": upload.registry_id, "repositoryName": repo.name,
+                             "uploadId": p["uploadId"], "layerDigest": actual})
+
+    moto_put_image = ECRResponse.put_image
+
+    def put_image(self):
+        p = params(self)
+        repo = repository(self, p)
+        manifest = p.get("imageManifest") or ""
+        manifest_bytes = manifest.encode("utf-8")
+        digest = "sha256:" + hashlib.sha256(manifest_bytes).hexdigest()
+        if p.get("imageDigest") and p["imageDigest"] != digest:
+            raise error("ImageDigestDoesNotMatchException",
+                        f"The digest given ({p['imageDigest']}) does not match the manifest's ({digest})")
+        try:
+            media_type = p.get("imageManifestMediaType") or json.loads(manifest).get("mediaType")
+        except (ValueError, AttributeError):
+            raise ecr_exc.InvalidParameterException("Invalid parameter at 'imageManifest': invalid JSON")
+        if not media_type:
+            raise ecr_exc.InvalidParameterException("image manifest mediatype not provided in manifest or parameter")
+        # By digest first: the registry checks every referenced blob without moving any tag.
+        try:
+            store.put_manifest(repo.name, digest, manifest_bytes, media_type)
+        except RegistryError as e:
+            if "MANIFEST_BLOB_UNKNOWN" in e.codes or "BLOB_UNKNOWN" in e.codes:
+                raise error("LayersNotFoundException", f"Layers referenced by the manifest are not in '{repo.name}'")
+            if "MANIFEST_UNKNOWN" in e.codes:
+                raise error("ReferencedImagesNotFoundException", "Images referenced by the index are not in the repository")
+            raise ecr_exc.InvalidParameterException(f"The registry refused the manifest: {e}")
+        # moto decides tag mutability and ImageAlreadyExists; give it the real (content) digest.
+        body = json.loads(self.body)
+        body["imageDigest"] = digest
+        self.body = json.dumps(body)
+        result = moto_put_image(self)
+        if p.get("imageTag"):
+            store.put_manifest(repo.name, p["imageTag"], manifest_bytes, media_type)
+        return result
+
+    def get_authorization_token(self):
+        p = params(self)
+        token = base64.b64encode(f"AWS:{opts.registry_password}".encode()).decode()
+        data = []
+        for registry_id in p.get("registryIds") or [self.current_account]:
+            data.append({
+                "authorizationToken": token,
+                "expiresAt": int(time.time()) + 12 * 3600,
+                "proxyEndpoint": opts.proxy_endpoint
+                or f"https://{registry_id}.dkr.ecr.{self.region}.amazonaws.com",
+            })
+        return ok(self, {"authorizationData": data})
+
+    def registry_failures_as_server_errors(operation):
+        @functools.wraps(operation)
+        def wrapper(self):
+            try:
+                return operation(self)
+            except (RegistryError, OSError) as e:
+                raise error("ServerException", f"motoworld could not store the data: {e}")
+        return wrapper
+
+    for operation in (batch_check_layer_availability, initiate_layer_upload, upload_layer_part,
+                      complete_layer_upload, put_image, get_authorization_token):
+        setattr(ECRResponse, operation.__name__, registry_failures_as_server_errors(operation))
+
+
+# ---------------------------------------------------------------- counts and auth errors
+
+COUNTS = {}
+COUNTS_LOCK = threading.Lock()
+
+JSON_AUTH_ERRORS = {  # query-protocol code -> what JSON-protocol services (ECR) answer
+    "SignatureDoesNotMatch": "InvalidSignatureException",
+    "InvalidClientTokenId": "UnrecognizedClientException",
+    "AccessDenied": "AccessDeniedException",
+    "IncompleteSignature": "IncompleteSignatureException",
+    "MissingAuthenticationToken": "MissingAuthenticationTokenException",
+}
+
+
+def is_json_protocol(headers):
+    return bool(headers.get("X-Amz-Target")) or headers.get("Content-Type", "").startswith("application/x-amz-json")
+
+
+def auth_error(json_protocol, code, message, status=403):
+    """(status, headers, body) the way AWS words an authentication error for the protocol."""
+    if json_protocol:
+        code = JSON_AUTH_ERRORS.get(code, code)
+        body = json.dumps({"__type": code, "message": message})
+        return 400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}, body
+    body = ("<ErrorResponse><Error><Type>Sender</Type>"
+            f"<Code>{code}</Code><Message>{xml_escape(message)}</Message></Error>"
+            f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
+    return status, {"Content-Type": "text/xml"}, body
+
+
+def install_unsigned_sts_actions():
+    """moto would crash on these unsigned calls once auth is on (it reads the Authorization header)."""
+    from moto.sts.responses import TokenResponse
+
+    moto_authenticate = TokenResponse._authenticate_and_authorize_normal_action
+
+    def authenticate(self, resource="*"):
+        if self._get_action() in UNSIGNED_STS_ACTIONS and "Authorization" not in self.headers:
+            return
+        moto_authenticate(self, resource)
+
+    TokenResponse._authenticate_and_authorize_normal_action = authenticate
+
+
+def unsigned_sts_action(environ):
+    """True for a form-encoded AssumeRoleWithWebIdentity/SAML call (the body is read and put back)."""
+    query = environ.get("QUERY_STRING", "")
+    body = b""
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if 0 < length <= MIB else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+    fields = parse_qs(query) | parse_qs(body.decode("utf-8", "replace"))
+    return fields.get("Action", [""])[0] in UNSIGNED_STS_ACTIONS
+
+
+def install_counting_and_json_auth_errors():
+    from moto.core.responses import BaseResponse
+
+    moto_call_action = BaseResponse.call_action
+
+    def call_action(self):
+        action = self._get_action() or "Unknown"
+        with COUNTS_LOCK:
+            COUNTS[action] = COUNTS.get(action, 0) + 1
+        status, headers, body = moto_call_action(self)
+        # moto words authentication failures as XML without a content type, whatever the protocol.
+        if status in (401, 403) and isinstance(body, str) and body.lstrip().startswith("<"):
+            code = re.search(r"<Code>(.*?)</Code>", body)
+            message = re.search(r"<Message>(.*?)</Message>", body, re.S)
+            if code:
+                status, extra, body = auth_error(is_json_protocol(self.headers), code.group(1),
+                                                 html.unescape(message.group(1)) if message else "", status)
+                headers = {**headers, **extra}
+        return status, headers, body
+
+    BaseResponse.call_action = call_action
+
+
+def signing_problem(environ, now):
+    """Why moto must not see this request (None when it may): checks moto itself doesn't make."""
+    auth = environ.get("HTTP_AUTHORIZATION")
+    if not auth:
+        return "MissingAuthenticationToken", "Missing Authentication Token", 403
+    if not re.match(r"^AWS4-HMAC-SHA256 Credential=[^/,]+/\d{8}/[^/,]+/[^/,]+/aws4_request, ?"
+                    r"SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$", auth):
+        return "IncompleteSignature", "Authorization header is not a well-formed AWS4-HMAC-SHA256 header", 400
+    amz_date = environ.get("HTTP_X_AMZ_DATE")
+    if not amz_date:
+        return "IncompleteSignature", "Authorization header requires existence of a 'X-Amz-Date' header", 400
+    try:
+        signed_at = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        return "IncompleteSignature", f"X-Amz-Date '{amz_date}' is not in the form YYYYMMDDTHHMMSSZ", 400
+    if abs(now - signed_at) > CLOCK_SKEW_SECONDS:
+        server = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+        return ("SignatureDoesNotMatch",
+                f"Signature expired: {amz_date} is now earlier than or later than {server} +/- 15 min", 403)
+    return None
+
+
+class Front:
+    """WSGI in front of moto: our endpoints, then refuse what moto would mis-route or crash on."""
+
+    def __init__(self, moto_app):
+        self.moto_app = moto_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_motoworld/"):
+            return self.own_endpoint(environ, start_response, path)
+        if path.startswith("/moto-api"):
+            return self.respond(start_response, 403, {"Content-Type": "text/plain"},
+                                "motoworld: /moto-api is disabled (it could reset the bootstrap)\n")
+        problem = signing_problem(environ, time.time())
+        if problem and problem[0] == "MissingAuthenticationToken" and unsigned_sts_action(environ):
+            problem = None
+        if problem:
+            code, message, status = problem
+            headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+            headers["Content-Type"] = environ.get("CONTENT_TYPE", "")
+            return self.respond(start_response, *auth_error(is_json_protocol(headers), code, message, status))
+        return self.moto_app(environ, start_response)
+
+    def own_endpoint(self, environ, start_response, path):
+        method = environ.get("REQUEST_METHOD")
+        if path == "/_motoworld/counts" and method == "GET":
+            with COUNTS_LOCK:
+                body = json.dumps(COUNTS, sort_keys=True)
+            return self.respond(start_response, 200, {"Content-Type": "application/json"}, body)
+        if path == "/_motoworld/counts/reset" and method == "POST":
+            with COUNTS_LOCK:
+                COUNTS.clear()
+            return self.respond(start_response, 200, {"Content-Type": "application/json"}, "{}")
+        return self.respond(start_response, 404, {"Content-Type": "text/plain"}, "not found\n")
+
+    @staticmethod
+    def respond(start_response, status, headers, body):
+        data = body.encode("utf-8")
+        reasons = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+        start_response(f"{status} {reasons.get(status, 'Error')}",
+                       list(headers.items()) + [("Content-Length", str(len(data)))])
+        return [data]
+
+
+# ---------------------------------------------------------------- bootstrap
+
+def bootstrap(region):
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[ACCOUNT_ID]["aws"]
+    role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/ecr-pusher"
+    user_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/ci-user"
+    admin_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/admin"
+
+    def policy(*statements):
+        return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+    iam.create_user(region, "ci-user")
+    iam.put_user_policy("ci-user", "assume-ecr-pusher",
+                        policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}))
+    user_key = iam.create_access_key("ci-user")
+
+    iam.create_user(region, "admin")
+    iam.put_user_policy("admin", "administrator-access", policy({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    admin_key = iam.create_access_key("admin")
+
+    # AWS would accept the account root alone; moto compares principals literally, so name them too.
+    trust = policy({"Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT_ID}:root", user_arn, admin_arn]}},
+                   {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"}})
+    iam.create_role("ecr-pusher", trust, "/", None, "pushes images to ECR", [], "3600")
+    iam.put_role_policy("ecr-pusher", "ecr-push",
+                        policy({"Effect": "Allow", "Action": ["ecr:*", "sts:GetCallerIdentity"], "Resource": "*"}))
+
+    return {
+        "userAccessKeyId": user_key.access_key_id, "userSecretAccessKey": user_key.secret_access_key,
+        "roleArn": role_arn,
+        "adminAccessKeyId": admin_key.access_key_id, "adminSecretAccessKey": admin_key.secret_access_key,
+    }
+
+
+def enable_auth():
+    """What INITIAL_NO_AUTH_ACTION_COUNT=0 does: moto checks signature and IAM on every request from now on."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    ActionAuthenticatorMixin.request_count = 0
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    parent = os.getppid()  # before the slow imports, so a parent that dies meanwhile is noticed
+    opts = parse_args()
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    work_dir = opts.work_dir or tempfile.mkdtemp(prefix="motoworld-")
+    os.makedirs(work_dir, exist_ok=True)
+    store = RegistryStore(opts.registry, opts.registry_user, opts.registry_password) if opts.registry else MemoryStore()
+    install_ecr_operations(store, opts, work_dir)
+    install_counting_and_json_auth_errors()
+    install_unsigned_sts_actions()
+    keys = bootstrap(opts.region)
+    enable_auth()
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):
+            pass
+
+    server = make_server("127.0.0.1", opts.port, Front(DomainDispatcherApplication(create_backend_app)),
+                         threaded=True, request_handler=QuietHandler)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    print(json.dumps({"endpoint": f"http://127.0.0.1:{server.server_port}", "region": opts.region,
+                      "accountId": ACCOUNT_ID, **keys, "pid": os.getpid()}), flush=True)
+    while not stop.wait(1.0):
+        if opts.exit_with_parent and os.getppid() != parent:
+            break
+    server.shutdown()
+    if not opts.work_dir:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
