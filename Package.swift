@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestWorld"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore"]),
-        .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "TestWorld"]),
+        .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "TestWorld"], exclude: ["Fixtures"]),
         .testTarget(name: "AWSClientsTests", dependencies: ["STS", "ECR", "AWSCore", "TestWorld"]),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "TestWorld"]),
         .testTarget(name: "ImageExportTests", dependencies: ["ImageExport", "Hashing", "TestWorld"]),

@@ -1,0 +1,53 @@
+import AWSCore
+
+/// The region, as the SDKs find it: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`,
+/// then the EC2 instance's own region from IMDS (skipped when `AWS_EC2_METADATA_DISABLED=true`).
+/// Every value is checked to be a region name before it is used in a host name.
+enum RegionResolver {
+    struct Resolution: Sendable {
+        var region: String
+        var source: String
+    }
+
+    enum Outcome {
+        case found(Resolution)
+        /// Nothing configured; `imdsUnreachable` tells whether IMDS was asked and nothing answered.
+        case missing(searched: [String], imdsUnreachable: Bool)
+    }
+
+    static func resolve(input: AWSResolutionInput, profile: ProfileSelection, files: SharedConfigLoader,
+                        imds: IMDSClient?) async throws(AWSError) -> Outcome {
+        let env = EnvironmentReader(input.environment)
+        if let flag = input.region, !flag.isEmpty { return .found(try checked(flag, source: "--region")) }
+        for variable in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+            if let value = env[variable] { return .found(try checked(value, source: variable)) }
+        }
+        var searched = ["--region", "AWS_REGION", "AWS_DEFAULT_REGION"]
+
+        let config = try files.load()
+        if let found = config.profile(named: profile.name), let region = found.value("region") {
+            return .found(try checked(region, source: SharedConfigLoader.describe(found)))
+        }
+        searched.append("profile '\(profile.name)' in \(config.configPath) and \(config.credentialsPath)")
+
+        guard let imds else {
+            searched.append("EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)")
+            return .missing(searched: searched, imdsUnreachable: false)
+        }
+        switch await imds.region() {
+        case .found(let region):
+            return .found(try checked(region, source: "EC2 instance metadata (\(imds.endpoint))"))
+        case .unavailable(let detail, let unreachable):
+            searched.append("EC2 instance metadata at \(imds.endpoint) (\(detail))")
+            return .missing(searched: searched, imdsUnreachable: unreachable)
+        }
+    }
+
+    private static func checked(_ region: String, source: String) throws(AWSError) -> Resolution {
+        guard Partition.isValidRegionName(region) else {
+            throw AWSError.invalidParameter(name: "region (from \(source))", value: region,
+                                            expected: "a region name such as us-east-1 or eu-west-3")
+        }
+        return Resolution(region: region, source: source)
+    }
+}
