@@ -42,8 +42,10 @@ public enum AWSError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The AWS error code, when the service sent one.
-    public var code: String? {
-        if case .service(let details) = self { return details.code }
+    public var code: String? { serviceDetails?.code }
+
+    public var serviceDetails: ServiceErrorDetails? {
+        if case .service(let details) = self { return details }
         return nil
     }
 }
@@ -55,14 +57,18 @@ public struct ServiceErrorDetails: Sendable, CustomStringConvertible {
     public var code: String
     public var message: String
     public var requestId: String?
+    /// Other scalar fields of a JSON error (e.g. ECR's `lastValidByteReceived`), as text.
+    public var fields: [String: String]
 
-    public init(service: String, action: String, httpStatus: Int, code: String, message: String, requestId: String?) {
+    public init(service: String, action: String, httpStatus: Int, code: String, message: String, requestId: String?,
+                fields: [String: String] = [:]) {
         self.service = service
         self.action = action
         self.httpStatus = httpStatus
         self.code = code
         self.message = message
         self.requestId = requestId
+        self.fields = fields
     }
 
     public var description: String {

@@ -10,11 +10,15 @@ public enum ServiceErrorParser {
         var code: String?
         var message: String?
         var bodyRequestId: String?
+        var fields: [String: String] = [:]
 
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] {
             code = (object["__type"] as? String) ?? (object["code"] as? String) ?? (object["Code"] as? String)
             message = (object["message"] as? String) ?? (object["Message"] as? String)
+            for (key, value) in object where !["__type", "message", "Message", "code", "Code"].contains(key) {
+                if let text = value as? String { fields[key] = text } else if let number = value as? NSNumber { fields[key] = number.stringValue }
+            }
         } else if trimmed.hasPrefix("<"), let document = try? XMLNode.parse(trimmed) {
             code = document.first(named: "Code")?.text
             message = document.first(named: "Message")?.text
@@ -26,7 +30,7 @@ public enum ServiceErrorParser {
             service: service, action: action, httpStatus: response.status,
             code: code.map(normalise) ?? "HTTP\(response.status)",
             message: message ?? (code == nil ? String(trimmed.prefix(300)) : ""),
-            requestId: requestId ?? bodyRequestId)
+            requestId: requestId ?? bodyRequestId, fields: fields)
     }
 
     /// `com.amazon.coral.service#ExpiredTokenException` and `Name:http://…` both become the bare name.

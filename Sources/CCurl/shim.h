@@ -28,6 +28,10 @@ typedef int (*ecr_curl_xferinfo_callback)(void *userdata, curl_off_t dltotal, cu
 static inline CURLcode ecr_curl_setopt_xferinfo_callback(CURL *handle, ecr_curl_xferinfo_callback value) {
     return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, value);
 }
+typedef int (*ecr_curl_seek_callback)(void *userdata, curl_off_t offset, int origin);
+static inline CURLcode ecr_curl_setopt_seek_callback(CURL *handle, ecr_curl_seek_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, value);
+}
 static inline CURLcode ecr_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

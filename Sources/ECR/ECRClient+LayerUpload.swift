@@ -50,13 +50,13 @@ extension ECRClient {
 
     /// Sends bytes `[firstByte, firstByte + part.count)` of the layer; returns the last byte ECR has.
     /// The JSON body is assembled directly so a part is held once plus its base64, not re-encoded again.
-    public func uploadLayerPart(repository: String, uploadId: String, firstByte: Int64, part: UnsafeRawBufferPointer,
+    public func uploadLayerPart(repository: String, uploadId: String, firstByte: Int64, part: [UInt8],
                                 registryId: String? = nil) async throws -> Int64 {
         var body = Array("{".utf8)
         if let registryId { body += Array("\"registryId\":\(jsonString(registryId)),".utf8) }
         body += Array("\"repositoryName\":\(jsonString(repository)),\"uploadId\":\(jsonString(uploadId)),".utf8)
         body += Array("\"partFirstByte\":\(firstByte),\"partLastByte\":\(firstByte + Int64(part.count) - 1),\"layerPartBlob\":\"".utf8)
-        body += Data(part).base64EncodedData()
+        body += part.withUnsafeBytes { Data($0) }.base64EncodedData()
         body += Array("\"}".utf8)
         let output = try await service.rawJSON(targetPrefix: Self.targetPrefix, action: "UploadLayerPart", body: body,
                                                output: UploadPartOutput.self)

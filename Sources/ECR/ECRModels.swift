@@ -44,6 +44,12 @@ public struct Repository: Sendable, Equatable, Decodable {
     public var registryId: String?
     public var repositoryUri: String?
     public var imageTagMutability: String?
+
+    /// The registry host of `repositoryUri` (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`).
+    public var registryHost: String? {
+        guard let uri = repositoryUri, let slash = uri.firstIndex(of: "/") else { return nil }
+        return String(uri[..<slash])
+    }
 }
 
 public enum ImageTagMutability: String, Sendable, CaseIterable {

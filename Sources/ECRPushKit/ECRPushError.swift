@@ -9,6 +9,7 @@ public enum ECRPushError: Error, Sendable, CustomStringConvertible {
     case imageTagExists(repository: String, tag: String, detail: String)
     case pushDenied(repository: String, action: String, message: String)
     case invalidArgument(String)
+    case internalInconsistency(String)
 
     public var description: String {
         switch self {
@@ -24,7 +25,7 @@ public enum ECRPushError: Error, Sendable, CustomStringConvertible {
             return "tag '\(tag)' already exists in repository '\(repository)', which has immutable tags, and points at another image: \(detail). Push under a new tag."
         case .pushDenied(let repository, let action, let message):
             return "pushing to '\(repository)' was denied (\(action)): \(message). The principal needs ecr:\(action) on the repository; a repository policy with an explicit Deny for this principal also causes this."
-        case .invalidArgument(let detail):
+        case .invalidArgument(let detail), .internalInconsistency(let detail):
             return detail
         }
     }

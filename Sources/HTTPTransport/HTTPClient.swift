@@ -1,7 +1,14 @@
 import Foundation
 
 /// HTTP over libcurl. Every blocking transfer runs on a thread of its own, never on Swift's cooperative pool.
-/// CONTRACT (implementation pending): the signatures below are what other modules build against.
+///
+/// - HTTPS always verifies certificates; `caBundlePath` adds a CA bundle.
+/// - Proxies come from the standard environment variables (`http_proxy`, `https_proxy`, `no_proxy`), read by
+///   curl; requests over a unix socket are never proxied.
+/// - Redirects are followed here (not by curl): `Authorization`, `X-Amz-Security-Token` and `Cookie` are
+///   dropped when a redirect leaves the origin (scheme, host, port).
+/// - Connections are kept alive and reused for later requests to the same origin.
+/// - A cancelled task aborts its transfer, which throws `HTTPError.cancelled`.
 public final class HTTPClient: Sendable {
     public struct Configuration: Sendable {
         public var connectTimeout: TimeInterval = 10
@@ -20,6 +27,7 @@ public final class HTTPClient: Sendable {
     }
 
     public let configuration: Configuration
+    private let handles = EasyHandlePool()
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -27,7 +35,23 @@ public final class HTTPClient: Sendable {
 
     /// Sends the request and buffers the response body (up to `maxBufferedResponseBytes`).
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        fatalError("HTTPClient.send is not implemented yet")
+        let cancellation = CancellationFlag()
+        let exchange = HTTPExchange(configuration: configuration, pool: handles, cancellation: cancellation)
+        let limit = configuration.maxBufferedResponseBytes
+        return try await TransferThread.run(cancellation: cancellation) {
+            let body = BufferedBody()
+            let sink = ResponseSink(
+                bufferLimit: limit,
+                onHead: { head in
+                    // Reserve once for a declared length, within the limit (the limit itself is enforced per chunk).
+                    if let declared = head.headers["Content-Length"].flatMap(Int.init), declared > 0 {
+                        body.bytes.reserveCapacity(min(declared, limit))
+                    }
+                },
+                onBody: { chunk in body.bytes.append(contentsOf: chunk) })
+            let head = try exchange.run(request, sink: sink)
+            return HTTPResponse(head: head, body: body.bytes)
+        }
     }
 
     /// Sends the request and streams the response body to `onBody`, called on the transfer's own thread in order.
@@ -37,6 +61,15 @@ public final class HTTPClient: Sendable {
     public func send(_ request: HTTPRequest,
                      onHead: @escaping @Sendable (HTTPResponseHead) throws -> Void = { _ in },
                      onBody: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> HTTPResponseHead {
-        fatalError("HTTPClient.send(streaming) is not implemented yet")
+        let cancellation = CancellationFlag()
+        let exchange = HTTPExchange(configuration: configuration, pool: handles, cancellation: cancellation)
+        return try await TransferThread.run(cancellation: cancellation) {
+            try exchange.run(request, sink: ResponseSink(bufferLimit: nil, onHead: onHead, onBody: onBody))
+        }
     }
+}
+
+/// The buffered response body, filled on the transfer thread only.
+private final class BufferedBody {
+    var bytes: [UInt8] = []
 }

@@ -39,8 +39,11 @@ struct PushRunner {
     let aws: AWSOptions
     let destinationOptions: DestinationOptions
     let outputOptions: OutputOptions
+    let transportOptions: TransportOptions
 
-    func run(contextDirectory: String?, produceImage: (PushWorkflow, PushDestination, RegistryLogin, ProgressRenderer) async throws -> String) async throws {
+    typealias ImageProducer = (PushWorkflow, PushDestination, _ registry: String, ProgressRenderer) async throws -> String
+
+    func run(contextDirectory: String?, produceImage: ImageProducer) async throws {
         let renderer = ProgressRenderer(quiet: outputOptions.quiet)
         let (destination, note) = destinationOptions.destination(defaultTagFrom: contextDirectory)
         try destination.validate()
@@ -51,18 +54,51 @@ struct PushRunner {
         // A missing daemon is said before any AWS call or build.
         _ = try await docker.ping()
         let resolved = try await aws.resolve(http: HTTPClient())
-        let workflow = PushWorkflow(ecr: ECRClient(context: resolved.context), docker: docker)
-        let login = try await workflow.login(for: destination)
-        let repository = try await workflow.ensureRepository(destination, registry: login.registry) { renderer.handle($0) }
+        let ecr = ECRClient(context: resolved.context)
+        let workflow = PushWorkflow(ecr: ecr, docker: docker)
 
-        let localImage = try await produceImage(workflow, destination, login, renderer)
-        let pushed = try await workflow.push(localImage: localImage, destination: destination, repository: repository,
+        let pushed: PushedImage
+        switch transportOptions.transport {
+        case .daemon:
+            let login = try await workflow.login(for: destination)
+            let repository = try await workflow.ensureRepository(destination, registry: login.registry) { renderer.handle($0) }
+            let localImage = try await produceImage(workflow, destination, login.registry, renderer)
+            pushed = try await workflow.push(localImage: localImage, destination: destination, repository: repository,
                                              login: login) { renderer.handle($0) }
+        case .ecrAPI:
+            // No registry login at all: the host only names the result.
+            let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(resolved.context.region).amazonaws.com"
+            let repository = try await workflow.ensureRepository(destination, registry: fallback) { renderer.handle($0) }
+            let registry = destination.registryOverride ?? repository.registryHost ?? fallback
+            let localImage = try await produceImage(workflow, destination, registry, renderer)
+            let push = ECRAPIPush(ecr: ecr, docker: docker, compressionLevel: transportOptions.compressionLevel)
+            pushed = try await push.push(localImage: localImage, destination: destination, registry: registry) { renderer.handle($0) }
+        }
         if let path = environment["GITHUB_OUTPUT"], !path.isEmpty { try pushed.appendGitHubOutput(path: path) }
         switch outputOptions.output {
         case .text: for line in pushed.stdoutLines { Console.out(line) }
         case .json: Console.out(try JSONOutput.encode(pushed))
         }
+    }
+}
+
+/// How the image travels to ECR.
+struct TransportOptions: ParsableArguments {
+    enum Transport: String, ExpressibleByArgument, CaseIterable {
+        /// The Docker Engine pushes, with the ECR token as its registry login.
+        case daemon
+        /// ecrpush reads the image from the Engine and uploads it through ECR's API (IAM only, no password).
+        case ecrAPI = "ecr-api"
+    }
+
+    @Option(help: "daemon (docker push with the ECR login) or ecr-api (ECR's layer-upload API, IAM only).")
+    var transport: Transport = .daemon
+
+    @Option(name: .customLong("compression-level"), help: "gzip level for layers pushed by ecrpush itself (0-9).")
+    var compressionLevel: Int = 6
+
+    func validate() throws {
+        guard (0...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 0 to 9") }
     }
 }
 
@@ -74,11 +110,12 @@ struct PushCommand: AsyncParsableCommand {
     var image: String
     @OptionGroup var destination: DestinationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var transport: TransportOptions
     @OptionGroup var aws: AWSOptions
 
     func run() async throws {
         try await Console.run {
-            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output)
+            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport)
                 .run(contextDirectory: FileManager.default.currentDirectoryPath) { _, _, _, _ in image }
         }
     }
@@ -93,6 +130,7 @@ struct BuildAndPushCommand: AsyncParsableCommand {
     @OptionGroup var build: BuildOptionGroup
     @OptionGroup var destination: DestinationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var transport: TransportOptions
     @OptionGroup var aws: AWSOptions
 
     func run() async throws {
@@ -101,10 +139,10 @@ struct BuildAndPushCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: build.context, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw DockerError.contextMissing(path: build.context)
             }
-            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output)
-                .run(contextDirectory: build.context) { workflow, destination, login, renderer in
+            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport)
+                .run(contextDirectory: build.context) { workflow, destination, registry, renderer in
                     let result = try await workflow.build(context: build.buildContext, options: try build.buildOptions(),
-                                                          destination: destination, registry: login.registry) {
+                                                          destination: destination, registry: registry) {
                         renderer.handle($0)
                     }
                     return result.imageID

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Registry credentials for a push, sent only in the `X-Registry-Auth` header (never to disk or argv).
+public struct RegistryAuth: Sendable, Equatable, CustomStringConvertible {
+    public var username: String
+    public var password: String
+    /// The registry host, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com`.
+    public var serverAddress: String
+
+    public init(username: String, password: String, serverAddress: String) {
+        self.username = username
+        self.password = password
+        self.serverAddress = serverAddress
+    }
+
+    /// The header value: base64url (URL-safe alphabet) of `{"username","password","serveraddress"}`, padded
+    /// with `=` as the docker CLI sends it.
+    public var headerValue: String {
+        // Key order fixed for a stable value; JSONEncoder would escape "/" as "\/" which is valid but noisy.
+        let json = "{\"username\":\(RegistryAuth.jsonString(username)),\"password\":\(RegistryAuth.jsonString(password)),"
+            + "\"serveraddress\":\(RegistryAuth.jsonString(serverAddress))}"
+        return Data(json.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+    }
+
+    /// Never shows the password.
+    public var description: String { "RegistryAuth(username: \(username), password: <redacted>, serverAddress: \(serverAddress))" }
+
+    static func jsonString(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// One line of push progress.
+public struct PushEvent: Sendable, Equatable {
+    /// The layer (short digest) this line is about, if any.
+    public var id: String?
+    /// e.g. "Preparing", "Pushing", "Pushed", "Layer already exists", "latest: digest: sha256:... size: 528".
+    public var status: String?
+    public var progress: ProgressDetail?
+    /// Set on the final `aux` line.
+    public var result: PushResult?
+    /// The daemon's failure message; the push then throws `DockerError.pushFailed`.
+    public var errorMessage: String?
+
+    public init(id: String? = nil, status: String? = nil, progress: ProgressDetail? = nil,
+                result: PushResult? = nil, errorMessage: String? = nil) {
+        self.id = id
+        self.status = status
+        self.progress = progress
+        self.result = result
+        self.errorMessage = errorMessage
+    }
+
+    init(_ message: JSONMessage) {
+        id = message.id
+        status = message.status
+        if let detail = message.progressDetail, detail.current != nil || detail.total != nil {
+            progress = ProgressDetail(current: detail.current, total: detail.total)
+        }
+        if let aux = message.aux, let digest = aux.digest {
+            result = PushResult(tag: aux.tag ?? "", digest: digest, size: aux.size ?? 0)
+        }
+        errorMessage = message.failureMessage
+    }
+}
+
+public struct PushResult: Sendable, Equatable {
+    public var tag: String
+    /// The manifest digest the registry now holds, `sha256:<hex>`.
+    public var digest: String
+    /// The manifest's size in bytes.
+    public var size: Int64
+
+    public init(tag: String, digest: String, size: Int64) {
+        self.tag = tag
+        self.digest = digest
+        self.size = size
+    }
+}

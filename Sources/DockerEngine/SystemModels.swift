@@ -1,0 +1,118 @@
+/// The parts of `GET /images/{name}/json` a push needs.
+public struct ImageInspect: Sendable, Equatable, Decodable {
+    public struct RootFS: Sendable, Equatable, Decodable {
+        public var type: String
+        /// Uncompressed layer digests (diff IDs), bottom first.
+        public var layers: [String]
+
+        enum CodingKeys: String, CodingKey { case type = "Type", layers = "Layers" }
+
+        public init(type: String, layers: [String]) {
+            self.type = type
+            self.layers = layers
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            type = try container.decodeIfPresent(String.self, forKey: .type) ?? ""
+            layers = try container.decodeIfPresent([String].self, forKey: .layers) ?? []
+        }
+    }
+
+    /// `sha256:<hex>`.
+    public var id: String
+    public var repoTags: [String]
+    public var repoDigests: [String]
+    /// Bytes, uncompressed.
+    public var size: Int64
+    public var architecture: String?
+    public var os: String?
+    public var created: String?
+    /// The image's labels (`Config.Labels`).
+    public var labels: [String: String]
+    public var rootFS: RootFS
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", size = "Size"
+        case architecture = "Architecture", os = "Os", created = "Created", config = "Config", rootFS = "RootFS"
+    }
+
+    private struct Config: Decodable {
+        var labels: [String: String]?
+        enum CodingKeys: String, CodingKey { case labels = "Labels" }
+    }
+
+    public init(id: String, repoTags: [String], repoDigests: [String], size: Int64, architecture: String? = nil,
+                os: String? = nil, created: String? = nil, labels: [String: String] = [:], rootFS: RootFS) {
+        self.id = id
+        self.repoTags = repoTags
+        self.repoDigests = repoDigests
+        self.size = size
+        self.architecture = architecture
+        self.os = os
+        self.created = created
+        self.labels = labels
+        self.rootFS = rootFS
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        // The daemon sends null rather than [] for an untagged image.
+        repoTags = try container.decodeIfPresent([String].self, forKey: .repoTags) ?? []
+        repoDigests = try container.decodeIfPresent([String].self, forKey: .repoDigests) ?? []
+        size = try container.decodeIfPresent(Int64.self, forKey: .size) ?? 0
+        architecture = try container.decodeIfPresent(String.self, forKey: .architecture)
+        os = try container.decodeIfPresent(String.self, forKey: .os)
+        created = try container.decodeIfPresent(String.self, forKey: .created)
+        labels = (try? container.decodeIfPresent(Config.self, forKey: .config))?.labels ?? [:]
+        rootFS = try container.decodeIfPresent(RootFS.self, forKey: .rootFS) ?? RootFS(type: "", layers: [])
+    }
+
+    /// The layer diff IDs, bottom first.
+    public var layers: [String] { rootFS.layers }
+}
+
+/// What `GET /_ping` says about the daemon.
+public struct DockerPing: Sendable, Equatable {
+    /// The newest API version the daemon speaks (`API-Version`), if it said.
+    public var apiVersion: String?
+    /// `linux` or `windows` (`OSType`).
+    public var osType: String?
+    /// The version this client will use: the lower of the daemon's and its own, or the pinned one.
+    public var negotiatedVersion: String
+}
+
+/// `GET /version`.
+public struct DockerVersion: Sendable, Equatable, Decodable {
+    public var version: String
+    public var apiVersion: String
+    public var minAPIVersion: String?
+    public var os: String
+    public var arch: String
+    public var kernelVersion: String?
+
+    enum CodingKeys: String, CodingKey {
+        case version = "Version", apiVersion = "ApiVersion", minAPIVersion = "MinAPIVersion"
+        case os = "Os", arch = "Arch", kernelVersion = "KernelVersion"
+    }
+
+    public init(version: String, apiVersion: String, minAPIVersion: String?, os: String, arch: String, kernelVersion: String?) {
+        self.version = version
+        self.apiVersion = apiVersion
+        self.minAPIVersion = minAPIVersion
+        self.os = os
+        self.arch = arch
+        self.kernelVersion = kernelVersion
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decodeIfPresent(String.self, forKey: .version) ?? ""
+        apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion) ?? ""
+        minAPIVersion = try container.decodeIfPresent(String.self, forKey: .minAPIVersion)
+        os = try container.decodeIfPresent(String.self, forKey: .os) ?? ""
+        arch = try container.decodeIfPresent(String.self, forKey: .arch) ?? ""
+        kernelVersion = try container.decodeIfPresent(String.self, forKey: .kernelVersion)
+    }
+}

@@ -1,0 +1,189 @@
+import AWSCore
+import DockerEngine
+import ECR
+import Foundation
+import Hashing
+import ImageExport
+
+/// Pushes an image from the Docker Engine straight to ECR through ECR's own API (BatchCheckLayerAvailability,
+/// Initiate/UploadLayerPart/CompleteLayerUpload, PutImage), signed with SigV4: no registry password exists.
+public struct ECRAPIPush: Sendable {
+    public let ecr: ECRClient
+    public let docker: DockerClient
+    public var compressionLevel: Int
+    public var temporaryDirectoryParent: URL?
+    /// Fresh upload sessions tried for a layer after a failure that is not a resumable part rejection.
+    public var uploadAttempts = 3
+
+    public init(ecr: ECRClient, docker: DockerClient, compressionLevel: Int = 6, temporaryDirectoryParent: URL? = nil) {
+        self.ecr = ecr
+        self.docker = docker
+        self.compressionLevel = compressionLevel
+        self.temporaryDirectoryParent = temporaryDirectoryParent
+    }
+
+    public func push(localImage: String, destination: PushDestination, registry: String,
+                     onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
+        onEvent(.info("Reading \(localImage) from the Docker Engine"))
+        let image = try await export(localImage)
+        defer { image.cleanup() }
+
+        let repository = destination.repository
+        let registryId = destination.registryId
+        var blobs: [(digest: String, size: Int64, source: BlobSource)] = []
+        var seen = Set<String>()
+        for layer in image.layers where seen.insert(layer.digest).inserted {
+            blobs.append((layer.digest, layer.size, .file(layer.path)))
+        }
+        blobs.append((image.configDigest, Int64(image.config.count), .bytes(image.config)))
+
+        let available = try await ecr.batchCheckLayerAvailability(repository: repository, digests: blobs.map(\.digest),
+                                                                  registryId: registryId)
+        for blob in blobs {
+            let id = Self.shortID(blob.digest)
+            if available[blob.digest] == true {
+                onEvent(.push(PushEvent(id: id, status: "Layer already exists")))
+                continue
+            }
+            try await upload(blob.source, digest: blob.digest, size: blob.size, repository: repository,
+                             registryId: registryId) { done in
+                onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: done, total: blob.size))))
+            }
+            onEvent(.push(PushEvent(id: id, status: "Pushed")))
+        }
+
+        let manifest = image.dockerManifest()
+        let manifestText = String(decoding: manifest.bytes, as: UTF8.self)
+        for tag in destination.tags {
+            try await putImage(manifestText, manifest: manifest, tag: tag, destination: destination)
+            onEvent(.info("\(tag): digest: \(manifest.digest) size: \(manifest.bytes.count)"))
+        }
+        return PushedImage(registry: registry, repository: repository, tags: destination.tags, digest: manifest.digest)
+    }
+
+    enum BlobSource: Sendable {
+        case file(String)
+        case bytes([UInt8])
+    }
+
+    /// Streams `docker save` of the image into the export reader: layers compressed once, as they arrive.
+    func export(_ localImage: String) async throws -> ExportedImage {
+        guard try await docker.inspectImage(localImage) != nil else { throw DockerError.imageNotFound(localImage) }
+        let reader = try ImageExportReader(options: .init(compressionLevel: compressionLevel,
+                                                          temporaryDirectoryParent: temporaryDirectoryParent))
+        do {
+            try await docker.exportImage([localImage]) { chunk in try reader.feed(chunk) }
+            return try reader.finish()
+        } catch {
+            reader.cancel()
+            throw error
+        }
+    }
+
+    func upload(_ source: BlobSource, digest: String, size: Int64, repository: String, registryId: String?,
+                progress: @Sendable (Int64) -> Void) async throws {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await uploadOnce(source, digest: digest, size: size, repository: repository, registryId: registryId,
+                                     progress: progress)
+                return
+            } catch let error as AWSError where error.code == ECRErrorCode.layerAlreadyExists {
+                return  // pushed meanwhile by someone else: what we wanted
+            } catch let error as AWSError where Self.isRetryable(error) && attempt < uploadAttempts {
+                continue  // a fresh upload session; never re-send from byte 0 on the old one
+            }
+        }
+    }
+
+    static func isRetryable(_ error: AWSError) -> Bool {
+        switch error {
+        case .endpointUnreachable: return true
+        case .service(let details): return details.httpStatus >= 500 || details.code == ECRErrorCode.uploadNotFound
+        default: return false
+        }
+    }
+
+    private func uploadOnce(_ source: BlobSource, digest: String, size: Int64, repository: String, registryId: String?,
+                            progress: @Sendable (Int64) -> Void) async throws {
+        let upload = try await ecr.initiateLayerUpload(repository: repository, registryId: registryId)
+        let plan = LayerPartPlan(blobSize: size, suggested: upload.partSize)
+        let reader = try BlobPartReader(source)
+        defer { reader.close() }
+        var next: Int64 = 0
+        var resumes = 0
+        while next < size {
+            let range = plan.parts(from: next)[0]
+            let part = try reader.read(range)
+            do {
+                let last = try await ecr.uploadLayerPart(repository: repository, uploadId: upload.uploadId,
+                                                         firstByte: range.lowerBound, part: part, registryId: registryId)
+                next = last + 1
+                progress(next)
+            } catch let error as AWSError where error.code == ECRErrorCode.invalidLayerPart && resumes < 3 {
+                // ECR says how far it got: continue from the byte after that on the same upload.
+                guard let text = error.serviceDetails?.fields["lastValidByteReceived"], let lastValid = Int64(text) else { throw error }
+                resumes += 1
+                next = lastValid + 1
+            }
+        }
+        _ = try await ecr.completeLayerUpload(repository: repository, uploadId: upload.uploadId, digest: digest,
+                                              registryId: registryId)
+    }
+
+    private func putImage(_ text: String, manifest: ImageManifest, tag: String, destination: PushDestination) async throws {
+        do {
+            _ = try await ecr.putImage(repository: destination.repository, manifest: text, mediaType: manifest.mediaType,
+                                       tag: tag, digest: manifest.digest, registryId: destination.registryId)
+        } catch let error as AWSError where error.code == ECRErrorCode.imageAlreadyExists {
+            return  // the same manifest under the same tag: nothing to do
+        } catch let error as AWSError where error.code == ECRErrorCode.imageTagAlreadyExists {
+            let existing = try await ecr.digest(forTag: tag, repository: destination.repository, registryId: destination.registryId)
+            if existing == manifest.digest { return }
+            throw ECRPushError.imageTagExists(repository: destination.repository, tag: tag,
+                                              detail: "it points at \(existing ?? "another image")")
+        } catch let error as AWSError where error.code == ECRErrorCode.layersNotFound || error.code == ECRErrorCode.imageDigestDoesNotMatch {
+            throw ECRPushError.internalInconsistency("ECR rejected the manifest ecrpush built (\(error)). This is a bug in ecrpush: please report it with the output of --debug.")
+        } catch let error as AWSError where error.code == "AccessDeniedException" {
+            throw ECRPushError.pushDenied(repository: destination.repository, action: "PutImage",
+                                          message: error.serviceDetails?.message ?? "\(error)")
+        }
+    }
+
+    static func shortID(_ digest: String) -> String {
+        String(digest.split(separator: ":").last?.prefix(12) ?? Substring(digest))
+    }
+}
+
+/// Reads byte ranges of a blob from its file (or memory) for UploadLayerPart.
+final class BlobPartReader {
+    private let source: ECRAPIPush.BlobSource
+    private let handle: FileHandle?
+
+    init(_ source: ECRAPIPush.BlobSource) throws {
+        self.source = source
+        if case .file(let path) = source {
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw ECRPushError.invalidArgument("cannot read the prepared layer \(path)")
+            }
+            self.handle = handle
+        } else {
+            handle = nil
+        }
+    }
+
+    func read(_ range: ClosedRange<Int64>) throws -> [UInt8] {
+        switch source {
+        case .bytes(let bytes):
+            return Array(bytes[Int(range.lowerBound)...Int(range.upperBound)])
+        case .file:
+            guard let handle else { return [] }
+            try handle.seek(toOffset: UInt64(range.lowerBound))
+            let data = try handle.read(upToCount: range.count) ?? Data()
+            return [UInt8](data)
+        }
+    }
+
+    func close() { try? handle?.close() }
+}

@@ -1,0 +1,146 @@
+import Hashing
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Everything the reader kept from the archive, by normalised path: small entries in memory, big or
+/// tar-looking ones as gzip files in the scratch directory, links as their targets.
+final class ArchiveEntryStore {
+    enum Entry {
+        case memory([UInt8])
+        case blob(StoredBlob)
+        /// A symlink's or hard link's target, already resolved to a normalised archive path.
+        case link(String)
+    }
+
+    struct Settings {
+        var compressionLevel: Int
+        var bufferSize: Int
+        var inMemoryLimit: Int
+    }
+
+    let scratch: ScratchDirectory
+    let settings: Settings
+    private(set) var entries: [String: Entry] = [:]
+    /// Paths in archive order (for error messages that list what was there).
+    private(set) var order: [String] = []
+    private var blobsByArchiveDigest: [SHA256Digest: StoredBlob] = [:]
+    private var blobCounter = 0
+    private(set) var compressedBytesStored: Int64 = 0
+
+    init(scratch: ScratchDirectory, settings: Settings) {
+        self.scratch = scratch
+        self.settings = settings
+    }
+
+    /// The tar reader's entry handler: decides what to keep of each entry.
+    func consumer(for header: TarEntryHeader) throws -> (any TarEntryConsumer)? {
+        let path = ArchivePath.normalize(header.path)
+        guard !path.isEmpty else { return nil }
+        switch header.kind {
+        case .symbolicLink:
+            record(path, .link(ArchivePath.resolveSymlink(at: path, target: header.linkTarget)))
+            return nil
+        case .hardLink:
+            record(path, .link(ArchivePath.normalize(header.linkTarget)))
+            return nil
+        case .regular:
+            return PendingEntry(path: path, size: header.size, store: self)
+        case .directory, .characterDevice, .blockDevice, .fifo, .other:
+            return nil
+        }
+    }
+
+    func record(_ path: String, _ entry: Entry) {
+        if entries.updateValue(entry, forKey: path) == nil { order.append(path) }
+    }
+
+    /// The entry at `path`, following links (a duplicate layer in a legacy export is a symlink).
+    func resolve(_ path: String) -> (path: String, entry: Entry)? {
+        var current = ArchivePath.normalize(path)
+        for _ in 0..<32 {
+            guard let entry = entries[current] else { return nil }
+            guard case .link(let target) = entry else { return (current, entry) }
+            current = target
+        }
+        return nil  // a link loop
+    }
+
+    // MARK: - Blobs
+
+    enum StreamKind { case compress, passthroughGzip, memory, unusable(String) }
+
+    /// Chooses how to keep a regular entry from its name, size and first bytes (up to 512).
+    func kind(path: String, size: Int64, prefix: UnsafeRawBufferPointer) -> StreamKind {
+        if prefix.count >= 2 && prefix[0] == 0x1f && prefix[1] == 0x8b { return .passthroughGzip }
+        if let format = Self.unsupportedCompression(prefix), size > Int64(settings.inMemoryLimit) || path.hasSuffix("/layer.tar") {
+            return .unusable("it is \(format)-compressed")
+        }
+        if Self.hasUstarMagic(prefix) || path.hasSuffix("/layer.tar") || path == "layer.tar" { return .compress }
+        return size > Int64(settings.inMemoryLimit) ? .compress : .memory
+    }
+
+    static func hasUstarMagic(_ prefix: UnsafeRawBufferPointer) -> Bool {
+        prefix.count >= 262 && prefix[257] == UInt8(ascii: "u") && prefix[258] == UInt8(ascii: "s")
+            && prefix[259] == UInt8(ascii: "t") && prefix[260] == UInt8(ascii: "a") && prefix[261] == UInt8(ascii: "r")
+    }
+
+    /// Compression formats a Docker v2 schema 2 push can't carry as gzip layers without recompressing.
+    static func unsupportedCompression(_ prefix: UnsafeRawBufferPointer) -> String? {
+        if prefix.count >= 4 && prefix[0] == 0x28 && prefix[1] == 0xb5 && prefix[2] == 0x2f && prefix[3] == 0xfd { return "zstd" }
+        if prefix.count >= 3 && prefix[0] == 0x42 && prefix[1] == 0x5a && prefix[2] == 0x68 { return "bzip2" }
+        if prefix.count >= 6 && prefix[0] == 0xfd && prefix[1] == 0x37 && prefix[2] == 0x7a && prefix[3] == 0x58 { return "xz" }
+        return nil
+    }
+
+    func makeWriter(_ kind: StreamKind) throws -> any BlobWriter {
+        blobCounter += 1
+        let path = "\(scratch.path)/blob-\(blobCounter).gz"
+        switch kind {
+        case .unusable(let reason):
+            return UnusableBlobWriter(reason: reason)
+        case .passthroughGzip:
+            return try PassthroughGzipBlobWriter(path: path, bufferSize: settings.bufferSize)
+        case .compress, .memory:
+            return try CompressingBlobWriter(path: path, level: settings.compressionLevel, bufferSize: settings.bufferSize)
+        }
+    }
+
+    /// Registers a finished blob. A blob with the same content as one stored earlier is dropped in favour
+    /// of the earlier file, so identical layers are stored (and uploaded) once.
+    func adopt(_ blob: StoredBlob) -> StoredBlob {
+        if blob.path.isEmpty { return blob }
+        // Same bytes in the archive (so same diffID, and same gzip when kept as is): keep the first file.
+        if let existing = blobsByArchiveDigest[blob.archiveDigest], existing.sourceFormat == blob.sourceFormat {
+            removeFile(blob.path)
+            return existing
+        }
+        blobsByArchiveDigest[blob.archiveDigest] = blob
+        compressedBytesStored += blob.compressedSize
+        return blob
+    }
+
+    /// Compresses an entry that was kept in memory but turned out to be a layer (a tiny or empty layer).
+    func storeAsBlob(_ bytes: [UInt8]) throws -> StoredBlob {
+        let kind: StreamKind = bytes.starts(with: [0x1f, 0x8b]) ? .passthroughGzip : .compress
+        let writer = try makeWriter(kind)
+        try bytes.withUnsafeBytes { try writer.write($0) }
+        return adopt(try writer.complete())
+    }
+
+    /// Deletes every blob file not in `keep` (entries that turned out not to be layers).
+    func removeBlobs(except keep: Set<String>) {
+        for case .blob(let blob) in entries.values where !blob.path.isEmpty && !keep.contains(blob.path) {
+            removeFile(blob.path)
+        }
+        for blob in blobsByArchiveDigest.values where !blob.path.isEmpty && !keep.contains(blob.path) {
+            removeFile(blob.path)
+        }
+    }
+
+    private func removeFile(_ path: String) {
+        _ = path.withCString { unlink($0) }
+    }
+}

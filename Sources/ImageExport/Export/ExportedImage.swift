@@ -1,0 +1,73 @@
+/// An image read from a `docker save` stream, ready to push: the config as exported, and each layer as a
+/// gzip file on disk with the digests a registry needs.
+///
+/// The layer files live in a temporary directory that is removed by `cleanup()`, or automatically once
+/// the last copy of this value is gone: keep the value alive until the push is over.
+public struct ExportedImage: Sendable {
+    /// The image config, byte for byte as exported (pushed unchanged, so its digest stays the image ID).
+    public let config: [UInt8]
+    /// `sha256:<hex>` of `config`: the image ID.
+    public let configDigest: String
+    /// In the order of the config's `rootfs.diff_ids`. The same file may appear twice (an image may repeat
+    /// a layer); upload each distinct digest once.
+    public let layers: [ExportedLayer]
+    /// The tags the archive carries for this image (`RepoTags`, or OCI name annotations).
+    public let repoTags: [String]
+    /// Which layout the archive used.
+    public let layout: ArchiveLayout
+    private let scratch: ScratchDirectory
+
+    init(config: [UInt8], configDigest: String, layers: [ExportedLayer], repoTags: [String],
+         layout: ArchiveLayout, scratch: ScratchDirectory) {
+        self.config = config
+        self.configDigest = configDigest
+        self.layers = layers
+        self.repoTags = repoTags
+        self.layout = layout
+        self.scratch = scratch
+    }
+
+    /// The image ID, as `docker image inspect` shows it.
+    public var imageID: String { configDigest }
+
+    /// The directory holding the layer files.
+    public var temporaryDirectory: String { scratch.path }
+
+    /// Removes the layer files and their directory. The layers' paths are invalid afterwards.
+    public func cleanup() { scratch.remove() }
+}
+
+/// One layer as a registry blob.
+public struct ExportedLayer: Sendable, Hashable {
+    /// `sha256:<hex>` of the gzip file: the blob digest to upload under.
+    public let digest: String
+    /// Bytes in the gzip file.
+    public let size: Int64
+    /// `sha256:<hex>` of the uncompressed tar (checked against the config's `rootfs.diff_ids`).
+    public let diffID: String
+    public let uncompressedSize: Int64
+    /// Always `application/vnd.docker.image.rootfs.diff.tar.gzip`.
+    public let mediaType: String
+    /// The gzip file.
+    public let path: String
+
+    public static let gzipMediaType = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+    public init(digest: String, size: Int64, diffID: String, uncompressedSize: Int64,
+                mediaType: String = ExportedLayer.gzipMediaType, path: String) {
+        self.digest = digest
+        self.size = size
+        self.diffID = diffID
+        self.uncompressedSize = uncompressedSize
+        self.mediaType = mediaType
+        self.path = path
+    }
+}
+
+/// The two shapes of a `docker save` archive.
+public enum ArchiveLayout: String, Sendable {
+    /// Resolved through `manifest.json` (`docker save` of every Engine version; the only index before Engine 25).
+    case dockerManifest
+    /// Resolved through the OCI image layout's `index.json` (OCI archives without `manifest.json`).
+    case ociIndex
+}

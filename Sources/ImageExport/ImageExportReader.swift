@@ -1,0 +1,196 @@
+import Foundation
+import Synchronization
+
+/// Turns a `docker save` stream (legacy or OCI layout) into an `ExportedImage` while it streams.
+///
+/// Feed it the archive's bytes in chunks of any size (`feed`), from any one thread at a time (the HTTP
+/// transfer thread, typically: each call blocks while the chunk is hashed and compressed, which is the
+/// backpressure). Every entry that could be a layer is hashed and gzip-compressed into a temporary file in
+/// the same pass; small JSON entries stay in memory. `finish()` then resolves the layout, checks each
+/// layer against the config's diff_ids and returns the image, which owns the temporary files from then on.
+///
+/// On any error, and on `cancel()` or when released unfinished, the reader removes everything it wrote.
+public final class ImageExportReader: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// zlib level for layers that arrive uncompressed: 0 (store) to 9 (smallest). 6 is gzip's default.
+        public var compressionLevel: Int
+        /// Where the per-export temporary directory is created (nil: the system temporary directory).
+        public var temporaryDirectoryParent: URL?
+        /// Which image to take when the archive holds several (a `RepoTags` entry or OCI image name).
+        /// Ignored when there is only one.
+        public var reference: String?
+        /// "os/architecture[/variant]" to pick from a multi-platform index (nil: this machine's, linux).
+        public var platform: String?
+        /// Entries up to this size that don't look like layers stay in memory; bigger ones go to disk.
+        public var inMemoryLimit: Int
+        /// Size of the compressor's output buffer and of file writes.
+        public var bufferSize: Int
+
+        public init(compressionLevel: Int = GzipCompressor.defaultLevel, temporaryDirectoryParent: URL? = nil,
+                    reference: String? = nil, platform: String? = nil, inMemoryLimit: Int = 1 << 20,
+                    bufferSize: Int = GzipCompressor.defaultBufferSize) {
+            self.compressionLevel = compressionLevel
+            self.temporaryDirectoryParent = temporaryDirectoryParent
+            self.reference = reference
+            self.platform = platform
+            self.inMemoryLimit = inMemoryLimit
+            self.bufferSize = bufferSize
+        }
+    }
+
+    /// Counters another thread may read while the stream is being fed.
+    public struct Progress: Sendable, Equatable {
+        /// Archive bytes fed so far.
+        public var bytesRead: Int64
+        /// Compressed bytes written to temporary files so far (finished blobs only).
+        public var bytesStored: Int64
+    }
+
+    private enum State {
+        case reading(TarStreamReader, ArchiveEntryStore)
+        case finished
+        case failed(ImageExportError)
+        case cancelled
+    }
+
+    private let lock = NSLock()
+    private var state: State
+    private let options: Options
+    private let bytesRead = Atomic<Int64>(0)
+    private let bytesStored = Atomic<Int64>(0)
+    /// The per-export temporary directory (gone after a failure, a cancel, or the image's cleanup).
+    public let temporaryDirectory: String
+
+    public init(options: Options = Options()) throws {
+        guard (0...9).contains(options.compressionLevel) else {
+            throw ImageExportError.invalidCompressionLevel(options.compressionLevel)
+        }
+        self.options = options
+        let scratch = try ScratchDirectory(parent: options.temporaryDirectoryParent)
+        temporaryDirectory = scratch.path
+        let store = ArchiveEntryStore(scratch: scratch, settings: .init(
+            compressionLevel: options.compressionLevel, bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit))
+        let tar = TarStreamReader(metadataLimit: max(options.inMemoryLimit, TarStreamReader.defaultMetadataLimit)) { header in
+            try store.consumer(for: header)
+        }
+        state = .reading(tar, store)
+    }
+
+    deinit {
+        // Released without finishing: nothing else will ever use the files.
+        if case .reading(_, let store) = state { store.scratch.remove() }
+    }
+
+    public var progress: Progress {
+        Progress(bytesRead: bytesRead.load(ordering: .relaxed), bytesStored: bytesStored.load(ordering: .relaxed))
+    }
+
+    /// Processes the next chunk of the archive. After an error the temporary files are gone and every
+    /// later call throws the same error.
+    public func feed(_ chunk: UnsafeRawBufferPointer) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        let (tar, store) = try readingState()
+        do {
+            try tar.feed(chunk)
+            bytesRead.store(tar.offset, ordering: .relaxed)
+            bytesStored.store(store.compressedBytesStored, ordering: .relaxed)
+        } catch {
+            throw fail(error, store: store)
+        }
+    }
+
+    public func feed(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try feed($0) }
+    }
+
+    /// Call once the stream has ended: checks the archive was complete, resolves the image and hands the
+    /// temporary files over to it.
+    public func finish() throws -> ExportedImage {
+        lock.lock()
+        defer { lock.unlock() }
+        let (tar, store) = try readingState()
+        do {
+            try tar.finish()
+            let resolver = ImageLayoutResolver(
+                store: store, reference: options.reference, platform: try Self.platform(options.platform),
+                metadataLimit: Self.metadataLimit)
+            let image = try resolver.resolve()
+            state = .finished
+            bytesStored.store(store.compressedBytesStored, ordering: .relaxed)
+            return image
+        } catch {
+            throw fail(error, store: store)
+        }
+    }
+
+    /// Stops the export and removes its temporary files (the transfer failed or was abandoned).
+    public func cancel() {
+        lock.lock()
+        defer { lock.unlock() }
+        if case .reading(_, let store) = state {
+            store.scratch.remove()
+            state = .cancelled
+        }
+    }
+
+    /// Reads a `docker save` archive from a file (`docker save -o`), in chunks of `chunkSize` bytes.
+    public static func read(archiveAt path: String, options: Options = Options(), chunkSize: Int = 1 << 20) throws -> ExportedImage {
+        let reader = try ImageExportReader(options: options)
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            reader.cancel()
+            throw ImageExportError.io(path: path, operation: "open", reason: "it does not exist or is not readable")
+        }
+        defer { try? handle.close() }
+        do {
+            while let data = try handle.read(upToCount: chunkSize), !data.isEmpty {
+                try data.withUnsafeBytes { try reader.feed($0) }
+            }
+        } catch let error as ImageExportError {
+            throw error
+        } catch {
+            reader.cancel()
+            throw ImageExportError.io(path: path, operation: "read", reason: "\(error)")
+        }
+        return try reader.finish()
+    }
+
+    // MARK: - Internals
+
+    /// Configs and manifests read back from disk are capped at this size.
+    static let metadataLimit = 64 << 20
+
+    private func readingState() throws -> (TarStreamReader, ArchiveEntryStore) {
+        switch state {
+        case .reading(let tar, let store): return (tar, store)
+        case .finished: throw ImageExportError.readerClosed(reason: "it already finished")
+        case .failed(let error): throw error
+        case .cancelled: throw ImageExportError.readerClosed(reason: "it was cancelled")
+        }
+    }
+
+    private func fail(_ error: any Error, store: ArchiveEntryStore) -> ImageExportError {
+        let exportError = error as? ImageExportError
+            ?? .io(path: store.scratch.path, operation: "process the archive in", reason: "\(error)")
+        store.scratch.remove()
+        state = .failed(exportError)
+        return exportError
+    }
+
+    static func platform(_ text: String?) throws -> ImageLayoutResolver.Platform {
+        guard let text else {
+            #if arch(arm64)
+            return .init(os: "linux", architecture: "arm64", variant: nil)
+            #elseif arch(x86_64)
+            return .init(os: "linux", architecture: "amd64", variant: nil)
+            #else
+            return .init(os: "linux", architecture: "unknown", variant: nil)
+            #endif
+        }
+        let parts = text.split(separator: "/").map(String.init)
+        guard (2...3).contains(parts.count) else {
+            throw ImageExportError.invalidMetadata(path: "platform", reason: "\"\(text)\" is not os/architecture[/variant]")
+        }
+        return .init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil)
+    }
+}

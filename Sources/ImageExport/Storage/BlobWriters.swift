@@ -1,0 +1,135 @@
+import Hashing
+
+/// What a streamed entry became on disk: a gzip file plus the digests a push needs.
+struct StoredBlob: Sendable {
+    enum SourceFormat: Sendable, Equatable {
+        /// The archive held uncompressed bytes; we gzip-compressed them.
+        case uncompressed
+        /// The archive held gzip bytes; they were kept as they are.
+        case gzip
+    }
+
+    let path: String
+    /// SHA-256 of the uncompressed content (the layer's diffID).
+    let uncompressedDigest: SHA256Digest
+    let uncompressedSize: Int64
+    /// SHA-256 and size of the gzip file.
+    let compressedDigest: SHA256Digest
+    let compressedSize: Int64
+    let sourceFormat: SourceFormat
+    /// Why this entry cannot be a layer (corrupt gzip, zstd); then `uncompressedDigest` is only a hash of the
+    /// entry's bytes and the file may be absent.
+    let unusableReason: String?
+
+    /// The digest of the entry's bytes as they were in the archive (what `blobs/sha256/<hex>` names).
+    var archiveDigest: SHA256Digest {
+        sourceFormat == .gzip ? compressedDigest : uncompressedDigest
+    }
+}
+
+/// Receives an entry's bytes and leaves a gzip file behind; `complete()` closes it and returns the digests.
+protocol BlobWriter: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+    func complete() throws -> StoredBlob
+}
+
+/// One pass over uncompressed bytes: hash them (diffID), deflate them, hash and write the gzip output.
+final class CompressingBlobWriter: BlobWriter {
+    private let file: BlobFile
+    private let compressor: GzipCompressor
+    private var uncompressedHash = SHA256()
+    private var compressedHash = SHA256()
+
+    init(path: String, level: Int, bufferSize: Int) throws {
+        compressor = try GzipCompressor(level: level, bufferSize: bufferSize)
+        file = try BlobFile(creating: path, bufferSize: bufferSize)
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        uncompressedHash.update(bytes)
+        try compressor.compress(bytes, sink: store)
+    }
+
+    func complete() throws -> StoredBlob {
+        try compressor.finish(sink: store)
+        try file.close()
+        return StoredBlob(
+            path: file.path, uncompressedDigest: uncompressedHash.currentDigest(), uncompressedSize: compressor.bytesIn,
+            compressedDigest: compressedHash.currentDigest(), compressedSize: compressor.bytesOut,
+            sourceFormat: .uncompressed, unusableReason: nil)
+    }
+
+    private func store(_ compressed: UnsafeRawBufferPointer) throws {
+        compressedHash.update(compressed)
+        try file.write(compressed)
+    }
+}
+
+/// Keeps gzip bytes as they are (no recompression), hashing them, and inflates them on the side only to
+/// learn the uncompressed digest that the config's diff_ids are checked against.
+final class PassthroughGzipBlobWriter: BlobWriter {
+    private let file: BlobFile
+    private var decompressor: GzipDecompressor?
+    private var compressedHash = SHA256()
+    private var uncompressedHash = SHA256()
+    private var compressedSize: Int64 = 0
+    private var uncompressedSize: Int64 = 0
+    private var failure: String?
+
+    init(path: String, bufferSize: Int) throws {
+        file = try BlobFile(creating: path, bufferSize: bufferSize)
+        decompressor = try GzipDecompressor(bufferSize: bufferSize)
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        compressedHash.update(bytes)
+        compressedSize += Int64(bytes.count)
+        try file.write(bytes)
+        guard let decompressor else { return }
+        do {
+            try decompressor.decompress(bytes) { uncompressed in
+                uncompressedHash.update(uncompressed)
+                uncompressedSize += Int64(uncompressed.count)
+            }
+        } catch {
+            // Not fatal here: the entry may not be a layer at all. It is, the layout check reports it.
+            failure = "\(error)"
+            self.decompressor = nil
+        }
+    }
+
+    func complete() throws -> StoredBlob {
+        try file.close()
+        if failure == nil, let decompressor {
+            do { try decompressor.finish() } catch { failure = "\(error)" }
+        }
+        return StoredBlob(
+            path: file.path, uncompressedDigest: uncompressedHash.currentDigest(), uncompressedSize: uncompressedSize,
+            compressedDigest: compressedHash.currentDigest(), compressedSize: compressedSize,
+            sourceFormat: .gzip, unusableReason: failure)
+    }
+}
+
+/// For content that can't become a gzip layer (zstd): hashes it, so a content-addressed name can still be
+/// checked, and stores nothing. The layout check reports `reason` if a layer turns out to be this entry.
+final class UnusableBlobWriter: BlobWriter {
+    private let reason: String
+    private var hash = SHA256()
+    private var size: Int64 = 0
+
+    init(reason: String) {
+        self.reason = reason
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hash.update(bytes)
+        size += Int64(bytes.count)
+    }
+
+    func complete() throws -> StoredBlob {
+        let digest = hash.currentDigest()
+        return StoredBlob(
+            path: "", uncompressedDigest: digest, uncompressedSize: size, compressedDigest: digest, compressedSize: size,
+            sourceFormat: .uncompressed, unusableReason: reason)
+    }
+}

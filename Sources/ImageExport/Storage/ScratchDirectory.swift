@@ -1,0 +1,23 @@
+import Foundation
+
+/// The temporary directory that holds one export's compressed layers. Removed by `remove()` or when the
+/// last owner lets go of it (the reader while it runs, then the `ExportedImage` values it produced).
+public final class ScratchDirectory: Sendable {
+    public let path: String
+
+    /// Creates a new, uniquely named directory under `parent` (default: the system temporary directory).
+    init(parent: URL?) throws {
+        let base = (parent ?? FileManager.default.temporaryDirectory).path
+        var template = Array("\(base)/ecrpush-export.XXXXXX".utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard let created else { throw BlobFile.error(errno, path: base, operation: "create a temporary directory in") }
+        path = String(cString: created)
+    }
+
+    /// Removes the directory and everything in it; harmless if already gone.
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    deinit { remove() }
+}
