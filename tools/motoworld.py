@@ -70,6 +70,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 ACCOUNT_ID = "123456789012"
 MIB = 1024 * 1024
+FAULTS = {"parts_seen": 0}  # fault-injection state (see --fault-truncate-part)
 MAX_LAYER_PARTS = 4200  # ECR's "Layer parts" quota
 CLOCK_SKEW_SECONDS = 15 * 60
 UNSIGNED_STS_ACTIONS = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")  # unsigned in AWS too
@@ -88,6 +89,9 @@ def parse_args():
     p.add_argument("--part-size", type=int, default=10 * MIB, help="partSize returned by InitiateLayerUpload")
     p.add_argument("--min-part-size", type=int, default=5 * MIB)
     p.add_argument("--max-part-size", type=int, default=20 * MIB)
+    p.add_argument("--fault-truncate-part", type=int, default=0,
+                   help="fault injection: the Nth UploadLayerPart (1-based, once) keeps only the first half of its "
+                        "bytes and answers InvalidLayerPartException, as if the rest were lost in transit")
     p.add_argument("--work-dir", help="where layer uploads are assembled (default: a new temp dir)")
     p.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process exits")
     return p.parse_args()
@@ -273,11 +277,22 @@ def install_ecr_operations(store, opts, work_dir):
                 raise invalid(f"the part holds {len(blob)} bytes, more than the {opts.max_part_size} allowed")
             if len(upload.part_sizes) >= MAX_LAYER_PARTS:
                 raise error("LimitExceededException", f"an upload has at most {MAX_LAYER_PARTS} parts")
+            FAULTS["parts_seen"] += 1
+            truncate = FAULTS["parts_seen"] == opts.fault_truncate_part
+            if truncate:
+                blob = blob[: len(blob) // 2]
             with open(upload.path, "ab") as f:
                 f.write(blob)
             upload.sha256.update(blob)
             upload.received += len(blob)
-            upload.part_sizes.append(len(blob))
+            if getattr(upload, "continues_part", False):
+                # The rest of a part cut short: together they count as one part for the size rule.
+                upload.part_sizes[-1] += len(blob)
+            else:
+                upload.part_sizes.append(len(blob))
+            upload.continues_part = truncate
+            if truncate:
+                raise invalid("fault injection: only part of the layer part arrived")
             return ok(self, {"registryId": upload.registry_id, "repositoryName": repo.name,
                              "uploadId": p["uploadId"], "lastByteReceived": upload.received - 1})
 

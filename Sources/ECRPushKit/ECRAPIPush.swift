@@ -24,6 +24,18 @@ public struct ECRAPIPush: Sendable {
 
     public func push(localImage: String, destination: PushDestination, registry: String,
                      onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
+        do {
+            return try await pushUnchecked(localImage: localImage, destination: destination, registry: registry, onEvent: onEvent)
+        } catch let error as AWSError where ["AccessDeniedException", "AccessDenied"].contains(error.code ?? "") {
+            // IAM or a repository policy refused one of the push actions: name it.
+            let details = error.serviceDetails
+            throw ECRPushError.pushDenied(repository: destination.repository, action: details?.action ?? "push",
+                                          message: details?.message ?? "\(error)")
+        }
+    }
+
+    private func pushUnchecked(localImage: String, destination: PushDestination, registry: String,
+                               onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
         let image = try await export(localImage)
         defer { image.cleanup() }
@@ -145,9 +157,6 @@ public struct ECRAPIPush: Sendable {
                                               detail: "it points at \(existing ?? "another image")")
         } catch let error as AWSError where error.code == ECRErrorCode.layersNotFound || error.code == ECRErrorCode.imageDigestDoesNotMatch {
             throw ECRPushError.internalInconsistency("ECR rejected the manifest ecrpush built (\(error)). This is a bug in ecrpush: please report it with the output of --debug.")
-        } catch let error as AWSError where error.code == "AccessDeniedException" {
-            throw ECRPushError.pushDenied(repository: destination.repository, action: "PutImage",
-                                          message: error.serviceDetails?.message ?? "\(error)")
         }
     }
 

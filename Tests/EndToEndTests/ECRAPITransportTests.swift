@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+import TestWorld
+
+/// `--transport ecr-api`: blobs through ECR's own API (signed, IAM only), into the registry behind motoworld,
+/// pulled back with the real docker CLI and run.
+@Suite struct ECRAPITransportTests {
+    typealias World = BuildAndPushTests.World
+
+    static func start(extraArgs: [String] = []) async throws -> World {
+        let registry = try await LoopbackRegistry.shared()
+        let docker = try await DockerDaemon.shared()
+        return World(registry: registry, docker: docker, moto: try await MotoWorld.start(registry: registry, extraArgs: extraArgs))
+    }
+
+    /// A context whose image has a 24 MiB random layer (three parts of 10 MiB) and a 5 MiB one.
+    static func bigContext() throws -> TemporaryDirectory {
+        let context = TemporaryDirectory()
+        try """
+        FROM \(DockerDaemon.baseImage)
+        RUN head -c 25165824 /dev/urandom > /big
+        RUN head -c 5242880 /dev/urandom > /five
+        CMD ["sh", "-c", "sha256sum /big /five"]
+        """.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        return context
+    }
+
+    @Test func helloWithoutAnyRegistryPassword() async throws {
+        let world = try await Self.start()
+        defer { world.moto.stop() }
+        let repository = BuildAndPushTests.uniqueName("api-hello")
+        let result = try await ECRPushCLI.run(
+            ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path, "--repository", repository,
+             "--tag", "v1", "--create-repository", "--transport", "ecr-api", "--registry", world.registry.hostPort],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let digestLine = try #require(result.stdoutText.split(separator: "\n").last.map(String.init))
+        #expect(digestLine.hasPrefix("\(world.registry.hostPort)/\(repository)@sha256:"))
+
+        let counts = try await world.moto.counts()
+        #expect(counts["GetAuthorizationToken", default: 0] == 0, "no registry password at any point")
+        #expect(counts["InitiateLayerUpload"] == 2, "one layer and the config")
+        #expect(counts["PutImage"] == 1)
+
+        let run = try await world.pullAndRun(digestLine)
+        #expect(run.status == 0, "\(run.combinedText)")
+        #expect(run.stdoutText == "hello\n")
+
+        // A second push of the same image uploads nothing: every blob is reported as present.
+        try await world.moto.resetCounts()
+        let again = try await ECRPushCLI.run(
+            ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path, "--repository", repository,
+             "--tag", "v1", "--transport", "ecr-api", "--registry", world.registry.hostPort],
+            environment: world.environment)
+        try #require(again.status == 0, "\(again.combinedText)")
+        #expect(again.stdoutText.split(separator: "\n").last.map(String.init) == digestLine)
+        let second = try await world.moto.counts()
+        #expect(second["BatchCheckLayerAvailability"] == 1)
+        #expect(second["InitiateLayerUpload", default: 0] == 0)
+        #expect(second["UploadLayerPart", default: 0] == 0)
+        #expect(again.stderrText.contains("Layer already exists"))
+    }
+
+    @Test func largeLayersGoInSeveralPartsAndAResumedPartEndsComplete() async throws {
+        // The second part ever uploaded arrives cut in half: the push resumes from lastValidByteReceived.
+        let world = try await Self.start(extraArgs: ["--fault-truncate-part", "2"])
+        defer { world.moto.stop() }
+        let context = try Self.bigContext()
+        let repository = BuildAndPushTests.uniqueName("api-big")
+        let result = try await ECRPushCLI.run(
+            ["build-and-push", context.path, "--repository", repository, "--tag", "big", "--create-repository",
+             "--transport", "ecr-api", "--registry", world.registry.hostPort, "--compression-level", "1"],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let counts = try await world.moto.counts()
+        // 24 MiB → 3 parts, 5 MiB → 1 part, hello base → 1, config → 1, plus the re-sent rest of the cut part.
+        #expect(counts["UploadLayerPart", default: 0] >= 7, "\(counts)")
+        #expect(counts["CompleteLayerUpload"] == counts["InitiateLayerUpload"])
+
+        let local = try await world.docker.docker(["run", "--rm", "--network", "none", "\(world.registry.hostPort)/\(repository):big"])
+        let digestLine = try #require(result.stdoutText.split(separator: "\n").last.map(String.init))
+        let pulled = try await world.pullAndRun(digestLine)
+        #expect(pulled.status == 0, "\(pulled.combinedText)")
+        #expect(!local.stdoutText.isEmpty)
+        #expect(pulled.stdoutText == local.stdoutText, "the pulled image holds the same bytes")
+    }
+
+    @Test func immutableTagsAndMissingRepository() async throws {
+        let world = try await Self.start()
+        defer { world.moto.stop() }
+        let repository = BuildAndPushTests.uniqueName("api-immutable")
+        let missing = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api"],
+            environment: world.environment)
+        #expect(missing.status == 1)
+        #expect(missing.stderrText.contains("does not exist"))
+
+        let first = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
+             "--create-repository", "--image-tag-mutability", "IMMUTABLE", "--registry", world.registry.hostPort],
+            environment: world.environment)
+        try #require(first.status == 0, "\(first.combinedText)")
+        let same = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
+             "--registry", world.registry.hostPort],
+            environment: world.environment)
+        #expect(same.status == 0, "pushing the same image under an immutable tag again is a success: \(same.combinedText)")
+
+        let context = TemporaryDirectory()
+        try "FROM \(DockerDaemon.baseImage)\nRUN echo other > /other\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let other = try await ECRPushCLI.run(
+            ["build-and-push", context.path, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
+             "--registry", world.registry.hostPort],
+            environment: world.environment)
+        #expect(other.status == 1)
+        #expect(other.stderrText.contains("tag 'v1' already exists"))
+        #expect(other.stderrText.contains("immutable"))
+    }
+
+    /// A role allowed ecr:* but denied ecr:UploadLayerPart: the error names the action and the repository.
+    @Test func accessDeniedOnUploadLayerPartIsNamed() async throws {
+        let world = try await Self.start()
+        defer { world.moto.stop() }
+        let setup = try await runPython("""
+            import boto3, json, os
+            iam = boto3.client("iam", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+            trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}
+            role = iam.create_role(RoleName="no-upload", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+            policy = {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["ecr:*", "sts:GetCallerIdentity"], "Resource": "*"},
+                {"Effect": "Deny", "Action": "ecr:UploadLayerPart", "Resource": "*"}]}
+            iam.put_role_policy(RoleName="no-upload", PolicyName="deny-upload", PolicyDocument=json.dumps(policy))
+            print(role)
+            """, environment: world.moto.awsEnvironment(.admin))
+        try #require(setup.status == 0, "\(setup.combinedText)")
+        let roleArn = setup.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let repository = BuildAndPushTests.uniqueName("api-denied")
+        let result = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
+             "--create-repository", "--role-arn", roleArn],
+            environment: world.moto.awsEnvironment(.admin).merging(["DOCKER_HOST": world.docker.host]) { $1 })
+        #expect(result.status == 1)
+        #expect(result.stderrText.contains("denied (UploadLayerPart)"), "\(result.stderrText)")
+        #expect(result.stderrText.contains(repository))
+    }
+}
