@@ -13,6 +13,8 @@ extension DockerClient {
                 throw DockerError.invalidReference(tag, reason: "a build result is tagged by name and tag, not by digest")
             }
         }
+        // Reach the daemon before walking a possibly large context, so a stopped daemon is reported at once.
+        _ = try await apiVersion()
         let now = Int64(Date().timeIntervalSince1970)
         let archive = try await runOnOwnThread { try BuildContextArchive.plan(for: context, currentTime: now) }
         let tar = TarStream(entries: archive.entries)
