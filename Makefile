@@ -25,7 +25,6 @@ build:
 
 # Unit and integration tests. Integration tests start their own moto, registry and dockerd on loopback.
 test:
-	tools/world.sh reap || true
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -7,8 +7,8 @@ prints one JSON line on stdout: {"port", "port2", "unix", "tlsPort", "caPath", "
 accepts no connection: connecting to it hangs). It exits when its standard input
 closes (so a crashed test run leaves no server behind) or on SIGTERM.
 
-Endpoints (any method unless said):
-  /echo                       JSON: method, path, headers, bodyLength, bodySHA256, chunked, clientPort, server
+Endpoints (any method unless said; an absolute request target, as sent to a proxy, is served the same way):
+  /echo                       JSON: method, target, path, headers, bodyLength, bodySHA256, chunked, clientPort, server
   /bytes?size=N[&chunked=1]   N bytes of the test pattern; header X-Content-SHA256 is their digest
   /redirect?status=S&location=L   status S with Location L (the request body is read and ignored)
   /loop                       302 to itself
@@ -128,6 +128,7 @@ class Handler(BaseHTTPRequestHandler):
         client = self.client_address
         document = {
             "method": self.command,
+            "target": self.path,
             "path": url.path,
             "query": url.query,
             "headers": {name.lower(): value for name, value in self.headers.items()},

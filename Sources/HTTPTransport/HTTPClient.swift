@@ -12,7 +12,8 @@ import Foundation
 public final class HTTPClient: Sendable {
     public struct Configuration: Sendable {
         public var connectTimeout: TimeInterval = 10
-        /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTime` seconds is aborted.
+        /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTime` seconds is aborted (`timedOut`);
+        /// 0 turns the check off, for endpoints that may rightly stay silent (long polls, build output).
         public var lowSpeedLimit: Int = 1
         public var lowSpeedTime: TimeInterval = 120
         public var followRedirects: Bool = true

@@ -14,6 +14,9 @@ public final class ImageExportReader: @unchecked Sendable {
     public struct Options: Sendable {
         /// zlib level for layers that arrive uncompressed: 0 (store) to 9 (smallest). 6 is gzip's default.
         public var compressionLevel: Int
+        /// Cores to compress on (1: on the feeding thread). The compressed bytes, and so the digests, are the
+        /// same whatever this is.
+        public var compressionThreads: Int
         /// Where the per-export temporary directory is created (nil: the system temporary directory).
         public var temporaryDirectoryParent: URL?
         /// Which image to take when the archive holds several (a `RepoTags` entry or OCI image name).
@@ -23,13 +26,15 @@ public final class ImageExportReader: @unchecked Sendable {
         public var platform: String?
         /// Entries up to this size that don't look like layers stay in memory; bigger ones go to disk.
         public var inMemoryLimit: Int
-        /// Size of the compressor's output buffer and of file writes.
+        /// Size of the buffers that gather file writes (and of the gzip decompressor's output).
         public var bufferSize: Int
 
-        public init(compressionLevel: Int = GzipCompressor.defaultLevel, temporaryDirectoryParent: URL? = nil,
+        public init(compressionLevel: Int = GzipCompressor.defaultLevel,
+                    compressionThreads: Int = ProcessInfo.processInfo.activeProcessorCount, temporaryDirectoryParent: URL? = nil,
                     reference: String? = nil, platform: String? = nil, inMemoryLimit: Int = 1 << 20,
                     bufferSize: Int = GzipCompressor.defaultBufferSize) {
             self.compressionLevel = compressionLevel
+            self.compressionThreads = compressionThreads
             self.temporaryDirectoryParent = temporaryDirectoryParent
             self.reference = reference
             self.platform = platform
@@ -69,7 +74,8 @@ public final class ImageExportReader: @unchecked Sendable {
         let scratch = try ScratchDirectory(parent: options.temporaryDirectoryParent)
         temporaryDirectory = scratch.path
         let store = ArchiveEntryStore(scratch: scratch, settings: .init(
-            compressionLevel: options.compressionLevel, bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit))
+            compressionLevel: options.compressionLevel, compressionThreads: options.compressionThreads,
+            bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit))
         let tar = TarStreamReader(metadataLimit: max(options.inMemoryLimit, TarStreamReader.defaultMetadataLimit)) { header in
             try store.consumer(for: header)
         }

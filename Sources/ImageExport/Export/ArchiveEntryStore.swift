@@ -17,6 +17,7 @@ final class ArchiveEntryStore {
 
     struct Settings {
         var compressionLevel: Int
+        var compressionThreads: Int
         var bufferSize: Int
         var inMemoryLimit: Int
     }
@@ -104,7 +105,8 @@ final class ArchiveEntryStore {
         case .passthroughGzip:
             return try PassthroughGzipBlobWriter(path: path, bufferSize: settings.bufferSize)
         case .compress, .memory:
-            return try CompressingBlobWriter(path: path, level: settings.compressionLevel, bufferSize: settings.bufferSize)
+            return try CompressingBlobWriter(
+                path: path, level: settings.compressionLevel, threads: settings.compressionThreads, bufferSize: settings.bufferSize)
         }
     }
 

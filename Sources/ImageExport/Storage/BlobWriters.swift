@@ -33,15 +33,16 @@ protocol BlobWriter: AnyObject {
     func complete() throws -> StoredBlob
 }
 
-/// One pass over uncompressed bytes: hash them (diffID), deflate them, hash and write the gzip output.
+/// One pass over uncompressed bytes: hash them (diffID), deflate them (on worker threads: compression is
+/// the slowest step by far), hash and write the gzip output in order.
 final class CompressingBlobWriter: BlobWriter {
     private let file: BlobFile
-    private let compressor: GzipCompressor
+    private let compressor: ParallelGzipCompressor
     private var uncompressedHash = SHA256()
     private var compressedHash = SHA256()
 
-    init(path: String, level: Int, bufferSize: Int) throws {
-        compressor = try GzipCompressor(level: level, bufferSize: bufferSize)
+    init(path: String, level: Int, threads: Int, bufferSize: Int) throws {
+        compressor = try ParallelGzipCompressor(level: level, threads: threads)
         file = try BlobFile(creating: path, bufferSize: bufferSize)
     }
 

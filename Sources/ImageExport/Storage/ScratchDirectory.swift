@@ -2,8 +2,8 @@ import Foundation
 
 /// The temporary directory that holds one export's compressed layers. Removed by `remove()` or when the
 /// last owner lets go of it (the reader while it runs, then the `ExportedImage` values it produced).
-public final class ScratchDirectory: Sendable {
-    public let path: String
+final class ScratchDirectory: Sendable {
+    let path: String
 
     /// Creates a new, uniquely named directory under `parent` (default: the system temporary directory).
     init(parent: URL?) throws {
@@ -15,7 +15,7 @@ public final class ScratchDirectory: Sendable {
     }
 
     /// Removes the directory and everything in it; harmless if already gone.
-    public func remove() {
+    func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
 

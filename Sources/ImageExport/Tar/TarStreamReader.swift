@@ -1,5 +1,3 @@
-import Foundation
-
 /// A push-based tar reader: feed it chunks of any size as they arrive; it reports each entry's header to
 /// `onEntry` and streams the entry's content to the consumer that `onEntry` returns (nil skips the content).
 ///
