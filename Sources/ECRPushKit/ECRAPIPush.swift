@@ -58,9 +58,11 @@ public struct ECRAPIPush: Sendable {
                 continue
             }
             try await upload(blob.source, digest: blob.digest, size: blob.size, repository: repository,
-                             registryId: registryId) { done in
+                             registryId: registryId, progress: { done in
                 onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: done, total: blob.size))))
-            }
+            }, onResume: { offset in
+                onEvent(.info("\(id): ECR kept the layer only up to byte \(offset - 1); resuming from byte \(offset)"))
+            })
             onEvent(.push(PushEvent(id: id, status: "Pushed")))
         }
 
@@ -93,13 +95,13 @@ public struct ECRAPIPush: Sendable {
     }
 
     func upload(_ source: BlobSource, digest: String, size: Int64, repository: String, registryId: String?,
-                progress: @Sendable (Int64) -> Void) async throws {
+                progress: @Sendable (Int64) -> Void, onResume: @Sendable (Int64) -> Void = { _ in }) async throws {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 try await uploadOnce(source, digest: digest, size: size, repository: repository, registryId: registryId,
-                                     progress: progress)
+                                     progress: progress, onResume: onResume)
                 return
             } catch let error as AWSError where error.code == ECRErrorCode.layerAlreadyExists {
                 return  // pushed meanwhile by someone else: what we wanted
@@ -118,7 +120,7 @@ public struct ECRAPIPush: Sendable {
     }
 
     private func uploadOnce(_ source: BlobSource, digest: String, size: Int64, repository: String, registryId: String?,
-                            progress: @Sendable (Int64) -> Void) async throws {
+                            progress: @Sendable (Int64) -> Void, onResume: @Sendable (Int64) -> Void) async throws {
         let upload = try await ecr.initiateLayerUpload(repository: repository, registryId: registryId)
         let plan = LayerPartPlan(blobSize: size, suggested: upload.partSize)
         let reader = try BlobPartReader(source)
@@ -138,6 +140,8 @@ public struct ECRAPIPush: Sendable {
                 guard let text = error.serviceDetails?.fields["lastValidByteReceived"], let lastValid = Int64(text) else { throw error }
                 resumes += 1
                 next = lastValid + 1
+                progress(next)
+                onResume(next)
             }
         }
         _ = try await ecr.completeLayerUpload(repository: repository, uploadId: upload.uploadId, digest: digest,
@@ -148,9 +152,10 @@ public struct ECRAPIPush: Sendable {
         do {
             _ = try await ecr.putImage(repository: destination.repository, manifest: text, mediaType: manifest.mediaType,
                                        tag: tag, digest: manifest.digest, registryId: destination.registryId)
-        } catch let error as AWSError where error.code == ECRErrorCode.imageAlreadyExists {
-            return  // the same manifest under the same tag: nothing to do
-        } catch let error as AWSError where error.code == ECRErrorCode.imageTagAlreadyExists {
+        } catch let error as AWSError
+                    where [ECRErrorCode.imageAlreadyExists, ECRErrorCode.imageTagAlreadyExists].contains(error.code ?? "") {
+            // Success only if the tag already names exactly this manifest (a re-push); an immutable tag that
+            // names another image is the user's problem to hear about, whichever of the two codes ECR chose.
             let existing = try await ecr.digest(forTag: tag, repository: destination.repository, registryId: destination.registryId)
             if existing == manifest.digest { return }
             throw ECRPushError.imageTagExists(repository: destination.repository, tag: tag,

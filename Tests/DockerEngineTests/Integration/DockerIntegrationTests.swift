@@ -251,7 +251,8 @@ import TestWorld
         #expect(result.tag == "1")
         #expect(result.digest.hasPrefix("sha256:") && result.digest.count == 71)
         #expect(result.size > 0)
-        #expect(events.current.contains { $0.status == "Pushed" || $0.status == "Layer already exists" })
+        // A blob another repository of the same registry holds is mounted rather than uploaded.
+        #expect(events.current.contains { ["Pushed", "Layer already exists"].contains($0.status) || $0.status?.hasPrefix("Mounted from") == true })
         #expect(events.current.last?.result == result)
 
         // The registry itself serves that manifest digest (credentials go to curl on stdin, not argv).
