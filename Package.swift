@@ -25,10 +25,12 @@ let package = Package(
         .target(name: "STS", dependencies: ["AWSCore"]),
         .target(name: "ECR", dependencies: ["AWSCore"]),
         .target(name: "DockerEngine", dependencies: ["HTTPTransport", "Hashing"]),
+        // The OCI distribution API (what `docker push` speaks to a registry), with basic auth.
+        .target(name: "RegistryClient", dependencies: ["HTTPTransport", "Hashing"]),
         .target(name: "AWSCredentials", dependencies: ["AWSCore", "STS"]),
         // Reads `docker save` streams (legacy and OCI layouts) and turns layers into gzip blobs with digests.
         .target(name: "ImageExport", dependencies: ["Hashing", "CZlib"]),
-        .target(name: "ECRPushKit", dependencies: ["AWSCredentials", "AWSCore", "STS", "ECR", "DockerEngine", "ImageExport", "Hashing"]),
+        .target(name: "ECRPushKit", dependencies: ["AWSCredentials", "AWSCore", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient", "Hashing"]),
         .executableTarget(name: "ecrpush", dependencies: [
             "ECRPushKit", "AWSCredentials", "AWSCore", "DockerEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -43,6 +45,7 @@ let package = Package(
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "TestWorld"], exclude: ["Fixtures"]),
         .testTarget(name: "AWSClientsTests", dependencies: ["STS", "ECR", "AWSCore", "TestWorld"]),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "TestWorld"]),
+        .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "TestWorld"]),
         .testTarget(name: "ImageExportTests", dependencies: ["ImageExport", "Hashing", "TestWorld"]),
         .testTarget(name: "ECRPushKitTests", dependencies: ["ECRPushKit", "TestWorld"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestWorld"]),

@@ -1,0 +1,1 @@
+// The OCI distribution API client (blobs, uploads, manifests) over HTTPTransport.
