@@ -185,4 +185,25 @@ import TestWorld
         #expect(missingContext.status == 1)
         #expect(missingContext.stderrText.contains("/nonexistent/context"))
     }
+
+    @Test func missingDockerfileAndUnreachableRegistry() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let context = TemporaryDirectory()
+        let repository = Self.uniqueName("errors")
+        let noDockerfile = try await ECRPushCLI.run(
+            ["build-and-push", context.path, "--repository", repository, "--tag", "x", "--create-repository"],
+            environment: world.environment)
+        #expect(noDockerfile.status == 1)
+        #expect(noDockerfile.stderrText.contains("Dockerfile"), "\(noDockerfile.stderrText)")
+
+        let closedPort = try freePort()
+        let unreachable = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "x", "--create-repository",
+             "--registry", "127.0.0.1:\(closedPort)"],
+            environment: world.environment)
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderrText.contains("127.0.0.1:\(closedPort)"), "\(unreachable.stderrText)")
+        #expect(unreachable.stdoutText.isEmpty, "no image reference is printed for a push that did not happen")
+    }
 }

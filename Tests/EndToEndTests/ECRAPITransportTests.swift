@@ -29,11 +29,13 @@ import TestWorld
         let world = try await Self.start()
         defer { world.moto.stop() }
         let repository = BuildAndPushTests.uniqueName("api-hello")
+        let scratch = TemporaryDirectory()
         let result = try await ECRPushCLI.run(
             ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path, "--repository", repository,
              "--tag", "v1", "--create-repository", "--transport", "ecr-api", "--registry", world.registry.hostPort],
-            environment: world.environment)
+            environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "temp space is empty after success")
         let digestLine = try #require(result.stdoutText.split(separator: "\n").last.map(String.init))
         #expect(digestLine.hasPrefix("\(world.registry.hostPort)/\(repository)@sha256:"))
 
@@ -139,6 +141,8 @@ import TestWorld
         environment["AWS_ACCESS_KEY_ID"] = keys[0]
         environment["AWS_SECRET_ACCESS_KEY"] = keys[1]
         environment["DOCKER_HOST"] = world.docker.host
+        let scratch = TemporaryDirectory()
+        environment["TMPDIR"] = scratch.path
         let repository = BuildAndPushTests.uniqueName("api-denied")
         let result = try await ECRPushCLI.run(
             ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
@@ -148,5 +152,6 @@ import TestWorld
         #expect(result.stderrText.contains("denied (UploadLayerPart)"), "\(result.stderrText)")
         #expect(result.stderrText.contains(repository))
         #expect(!result.stderrText.contains(keys[1]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "temp space is empty after failure")
     }
 }
