@@ -17,7 +17,7 @@ say() { printf '\n==> %s\n' "$*" >&2; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+password="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 registry_port="$(free_port)"
 say "Starting a registry on 127.0.0.1:$registry_port (basic auth AWS:<token password>)"
 "$here/world.sh" registry "$world" "$registry_port" AWS "$password" >/dev/null
@@ -57,5 +57,14 @@ docker rmi -f "127.0.0.1:$registry_port/hello:demo" >/dev/null 2>&1 || true
 docker pull -q "$image" >/dev/null
 docker run --rm --network none "$image"
 
-say "Done. Pushed $image"
-echo "Pull it (while the demo world runs) with: ecrpush login | docker login --username AWS --password-stdin 127.0.0.1:$registry_port && docker pull $image" >&2
+say "The same image again through ECR's layer-upload API (--transport ecr-api: IAM only, no registry password)"
+api_image="$("$ecrpush" push "$image" --repository hello --tag demo-api \
+    --transport ecr-api --registry "127.0.0.1:$registry_port" | tail -n 1)"
+echo "$api_image"
+docker rmi -f "$api_image" >/dev/null 2>&1 || true
+docker pull -q "$api_image" >/dev/null
+docker run --rm --network none "$api_image"
+
+say "Done. Pushed $image (daemon transport) and $api_image (ecr-api transport)"
+echo "On a real account the same commands run without AWS_ENDPOINT_URL; pull with:" >&2
+echo "  ecrpush login | docker login --username AWS --password-stdin <registry> && docker pull <image>" >&2
