@@ -8,6 +8,11 @@ public final class ClockSkew: Sendable {
 
     public init() {}
 
+    /// Starts with a known offset: for tests that play a machine whose clock is wrong.
+    public init(initialOffset: TimeInterval) {
+        offset.withLock { $0 = initialOffset }
+    }
+
     public func now() -> Date { Date().addingTimeInterval(offset.withLock { $0 }) }
 
     public var currentOffset: TimeInterval { offset.withLock { $0 } }

@@ -93,7 +93,7 @@ import TestWorld
         try "kept\n".write(toFile: context.path + "/kept.txt", atomically: true, encoding: .utf8)
         try "ignored.txt\n".write(toFile: context.path + "/.dockerignore", atomically: true, encoding: .utf8)
         let outputFile = context.path + "/github-output"
-        FileManager.default.createFile(atPath: outputFile, contents: Data("earlier=1\n".utf8))
+        _ = FileManager.default.createFile(atPath: outputFile, contents: Data("earlier=1\n".utf8))
 
         let repository = Self.uniqueName("flags")
         let result = try await ECRPushCLI.run(
