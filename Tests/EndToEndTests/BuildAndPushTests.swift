@@ -206,4 +206,17 @@ import TestWorld
         #expect(unreachable.stderrText.contains("127.0.0.1:\(closedPort)"), "\(unreachable.stderrText)")
         #expect(unreachable.stdoutText.isEmpty, "no image reference is printed for a push that did not happen")
     }
+
+    /// Run as an unprivileged user (nobody) against the root-owned socket: the fix is said, not just EACCES.
+    @Test func permissionDeniedOnTheSocket() async throws {
+        let docker = try await DockerDaemon.shared()
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
+        let result = try await runProcess("/usr/bin/setpriv",
+                                          ["--reuid=65534", "--regid=65534", "--clear-groups", ECRPushCLI.binary,
+                                           "build", Repo.root.appendingPathComponent("examples/hello").path, "-t", "x"],
+                                          environment: ["DOCKER_HOST": docker.host, "HOME": "/tmp"])
+        #expect(result.status == 1)
+        #expect(result.stderrText.contains("permission denied"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("docker' group"))
+    }
 }
