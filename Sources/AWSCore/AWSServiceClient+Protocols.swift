@@ -18,19 +18,9 @@ extension AWSServiceClient {
     /// JSON 1.1 (ECR): `X-Amz-Target: <targetPrefix>.<action>`, JSON in and out.
     public func json<Input: Encodable, Output: Decodable>(targetPrefix: String, action: String, input: Input,
                                                           output: Output.Type) async throws -> Output {
-        let body = try Array(JSONEncoder().encode(input))
-        let headers: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.1",
-                                    "X-Amz-Target": "\(targetPrefix).\(action)"]
-        let response = try await send(action: action, headers: headers, body: body, signing: .signed)
-        do {
-            return try JSONDecoder().decode(Output.self, from: Data(response.body.isEmpty ? Array("{}".utf8) : response.body))
-        } catch {
-            throw AWSError.malformedResponse(service: service.displayName, action: action, detail: "\(error)")
-        }
+        try await rawJSON(targetPrefix: targetPrefix, action: action, body: Array(JSONEncoder().encode(input)), output: output)
     }
-}
 
-extension AWSServiceClient {
     /// JSON 1.1 with a body the caller already serialised (large bodies built without re-encoding).
     public func rawJSON<Output: Decodable>(targetPrefix: String, action: String, body: [UInt8],
                                            output: Output.Type) async throws -> Output {
