@@ -1,9 +1,18 @@
+import ECRPushKit
 import Foundation
 
 /// The docker-credential-helpers protocol entry point (`docker-credential-ecrpush get|list|store|erase|version`).
+/// The work is `CredentialHelper`'s; this writes its answer and returns the exit status.
 enum CredentialHelperEntry {
     static func run(arguments: [String]) async -> Int32 {
-        Console.err("docker-credential-ecrpush: not implemented yet")
-        return 1
+        let action = arguments.first
+        // Every action but version reads stdin (store and erase only to drain it, as docker expects).
+        let input = action == "version" ? Data() : ((try? FileHandle.standardInput.readToEnd()) ?? Data())
+        let helper = CredentialHelper(environment: ProcessInfo.processInfo.environment, homeDirectory: NSHomeDirectory(),
+                                      version: ECRPushVersion.current)
+        let output = await helper.run(action: action, input: input)
+        if !output.stdout.isEmpty { FileHandle.standardOutput.write(Data(output.stdout.utf8)) }
+        if !output.stderr.isEmpty { FileHandle.standardError.write(Data(output.stderr.utf8)) }
+        return output.exitCode
     }
 }

@@ -13,6 +13,7 @@ struct ECRPush: AsyncParsableCommand {
             BuildCommand.self,
             PushCommand.self,
             BuildAndPushCommand.self,
+            CacheCommand.self,
         ])
 
     /// The same binary is also `docker-credential-ecrpush` (a link made by `make install`): chosen by its name.

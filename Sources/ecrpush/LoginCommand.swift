@@ -13,12 +13,17 @@ struct LoginCommand: AsyncParsableCommand {
         Prints the registry password alone by default, for:
           ecrpush login | docker login --username AWS --password-stdin <registry>
         --output json gives username, password, registry, proxyEndpoint and expiresAt for each registry;
-        --output docker-config writes the logins into $DOCKER_CONFIG/config.json (0600) as docker login does.
+        --output docker-config writes the logins into $DOCKER_CONFIG/config.json (0600) as docker login does;
+        --output github masks the password and appends registry, username, password and expires-at to $GITHUB_OUTPUT;
+        --output env prints `export ECR_REGISTRY=… ECR_USERNAME=… ECR_PASSWORD=…` for eval.
+        Logins are cached in $XDG_CACHE_HOME/ecrpush (default ~/.cache/ecrpush) while more than 30 minutes of
+        them remain; --no-cache or ECRPUSH_NO_CACHE=1 always asks ECR.
         """)
 
     enum Output: String, ExpressibleByArgument, CaseIterable {
         case password, json
         case dockerConfig = "docker-config"
+        case github, env
     }
 
     @OptionGroup var aws: AWSOptions
@@ -26,16 +31,29 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry-id"), help: "Account id of a registry to log in to (repeatable; default: your own).")
     var registryIds: [String] = []
 
-    @Option(help: "password, json or docker-config.")
+    @Option(help: "password, json, docker-config, github or env.")
     var output: Output = .password
 
-    func validate() throws { try validateRegistryIds(registryIds) }
+    @Flag(help: "Always ask ECR for a new login (don't read or write the login cache).")
+    var noCache = false
+
+    func validate() throws {
+        try validateRegistryIds(registryIds)
+        if output == .github || output == .env, registryIds.count > 1 {
+            throw ValidationError("--output \(output.rawValue) describes one registry: pass at most one --registry-id")
+        }
+        if output == .github, (ProcessInfo.processInfo.environment["GITHUB_OUTPUT"] ?? "").isEmpty {
+            throw ValidationError("--output github appends to the file named by GITHUB_OUTPUT, which is not set (GitHub Actions sets it in every step)")
+        }
+    }
 
     func run() async throws {
         try await Console.run {
             let http = HTTPClient()
             let resolved = try await aws.resolve(http: http)
-            let logins = try await LoginWorkflow.logins(ecr: ECRClient(context: resolved.context), registryIds: registryIds)
+            let environment = ProcessInfo.processInfo.environment
+            let cache = noCache ? nil : TokenCache.fromEnvironment(environment, homeDirectory: NSHomeDirectory())
+            let logins = try await CachedLoginWorkflow.logins(resolved: resolved, registryIds: registryIds, cache: cache)
             switch output {
             case .password:
                 if logins.count > 1 {
@@ -44,8 +62,11 @@ struct LoginCommand: AsyncParsableCommand {
                 for login in logins { Console.out(login.password) }
             case .json:
                 Console.out(try JSONOutput.encode(logins))
+            case .github:
+                try writeGitHubOutput(logins[0], path: environment["GITHUB_OUTPUT"] ?? "")
+            case .env:
+                Console.out(Self.shellExports(logins[0]))
             case .dockerConfig:
-                let environment = ProcessInfo.processInfo.environment
                 let config = DockerConfigFile(path: DockerConfigFile.defaultPath(environment: environment,
                                                                                 homeDirectory: NSHomeDirectory()))
                 let result = try config.merge(logins: logins.map { ($0.registry, $0.username, $0.password) })
@@ -57,5 +78,38 @@ struct LoginCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension LoginCommand {
+    /// `export …` lines a POSIX shell can eval: every value single-quoted, single quotes escaped as '\''.
+    static func shellExports(_ login: RegistryLogin) -> String {
+        [("ECR_REGISTRY", login.registry), ("ECR_USERNAME", login.username), ("ECR_PASSWORD", login.password)]
+            .map { "export \($0.0)=" + shellQuoted($0.1) }
+            .joined(separator: "\n")
+    }
+
+    static func shellQuoted(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// Masks the password in the job log (`::add-mask::` on stdout, before anything else could print it), then
+    /// appends the step outputs to $GITHUB_OUTPUT.
+    func writeGitHubOutput(_ login: RegistryLogin, path: String) throws {
+        // A line break in a value would let it write other outputs: ECR never sends one, but refuse it anyway.
+        for value in [login.registry, login.username, login.password] where value.contains(where: \.isNewline) {
+            throw ECRPushError.invalidArgument("the registry login contains a line break: not writing it to GITHUB_OUTPUT")
+        }
+        Console.out("::add-mask::\(login.password)")
+        var lines = ["registry=\(login.registry)", "username=\(login.username)", "password=\(login.password)"]
+        if let expiresAt = login.expiresAt { lines.append("expires-at=\(ISO8601DateFormatter().string(from: expiresAt))") }
+        let text = lines.joined(separator: "\n") + "\n"
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw ECRPushError.invalidArgument("cannot append to GITHUB_OUTPUT file \(path): it does not exist or is not writable")
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+        Console.err("Login for \(login.registry) written to GITHUB_OUTPUT (registry, username, password, expires-at)")
     }
 }

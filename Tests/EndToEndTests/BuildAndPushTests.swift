@@ -44,7 +44,9 @@ import TestWorld
         let repository = Self.uniqueName("hello")
         let result = try await ECRPushCLI.run(
             ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path,
-             "--repository", repository, "--tag", "v1", "--create-repository"],
+             "--repository", repository, "--tag", "v1", "--create-repository",
+             // An image of this test's own: other tests that build examples/hello may remove theirs meanwhile.
+             "--label", "test=\(repository)"],
             environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
         let lines = result.stdoutText.split(separator: "\n").map(String.init)

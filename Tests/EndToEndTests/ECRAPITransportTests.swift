@@ -32,7 +32,8 @@ import TestWorld
         let scratch = TemporaryDirectory()
         let result = try await ECRPushCLI.run(
             ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path, "--repository", repository,
-             "--tag", "v1", "--create-repository", "--transport", "ecr-api", "--registry", world.registry.hostPort],
+             "--tag", "v1", "--create-repository", "--transport", "ecr-api", "--registry", world.registry.hostPort,
+             "--label", "test=\(repository)"],
             environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "temp space is empty after success")
@@ -52,7 +53,8 @@ import TestWorld
         try await world.moto.resetCounts()
         let again = try await ECRPushCLI.run(
             ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path, "--repository", repository,
-             "--tag", "v1", "--transport", "ecr-api", "--registry", world.registry.hostPort],
+             "--tag", "v1", "--transport", "ecr-api", "--registry", world.registry.hostPort,
+             "--label", "test=\(repository)"],
             environment: world.environment)
         try #require(again.status == 0, "\(again.combinedText)")
         #expect(again.stdoutText.split(separator: "\n").last.map(String.init) == digestLine)

@@ -27,6 +27,11 @@ enum ECRPushCLI {
         clean["AWS_CONFIG_FILE"] = "/dev/null"
         clean["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
         clean["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"
+        // A fresh token cache and ecrpush config per run: no login leaks from one test (or machine) to another.
+        // Tests of the cache pass their own XDG_CACHE_HOME.
+        let isolation = NSTemporaryDirectory() + "ecrpush-cli-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        clean["XDG_CACHE_HOME"] = isolation + "/cache"
+        clean["XDG_CONFIG_HOME"] = isolation + "/config"
         let merged = clean.merging(environment) { $1 }
         // runProcess merges over the test process's environment: blank out what we removed.
         var final = merged

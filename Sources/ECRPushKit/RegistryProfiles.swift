@@ -1,0 +1,97 @@
+import AWSCore
+import Foundation
+import STS
+
+/// How to reach one registry, from a `[registry HOST-OR-ALIAS]` section of ecrpush's config file.
+public struct RegistryProfile: Sendable, Equatable {
+    /// The section's name: a registry host (with its port when it has one) or an alias.
+    public var name: String
+    /// AWS profile whose credentials get the token.
+    public var profile: String?
+    /// Role assumed on top of those credentials.
+    public var roleArn: String?
+    public var region: String?
+    /// The account whose registry this is (GetAuthorizationToken's registryIds).
+    public var registryId: String?
+    /// The AWS API endpoint (as `--endpoint-url`).
+    public var endpointURL: String?
+
+    public init(name: String, profile: String? = nil, roleArn: String? = nil, region: String? = nil,
+                registryId: String? = nil, endpointURL: String? = nil) {
+        self.name = name
+        self.profile = profile
+        self.roleArn = roleArn
+        self.region = region
+        self.registryId = registryId
+        self.endpointURL = endpointURL
+    }
+}
+
+/// ecrpush's own config file, `$XDG_CONFIG_HOME/ecrpush/config` (default `~/.config/ecrpush/config`), in the
+/// AWS shared-config INI dialect. One docker config can then serve several accounts, custom domains and
+/// registries that are not ECR host names:
+///
+///     [registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com]
+///     profile = prod
+///
+///     [registry registry.example.com]
+///     registry_id = 444455556666
+///     region = eu-west-1
+///     role_arn = arn:aws:iam::444455556666:role/pusher
+public struct RegistryProfiles: Sendable, Equatable {
+    public let path: String
+    public let profiles: [RegistryProfile]
+
+    public init(path: String, profiles: [RegistryProfile]) {
+        self.path = path
+        self.profiles = profiles
+    }
+
+    public static func defaultPath(environment: [String: String], homeDirectory: String) -> String {
+        if let base = environment["XDG_CONFIG_HOME"], base.hasPrefix("/") { return base + "/ecrpush/config" }
+        return homeDirectory + "/.config/ecrpush/config"
+    }
+
+    /// The profiles of the config file at `path`; none when it does not exist. A malformed file or value is an
+    /// error naming the file and line.
+    public static func load(path: String) throws(AWSError) -> RegistryProfiles {
+        guard let file = try SharedConfigFile.load(path: path) else { return RegistryProfiles(path: path, profiles: []) }
+        var profiles: [RegistryProfile] = []
+        for section in file.sections {
+            let words = section.name.split(separator: " ", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard words.count == 2, words[0] == "registry", !words[1].isEmpty else { continue }
+            let profile = RegistryProfile(name: words[1].lowercased(), profile: section["profile"],
+                                          roleArn: section["role_arn"], region: section["region"],
+                                          registryId: section["registry_id"], endpointURL: section["endpoint_url"])
+            try validate(profile, path: path, line: section.line)
+            profiles.append(profile)
+        }
+        return RegistryProfiles(path: path, profiles: profiles)
+    }
+
+    public static func load(environment: [String: String], homeDirectory: String) throws(AWSError) -> RegistryProfiles {
+        try load(path: defaultPath(environment: environment, homeDirectory: homeDirectory))
+    }
+
+    /// The profile for a server URL or host: the section named by the host with its port, else by the host alone.
+    public func profile(for server: String) -> RegistryProfile? {
+        let withPort = RegistryHost.hostAndPort(of: server)
+        let host = RegistryHost.hostName(of: server)
+        return profiles.first { $0.name == withPort } ?? profiles.first { $0.name == host }
+    }
+
+    static func validate(_ profile: RegistryProfile, path: String, line: Int) throws(AWSError) {
+        func bad(_ key: String, _ value: String, _ expected: String) -> AWSError {
+            .malformedConfigFile(path: path, line: line,
+                                 detail: "[registry \(profile.name)]: \(key) '\(value)' is not \(expected)")
+        }
+        if let id = profile.registryId, !RegistryHost.isAccountId(id) { throw bad("registry_id", id, "a 12-digit account id") }
+        if let region = profile.region, !Partition.isValidRegionName(region) { throw bad("region", region, "a region name such as eu-west-1") }
+        if let url = profile.endpointURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            throw bad("endpoint_url", url, "an http:// or https:// URL")
+        }
+        if let arn = profile.roleArn, !STSValidation.isRoleARN(arn) {
+            throw bad("role_arn", arn, "a role ARN such as arn:aws:iam::123456789012:role/name")
+        }
+    }
+}
