@@ -29,13 +29,24 @@ test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# Also shell completions (bash, zsh, fish) and the man page, generated from the command definitions.
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/ecrpush" $(DESTDIR)$(PREFIX)/bin/ecrpush
 	ln -sf ecrpush $(DESTDIR)$(PREFIX)/bin/docker-credential-ecrpush
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d $(DESTDIR)$(PREFIX)/share/man/man1
+	$(DESTDIR)$(PREFIX)/bin/ecrpush --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ecrpush
+	$(DESTDIR)$(PREFIX)/bin/ecrpush --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ecrpush
+	$(DESTDIR)$(PREFIX)/bin/ecrpush --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ecrpush.fish
+	python3 tools/gen-manpage.py $(DESTDIR)$(PREFIX)/bin/ecrpush $(DESTDIR)$(PREFIX)/share/man/man1/ecrpush.1
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ecrpush $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ecrpush \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ecrpush.fish $(DESTDIR)$(PREFIX)/share/man/man1/ecrpush.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ecrpush $(DESTDIR)$(PREFIX)/bin/docker-credential-ecrpush
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ecrpush $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ecrpush \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ecrpush.fish $(DESTDIR)$(PREFIX)/share/man/man1/ecrpush.1
 
 # The containerise.py flow end to end on a loopback world (moto + registry + a private dockerd).
 demo:
@@ -46,6 +57,7 @@ demo:
 bench:
 	$(SWIFT) build $(RELEASE_FLAGS)
 	python3 tools/bench_login.py "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/ecrpush"
+	python3 tools/bench_push.py "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/ecrpush"
 
 clean:
 	rm -rf .build
