@@ -14,11 +14,15 @@ public struct ECRAPIPush: Sendable {
     public var temporaryDirectoryParent: URL?
     /// Fresh upload sessions tried for a layer after a failure that is not a resumable part rejection.
     public var uploadAttempts = 3
+    /// Layers uploaded at the same time (the export is still read once).
+    public var jobs: Int
 
-    public init(ecr: ECRClient, docker: DockerClient, compressionLevel: Int = 6, temporaryDirectoryParent: URL? = nil) {
+    public init(ecr: ECRClient, docker: DockerClient, compressionLevel: Int = 6, jobs: Int = 4,
+                temporaryDirectoryParent: URL? = nil) {
         self.ecr = ecr
         self.docker = docker
         self.compressionLevel = compressionLevel
+        self.jobs = jobs
         self.temporaryDirectoryParent = temporaryDirectoryParent
     }
 
@@ -42,28 +46,28 @@ public struct ECRAPIPush: Sendable {
 
         let repository = destination.repository
         let registryId = destination.registryId
-        var blobs: [(digest: String, size: Int64, source: BlobSource)] = []
-        var seen = Set<String>()
-        for layer in image.layers where seen.insert(layer.digest).inserted {
-            blobs.append((layer.digest, layer.size, .file(layer.path)))
-        }
-        blobs.append((image.configDigest, Int64(image.config.count), .bytes(image.config)))
-
+        let blobs = PreparedBlob.blobs(of: image)
         let available = try await ecr.batchCheckLayerAvailability(repository: repository, digests: blobs.map(\.digest),
                                                                   registryId: registryId)
+        var missing: [PreparedBlob] = []
         for blob in blobs {
-            let id = Self.shortID(blob.digest)
             if available[blob.digest] == true {
-                onEvent(.push(PushEvent(id: id, status: "Layer already exists")))
-                continue
+                onEvent(.push(PushEvent(id: blob.shortID, status: "Layer already exists",
+                                        progress: ProgressDetail(current: blob.size, total: blob.size))))
+            } else {
+                missing.append(blob)
             }
+        }
+        try await BlobUploadQueue.run(missing, jobs: jobs) { blob in
+            let id = blob.shortID
+            onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: 0, total: blob.size))))
             try await upload(blob.source, digest: blob.digest, size: blob.size, repository: repository,
                              registryId: registryId, progress: { done in
                 onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: done, total: blob.size))))
             }, onResume: { offset in
                 onEvent(.info("\(id): ECR kept the layer only up to byte \(offset - 1); resuming from byte \(offset)"))
             })
-            onEvent(.push(PushEvent(id: id, status: "Pushed")))
+            onEvent(.push(PushEvent(id: id, status: "Pushed", progress: ProgressDetail(current: blob.size, total: blob.size))))
         }
 
         let manifest = image.dockerManifest()
@@ -75,27 +79,16 @@ public struct ECRAPIPush: Sendable {
         return PushedImage(registry: registry, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
 
-    enum BlobSource: Sendable {
-        case file(String)
-        case bytes([UInt8])
-    }
+    typealias BlobSource = PreparedBlob.Source
 
     /// Streams `docker save` of the image into the export reader: layers compressed once, as they arrive.
     func export(_ localImage: String) async throws -> ExportedImage {
-        guard try await docker.inspectImage(localImage) != nil else { throw DockerError.imageNotFound(localImage) }
-        let reader = try ImageExportReader(options: .init(compressionLevel: compressionLevel,
-                                                          temporaryDirectoryParent: temporaryDirectoryParent))
-        do {
-            try await docker.exportImage([localImage]) { chunk in try reader.feed(chunk) }
-            return try reader.finish()
-        } catch {
-            reader.cancel()
-            throw error
-        }
+        try await EngineImageExport.export(localImage, docker: docker, compressionLevel: compressionLevel,
+                                           temporaryDirectoryParent: temporaryDirectoryParent)
     }
 
     func upload(_ source: BlobSource, digest: String, size: Int64, repository: String, registryId: String?,
-                progress: @Sendable (Int64) -> Void, onResume: @Sendable (Int64) -> Void = { _ in }) async throws {
+                progress: @escaping @Sendable (Int64) -> Void, onResume: @escaping @Sendable (Int64) -> Void = { _ in }) async throws {
         var attempt = 0
         while true {
             attempt += 1

@@ -1,1 +1,122 @@
-// The OCI distribution API client (blobs, uploads, manifests) over HTTPTransport.
+import Foundation
+import HTTPTransport
+
+/// Basic-auth login for a registry (ECR's is `AWS:<token password>`). Kept in memory; sent only in the
+/// `Authorization` header, which HTTPTransport drops on a redirect to another origin.
+public struct RegistryCredentials: Sendable, CustomStringConvertible {
+    public var username: String
+    public var password: String
+
+    public init(username: String, password: String) {
+        self.username = username
+        self.password = password
+    }
+
+    var headerValue: String { "Basic " + Data("\(username):\(password)".utf8).base64EncodedString() }
+    public var description: String { "RegistryCredentials(username: \(username), password: <redacted>)" }
+}
+
+/// A blob's bytes for an upload: a file (streamed, never read whole) or a small in-memory blob (the config).
+public enum BlobContent: Sendable {
+    case file(path: String)
+    case bytes([UInt8])
+}
+
+/// The OCI distribution API (what `docker push` speaks): blob existence, monolithic streaming uploads and
+/// manifests, with basic auth.
+public struct RegistryClient: Sendable {
+    /// e.g. `https://123456789012.dkr.ecr.us-east-1.amazonaws.com` or `http://127.0.0.1:5000`.
+    public let baseURL: String
+    public let credentials: RegistryCredentials?
+    public let http: HTTPClient
+    /// Fresh upload sessions tried for a blob after a retryable failure.
+    public var uploadAttempts = 3
+
+    public init(baseURL: String, credentials: RegistryCredentials?, http: HTTPClient = HTTPClient()) {
+        self.baseURL = RegistryURL.base(for: baseURL)
+        self.credentials = credentials
+        self.http = http
+    }
+
+    /// The host[:port] the base URL names, for messages.
+    public var registryName: String {
+        baseURL.replacingOccurrences(of: "https://", with: "").replacingOccurrences(of: "http://", with: "")
+    }
+
+    /// `HEAD /v2/<repo>/blobs/<digest>`: true when the registry already has the blob in this repository.
+    public func blobExists(repository: String, digest: String) async throws -> Bool {
+        let operation = "checking blob \(digest)"
+        let response = try await send("HEAD", "\(baseURL)/v2/\(repository)/blobs/\(digest)", operation: operation)
+        switch response.status {
+        case 200: return true
+        case 404 where response.body.isEmpty: return false  // HEAD answers carry no error body
+        default:
+            let error = Self.error(for: response, operation: operation, repository: repository, registry: registryName)
+            if case .rejected(_, _, "BLOB_UNKNOWN", _) = error { return false }
+            throw error
+        }
+    }
+
+    /// `PUT /v2/<repo>/manifests/<reference>` with the manifest's media type; returns the digest the registry
+    /// reports (`Docker-Content-Digest`), if any.
+    @discardableResult
+    public func putManifest(repository: String, reference: String, bytes: [UInt8], mediaType: String) async throws -> String? {
+        let operation = "putting manifest \(repository):\(reference)"
+        let response = try await send("PUT", "\(baseURL)/v2/\(repository)/manifests/\(reference)",
+                                      headers: ["Content-Type": mediaType], body: .bytes(bytes), operation: operation)
+        guard response.status == 201 || response.status == 200 || response.status == 202 else {
+            var error = Self.error(for: response, operation: operation, repository: repository, registry: registryName)
+            if case .tagInvalid(let repository, _, let message) = error { error = .tagInvalid(repository: repository, tag: reference, message: message) }
+            throw error
+        }
+        return response.headers["Docker-Content-Digest"]
+    }
+
+    /// `HEAD /v2/<repo>/manifests/<reference>`: the digest of what the tag names, nil when there is no such tag.
+    public func manifestDigest(repository: String, reference: String, accept: [String]) async throws -> String? {
+        let operation = "checking manifest \(repository):\(reference)"
+        let response = try await send("HEAD", "\(baseURL)/v2/\(repository)/manifests/\(reference)",
+                                      headers: ["Accept": accept.joined(separator: ", ")], operation: operation)
+        switch response.status {
+        case 200: return response.headers["Docker-Content-Digest"]
+        case 404: return nil
+        default: throw Self.error(for: response, operation: operation, repository: repository, registry: registryName)
+        }
+    }
+
+    // MARK: - Plumbing
+
+    func send(_ method: String, _ url: String, headers: [String: String] = [:], body: HTTPBody = .empty,
+              operation: String) async throws -> HTTPResponse {
+        var request = HTTPRequest(method: method, url: url, body: body)
+        for (name, value) in headers { request.headers[name] = value }
+        if let credentials { request.headers["Authorization"] = credentials.headerValue }
+        do {
+            return try await http.send(request)
+        } catch let error as HTTPError {
+            throw RegistryError.transport(operation: operation, detail: error.description)
+        }
+    }
+
+    /// The registry's error body (or status) as a `RegistryError`.
+    static func error(for response: HTTPResponse, operation: String, repository: String, registry: String) -> RegistryError {
+        let entries = RegistryErrorBody.parse(response.body)
+        let first = entries.first
+        let message = first?.message ?? ""
+        switch first?.code {
+        case "UNAUTHORIZED": return .unauthorized(registry: registry, message: message)
+        case "DENIED": return .denied(repository: repository, operation: operation, message: message)
+        case "NAME_UNKNOWN": return .nameUnknown(repository: repository, registry: registry)
+        case "TAG_INVALID": return .tagInvalid(repository: repository, tag: "", message: message)
+        case let code?: return .rejected(operation: operation, status: response.status, code: code, message: message)
+        case nil:
+            switch response.status {
+            case 401: return .unauthorized(registry: registry, message: "HTTP 401")
+            case 403: return .denied(repository: repository, operation: operation, message: "HTTP 403")
+            default:
+                return .unexpectedStatus(operation: operation, status: response.status,
+                                         body: String(decoding: response.body.prefix(300), as: UTF8.self))
+            }
+        }
+    }
+}

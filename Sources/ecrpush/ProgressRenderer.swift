@@ -4,30 +4,48 @@ import Foundation
 import Synchronization
 
 /// Shows build output and push progress on stderr: build text as it comes; push progress as one live line per
-/// layer on a TTY, or as plain lines when a layer changes state (CI logs). Silent with `-q`.
+/// layer on a TTY (bytes done / total, rate, "exists" for a skipped layer), redrawn at most every 100 ms; in CI
+/// logs, a line when a layer changes state plus one every few seconds while it uploads (never one per chunk).
+/// Silent with `-q`. Every write happens under one lock, so parallel uploads never interleave their output.
 final class ProgressRenderer: Sendable {
+    private struct Layer {
+        var status: String
+        var current: Int64?
+        var total: Int64?
+        var started: ContinuousClock.Instant?
+        var finished: ContinuousClock.Instant?
+        var lastLogged: ContinuousClock.Instant?
+    }
+
     private struct State {
         var layerOrder: [String] = []
-        var layerLines: [String: String] = [:]
-        var lastStatus: [String: String] = [:]
+        var layers: [String: Layer] = [:]
         var drawnLines = 0
+        var lastDraw: ContinuousClock.Instant?
     }
 
     private let quiet: Bool
     private let live: Bool
+    /// In CI logs: how often an uploading layer gets a progress line.
+    private let logInterval: Duration
+    private let redrawInterval: Duration = .milliseconds(100)
     private let state = Mutex(State())
+    private let clock = ContinuousClock()
 
-    init(quiet: Bool, live: Bool = Console.stderrIsTTY) {
+    init(quiet: Bool, live: Bool = Console.stderrIsTTY, logInterval: Duration = .seconds(5)) {
         self.quiet = quiet
         self.live = live
+        self.logInterval = logInterval
     }
 
     func handle(_ event: WorkflowEvent) {
         guard !quiet else { return }
         switch event {
         case .info(let text):
-            finishLive()
-            Console.err(text)
+            state.withLock { state in
+                Self.finishLive(&state)
+                Console.err(text)
+            }
         case .build(let build):
             render(build)
         case .push(let push):
@@ -38,9 +56,9 @@ final class ProgressRenderer: Sendable {
     private func render(_ event: BuildEvent) {
         switch event {
         case .output(let text):
-            FileHandle.standardError.write(Data(text.utf8))
+            state.withLock { _ in FileHandle.standardError.write(Data(text.utf8)) }
         case .status(let id, let status, _):
-            Console.err(id.map { "\($0): \(status)" } ?? status)
+            state.withLock { _ in Console.err(id.map { "\($0): \(status)" } ?? status) }
         case .imageID, .error:
             break  // the result and the error are reported by the command
         }
@@ -48,40 +66,76 @@ final class ProgressRenderer: Sendable {
 
     private func render(_ event: PushEvent) {
         guard let status = event.status else { return }
-        guard let id = event.id, event.result == nil else {
-            finishLive()
-            Console.err(status)
-            return
-        }
-        var line = "\(id): \(status)"
-        if let progress = event.progress, let current = progress.current, let total = progress.total, total > 0 {
-            line += " \(Self.bar(current: current, total: total)) \(Self.bytes(current))/\(Self.bytes(total))"
-        }
-        if live {
-            state.withLock { state in
-                if state.layerLines[id] == nil { state.layerOrder.append(id) }
-                state.layerLines[id] = line
+        let now = clock.now
+        state.withLock { state in
+            guard let id = event.id, event.result == nil else {
+                Self.finishLive(&state)
+                Console.err(status)
+                return
+            }
+            var layer = state.layers[id] ?? Layer(status: status)
+            if state.layers[id] == nil { state.layerOrder.append(id) }
+            let changed = layer.status != status || state.layers[id] == nil
+            layer.status = status
+            if let progress = event.progress {
+                layer.current = progress.current ?? layer.current
+                layer.total = progress.total ?? layer.total
+            }
+            if status == "Pushing", layer.started == nil { layer.started = now }
+            if status == "Pushed", layer.finished == nil { layer.finished = now }
+            var logNow = changed
+            if !live, status == "Pushing", !changed, let last = layer.lastLogged, last.duration(to: now) >= logInterval {
+                logNow = true
+            }
+            if logNow { layer.lastLogged = now }
+            state.layers[id] = layer
+
+            if live {
+                if !changed, let last = state.lastDraw, last.duration(to: now) < redrawInterval { return }
+                state.lastDraw = now
                 var text = state.drawnLines > 0 ? "\u{1B}[\(state.drawnLines)A" : ""
-                for layer in state.layerOrder { text += "\u{1B}[2K" + (state.layerLines[layer] ?? "") + "\n" }
+                for key in state.layerOrder {
+                    text += "\u{1B}[2K" + Self.line(id: key, layer: state.layers[key]!, now: now, bar: true) + "\n"
+                }
                 state.drawnLines = state.layerOrder.count
                 FileHandle.standardError.write(Data(text.utf8))
+            } else if logNow {
+                Console.err(Self.line(id: id, layer: layer, now: now, bar: false))
             }
-        } else {
-            let changed = state.withLock { state -> Bool in
-                defer { state.lastStatus[id] = status }
-                return state.lastStatus[id] != status
-            }
-            if changed { Console.err("\(id): \(status)") }
         }
     }
 
-    /// Stops redrawing the live block so the next lines print below it.
-    private func finishLive() {
-        state.withLock { state in
-            state.layerOrder = []
-            state.layerLines = [:]
-            state.drawnLines = 0
+    /// One layer's line: status, then bytes, total and rate while uploading (or once pushed).
+    private static func line(id: String, layer: Layer, now: ContinuousClock.Instant, bar: Bool) -> String {
+        if layer.status == "Layer already exists" {
+            // Short on a TTY; the registry's own words in logs, which people grep for.
+            return "\(id): " + (bar ? "exists" : layer.status) + (layer.total.map { " (\(bytes($0)))" } ?? "")
         }
+        var line = "\(id): \(layer.status)"
+        guard let current = layer.current, let total = layer.total, total > 0 else { return line }
+        let elapsed = layer.started.map { seconds($0.duration(to: layer.finished ?? now)) } ?? 0
+        let rate = elapsed > 0.05 ? " \(bytes(Int64(Double(current) / elapsed)))/s" : ""
+        switch layer.status {
+        case "Pushing":
+            line += (bar ? " \(Self.bar(current: current, total: total))" : "") + " \(bytes(current))/\(bytes(total))" + rate
+        case "Pushed":
+            line += " \(bytes(total))" + (elapsed > 0.05 ? " in \(String(format: "%.1f", elapsed))s," + rate : "")
+        default:
+            if bar { line += " \(Self.bar(current: current, total: total)) \(bytes(current))/\(bytes(total))" }
+        }
+        return line
+    }
+
+    /// Stops redrawing the live block so the next lines print below it.
+    private static func finishLive(_ state: inout State) {
+        state.layerOrder = []
+        state.layers = [:]
+        state.drawnLines = 0
+        state.lastDraw = nil
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
     static func bar(current: Int64, total: Int64, width: Int = 20) -> String {

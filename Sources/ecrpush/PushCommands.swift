@@ -71,8 +71,23 @@ struct PushRunner {
             let repository = try await workflow.ensureRepository(destination, registry: fallback) { renderer.handle($0) }
             let registry = destination.registryOverride ?? repository.registryHost ?? fallback
             let localImage = try await produceImage(workflow, destination, registry, renderer)
-            let push = ECRAPIPush(ecr: ecr, docker: docker, compressionLevel: transportOptions.compressionLevel)
+            let push = ECRAPIPush(ecr: ecr, docker: docker, compressionLevel: transportOptions.compressionLevel,
+                                  jobs: transportOptions.jobs)
             pushed = try await push.push(localImage: localImage, destination: destination, registry: registry) { renderer.handle($0) }
+        case .registry:
+            // The distribution API at the token's proxyEndpoint (or --registry), with the token's basic auth.
+            var login = try await workflow.login(for: destination)
+            _ = try await workflow.ensureRepository(destination, registry: login.registry) { renderer.handle($0) }
+            let localImage = try await produceImage(workflow, destination, login.registry, renderer)
+            // A long build can outlive the token: renewed when little of it is left.
+            if let expiresAt = login.expiresAt, expiresAt.timeIntervalSinceNow < workflow.tokenRenewalMargin {
+                login = try await workflow.login(for: destination)
+            }
+            let push = RegistryPush(login: login, endpoint: destination.registryOverride, docker: docker,
+                                    compressionLevel: transportOptions.compressionLevel, jobs: transportOptions.jobs)
+            pushed = try await push.push(localImage: localImage, destination: destination, registryName: login.registry) {
+                renderer.handle($0)
+            }
         }
         if let path = environment["GITHUB_OUTPUT"], !path.isEmpty { try pushed.appendGitHubOutput(path: path) }
         switch outputOptions.output {
@@ -89,16 +104,22 @@ struct TransportOptions: ParsableArguments {
         case daemon
         /// ecrpush reads the image from the Engine and uploads it through ECR's API (IAM only, no password).
         case ecrAPI = "ecr-api"
+        /// ecrpush reads the image from the Engine and speaks the registry API itself, with the ECR login.
+        case registry
     }
 
-    @Option(help: "daemon (docker push with the ECR login) or ecr-api (ECR's layer-upload API, IAM only).")
+    @Option(help: "daemon (docker push with the ECR login), ecr-api (ECR's layer-upload API, IAM only) or registry (the registry API with the ECR login, straight from the Engine's export).")
     var transport: Transport = .daemon
+
+    @Option(help: "Layers uploaded at the same time by the ecr-api and registry transports.")
+    var jobs: Int = 4
 
     @Option(name: .customLong("compression-level"), help: "gzip level for layers pushed by ecrpush itself (0-9).")
     var compressionLevel: Int = 6
 
     func validate() throws {
         guard (0...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 0 to 9") }
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1 to 64") }
     }
 }
 

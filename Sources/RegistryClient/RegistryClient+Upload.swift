@@ -1,0 +1,107 @@
+import Foundation
+import HTTPTransport
+
+extension RegistryClient {
+    /// Uploads a blob: `POST /v2/<repo>/blobs/uploads/`, one streaming `PATCH` of the whole blob, then
+    /// `PUT <location>?digest=`. A retryable failure starts a fresh upload session (never re-sending from byte
+    /// 0 on the old one). `progress` gets the bytes sent so far, from the transfer thread.
+    public func uploadBlob(repository: String, digest: String, size: Int64, content: BlobContent,
+                           progress: @escaping @Sendable (Int64) -> Void = { _ in }) async throws {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await uploadOnce(repository: repository, digest: digest, size: size, content: content, progress: progress)
+                return
+            } catch let error as RegistryError where error.isRetryable && attempt < max(1, uploadAttempts) {
+                progress(0)
+                continue
+            }
+        }
+    }
+
+    private func uploadOnce(repository: String, digest: String, size: Int64, content: BlobContent,
+                            progress: @escaping @Sendable (Int64) -> Void) async throws {
+        let start = "starting an upload of \(digest)"
+        let startURL = "\(baseURL)/v2/\(repository)/blobs/uploads/"
+        let session = try await send("POST", startURL, headers: ["Content-Length": "0"], operation: start)
+        // 201 would mean the registry mounted or already took the blob; 202 is an open session.
+        if session.status == 201 { return }
+        guard session.status == 202 else {
+            throw Self.error(for: session, operation: start, repository: repository, registry: registryName)
+        }
+        var location = try Self.location(of: session, requestURL: startURL, operation: start)
+
+        let patch = "uploading \(digest)"
+        let sent = try await send("PATCH", location,
+                                  headers: ["Content-Type": "application/octet-stream", "Content-Length": String(size)],
+                                  body: Self.body(content, size: size, progress: progress), operation: patch)
+        guard sent.status == 202 || sent.status == 201 || sent.status == 204 else {
+            throw Self.error(for: sent, operation: patch, repository: repository, registry: registryName)
+        }
+        // The PATCH answer names where to finish; keep the session's own URL when it says nothing.
+        if sent.headers["Location"] != nil { location = try Self.location(of: sent, requestURL: location, operation: patch) }
+
+        let finish = "finishing the upload of \(digest)"
+        let done = try await send("PUT", RegistryURL.appendingQuery(location, name: "digest", value: digest),
+                                  headers: ["Content-Length": "0"], operation: finish)
+        // The distribution registry answers 201; ECR has been seen to answer 202 (accepted, being stored).
+        guard done.status == 201 || done.status == 202 || done.status == 204 else {
+            throw Self.error(for: done, operation: finish, repository: repository, registry: registryName)
+        }
+    }
+
+    static func location(of response: HTTPResponse, requestURL: String, operation: String) throws -> String {
+        guard let location = response.headers["Location"], !location.isEmpty else {
+            throw RegistryError.invalidResponse(operation: operation, detail: "HTTP \(response.status) without a Location header")
+        }
+        guard let resolved = RegistryURL.resolve(location, against: response.head.effectiveURL.isEmpty ? requestURL : response.head.effectiveURL) else {
+            throw RegistryError.invalidResponse(operation: operation, detail: "Location \(location) is not a URL")
+        }
+        return resolved
+    }
+
+    /// The blob as a streamed body: read from its file in 1 MiB reads (memory stays flat whatever the size),
+    /// reporting progress as the transfer pulls bytes.
+    static func body(_ content: BlobContent, size: Int64, progress: @escaping @Sendable (Int64) -> Void) throws -> HTTPBody {
+        switch content {
+        case .bytes(let bytes):
+            return .bytes(bytes)
+        case .file(let path):
+            let reader = try BlobFileReader(path: path)
+            return .stream(length: size) { buffer in
+                let count = try reader.read(into: buffer)
+                progress(reader.offset)
+                return count
+            }
+        }
+    }
+}
+
+/// A blob file read front to back by the transfer thread (one reader per request).
+final class BlobFileReader: @unchecked Sendable {
+    private let descriptor: Int32
+    private(set) var offset: Int64 = 0
+
+    init(path: String) throws {
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw RegistryError.invalidArgument("cannot read the prepared blob \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while true {
+            let count = Foundation.read(descriptor, base, buffer.count)
+            if count >= 0 {
+                offset += Int64(count)
+                return count
+            }
+            if errno == EINTR { continue }
+            throw RegistryError.transport(operation: "reading the blob", detail: String(cString: strerror(errno)))
+        }
+    }
+}

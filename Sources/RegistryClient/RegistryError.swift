@@ -1,0 +1,72 @@
+import Foundation
+
+/// What went wrong talking to a registry over the OCI distribution API. Descriptions never carry the password
+/// or the Authorization header.
+public enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// 401 / UNAUTHORIZED: the login was refused (expired token, wrong password, wrong registry).
+    case unauthorized(registry: String, message: String)
+    /// 403 / DENIED: authenticated, but not allowed to do this to the repository.
+    case denied(repository: String, operation: String, message: String)
+    /// NAME_UNKNOWN: the repository does not exist in this registry.
+    case nameUnknown(repository: String, registry: String)
+    /// TAG_INVALID: ECR's answer when an immutable tag already names another image.
+    case tagInvalid(repository: String, tag: String, message: String)
+    /// Any other error code the registry sent (BLOB_UNKNOWN, MANIFEST_INVALID, DIGEST_INVALID, ...).
+    case rejected(operation: String, status: Int, code: String, message: String)
+    /// A status the API does not define for this call, without a registry error body.
+    case unexpectedStatus(operation: String, status: Int, body: String)
+    /// A response that breaks the protocol (e.g. an upload session without a Location).
+    case invalidResponse(operation: String, detail: String)
+    /// The registry could not be reached, or the transfer broke off.
+    case transport(operation: String, detail: String)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case .unauthorized(let registry, let message):
+            return "the registry \(registry) refused the login (\(message)). The ECR token may have expired or belong to another registry: run the push again, or check --registry and --registry-id."
+        case .denied(let repository, let operation, let message):
+            return "the registry denied \(operation) on repository '\(repository)': \(message). The principal needs the ECR push permissions (ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability) on it."
+        case .nameUnknown(let repository, let registry):
+            return "repository '\(repository)' does not exist in registry \(registry). Create it or pass --create-repository."
+        case .tagInvalid(let repository, let tag, let message):
+            return "the registry refused tag '\(tag)' in repository '\(repository)': \(message)"
+        case .rejected(let operation, let status, let code, let message):
+            return "the registry refused \(operation) (HTTP \(status), \(code)): \(message)"
+        case .unexpectedStatus(let operation, let status, let body):
+            let excerpt = body.isEmpty ? "" : ": \(body.prefix(300))"
+            return "the registry answered \(operation) with HTTP \(status)\(excerpt)"
+        case .invalidResponse(let operation, let detail):
+            return "the registry's answer to \(operation) makes no sense: \(detail)"
+        case .transport(let operation, let detail):
+            return "\(operation) failed: \(detail)"
+        case .invalidArgument(let detail):
+            return detail
+        }
+    }
+
+    /// Worth a fresh upload session: the network broke, the registry had a transient failure, or it lost
+    /// the upload session.
+    public var isRetryable: Bool {
+        switch self {
+        case .transport: return true
+        case .unexpectedStatus(_, let status, _): return status >= 500 || status == 429
+        case .rejected(_, let status, let code, _):
+            return status >= 500 || status == 429 || ["BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID", "TOOMANYREQUESTS"].contains(code)
+        default: return false
+        }
+    }
+}
+
+/// `{"errors":[{"code":"...","message":"...","detail":...}]}`, the distribution API's error body.
+struct RegistryErrorBody: Decodable {
+    struct Entry: Decodable {
+        var code: String
+        var message: String?
+    }
+    var errors: [Entry]
+
+    static func parse(_ body: [UInt8]) -> [Entry] {
+        (try? JSONDecoder().decode(RegistryErrorBody.self, from: Data(body)))?.errors ?? []
+    }
+}

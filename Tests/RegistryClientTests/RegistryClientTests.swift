@@ -1,0 +1,138 @@
+import Foundation
+import Hashing
+import RegistryClient
+import Testing
+import TestWorld
+
+/// The distribution API client against a real distribution registry (basic auth) and against FakeRegistry for
+/// the answers a real one does not give on demand.
+@Suite struct RegistryClientTests {
+    static let credentials = RegistryCredentials(username: "AWS", password: "fake-password")
+
+    static func blobFile(size: Int) throws -> (path: String, digest: String, directory: TemporaryDirectory) {
+        let directory = TemporaryDirectory()
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }
+        let path = directory.path + "/blob"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return (path, SHA256.hash(bytes).ociDigest, directory)
+    }
+
+    @Test func blobsAndManifestsOnARealRegistry() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let client = RegistryClient(baseURL: registry.hostPort,
+                                    credentials: RegistryCredentials(username: registry.username, password: registry.password))
+        #expect(client.baseURL == registry.url, "a loopback host speaks plain http")
+        let repository = "rc-\(UInt32.random(in: 0...UInt32.max))"
+        let blob = try Self.blobFile(size: 3 << 20)
+        #expect(try await client.blobExists(repository: repository, digest: blob.digest) == false)
+        let progress = ProgressLog()
+        try await client.uploadBlob(repository: repository, digest: blob.digest, size: 3 << 20,
+                                    content: .file(path: blob.path)) { progress.record($0) }
+        #expect(try await client.blobExists(repository: repository, digest: blob.digest))
+        #expect(progress.last == 3 << 20, "progress reaches the blob's size")
+
+        let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}".utf8)
+        let configDigest = SHA256.hash(config).ociDigest
+        try await client.uploadBlob(repository: repository, digest: configDigest, size: Int64(config.count), content: .bytes(config))
+        let manifest = Array("""
+        {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":\(config.count),"digest":"\(configDigest)"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":\(3 << 20),"digest":"\(blob.digest)"}]}
+        """.utf8)
+        let mediaType = "application/vnd.docker.distribution.manifest.v2+json"
+        let digest = try await client.putManifest(repository: repository, reference: "v1", bytes: manifest, mediaType: mediaType)
+        #expect(digest == SHA256.hash(manifest).ociDigest)
+        #expect(try await client.manifestDigest(repository: repository, reference: "v1", accept: [mediaType]) == digest)
+        #expect(try await client.manifestDigest(repository: repository, reference: "absent", accept: [mediaType]) == nil)
+
+        let wrong = RegistryClient(baseURL: registry.url, credentials: RegistryCredentials(username: "AWS", password: "wrong"))
+        await #expect {
+            try await wrong.blobExists(repository: repository, digest: blob.digest)
+        } throws: { error in
+            guard case RegistryError.unauthorized = error else { return false }
+            return !"\(error)".contains("wrong")
+        }
+    }
+
+    @Test(arguments: ["relative", "absolute", "ecrlike"])
+    func uploadLocationsAndStatuses(repository: String) async throws {
+        let server = try FakeRegistry()
+        defer { server.stop() }
+        let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
+        let blob = try Self.blobFile(size: 200_000)
+        try await client.uploadBlob(repository: repository, digest: blob.digest, size: 200_000, content: .file(path: blob.path))
+        #expect(try await client.blobExists(repository: repository, digest: blob.digest))
+        let log = try await server.requests()
+        let patch = try #require(log.first { $0.method == "PATCH" })
+        #expect(patch.bodyLength == 200_000, "the whole blob in one PATCH")
+        let put = try #require(log.first { $0.method == "PUT" })
+        #expect(put.query.contains("digest=sha256"))
+        if repository == "relative" {
+            #expect(patch.query.hasPrefix("_state=s-"), "the session's query is kept")
+            #expect(put.query.hasPrefix("_state=p-"), "the PATCH answer's Location is where the upload finishes")
+        }
+        #expect(log.allSatisfy { $0.authorization == "Basic " + Data("AWS:fake-password".utf8).base64EncodedString() })
+    }
+
+    @Test func aFailedUploadStartsAFreshSession() async throws {
+        let server = try FakeRegistry()
+        defer { server.stop() }
+        let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
+        let blob = try Self.blobFile(size: 100_000)
+        try await client.uploadBlob(repository: "flaky", digest: blob.digest, size: 100_000, content: .file(path: blob.path))
+        let log = try await server.requests()
+        #expect(log.filter { $0.method == "POST" }.count == 2, "a new upload session after the failure")
+        let patches = log.filter { $0.method == "PATCH" }.map(\.path)
+        #expect(patches.count == 2)
+        #expect(Set(patches).count == 2, "nothing is re-sent on the failed session")
+    }
+
+    @Test func registryErrorsAreNamed() async throws {
+        let server = try FakeRegistry()
+        defer { server.stop() }
+        let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
+        let blob = try Self.blobFile(size: 10)
+        await #expect(throws: RegistryError.denied(repository: "denied", operation: "starting an upload of \(blob.digest)",
+                                                   message: "User is not authorized")) {
+            try await client.uploadBlob(repository: "denied", digest: blob.digest, size: 10, content: .file(path: blob.path))
+        }
+        await #expect(throws: RegistryError.nameUnknown(repository: "missing", registry: "127.0.0.1:\(server.port)")) {
+            try await client.uploadBlob(repository: "missing", digest: blob.digest, size: 10, content: .file(path: blob.path))
+        }
+        // A HEAD answer has no body to name the error: a missing repository's blob is simply absent.
+        #expect(try await client.blobExists(repository: "missing", digest: blob.digest) == false)
+        do {
+            try await client.putManifest(repository: "immutable", reference: "v1", bytes: Array("{}".utf8), mediaType: "application/json")
+            Issue.record("an immutable tag must be refused")
+        } catch let error as RegistryError {
+            guard case .tagInvalid(let repository, let tag, let message) = error else { Issue.record("\(error)"); return }
+            #expect(repository == "immutable" && tag == "v1" && message.contains("immutable"))
+            #expect(error.description.contains("tag 'v1'"))
+        }
+        #expect(!"\(Self.credentials)".contains("fake-password"))
+    }
+
+    /// A blob HEAD redirected to another port (another origin) must not carry the registry password there.
+    @Test func crossHostRedirectDoesNotCarryAuthorization() async throws {
+        let server = try FakeRegistry()
+        defer { server.stop() }
+        let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
+        #expect(try await client.blobExists(repository: "redirected", digest: "sha256:" + String(repeating: "a", count: 64)))
+        let log = try await server.requests()
+        let first = try #require(log.first { $0.port == server.port })
+        let followed = try #require(log.first { $0.port == server.otherPort })
+        #expect(first.authorization != nil)
+        #expect(followed.authorization == nil, "Authorization stayed with the origin it was meant for")
+    }
+
+    @Test func urls() {
+        #expect(RegistryURL.base(for: "123456789012.dkr.ecr.us-east-1.amazonaws.com") == "https://123456789012.dkr.ecr.us-east-1.amazonaws.com")
+        #expect(RegistryURL.base(for: "localhost:5000") == "http://localhost:5000")
+        #expect(RegistryURL.base(for: "https://example.com/") == "https://example.com")
+    }
+}
+
+final class ProgressLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int64] = []
+    func record(_ value: Int64) { lock.lock(); values.append(value); lock.unlock() }
+    var last: Int64? { lock.lock(); defer { lock.unlock() }; return values.last }
+}
