@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "HTTPTransport", dependencies: ["CCurl"]),
         .target(name: "AWSCore", dependencies: ["SigV4", "HTTPTransport", "Hashing"]),
         .target(name: "STS", dependencies: ["AWSCore"]),
-        .target(name: "ECR", dependencies: ["AWSCore"]),
+        .target(name: "ECR", dependencies: ["AWSCore", "Hashing"]),
         .target(name: "DockerEngine", dependencies: ["HTTPTransport", "Hashing"]),
         // The OCI distribution API (what `docker push` speaks to a registry), with basic auth.
         .target(name: "RegistryClient", dependencies: ["HTTPTransport", "Hashing"]),
@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestWorld"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore"]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "TestWorld"], exclude: ["Fixtures"]),
-        .testTarget(name: "AWSClientsTests", dependencies: ["STS", "ECR", "AWSCore", "TestWorld"]),
+        .testTarget(name: "AWSClientsTests", dependencies: ["STS", "ECR", "AWSCore", "Hashing", "TestWorld"]),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "TestWorld"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "TestWorld"]),
         .testTarget(name: "ImageExportTests", dependencies: ["ImageExport", "Hashing", "TestWorld"]),

@@ -21,12 +21,18 @@ extension AWSServiceClient {
         try await rawJSON(targetPrefix: targetPrefix, action: action, body: Array(JSONEncoder().encode(input)), output: output)
     }
 
-    /// JSON 1.1 with a body the caller already serialised (large bodies built without re-encoding).
+    /// JSON 1.1 with a body the caller already serialised.
     public func rawJSON<Output: Decodable>(targetPrefix: String, action: String, body: [UInt8],
+                                           output: Output.Type) async throws -> Output {
+        try await rawJSON(targetPrefix: targetPrefix, action: action, payload: .bytes(body), output: output)
+    }
+
+    /// JSON 1.1 with a body the caller serialises, possibly as a stream (large bodies never held whole).
+    public func rawJSON<Output: Decodable>(targetPrefix: String, action: String, payload: Payload,
                                            output: Output.Type) async throws -> Output {
         let headers: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.1",
                                     "X-Amz-Target": "\(targetPrefix).\(action)"]
-        let response = try await send(action: action, headers: headers, body: body, signing: .signed)
+        let response = try await send(action: action, headers: headers, payload: payload, signing: .signed)
         do {
             return try JSONDecoder().decode(Output.self, from: Data(response.body.isEmpty ? Array("{}".utf8) : response.body))
         } catch {

@@ -25,19 +25,47 @@ public struct AWSServiceClient: Sendable {
         context.endpoints.url(for: service, region: signingRegion ?? context.region)
     }
 
-    /// Sends `body` to the service root with `headers`, returning a 2xx response or throwing `AWSError`.
+    /// A request body: in memory, or produced on demand (again for each retry) with its SHA-256 known beforehand,
+    /// so large bodies are signed and sent without ever being held whole.
+    public enum Payload: Sendable {
+        case bytes([UInt8])
+        case stream(length: Int64, sha256Hex: String,
+                    makeProducer: @Sendable () throws -> @Sendable (UnsafeMutableRawBufferPointer) throws -> Int)
+
+        var httpBody: HTTPBody {
+            get throws {
+                switch self {
+                case .bytes(let bytes): return .bytes(bytes)
+                case .stream(let length, _, let make): return .stream(length: length, producer: try make())
+                }
+            }
+        }
+
+        var payloadHash: PayloadHash {
+            switch self {
+            case .bytes(let bytes): return .bytes(bytes)
+            case .stream(_, let hex, _): return .precomputed(hex)
+            }
+        }
+    }
+
     func send(action: String, headers: HTTPHeaders, body: [UInt8], signing: Signing) async throws -> HTTPResponse {
+        try await send(action: action, headers: headers, payload: .bytes(body), signing: signing)
+    }
+
+    /// Sends `payload` to the service root with `headers`, returning a 2xx response or throwing `AWSError`.
+    func send(action: String, headers: HTTPHeaders, payload: Payload, signing: Signing) async throws -> HTTPResponse {
         let url = endpoint + "/"
         var attempt = 0
         var skewCorrected = false
         while true {
             attempt += 1
-            var request = HTTPRequest(method: "POST", url: url, headers: headers, body: .bytes(body), timeout: 60)
+            var request = HTTPRequest(method: "POST", url: url, headers: headers, body: try payload.httpBody, timeout: 120)
             if case .signed = signing {
                 let credentials = try await context.credentialProvider.credentials()
-                request.headers = sign(request: request, body: body, credentials: credentials)
+                request.headers = sign(request: request, payload: payload.payloadHash, credentials: credentials)
             }
-            log(request: request, body: body, action: action)
+            log(request: request, payload: payload, action: action)
 
             let response: HTTPResponse
             do {
@@ -68,7 +96,7 @@ public struct AWSServiceClient: Sendable {
         }
     }
 
-    private func sign(request: HTTPRequest, body: [UInt8], credentials: Credentials) -> HTTPHeaders {
+    private func sign(request: HTTPRequest, payload: PayloadHash, credentials: Credentials) -> HTTPHeaders {
         var headers = request.headers
         let signingHeaders = headers.map { SigningHeader(name: $0.name, value: $0.value) }
         guard let signingRequest = SigningRequest(url: request.url, method: request.method, headers: signingHeaders) else {
@@ -76,7 +104,7 @@ public struct AWSServiceClient: Sendable {
         }
         let signer = SigV4Signer(credentials: credentials, region: signingRegion ?? context.region,
                                  service: service.signingName)
-        let signature = signer.signHeaders(signingRequest, payload: .bytes(body), date: context.clock.now())
+        let signature = signer.signHeaders(signingRequest, payload: payload, date: context.clock.now())
         if headers["Host"] == nil, let host = signingRequest.headers.first(where: { $0.name.lowercased() == "host" }) {
             headers["Host"] = host.value
         }
@@ -88,10 +116,14 @@ public struct AWSServiceClient: Sendable {
         try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
     }
 
-    private func log(request: HTTPRequest, body: [UInt8], action: String) {
+    private func log(request: HTTPRequest, payload: Payload, action: String) {
         guard let debug = context.debug else { return }
         var lines = ["-> \(service.displayName) \(action): \(request.method) \(request.url)"]
         lines += Redaction.headers(request.headers).map { "   \($0)" }
+        guard case .bytes(let body) = payload else {
+            if case .stream(let length, _, _) = payload { lines.append("   <streamed body of \(length) bytes>") }
+            return debug(lines.joined(separator: "\n"))
+        }
         if body.count > 16 << 10 {
             lines.append("   <body of \(body.count) bytes>")
         } else if !body.isEmpty {

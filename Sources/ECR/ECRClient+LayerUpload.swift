@@ -48,19 +48,20 @@ extension ECRClient {
 
     private struct UploadPartOutput: Decodable { var lastByteReceived: Int64? }
 
-    /// Sends bytes `[firstByte, firstByte + part.count)` of the layer; returns the last byte ECR has.
-    /// The JSON body is assembled directly so a part is held once plus its base64, not re-encoded again.
-    public func uploadLayerPart(repository: String, uploadId: String, firstByte: Int64, part: [UInt8],
+    /// Sends bytes `range` (inclusive) of the layer, read from `source` while the request streams out;
+    /// returns the last byte ECR has.
+    public func uploadLayerPart(repository: String, uploadId: String, range: ClosedRange<Int64>, source: any LayerPartSource,
                                 registryId: String? = nil) async throws -> Int64 {
-        var body = Array("{".utf8)
-        if let registryId { body += Array("\"registryId\":\(jsonString(registryId)),".utf8) }
-        body += Array("\"repositoryName\":\(jsonString(repository)),\"uploadId\":\(jsonString(uploadId)),".utf8)
-        body += Array("\"partFirstByte\":\(firstByte),\"partLastByte\":\(firstByte + Int64(part.count) - 1),\"layerPartBlob\":\"".utf8)
-        body += part.withUnsafeBytes { Data($0) }.base64EncodedData()
-        body += Array("\"}".utf8)
-        let output = try await service.rawJSON(targetPrefix: Self.targetPrefix, action: "UploadLayerPart", body: body,
+        var prefix = "{"
+        if let registryId { prefix += "\"registryId\":\(jsonString(registryId))," }
+        prefix += "\"repositoryName\":\(jsonString(repository)),\"uploadId\":\(jsonString(uploadId)),"
+        prefix += "\"partFirstByte\":\(range.lowerBound),\"partLastByte\":\(range.upperBound),\"layerPartBlob\":\""
+        let body = LayerPartBody(prefix: Array(prefix.utf8), source: source, range: range)
+        let payload = AWSServiceClient.Payload.stream(length: body.length, sha256Hex: try body.sha256(),
+                                                      makeProducer: { body.makeProducer() })
+        let output = try await service.rawJSON(targetPrefix: Self.targetPrefix, action: "UploadLayerPart", payload: payload,
                                                output: UploadPartOutput.self)
-        return output.lastByteReceived ?? (firstByte + Int64(part.count) - 1)
+        return output.lastByteReceived ?? range.upperBound
     }
 
     private struct CompleteInput: Encodable {

@@ -116,16 +116,14 @@ public struct ECRAPIPush: Sendable {
                             progress: @Sendable (Int64) -> Void, onResume: @Sendable (Int64) -> Void) async throws {
         let upload = try await ecr.initiateLayerUpload(repository: repository, registryId: registryId)
         let plan = LayerPartPlan(blobSize: size, suggested: upload.partSize)
-        let reader = try BlobPartReader(source)
-        defer { reader.close() }
+        let reader = try Self.partSource(source)
         var next: Int64 = 0
         var resumes = 0
         while next < size {
             let range = plan.parts(from: next)[0]
-            let part = try reader.read(range)
             do {
                 let last = try await ecr.uploadLayerPart(repository: repository, uploadId: upload.uploadId,
-                                                         firstByte: range.lowerBound, part: part, registryId: registryId)
+                                                         range: range, source: reader, registryId: registryId)
                 next = last + 1
                 progress(next)
             } catch let error as AWSError where error.code == ECRErrorCode.invalidLayerPart && resumes < 3 {
@@ -163,34 +161,49 @@ public struct ECRAPIPush: Sendable {
     }
 }
 
-/// Reads byte ranges of a blob from its file (or memory) for UploadLayerPart.
-final class BlobPartReader {
-    private let source: ECRAPIPush.BlobSource
-    private let handle: FileHandle?
-
-    init(_ source: ECRAPIPush.BlobSource) throws {
-        self.source = source
-        if case .file(let path) = source {
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw ECRPushError.invalidArgument("cannot read the prepared layer \(path)")
-            }
-            self.handle = handle
-        } else {
-            handle = nil
-        }
-    }
-
-    func read(_ range: ClosedRange<Int64>) throws -> [UInt8] {
+extension ECRAPIPush {
+    static func partSource(_ source: BlobSource) throws -> any LayerPartSource {
         switch source {
-        case .bytes(let bytes):
-            return Array(bytes[Int(range.lowerBound)...Int(range.upperBound)])
-        case .file:
-            guard let handle else { return [] }
-            try handle.seek(toOffset: UInt64(range.lowerBound))
-            let data = try handle.read(upToCount: range.count) ?? Data()
-            return [UInt8](data)
+        case .bytes(let bytes): return BytesPartSource(bytes: bytes)
+        case .file(let path): return try FilePartSource(path: path)
+        }
+    }
+}
+
+/// A prepared layer file, read with pread so parts can be read from any thread without a shared position.
+final class FilePartSource: LayerPartSource {
+    private let descriptor: Int32
+    let path: String
+
+    init(path: String) throws {
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        self.path = path
+        guard descriptor >= 0 else {
+            throw ECRPushError.invalidArgument("cannot read the prepared layer \(path): \(String(cString: strerror(errno)))")
         }
     }
 
-    func close() { try? handle?.close() }
+    deinit { close(descriptor) }
+
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let count = pread(descriptor, buffer.baseAddress, buffer.count, off_t(offset))
+            if count >= 0 { return count }
+            if errno != EINTR {
+                throw ECRPushError.invalidArgument("cannot read the prepared layer \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
+
+/// A small blob (the image config) already in memory.
+struct BytesPartSource: LayerPartSource {
+    let bytes: [UInt8]
+
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard offset < Int64(bytes.count) else { return 0 }
+        let count = min(buffer.count, bytes.count - Int(offset))
+        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!.advanced(by: Int(offset)), byteCount: count) }
+        return count
+    }
 }
