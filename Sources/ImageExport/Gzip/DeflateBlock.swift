@@ -77,7 +77,10 @@ final class DeflateBlock: @unchecked Sendable {
         stream.initialize(to: z_stream())
         defer { stream.deallocate() }
         // Raw deflate (negative window bits): the gzip header and trailer are the compressor's.
-        var status = deflateInit2_(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        // Incompressible data (random bytes, already-compressed files) would pay deflate's full price to save
+        // nothing: such a block is stored instead. The choice depends only on the bytes, so digests stay stable.
+        let effectiveLevel = level > 0 && looksIncompressible() ? 0 : level
+        var status = deflateInit2_(stream, effectiveLevel, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { throw ImageExportError.zlib(operation: "start compressing", code: status, message: "") }
         defer { deflateEnd(stream) }
         if dictionaryCount > 0 {
@@ -104,6 +107,30 @@ final class DeflateBlock: @unchecked Sendable {
             }
             grow()
         }
+    }
+
+    static let sampleSize = 16 << 10
+
+    /// Deflates a sample from the middle of the block at level 1: when that saves under 3%, the block is
+    /// taken as incompressible. Blocks smaller than a few samples are always compressed.
+    func looksIncompressible() -> Bool {
+        let sampleSize = Self.sampleSize
+        guard count >= 4 * sampleSize else { return false }
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer { stream.deallocate() }
+        guard deflateInit2_(stream, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return false }
+        defer { deflateEnd(stream) }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: sampleSize + sampleSize / 8 + 64, alignment: 16)
+        defer { scratch.deallocate() }
+        stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self) + (count / 2 - sampleSize / 2)
+        stream.pointee.avail_in = uInt(sampleSize)
+        stream.pointee.next_out = scratch.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_out = uInt(scratch.count)
+        guard deflate(stream, Z_FINISH) == Z_STREAM_END else { return false }
+        let compressed = scratch.count - Int(stream.pointee.avail_out)
+        return compressed * 100 >= sampleSize * 97
     }
 
     private func grow() {
