@@ -60,11 +60,13 @@ struct AWSOptions: ParsableArguments {
         debug ? DebugLog { Console.err("[debug] " + $0) } : nil
     }
 
-    func resolve(http: HTTPClient) async throws -> ResolvedAWS {
-        let environment = ProcessInfo.processInfo.environment
+    /// `region` overrides --region (a registry host names its own); `extraEnvironment` adds e.g. FIPS for FIPS hosts.
+    func resolve(http: HTTPClient, region regionOverride: String? = nil,
+                 extraEnvironment: [String: String] = [:]) async throws -> ResolvedAWS {
+        let environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 }
         var input = AWSResolutionInput(environment: environment, homeDirectory: NSHomeDirectory())
         input.profile = profile
-        input.region = region
+        input.region = regionOverride ?? region
         input.endpointURL = endpointURL
         input.roleArn = roleArn
         input.roleSessionName = roleSessionName

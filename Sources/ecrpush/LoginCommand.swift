@@ -31,6 +31,10 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry-id"), help: "Account id of a registry to log in to (repeatable; default: your own).")
     var registryIds: [String] = []
 
+    @Option(name: .customLong("registry"),
+            help: ArgumentHelp("ECR registry host to log in to, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com (repeatable: accounts × regions in one call; the account and region come from the host).", valueName: "host"))
+    var registryHosts: [String] = []
+
     @Option(help: "password, json, docker-config, github or env.")
     var output: Output = .password
 
@@ -39,8 +43,16 @@ struct LoginCommand: AsyncParsableCommand {
 
     func validate() throws {
         try validateRegistryIds(registryIds)
-        if output == .github || output == .env, registryIds.count > 1 {
-            throw ValidationError("--output \(output.rawValue) describes one registry: pass at most one --registry-id")
+        for host in registryHosts {
+            guard let parsed = RegistryHost.parse(host), parsed.accountId != nil, !parsed.isPublic else {
+                throw ValidationError("--registry \(host) is not a private ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)")
+            }
+        }
+        if !registryHosts.isEmpty, !registryIds.isEmpty {
+            throw ValidationError("use --registry or --registry-id, not both: a host already names its account")
+        }
+        if output == .github || output == .env, registryIds.count + registryHosts.count > 1 {
+            throw ValidationError("--output \(output.rawValue) describes one registry: pass at most one --registry-id or --registry")
         }
         if output == .github, (ProcessInfo.processInfo.environment["GITHUB_OUTPUT"] ?? "").isEmpty {
             throw ValidationError("--output github appends to the file named by GITHUB_OUTPUT, which is not set (GitHub Actions sets it in every step)")
@@ -50,10 +62,15 @@ struct LoginCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run {
             let http = HTTPClient()
-            let resolved = try await aws.resolve(http: http)
             let environment = ProcessInfo.processInfo.environment
             let cache = noCache ? nil : TokenCache.fromEnvironment(environment, homeDirectory: NSHomeDirectory())
-            let logins = try await CachedLoginWorkflow.logins(resolved: resolved, registryIds: registryIds, cache: cache)
+            let logins: [RegistryLogin]
+            if registryHosts.isEmpty {
+                let resolved = try await aws.resolve(http: http)
+                logins = try await CachedLoginWorkflow.logins(resolved: resolved, registryIds: registryIds, cache: cache)
+            } else {
+                logins = try await loginsForHosts(http: http, cache: cache)
+            }
             switch output {
             case .password:
                 if logins.count > 1 {
@@ -82,6 +99,17 @@ struct LoginCommand: AsyncParsableCommand {
 }
 
 extension LoginCommand {
+    /// One login per `--registry` host, in the order given: each host's region (and FIPS) decides where to ask.
+    func loginsForHosts(http: HTTPClient, cache: TokenCache?) async throws -> [RegistryLogin] {
+        var logins: [RegistryLogin] = []
+        for text in registryHosts {
+            guard let host = RegistryHost.parse(text), let account = host.accountId else { continue }  // validated
+            let resolved = try await aws.resolve(http: http, region: host.region, extraEnvironment: host.environmentOverrides)
+            logins += try await CachedLoginWorkflow.logins(resolved: resolved, registryIds: [account], cache: cache)
+        }
+        return logins
+    }
+
     /// `export …` lines a POSIX shell can eval: every value single-quoted, single quotes escaped as '\''.
     static func shellExports(_ login: RegistryLogin) -> String {
         [("ECR_REGISTRY", login.registry), ("ECR_USERNAME", login.username), ("ECR_PASSWORD", login.password)]

@@ -167,4 +167,25 @@ import TestWorld
         #expect(refused.status == 1)
         #expect(refused.stderrText.contains("127.0.0.1:\(refusedPort)"))
     }
+
+    /// Several registries across accounts and regions in one call: each host's region decides where to ask.
+    @Test func registryHostsAcrossRegions() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        let hosts = ["\(moto.accountId).dkr.ecr.us-east-1.amazonaws.com", "111122223333.dkr.ecr.eu-west-1.amazonaws.com"]
+        var environment = moto.containeriseEnvironment
+        environment["AWS_REGION"] = nil
+        let result = try await ECRPushCLI.run(["login", "--output", "json", "--registry", hosts[0], "--registry", hosts[1]],
+                                              environment: environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let logins = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
+        #expect(logins.count == 2)
+        let counts = try await moto.counts()
+        #expect(counts["GetAuthorizationToken"] == 2)
+
+        let lookAlike = try await ECRPushCLI.run(["login", "--registry", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example"],
+                                                 environment: environment)
+        #expect(lookAlike.status == 64)
+        #expect(lookAlike.stderrText.contains("not a private ECR registry host"))
+    }
 }
