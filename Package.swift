@@ -19,6 +19,9 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Hashing", dependencies: ["CCryptoShim"]),
+        // Runs a child process safely from a multithreaded program (close-on-exec pipes, clean signal state).
+        .target(name: "CChildProcess"),
+        .target(name: "ChildProcess", dependencies: ["CChildProcess"]),
         .target(name: "SigV4", dependencies: ["Hashing"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl"]),
         .target(name: "AWSCore", dependencies: ["SigV4", "HTTPTransport", "Hashing"]),
@@ -27,7 +30,7 @@ let package = Package(
         .target(name: "DockerEngine", dependencies: ["HTTPTransport", "Hashing"]),
         // The OCI distribution API (what `docker push` speaks to a registry), with basic auth.
         .target(name: "RegistryClient", dependencies: ["HTTPTransport", "Hashing"]),
-        .target(name: "AWSCredentials", dependencies: ["AWSCore", "STS"]),
+        .target(name: "AWSCredentials", dependencies: ["AWSCore", "STS", "ChildProcess"]),
         // Reads `docker save` streams (legacy and OCI layouts) and turns layers into gzip blobs with digests.
         .target(name: "ImageExport", dependencies: ["Hashing", "CZlib"]),
         .target(name: "ECRPushKit", dependencies: ["AWSCredentials", "AWSCore", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient", "Hashing"]),
@@ -36,7 +39,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Starts and stops the loopback world (moto, registry, dockerd) for integration tests.
-        .target(name: "TestWorld", path: "Tests/TestWorld"),
+        .target(name: "TestWorld", dependencies: ["ChildProcess"], path: "Tests/TestWorld"),
 
         .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),

@@ -1,3 +1,4 @@
+import ChildProcess
 import AWSCore
 import Foundation
 import Synchronization
@@ -45,38 +46,11 @@ public struct ProcessCredentialProvider: CredentialProvider {
 
     /// Runs the command on a thread of its own (waiting for a child must not block Swift's cooperative pool).
     static func run(command: String, environment: [String: String], source: String) async throws -> Output {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Output, any Error>) in
-            let thread = Thread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/bin/sh")
-                process.arguments = ["-c", command]
-                process.environment = environment
-                let stdout = Pipe(), stderr = Pipe()
-                process.standardOutput = stdout
-                process.standardError = stderr
-                process.standardInput = FileHandle.nullDevice
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: AWSError.credentialProviderFailed(
-                        source: source, detail: "could not start /bin/sh for credential_process: \(error)"))
-                    return
-                }
-                // Drain stderr alongside stdout so that a chatty process cannot fill one pipe and stall.
-                let errorOutput = Mutex(Data())
-                let drained = DispatchSemaphore(value: 0)
-                Thread {
-                    let data = stderr.fileHandleForReading.readDataToEndOfFile()
-                    errorOutput.withLock { $0 = data }
-                    drained.signal()
-                }.start()
-                let output = stdout.fileHandleForReading.readDataToEndOfFile()
-                drained.wait()
-                process.waitUntilExit()
-                continuation.resume(returning: Output(status: process.terminationStatus, stdout: output,
-                                                      stderr: errorOutput.withLock { $0 }))
-            }
-            thread.start()
+        do {
+            let result = try await ChildProcess.run("/bin/sh", arguments: ["-c", command], environment: environment)
+            return Output(status: result.status, stdout: Data(result.stdout), stderr: Data(result.stderr))
+        } catch let error as ChildProcess.LaunchError {
+            throw AWSError.credentialProviderFailed(source: source, detail: "could not start /bin/sh for credential_process: \(error.reason)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -30,45 +31,17 @@ public func runProcess(
     stdin: Data? = nil,
     currentDirectory: URL? = nil
 ) async throws -> ProcessResult {
-    _ = ignoreSIGPIPE
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try resolveExecutable(executable))
-    process.arguments = arguments
-    process.environment = inheritEnvironment
+    let path = try resolveExecutable(executable)
+    let fullEnvironment = inheritEnvironment
         ? ProcessInfo.processInfo.environment.merging(environment) { _, new in new } : environment
-    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    let input = stdin.map { _ in Pipe() }
-    process.standardInput = input ?? FileHandle.nullDevice
-
-    let collected = Collected()
-    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ProcessResult, Error>) in
-        collected.onComplete = { status, out, err in
-            continuation.resume(returning: ProcessResult(status: status, stdout: out, stderr: err))
-        }
-        process.terminationHandler = { finished in collected.exited(finished.terminationStatus) }
-        do {
-            try process.run()
-        } catch {
-            continuation.resume(throwing: WorldError.launchFailed(program: executable, reason: "\(error)"))
-            return
-        }
-        // Our copies of the child's ends must close, or the readers never see EOF.
-        try? output.fileHandleForWriting.close()
-        try? errors.fileHandleForWriting.close()
-        let outReader = output.fileHandleForReading, errReader = errors.fileHandleForReading
-        Thread.detachNewThread { collected.stdout(outReader.readDataToEndOfFile()) }
-        Thread.detachNewThread { collected.stderr(errReader.readDataToEndOfFile()) }
-        if let input, let stdin {
-            try? input.fileHandleForReading.close()
-            let writer = input.fileHandleForWriting
-            Thread.detachNewThread {
-                try? writer.write(contentsOf: stdin)  // EPIPE if the child doesn't read: fine
-                try? writer.close()
-            }
-        }
+    do {
+        // ChildProcess, not Foundation's Process: its pipes are close-on-exec, so a server another test starts at
+        // the same moment cannot inherit this child's stdout and hold the call open.
+        let result = try await ChildProcess.run(path, arguments: arguments, environment: fullEnvironment,
+                                                stdin: stdin.map { [UInt8]($0) }, currentDirectory: currentDirectory?.path)
+        return ProcessResult(status: result.status, stdout: Data(result.stdout), stderr: Data(result.stderr))
+    } catch let error as ChildProcess.LaunchError {
+        throw WorldError.launchFailed(program: executable, reason: error.reason)
     }
 }
 
@@ -77,28 +50,6 @@ public func runPython(
     _ script: String, arguments: [String] = [], environment: [String: String] = [:]
 ) async throws -> ProcessResult {
     try await runProcess("python3", ["-c", script] + arguments, environment: environment)
-}
-
-/// Gathers the three events of a finished process (exit, stdout EOF, stderr EOF) from any thread.
-private final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var status: Int32?
-    private var out: Data?
-    private var err: Data?
-    var onComplete: ((Int32, Data, Data) -> Void)?
-
-    func exited(_ value: Int32) { update { status = value } }
-    func stdout(_ value: Data) { update { out = value } }
-    func stderr(_ value: Data) { update { err = value } }
-
-    private func update(_ change: () -> Void) {
-        lock.lock()
-        change()
-        guard let status, let out, let err, let onComplete else { lock.unlock(); return }
-        self.onComplete = nil
-        lock.unlock()
-        onComplete(status, out, err)
-    }
 }
 
 func resolveExecutable(_ name: String) throws -> String {
