@@ -16,33 +16,18 @@ public struct RegistryAuth: Sendable, Equatable, CustomStringConvertible {
     /// The header value: base64url (URL-safe alphabet) of `{"username","password","serveraddress"}`, padded
     /// with `=` as the docker CLI sends it.
     public var headerValue: String {
-        // Key order fixed for a stable value; JSONEncoder would escape "/" as "\/" which is valid but noisy.
-        let json = "{\"username\":\(RegistryAuth.jsonString(username)),\"password\":\(RegistryAuth.jsonString(password)),"
-            + "\"serveraddress\":\(RegistryAuth.jsonString(serverAddress))}"
-        return Data(json.utf8).base64EncodedString()
+        struct Body: Encodable { let username: String; let password: String; let serveraddress: String }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding three strings cannot fail.
+        let json = (try? encoder.encode(Body(username: username, password: password, serveraddress: serverAddress))) ?? Data()
+        return json.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
     }
 
     /// Never shows the password.
     public var description: String { "RegistryAuth(username: \(username), password: <redacted>, serverAddress: \(serverAddress))" }
-
-    static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
 }
 
 /// One line of push progress.
