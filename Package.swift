@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "AWSCredentials", dependencies: ["AWSCore", "STS", "ChildProcess"]),
         // Reads `docker save` streams (legacy and OCI layouts) and turns layers into gzip blobs with digests.
         .target(name: "ImageExport", dependencies: ["Hashing", "CZlib"]),
-        .target(name: "ECRPushKit", dependencies: ["AWSCredentials", "AWSCore", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient", "Hashing"]),
+        .target(name: "ECRPushKit", dependencies: ["AWSCredentials", "AWSCore", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient", "Hashing", "ChildProcess"]),
         .executableTarget(name: "ecrpush", dependencies: [
             "ECRPushKit", "AWSCredentials", "AWSCore", "DockerEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -35,6 +35,14 @@ completed blobs are only remembered (their bytes are dropped).
 GetAuthorizationToken returns base64("AWS:" + --registry-password), expiring in 12 hours, and
 proxyEndpoint = --proxy-endpoint (default: the real-looking https://ACCOUNT.dkr.ecr.REGION.amazonaws.com).
 
+ECR Public: moto has no ecr-public, so motoworld answers its GetAuthorizationToken itself (X-Amz-Target
+SpencerFrontendService.GetAuthorizationToken, signed for service ecr-public in us-east-1 as AWS requires) after
+moto's own signature check and an IAM check of both actions AWS requires, ecr-public:GetAuthorizationToken and
+sts:GetServiceBearerToken. Its token decodes to "AWS:" + --registry-password, expiring in 12 hours; there is no
+proxyEndpoint (the registry is public.ecr.aws). Counted as "ecr-public:GetAuthorizationToken".
+The role ecr-pusher may call both; IAM user `public-half` (key in the ready line) has only
+ecr-public:GetAuthorizationToken, so its login is refused for want of sts:GetServiceBearerToken.
+
 Extra endpoints (unsigned): GET /_motoworld/counts -> {"InitiateLayerUpload": n, ...} counts of every
 AWS action that reached moto, authorized or not (requests refused for a missing or malformed
 signature never do); POST /_motoworld/counts/reset zeroes them. /moto-api/* is
@@ -42,7 +50,8 @@ refused so that nobody resets the bootstrap.
 
 Output: once serving, ONE JSON line on stdout:
   {"endpoint":"http://127.0.0.1:PORT","region":...,"accountId":...,"userAccessKeyId":...,
-   "userSecretAccessKey":...,"roleArn":...,"adminAccessKeyId":...,"adminSecretAccessKey":...,"pid":...}
+   "userSecretAccessKey":...,"roleArn":...,"adminAccessKeyId":...,"adminSecretAccessKey":...,
+   "publicHalfAccessKeyId":...,"publicHalfSecretAccessKey":...,"pid":...}
 Logs go to stderr. Runs until SIGTERM/SIGINT (or, with --exit-with-parent, until its parent exits).
 """
 
@@ -485,11 +494,55 @@ def signing_problem(environ, now):
     return None
 
 
+ECR_PUBLIC_TARGET_PREFIX = "SpencerFrontendService."
+
+
+def ecr_public(environ, opts):
+    """(status, headers, body) for an ECR Public call, checked the way moto checks its own services."""
+    from moto.iam.access_control import IAMRequest
+
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    action = target[len(ECR_PUBLIC_TARGET_PREFIX):]
+    with COUNTS_LOCK:
+        key = f"ecr-public:{action}"
+        COUNTS[key] = COUNTS.get(key, 0) + 1
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+    for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(name):
+            headers[name.replace("_", "-").title()] = environ[name]
+    scope = headers["Authorization"].partition("Credential=")[2].partition(",")[0].split("/")
+    if scope[2:4] != ["us-east-1", "ecr-public"]:
+        # What AWS says when the credential scope names another region or service.
+        return auth_error(True, "InvalidSignatureException",
+                          f"Credential should be scoped to a valid region and service ecr-public in us-east-1, "
+                          f"not '{scope[2] if len(scope) > 2 else ''}/{scope[3] if len(scope) > 3 else ''}'.")
+    if action != "GetAuthorizationToken":
+        return auth_error(True, "UnknownOperationException", f"motoworld does not implement ECR Public {action}", 400)
+    try:
+        request = IAMRequest(account_id=ACCOUNT_ID, method=environ.get("REQUEST_METHOD", "POST"),
+                             path=environ.get("PATH_INFO") or "/", data={}, body=body, headers=headers, action=action)
+        request.check_signature()
+        request.check_action_permitted("*")  # ecr-public:GetAuthorizationToken
+        request._action = "sts:GetServiceBearerToken"  # the same principal, the second action AWS checks
+        request.check_action_permitted("*")
+    except Exception as e:  # moto's RESTError subclasses: SignatureDoesNotMatch, InvalidClientTokenId, AccessDenied
+        code = getattr(e, "error_type", None)
+        if not code:
+            raise
+        return auth_error(True, code, getattr(e, "message", str(e)))
+    token = base64.b64encode(f"AWS:{opts.registry_password}".encode()).decode()
+    answer = {"authorizationData": {"authorizationToken": token, "expiresAt": int(time.time()) + 12 * 3600}}
+    return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(answer)
+
+
 class Front:
     """WSGI in front of moto: our endpoints, then refuse what moto would mis-route or crash on."""
 
-    def __init__(self, moto_app):
+    def __init__(self, moto_app, opts):
         self.moto_app = moto_app
+        self.opts = opts
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -506,6 +559,8 @@ class Front:
             headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
             headers["Content-Type"] = environ.get("CONTENT_TYPE", "")
             return self.respond(start_response, *auth_error(is_json_protocol(headers), code, message, status))
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(ECR_PUBLIC_TARGET_PREFIX):
+            return self.respond(start_response, *ecr_public(environ, self.opts))
         return self.moto_app(environ, start_response)
 
     def own_endpoint(self, environ, start_response, path):
@@ -559,11 +614,22 @@ def bootstrap(region):
     iam.create_role("ecr-pusher", trust, "/", None, "pushes images to ECR", [], "3600")
     iam.put_role_policy("ecr-pusher", "ecr-push",
                         policy({"Effect": "Allow", "Action": ["ecr:*", "sts:GetCallerIdentity"], "Resource": "*"}))
+    iam.put_role_policy("ecr-pusher", "ecr-public-login",
+                        policy({"Effect": "Allow", "Action": ["ecr-public:GetAuthorizationToken",
+                                                              "sts:GetServiceBearerToken"], "Resource": "*"}))
+
+    # Half of what an ECR Public login needs: no sts:GetServiceBearerToken.
+    iam.create_user(region, "public-half")
+    iam.put_user_policy("public-half", "ecr-public-token-only",
+                        policy({"Effect": "Allow", "Action": "ecr-public:GetAuthorizationToken", "Resource": "*"}))
+    public_half_key = iam.create_access_key("public-half")
 
     return {
         "userAccessKeyId": user_key.access_key_id, "userSecretAccessKey": user_key.secret_access_key,
         "roleArn": role_arn,
         "adminAccessKeyId": admin_key.access_key_id, "adminSecretAccessKey": admin_key.secret_access_key,
+        "publicHalfAccessKeyId": public_half_key.access_key_id,
+        "publicHalfSecretAccessKey": public_half_key.secret_access_key,
     }
 
 
@@ -597,7 +663,7 @@ def main():
         def log_request(self, *args, **kwargs):
             pass
 
-    server = make_server("127.0.0.1", opts.port, Front(DomainDispatcherApplication(create_backend_app)),
+    server = make_server("127.0.0.1", opts.port, Front(DomainDispatcherApplication(create_backend_app), opts),
                          threaded=True, request_handler=QuietHandler)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()

@@ -5,6 +5,8 @@ public enum ECRError: Error, Sendable, CustomStringConvertible {
     case invalidRegistryId(String)
     case invalidImageTag(String)
     case malformedAuthorizationToken(detail: String)
+    /// ECR Public's GetAuthorizationToken was refused (AccessDeniedException); `message` is AWS's own.
+    case publicLoginDenied(message: String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,9 @@ public enum ECRError: Error, Sendable, CustomStringConvertible {
             return "'\(tag)' is not a valid image tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"
         case .malformedAuthorizationToken(let detail):
             return "ECR returned an authorization token that does not decode to AWS:<password> (\(detail))"
+        case .publicLoginDenied(let message):
+            let said = message.isEmpty ? "" : ": \(message)"
+            return "ECR Public refused the login to public.ecr.aws (AccessDeniedException\(said)). Logging in to ECR Public needs both ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken on \"*\": grant them to the principal in an IAM policy (pulling public images needs no login at all)."
         }
     }
 }

@@ -41,10 +41,9 @@ public struct CredentialHelper: Sendable {
         case "get":
             return await get(serverURL: String(decoding: input, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         case "list":
-            return list()
+            return await list()
         case "store", "erase":
-            // ECR logins are short-lived and made on demand: nothing to keep, nothing to forget.
-            return CredentialHelperOutput(stdout: "")
+            return await storeOrErase(action: action ?? "", input: input)
         case "version":
             return CredentialHelperOutput(stdout: "docker-credential-ecrpush (ecrpush) \(version)\n")
         default:
@@ -65,51 +64,68 @@ public struct CredentialHelper: Sendable {
         } catch {
             return failure(error.description, detail: nil)
         }
-        let host = RegistryHost.parse(serverURL)
-        let profile = profiles.profile(for: serverURL)
-        if host == nil, profile == nil {
+        let target = RegistryTarget.resolve(serverURL, in: profiles)
+        guard target.isKnown else {
+            if let helper = profiles.credentialHelper {
+                return await delegate("get", input: Data(serverURL.utf8), to: helper, configuredIn: profiles.path)
+            }
             return notFound("\(serverURL) is not an Amazon ECR registry host and has no [registry \(RegistryHost.hostAndPort(of: serverURL))] section in \(profiles.path), so ecrpush has no credentials for it")
         }
-        if let host, host.isPublic, profile == nil {
-            return notFound("\(host.host) is ECR Public: ecrpush does not log in to it, docker pulls from it anonymously")
-        }
-        guard let registryId = profile?.registryId ?? host?.accountId else {
-            return failure("[registry \(profile?.name ?? serverURL)] in \(profiles.path) needs registry_id = <account id>: \(serverURL) is not an ECR host name that says its account",
+        if !target.isPublic, target.registryId == nil {
+            return failure("[registry \(target.profile?.name ?? serverURL)] in \(profiles.path) needs registry_id = <account id>: \(serverURL) is not an ECR host name that says its account",
                            detail: nil)
         }
 
-        var input = AWSResolutionInput(environment: environment.merging(host?.environmentOverrides ?? [:]) { $1 },
-                                       homeDirectory: homeDirectory)
-        input.profile = profile?.profile
-        input.region = profile?.region ?? host?.region
-        input.endpointURL = profile?.endpointURL
-        input.roleArn = profile?.roleArn
+        var input = AWSResolutionInput(environment: environment, homeDirectory: homeDirectory)
+        target.apply(to: &input)
+        let what = target.isPublic ? "ECR Public" : "registry \(target.registryId ?? "")"
         do {
             let resolved = try await AWSResolver.resolve(input, http: http, debug: nil)
-            let logins = try await CachedLoginWorkflow.logins(resolved: resolved, registryIds: [registryId],
-                                                              cache: TokenCache.fromEnvironment(environment, homeDirectory: homeDirectory))
-            guard let login = logins.first else { throw ECRPushError.noAuthorizationData }
+            let login = try await CachedLoginWorkflow.login(for: target, resolved: resolved,
+                                                            cache: TokenCache.fromEnvironment(environment, homeDirectory: homeDirectory))
             let answer = "{\"ServerURL\":\(Self.goJSONString(serverURL)),\"Username\":\(Self.goJSONString(login.username)),\"Secret\":\(Self.goJSONString(login.password))}\n"
             return CredentialHelperOutput(stdout: answer)
+        } catch let error as AWSError where target.isPublic && Self.isWithoutCredentials(error) {
+            // Public images need no login: without credentials docker pulls anonymously, as it would without us.
+            // (Credentials AWS refuses are an error: someone meant them to work.)
+            return notFound("no usable AWS credentials for an ECR Public login, so docker pulls from public.ecr.aws anonymously: \(error)")
         } catch {
-            return failure("getting an ECR login for \(serverURL) (registry \(registryId)) failed: \(String(describing: error))", detail: nil)
+            return failure("getting an ECR login for \(serverURL) (\(what)) failed: \(String(describing: error))", detail: nil)
+        }
+    }
+
+    static func isWithoutCredentials(_ error: AWSError) -> Bool {
+        switch error {
+        case .missingCredentials, .credentialProviderFailed: return true
+        default: return false
         }
     }
 
     // MARK: list
 
-    /// The registries ecrpush knows: its config file's host sections and the cached logins, each with user AWS.
-    func list() -> CredentialHelperOutput {
-        var registries = Set<String>()
-        if let profiles = try? RegistryProfiles.load(environment: environment, homeDirectory: homeDirectory) {
-            for profile in profiles.profiles where profile.name.contains(".") || profile.name.contains(":") {
-                registries.insert(profile.name)
+    /// The registries ecrpush knows (its config file's host sections and registry endpoints, and the cached
+    /// logins, each with user AWS), and those of the delegate helper when the config names one.
+    func list() async -> CredentialHelperOutput {
+        var registries: [String: String] = [:]
+        let profiles = try? RegistryProfiles.load(environment: environment, homeDirectory: homeDirectory)
+        if let helper = profiles?.credentialHelper, let path = profiles?.path {
+            let delegated = await delegate("list", input: Data(), to: helper, configuredIn: path)
+            guard delegated.exitCode == 0 else { return delegated }
+            guard let theirs = try? JSONDecoder().decode([String: String].self, from: Data(delegated.stdout.utf8)) else {
+                return failure("docker-credential-\(helper) list printed something that is not a JSON object of server URL to user name",
+                               detail: "credential_helper in \(path)")
             }
+            registries = theirs
+        }
+        for profile in profiles?.profiles ?? [] {
+            if RegistryTarget.looksLikeHost(profile.name) { registries[profile.name] = "AWS" }
+            if let endpoint = profile.registryEndpoint { registries[endpoint] = "AWS" }
         }
         if let cache = TokenCache.fromEnvironment(environment, homeDirectory: homeDirectory) {
-            for login in cache.freshLogins() { registries.insert(login.registry) }
+            for login in cache.freshLogins() { registries[login.registry] = "AWS" }
         }
-        let body = registries.sorted().map { "\(Self.goJSONString($0)):\"AWS\"" }.joined(separator: ",")
+        let body = registries.keys.sorted().map { "\(Self.goJSONString($0)):\(Self.goJSONString(registries[$0] ?? ""))" }
+            .joined(separator: ",")
         return CredentialHelperOutput(stdout: "{\(body)}\n")
     }
 

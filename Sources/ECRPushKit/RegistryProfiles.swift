@@ -15,15 +15,19 @@ public struct RegistryProfile: Sendable, Equatable {
     public var registryId: String?
     /// The AWS API endpoint (as `--endpoint-url`).
     public var endpointURL: String?
+    /// The registry itself, `host[:port]` (as push's `--registry`): where images named by an alias go, and a
+    /// second name docker may ask the credential helper about.
+    public var registryEndpoint: String?
 
     public init(name: String, profile: String? = nil, roleArn: String? = nil, region: String? = nil,
-                registryId: String? = nil, endpointURL: String? = nil) {
+                registryId: String? = nil, endpointURL: String? = nil, registryEndpoint: String? = nil) {
         self.name = name
         self.profile = profile
         self.roleArn = roleArn
         self.region = region
         self.registryId = registryId
         self.endpointURL = endpointURL
+        self.registryEndpoint = registryEndpoint
     }
 }
 
@@ -38,13 +42,24 @@ public struct RegistryProfile: Sendable, Equatable {
 ///     registry_id = 444455556666
 ///     region = eu-west-1
 ///     role_arn = arn:aws:iam::444455556666:role/pusher
+///
+///     [registry prod]                 # an alias: `--registry prod`
+///     registry_id = 444455556666
+///     registry_endpoint = registry.example.com:5000
+///
+///     [default]
+///     credential_helper = pass        # store/erase/get/list for other registries go to docker-credential-pass
 public struct RegistryProfiles: Sendable, Equatable {
     public let path: String
     public let profiles: [RegistryProfile]
+    /// `[default] credential_helper`: the docker credential helper (`docker-credential-<name>`) that keeps
+    /// logins for registries that are not ECR's; nil keeps store/erase no-ops.
+    public let credentialHelper: String?
 
-    public init(path: String, profiles: [RegistryProfile]) {
+    public init(path: String, profiles: [RegistryProfile], credentialHelper: String? = nil) {
         self.path = path
         self.profiles = profiles
+        self.credentialHelper = credentialHelper
     }
 
     public static func defaultPath(environment: [String: String], homeDirectory: String) -> String {
@@ -57,27 +72,51 @@ public struct RegistryProfiles: Sendable, Equatable {
     public static func load(path: String) throws(AWSError) -> RegistryProfiles {
         guard let file = try SharedConfigFile.load(path: path) else { return RegistryProfiles(path: path, profiles: []) }
         var profiles: [RegistryProfile] = []
+        var credentialHelper: String?
         for section in file.sections {
+            if section.name == "default", let helper = section["credential_helper"] {
+                guard isHelperName(helper) else {
+                    throw .malformedConfigFile(path: path, line: section.line,
+                                               detail: "[default]: credential_helper '\(helper)' is not a helper name such as pass or secretservice (docker-credential-<name>; letters, digits, '.', '_', '-')")
+                }
+                credentialHelper = helper
+            }
             let words = section.name.split(separator: " ", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard words.count == 2, words[0] == "registry", !words[1].isEmpty else { continue }
             let profile = RegistryProfile(name: words[1].lowercased(), profile: section["profile"],
                                           roleArn: section["role_arn"], region: section["region"],
-                                          registryId: section["registry_id"], endpointURL: section["endpoint_url"])
+                                          registryId: section["registry_id"], endpointURL: section["endpoint_url"],
+                                          registryEndpoint: section["registry_endpoint"]?.lowercased())
             try validate(profile, path: path, line: section.line)
             profiles.append(profile)
         }
-        return RegistryProfiles(path: path, profiles: profiles)
+        return RegistryProfiles(path: path, profiles: profiles, credentialHelper: credentialHelper)
     }
 
     public static func load(environment: [String: String], homeDirectory: String) throws(AWSError) -> RegistryProfiles {
         try load(path: defaultPath(environment: environment, homeDirectory: homeDirectory))
     }
 
-    /// The profile for a server URL or host: the section named by the host with its port, else by the host alone.
+    /// The profile for a server URL or host: the section named by the host with its port, else by the host alone,
+    /// else the section whose `registry_endpoint` is that host[:port] (an alias docker knows by its endpoint).
     public func profile(for server: String) -> RegistryProfile? {
         let withPort = RegistryHost.hostAndPort(of: server)
         let host = RegistryHost.hostName(of: server)
         return profiles.first { $0.name == withPort } ?? profiles.first { $0.name == host }
+            ?? profiles.first { $0.registryEndpoint == withPort }
+    }
+
+    /// The section named exactly `name` (an alias or a host), case-insensitively.
+    public func profile(named name: String) -> RegistryProfile? {
+        let lowered = name.lowercased()
+        return profiles.first { $0.name == lowered }
+    }
+
+    /// `docker-credential-<name>`: a name, never a path, and never ecrpush itself (it would call itself forever).
+    static func isHelperName(_ name: String) -> Bool {
+        !name.isEmpty && name != "ecrpush" && name.utf8.count <= 64
+            && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+            && !name.hasPrefix(".")
     }
 
     static func validate(_ profile: RegistryProfile, path: String, line: Int) throws(AWSError) {
@@ -89,6 +128,10 @@ public struct RegistryProfiles: Sendable, Equatable {
         if let region = profile.region, !Partition.isValidRegionName(region) { throw bad("region", region, "a region name such as eu-west-1") }
         if let url = profile.endpointURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
             throw bad("endpoint_url", url, "an http:// or https:// URL")
+        }
+        if let endpoint = profile.registryEndpoint,
+           endpoint.isEmpty || endpoint.contains("/") || endpoint.contains("@") || endpoint.contains(where: \.isWhitespace) {
+            throw bad("registry_endpoint", endpoint, "a registry host[:port] without scheme or path, such as registry.example.com:5000")
         }
         if let arn = profile.roleArn, !STSValidation.isRoleARN(arn) {
             throw bad("role_arn", arn, "a role ARN such as arn:aws:iam::123456789012:role/name")

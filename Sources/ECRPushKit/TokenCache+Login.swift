@@ -8,8 +8,8 @@ import STS
 /// Registry logins through the token cache, for `ecrpush login` and the credential helper.
 public enum CachedLoginWorkflow {
     /// Who the resolved credentials stand for, stably across runs. A profile or an assumed role is named by
-    /// where the credentials come from (that text holds the profile and role ARN); plain keys, instance and
-    /// container roles by the caller's ARN, which costs one STS call.
+    /// where the credentials come from (that text holds the profile and role ARN); long-term keys by a digest of
+    /// the key; temporary keys, instance and container roles by the caller's ARN, which costs one STS call.
     ///
     /// A web identity token names the workload that assumes the role (a GitHub job, a Kubernetes service account):
     /// its digest is part of the principal, so a replaced (or emptied) token never reuses the previous one's login.
@@ -21,7 +21,19 @@ public enum CachedLoginWorkflow {
             let digest = token.withUnsafeBytes { SHA256.hash($0) }
             return source + " token " + digest.hex
         }
+        let credentials = try await resolved.context.credentialProvider.credentials()
+        if let longTerm = longTermKeyPrincipal(credentials) { return longTerm }
         return "caller " + (try await STSClient(context: resolved.context).getCallerIdentity().arn)
+    }
+
+    /// An IAM user's access key (`AKIA…`, no session token) always stands for the same user, so it needs no STS
+    /// call to be named. The name is an HMAC of the key id under its secret: the id never shows (not in a file
+    /// name, not in the cache file), and a wrong secret misses the cache and gets AWS's own error instead of the
+    /// login the right secret fetched. Temporary keys (`ASIA…` with a session token) change every session: nil.
+    static func longTermKeyPrincipal(_ credentials: Credentials) -> String? {
+        guard credentials.sessionToken?.isEmpty ?? true, credentials.accessKeyId.hasPrefix("AKIA") else { return nil }
+        let mac = HMACSHA256.authenticationCode(key: Array(credentials.secretAccessKey.utf8), data: credentials.accessKeyId)
+        return "long-term key " + Hex.encode(mac)
     }
 
     /// The path in "web identity token file PATH (role …)" or "(web identity token file PATH, role …)".

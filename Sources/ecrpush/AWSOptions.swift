@@ -2,6 +2,7 @@ import ArgumentParser
 import AWSCore
 import AWSCredentials
 import ECR
+import ECRPushKit
 import Foundation
 import HTTPTransport
 import STS
@@ -60,13 +61,12 @@ struct AWSOptions: ParsableArguments {
         debug ? DebugLog { Console.err("[debug] " + $0) } : nil
     }
 
-    /// `region` overrides --region (a registry host names its own); `extraEnvironment` adds e.g. FIPS for FIPS hosts.
-    func resolve(http: HTTPClient, region regionOverride: String? = nil,
-                 extraEnvironment: [String: String] = [:]) async throws -> ResolvedAWS {
-        let environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 }
-        var input = AWSResolutionInput(environment: environment, homeDirectory: NSHomeDirectory())
+    /// With a `--registry` target, its config section and host fill in what no flag says (and its region, FIPS
+    /// endpoints for FIPS hosts).
+    func resolve(http: HTTPClient, for target: RegistryTarget? = nil) async throws -> ResolvedAWS {
+        var input = AWSResolutionInput(environment: ProcessInfo.processInfo.environment, homeDirectory: NSHomeDirectory())
         input.profile = profile
-        input.region = regionOverride ?? region
+        input.region = region
         input.endpointURL = endpointURL
         input.roleArn = roleArn
         input.roleSessionName = roleSessionName
@@ -74,6 +74,7 @@ struct AWSOptions: ParsableArguments {
         input.durationSeconds = duration
         input.mfaSerial = mfaSerial
         input.mfaTokenCode = mfaTokenCode
+        target?.apply(to: &input)
         return try await AWSResolver.resolve(input, http: http, debug: debugLog)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ECR
 import ECRPushKit
+import Foundation
 
 /// Where to push: repository, tags, registry.
 struct DestinationOptions: ParsableArguments {
@@ -13,7 +14,7 @@ struct DestinationOptions: ParsableArguments {
     @Option(name: .customLong("registry-id"), help: "Account id of the registry to push to (default: your own).")
     var registryId: String?
 
-    @Option(help: ArgumentHelp("Registry host[:port] to use instead of the token's proxyEndpoint.", valueName: "host[:port]"))
+    @Option(help: ArgumentHelp("Registry host[:port] to use instead of the token's proxyEndpoint, or an alias: a [registry ALIAS] section of the ecrpush config file (its account, region, credentials and registry_endpoint).", valueName: "host[:port]|alias"))
     var registry: String?
 
     @Flag(name: .customLong("create-repository"), help: "Create the repository when it does not exist.")
@@ -39,9 +40,30 @@ struct DestinationOptions: ParsableArguments {
         if let registry, registry.contains("/") {
             throw ValidationError("--registry takes a host[:port] without scheme or path, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com")
         }
+        _ = try registryTarget()
     }
 
-    func destination(defaultTagFrom contextDirectory: String?) -> (PushDestination, String?) {
+    /// `--registry` through the config file: nil without `--registry`. A host without a section only renames the
+    /// registry (as before aliases); a name that is neither a host nor a section is an error.
+    func registryTarget() throws -> RegistryTarget? {
+        guard let registry else { return nil }
+        let profiles: RegistryProfiles
+        do {
+            profiles = try RegistryProfiles.load(environment: ProcessInfo.processInfo.environment, homeDirectory: NSHomeDirectory())
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let target = RegistryTarget.resolve(registry, in: profiles)
+        if target.isPublic {
+            throw ValidationError("--registry \(registry): ecrpush pushes to private ECR registries; ECR Public (public.ecr.aws) is for `ecrpush login --public` and pulls")
+        }
+        guard target.isKnown || RegistryTarget.looksLikeHost(registry) else {
+            throw ValidationError("--registry \(registry) is neither a registry host[:port] nor a [registry \(registry)] section in \(profiles.path)")
+        }
+        return target
+    }
+
+    func destination(defaultTagFrom contextDirectory: String?, target: RegistryTarget? = nil) -> (PushDestination, String?) {
         var tags = self.tags
         var note: String?
         if tags.isEmpty {
@@ -57,7 +79,9 @@ struct DestinationOptions: ParsableArguments {
             ? RepositoryCreation(tagMutability: imageTagMutability.flatMap { ImageTagMutability(rawValue: $0.uppercased()) },
                                  scanOnPush: scanOnPush ? true : nil)
             : nil
-        return (PushDestination(repository: repository, tags: tags, registryId: registryId, registryOverride: registry,
-                                createRepository: creation), note)
+        // A section's registry_id and registry_endpoint stand in for --registry-id and the host.
+        let override = target.map { $0.isKnown ? $0.dockerRegistry : registry } ?? registry
+        return (PushDestination(repository: repository, tags: tags, registryId: registryId ?? target?.registryId,
+                                registryOverride: override, createRepository: creation), note)
     }
 }

@@ -16,6 +16,8 @@ struct LoginCommand: AsyncParsableCommand {
         --output docker-config writes the logins into $DOCKER_CONFIG/config.json (0600) as docker login does;
         --output github masks the password and appends registry, username, password and expires-at to $GITHUB_OUTPUT;
         --output env prints `export ECR_REGISTRY=… ECR_USERNAME=… ECR_PASSWORD=…` for eval.
+        --public (or --registry public.ecr.aws) logs in to ECR Public; --registry also takes an alias, a
+        [registry ALIAS] section of $XDG_CONFIG_HOME/ecrpush/config (default ~/.config/ecrpush/config).
         Logins are cached in $XDG_CACHE_HOME/ecrpush (default ~/.cache/ecrpush) while more than 30 minutes of
         them remain; --no-cache or ECRPUSH_NO_CACHE=1 always asks ECR.
         """)
@@ -32,8 +34,11 @@ struct LoginCommand: AsyncParsableCommand {
     var registryIds: [String] = []
 
     @Option(name: .customLong("registry"),
-            help: ArgumentHelp("ECR registry host to log in to, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com (repeatable: accounts × regions in one call; the account and region come from the host).", valueName: "host"))
+            help: ArgumentHelp("ECR registry host to log in to, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com, public.ecr.aws, or an alias from the ecrpush config file (repeatable: accounts × regions in one call; the account and region come from the host or the config section).", valueName: "host-or-alias"))
     var registryHosts: [String] = []
+
+    @Flag(help: "Log in to ECR Public (public.ecr.aws), as --registry public.ecr.aws.")
+    var `public` = false
 
     @Option(help: "password, json, docker-config, github or env.")
     var output: Output = .password
@@ -41,17 +46,16 @@ struct LoginCommand: AsyncParsableCommand {
     @Flag(help: "Always ask ECR for a new login (don't read or write the login cache).")
     var noCache = false
 
+    /// `--registry` values, then `--public`.
+    var registryNames: [String] { registryHosts + (`public` ? [ECRPublicClient.registryHost] : []) }
+
     func validate() throws {
         try validateRegistryIds(registryIds)
-        for host in registryHosts {
-            guard let parsed = RegistryHost.parse(host), parsed.accountId != nil, !parsed.isPublic else {
-                throw ValidationError("--registry \(host) is not a private ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)")
-            }
+        _ = try registryTargets()
+        if !registryNames.isEmpty, !registryIds.isEmpty {
+            throw ValidationError("use --registry (or --public) or --registry-id, not both: a host already names its account")
         }
-        if !registryHosts.isEmpty, !registryIds.isEmpty {
-            throw ValidationError("use --registry or --registry-id, not both: a host already names its account")
-        }
-        if output == .github || output == .env, registryIds.count + registryHosts.count > 1 {
+        if output == .github || output == .env, registryIds.count + registryNames.count > 1 {
             throw ValidationError("--output \(output.rawValue) describes one registry: pass at most one --registry-id or --registry")
         }
         if output == .github, (ProcessInfo.processInfo.environment["GITHUB_OUTPUT"] ?? "").isEmpty {
@@ -65,11 +69,11 @@ struct LoginCommand: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             let cache = noCache ? nil : TokenCache.fromEnvironment(environment, homeDirectory: NSHomeDirectory())
             let logins: [RegistryLogin]
-            if registryHosts.isEmpty {
+            if registryNames.isEmpty {
                 let resolved = try await aws.resolve(http: http)
                 logins = try await CachedLoginWorkflow.logins(resolved: resolved, registryIds: registryIds, cache: cache)
             } else {
-                logins = try await loginsForHosts(http: http, cache: cache)
+                logins = try await loginsForTargets(try registryTargets(), http: http, cache: cache)
             }
             switch output {
             case .password:
@@ -99,13 +103,31 @@ struct LoginCommand: AsyncParsableCommand {
 }
 
 extension LoginCommand {
-    /// One login per `--registry` host, in the order given: each host's region (and FIPS) decides where to ask.
-    func loginsForHosts(http: HTTPClient, cache: TokenCache?) async throws -> [RegistryLogin] {
+    /// What each `--registry` (and `--public`) names: an ECR host, ECR Public, or a section of the config file.
+    func registryTargets() throws -> [RegistryTarget] {
+        guard !registryNames.isEmpty else { return [] }
+        let environment = ProcessInfo.processInfo.environment
+        let profiles: RegistryProfiles
+        do {
+            profiles = try RegistryProfiles.load(environment: environment, homeDirectory: NSHomeDirectory())
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return try registryNames.map { name in
+            let target = RegistryTarget.resolve(name, in: profiles)
+            guard target.isKnown else {
+                throw ValidationError("--registry \(name) is not an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com or public.ecr.aws) and \(profiles.path) has no [registry \(name)] section")
+            }
+            return target
+        }
+    }
+
+    /// One login per target, in the order given: each one's region (and FIPS, section settings) decides where to ask.
+    func loginsForTargets(_ targets: [RegistryTarget], http: HTTPClient, cache: TokenCache?) async throws -> [RegistryLogin] {
         var logins: [RegistryLogin] = []
-        for text in registryHosts {
-            guard let host = RegistryHost.parse(text), let account = host.accountId else { continue }  // validated
-            let resolved = try await aws.resolve(http: http, region: host.region, extraEnvironment: host.environmentOverrides)
-            logins += try await CachedLoginWorkflow.logins(resolved: resolved, registryIds: [account], cache: cache)
+        for target in targets {
+            let resolved = try await aws.resolve(http: http, for: target)
+            logins.append(try await CachedLoginWorkflow.login(for: target, resolved: resolved, cache: cache))
         }
         return logins
     }

@@ -45,7 +45,8 @@ struct PushRunner {
 
     func run(contextDirectory: String?, produceImage: ImageProducer) async throws {
         let renderer = ProgressRenderer(quiet: outputOptions.quiet)
-        let (destination, note) = destinationOptions.destination(defaultTagFrom: contextDirectory)
+        let target = try destinationOptions.registryTarget()
+        let (destination, note) = destinationOptions.destination(defaultTagFrom: contextDirectory, target: target)
         try destination.validate()
         if let note { renderer.handle(.info(note)) }
 
@@ -53,7 +54,7 @@ struct PushRunner {
         let docker = try DockerClient(environment: environment)
         // A missing daemon is said before any AWS call or build.
         _ = try await docker.ping()
-        let resolved = try await aws.resolve(http: HTTPClient())
+        let resolved = try await aws.resolve(http: HTTPClient(), for: target)
         let ecr = ECRClient(context: resolved.context)
         let workflow = PushWorkflow(ecr: ecr, docker: docker)
 

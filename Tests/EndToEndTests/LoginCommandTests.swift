@@ -186,6 +186,6 @@ import TestWorld
         let lookAlike = try await ECRPushCLI.run(["login", "--registry", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example"],
                                                  environment: environment)
         #expect(lookAlike.status == 64)
-        #expect(lookAlike.stderrText.contains("not a private ECR registry host"))
+        #expect(lookAlike.stderrText.contains("is not an ECR registry host"))
     }
 }

@@ -19,6 +19,10 @@ public final class MotoWorld: Sendable {
     /// admin's key: "*" on "*", for test setup (creating repositories, inspecting images).
     public let adminAccessKeyId: String
     public let adminSecretAccessKey: String
+    /// public-half's key: ecr-public:GetAuthorizationToken without sts:GetServiceBearerToken (an ECR Public
+    /// login AWS refuses).
+    public let publicHalfAccessKeyId: String
+    public let publicHalfSecretAccessKey: String
     public let pid: Int32
     /// moto's stderr (tracebacks land here).
     public let logPath: String
@@ -33,6 +37,7 @@ public final class MotoWorld: Sendable {
         let endpoint: String, region: String, accountId: String
         let userAccessKeyId: String, userSecretAccessKey: String, roleArn: String
         let adminAccessKeyId: String, adminSecretAccessKey: String, pid: Int32
+        let publicHalfAccessKeyId: String, publicHalfSecretAccessKey: String
     }
 
     private init(_ ready: Ready, directory: String, stdoutHandle: FileHandle) {
@@ -44,6 +49,8 @@ public final class MotoWorld: Sendable {
         roleArn = ready.roleArn
         adminAccessKeyId = ready.adminAccessKeyId
         adminSecretAccessKey = ready.adminSecretAccessKey
+        publicHalfAccessKeyId = ready.publicHalfAccessKeyId
+        publicHalfSecretAccessKey = ready.publicHalfSecretAccessKey
         pid = ready.pid
         logPath = "\(directory)/moto.log"
         self.directory = directory
