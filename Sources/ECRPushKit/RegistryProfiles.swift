@@ -43,12 +43,14 @@ public struct RegistryProfile: Sendable, Equatable {
 ///     region = eu-west-1
 ///     role_arn = arn:aws:iam::444455556666:role/pusher
 ///
-///     [registry prod]                 # an alias: `--registry prod`
+///     # an alias: `--registry prod`
+///     [registry prod]
 ///     registry_id = 444455556666
 ///     registry_endpoint = registry.example.com:5000
 ///
+///     # store/erase/get/list for other registries go to docker-credential-pass
 ///     [default]
-///     credential_helper = pass        # store/erase/get/list for other registries go to docker-credential-pass
+///     credential_helper = pass
 public struct RegistryProfiles: Sendable, Equatable {
     public let path: String
     public let profiles: [RegistryProfile]
