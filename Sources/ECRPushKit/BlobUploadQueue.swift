@@ -28,24 +28,6 @@ struct PreparedBlob: Sendable {
     }
 }
 
-/// Runs blob uploads with at most `jobs` at a time. The first failure cancels the others and is rethrown.
-/// The order uploads finish in never matters: the manifest is built from the image, not from the uploads.
-enum BlobUploadQueue {
-    static func run(_ blobs: [PreparedBlob], jobs: Int,
-                    upload: @escaping @Sendable (PreparedBlob) async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var pending = blobs.makeIterator()
-            for _ in 0..<max(1, jobs) {
-                guard let blob = pending.next() else { break }
-                group.addTask { try await upload(blob) }
-            }
-            while try await group.next() != nil {
-                if let blob = pending.next() { group.addTask { try await upload(blob) } }
-            }
-        }
-    }
-}
-
 /// Turns byte counts from a transfer thread into push events no more often than every `step` bytes
 /// (the renderer then decides how often to draw): a 1 GiB layer does not make 16 000 events.
 final class ProgressThrottle: Sendable {
@@ -68,20 +50,80 @@ final class ProgressThrottle: Sendable {
     }
 }
 
-/// Reads an image from the Docker Engine once: `docker save` streamed into the export reader, each layer
-/// compressed once into a temporary file with its digest.
+/// Reads an image from the Docker Engine once and uploads each of its distinct blobs exactly once, at most
+/// `jobs` at a time, overlapping the two: a layer's upload starts as soon as its compressed file is complete,
+/// while the Engine is still sending the layers after it; the config (and any layer recognised only from the
+/// archive's index) follows once the export is finished.
 enum EngineImageExport {
-    static func export(_ localImage: String, docker: DockerClient, compressionLevel: Int,
-                       temporaryDirectoryParent: URL?) async throws -> ExportedImage {
-        guard try await docker.inspectImage(localImage) != nil else { throw DockerError.imageNotFound(localImage) }
-        let reader = try ImageExportReader(options: .init(compressionLevel: compressionLevel,
-                                                          temporaryDirectoryParent: temporaryDirectoryParent))
+    private enum Event: Sendable {
+        case layerStored(ExportedLayer)
+        case finished(ExportedImage)
+    }
+
+    private enum Finished: Sendable { case export, upload }
+
+    /// Returns the image once every upload has finished; the caller removes its files (`cleanup()`). On
+    /// failure the other uploads are cancelled and the temporary files removed.
+    static func exportAndUpload(_ localImage: String, docker: DockerClient, compressionLevel: Int,
+                                temporaryDirectoryParent: URL?, jobs: Int,
+                                upload: @escaping @Sendable (PreparedBlob) async throws -> Void) async throws -> ExportedImage {
+        let (events, continuation) = AsyncThrowingStream<Event, any Error>.makeStream()
+        let reader = try ImageExportReader(options: .init(
+            compressionLevel: compressionLevel, temporaryDirectoryParent: temporaryDirectoryParent,
+            onLayerStored: { continuation.yield(.layerStored($0)) }))
+        var exported: ExportedImage?
         do {
-            try await docker.exportImage([localImage]) { chunk in try reader.feed(chunk) }
-            return try reader.finish()
+            try await withThrowingTaskGroup(of: Finished.self) { group in
+                group.addTask {
+                    do {
+                        try await docker.exportImage([localImage]) { chunk in try reader.feed(chunk) }
+                        continuation.yield(.finished(try reader.finish()))
+                        continuation.finish()
+                    } catch {
+                        reader.cancel()
+                        continuation.finish(throwing: error)
+                        throw error
+                    }
+                    return .export
+                }
+                var started = Set<String>()
+                var running = 0
+                func start(_ blob: PreparedBlob) async throws {
+                    guard started.insert(blob.digest).inserted else { return }
+                    while running >= max(1, jobs) {
+                        if try await group.next() == .upload { running -= 1 }
+                    }
+                    running += 1
+                    group.addTask {
+                        do {
+                            try await upload(blob)
+                        } catch {
+                            // Ends the wait for export events at once: no point reading the rest of the image.
+                            continuation.finish(throwing: error)
+                            throw error
+                        }
+                        return .upload
+                    }
+                }
+                for try await event in events {
+                    switch event {
+                    case .layerStored(let layer):
+                        try await start(PreparedBlob(digest: layer.digest, size: layer.size, source: .file(layer.path)))
+                    case .finished(let image):
+                        exported = image
+                        for blob in PreparedBlob.blobs(of: image) { try await start(blob) }
+                    }
+                }
+                try await group.waitForAll()
+            }
         } catch {
             reader.cancel()
+            exported?.cleanup()  // an image not yet handed over also cleans up when released
             throw error
         }
+        guard let image = exported else {
+            throw ECRPushError.internalInconsistency("the image export ended without an image")
+        }
+        return image
     }
 }

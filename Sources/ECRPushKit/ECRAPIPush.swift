@@ -16,6 +16,8 @@ public struct ECRAPIPush: Sendable {
     public var uploadAttempts = 3
     /// Layers uploaded at the same time (the export is still read once).
     public var jobs: Int
+    /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
+    public var blobCache: BlobDigestCache?
 
     public init(ecr: ECRClient, docker: DockerClient, compressionLevel: Int = 6, jobs: Int = 4,
                 temporaryDirectoryParent: URL? = nil) {
@@ -40,26 +42,28 @@ public struct ECRAPIPush: Sendable {
 
     private func pushUnchecked(localImage: String, destination: PushDestination, registry: String,
                                onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
+        guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
+        if let remembered = RememberedImage(cache: blobCache, image: inspected, registry: registry),
+           try await ecrHolds(remembered, destination: destination, registry: registry, onEvent: onEvent) {
+            try await putImages(remembered.manifest, destination: destination, onEvent: onEvent)
+            return PushedImage(registry: registry, repository: destination.repository, tags: destination.tags,
+                               digest: remembered.manifest.digest)
+        }
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
-        let image = try await export(localImage)
-        defer { image.cleanup() }
-
         let repository = destination.repository
         let registryId = destination.registryId
-        let blobs = PreparedBlob.blobs(of: image)
-        let available = try await ecr.batchCheckLayerAvailability(repository: repository, digests: blobs.map(\.digest),
-                                                                  registryId: registryId)
-        var missing: [PreparedBlob] = []
-        for blob in blobs {
-            if available[blob.digest] == true {
-                onEvent(.push(PushEvent(id: blob.shortID, status: "Layer already exists",
-                                        progress: ProgressDetail(current: blob.size, total: blob.size))))
-            } else {
-                missing.append(blob)
-            }
-        }
-        try await BlobUploadQueue.run(missing, jobs: jobs) { blob in
+        let ecr = self.ecr
+        let image = try await EngineImageExport.exportAndUpload(
+            localImage, docker: docker, compressionLevel: compressionLevel,
+            temporaryDirectoryParent: temporaryDirectoryParent, jobs: jobs) { blob in
             let id = blob.shortID
+            let available = try await ecr.batchCheckLayerAvailability(repository: repository, digests: [blob.digest],
+                                                                      registryId: registryId)
+            if available[blob.digest] == true {
+                onEvent(.push(PushEvent(id: id, status: "Layer already exists",
+                                        progress: ProgressDetail(current: blob.size, total: blob.size))))
+                return
+            }
             onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: 0, total: blob.size))))
             try await upload(blob.source, digest: blob.digest, size: blob.size, repository: repository,
                              registryId: registryId, progress: { done in
@@ -69,23 +73,47 @@ public struct ECRAPIPush: Sendable {
             })
             onEvent(.push(PushEvent(id: id, status: "Pushed", progress: ProgressDetail(current: blob.size, total: blob.size))))
         }
+        defer { image.cleanup() }
 
         let manifest = image.dockerManifest()
+        try await putImages(manifest, destination: destination, onEvent: onEvent)
+        do {
+            try blobCache?.record(image, registry: registry)
+        } catch {
+            onEvent(.info("warning: \(error)"))  // the push itself succeeded; the next one just reads the image again
+        }
+        return PushedImage(registry: registry, repository: repository, tags: destination.tags, digest: manifest.digest)
+    }
+
+    /// True when ECR still has every blob the cache remembers for the image (one BatchCheckLayerAvailability);
+    /// otherwise the cache forgets the missing ones.
+    private func ecrHolds(_ remembered: RememberedImage, destination: PushDestination, registry: String,
+                          onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
+        let digests = remembered.blobs.map(\.digest)
+        let available = try await ecr.batchCheckLayerAvailability(repository: destination.repository, digests: digests,
+                                                                  registryId: destination.registryId)
+        let missing = Set(digests.filter { available[$0] != true })
+        guard missing.isEmpty else {
+            try? blobCache?.forget(blobs: missing, registry: registry)
+            onEvent(.info("\(missing.count) blob(s) pushed before are no longer in \(registry)/\(destination.repository): reading the image again"))
+            return false
+        }
+        for (id, size) in remembered.shortIDs {
+            onEvent(.push(PushEvent(id: id, status: "Layer already exists", progress: ProgressDetail(current: size, total: size))))
+        }
+        return true
+    }
+
+    private func putImages(_ manifest: ImageManifest, destination: PushDestination,
+                           onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws {
         let manifestText = String(decoding: manifest.bytes, as: UTF8.self)
         for tag in destination.tags {
             try await putImage(manifestText, manifest: manifest, tag: tag, destination: destination)
             onEvent(.info("\(tag): digest: \(manifest.digest) size: \(manifest.bytes.count)"))
         }
-        return PushedImage(registry: registry, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
 
     typealias BlobSource = PreparedBlob.Source
-
-    /// Streams `docker save` of the image into the export reader: layers compressed once, as they arrive.
-    func export(_ localImage: String) async throws -> ExportedImage {
-        try await EngineImageExport.export(localImage, docker: docker, compressionLevel: compressionLevel,
-                                           temporaryDirectoryParent: temporaryDirectoryParent)
-    }
 
     func upload(_ source: BlobSource, digest: String, size: Int64, repository: String, registryId: String?,
                 progress: @escaping @Sendable (Int64) -> Void, onResume: @escaping @Sendable (Int64) -> Void = { _ in }) async throws {

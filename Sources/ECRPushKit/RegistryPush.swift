@@ -5,7 +5,8 @@ import RegistryClient
 
 /// Pushes an image from the Docker Engine to the registry endpoint over the OCI distribution API, with the
 /// ECR token's basic-auth login: the image is read from the Engine once, each layer compressed once, and up
-/// to `jobs` blobs go up at the same time, each as one streaming request from its file.
+/// to `jobs` blobs go up at the same time, each as one streaming request from its file, starting while the
+/// Engine is still sending the layers after it.
 public struct RegistryPush: Sendable {
     public let registry: RegistryClient
     public let docker: DockerClient
@@ -13,6 +14,8 @@ public struct RegistryPush: Sendable {
     public var temporaryDirectoryParent: URL?
     /// Blobs uploaded at the same time.
     public var jobs: Int
+    /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
+    public var blobCache: BlobDigestCache?
 
     public init(registry: RegistryClient, docker: DockerClient, compressionLevel: Int = 6, jobs: Int = 4,
                 temporaryDirectoryParent: URL? = nil) {
@@ -36,14 +39,19 @@ public struct RegistryPush: Sendable {
     /// `registryName` names the result (`<registryName>/<repository>@<digest>`).
     public func push(localImage: String, destination: PushDestination, registryName: String,
                      onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
+        guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
+        if let remembered = RememberedImage(cache: blobCache, image: inspected, registry: registryName),
+           try await registryHolds(remembered, repository: destination.repository, registryName: registryName, onEvent: onEvent) {
+            try await putManifests(remembered.manifest, destination: destination, registryName: registryName, onEvent: onEvent)
+            return PushedImage(registry: registryName, repository: destination.repository, tags: destination.tags,
+                               digest: remembered.manifest.digest)
+        }
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
-        let image = try await EngineImageExport.export(localImage, docker: docker, compressionLevel: compressionLevel,
-                                                       temporaryDirectoryParent: temporaryDirectoryParent)
-        defer { image.cleanup() }
         let repository = destination.repository
         let registry = self.registry
-
-        try await BlobUploadQueue.run(PreparedBlob.blobs(of: image), jobs: jobs) { blob in
+        let image = try await EngineImageExport.exportAndUpload(
+            localImage, docker: docker, compressionLevel: compressionLevel,
+            temporaryDirectoryParent: temporaryDirectoryParent, jobs: jobs) { blob in
             let id = blob.shortID
             let exists = try await Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
                 try await registry.blobExists(repository: repository, digest: blob.digest)
@@ -67,13 +75,45 @@ public struct RegistryPush: Sendable {
             }
             onEvent(.push(PushEvent(id: id, status: "Pushed", progress: ProgressDetail(current: blob.size, total: blob.size))))
         }
+        defer { image.cleanup() }
 
         let manifest = image.dockerManifest()
-        for tag in destination.tags {
-            try await putManifest(manifest, tag: tag, repository: repository, registryName: registryName)
-            onEvent(.info("\(tag): digest: \(manifest.digest) size: \(manifest.bytes.count)"))
+        try await putManifests(manifest, destination: destination, registryName: registryName, onEvent: onEvent)
+        do {
+            try blobCache?.record(image, registry: registryName)
+        } catch {
+            onEvent(.info("warning: \(error)"))  // the push itself succeeded; the next one just reads the image again
         }
         return PushedImage(registry: registryName, repository: repository, tags: destination.tags, digest: manifest.digest)
+    }
+
+    /// True when the registry still has every blob the cache remembers for the image (then no export is needed);
+    /// otherwise the cache forgets the missing ones.
+    private func registryHolds(_ remembered: RememberedImage, repository: String, registryName: String,
+                               onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
+        let registry = self.registry
+        let missing = try await remembered.missingBlobs(jobs: max(jobs, 8)) { digest in
+            try await Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
+                try await registry.blobExists(repository: repository, digest: digest)
+            }
+        }
+        guard missing.isEmpty else {
+            try? blobCache?.forget(blobs: missing, registry: registryName)
+            onEvent(.info("\(missing.count) blob(s) pushed before are no longer in \(registryName)/\(repository): reading the image again"))
+            return false
+        }
+        for (id, size) in remembered.shortIDs {
+            onEvent(.push(PushEvent(id: id, status: "Layer already exists", progress: ProgressDetail(current: size, total: size))))
+        }
+        return true
+    }
+
+    private func putManifests(_ manifest: ImageManifest, destination: PushDestination, registryName: String,
+                              onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws {
+        for tag in destination.tags {
+            try await putManifest(manifest, tag: tag, repository: destination.repository, registryName: registryName)
+            onEvent(.info("\(tag): digest: \(manifest.digest) size: \(manifest.bytes.count)"))
+        }
     }
 
     private func putManifest(_ manifest: ImageManifest, tag: String, repository: String, registryName: String) async throws {

@@ -28,11 +28,19 @@ public final class ImageExportReader: @unchecked Sendable {
         public var inMemoryLimit: Int
         /// Size of the buffers that gather file writes (and of the gzip decompressor's output).
         public var bufferSize: Int
+        /// Called on the feeding thread as soon as an entry that looks like a layer (a tar or gzip stream) is
+        /// complete on disk, before the rest of the archive has arrived, so its upload can start early. Each
+        /// distinct content is announced once. The file stays until the image's cleanup (or the reader's
+        /// failure); `finish()` still decides which entries are layers: one announced here may turn out not
+        /// to be (then nothing references it).
+        public var onLayerStored: (@Sendable (ExportedLayer) -> Void)?
 
         public init(compressionLevel: Int = GzipCompressor.defaultLevel,
                     compressionThreads: Int = ProcessInfo.processInfo.activeProcessorCount, temporaryDirectoryParent: URL? = nil,
                     reference: String? = nil, platform: String? = nil, inMemoryLimit: Int = 1 << 20,
-                    bufferSize: Int = GzipCompressor.defaultBufferSize) {
+                    bufferSize: Int = GzipCompressor.defaultBufferSize,
+                    onLayerStored: (@Sendable (ExportedLayer) -> Void)? = nil) {
+            self.onLayerStored = onLayerStored
             self.compressionLevel = compressionLevel
             self.compressionThreads = compressionThreads
             self.temporaryDirectoryParent = temporaryDirectoryParent
@@ -75,7 +83,7 @@ public final class ImageExportReader: @unchecked Sendable {
         temporaryDirectory = scratch.path
         let store = ArchiveEntryStore(scratch: scratch, settings: .init(
             compressionLevel: options.compressionLevel, compressionThreads: options.compressionThreads,
-            bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit))
+            bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit), onLayerStored: options.onLayerStored)
         let tar = TarStreamReader(metadataLimit: max(options.inMemoryLimit, TarStreamReader.defaultMetadataLimit)) { header in
             try store.consumer(for: header)
         }

@@ -72,8 +72,9 @@ struct PushRunner {
             let repository = try await workflow.ensureRepository(destination, registry: fallback) { renderer.handle($0) }
             let registry = destination.registryOverride ?? repository.registryHost ?? fallback
             let localImage = try await produceImage(workflow, destination, registry, renderer)
-            let push = ECRAPIPush(ecr: ecr, docker: docker, compressionLevel: transportOptions.compressionLevel,
+            var push = ECRAPIPush(ecr: ecr, docker: docker, compressionLevel: transportOptions.compressionLevel,
                                   jobs: transportOptions.jobs)
+            push.blobCache = transportOptions.blobCache(environment: environment)
             pushed = try await push.push(localImage: localImage, destination: destination, registry: registry) { renderer.handle($0) }
         case .registry:
             // The distribution API at the token's proxyEndpoint (or --registry), with the token's basic auth.
@@ -84,8 +85,9 @@ struct PushRunner {
             if let expiresAt = login.expiresAt, expiresAt.timeIntervalSinceNow < workflow.tokenRenewalMargin {
                 login = try await workflow.login(for: destination)
             }
-            let push = RegistryPush(login: login, endpoint: destination.registryOverride, docker: docker,
+            var push = RegistryPush(login: login, endpoint: destination.registryOverride, docker: docker,
                                     compressionLevel: transportOptions.compressionLevel, jobs: transportOptions.jobs)
+            push.blobCache = transportOptions.blobCache(environment: environment)
             pushed = try await push.push(localImage: localImage, destination: destination, registryName: login.registry) {
                 renderer.handle($0)
             }
@@ -117,6 +119,14 @@ struct TransportOptions: ParsableArguments {
 
     @Option(name: .customLong("compression-level"), help: "gzip level for layers pushed by ecrpush itself (0-9).")
     var compressionLevel: Int = 6
+
+    @Flag(name: .customLong("no-blob-cache"), help: "Read and compress the image even when an earlier push left all its blobs in the registry (also ECRPUSH_NO_CACHE=1).")
+    var noBlobCache = false
+
+    /// Which blobs earlier pushes left where: lets an unchanged image's re-push skip the export entirely.
+    func blobCache(environment: [String: String]) -> BlobDigestCache? {
+        noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: NSHomeDirectory())
+    }
 
     func validate() throws {
         guard (0...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 0 to 9") }

@@ -30,10 +30,14 @@ final class ArchiveEntryStore {
     private var blobsByArchiveDigest: [SHA256Digest: StoredBlob] = [:]
     private var blobCounter = 0
     private(set) var compressedBytesStored: Int64 = 0
+    private let onLayerStored: (@Sendable (ExportedLayer) -> Void)?
+    /// Files announced through `onLayerStored`: someone may be reading them, so they stay until cleanup.
+    private var announcedPaths: Set<String> = []
 
-    init(scratch: ScratchDirectory, settings: Settings) {
+    init(scratch: ScratchDirectory, settings: Settings, onLayerStored: (@Sendable (ExportedLayer) -> Void)? = nil) {
         self.scratch = scratch
         self.settings = settings
+        self.onLayerStored = onLayerStored
     }
 
     /// The tar reader's entry handler: decides what to keep of each entry.
@@ -111,8 +115,9 @@ final class ArchiveEntryStore {
     }
 
     /// Registers a finished blob. A blob with the same content as one stored earlier is dropped in favour
-    /// of the earlier file, so identical layers are stored (and uploaded) once.
-    func adopt(_ blob: StoredBlob) -> StoredBlob {
+    /// of the earlier file, so identical layers are stored (and uploaded) once. `looksLikeLayer` (the entry
+    /// is a tar or gzip stream) announces a new blob to `onLayerStored`.
+    func adopt(_ blob: StoredBlob, looksLikeLayer: Bool = false) -> StoredBlob {
         if blob.path.isEmpty { return blob }
         // Same bytes in the archive (so same diffID, and same gzip when kept as is): keep the first file.
         if let existing = blobsByArchiveDigest[blob.archiveDigest], existing.sourceFormat == blob.sourceFormat {
@@ -121,6 +126,12 @@ final class ArchiveEntryStore {
         }
         blobsByArchiveDigest[blob.archiveDigest] = blob
         compressedBytesStored += blob.compressedSize
+        if looksLikeLayer, blob.unusableReason == nil, let onLayerStored {
+            announcedPaths.insert(blob.path)
+            onLayerStored(ExportedLayer(
+                digest: blob.compressedDigest.ociDigest, size: blob.compressedSize, diffID: blob.uncompressedDigest.ociDigest,
+                uncompressedSize: blob.uncompressedSize, path: blob.path))
+        }
         return blob
     }
 
@@ -134,6 +145,7 @@ final class ArchiveEntryStore {
 
     /// Deletes every blob file not in `keep` (entries that turned out not to be layers).
     func removeBlobs(except keep: Set<String>) {
+        let keep = keep.union(announcedPaths)
         for case .blob(let blob) in entries.values where !blob.path.isEmpty && !keep.contains(blob.path) {
             removeFile(blob.path)
         }

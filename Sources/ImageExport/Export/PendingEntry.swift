@@ -6,7 +6,7 @@ final class PendingEntry: TarEntryConsumer {
     private enum Mode {
         case sniffing
         case memory
-        case blob(any BlobWriter)
+        case blob(any BlobWriter, looksLikeLayer: Bool)
     }
 
     private let path: String
@@ -25,7 +25,7 @@ final class PendingEntry: TarEntryConsumer {
         switch mode {
         case .memory:
             held.append(contentsOf: bytes)
-        case .blob(let writer):
+        case .blob(let writer, _):
             try writer.write(bytes)
         case .sniffing:
             let wanted = Int(min(Int64(Self.sniffLength), size)) - held.count
@@ -42,8 +42,8 @@ final class PendingEntry: TarEntryConsumer {
         switch mode {
         case .sniffing, .memory:
             store.record(path, .memory(held))
-        case .blob(let writer):
-            store.record(path, .blob(store.adopt(try writer.complete())))
+        case .blob(let writer, let looksLikeLayer):
+            store.record(path, .blob(store.adopt(try writer.complete(), looksLikeLayer: looksLikeLayer)))
         }
     }
 
@@ -54,10 +54,15 @@ final class PendingEntry: TarEntryConsumer {
             held.reserveCapacity(Int(size))
             mode = .memory
         case .compress, .passthroughGzip, .unusable:
+            let looksLikeLayer: Bool = switch kind {
+            case .passthroughGzip: true
+            case .compress: held.withUnsafeBytes { ArchiveEntryStore.hasUstarMagic($0) } || path.hasSuffix("layer.tar")
+            default: false
+            }
             let writer = try store.makeWriter(kind)
             try held.withUnsafeBytes { try writer.write($0) }
             held = []
-            mode = .blob(writer)
+            mode = .blob(writer, looksLikeLayer: looksLikeLayer)
         }
     }
 }

@@ -1,0 +1,158 @@
+import Foundation
+import Hashing
+import ImageExport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What ecrpush has pushed to a registry before, as dockerd and containers/image remember it: for each
+/// uncompressed layer (diffID) the compressed blob that carries it there, and for each image ID its config
+/// blob. A re-push of an unchanged image then checks that those blobs still exist and puts the manifest,
+/// without reading the image from the Engine or compressing anything.
+///
+/// The cache only ever suggests: every blob it names is checked in the destination repository first, and a
+/// blob the registry lacks sends the push down the ordinary path (which then records the new answers).
+///
+/// One file per registry under `<cache>/blobs` (0700 directory, 0600 files, replaced atomically under a
+/// `flock`, so concurrent pushes never lose each other's entries or see half a file).
+public struct BlobDigestCache: Sendable {
+    public struct Blob: Codable, Sendable, Equatable {
+        public var digest: String
+        public var size: Int64
+    }
+
+    struct Contents: Codable {
+        var registry: String
+        /// diffID → compressed blob.
+        var layers: [String: Blob] = [:]
+        /// image ID → config blob.
+        var images: [String: Blob] = [:]
+    }
+
+    public let directory: String
+    /// Entries kept per registry (each kind); the oldest are dropped beyond it.
+    public var limit = 20_000
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// `<token cache directory>/blobs`, or nil when `ECRPUSH_NO_CACHE` turns caching off.
+    public static func fromEnvironment(_ environment: [String: String], homeDirectory: String) -> BlobDigestCache? {
+        guard let tokens = TokenCache.fromEnvironment(environment, homeDirectory: homeDirectory) else { return nil }
+        return BlobDigestCache(directory: tokens.directory + "/blobs")
+    }
+
+    /// The blobs that made up `imageID` (with these diffIDs, bottom first) the last time it went to `registry`,
+    /// or nil when anything is unknown.
+    public func lookup(imageID: String, diffIDs: [String], registry: String) -> (config: Blob, layers: [Blob])? {
+        guard let contents = read(registry: registry), let config = contents.images[imageID] else { return nil }
+        var layers: [Blob] = []
+        for diffID in diffIDs {
+            guard let layer = contents.layers[diffID] else { return nil }
+            layers.append(layer)
+        }
+        return (config, layers)
+    }
+
+    /// Remembers what a successful push put in `registry`.
+    public func record(_ image: ExportedImage, registry: String) throws {
+        try update(registry: registry) { contents in
+            contents.images[image.imageID] = Blob(digest: image.configDigest, size: Int64(image.config.count))
+            for layer in image.layers {
+                contents.layers[layer.diffID] = Blob(digest: layer.digest, size: layer.size)
+            }
+        }
+    }
+
+    /// Forgets the answers for `registry` that named blobs the registry turned out not to have.
+    public func forget(blobs digests: Set<String>, registry: String) throws {
+        try update(registry: registry) { contents in
+            contents.layers = contents.layers.filter { !digests.contains($0.value.digest) }
+            contents.images = contents.images.filter { !digests.contains($0.value.digest) }
+        }
+    }
+
+    /// Removes every registry's file; returns how many there were.
+    @discardableResult
+    public func clear() throws -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
+        var removed = 0
+        for name in names where name.hasSuffix(".json") || name.hasSuffix(".lock") || name.hasPrefix(".tmp-") {
+            guard unlink(directory + "/" + name) == 0 || errno == ENOENT else {
+                throw ECRPushError.invalidArgument("blob cache: cannot remove \(directory)/\(name): \(String(cString: strerror(errno)))")
+            }
+            if name.hasSuffix(".json") { removed += 1 }
+        }
+        return removed
+    }
+
+    // MARK: - Files
+
+    func path(registry: String) -> String {
+        directory + "/" + SHA256.hash(Array(registry.lowercased().utf8)).hex + ".json"
+    }
+
+    func read(registry: String) -> Contents? {
+        guard let data = FileManager.default.contents(atPath: path(registry: registry)),
+              let contents = try? JSONDecoder().decode(Contents.self, from: data),
+              contents.registry == registry.lowercased() else { return nil }
+        return contents
+    }
+
+    private func update(registry: String, _ change: (inout Contents) -> Void) throws {
+        try prepareDirectory()
+        let target = path(registry: registry)
+        let lock = open(target.replacingOccurrences(of: ".json", with: ".lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { throw failure("cannot open a lock file in \(directory)") }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX) == 0 else { throw failure("cannot lock a file in \(directory)") }
+        defer { flock(lock, LOCK_UN) }
+        var contents = read(registry: registry) ?? Contents(registry: registry.lowercased())
+        change(&contents)
+        // Bounded: beyond the limit, keep an arbitrary but stable subset (sorted keys) rather than grow forever.
+        if contents.layers.count > limit { contents.layers = Dictionary(uniqueKeysWithValues: contents.layers.sorted { $0.key < $1.key }.suffix(limit).map { ($0.key, $0.value) }) }
+        if contents.images.count > limit { contents.images = Dictionary(uniqueKeysWithValues: contents.images.sorted { $0.key < $1.key }.suffix(limit).map { ($0.key, $0.value) }) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try write(try encoder.encode(contents), to: target)
+    }
+
+    private func write(_ data: Data, to target: String) throws {
+        let temporary = directory + "/.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure("cannot write \(temporary)") }
+        let written = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let count = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if count <= 0 { return false }
+                offset += count
+            }
+            return true
+        }
+        close(fd)
+        guard written, rename(temporary, target) == 0 else {
+            let error = failure("cannot write \(target)")
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    private func prepareDirectory() throws {
+        let parent = (directory as NSString).deletingLastPathComponent
+        let parentExisted = FileManager.default.fileExists(atPath: parent)
+        defer { if !parentExisted { chmod(parent, 0o700) } }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw failure("cannot create \(directory)")
+        }
+        chmod(directory, 0o700)
+    }
+
+    private func failure(_ what: String) -> ECRPushError {
+        .invalidArgument("blob cache: \(what): \(String(cString: strerror(errno))). Set ECRPUSH_NO_CACHE=1 to push without it, or fix the directory's permissions.")
+    }
+}

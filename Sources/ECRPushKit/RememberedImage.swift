@@ -1,0 +1,42 @@
+import DockerEngine
+import ImageExport
+
+/// An image whose blobs a registry got from an earlier push, according to the `BlobDigestCache`: the manifest
+/// that push put, rebuilt from the remembered digests and sizes (byte for byte the same), and the distinct
+/// blobs to check before trusting it.
+struct RememberedImage: Sendable {
+    let manifest: ImageManifest
+    /// Each distinct layer blob once, then the config blob.
+    let blobs: [BlobDigestCache.Blob]
+
+    /// Nil when the cache is off or does not know every layer of the image as the Engine describes it.
+    init?(cache: BlobDigestCache?, image: ImageInspect, registry: String) {
+        guard let cache, !image.rootFS.layers.isEmpty,
+              let known = cache.lookup(imageID: image.id, diffIDs: image.rootFS.layers, registry: registry) else { return nil }
+        manifest = ImageManifest.docker(configDigest: known.config.digest, configSize: known.config.size,
+                                        layers: known.layers.map { ($0.digest, $0.size, ExportedLayer.gzipMediaType) })
+        var seen = Set<String>()
+        blobs = (known.layers + [known.config]).filter { seen.insert($0.digest).inserted }
+    }
+
+    var shortIDs: [(id: String, size: Int64)] {
+        blobs.map { (String($0.digest.split(separator: ":").last?.prefix(12) ?? Substring($0.digest)), $0.size) }
+    }
+
+    /// The digests among `blobs` for which `exists` says no, checked at most `jobs` at a time.
+    func missingBlobs(jobs: Int, exists: @escaping @Sendable (String) async throws -> Bool) async throws -> Set<String> {
+        try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+            var pending = blobs.makeIterator()
+            var missing = Set<String>()
+            for _ in 0..<max(1, jobs) {
+                guard let blob = pending.next() else { break }
+                group.addTask { (blob.digest, try await exists(blob.digest)) }
+            }
+            while let (digest, present) = try await group.next() {
+                if !present { missing.insert(digest) }
+                if let blob = pending.next() { group.addTask { (blob.digest, try await exists(blob.digest)) } }
+            }
+            return missing
+        }
+    }
+}

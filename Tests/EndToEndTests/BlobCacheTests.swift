@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import TestWorld
+
+/// The blob cache (diffID → pushed blob, per registry): an unchanged image's re-push checks its blobs and puts
+/// the manifest without reading the image from the Engine, and never skips a blob the registry lost.
+@Suite struct BlobCacheTests {
+    typealias World = BuildAndPushTests.World
+
+    /// A two-layer image of its own (a label makes it unique on the shared daemon), built once.
+    static func build(_ world: World, repository: String) async throws -> String {
+        let context = TemporaryDirectory()
+        try """
+        FROM \(DockerDaemon.baseImage)
+        RUN head -c 3000000 /dev/urandom > /blob && echo hello > /hello
+        LABEL ecrpush.test="\(repository)"
+        CMD ["cat", "/hello"]
+        """.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let built = try await world.docker.docker(["build", "-q", context.path])
+        try #require(built.status == 0, "\(built.combinedText)")
+        return built.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(arguments: ["registry", "ecr-api"])
+    func rePushSkipsTheExportAndNeverABlobTheRegistryLost(transport: String) async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let repository = BuildAndPushTests.uniqueName("cache-\(transport)")
+        let imageID = try await Self.build(world, repository: repository)
+        let cache = TemporaryDirectory()
+        let environment = world.environment.merging(["XDG_CACHE_HOME": cache.path]) { $1 }
+        func push(_ extra: [String] = []) async throws -> ProcessResult {
+            try await ECRPushCLI.run(["push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
+                                      "--transport", transport, "--registry", world.registry.hostPort] + extra,
+                                     environment: environment)
+        }
+
+        let first = try await push()
+        try #require(first.status == 0, "\(first.combinedText)")
+        #expect(first.stderrText.contains("from the Docker Engine"))
+        let digestLine = try #require(first.stdoutText.split(separator: "\n").last.map(String.init))
+        let cacheFiles = try FileManager.default.contentsOfDirectory(atPath: cache.path + "/ecrpush/blobs").filter { $0.hasSuffix(".json") }
+        #expect(cacheFiles.count == 1, "one file for the registry")
+        let mode = try FileManager.default.attributesOfItem(atPath: cache.path + "/ecrpush/blobs/" + cacheFiles[0])[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        // Unchanged: no export, every blob checked and present, the same manifest.
+        try await world.moto.resetCounts()
+        let second = try await push()
+        try #require(second.status == 0, "\(second.combinedText)")
+        #expect(!second.stderrText.contains("from the Docker Engine"), "\(second.stderrText)")
+        #expect(second.stderrText.components(separatedBy: "Layer already exists").count - 1 == 3, "\(second.stderrText)")
+        #expect(second.stdoutText.split(separator: "\n").last.map(String.init) == digestLine)
+        let counts = try await world.moto.counts()
+        #expect(counts["InitiateLayerUpload", default: 0] == 0)
+        if transport == "ecr-api" { #expect(counts["BatchCheckLayerAvailability"] == 1, "one call for every blob") }
+
+        // --no-blob-cache reads the image again (and finds the blobs there).
+        let uncached = try await push(["--no-blob-cache"])
+        try #require(uncached.status == 0, "\(uncached.combinedText)")
+        #expect(uncached.stderrText.contains("from the Docker Engine"))
+
+        // The registry loses the big layer: the cache must not make the push skip it.
+        let manifest = try await world.registry.manifest(repository: repository, reference: "v1")
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        let big = try #require(layers.max { ($0["size"] as? Int ?? 0) < ($1["size"] as? Int ?? 0) }?["digest"] as? String)
+        #expect(try await world.registry.deleteBlob(repository: repository, digest: big) == 202)
+        #expect(try await world.registry.blobStatus(repository: repository, digest: big) == 404)
+        let third = try await push()
+        try #require(third.status == 0, "\(third.combinedText)")
+        #expect(third.stderrText.contains("no longer in"), "\(third.stderrText)")
+        #expect(third.stderrText.contains("from the Docker Engine"))
+        #expect(third.stdoutText.split(separator: "\n").last.map(String.init) == digestLine)
+        #expect(try await world.registry.blobStatus(repository: repository, digest: big) == 200, "uploaded again")
+        let run = try await world.pullAndRun(digestLine)
+        #expect(run.stdoutText == "hello\n", "\(run.combinedText)")
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A few distribution-API calls for tests to look at (or damage) what a push left in the registry.
+extension LoopbackRegistry {
+    private func request(_ method: String, _ path: String, accept: String? = nil) async throws -> (Int, Data) {
+        var request = URLRequest(url: URL(string: url + path)!)
+        request.httpMethod = method
+        request.setValue("Basic " + Data("\(username):\(password)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        if let accept { request.setValue(accept, forHTTPHeaderField: "Accept") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    }
+
+    /// The Docker v2 manifest at `reference`, parsed.
+    public func manifest(repository: String, reference: String) async throws -> [String: Any] {
+        let (status, data) = try await request("GET", "/v2/\(repository)/manifests/\(reference)",
+                                               accept: "application/vnd.docker.distribution.manifest.v2+json")
+        guard status == 200, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw WorldError.commandFailed(command: "GET manifest \(repository):\(reference)", status: Int32(status),
+                                           output: String(decoding: data, as: UTF8.self))
+        }
+        return object
+    }
+
+    /// `DELETE /v2/<repo>/blobs/<digest>`: the status (202 when the repository's link to the blob is gone).
+    public func deleteBlob(repository: String, digest: String) async throws -> Int {
+        try await request("DELETE", "/v2/\(repository)/blobs/\(digest)").0
+    }
+
+    /// `HEAD /v2/<repo>/blobs/<digest>`: 200 when the repository has the blob, 404 when not.
+    public func blobStatus(repository: String, digest: String) async throws -> Int {
+        try await request("HEAD", "/v2/\(repository)/blobs/\(digest)").0
+    }
+}
