@@ -16,7 +16,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "CCryptoShim", linkerSettings: [.linkedLibrary("crypto")]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // No pkgConfig: its -lcurl would link libcurl, which shim.h loads with dlopen on first use instead.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Hashing", dependencies: ["CCryptoShim"]),
         // Runs a child process safely from a multithreaded program (close-on-exec pipes, clean signal state).

@@ -59,7 +59,7 @@ final class CurlTransfer {
     func perform() throws -> Outcome {
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
+        defer { ecr_curl_slist_free_all(headerList) }
 
         let code: CURLcode = try errorBuffer.withUnsafeMutableBufferPointer { errorBytes in
             var options = EasyOptions(handle)
@@ -70,7 +70,7 @@ final class CurlTransfer {
                                           detail: "curl refused option \(failure.option.rawValue): "
                                               + CurlGlobal.message(for: failure.code.rawValue))
             }
-            return curl_easy_perform(handle)
+            return ecr_curl_easy_perform(handle)
         }
         let errorText = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 
@@ -189,8 +189,8 @@ final class CurlTransfer {
     private func headerList() throws -> UnsafeMutablePointer<curl_slist>? {
         var list: UnsafeMutablePointer<curl_slist>?
         func append(_ line: String) throws {
-            guard let extended = curl_slist_append(list, line) else {
-                curl_slist_free_all(list)
+            guard let extended = ecr_curl_slist_append(list, line) else {
+                ecr_curl_slist_free_all(list)
                 throw HTTPError.transport(url: displayURL, code: Int(CURLE_OUT_OF_MEMORY.rawValue),
                                           detail: "could not build the header list")
             }

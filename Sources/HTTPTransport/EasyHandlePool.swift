@@ -18,7 +18,7 @@ final class EasyHandlePool: @unchecked Sendable {
 
     deinit {
         for handles in idle.values {
-            for handle in handles { curl_easy_cleanup(handle) }
+            for handle in handles { ecr_curl_easy_cleanup(handle) }
         }
     }
 
@@ -31,13 +31,13 @@ final class EasyHandlePool: @unchecked Sendable {
             return handle
         }
         lock.unlock()
-        return curl_easy_init()
+        return ecr_curl_easy_init()
     }
 
     /// Takes the handle back. Options (and with them every pointer into the finished transfer) are reset now, so
     /// an idle handle never holds a dangling callback or buffer pointer.
     func checkIn(_ handle: UnsafeMutableRawPointer, key: String) {
-        curl_easy_reset(handle)
+        ecr_curl_easy_reset(handle)
         lock.lock()
         if idleCount < maxIdleTotal, idle[key, default: []].count < maxIdlePerKey {
             idle[key, default: []].append(handle)
@@ -46,7 +46,7 @@ final class EasyHandlePool: @unchecked Sendable {
             return
         }
         lock.unlock()
-        curl_easy_cleanup(handle)
+        ecr_curl_easy_cleanup(handle)
     }
 
     /// Which connection a request needs: the socket path for unix sockets, else scheme, host and port.

@@ -88,17 +88,26 @@ import TestWorld
         defer { moto.stop() }
         let setup = try HelperSetup(registry: registry, moto: moto)
         let keys = ["AWS_ACCESS_KEY_ID": moto.adminAccessKeyId, "AWS_SECRET_ACCESS_KEY": moto.adminSecretAccessKey]
-        func get() async throws -> ProcessResult {
-            try await runProcess(setup.helperPath, ["get"], environment: setup.environment(keys), inheritEnvironment: false,
-                                 stdin: Data(registry.hostPort.utf8))
+        // The dynamic loader's log of the libraries each run opened (LD_DEBUG_OUTPUT gets ".<pid>" appended).
+        let loaderLogs = TemporaryDirectory()
+        func get(_ name: String) async throws -> (ProcessResult, libraries: String) {
+            let result = try await runProcess(setup.helperPath, ["get"], environment: setup.environment(keys.merging(
+                ["LD_DEBUG": "files", "LD_DEBUG_OUTPUT": loaderLogs.path + "/" + name]) { $1 }),
+                                              inheritEnvironment: false, stdin: Data(registry.hostPort.utf8))
+            let logs = try FileManager.default.contentsOfDirectory(atPath: loaderLogs.path).filter { $0.hasPrefix(name + ".") }
+            let text = try logs.map { try String(contentsOfFile: loaderLogs.path + "/" + $0, encoding: .utf8) }.joined()
+            return (result, text)
         }
-        let first = try await get()
+        let (first, coldLibraries) = try await get("cold")
         #expect(first.status == 0, "\(first.combinedText)")
         let cold = try await moto.counts()
         #expect(cold == ["GetAuthorizationToken": 1], "the cold get: one GetAuthorizationToken, no STS")
-        let warm = try await get()
+        #expect(coldLibraries.contains("libcurl.so.4"), "libcurl is loaded when a request is made")
+        let (warm, warmLibraries) = try await get("warm")
         #expect(warm.stdout == first.stdout)
         #expect(try await moto.counts() == cold, "the warm get made no AWS call")
+        #expect(!warmLibraries.isEmpty && !warmLibraries.contains("libcurl"),
+                "a warm get never loads libcurl (and the ~30 libraries behind it)")
         let files = try FileManager.default.contentsOfDirectory(atPath: setup.cacheHome + "/ecrpush").filter { $0.hasSuffix(".json") }
         for file in files {
             let text = try String(contentsOfFile: setup.cacheHome + "/ecrpush/" + file, encoding: .utf8)
