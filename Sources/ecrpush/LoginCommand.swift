@@ -78,7 +78,7 @@ struct LoginCommand: AsyncParsableCommand {
             switch output {
             case .password:
                 if logins.count > 1 {
-                    Console.err("ecrpush: \(logins.count) registries: printing one password per line, in the order of --registry-id")
+                    Console.err("ecrpush: \(logins.count) registries: printing one password per line, in the order of --registry-id or --registry")
                 }
                 for login in logins { Console.out(login.password) }
             case .json:

@@ -85,6 +85,32 @@ import TestWorld
         #expect(unknown.stderrText.contains("neither a registry host[:port] nor a [registry nowhere] section"), "\(unknown.combinedText)")
     }
 
+    /// The real docker CLI pushes and pulls through the helper with only an alias section: docker names the
+    /// registry by its endpoint, and the `[registry loop]` section whose registry_endpoint it is answers.
+    @Test func dockerPushAndPullThroughAnAlias() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let docker = try await DockerDaemon.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let setup = try HelperSetup(registry: registry, moto: moto)
+        let home = try Self.configHome(moto: moto, registry: registry)
+        let image = "\(registry.hostPort)/alias-check:\(UUID().uuidString.prefix(8).lowercased())"
+        let tagged = try await docker.docker(["tag", DockerDaemon.baseImage, image])
+        try #require(tagged.status == 0, "\(tagged.combinedText)")
+        func dockerCLI(_ arguments: [String]) async throws -> ProcessResult {
+            try await runProcess("docker", ["--config", setup.dockerConfig, "-H", docker.host] + arguments,
+                                 environment: setup.environment(setup.credentials.merging(["XDG_CONFIG_HOME": home.path]) { $1 }),
+                                 inheritEnvironment: false)
+        }
+        let pushed = try await dockerCLI(["push", image])
+        #expect(pushed.status == 0, "\(pushed.combinedText)")
+        _ = try await docker.docker(["rmi", image])
+        let pulled = try await dockerCLI(["pull", image])
+        #expect(pulled.status == 0, "\(pulled.combinedText)")
+        _ = try await docker.docker(["rmi", image])
+        #expect(try await moto.counts()["GetAuthorizationToken"] == 1, "one login, then the cache")
+    }
+
     /// docker asks the helper about the registry endpoint; the alias section that names it answers.
     @Test func helperFindsTheAliasByItsRegistryEndpoint() async throws {
         let registry = try await LoopbackRegistry.shared()
