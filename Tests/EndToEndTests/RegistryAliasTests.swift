@@ -52,6 +52,33 @@ import TestWorld
         #expect(unknown.stderrText.contains("has no [registry nowhere] section"), "\(unknown.combinedText)")
     }
 
+    /// The section's profile and role_arn: the profile's keys (ci-user, which may only assume the role) get
+    /// the login through the role the section names.
+    @Test func aliasProfileAndRoleAreUsed() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let home = try Self.configHome(moto: moto, registry: registry,
+                                       extra: "profile = ci\nrole_arn = \(moto.roleArn)\n")
+        let credentials = home.path + "/aws-credentials"
+        try "[ci]\naws_access_key_id = \(moto.userAccessKeyId)\naws_secret_access_key = \(moto.userSecretAccessKey)\n"
+            .write(toFile: credentials, atomically: true, encoding: .utf8)
+        let environment = ["XDG_CONFIG_HOME": home.path, "AWS_SHARED_CREDENTIALS_FILE": credentials]
+
+        let result = try await ECRPushCLI.run(["login", "--registry", "loop"], environment: environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stdoutText == registry.password + "\n")
+        let counts = try await moto.counts()
+        #expect(counts["AssumeRole"] == 1 && counts["GetAuthorizationToken"] == 1, "\(counts)")
+
+        // Without the section's role, ci-user's own keys are refused by ECR: the role really came from the section.
+        let withoutRole = try Self.configHome(moto: moto, registry: registry, extra: "profile = ci\n")
+        let refused = try await ECRPushCLI.run(["login", "--registry", "loop", "--no-cache"],
+                                               environment: environment.merging(["XDG_CONFIG_HOME": withoutRole.path]) { $1 })
+        #expect(refused.status == 1)
+        #expect(refused.stderrText.contains("AccessDenied"), "\(refused.combinedText)")
+    }
+
     @Test func malformedAliasSectionIsABadArgument() async throws {
         let home = TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: home.path + "/ecrpush", withIntermediateDirectories: true)
