@@ -19,7 +19,8 @@ struct ECRPush: AsyncParsableCommand {
 
     /// The same binary is also `docker-credential-ecrpush` (a link made by `make install`): chosen by its name.
     static func main() async {
-        let invokedAs = URL(fileURLWithPath: CommandLine.arguments.first ?? "ecrpush").lastPathComponent
+        // The last path component by hand: Foundation's URL parser costs a noticeable part of a warm helper `get`.
+        let invokedAs = (CommandLine.arguments.first ?? "ecrpush").split(separator: "/").last.map(String.init) ?? "ecrpush"
         if invokedAs.hasPrefix("docker-credential-") {
             Foundation.exit(await CredentialHelperEntry.run(arguments: Array(CommandLine.arguments.dropFirst())))
         }
