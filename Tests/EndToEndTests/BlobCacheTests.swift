@@ -74,5 +74,10 @@ import TestWorld
         #expect(try await world.registry.blobStatus(repository: repository, digest: big) == 200, "uploaded again")
         let run = try await world.pullAndRun(digestLine)
         #expect(run.stdoutText == "hello\n", "\(run.combinedText)")
+
+        // `cache clear` forgets the pushed blobs too.
+        let cleared = try await ECRPushCLI.run(["cache", "clear"], environment: environment)
+        #expect(cleared.status == 0 && cleared.stderrText.contains("pushed blobs of 1 registry"), "\(cleared.combinedText)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path + "/ecrpush/blobs").filter { $0.hasSuffix(".json") }.isEmpty)
     }
 }

@@ -38,7 +38,9 @@ import TestWorld
         "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    @Test func helloExampleIsBuiltPushedPulledAndRun() async throws {
+    /// The default transport (registry) and the Engine's own push (daemon).
+    @Test(arguments: [[], ["--transport", "daemon"]])
+    func helloExampleIsBuiltPushedPulledAndRun(transport: [String]) async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
         let repository = Self.uniqueName("hello")
@@ -46,7 +48,7 @@ import TestWorld
             ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path,
              "--repository", repository, "--tag", "v1", "--create-repository",
              // An image of this test's own: other tests that build examples/hello may remove theirs meanwhile.
-             "--label", "test=\(repository)"],
+             "--label", "test=\(repository)"] + transport,
             environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
         let lines = result.stdoutText.split(separator: "\n").map(String.init)
