@@ -27,7 +27,8 @@ import TestWorld
                 let actions = (statement["Action"] as? [String]) ?? (statement["Action"] as? String).map { [$0] } ?? []
                 #expect(!actions.isEmpty, "\(file.lastPathComponent): Action")
                 for action in actions {
-                    #expect(action.hasPrefix("ecr:") || action.hasPrefix("sts:"), "\(file.lastPathComponent): \(action)")
+                    #expect(action.hasPrefix("ecr:") || action.hasPrefix("ecr-public:") || action.hasPrefix("sts:"),
+                            "\(file.lastPathComponent): \(action)")
                 }
                 // Identity policies name resources; resource (repository) and trust policies name principals.
                 #expect(statement["Resource"] != nil || statement["Principal"] != nil, "\(file.lastPathComponent)")
@@ -51,6 +52,7 @@ import TestWorld
         let ecrAPI = try actions("push-policy-ecr-api.json")
         #expect(ecrAPI == upload, "the ecr-api transport needs no registry password")
         #expect(try actions("login-policy.json") == ["ecr:GetAuthorizationToken"])
+        #expect(try actions("ecr-public-login-policy.json") == ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"])
 
         let trust = try String(contentsOf: Self.examples.appendingPathComponent("iam/github-oidc-trust-policy.json"), encoding: .utf8)
         for needle in ["token.actions.githubusercontent.com", "sts.amazonaws.com", "repo:ORG/REPO:ref:refs/heads/main",
