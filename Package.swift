@@ -19,6 +19,7 @@ let package = Package(
         // No pkgConfig: its -lcurl would link libcurl, which shim.h loads with dlopen on first use instead.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .target(name: "Hashing", dependencies: ["CCryptoShim"]),
         // Runs a child process safely from a multithreaded program (close-on-exec pipes, clean signal state).
         .target(name: "CChildProcess"),
@@ -33,7 +34,7 @@ let package = Package(
         .target(name: "RegistryClient", dependencies: ["HTTPTransport", "Hashing"]),
         .target(name: "AWSCredentials", dependencies: ["AWSCore", "STS", "ChildProcess"]),
         // Reads `docker save` streams (legacy and OCI layouts) and turns layers into gzip blobs with digests.
-        .target(name: "ImageExport", dependencies: ["Hashing", "CZlib"]),
+        .target(name: "ImageExport", dependencies: ["Hashing", "CZlib", "CLibDeflate"]),
         .target(name: "ECRPushKit", dependencies: ["AWSCredentials", "AWSCore", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient", "Hashing", "ChildProcess"]),
         .executableTarget(name: "ecrpush", dependencies: [
             "ECRPushKit", "AWSCredentials", "AWSCore", "DockerEngine",
