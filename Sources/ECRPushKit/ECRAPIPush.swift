@@ -18,6 +18,8 @@ public struct ECRAPIPush: Sendable {
     public var jobs: Int
     /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
     public var blobCache: BlobDigestCache?
+    /// Compressed bytes that may wait in temporary files for their upload before the export pauses.
+    public var temporarySpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit
 
     public init(ecr: ECRClient, docker: DockerClient, compressionLevel: Int = 6, jobs: Int = 4,
                 temporaryDirectoryParent: URL? = nil) {
@@ -55,7 +57,8 @@ public struct ECRAPIPush: Sendable {
         let ecr = self.ecr
         let image = try await EngineImageExport.exportAndUpload(
             localImage, docker: docker, compressionLevel: compressionLevel,
-            temporaryDirectoryParent: temporaryDirectoryParent, jobs: jobs) { blob in
+            temporaryDirectoryParent: temporaryDirectoryParent, jobs: jobs,
+            temporarySpaceLimit: temporarySpaceLimit) { blob in
             let id = blob.shortID
             let available = try await ecr.batchCheckLayerAvailability(repository: repository, digests: [blob.digest],
                                                                       registryId: registryId)

@@ -16,6 +16,8 @@ public struct RegistryPush: Sendable {
     public var jobs: Int
     /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
     public var blobCache: BlobDigestCache?
+    /// Compressed bytes that may wait in temporary files for their upload before the export pauses.
+    public var temporarySpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit
 
     public init(registry: RegistryClient, docker: DockerClient, compressionLevel: Int = 6, jobs: Int = 4,
                 temporaryDirectoryParent: URL? = nil) {
@@ -51,7 +53,8 @@ public struct RegistryPush: Sendable {
         let registry = self.registry
         let image = try await EngineImageExport.exportAndUpload(
             localImage, docker: docker, compressionLevel: compressionLevel,
-            temporaryDirectoryParent: temporaryDirectoryParent, jobs: jobs) { blob in
+            temporaryDirectoryParent: temporaryDirectoryParent, jobs: jobs,
+            temporarySpaceLimit: temporarySpaceLimit) { blob in
             let id = blob.shortID
             let exists = try await Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
                 try await registry.blobExists(repository: repository, digest: blob.digest)

@@ -75,6 +75,7 @@ struct PushRunner {
             var push = ECRAPIPush(ecr: ecr, docker: docker, compressionLevel: transportOptions.compressionLevel,
                                   jobs: transportOptions.jobs)
             push.blobCache = transportOptions.blobCache(environment: environment)
+            push.temporarySpaceLimit = transportOptions.tempSpaceLimit << 20
             pushed = try await push.push(localImage: localImage, destination: destination, registry: registry) { renderer.handle($0) }
         case .registry:
             // The distribution API at the token's proxyEndpoint (or --registry), with the token's basic auth.
@@ -88,6 +89,7 @@ struct PushRunner {
             var push = RegistryPush(login: login, endpoint: destination.registryOverride, docker: docker,
                                     compressionLevel: transportOptions.compressionLevel, jobs: transportOptions.jobs)
             push.blobCache = transportOptions.blobCache(environment: environment)
+            push.temporarySpaceLimit = transportOptions.tempSpaceLimit << 20
             pushed = try await push.push(localImage: localImage, destination: destination, registryName: login.registry) {
                 renderer.handle($0)
             }
@@ -121,6 +123,11 @@ struct TransportOptions: ParsableArguments {
     @Option(name: .customLong("compression-level"), help: "gzip level for layers pushed by ecrpush itself (0-9).")
     var compressionLevel: Int = 6
 
+    @Option(name: .customLong("temp-space-limit"), help: ArgumentHelp(
+        "MiB of compressed layers that may wait on disk for their upload before reading the image pauses.",
+        valueName: "MiB"))
+    var tempSpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit >> 20
+
     @Flag(name: .customLong("no-blob-cache"), help: "Read and compress the image even when an earlier push left all its blobs in the registry (also ECRPUSH_NO_CACHE=1).")
     var noBlobCache = false
 
@@ -132,6 +139,7 @@ struct TransportOptions: ParsableArguments {
     func validate() throws {
         guard (0...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 0 to 9") }
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1 to 64") }
+        guard tempSpaceLimit >= 0 else { throw ValidationError("--temp-space-limit must be 0 or more (MiB)") }
     }
 }
 

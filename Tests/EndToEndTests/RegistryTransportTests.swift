@@ -94,14 +94,18 @@ import TestWorld
         #expect(!local.stdoutText.isEmpty)
         #expect(pulled.stdoutText == local.stdoutText, "the pulled image holds the same bytes")
 
+        // Sequential, and with no temporary space to spare: the export waits after each layer until its upload
+        // is done (and its file deleted), and still ends complete.
         for (transport, name) in [("registry", "reg-seq"), ("ecr-api", "api-seq")] {
             let other = BuildAndPushTests.uniqueName(name)
+            let scratch = TemporaryDirectory()
             let sequential = try await ECRPushCLI.run(
                 ["push", "\(world.registry.hostPort)/\(repository):big", "--repository", other, "--tag", "big",
                  "--create-repository", "--transport", transport, "--jobs", "1", "--compression-level", "1",
-                 "--registry", world.registry.hostPort, "-q"],
-                environment: world.environment)
+                 "--registry", world.registry.hostPort, "--temp-space-limit", "0", "--no-blob-cache", "-q"],
+                environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 })
             try #require(sequential.status == 0, "\(sequential.combinedText)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
             #expect(sequential.stderrText.isEmpty, "-q shows no progress: \(sequential.stderrText)")
             #expect(sequential.stdoutText.split(separator: "\n").last.map(String.init) == "\(world.registry.hostPort)/\(other)@\(digest)",
                     "--jobs 1 with \(transport) pushes the same manifest as --jobs 4")
@@ -122,5 +126,10 @@ import TestWorld
             environment: world.environment)
         #expect(badJobs.status == 64)
         #expect(badJobs.stderrText.contains("--jobs"))
+        let badLimit = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--temp-space-limit", "-1"],
+            environment: world.environment)
+        #expect(badLimit.status == 64)
+        #expect(badLimit.stderrText.contains("--temp-space-limit"), "\(badLimit.stderrText)")
     }
 }
