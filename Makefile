@@ -3,8 +3,8 @@ SWIFT ?= swift
 # The Swift runtime linked in: a binary that runs without a toolchain, and starts faster (no runtime to resolve).
 RELEASE_FLAGS ?= -c release --static-swift-stdlib
 PREFIX ?= /usr/local
-APT_PACKAGES = libcurl4-openssl-dev libssl-dev zlib1g-dev libdeflate-dev pkg-config \
-               docker.io docker-registry apache2-utils busybox-static skopeo amazon-ecr-credential-helper
+APT_PACKAGES = libcurl4-openssl-dev libssl-dev zlib1g-dev libdeflate-dev libzstd-dev pkg-config \
+               docker.io docker-registry apache2-utils busybox-static skopeo amazon-ecr-credential-helper zstd
 PIP_PACKAGES = moto[server]==5.2.1 boto3 awscli
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

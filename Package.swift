@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "Hashing", dependencies: ["CCryptoShim"]),
         // Runs a child process safely from a multithreaded program (close-on-exec pipes, clean signal state).
         .target(name: "CChildProcess"),
@@ -34,10 +35,10 @@ let package = Package(
         .target(name: "RegistryClient", dependencies: ["HTTPTransport", "Hashing"]),
         .target(name: "AWSCredentials", dependencies: ["AWSCore", "STS", "ChildProcess"]),
         // Reads `docker save` streams (legacy and OCI layouts) and turns layers into gzip blobs with digests.
-        .target(name: "ImageExport", dependencies: ["Hashing", "CZlib", "CLibDeflate"]),
+        .target(name: "ImageExport", dependencies: ["Hashing", "CZlib", "CLibDeflate", "CZstd"]),
         .target(name: "ECRPushKit", dependencies: ["AWSCredentials", "AWSCore", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient", "Hashing", "ChildProcess"]),
         .executableTarget(name: "ecrpush", dependencies: [
-            "ECRPushKit", "AWSCredentials", "AWSCore", "DockerEngine",
+            "ECRPushKit", "AWSCredentials", "AWSCore", "DockerEngine", "ImageExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Starts and stops the loopback world (moto, registry, dockerd) for integration tests.

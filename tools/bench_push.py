@@ -179,10 +179,10 @@ def main():
             for entry in os.listdir(f"{data_root}/image"):
                 shutil.rmtree(f"{data_root}/image/{entry}/distribution", ignore_errors=True)
 
-        def ecrpush_cmd(transport):
+        def ecrpush_cmd(transport, extra=()):
             def command(repo):
                 return [ecrpush, "push", "bench:1", "--repository", repo, "--tag", "1", "--create-repository",
-                        "--transport", transport, "--jobs", str(args.jobs), "-q"]
+                        "--transport", transport, "--jobs", str(args.jobs), "-q", *extra]
             return command
 
         def docker_cmd(repo):
@@ -205,6 +205,7 @@ def main():
             ("ecrpush --transport daemon", ecrpush_cmd("daemon"), ecr_env, True),
             ("ecrpush --transport ecr-api", ecrpush_cmd("ecr-api"), ecr_env, False),
             ("ecrpush --transport registry", ecrpush_cmd("registry"), ecr_env, False),
+            ("ecrpush registry --compression zstd", ecrpush_cmd("registry", ("--compression", "zstd")), ecr_env, False),
         ]
         results = {name: {"wall": [], "rss": [], "dockerd": [], "stored": []} for name, *_ in tools}
         caches_dropped = True

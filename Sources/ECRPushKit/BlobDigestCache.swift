@@ -19,6 +19,8 @@ public struct BlobDigestCache: Sendable {
     public struct Blob: Codable, Sendable, Equatable {
         public var digest: String
         public var size: Int64
+        /// A layer's media type (gzip or zstd); absent for configs.
+        public var mediaType: String?
     }
 
     struct Contents: Codable {
@@ -60,7 +62,7 @@ public struct BlobDigestCache: Sendable {
         try update(registry: registry) { contents in
             contents.images[image.imageID] = Blob(digest: image.configDigest, size: Int64(image.config.count))
             for layer in image.layers {
-                contents.layers[layer.diffID] = Blob(digest: layer.digest, size: layer.size)
+                contents.layers[layer.diffID] = Blob(digest: layer.digest, size: layer.size, mediaType: layer.mediaType)
             }
         }
     }

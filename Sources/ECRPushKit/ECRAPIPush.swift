@@ -18,6 +18,8 @@ public struct ECRAPIPush: Sendable {
     public var jobs: Int
     /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
     public var blobCache: BlobDigestCache?
+    /// How layers are compressed (zstd makes the manifest an OCI one).
+    public var compression: LayerCompression = .gzip
     /// Compressed bytes that may wait in temporary files for their upload before the export pauses.
     public var temporarySpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit
 
@@ -45,7 +47,7 @@ public struct ECRAPIPush: Sendable {
     private func pushUnchecked(localImage: String, destination: PushDestination, registry: String,
                                onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
         guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
-        if let remembered = RememberedImage(cache: blobCache, image: inspected, registry: registry),
+        if let remembered = RememberedImage(cache: blobCache, image: inspected, registry: compression.cacheScope(registry)),
            try await ecrHolds(remembered, destination: destination, registry: registry, onEvent: onEvent) {
             try await putImages(remembered.manifest, destination: destination, onEvent: onEvent)
             return PushedImage(registry: registry, repository: destination.repository, tags: destination.tags,
@@ -56,7 +58,7 @@ public struct ECRAPIPush: Sendable {
         let registryId = destination.registryId
         let ecr = self.ecr
         let image = try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, compressionLevel: compressionLevel,
+            localImage, docker: docker, compression: compression, compressionLevel: compressionLevel,
             temporaryDirectoryParent: temporaryDirectoryParent, jobs: jobs,
             temporarySpaceLimit: temporarySpaceLimit) { blob in
             let id = blob.shortID
@@ -78,10 +80,10 @@ public struct ECRAPIPush: Sendable {
         }
         defer { image.cleanup() }
 
-        let manifest = image.dockerManifest()
+        let manifest = image.manifest()
         try await putImages(manifest, destination: destination, onEvent: onEvent)
         do {
-            try blobCache?.record(image, registry: registry)
+            try blobCache?.record(image, registry: compression.cacheScope(registry))
         } catch {
             onEvent(.info("warning: \(error)"))  // the push itself succeeded; the next one just reads the image again
         }
@@ -97,7 +99,7 @@ public struct ECRAPIPush: Sendable {
                                                                   registryId: destination.registryId)
         let missing = Set(digests.filter { available[$0] != true })
         guard missing.isEmpty else {
-            try? blobCache?.forget(blobs: missing, registry: registry)
+            try? blobCache?.forget(blobs: missing, registry: compression.cacheScope(registry))
             onEvent(.info("\(missing.count) blob(s) pushed before are no longer in \(registry)/\(destination.repository): reading the image again"))
             return false
         }

@@ -22,7 +22,7 @@ public enum EngineImageExport {
     /// more than `temporarySpaceLimit` bytes of compressed layers wait for their upload, so the temporary
     /// space stays bounded (by that limit plus the layers being written or uploaded) whatever the image size.
     /// On failure the other uploads are cancelled and the temporary files removed.
-    static func exportAndUpload(_ localImage: String, docker: DockerClient, compressionLevel: Int,
+    static func exportAndUpload(_ localImage: String, docker: DockerClient, compression: LayerCompression = .gzip, compressionLevel: Int,
                                 temporaryDirectoryParent: URL?, jobs: Int, temporarySpaceLimit: Int64 = defaultTemporarySpaceLimit,
                                 upload: @escaping @Sendable (PreparedBlob) async throws -> Void) async throws -> ExportedImage {
         let (events, continuation) = AsyncThrowingStream<Event, any Error>.makeStream()
@@ -34,7 +34,7 @@ public enum EngineImageExport {
                 continuation.yield(.layerStored(layer))
                 // On the transfer thread: waiting here holds the Engine's stream back (backpressure).
                 budget.waitUntilWithinLimit()
-            }))
+            }, compression: compression))
         var exported: ExportedImage?
         do {
             try await withTaskCancellationHandler {

@@ -16,6 +16,8 @@ public struct RegistryPush: Sendable {
     public var jobs: Int
     /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
     public var blobCache: BlobDigestCache?
+    /// How layers are compressed (zstd makes the manifest an OCI one).
+    public var compression: LayerCompression = .gzip
     /// Compressed bytes that may wait in temporary files for their upload before the export pauses.
     public var temporarySpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit
 
@@ -42,7 +44,7 @@ public struct RegistryPush: Sendable {
     public func push(localImage: String, destination: PushDestination, registryName: String,
                      onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
         guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
-        if let remembered = RememberedImage(cache: blobCache, image: inspected, registry: registryName),
+        if let remembered = RememberedImage(cache: blobCache, image: inspected, registry: compression.cacheScope(registryName)),
            try await registryHolds(remembered, repository: destination.repository, registryName: registryName, onEvent: onEvent) {
             try await putManifests(remembered.manifest, destination: destination, registryName: registryName, onEvent: onEvent)
             return PushedImage(registry: registryName, repository: destination.repository, tags: destination.tags,
@@ -52,7 +54,7 @@ public struct RegistryPush: Sendable {
         let repository = destination.repository
         let registry = self.registry
         let image = try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, compressionLevel: compressionLevel,
+            localImage, docker: docker, compression: compression, compressionLevel: compressionLevel,
             temporaryDirectoryParent: temporaryDirectoryParent, jobs: jobs,
             temporarySpaceLimit: temporarySpaceLimit) { blob in
             let id = blob.shortID
@@ -80,10 +82,10 @@ public struct RegistryPush: Sendable {
         }
         defer { image.cleanup() }
 
-        let manifest = image.dockerManifest()
+        let manifest = image.manifest()
         try await putManifests(manifest, destination: destination, registryName: registryName, onEvent: onEvent)
         do {
-            try blobCache?.record(image, registry: registryName)
+            try blobCache?.record(image, registry: compression.cacheScope(registryName))
         } catch {
             onEvent(.info("warning: \(error)"))  // the push itself succeeded; the next one just reads the image again
         }
@@ -101,7 +103,7 @@ public struct RegistryPush: Sendable {
             }
         }
         guard missing.isEmpty else {
-            try? blobCache?.forget(blobs: missing, registry: registryName)
+            try? blobCache?.forget(blobs: missing, registry: compression.cacheScope(registryName))
             onEvent(.info("\(missing.count) blob(s) pushed before are no longer in \(registryName)/\(repository): reading the image again"))
             return false
         }

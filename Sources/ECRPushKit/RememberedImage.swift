@@ -13,8 +13,8 @@ struct RememberedImage: Sendable {
     init?(cache: BlobDigestCache?, image: ImageInspect, registry: String) {
         guard let cache, !image.rootFS.layers.isEmpty,
               let known = cache.lookup(imageID: image.id, diffIDs: image.rootFS.layers, registry: registry) else { return nil }
-        manifest = ImageManifest.docker(configDigest: known.config.digest, configSize: known.config.size,
-                                        layers: known.layers.map { ($0.digest, $0.size, ExportedLayer.gzipMediaType) })
+        manifest = ImageManifest.forImage(configDigest: known.config.digest, configSize: known.config.size,
+                                          layers: known.layers.map { ($0.digest, $0.size, $0.mediaType ?? ExportedLayer.gzipMediaType) })
         var seen = Set<String>()
         blobs = (known.layers + [known.config]).filter { seen.insert($0.digest).inserted }
     }
@@ -38,5 +38,12 @@ struct RememberedImage: Sendable {
             }
             return missing
         }
+    }
+}
+
+extension LayerCompression {
+    /// The blob cache keeps gzip and zstd pushes apart: the same layer is a different blob in each.
+    func cacheScope(_ registry: String) -> String {
+        self == .gzip ? registry : "\(registry) \(rawValue)"
     }
 }

@@ -33,7 +33,8 @@ public enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertibl
     /// zlib refused to compress or decompress.
     case zlib(operation: String, code: Int32, message: String)
     /// Compression levels are 0 (store) to 9 (best).
-    case invalidCompressionLevel(Int)
+    case invalidCompressionLevel(Int, LayerCompression = .gzip)
+    case zstd(operation: String, message: String)
     /// The reader was used after it finished, failed or was cancelled.
     case readerClosed(reason: String)
 
@@ -73,8 +74,11 @@ public enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertibl
             return "could not \(operation) \(path): \(reason)."
         case .zlib(let operation, let code, let message):
             return "zlib failed to \(operation) (code \(code)\(message.isEmpty ? "" : ": \(message)"))."
-        case .invalidCompressionLevel(let level):
-            return "compression level \(level) is invalid; use 0 (no compression) to 9 (smallest)."
+        case .invalidCompressionLevel(let level, let compression):
+            let range = compression.levels
+            return "\(compression.rawValue) compression level \(level) is invalid; use \(range.lowerBound) (fastest) to \(range.upperBound) (smallest)."
+        case .zstd(let operation, let message):
+            return "zstd failed to \(operation)\(message.isEmpty ? "" : ": \(message)")."
         case .readerClosed(let reason):
             return "the image export reader can no longer be used: \(reason)."
         }

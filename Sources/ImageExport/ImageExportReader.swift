@@ -12,7 +12,9 @@ import Synchronization
 /// On any error, and on `cancel()` or when released unfinished, the reader removes everything it wrote.
 public final class ImageExportReader: @unchecked Sendable {
     public struct Options: Sendable {
-        /// zlib level for layers that arrive uncompressed: 0 (store) to 9 (smallest). 6 is gzip's default.
+        /// How layers that arrive uncompressed are compressed (layers that arrive as gzip stay as they are).
+        public var compression: LayerCompression
+        /// The level for `compression`: gzip 0 (store) to 9 (smallest), 6 by default; zstd 1 to 19, 3 by default.
         public var compressionLevel: Int
         /// Cores to compress on (1: on the feeding thread). The compressed bytes, and so the digests, are the
         /// same whatever this is.
@@ -39,8 +41,9 @@ public final class ImageExportReader: @unchecked Sendable {
                     compressionThreads: Int = ProcessInfo.processInfo.activeProcessorCount, temporaryDirectoryParent: URL? = nil,
                     reference: String? = nil, platform: String? = nil, inMemoryLimit: Int = 1 << 20,
                     bufferSize: Int = GzipCompressor.defaultBufferSize,
-                    onLayerStored: (@Sendable (ExportedLayer) -> Void)? = nil) {
+                    onLayerStored: (@Sendable (ExportedLayer) -> Void)? = nil, compression: LayerCompression = .gzip) {
             self.onLayerStored = onLayerStored
+            self.compression = compression
             self.compressionLevel = compressionLevel
             self.compressionThreads = compressionThreads
             self.temporaryDirectoryParent = temporaryDirectoryParent
@@ -75,14 +78,14 @@ public final class ImageExportReader: @unchecked Sendable {
     public let temporaryDirectory: String
 
     public init(options: Options = Options()) throws {
-        guard (0...9).contains(options.compressionLevel) else {
-            throw ImageExportError.invalidCompressionLevel(options.compressionLevel)
+        guard options.compression.levels.contains(options.compressionLevel) else {
+            throw ImageExportError.invalidCompressionLevel(options.compressionLevel, options.compression)
         }
         self.options = options
         let scratch = try ScratchDirectory(parent: options.temporaryDirectoryParent)
         temporaryDirectory = scratch.path
         let store = ArchiveEntryStore(scratch: scratch, settings: .init(
-            compressionLevel: options.compressionLevel, compressionThreads: options.compressionThreads,
+            compression: options.compression, compressionLevel: options.compressionLevel, compressionThreads: options.compressionThreads,
             bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit), onLayerStored: options.onLayerStored)
         let tar = TarStreamReader(metadataLimit: max(options.inMemoryLimit, TarStreamReader.defaultMetadataLimit)) { header in
             try store.consumer(for: header)

@@ -5,6 +5,7 @@ import ECR
 import ECRPushKit
 import Foundation
 import HTTPTransport
+import ImageExport
 
 /// `ecrpush build`: a docker build through the Engine API.
 struct BuildCommand: AsyncParsableCommand {
@@ -76,6 +77,7 @@ struct PushRunner {
                                   jobs: transportOptions.jobs)
             push.blobCache = transportOptions.blobCache(environment: environment)
             push.temporarySpaceLimit = transportOptions.tempSpaceLimit << 20
+            push.compression = transportOptions.compression
             pushed = try await push.push(localImage: localImage, destination: destination, registry: registry) { renderer.handle($0) }
         case .registry:
             // The distribution API at the token's proxyEndpoint (or --registry), with the token's basic auth.
@@ -90,6 +92,7 @@ struct PushRunner {
                                     compressionLevel: transportOptions.compressionLevel, jobs: transportOptions.jobs)
             push.blobCache = transportOptions.blobCache(environment: environment)
             push.temporarySpaceLimit = transportOptions.tempSpaceLimit << 20
+            push.compression = transportOptions.compression
             pushed = try await push.push(localImage: localImage, destination: destination, registryName: login.registry) {
                 renderer.handle($0)
             }
@@ -120,8 +123,13 @@ struct TransportOptions: ParsableArguments {
     @Option(help: "Layers uploaded at the same time by the ecr-api and registry transports.")
     var jobs: Int = 4
 
-    @Option(name: .customLong("compression-level"), help: "gzip level for layers pushed by ecrpush itself (0-9).")
-    var compressionLevel: Int = 6
+    @Option(help: "gzip (Docker v2 manifest, read everywhere) or zstd (OCI manifest; smaller, faster; Docker 23+, containerd 1.5+) for layers pushed by ecrpush itself.")
+    var compression: LayerCompression = .gzip
+
+    @Option(name: .customLong("compression-level"), help: "gzip 0-9 (default 6), zstd 1-19 (default 3).")
+    var compressionLevelOption: Int?
+
+    var compressionLevel: Int { compressionLevelOption ?? compression.defaultLevel }
 
     @Option(name: .customLong("temp-space-limit"), help: ArgumentHelp(
         "MiB of compressed layers that may wait on disk for their upload before reading the image pauses.",
@@ -137,7 +145,12 @@ struct TransportOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard (0...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 0 to 9") }
+        guard compression.levels.contains(compressionLevel) else {
+            throw ValidationError("--compression-level for \(compression.rawValue) must be \(compression.levels.lowerBound) to \(compression.levels.upperBound)")
+        }
+        if compression == .zstd && transport == .daemon {
+            throw ValidationError("--compression zstd needs --transport registry or ecr-api (the Engine compresses what it pushes itself)")
+        }
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1 to 64") }
         guard tempSpaceLimit >= 0 else { throw ValidationError("--temp-space-limit must be 0 or more (MiB)") }
     }
@@ -191,3 +204,5 @@ struct BuildAndPushCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension LayerCompression: ExpressibleByArgument {}

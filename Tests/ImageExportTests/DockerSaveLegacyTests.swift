@@ -97,7 +97,7 @@ import TestWorld
         let registry = try await LoopbackRegistry.shared()
         let parent = TemporaryDirectory(prefix: "iesv")
         let image = try ImageExportReader.read(archiveAt: fixture.archivePath, options: .init(temporaryDirectoryParent: parent.url))
-        let manifest = image.dockerManifest()
+        let manifest = image.manifest()
 
         // skopeo's dir: transport: blobs named by hex digest, plus the manifest as is.
         let layout = parent.path + "/dir-layout"

@@ -9,11 +9,11 @@ import TestWorld
         let fixture = try await DockerImageFixture.shared()
         let parent = TemporaryDirectory(prefix: "iemf")
         let image = try ImageExportReader.read(archiveAt: fixture.archivePath, options: .init(temporaryDirectoryParent: parent.url))
-        let manifest = image.dockerManifest()
+        let manifest = image.manifest()
 
         #expect(manifest.mediaType == "application/vnd.docker.distribution.manifest.v2+json")
         #expect(manifest.digest == sha256(manifest.bytes))
-        #expect(image.dockerManifest() == manifest, "the same image gives the same bytes")
+        #expect(image.manifest() == manifest, "the same image gives the same bytes")
 
         let json = try #require(try JSONSerialization.jsonObject(with: Data(manifest.bytes)) as? [String: Any])
         #expect(Set(json.keys) == ["schemaVersion", "mediaType", "config", "layers"])

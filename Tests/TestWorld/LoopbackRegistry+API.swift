@@ -14,10 +14,10 @@ extension LoopbackRegistry {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
-    /// The Docker v2 manifest at `reference`, parsed.
+    /// The manifest at `reference` (Docker v2 or OCI), parsed.
     public func manifest(repository: String, reference: String) async throws -> [String: Any] {
         let (status, data) = try await request("GET", "/v2/\(repository)/manifests/\(reference)",
-                                               accept: "application/vnd.docker.distribution.manifest.v2+json")
+                                               accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
         guard status == 200, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw WorldError.commandFailed(command: "GET manifest \(repository):\(reference)", status: Int32(status),
                                            output: String(decoding: data, as: UTF8.self))
@@ -28,6 +28,15 @@ extension LoopbackRegistry {
     /// `DELETE /v2/<repo>/blobs/<digest>`: the status (202 when the repository's link to the blob is gone).
     public func deleteBlob(repository: String, digest: String) async throws -> Int {
         try await request("DELETE", "/v2/\(repository)/blobs/\(digest)").0
+    }
+
+    /// The blob's bytes.
+    public func blob(repository: String, digest: String) async throws -> Data {
+        let (status, data) = try await request("GET", "/v2/\(repository)/blobs/\(digest)")
+        guard status == 200 else {
+            throw WorldError.commandFailed(command: "GET blob \(digest)", status: Int32(status), output: "")
+        }
+        return data
     }
 
     /// `HEAD /v2/<repo>/blobs/<digest>`: 200 when the repository has the blob, 404 when not.

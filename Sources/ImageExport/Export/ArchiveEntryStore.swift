@@ -16,6 +16,7 @@ final class ArchiveEntryStore {
     }
 
     struct Settings {
+        var compression: LayerCompression = .gzip
         var compressionLevel: Int
         var compressionThreads: Int
         var bufferSize: Int
@@ -110,7 +111,7 @@ final class ArchiveEntryStore {
             return try PassthroughGzipBlobWriter(path: path, bufferSize: settings.bufferSize)
         case .compress, .memory:
             return try CompressingBlobWriter(
-                path: path, level: settings.compressionLevel, threads: settings.compressionThreads, bufferSize: settings.bufferSize)
+                path: path, compression: settings.compression, level: settings.compressionLevel, threads: settings.compressionThreads, bufferSize: settings.bufferSize)
         }
     }
 
@@ -130,7 +131,7 @@ final class ArchiveEntryStore {
             announcedPaths.insert(blob.path)
             onLayerStored(ExportedLayer(
                 digest: blob.compressedDigest.ociDigest, size: blob.compressedSize, diffID: blob.uncompressedDigest.ociDigest,
-                uncompressedSize: blob.uncompressedSize, path: blob.path))
+                uncompressedSize: blob.uncompressedSize, mediaType: blob.compression.layerMediaType, path: blob.path))
         }
         return blob
     }

@@ -9,29 +9,39 @@ public struct ImageManifest: Sendable, Equatable {
 
     public static let dockerV2MediaType = "application/vnd.docker.distribution.manifest.v2+json"
     public static let dockerConfigMediaType = "application/vnd.docker.container.image.v1+json"
+    public static let ociManifestMediaType = "application/vnd.oci.image.manifest.v1+json"
+    public static let ociConfigMediaType = "application/vnd.oci.image.config.v1+json"
+    public static let ociGzipLayerMediaType = "application/vnd.oci.image.layer.v1.tar+gzip"
 
-    /// The Docker image manifest v2 schema 2 naming these blobs: compact JSON with a fixed key order
-    /// (schemaVersion, mediaType, config, layers; each descriptor mediaType, size, digest), so the same
-    /// blobs always give the same bytes and digest, whether they were just exported or remembered.
-    public static func docker(configDigest: String, configSize: Int64,
-                              layers: [(digest: String, size: Int64, mediaType: String)]) -> ImageManifest {
+    /// The manifest naming these blobs: Docker's v2 schema 2 when every layer is gzip (what every tool reads),
+    /// else an OCI image manifest (zstd layers exist only there; gzip layers then get OCI's gzip type).
+    /// Compact JSON with a fixed key order (schemaVersion, mediaType, config, layers; each descriptor
+    /// mediaType, size, digest), so the same blobs always give the same bytes and digest, whether they were
+    /// just exported or remembered.
+    public static func forImage(configDigest: String, configSize: Int64,
+                                layers: [(digest: String, size: Int64, mediaType: String)]) -> ImageManifest {
+        let docker = layers.allSatisfy { $0.mediaType == ExportedLayer.gzipMediaType }
         func descriptor(mediaType: String, size: Int64, digest: String) -> String {
             "{\"mediaType\":\(jsonString(mediaType)),\"size\":\(size),\"digest\":\(jsonString(digest))}"
         }
-        let config = descriptor(mediaType: dockerConfigMediaType, size: configSize, digest: configDigest)
-        let layers = layers.map { descriptor(mediaType: $0.mediaType, size: $0.size, digest: $0.digest) }
-        let text = "{\"schemaVersion\":2,\"mediaType\":\(jsonString(dockerV2MediaType)),"
+        let config = descriptor(mediaType: docker ? dockerConfigMediaType : ociConfigMediaType, size: configSize, digest: configDigest)
+        let layers = layers.map { layer in
+            let mediaType = !docker && layer.mediaType == ExportedLayer.gzipMediaType ? ociGzipLayerMediaType : layer.mediaType
+            return descriptor(mediaType: mediaType, size: layer.size, digest: layer.digest)
+        }
+        let mediaType = docker ? dockerV2MediaType : ociManifestMediaType
+        let text = "{\"schemaVersion\":2,\"mediaType\":\(jsonString(mediaType)),"
             + "\"config\":\(config),\"layers\":[\(layers.joined(separator: ","))]}"
         let bytes = Array(text.utf8)
-        return ImageManifest(bytes: bytes, mediaType: dockerV2MediaType, digest: SHA256.hash(bytes).ociDigest)
+        return ImageManifest(bytes: bytes, mediaType: mediaType, digest: SHA256.hash(bytes).ociDigest)
     }
 }
 
 extension ExportedImage {
-    /// The Docker image manifest v2 schema 2 for this image (see `ImageManifest.docker`).
-    public func dockerManifest() -> ImageManifest {
-        ImageManifest.docker(configDigest: configDigest, configSize: Int64(config.count),
-                             layers: layers.map { ($0.digest, $0.size, $0.mediaType) })
+    /// The manifest for this image (see `ImageManifest.forImage`): Docker v2 schema 2 for gzip layers.
+    public func manifest() -> ImageManifest {
+        ImageManifest.forImage(configDigest: configDigest, configSize: Int64(config.count),
+                               layers: layers.map { ($0.digest, $0.size, $0.mediaType) })
     }
 }
 

@@ -46,12 +46,13 @@ public struct ExportedLayer: Sendable, Hashable {
     /// `sha256:<hex>` of the uncompressed tar (checked against the config's `rootfs.diff_ids`).
     public let diffID: String
     public let uncompressedSize: Int64
-    /// Always `application/vnd.docker.image.rootfs.diff.tar.gzip`.
+    /// `application/vnd.docker.image.rootfs.diff.tar.gzip`, or `application/vnd.oci.image.layer.v1.tar+zstd`.
     public let mediaType: String
     /// The gzip file.
     public let path: String
 
     public static let gzipMediaType = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+    public static let zstdMediaType = "application/vnd.oci.image.layer.v1.tar+zstd"
 
     public init(digest: String, size: Int64, diffID: String, uncompressedSize: Int64,
                 mediaType: String = ExportedLayer.gzipMediaType, path: String) {

@@ -51,7 +51,7 @@ struct ImageLayoutResolver {
             }
             layers.append(ExportedLayer(
                 digest: blob.compressedDigest.ociDigest, size: blob.compressedSize, diffID: actual,
-                uncompressedSize: blob.uncompressedSize, path: blob.path))
+                uncompressedSize: blob.uncompressedSize, mediaType: blob.compression.layerMediaType, path: blob.path))
         }
         store.removeBlobs(except: Set(layers.map(\.path)))
         return ExportedImage(

@@ -17,6 +17,8 @@ struct StoredBlob: Sendable {
     let compressedDigest: SHA256Digest
     let compressedSize: Int64
     let sourceFormat: SourceFormat
+    /// How the file is compressed (a kept gzip entry is gzip whatever ecrpush was asked to use).
+    var compression: LayerCompression = .gzip
     /// Why this entry cannot be a layer (corrupt gzip, zstd); then `uncompressedDigest` is only a hash of the
     /// entry's bytes and the file may be absent.
     let unusableReason: String?
@@ -33,16 +35,21 @@ protocol BlobWriter: AnyObject {
     func complete() throws -> StoredBlob
 }
 
-/// One pass over uncompressed bytes: hash them (diffID), deflate them (on worker threads: compression is
-/// the slowest step by far), hash and write the gzip output in order.
+/// One pass over uncompressed bytes: hash them (diffID), compress them (on worker threads: compression is
+/// the slowest step by far), hash and write the compressed output in order.
 final class CompressingBlobWriter: BlobWriter {
     private let file: BlobFile
-    private let compressor: ParallelGzipCompressor
+    private let compression: LayerCompression
+    private let compressor: any LayerCompressor
     private var uncompressedHash = SHA256()
     private var compressedHash = SHA256()
 
-    init(path: String, level: Int, threads: Int, bufferSize: Int) throws {
-        compressor = try ParallelGzipCompressor(level: level, threads: threads)
+    init(path: String, compression: LayerCompression, level: Int, threads: Int, bufferSize: Int) throws {
+        self.compression = compression
+        switch compression {
+        case .gzip: compressor = try ParallelGzipCompressor(level: level, threads: threads)
+        case .zstd: compressor = try ZstdCompressor(level: level, threads: threads)
+        }
         file = try BlobFile(creating: path, bufferSize: bufferSize)
     }
 
@@ -57,7 +64,7 @@ final class CompressingBlobWriter: BlobWriter {
         return StoredBlob(
             path: file.path, uncompressedDigest: uncompressedHash.currentDigest(), uncompressedSize: compressor.bytesIn,
             compressedDigest: compressedHash.currentDigest(), compressedSize: compressor.bytesOut,
-            sourceFormat: .uncompressed, unusableReason: nil)
+            sourceFormat: .uncompressed, compression: compression, unusableReason: nil)
     }
 
     private func store(_ compressed: UnsafeRawBufferPointer) throws {

@@ -1,0 +1,40 @@
+/// How ecrpush compresses the layers it pushes.
+public enum LayerCompression: String, Sendable, CaseIterable {
+    /// gzip: what every registry, engine and tool reads (Docker v2 manifests).
+    case gzip
+    /// Zstandard: smaller and faster to compress and decompress; needs an OCI manifest and an engine that pulls
+    /// `tar+zstd` layers (Docker 23+, containerd 1.5+, podman).
+    case zstd
+
+    public var defaultLevel: Int {
+        switch self {
+        case .gzip: 6
+        case .zstd: 3
+        }
+    }
+
+    public var levels: ClosedRange<Int> {
+        switch self {
+        case .gzip: 0...9
+        case .zstd: 1...19
+        }
+    }
+
+    /// The layer media type as ecrpush writes it: Docker's for gzip (Docker v2 manifests), OCI's for zstd.
+    public var layerMediaType: String {
+        switch self {
+        case .gzip: ExportedLayer.gzipMediaType
+        case .zstd: ExportedLayer.zstdMediaType
+        }
+    }
+}
+
+/// Compresses one layer's stream; the output goes to the sink in order. Use from one thread at a time.
+protocol LayerCompressor: AnyObject {
+    var bytesIn: Int64 { get }
+    var bytesOut: Int64 { get }
+    func compress(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws
+    func finish(sink: (UnsafeRawBufferPointer) throws -> Void) throws
+}
+
+extension ParallelGzipCompressor: LayerCompressor {}
