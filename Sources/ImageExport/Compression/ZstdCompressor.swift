@@ -25,13 +25,18 @@ public final class ZstdCompressor {
             try Self.check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(level)), "set the level")
             try Self.check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1), "enable checksums")
             // Without multi-threading support in libzstd this fails: then one thread, and other digests.
-            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(max(1, threads)))
+            if ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(max(1, threads)))) == 0 {
+                // Jobs of 1 MiB (the default is several window sizes): memory stays flat with many cores.
+                _ = ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, Int32(Self.jobSize))
+            }
         } catch {
             ZSTD_freeCCtx(context)
             output.deallocate()
             throw error
         }
     }
+
+    static let jobSize = 1 << 20
 
     deinit {
         ZSTD_freeCCtx(context)
