@@ -21,6 +21,12 @@ public struct BlobDigestCache: Sendable {
         public var size: Int64
         /// A layer's media type (gzip or zstd); absent for configs.
         public var mediaType: String?
+
+        public init(digest: String, size: Int64, mediaType: String? = nil) {
+            self.digest = digest
+            self.size = size
+            self.mediaType = mediaType
+        }
     }
 
     struct Contents: Codable {
@@ -59,11 +65,15 @@ public struct BlobDigestCache: Sendable {
 
     /// Remembers what a successful push put in `registry`.
     public func record(_ image: ExportedImage, registry: String) throws {
+        try record(imageID: image.imageID, config: Blob(digest: image.configDigest, size: Int64(image.config.count)),
+                   layers: image.layers.map { ($0.diffID, Blob(digest: $0.digest, size: $0.size, mediaType: $0.mediaType)) },
+                   registry: registry)
+    }
+
+    public func record(imageID: String, config: Blob, layers: [(diffID: String, blob: Blob)], registry: String) throws {
         try update(registry: registry) { contents in
-            contents.images[image.imageID] = Blob(digest: image.configDigest, size: Int64(image.config.count))
-            for layer in image.layers {
-                contents.layers[layer.diffID] = Blob(digest: layer.digest, size: layer.size, mediaType: layer.mediaType)
-            }
+            contents.images[imageID] = config
+            for (diffID, blob) in layers { contents.layers[diffID] = blob }
         }
     }
 
@@ -106,9 +116,9 @@ public struct BlobDigestCache: Sendable {
         try prepareDirectory()
         let target = path(registry: registry)
         let lock = open(target.replacingOccurrences(of: ".json", with: ".lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw failure("cannot open a lock file in \(directory)") }
+        guard lock >= 0 else { throw failure("cannot open a lock file in \(directory): \(String(cString: strerror(errno)))") }
         defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { throw failure("cannot lock a file in \(directory)") }
+        guard flock(lock, LOCK_EX) == 0 else { throw failure("cannot lock a file in \(directory): \(String(cString: strerror(errno)))") }
         defer { flock(lock, LOCK_UN) }
         var contents = read(registry: registry) ?? Contents(registry: registry.lowercased())
         change(&contents)
@@ -121,23 +131,10 @@ public struct BlobDigestCache: Sendable {
     }
 
     private func write(_ data: Data, to target: String) throws {
-        let temporary = directory + "/.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure("cannot write \(temporary)") }
-        let written = data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let count = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if count <= 0 { return false }
-                offset += count
-            }
-            return true
-        }
-        close(fd)
-        guard written, rename(temporary, target) == 0 else {
-            let error = failure("cannot write \(target)")
-            unlink(temporary)
-            throw error
+        do {
+            try PrivateFile.writeAtomically(data, to: target, temporaryPrefix: ".tmp-")
+        } catch {
+            throw failure(error.detail)
         }
     }
 
@@ -146,15 +143,13 @@ public struct BlobDigestCache: Sendable {
         let parentExisted = FileManager.default.fileExists(atPath: parent)
         defer { if !parentExisted { chmod(parent, 0o700) } }
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try PrivateFile.prepareDirectory(directory)
         } catch {
-            throw failure("cannot create \(directory)")
+            throw failure(error.detail)
         }
-        chmod(directory, 0o700)
     }
 
     private func failure(_ what: String) -> ECRPushError {
-        .invalidArgument("blob cache: \(what): \(String(cString: strerror(errno))). Set ECRPUSH_NO_CACHE=1 to push without it, or fix the directory's permissions.")
+        .invalidArgument("blob cache: \(what). Set ECRPUSH_NO_CACHE=1 to push without it, or fix the directory's permissions.")
     }
 }

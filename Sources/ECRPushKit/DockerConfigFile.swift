@@ -61,28 +61,10 @@ public struct DockerConfigFile: Sendable {
         } catch {
             throw ECRPushError.dockerConfigUnwritable(path: path, detail: error.localizedDescription)
         }
-        // Write a 0600 temporary file beside the target, then rename: readers never see half a file, and the
-        // secret is never in a file others can read, even briefly.
-        let temporary = directory + "/.config.json.ecrpush-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            throw ECRPushError.dockerConfigUnwritable(path: path, detail: String(cString: strerror(errno)))
-        }
-        var ok = data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { return false }
-                offset += written
-            }
-            return true
-        }
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(temporary, path) == 0 else {
-            let detail = String(cString: strerror(errno))
-            unlink(temporary)
-            throw ECRPushError.dockerConfigUnwritable(path: path, detail: detail)
+        do {
+            try PrivateFile.writeAtomically(data, to: path, temporaryPrefix: ".config.json.ecrpush-")
+        } catch {
+            throw ECRPushError.dockerConfigUnwritable(path: path, detail: error.detail)
         }
     }
 }

@@ -82,11 +82,7 @@ public struct ECRAPIPush: Sendable {
 
         let manifest = image.manifest()
         try await putImages(manifest, destination: destination, onEvent: onEvent)
-        do {
-            try blobCache?.record(image, registry: compression.cacheScope(registry))
-        } catch {
-            onEvent(.info("warning: \(error)"))  // the push itself succeeded; the next one just reads the image again
-        }
+        RememberedImage.remember(image, in: blobCache, scope: compression.cacheScope(registry), onEvent: onEvent)
         return PushedImage(registry: registry, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
 
@@ -97,16 +93,9 @@ public struct ECRAPIPush: Sendable {
         let digests = remembered.blobs.map(\.digest)
         let available = try await ecr.batchCheckLayerAvailability(repository: destination.repository, digests: digests,
                                                                   registryId: destination.registryId)
-        let missing = Set(digests.filter { available[$0] != true })
-        guard missing.isEmpty else {
-            try? blobCache?.forget(blobs: missing, registry: compression.cacheScope(registry))
-            onEvent(.info("\(missing.count) blob(s) pushed before are no longer in \(registry)/\(destination.repository): reading the image again"))
-            return false
-        }
-        for (id, size) in remembered.shortIDs {
-            onEvent(.push(PushEvent(id: id, status: "Layer already exists", progress: ProgressDetail(current: size, total: size))))
-        }
-        return true
+        return remembered.confirm(missing: Set(digests.filter { available[$0] != true }), cache: blobCache,
+                                  scope: compression.cacheScope(registry), place: "\(registry)/\(destination.repository)",
+                                  onEvent: onEvent)
     }
 
     private func putImages(_ manifest: ImageManifest, destination: PushDestination,

@@ -84,11 +84,7 @@ public struct RegistryPush: Sendable {
 
         let manifest = image.manifest()
         try await putManifests(manifest, destination: destination, registryName: registryName, onEvent: onEvent)
-        do {
-            try blobCache?.record(image, registry: compression.cacheScope(registryName))
-        } catch {
-            onEvent(.info("warning: \(error)"))  // the push itself succeeded; the next one just reads the image again
-        }
+        RememberedImage.remember(image, in: blobCache, scope: compression.cacheScope(registryName), onEvent: onEvent)
         return PushedImage(registry: registryName, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
 
@@ -102,15 +98,8 @@ public struct RegistryPush: Sendable {
                 try await registry.blobExists(repository: repository, digest: digest)
             }
         }
-        guard missing.isEmpty else {
-            try? blobCache?.forget(blobs: missing, registry: compression.cacheScope(registryName))
-            onEvent(.info("\(missing.count) blob(s) pushed before are no longer in \(registryName)/\(repository): reading the image again"))
-            return false
-        }
-        for (id, size) in remembered.shortIDs {
-            onEvent(.push(PushEvent(id: id, status: "Layer already exists", progress: ProgressDetail(current: size, total: size))))
-        }
-        return true
+        return remembered.confirm(missing: missing, cache: blobCache, scope: compression.cacheScope(registryName),
+                                  place: "\(registryName)/\(repository)", onEvent: onEvent)
     }
 
     private func putManifests(_ manifest: ImageManifest, destination: PushDestination, registryName: String,

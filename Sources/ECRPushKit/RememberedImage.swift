@@ -23,6 +23,32 @@ struct RememberedImage: Sendable {
         blobs.map { (String($0.digest.split(separator: ":").last?.prefix(12) ?? Substring($0.digest)), $0.size) }
     }
 
+    /// True when the registry still has every blob (each is then reported as existing); otherwise the cache
+    /// forgets the missing ones and the user hears why the image is read again.
+    func confirm(missing: Set<String>, cache: BlobDigestCache?, scope: String, place: String,
+                 onEvent: @Sendable (WorkflowEvent) -> Void) -> Bool {
+        guard missing.isEmpty else {
+            try? cache?.forget(blobs: missing, registry: scope)
+            onEvent(.info("\(missing.count) blob(s) pushed before are no longer in \(place): reading the image again"))
+            return false
+        }
+        for (id, size) in shortIDs {
+            onEvent(.push(PushEvent(id: id, status: "Layer already exists", progress: ProgressDetail(current: size, total: size))))
+        }
+        return true
+    }
+
+    /// After a push that read the image: remembers its blobs. A cache that cannot be written is a warning,
+    /// not a failure (the push succeeded; the next one just reads the image again).
+    static func remember(_ image: ExportedImage, in cache: BlobDigestCache?, scope: String,
+                         onEvent: @Sendable (WorkflowEvent) -> Void) {
+        do {
+            try cache?.record(image, registry: scope)
+        } catch {
+            onEvent(.info("warning: \(error)"))
+        }
+    }
+
     /// The digests among `blobs` for which `exists` says no, checked at most `jobs` at a time.
     func missingBlobs(jobs: Int, exists: @escaping @Sendable (String) async throws -> Bool) async throws -> Set<String> {
         try await withThrowingTaskGroup(of: (String, Bool).self) { group in

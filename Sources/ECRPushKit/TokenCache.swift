@@ -103,25 +103,10 @@ public struct TokenCache: Sendable {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         let data = try encoder.encode(Entry(key: key, login: login))
-        let target = path(for: key)
-        let temporary = directory + "/.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw cacheError("cannot write \(temporary)") }
-        var ok = data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { return false }
-                offset += written
-            }
-            return true
-        }
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(temporary, target) == 0 else {
-            let error = cacheError("cannot write \(target)")
-            unlink(temporary)
-            throw error
+        do {
+            try PrivateFile.writeAtomically(data, to: path(for: key), temporaryPrefix: ".tmp-")
+        } catch {
+            throw cacheError(error.detail)
         }
     }
 
@@ -140,7 +125,7 @@ public struct TokenCache: Sendable {
         var removed = 0
         for name in names where name.hasSuffix(".json") || name.hasSuffix(".lock") || name.hasPrefix(".tmp-") {
             guard unlink(directory + "/" + name) == 0 || errno == ENOENT else {
-                throw cacheError("cannot remove \(directory)/\(name)")
+                throw cacheError("cannot remove \(directory)/\(name): \(String(cString: strerror(errno)))")
             }
             if name.hasSuffix(".json") { removed += 1 }
         }
@@ -159,23 +144,25 @@ public struct TokenCache: Sendable {
     /// Makes the directory 0700 (and tightens it when it exists with wider permissions).
     func prepareDirectory() throws {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try PrivateFile.prepareDirectory(directory)
         } catch {
-            throw cacheError("cannot create \(directory)")
+            throw cacheError(error.detail)
         }
-        chmod(directory, 0o700)
     }
 
     func lockFile(for key: TokenCacheKey) throws -> Int32 {
         try prepareDirectory()
         let fd = open(path(for: key).replacingOccurrences(of: ".json", with: ".lock"), O_RDWR | O_CREAT, 0o600)
-        guard fd >= 0 else { throw cacheError("cannot open a lock file in \(directory)") }
-        guard flock(fd, LOCK_EX) == 0 else { close(fd); throw cacheError("cannot lock a file in \(directory)") }
+        guard fd >= 0 else { throw cacheError("cannot open a lock file in \(directory): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX) == 0 else {
+            let error = cacheError("cannot lock a file in \(directory): \(String(cString: strerror(errno)))")
+            close(fd)
+            throw error
+        }
         return fd
     }
 
     func cacheError(_ what: String) -> ECRPushError {
-        .invalidArgument("token cache: \(what): \(String(cString: strerror(errno))). Set ECRPUSH_NO_CACHE=1 to do without the cache, or fix the directory's permissions.")
+        .invalidArgument("token cache: \(what). Set ECRPUSH_NO_CACHE=1 to do without the cache, or fix the directory's permissions.")
     }
 }
