@@ -88,15 +88,11 @@ public struct BlobDigestCache: Sendable {
     /// Removes every registry's file; returns how many there were.
     @discardableResult
     public func clear() throws -> Int {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
-        var removed = 0
-        for name in names where name.hasSuffix(".json") || name.hasSuffix(".lock") || name.hasPrefix(".tmp-") {
-            guard unlink(directory + "/" + name) == 0 || errno == ENOENT else {
-                throw ECRPushError.invalidArgument("blob cache: cannot remove \(directory)/\(name): \(String(cString: strerror(errno)))")
-            }
-            if name.hasSuffix(".json") { removed += 1 }
+        do {
+            return try PrivateFile.clearCache(directory)
+        } catch {
+            throw failure(error.detail)
         }
-        return removed
     }
 
     // MARK: - Files

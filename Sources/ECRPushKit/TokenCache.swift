@@ -121,15 +121,11 @@ public struct TokenCache: Sendable {
     /// Removes every cached login (and lock file); returns how many logins there were.
     @discardableResult
     public func clear() throws -> Int {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
-        var removed = 0
-        for name in names where name.hasSuffix(".json") || name.hasSuffix(".lock") || name.hasPrefix(".tmp-") {
-            guard unlink(directory + "/" + name) == 0 || errno == ENOENT else {
-                throw cacheError("cannot remove \(directory)/\(name): \(String(cString: strerror(errno)))")
-            }
-            if name.hasSuffix(".json") { removed += 1 }
+        do {
+            return try PrivateFile.clearCache(directory)
+        } catch {
+            throw cacheError(error.detail)
         }
-        return removed
     }
 
     func path(for key: TokenCacheKey) -> String { directory + "/" + key.fileName }
