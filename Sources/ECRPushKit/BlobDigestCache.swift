@@ -35,6 +35,17 @@ public struct BlobDigestCache: Sendable {
         var layers: [String: Blob] = [:]
         /// image ID → config blob.
         var images: [String: Blob] = [:]
+        /// blob digest → the repository it was last pushed to (where it can be mounted from).
+        var repositories: [String: String] = [:]
+    }
+
+    /// What the cache knows of an image in one registry.
+    public struct Known: Sendable, Equatable {
+        public var config: Blob
+        /// In the image's order (a repeated layer repeats).
+        public var layers: [Blob]
+        /// Where each blob was last pushed, by digest.
+        public var repositories: [String: String]
     }
 
     public let directory: String
@@ -53,27 +64,34 @@ public struct BlobDigestCache: Sendable {
 
     /// The blobs that made up `imageID` (with these diffIDs, bottom first) the last time it went to `registry`,
     /// or nil when anything is unknown.
-    public func lookup(imageID: String, diffIDs: [String], registry: String) -> (config: Blob, layers: [Blob])? {
+    public func lookup(imageID: String, diffIDs: [String], registry: String) -> Known? {
         guard let contents = read(registry: registry), let config = contents.images[imageID] else { return nil }
         var layers: [Blob] = []
         for diffID in diffIDs {
             guard let layer = contents.layers[diffID] else { return nil }
             layers.append(layer)
         }
-        return (config, layers)
+        let digests = Set(layers.map(\.digest) + [config.digest])
+        return Known(config: config, layers: layers, repositories: contents.repositories.filter { digests.contains($0.key) })
     }
 
     /// Remembers what a successful push put in `registry`.
-    public func record(_ image: ExportedImage, registry: String) throws {
+    public func record(_ image: ExportedImage, registry: String, repository: String) throws {
         try record(imageID: image.imageID, config: Blob(digest: image.configDigest, size: Int64(image.config.count)),
                    layers: image.layers.map { ($0.diffID, Blob(digest: $0.digest, size: $0.size, mediaType: $0.mediaType)) },
-                   registry: registry)
+                   registry: registry, repository: repository)
     }
 
-    public func record(imageID: String, config: Blob, layers: [(diffID: String, blob: Blob)], registry: String) throws {
+    /// Remembers an image's blobs, and that `repository` now holds them.
+    public func record(imageID: String, config: Blob, layers: [(diffID: String, blob: Blob)], registry: String,
+                       repository: String) throws {
         try update(registry: registry) { contents in
             contents.images[imageID] = config
-            for (diffID, blob) in layers { contents.layers[diffID] = blob }
+            contents.repositories[config.digest] = repository
+            for (diffID, blob) in layers {
+                contents.layers[diffID] = blob
+                contents.repositories[blob.digest] = repository
+            }
         }
     }
 
@@ -82,6 +100,7 @@ public struct BlobDigestCache: Sendable {
         try update(registry: registry) { contents in
             contents.layers = contents.layers.filter { !digests.contains($0.value.digest) }
             contents.images = contents.images.filter { !digests.contains($0.value.digest) }
+            contents.repositories = contents.repositories.filter { !digests.contains($0.key) }
         }
     }
 
@@ -118,12 +137,18 @@ public struct BlobDigestCache: Sendable {
         defer { flock(lock, LOCK_UN) }
         var contents = read(registry: registry) ?? Contents(registry: registry.lowercased())
         change(&contents)
-        // Bounded: beyond the limit, keep an arbitrary but stable subset (sorted keys) rather than grow forever.
-        if contents.layers.count > limit { contents.layers = Dictionary(uniqueKeysWithValues: contents.layers.sorted { $0.key < $1.key }.suffix(limit).map { ($0.key, $0.value) }) }
-        if contents.images.count > limit { contents.images = Dictionary(uniqueKeysWithValues: contents.images.sorted { $0.key < $1.key }.suffix(limit).map { ($0.key, $0.value) }) }
+        contents.layers = bounded(contents.layers)
+        contents.images = bounded(contents.images)
+        contents.repositories = bounded(contents.repositories)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try write(try encoder.encode(contents), to: target)
+    }
+
+    /// Beyond the limit, an arbitrary but stable subset (by sorted key) is kept rather than growing forever.
+    private func bounded<Value>(_ entries: [String: Value]) -> [String: Value] {
+        guard entries.count > limit else { return entries }
+        return Dictionary(uniqueKeysWithValues: entries.sorted { $0.key < $1.key }.suffix(limit).map { ($0.key, $0.value) })
     }
 
     private func write(_ data: Data, to target: String) throws {

@@ -82,7 +82,8 @@ public struct ECRAPIPush: Sendable {
 
         let manifest = image.manifest()
         try await putImages(manifest, destination: destination, onEvent: onEvent)
-        RememberedImage.remember(image, in: blobCache, scope: compression.cacheScope(registry), onEvent: onEvent)
+        RememberedImage.remember(image, in: blobCache, scope: compression.cacheScope(registry), repository: repository,
+                                 onEvent: onEvent)
         return PushedImage(registry: registry, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
 
@@ -176,10 +177,6 @@ public struct ECRAPIPush: Sendable {
         } catch let error as AWSError where error.code == ECRErrorCode.layersNotFound || error.code == ECRErrorCode.imageDigestDoesNotMatch {
             throw ECRPushError.internalInconsistency("ECR rejected the manifest ecrpush built (\(error)). This is a bug in ecrpush: please report it with the output of --debug.")
         }
-    }
-
-    static func shortID(_ digest: String) -> String {
-        String(digest.split(separator: ":").last?.prefix(12) ?? Substring(digest))
     }
 }
 

@@ -14,7 +14,12 @@ struct PreparedBlob: Sendable {
     let size: Int64
     let source: Source
 
-    var shortID: String { String(digest.split(separator: ":").last?.prefix(12) ?? Substring(digest)) }
+    var shortID: String { Self.shortID(digest) }
+
+    /// The first 12 hex digits, as docker names layers in its progress.
+    static func shortID(_ digest: String) -> String {
+        String(digest.split(separator: ":").last?.prefix(12) ?? Substring(digest))
+    }
 
     /// Each distinct layer once, in manifest order, then the config.
     static func blobs(of image: ExportedImage) -> [PreparedBlob] {

@@ -84,21 +84,32 @@ public struct RegistryPush: Sendable {
 
         let manifest = image.manifest()
         try await putManifests(manifest, destination: destination, registryName: registryName, onEvent: onEvent)
-        RememberedImage.remember(image, in: blobCache, scope: compression.cacheScope(registryName), onEvent: onEvent)
+        RememberedImage.remember(image, in: blobCache, scope: compression.cacheScope(registryName), repository: repository,
+                                 onEvent: onEvent)
         return PushedImage(registry: registryName, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
 
-    /// True when the registry still has every blob the cache remembers for the image (then no export is needed);
-    /// otherwise the cache forgets the missing ones.
+    /// True when the registry still has every blob the cache remembers for the image (then no export is needed):
+    /// in this repository, or mounted from the one it was last pushed to. Otherwise the cache forgets the
+    /// blobs that could be neither found nor mounted.
     private func registryHolds(_ remembered: RememberedImage, repository: String, registryName: String,
                                onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
         let registry = self.registry
-        let missing = try await remembered.missingBlobs(jobs: max(jobs, 8)) { digest in
+        var missing = try await remembered.missingBlobs(jobs: max(jobs, 8)) { digest in
             try await Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
                 try await registry.blobExists(repository: repository, digest: digest)
             }
         }
-        return remembered.confirm(missing: missing, cache: blobCache, scope: compression.cacheScope(registryName),
+        var mounted = Set<String>()
+        for digest in missing.sorted() {
+            guard let source = remembered.repositories[digest], source != repository else { continue }
+            // A refused or failed mount is no error: the image is then read and the blob uploaded.
+            guard (try? await registry.mountBlob(repository: repository, digest: digest, from: source)) == true else { continue }
+            missing.remove(digest)
+            mounted.insert(digest)
+            onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: "Mounted from \(source)")))
+        }
+        return remembered.confirm(missing: missing, mounted: mounted, cache: blobCache, scope: compression.cacheScope(registryName),
                                   place: "\(registryName)/\(repository)", onEvent: onEvent)
     }
 

@@ -8,6 +8,8 @@ struct RememberedImage: Sendable {
     let manifest: ImageManifest
     /// Each distinct layer blob once, then the config blob.
     let blobs: [BlobDigestCache.Blob]
+    /// Where each blob was last pushed (a repository it can be mounted from).
+    let repositories: [String: String]
 
     /// Nil when the cache is off or does not know every layer of the image as the Engine describes it.
     init?(cache: BlobDigestCache?, image: ImageInspect, registry: String) {
@@ -17,33 +19,32 @@ struct RememberedImage: Sendable {
                                           layers: known.layers.map { ($0.digest, $0.size, $0.mediaType ?? ExportedLayer.gzipMediaType) })
         var seen = Set<String>()
         blobs = (known.layers + [known.config]).filter { seen.insert($0.digest).inserted }
+        repositories = known.repositories
     }
 
-    var shortIDs: [(id: String, size: Int64)] {
-        blobs.map { (String($0.digest.split(separator: ":").last?.prefix(12) ?? Substring($0.digest)), $0.size) }
-    }
 
     /// True when the registry still has every blob (each is then reported as existing); otherwise the cache
     /// forgets the missing ones and the user hears why the image is read again.
-    func confirm(missing: Set<String>, cache: BlobDigestCache?, scope: String, place: String,
+    func confirm(missing: Set<String>, mounted: Set<String> = [], cache: BlobDigestCache?, scope: String, place: String,
                  onEvent: @Sendable (WorkflowEvent) -> Void) -> Bool {
         guard missing.isEmpty else {
             try? cache?.forget(blobs: missing, registry: scope)
             onEvent(.info("\(missing.count) blob(s) pushed before are no longer in \(place): reading the image again"))
             return false
         }
-        for (id, size) in shortIDs {
-            onEvent(.push(PushEvent(id: id, status: "Layer already exists", progress: ProgressDetail(current: size, total: size))))
+        for blob in blobs where !mounted.contains(blob.digest) {
+            onEvent(.push(PushEvent(id: PreparedBlob.shortID(blob.digest), status: "Layer already exists",
+                                    progress: ProgressDetail(current: blob.size, total: blob.size))))
         }
         return true
     }
 
     /// After a push that read the image: remembers its blobs. A cache that cannot be written is a warning,
     /// not a failure (the push succeeded; the next one just reads the image again).
-    static func remember(_ image: ExportedImage, in cache: BlobDigestCache?, scope: String,
+    static func remember(_ image: ExportedImage, in cache: BlobDigestCache?, scope: String, repository: String,
                          onEvent: @Sendable (WorkflowEvent) -> Void) {
         do {
-            try cache?.record(image, registry: scope)
+            try cache?.record(image, registry: scope, repository: repository)
         } catch {
             onEvent(.info("warning: \(error)"))
         }

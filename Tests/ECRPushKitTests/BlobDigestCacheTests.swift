@@ -15,10 +15,13 @@ import TestWorld
         let cache = BlobDigestCache(directory: directory.path + "/ecrpush/blobs")
         #expect(cache.lookup(imageID: "sha256:img", diffIDs: ["sha256:a"], registry: "r.example") == nil, "nothing yet")
         try cache.record(imageID: "sha256:img", config: Self.blob(9),
-                         layers: [("sha256:a", Self.blob(1)), ("sha256:b", Self.blob(2))], registry: "R.example")
+                         layers: [("sha256:a", Self.blob(1)), ("sha256:b", Self.blob(2))], registry: "R.example",
+                         repository: "team/app")
         let known = try #require(cache.lookup(imageID: "sha256:img", diffIDs: ["sha256:a", "sha256:b", "sha256:a"], registry: "r.example"))
         #expect(known.config == Self.blob(9))
         #expect(known.layers == [Self.blob(1), Self.blob(2), Self.blob(1)], "in the image's order, repeats included")
+        #expect(known.repositories == [Self.blob(1).digest: "team/app", Self.blob(2).digest: "team/app", Self.blob(9).digest: "team/app"],
+                "where each blob can be mounted from")
         #expect(cache.lookup(imageID: "sha256:img", diffIDs: ["sha256:a", "sha256:c"], registry: "r.example") == nil)
         #expect(cache.lookup(imageID: "sha256:other", diffIDs: ["sha256:a"], registry: "r.example") == nil)
         #expect(cache.lookup(imageID: "sha256:img", diffIDs: ["sha256:a"], registry: "other.example") == nil)
@@ -45,7 +48,7 @@ import TestWorld
         let cache = BlobDigestCache(directory: directory.path + "/blobs")
         DispatchQueue.concurrentPerform(iterations: 16) { n in
             try? cache.record(imageID: "sha256:img\(n)", config: Self.blob(n),
-                              layers: [("sha256:layer\(n)", Self.blob(n))], registry: "r.example")
+                              layers: [("sha256:layer\(n)", Self.blob(n))], registry: "r.example", repository: "r\(n)")
         }
         for n in 0..<16 {
             #expect(cache.lookup(imageID: "sha256:img\(n)", diffIDs: ["sha256:layer\(n)"], registry: "r.example") != nil)
@@ -55,7 +58,7 @@ import TestWorld
     @Test func anUnusableDirectoryIsAClearError() {
         let cache = BlobDigestCache(directory: "/etc/hostname/blobs")
         #expect {
-            try cache.record(imageID: "sha256:img", config: Self.blob(1), layers: [], registry: "r.example")
+            try cache.record(imageID: "sha256:img", config: Self.blob(1), layers: [], registry: "r.example", repository: "r")
         } throws: { error in
             "\(error)".contains("blob cache") && "\(error)".contains("ECRPUSH_NO_CACHE=1")
         }

@@ -80,4 +80,43 @@ import TestWorld
         #expect(cleared.status == 0 && cleared.stderrText.contains("pushed blobs of 1 registry"), "\(cleared.combinedText)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path + "/ecrpush/blobs").filter { $0.hasSuffix(".json") }.isEmpty)
     }
+
+    /// The same image to another repository of the registry: its blobs are mounted from the repository they were
+    /// pushed to (no export, no upload); when the source lost one, the image is read and that blob uploaded.
+    @Test func anotherRepositoryMountsTheBlobsPushedBefore() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let source = BuildAndPushTests.uniqueName("mount-src")
+        let imageID = try await Self.build(world, repository: source)
+        let cache = TemporaryDirectory()
+        let environment = world.environment.merging(["XDG_CACHE_HOME": cache.path]) { $1 }
+        func push(_ repository: String) async throws -> ProcessResult {
+            try await ECRPushCLI.run(["push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
+                                      "--registry", world.registry.hostPort], environment: environment)
+        }
+        let first = try await push(source)
+        try #require(first.status == 0, "\(first.combinedText)")
+        let digest = try #require(first.stdoutText.split(separator: "\n").last?.split(separator: "@").last.map(String.init))
+
+        let target = source + "-copy"
+        let copied = try await push(target)
+        try #require(copied.status == 0, "\(copied.combinedText)")
+        #expect(!copied.stderrText.contains("from the Docker Engine"), "\(copied.stderrText)")
+        #expect(copied.stderrText.components(separatedBy: "Mounted from \(source)").count - 1 == 3, "\(copied.stderrText)")
+        #expect(copied.stdoutText.split(separator: "\n").last.map(String.init) == "\(world.registry.hostPort)/\(target)@\(digest)")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(target)@\(digest)")
+        #expect(run.stdoutText == "hello\n", "\(run.combinedText)")
+
+        // The source repository loses the big layer: nothing to mount it from, so the image is read again.
+        let manifest = try await world.registry.manifest(repository: source, reference: "v1")
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        let big = try #require(layers.max { ($0["size"] as? Int ?? 0) < ($1["size"] as? Int ?? 0) }?["digest"] as? String)
+        #expect(try await world.registry.deleteBlob(repository: source, digest: big) == 202)
+        let third = source + "-third"
+        let fallback = try await push(third)
+        try #require(fallback.status == 0, "\(fallback.combinedText)")
+        #expect(fallback.stderrText.contains("from the Docker Engine"), "\(fallback.stderrText)")
+        #expect(try await world.registry.blobStatus(repository: third, digest: big) == 200)
+        #expect(fallback.stdoutText.split(separator: "\n").last.map(String.init) == "\(world.registry.hostPort)/\(third)@\(digest)")
+    }
 }
