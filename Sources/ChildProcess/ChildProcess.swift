@@ -54,6 +54,9 @@ public enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
         if let currentDirectory { ecr_spawn_file_actions_addchdir(&actions, currentDirectory) }
+        // Nothing else crosses into the child: not even a descriptor another thread opened without close-on-exec
+        // (a child that keeps a file open for writing makes executing that file fail with "Text file busy").
+        ecr_spawn_file_actions_addclosefrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

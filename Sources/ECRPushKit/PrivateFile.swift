@@ -47,12 +47,13 @@ enum PrivateFile {
         chmod(directory, 0o700)
     }
 
-    /// Empties a cache directory of its entries (`*.json`), lock files and leftover temporary files; returns how
-    /// many entries there were. A missing directory is an empty one.
+    /// Empties a cache directory of its entries (`*.json`), remembered identities (`*.identity`), lock files and
+    /// leftover temporary files; returns how many entries there were. A missing directory is an empty one.
     static func clearCache(_ directory: String) throws(Failure) -> Int {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
         var removed = 0
-        for name in names where name.hasSuffix(".json") || name.hasSuffix(".lock") || name.hasPrefix(".tmp-") {
+        for name in names where name.hasSuffix(".json") || name.hasSuffix(".identity") || name.hasSuffix(".lock")
+            || name.hasPrefix(".tmp-") {
             guard unlink(directory + "/" + name) == 0 || errno == ENOENT else {
                 throw Failure(detail: "cannot remove \(directory)/\(name): \(String(cString: strerror(errno)))")
             }

@@ -9,11 +9,12 @@ import STS
 public enum CachedLoginWorkflow {
     /// Who the resolved credentials stand for, stably across runs. A profile or an assumed role is named by
     /// where the credentials come from (that text holds the profile and role ARN); long-term keys by a digest of
-    /// the key; temporary keys, instance and container roles by the caller's ARN, which costs one STS call.
+    /// the key; temporary keys, instance and container roles by the caller's ARN, which costs one STS call per
+    /// set of credentials (the cache remembers the answer while they are valid).
     ///
     /// A web identity token names the workload that assumes the role (a GitHub job, a Kubernetes service account):
     /// its digest is part of the principal, so a replaced (or emptied) token never reuses the previous one's login.
-    public static func principal(of resolved: ResolvedAWS) async throws -> String {
+    public static func principal(of resolved: ResolvedAWS, cache: TokenCache? = nil) async throws -> String {
         let source = resolved.credentialSource
         if source.contains("role arn:") || source.hasPrefix("profile '") {
             guard let tokenFile = webIdentityTokenFile(in: source) else { return source }
@@ -23,7 +24,10 @@ public enum CachedLoginWorkflow {
         }
         let credentials = try await resolved.context.credentialProvider.credentials()
         if let longTerm = longTermKeyPrincipal(credentials) { return longTerm }
-        return "caller " + (try await STSClient(context: resolved.context).getCallerIdentity().arn)
+        if let arn = cache?.callerIdentity(for: credentials) { return "caller " + arn }
+        let arn = try await STSClient(context: resolved.context).getCallerIdentity().arn
+        cache?.remember(callerIdentity: arn, for: credentials)
+        return "caller " + arn
     }
 
     /// An IAM user's access key (`AKIA…`, no session token) always stands for the same user, so it needs no STS
@@ -56,7 +60,7 @@ public enum CachedLoginWorkflow {
     public static func logins(resolved: ResolvedAWS, registryIds: [String], cache: TokenCache?) async throws -> [RegistryLogin] {
         let ecr = ECRClient(context: resolved.context)
         guard let cache else { return try await LoginWorkflow.logins(ecr: ecr, registryIds: registryIds) }
-        let principal = try await principal(of: resolved)
+        let principal = try await principal(of: resolved, cache: cache)
         var logins: [RegistryLogin] = []
         for registryId in registryIds.isEmpty ? [nil] : registryIds.map(Optional.some) {
             let key = key(resolved: resolved, registryId: registryId, principal: principal)

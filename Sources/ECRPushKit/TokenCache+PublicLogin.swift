@@ -24,7 +24,7 @@ extension CachedLoginWorkflow {
     public static func publicLogin(resolved: ResolvedAWS, cache: TokenCache?) async throws -> RegistryLogin {
         let client = ECRPublicClient(context: resolved.context)
         guard let cache else { return try await LoginWorkflow.publicLogin(ecrPublic: client) }
-        let key = publicKey(resolved: resolved, principal: try await principal(of: resolved))
+        let key = publicKey(resolved: resolved, principal: try await principal(of: resolved, cache: cache))
         let (login, fromCache) = try await cache.login(for: key) { try await LoginWorkflow.publicLogin(ecrPublic: client) }
         if fromCache { resolved.context.debug?("login for \(login.registry): from the token cache in \(cache.directory)") }
         return login

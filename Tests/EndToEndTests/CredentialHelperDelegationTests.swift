@@ -22,8 +22,7 @@ import TestWorld
         esac
         """
         let path = directory + "/docker-credential-fake"
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
+        try writeExecutable(script, to: path)
         return log
     }
 
@@ -112,6 +111,48 @@ import TestWorld
         for file in files {
             let text = try String(contentsOfFile: setup.cacheHome + "/ecrpush/" + file, encoding: .utf8)
             #expect(!text.contains(moto.adminAccessKeyId) && !file.contains(moto.adminAccessKeyId))
+        }
+    }
+
+    /// Session keys (as an assumed role or OIDC exchange leaves in the environment): the first get asks STS who
+    /// they stand for, later gets remember it for the keys' lifetime and make no AWS call at all.
+    @Test func warmGetWithSessionKeysMakesNoAWSCall() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let setup = try HelperSetup(registry: registry, moto: moto)
+        // Temporary keys from a real AssumeRole (boto3, keys passed in its environment, never in argv).
+        let script = """
+        import boto3, json, sys
+        c = boto3.client("sts", endpoint_url=sys.argv[1], region_name=sys.argv[2])
+        r = c.assume_role(RoleArn=sys.argv[3], RoleSessionName="helper-test")["Credentials"]
+        print(json.dumps([r["AccessKeyId"], r["SecretAccessKey"], r["SessionToken"]]))
+        """
+        let assumed = try await runProcess("python3", ["-c", script, moto.endpoint.absoluteString, moto.region, moto.roleArn],
+                                           environment: ["AWS_ACCESS_KEY_ID": moto.userAccessKeyId,
+                                                         "AWS_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
+                                                         "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"])
+        try #require(assumed.status == 0, "\(assumed.combinedText)")
+        let parts = try #require(try JSONSerialization.jsonObject(with: Data(assumed.stdoutText.utf8)) as? [String])
+        let keys = ["AWS_ACCESS_KEY_ID": parts[0], "AWS_SECRET_ACCESS_KEY": parts[1], "AWS_SESSION_TOKEN": parts[2]]
+        func get() async throws -> ProcessResult {
+            try await runProcess(setup.helperPath, ["get"], environment: setup.environment(keys),
+                                 inheritEnvironment: false, stdin: Data(registry.hostPort.utf8))
+        }
+        try await moto.resetCounts()
+        let first = try await get()
+        #expect(first.status == 0, "\(first.combinedText)")
+        #expect(try await moto.counts() == ["GetCallerIdentity": 1, "GetAuthorizationToken": 1])
+        let warm = try await get()
+        #expect(warm.stdout == first.stdout)
+        #expect(try await moto.counts() == ["GetCallerIdentity": 1, "GetAuthorizationToken": 1], "the warm get made no AWS call")
+        let identities = try FileManager.default.contentsOfDirectory(atPath: setup.cacheHome + "/ecrpush").filter { $0.hasSuffix(".identity") }
+        #expect(identities.count == 1)
+        for name in identities {
+            let path = setup.cacheHome + "/ecrpush/" + name
+            #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(!text.contains(parts[0]) && !name.contains(parts[0]), "the key id never shows")
         }
     }
 }

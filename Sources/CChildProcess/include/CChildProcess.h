@@ -8,5 +8,9 @@ int ecr_pipe_cloexec(int fds[2]);
 #include <spawn.h>
 /// posix_spawn_file_actions_addchdir_np (glibc 2.29+): the child starts in `path`.
 int ecr_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+): the child closes every descriptor from `lowest` up,
+/// so it inherits nothing but what the actions set up, even descriptors another thread opened without
+/// close-on-exec.
+int ecr_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int lowest);
 
 #endif

@@ -23,8 +23,11 @@ final class FakeHome: Sendable {
     @discardableResult
     func file(_ name: String, _ contents: String, executable: Bool = false) throws -> String {
         let path = self.path + "/" + name
-        try write(contents, to: path)
-        if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
+        if executable {
+            try writeExecutable(contents, to: path)
+        } else {
+            try write(contents, to: path)
+        }
         return path
     }
 
