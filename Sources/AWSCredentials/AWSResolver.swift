@@ -13,6 +13,8 @@ public struct AWSResolutionInput: Sendable {
     public var profile: String?
     /// `--region`
     public var region: String?
+    /// Where `region` came from, for messages and `--debug` (nil: the `--region` flag).
+    public var regionSource: String?
     /// `--endpoint-url`: every service goes there (it beats `AWS_ENDPOINT_URL*`).
     public var endpointURL: String?
     /// `--role-arn`: assumed on top of whatever the chain found.

@@ -18,7 +18,9 @@ enum RegionResolver {
     static func resolve(input: AWSResolutionInput, profile: ProfileSelection, files: SharedConfigLoader,
                         imds: IMDSClient?) async throws(AWSError) -> Outcome {
         let env = EnvironmentReader(input.environment)
-        if let flag = input.region, !flag.isEmpty { return .found(try checked(flag, source: "--region")) }
+        if let flag = input.region, !flag.isEmpty {
+            return .found(try checked(flag, source: input.regionSource ?? "--region"))
+        }
         for variable in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
             if let value = env[variable] { return .found(try checked(value, source: variable)) }
         }

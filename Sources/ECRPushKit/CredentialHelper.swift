@@ -152,7 +152,9 @@ public struct CredentialHelper: Sendable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}", _ where scalar.value < 0x20:
+            case "<", ">", "&", "\u{2028}", "\u{2029}":
+                out += String(format: "\\u%04x", scalar.value)
+            case _ where scalar.value < 0x20:
                 out += String(format: "\\u%04x", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }

@@ -52,7 +52,11 @@ public struct RegistryTarget: Sendable, Equatable {
     /// the region: a registry's region is a fact, not a preference. FIPS hosts get FIPS endpoints.
     public func apply(to input: inout AWSResolutionInput) {
         input.environment.merge(host?.environmentOverrides ?? [:]) { $1 }
-        if let region { input.region = region }
+        if let region {
+            input.region = region
+            input.regionSource = profile?.region != nil
+                ? "the [registry \(profile?.name ?? "")] section of ecrpush's config" : "the registry host \(host?.host ?? "")"
+        }
         input.profile = input.profile ?? profile?.profile
         input.roleArn = input.roleArn ?? profile?.roleArn
         input.endpointURL = input.endpointURL ?? profile?.endpointURL

@@ -77,6 +77,7 @@ import TestWorld
         RegistryTarget.resolve("loop", in: profiles).apply(to: &input)
         #expect(input.profile == "ci" && input.roleArn == "arn:aws:iam::111122223333:role/pusher")
         #expect(input.endpointURL == "http://127.0.0.1:4566" && input.region == "eu-west-1")
+        #expect(input.regionSource == "the [registry loop] section of ecrpush's config", "--debug says where the region came from")
 
         var flagged = AWSResolutionInput(environment: [:], homeDirectory: "/nonexistent", profile: "mine", region: "us-east-2",
                                          endpointURL: "http://127.0.0.1:9", roleArn: "arn:aws:iam::999999999999:role/mine")
@@ -88,6 +89,7 @@ import TestWorld
         var fips = AWSResolutionInput(environment: [:], homeDirectory: "/nonexistent")
         RegistryTarget.resolve("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", in: profiles).apply(to: &fips)
         #expect(fips.environment["AWS_USE_FIPS_ENDPOINT"] == "true" && fips.region == "us-east-1")
+        #expect(fips.regionSource == "the registry host 123456789012.dkr.ecr-fips.us-east-1.amazonaws.com")
     }
 
     @Test func badValuesNameTheFileAndLine() throws {
