@@ -64,7 +64,7 @@ struct AWSOptions: ParsableArguments {
     /// With a `--registry` target, its config section and host fill in what no flag says (and its region, FIPS
     /// endpoints for FIPS hosts).
     func resolve(http: HTTPClient, for target: RegistryTarget? = nil) async throws -> ResolvedAWS {
-        var input = AWSResolutionInput(environment: ProcessInfo.processInfo.environment, homeDirectory: NSHomeDirectory())
+        var input = AWSResolutionInput(environment: ProcessInfo.processInfo.environment, homeDirectory: homeDirectory())
         input.profile = profile
         input.region = region
         input.endpointURL = endpointURL

@@ -15,7 +15,7 @@ struct CacheCommand: ParsableCommand {
 
         func run() throws {
             let directory = TokenCache.defaultDirectory(environment: ProcessInfo.processInfo.environment,
-                                                        homeDirectory: NSHomeDirectory())
+                                                        homeDirectory: homeDirectory())
             do {
                 let removed = try TokenCache(directory: directory).clear()
                 let registries = try BlobDigestCache(directory: directory + "/blobs").clear()

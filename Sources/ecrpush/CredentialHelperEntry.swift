@@ -9,10 +9,9 @@ enum CredentialHelperEntry {
         // Every action but version reads stdin (store and erase only to drain it, as docker expects).
         let input = action == "version" ? Data() : ((try? FileHandle.standardInput.readToEnd()) ?? Data())
         let environment = ProcessInfo.processInfo.environment
-        // $HOME first, as the AWS SDKs do; NSHomeDirectory() asks the user database (nsswitch, /etc/passwd), a
-        // noticeable part of a warm get.
-        let home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? NSHomeDirectory()
-        let helper = CredentialHelper(environment: environment, homeDirectory: home, version: ECRPushVersion.current)
+        // $HOME first (and no user-database lookup, a noticeable part of a warm get).
+        let helper = CredentialHelper(environment: environment, homeDirectory: homeDirectory(environment),
+                                      version: ECRPushVersion.current)
         let output = await helper.run(action: action, input: input)
         if !output.stdout.isEmpty { FileHandle.standardOutput.write(Data(output.stdout.utf8)) }
         if !output.stderr.isEmpty { FileHandle.standardError.write(Data(output.stderr.utf8)) }

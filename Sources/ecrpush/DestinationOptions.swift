@@ -49,7 +49,7 @@ struct DestinationOptions: ParsableArguments {
         guard let registry else { return nil }
         let profiles: RegistryProfiles
         do {
-            profiles = try RegistryProfiles.load(environment: ProcessInfo.processInfo.environment, homeDirectory: NSHomeDirectory())
+            profiles = try RegistryProfiles.load(environment: ProcessInfo.processInfo.environment, homeDirectory: homeDirectory())
         } catch {
             throw ValidationError(error.description)
         }

@@ -67,7 +67,7 @@ struct LoginCommand: AsyncParsableCommand {
         try await Console.run {
             let http = HTTPClient()
             let environment = ProcessInfo.processInfo.environment
-            let cache = noCache ? nil : TokenCache.fromEnvironment(environment, homeDirectory: NSHomeDirectory())
+            let cache = noCache ? nil : TokenCache.fromEnvironment(environment, homeDirectory: homeDirectory())
             let logins: [RegistryLogin]
             if registryNames.isEmpty {
                 let resolved = try await aws.resolve(http: http)
@@ -89,7 +89,7 @@ struct LoginCommand: AsyncParsableCommand {
                 Console.out(Self.shellExports(logins[0]))
             case .dockerConfig:
                 let config = DockerConfigFile(path: DockerConfigFile.defaultPath(environment: environment,
-                                                                                homeDirectory: NSHomeDirectory()))
+                                                                                homeDirectory: homeDirectory()))
                 let result = try config.merge(logins: logins.map { ($0.registry, $0.username, $0.password) })
                 for login in logins {
                     Console.err("Login for \(login.registry) written to \(config.path)")
@@ -109,7 +109,7 @@ extension LoginCommand {
         let environment = ProcessInfo.processInfo.environment
         let profiles: RegistryProfiles
         do {
-            profiles = try RegistryProfiles.load(environment: environment, homeDirectory: NSHomeDirectory())
+            profiles = try RegistryProfiles.load(environment: environment, homeDirectory: homeDirectory())
         } catch {
             throw ValidationError(error.description)
         }

@@ -141,7 +141,7 @@ struct TransportOptions: ParsableArguments {
 
     /// Which blobs earlier pushes left where: lets an unchanged image's re-push skip the export entirely.
     func blobCache(environment: [String: String]) -> BlobDigestCache? {
-        noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: NSHomeDirectory())
+        noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: homeDirectory())
     }
 
     func validate() throws {

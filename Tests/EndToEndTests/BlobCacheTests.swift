@@ -119,4 +119,20 @@ import TestWorld
         #expect(try await world.registry.blobStatus(repository: third, digest: big) == 200)
         #expect(fallback.stdoutText.split(separator: "\n").last.map(String.init) == "\(world.registry.hostPort)/\(third)@\(digest)")
     }
+
+    /// Without XDG_CACHE_HOME the cache is under `$HOME/.cache` (as every other tool reads HOME), not under the
+    /// user database's home directory.
+    @Test func theCacheFollowsHOME() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let home = TemporaryDirectory()
+        let repository = BuildAndPushTests.uniqueName("cache-home")
+        let pushed = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--create-repository",
+             "--registry", world.registry.hostPort],
+            environment: world.environment.merging(["HOME": home.path, "XDG_CACHE_HOME": ""]) { $1 })
+        try #require(pushed.status == 0, "\(pushed.combinedText)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: home.path + "/.cache/ecrpush/blobs")
+        #expect(files.contains { $0.hasSuffix(".json") })
+    }
 }

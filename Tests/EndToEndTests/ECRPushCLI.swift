@@ -36,6 +36,7 @@ enum ECRPushCLI {
         // runProcess merges over the test process's environment: blank out what we removed.
         var final = merged
         for name in ProcessInfo.processInfo.environment.keys where merged[name] == nil { final[name] = "" }
+        defer { try? FileManager.default.removeItem(atPath: isolation) }
         return try await runProcess(binary, arguments, environment: final, stdin: stdin, currentDirectory: currentDirectory)
     }
 }
