@@ -35,25 +35,29 @@ public enum EngineImageExport {
                 // On the transfer thread: waiting here holds the Engine's stream back (backpressure).
                 budget.waitUntilWithinLimit()
             }, compression: compression))
-        var exported: ExportedImage?
         do {
-            try await withTaskCancellationHandler {
-                try await run()
+            return try await withTaskCancellationHandler {
+                try await exportAndUploadConcurrently(
+                    localImage, docker: docker, reader: reader, events: events, continuation: continuation,
+                    budget: budget, jobs: jobs, upload: upload)
             } onCancel: {
                 budget.abandon()
             }
         } catch {
             budget.abandon()
             reader.cancel()
-            exported?.cleanup()  // an image not yet handed over also cleans up when released
             throw error
         }
-        guard let image = exported else {
-            throw ECRPushError.internalInconsistency("the image export ended without an image")
-        }
-        return image
+    }
 
-        func run() async throws {
+    /// The export as one child task and the uploads as others, at most `jobs` of them at a time, each blob once.
+    private static func exportAndUploadConcurrently(
+        _ localImage: String, docker: DockerClient, reader: ImageExportReader, events: AsyncThrowingStream<Event, any Error>,
+        continuation: AsyncThrowingStream<Event, any Error>.Continuation, budget: TemporarySpaceBudget, jobs: Int,
+        upload: @escaping @Sendable (PreparedBlob) async throws -> Void
+    ) async throws -> ExportedImage {
+        var exported: ExportedImage?
+        do {
             try await withThrowingTaskGroup(of: Finished.self) { group in
                 group.addTask {
                     do {
@@ -69,7 +73,8 @@ public enum EngineImageExport {
                 }
                 var started = Set<String>()
                 var running = 0
-                func start(_ blob: PreparedBlob) async throws {
+                /// `counted`: the blob's bytes are in the temporary-space budget (announced while the export ran).
+                func start(_ blob: PreparedBlob, counted: Bool) async throws {
                     guard started.insert(blob.digest).inserted else { return }
                     while running >= max(1, jobs) {
                         if try await group.next() == .upload { running -= 1 }
@@ -87,23 +92,30 @@ public enum EngineImageExport {
                         if case .file(let path) = blob.source {
                             // Uploaded: the file is not needed again (the manifest is built from the digests).
                             _ = path.withCString { unlink($0) }
-                            budget.remove(blob.size)
                         }
+                        if counted { budget.remove(blob.size) }
                         return .upload
                     }
                 }
                 for try await event in events {
                     switch event {
                     case .layerStored(let layer):
-                        try await start(PreparedBlob(digest: layer.digest, size: layer.size, source: .file(layer.path)))
+                        try await start(PreparedBlob(digest: layer.digest, size: layer.size, source: .file(layer.path)), counted: true)
                     case .finished(let image):
                         exported = image
-                        for blob in PreparedBlob.blobs(of: image) { try await start(blob) }
+                        for blob in PreparedBlob.blobs(of: image) { try await start(blob, counted: false) }
                     }
                 }
                 try await group.waitForAll()
             }
+        } catch {
+            exported?.cleanup()  // an image not yet handed over also cleans up when released
+            throw error
         }
+        guard let image = exported else {
+            throw ECRPushError.internalInconsistency("the image export ended without an image")
+        }
+        return image
     }
 
     /// Compressed bytes allowed to wait for their upload before the export pauses.
