@@ -95,22 +95,25 @@ public struct RegistryPush: Sendable {
     private func registryHolds(_ remembered: RememberedImage, repository: String, registryName: String,
                                onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
         let registry = self.registry
-        var missing = try await remembered.missingBlobs(jobs: max(jobs, 8)) { digest in
-            try await Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
+        let jobs = max(self.jobs, 8)
+        let missing = try await RememberedImage.digests(remembered.blobs.map(\.digest), jobs: jobs) { digest in
+            try await !Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
                 try await registry.blobExists(repository: repository, digest: digest)
             }
         }
-        var mounted = Set<String>()
-        for digest in missing.sorted() {
-            guard let source = remembered.repositories[digest], source != repository else { continue }
-            // A refused or failed mount is no error: the image is then read and the blob uploaded.
-            guard (try? await registry.mountBlob(repository: repository, digest: digest, from: source)) == true else { continue }
-            missing.remove(digest)
-            mounted.insert(digest)
+        // Blobs pushed to another repository of this registry are mounted from there. A refused or failed mount
+        // is no error: the image is then read and the blob uploaded.
+        let sources = remembered.repositories.filter { missing.contains($0.key) && $0.value != repository }
+        let mounted = try await RememberedImage.digests(Array(sources.keys), jobs: jobs) { digest in
+            guard let source = sources[digest] else { return false }
+            return (try? await registry.mountBlob(repository: repository, digest: digest, from: source)) == true
+        }
+        for (digest, source) in sources.sorted(by: { $0.key < $1.key }) where mounted.contains(digest) {
             onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: "Mounted from \(source)")))
         }
-        return remembered.confirm(missing: missing, mounted: mounted, cache: blobCache, scope: compression.cacheScope(registryName),
-                                  place: "\(registryName)/\(repository)", onEvent: onEvent)
+        return remembered.confirm(missing: missing.subtracting(mounted), mounted: mounted, cache: blobCache,
+                                  scope: compression.cacheScope(registryName), place: "\(registryName)/\(repository)",
+                                  onEvent: onEvent)
     }
 
     private func putManifests(_ manifest: ImageManifest, destination: PushDestination, registryName: String,

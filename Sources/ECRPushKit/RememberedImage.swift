@@ -50,20 +50,21 @@ struct RememberedImage: Sendable {
         }
     }
 
-    /// The digests among `blobs` for which `exists` says no, checked at most `jobs` at a time.
-    func missingBlobs(jobs: Int, exists: @escaping @Sendable (String) async throws -> Bool) async throws -> Set<String> {
+    /// The digests for which `test` says yes, asking at most `jobs` at a time.
+    static func digests(_ digests: [String], jobs: Int,
+                        where test: @escaping @Sendable (String) async throws -> Bool) async throws -> Set<String> {
         try await withThrowingTaskGroup(of: (String, Bool).self) { group in
-            var pending = blobs.makeIterator()
-            var missing = Set<String>()
+            var pending = digests.makeIterator()
+            var chosen = Set<String>()
             for _ in 0..<max(1, jobs) {
-                guard let blob = pending.next() else { break }
-                group.addTask { (blob.digest, try await exists(blob.digest)) }
+                guard let digest = pending.next() else { break }
+                group.addTask { (digest, try await test(digest)) }
             }
-            while let (digest, present) = try await group.next() {
-                if !present { missing.insert(digest) }
-                if let blob = pending.next() { group.addTask { (blob.digest, try await exists(blob.digest)) } }
+            while let (digest, yes) = try await group.next() {
+                if yes { chosen.insert(digest) }
+                if let next = pending.next() { group.addTask { (next, try await test(next)) } }
             }
-            return missing
+            return chosen
         }
     }
 }
