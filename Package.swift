@@ -2,9 +2,10 @@
 import PackageDescription
 
 // Layering, one direction only:
-//   C shims (CCryptoShim, CCurl) → Hashing, SigV4, HTTPTransport → AWSCore
-//   → clients (STS, ECR) and DockerEngine → AWSCredentials (chain; uses STS)
-//   → ECRPushKit (orchestration) → ecrpush (the only module that prints or exits).
+//   C shims (CCryptoShim, CCurl, CZlib, CLibDeflate, CZstd, CChildProcess) → Hashing, SigV4, HTTPTransport,
+//   ChildProcess → AWSCore → clients (STS, ECR, RegistryClient) and DockerEngine → AWSCredentials (chain; uses
+//   STS), ImageExport (docker save stream → compressed layers) → ECRPushKit (orchestration) → ecrpush (the only
+//   module that prints or exits).
 let package = Package(
     name: "ecrpush",
     platforms: [.macOS(.v15)],

@@ -5,6 +5,21 @@ import TestWorld
 
 /// The Docker v2 schema 2 manifest built from an export: exact, deterministic bytes.
 @Suite struct ManifestTests {
+    /// Only zstd needs an OCI manifest; then its gzip layers (kept as the archive had them) take OCI's gzip type,
+    /// and the config OCI's config type. Remembered and exported blobs give the very same bytes.
+    @Test func ociManifestWhenAnyLayerIsZstd() throws {
+        let gzip = (digest: "sha256:" + String(repeating: "a", count: 64), size: Int64(10), mediaType: ExportedLayer.gzipMediaType)
+        let zstd = (digest: "sha256:" + String(repeating: "b", count: 64), size: Int64(20), mediaType: ExportedLayer.zstdMediaType)
+        let config = "sha256:" + String(repeating: "c", count: 64)
+        let docker = ImageManifest.forImage(configDigest: config, configSize: 5, layers: [gzip, gzip])
+        #expect(docker.mediaType == ImageManifest.dockerV2MediaType)
+        let oci = ImageManifest.forImage(configDigest: config, configSize: 5, layers: [gzip, zstd])
+        #expect(oci.mediaType == "application/vnd.oci.image.manifest.v1+json")
+        #expect(String(decoding: oci.bytes, as: UTF8.self) == #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":5,"digest":"sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":10,"digest":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","size":20,"digest":"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}]}"#)
+        #expect(oci.digest == sha256(oci.bytes))
+        #expect(ImageManifest.forImage(configDigest: config, configSize: 5, layers: [gzip, zstd]) == oci, "deterministic")
+    }
+
     @Test func manifestOfTheRealImage() async throws {
         let fixture = try await DockerImageFixture.shared()
         let parent = TemporaryDirectory(prefix: "iemf")
