@@ -186,7 +186,7 @@ public struct Doctor: Sendable {
             }
         } catch {
             return DoctorCheck(name: "push", status: .fail, detail: "DescribeRepositories: \(describe(error))",
-                               fix: "allow ecr:DescribeRepositories on the repository; see examples/iam/push-policy-daemon.json")
+                               fix: "allow ecr:DescribeRepositories on the repository; see examples/iam/push-policy.json")
         }
         do {
             _ = try await ecr.batchCheckLayerAvailability(repository: repository, digests: [Doctor.probeDigest], registryId: registryId)
@@ -194,7 +194,7 @@ public struct Doctor: Sendable {
                                detail: "'\(repository)' exists; DescribeRepositories and BatchCheckLayerAvailability allowed (uploads not tried: nothing is pushed)")
         } catch {
             return DoctorCheck(name: "push", status: .fail, detail: "BatchCheckLayerAvailability: \(describe(error))",
-                               fix: "allow the push actions on the repository (examples/iam/push-policy-daemon.json) and check its repository policy for a Deny")
+                               fix: "allow the push actions on the repository (examples/iam/push-policy.json) and check its repository policy for a Deny")
         }
     }
 

@@ -47,7 +47,7 @@ import TestWorld
         }
         let upload: Set = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
                            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:DescribeRepositories"]
-        let daemon = try actions("push-policy-daemon.json")
+        let daemon = try actions("push-policy.json")
         #expect(daemon.isSuperset(of: upload.union(["ecr:GetAuthorizationToken"])))
         let ecrAPI = try actions("push-policy-ecr-api.json")
         #expect(ecrAPI == upload, "the ecr-api transport needs no registry password")
