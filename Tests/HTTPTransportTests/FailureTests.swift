@@ -69,14 +69,14 @@ import Testing
         let start = clock.now
 
         let error = await #expect(throws: HTTPError.self) {
-            try await client.send(HTTPRequest(url: server.url("/slow?delay=20"), timeout: 1))
+            try await client.send(HTTPRequest(url: server.url("/slow?delay=120"), timeout: 1))
         }
         guard case .timedOut(let url, _) = error else {
             Issue.record("expected timedOut, got \(String(describing: error))")
             return
         }
-        #expect(url == server.url("/slow?delay=20"))
-        #expect(start.duration(to: clock.now) < .seconds(10))
+        #expect(url == server.url("/slow?delay=120"))
+        #expect(start.duration(to: clock.now) < .seconds(60), "the 1 s timeout, not the answer two minutes later")
     }
 
     @Test func connectTimeoutStopsAHangingConnect() async throws {
@@ -121,7 +121,9 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
 
-        let task = Task { try await client.send(HTTPRequest(url: server.url("/slow?delay=30"))) }
+        // The answer would take two minutes: getting `.cancelled` well before that shows the transfer was aborted
+        // (the bound is generous: a loaded CI machine once needed 10 s to get there).
+        let task = Task { try await client.send(HTTPRequest(url: server.url("/slow?delay=120"))) }
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         let result = await task.result
@@ -129,8 +131,27 @@ import Testing
             Issue.record("expected cancelled, got \(result)")
             return
         }
-        #expect(url == server.url("/slow?delay=30"))
-        #expect(start.duration(to: clock.now) < .seconds(10))
+        #expect(url == server.url("/slow?delay=120"))
+        #expect(start.duration(to: clock.now) < .seconds(60))
+    }
+
+    /// A connect that hangs (a port that never answers) is aborted by cancelling too, long before the 10 s
+    /// connect timeout.
+    @Test func cancellingTheTaskAbortsAHangingConnect() async throws {
+        let server = try await LoopbackServer.start()
+        defer { server.stop() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let url = "http://127.0.0.1:\(server.info.blackholePort)/"
+        let task = Task { try await client.send(HTTPRequest(url: url)) }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        let result = await task.result
+        guard case .failure(let error as HTTPError) = result, case .cancelled = error else {
+            Issue.record("expected cancelled, got \(result)")
+            return
+        }
+        #expect(start.duration(to: clock.now) < .seconds(8))
     }
 
     @Test func cancellingTheTaskAbortsAStalledDownloadAndUpload() async throws {
