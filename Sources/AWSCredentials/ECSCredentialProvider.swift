@@ -90,7 +90,8 @@ public struct ECSCredentialProvider: CredentialProvider {
     public func credentials() async throws -> Credentials {
         var headers: HTTPHeaders = ["Accept": "application/json"]
         if let value = try authorizationValue() { headers["Authorization"] = value }
-        let request = HTTPRequest(method: "GET", url: url, headers: headers, timeout: 5)
+        var request = HTTPRequest(method: "GET", url: url, headers: headers, timeout: 5)
+        request.bypassesProxy = true  // as the SDKs do: metadata never goes through a proxy
 
         var lastError: HTTPError?
         for attempt in 1...3 {

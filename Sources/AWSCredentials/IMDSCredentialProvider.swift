@@ -58,7 +58,8 @@ struct IMDSClient: Sendable {
     }
 
     private func send(method: String, path: String, headers: HTTPHeaders) async throws(Failure) -> HTTPResponse {
-        let request = HTTPRequest(method: method, url: endpoint + path, headers: headers, timeout: 1.5)
+        var request = HTTPRequest(method: method, url: endpoint + path, headers: headers, timeout: 1.5)
+        request.bypassesProxy = true  // as the SDKs do: metadata never goes through a proxy
         var lastError = "no answer"
         for attempt in 1...2 {
             do {

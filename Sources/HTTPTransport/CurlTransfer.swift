@@ -113,8 +113,10 @@ final class CurlTransfer {
 
         if let socketPath = request.unixSocketPath {
             options.string(CURLOPT_UNIX_SOCKET_PATH, socketPath)
-            // An empty proxy overrides http_proxy & co.: a local socket is never proxied. TCP requests keep
-            // curl's own reading of the proxy environment variables.
+        }
+        if request.unixSocketPath != nil || request.bypassesProxy {
+            // An empty proxy overrides http_proxy & co.: a local socket or a metadata endpoint is never proxied.
+            // Other TCP requests keep curl's own reading of the proxy environment variables.
             options.string(CURLOPT_PROXY, "")
         }
         options.string(CURLOPT_USERAGENT, configuration.userAgent)

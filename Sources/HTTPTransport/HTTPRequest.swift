@@ -22,6 +22,9 @@ public struct HTTPRequest: Sendable {
     public var unixSocketPath: String?
     /// Abort when the whole transfer takes longer (nil: no limit; long pushes and builds need none).
     public var timeout: TimeInterval?
+    /// Never through `http_proxy` & co.: for the instance and container metadata endpoints, which the AWS SDKs
+    /// reach directly (a proxy cannot reach the link-local address, or must not see the credentials).
+    public var bypassesProxy = false
 
     public init(method: String = "GET", url: String, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .empty,
                 unixSocketPath: String? = nil, timeout: TimeInterval? = nil) {

@@ -2,7 +2,8 @@ import Foundation
 import HTTPTransport
 import Testing
 
-/// Proxies come from the standard environment variables, read by curl; unix-socket requests never use them.
+/// Proxies come from the standard environment variables, read by curl; unix-socket requests, and requests that
+/// bypass proxies (the AWS metadata endpoints), never use them.
 ///
 /// Changing the environment of this (multi-threaded, parallel-testing) process would race with every other
 /// test, so the check runs in a child copy of this test binary started with `http_proxy` set: the same test
@@ -10,6 +11,7 @@ import Testing
 /// reaches it with an absolute request target.
 @Suite struct ProxyEnvironmentTests {
     static let socketVariable = "ECRPUSH_HTTP_PROXY_PROBE_SOCKET"
+    static let portVariable = "ECRPUSH_HTTP_PROXY_PROBE_PORT"
 
     @Test func environmentProxyIsUsedExceptForUnixSockets() async throws {
         if let socketPath = ProcessInfo.processInfo.environment[Self.socketVariable] {
@@ -23,6 +25,7 @@ import Testing
         environment["http_proxy"] = "http://127.0.0.1:\(server.info.port)"
         let socketPath: String = try #require(server.info.unix)
         environment[Self.socketVariable] = socketPath
+        environment[Self.portVariable] = String(server.info.port)
         let childEnvironment = environment
 
         let outputPath = NSTemporaryDirectory() + "http-proxy-child-\(UUID().uuidString).log"
@@ -58,5 +61,15 @@ import Testing
                                                        unixSocketPath: socketPath)).echo()
         #expect(direct.target == "/echo?via=socket")
         #expect(direct.server == "unix")
+
+        // The same loopback server over TCP, as a metadata endpoint is reached: straight, not through the proxy
+        // (a proxied request would carry the absolute URL as its target).
+        let port = try #require(ProcessInfo.processInfo.environment[Self.portVariable])
+        var metadata = HTTPRequest(url: "http://127.0.0.1:\(port)/echo?via=direct")
+        metadata.bypassesProxy = true
+        let straight = try await client.send(metadata).echo()
+        #expect(straight.target == "/echo?via=direct")
+        let viaProxy = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(port)/echo?via=default")).echo()
+        #expect(viaProxy.target == "http://127.0.0.1:\(port)/echo?via=default", "without the flag, loopback is proxied too")
     }
 }
