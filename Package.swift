@@ -43,7 +43,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Starts and stops the loopback world (moto, registry, dockerd) for integration tests.
-        .target(name: "TestWorld", dependencies: ["ChildProcess"], path: "Tests/TestWorld"),
+        .target(name: "TestWorld", dependencies: ["ChildProcess", "CChildProcess"], path: "Tests/TestWorld"),
 
         .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),

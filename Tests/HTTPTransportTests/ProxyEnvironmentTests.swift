@@ -1,4 +1,5 @@
 import Foundation
+import TestWorld
 import HTTPTransport
 import Testing
 
@@ -39,7 +40,7 @@ import Testing
         let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32?, any Error>) in
             Thread {
                 continuation.resume(with: Result {
-                    ChildProcess.waitForExit(try ChildProcess.spawn(arguments, environment: childEnvironment,
+                    BackgroundProcess.waitForExit(try BackgroundProcess.spawn(arguments, environment: childEnvironment,
                                                                     stdout: output, stderr: output))
                 })
             }.start()

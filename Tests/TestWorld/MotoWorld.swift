@@ -1,3 +1,4 @@
+import CChildProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -62,37 +63,41 @@ public final class MotoWorld: Sendable {
         _ = ignoreSIGPIPE
         let directory = try makeServiceDirectory(prefix: "twm")
         let logPath = "\(directory)/moto.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        guard let log = FileHandle(forWritingAtPath: logPath) else {
-            throw WorldError.launchFailed(program: "motoworld.py", reason: "cannot write \(logPath)")
+        // Every descriptor close-on-exec, and the child started with nothing else open (see BackgroundProcess).
+        let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let nullInput = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        var output: [Int32] = [-1, -1]
+        guard log >= 0, nullInput >= 0, ecr_pipe_cloexec(&output) == 0 else {
+            [log, nullInput].filter { $0 >= 0 }.forEach { close($0) }
+            throw WorldError.launchFailed(program: "motoworld.py", reason: "cannot set up its output: \(String(cString: strerror(errno)))")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try resolveExecutable("python3"))
-        process.arguments = [Repo.motoWorldScript, "--port", "0", "--exit-with-parent",
-                             "--work-dir", "\(directory)/uploads"] + extraArgs
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        let arguments = [try resolveExecutable("python3"), Repo.motoWorldScript, "--port", "0", "--exit-with-parent",
+                         "--work-dir", "\(directory)/uploads"] + extraArgs
+        let pid: pid_t
+        do {
+            pid = try BackgroundProcess.spawn(arguments, stdin: nullInput, stdout: output[1], stderr: log)
+        } catch {
+            [log, nullInput, output[0], output[1]].forEach { close($0) }
             throw WorldError.launchFailed(program: "python3 \(Repo.motoWorldScript)", reason: "\(error)")
         }
-        try? log.close()
-        try? output.fileHandleForWriting.close()
-        WorldCleanup.track(pid: process.processIdentifier)
+        [log, nullInput, output[1]].forEach { close($0) }
+        WorldCleanup.track(pid: pid)
+        // Reaped when it exits (stop() or the end of the test process), so it never lingers as a zombie.
+        Thread.detachNewThread { _ = BackgroundProcess.waitForExit(pid) }
+        let outputHandle = FileHandle(fileDescriptor: output[0], closeOnDealloc: true)
 
         let seconds = 90
-        guard let line = await firstLine(of: output.fileHandleForReading, timeout: .seconds(seconds)) else {
-            kill(process.processIdentifier, SIGKILL)
-            WorldCleanup.untrack(pid: process.processIdentifier)
+        guard let line = await firstLine(of: outputHandle, timeout: .seconds(seconds)) else {
+            kill(pid, SIGKILL)
+            WorldCleanup.untrack(pid: pid)
             throw WorldError.notReady(service: "motoworld.py", seconds: seconds, log: tail(of: logPath))
         }
         guard let ready = try? JSONDecoder().decode(Ready.self, from: Data(line.utf8)) else {
-            kill(process.processIdentifier, SIGKILL)
-            WorldCleanup.untrack(pid: process.processIdentifier)
+            kill(pid, SIGKILL)
+            WorldCleanup.untrack(pid: pid)
             throw WorldError.unexpectedOutput(service: "motoworld.py", output: line + "\n" + tail(of: logPath))
         }
-        return MotoWorld(ready, directory: directory, stdoutHandle: output.fileHandleForReading)
+        return MotoWorld(ready, directory: directory, stdoutHandle: outputHandle)
     }
 
     /// A moto world whose blobs and manifests go to `registry`, with GetAuthorizationToken

@@ -1,4 +1,5 @@
 import Foundation
+import TestWorld
 import HTTPTransport
 
 /// tools/http_test_server.py, started for one test and stopped (by pid) at its end. It listens on two loopback
@@ -55,7 +56,7 @@ final class LoopbackServer: @unchecked Sendable {
         }
         let spawned: pid_t
         do {
-            spawned = try ChildProcess.spawn(arguments, stdin: stdinPipe[0], stdout: stdoutPipe[1])
+            spawned = try BackgroundProcess.spawn(arguments, stdin: stdinPipe[0], stdout: stdoutPipe[1])
         } catch {
             [stdinPipe[0], stdinPipe[1], stdoutPipe[0], stdoutPipe[1]].forEach { close($0) }
             throw error

@@ -1,15 +1,18 @@
+import CChildProcess
 import Foundation
 
-/// posix_spawn and waitpid, for the test servers and child test runs. Foundation's `Process` is avoided: its
-/// child reaping on Linux was seen to miss children that exit at the same moment (`isRunning` stayed true).
-enum ChildProcess {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+/// posix_spawn and waitpid, for the test servers (motoworld, the HTTP test server) and child test runs.
+/// Foundation's `Process` is avoided: its child reaping on Linux was seen to miss children that exit at the same
+/// moment (`isRunning` stayed true), and its children inherit descriptors another thread opened without
+/// close-on-exec (a long-lived server once kept a test's script open for writing: "Text file busy").
+public enum BackgroundProcess {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    /// Starts `arguments[0]` with the given descriptors as stdin/stdout/stderr (nil: inherited), with an empty signal
-    /// mask and default SIGTERM/SIGINT/SIGPIPE handling whatever the spawning thread had.
-    static func spawn(_ arguments: [String], environment: [String: String]? = nil,
+    /// Starts `arguments[0]` with the given descriptors as stdin/stdout/stderr (nil: inherited) and nothing else
+    /// open, with an empty signal mask and default SIGTERM/SIGINT/SIGPIPE handling whatever the spawning thread had.
+    public static func spawn(_ arguments: [String], environment: [String: String]? = nil,
                       stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -17,6 +20,7 @@ enum ChildProcess {
         if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) }
         if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
         if let stderr { posix_spawn_file_actions_adddup2(&actions, stderr, 2) }
+        ecr_spawn_file_actions_addclosefrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -49,7 +53,7 @@ enum ChildProcess {
     }
 
     /// Blocks until `pid` exits; its exit status, or nil when it was killed by a signal or reaped elsewhere.
-    static func waitForExit(_ pid: pid_t) -> Int32? {
+    public static func waitForExit(_ pid: pid_t) -> Int32? {
         var status: Int32 = 0
         while true {
             let reaped = waitpid(pid, &status, 0)
