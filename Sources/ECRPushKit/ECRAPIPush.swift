@@ -10,26 +10,14 @@ import ImageExport
 public struct ECRAPIPush: Sendable {
     public let ecr: ECRClient
     public let docker: DockerClient
-    public var compressionLevel: Int
-    public var temporaryDirectoryParent: URL?
+    public var settings: ExportSettings
     /// Fresh upload sessions tried for a layer after a failure that is not a resumable part rejection.
     public var uploadAttempts = 3
-    /// Layers uploaded at the same time (the export is still read once).
-    public var jobs: Int
-    /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
-    public var blobCache: BlobDigestCache?
-    /// How layers are compressed (zstd makes the manifest an OCI one).
-    public var compression: LayerCompression = .gzip
-    /// Compressed bytes that may wait in temporary files for their upload before the export pauses.
-    public var temporarySpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit
 
-    public init(ecr: ECRClient, docker: DockerClient, compressionLevel: Int = 6, jobs: Int = 4,
-                temporaryDirectoryParent: URL? = nil) {
+    public init(ecr: ECRClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         self.ecr = ecr
         self.docker = docker
-        self.compressionLevel = compressionLevel
-        self.jobs = jobs
-        self.temporaryDirectoryParent = temporaryDirectoryParent
+        self.settings = settings
     }
 
     public func push(localImage: String, destination: PushDestination, registry: String,
@@ -47,7 +35,7 @@ public struct ECRAPIPush: Sendable {
     private func pushUnchecked(localImage: String, destination: PushDestination, registry: String,
                                onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
         guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
-        if let remembered = RememberedImage(cache: blobCache, image: inspected, registry: compression.cacheScope(registry)),
+        if let remembered = RememberedImage(cache: settings.blobCache, image: inspected, registry: settings.cacheScope(registry)),
            try await ecrHolds(remembered, destination: destination, registry: registry, onEvent: onEvent) {
             try await putImages(remembered.manifest, destination: destination, onEvent: onEvent)
             return PushedImage(registry: registry, repository: destination.repository, tags: destination.tags,
@@ -57,10 +45,7 @@ public struct ECRAPIPush: Sendable {
         let repository = destination.repository
         let registryId = destination.registryId
         let ecr = self.ecr
-        let image = try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, compression: compression, compressionLevel: compressionLevel,
-            temporaryDirectoryParent: temporaryDirectoryParent, jobs: jobs,
-            temporarySpaceLimit: temporarySpaceLimit) { blob in
+        let image = try await EngineImageExport.exportAndUpload(localImage, docker: docker, settings: settings) { blob in
             let id = blob.shortID
             let available = try await ecr.batchCheckLayerAvailability(repository: repository, digests: [blob.digest],
                                                                       registryId: registryId)
@@ -82,7 +67,7 @@ public struct ECRAPIPush: Sendable {
 
         let manifest = image.manifest()
         try await putImages(manifest, destination: destination, onEvent: onEvent)
-        RememberedImage.remember(image, in: blobCache, scope: compression.cacheScope(registry), repository: repository,
+        RememberedImage.remember(image, in: settings.blobCache, scope: settings.cacheScope(registry), repository: repository,
                                  onEvent: onEvent)
         return PushedImage(registry: registry, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
@@ -94,8 +79,8 @@ public struct ECRAPIPush: Sendable {
         let digests = remembered.blobs.map(\.digest)
         let available = try await ecr.batchCheckLayerAvailability(repository: destination.repository, digests: digests,
                                                                   registryId: destination.registryId)
-        return remembered.confirm(missing: Set(digests.filter { available[$0] != true }), cache: blobCache,
-                                  scope: compression.cacheScope(registry), place: "\(registry)/\(destination.repository)",
+        return remembered.confirm(missing: Set(digests.filter { available[$0] != true }), cache: settings.blobCache,
+                                  scope: settings.cacheScope(registry), place: "\(registry)/\(destination.repository)",
                                   onEvent: onEvent)
     }
 

@@ -22,19 +22,19 @@ public enum EngineImageExport {
     /// more than `temporarySpaceLimit` bytes of compressed layers wait for their upload, so the temporary
     /// space stays bounded (by that limit plus the layers being written or uploaded) whatever the image size.
     /// On failure the other uploads are cancelled and the temporary files removed.
-    static func exportAndUpload(_ localImage: String, docker: DockerClient, compression: LayerCompression = .gzip, compressionLevel: Int,
-                                temporaryDirectoryParent: URL?, jobs: Int, temporarySpaceLimit: Int64 = defaultTemporarySpaceLimit,
+    static func exportAndUpload(_ localImage: String, docker: DockerClient, settings: ExportSettings,
                                 upload: @escaping @Sendable (PreparedBlob) async throws -> Void) async throws -> ExportedImage {
         let (events, continuation) = AsyncThrowingStream<Event, any Error>.makeStream()
-        let budget = TemporarySpaceBudget(limit: temporarySpaceLimit)
+        let budget = TemporarySpaceBudget(limit: settings.temporarySpaceLimit)
+        let jobs = settings.jobs
         let reader = try ImageExportReader(options: .init(
-            compressionLevel: compressionLevel, temporaryDirectoryParent: temporaryDirectoryParent,
+            compressionLevel: settings.compressionLevel, temporaryDirectoryParent: settings.temporaryDirectoryParent,
             onLayerStored: { layer in
                 budget.add(layer.size)
                 continuation.yield(.layerStored(layer))
                 // On the transfer thread: waiting here holds the Engine's stream back (backpressure).
                 budget.waitUntilWithinLimit()
-            }, compression: compression))
+            }, compression: settings.compression))
         do {
             return try await withTaskCancellationHandler {
                 try await exportAndUploadConcurrently(

@@ -5,46 +5,32 @@ import RegistryClient
 
 /// Pushes an image from the Docker Engine to the registry endpoint over the OCI distribution API, with the
 /// ECR token's basic-auth login: the image is read from the Engine once, each layer compressed once, and up
-/// to `jobs` blobs go up at the same time, each as one streaming request from its file, starting while the
+/// to `settings.jobs` blobs go up at the same time, each as one streaming request from its file, starting while the
 /// Engine is still sending the layers after it.
 public struct RegistryPush: Sendable {
     public let registry: RegistryClient
     public let docker: DockerClient
-    public var compressionLevel: Int
-    public var temporaryDirectoryParent: URL?
-    /// Blobs uploaded at the same time.
-    public var jobs: Int
-    /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
-    public var blobCache: BlobDigestCache?
-    /// How layers are compressed (zstd makes the manifest an OCI one).
-    public var compression: LayerCompression = .gzip
-    /// Compressed bytes that may wait in temporary files for their upload before the export pauses.
-    public var temporarySpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit
+    public var settings: ExportSettings
 
-    public init(registry: RegistryClient, docker: DockerClient, compressionLevel: Int = 6, jobs: Int = 4,
-                temporaryDirectoryParent: URL? = nil) {
+    public init(registry: RegistryClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         self.registry = registry
         self.docker = docker
-        self.compressionLevel = compressionLevel
-        self.jobs = jobs
-        self.temporaryDirectoryParent = temporaryDirectoryParent
+        self.settings = settings
     }
 
     /// The registry behind an ECR login: its proxyEndpoint (or `endpoint`, e.g. `--registry`), with the login's
     /// `AWS:<password>` as basic auth (kept in memory, sent only in the Authorization header).
-    public init(login: RegistryLogin, endpoint: String? = nil, docker: DockerClient, compressionLevel: Int = 6, jobs: Int = 4,
-                temporaryDirectoryParent: URL? = nil) {
+    public init(login: RegistryLogin, endpoint: String? = nil, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         let client = RegistryClient(baseURL: endpoint ?? login.proxyEndpoint,
                                     credentials: RegistryCredentials(username: login.username, password: login.password))
-        self.init(registry: client, docker: docker, compressionLevel: compressionLevel, jobs: jobs,
-                  temporaryDirectoryParent: temporaryDirectoryParent)
+        self.init(registry: client, docker: docker, settings: settings)
     }
 
     /// `registryName` names the result (`<registryName>/<repository>@<digest>`).
     public func push(localImage: String, destination: PushDestination, registryName: String,
                      onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
         guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
-        if let remembered = RememberedImage(cache: blobCache, image: inspected, registry: compression.cacheScope(registryName)),
+        if let remembered = RememberedImage(cache: settings.blobCache, image: inspected, registry: settings.cacheScope(registryName)),
            try await registryHolds(remembered, repository: destination.repository, registryName: registryName, onEvent: onEvent) {
             try await putManifests(remembered.manifest, destination: destination, registryName: registryName, onEvent: onEvent)
             return PushedImage(registry: registryName, repository: destination.repository, tags: destination.tags,
@@ -53,10 +39,7 @@ public struct RegistryPush: Sendable {
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
         let repository = destination.repository
         let registry = self.registry
-        let image = try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, compression: compression, compressionLevel: compressionLevel,
-            temporaryDirectoryParent: temporaryDirectoryParent, jobs: jobs,
-            temporarySpaceLimit: temporarySpaceLimit) { blob in
+        let image = try await EngineImageExport.exportAndUpload(localImage, docker: docker, settings: settings) { blob in
             let id = blob.shortID
             let exists = try await Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
                 try await registry.blobExists(repository: repository, digest: blob.digest)
@@ -84,7 +67,7 @@ public struct RegistryPush: Sendable {
 
         let manifest = image.manifest()
         try await putManifests(manifest, destination: destination, registryName: registryName, onEvent: onEvent)
-        RememberedImage.remember(image, in: blobCache, scope: compression.cacheScope(registryName), repository: repository,
+        RememberedImage.remember(image, in: settings.blobCache, scope: settings.cacheScope(registryName), repository: repository,
                                  onEvent: onEvent)
         return PushedImage(registry: registryName, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
@@ -95,7 +78,7 @@ public struct RegistryPush: Sendable {
     private func registryHolds(_ remembered: RememberedImage, repository: String, registryName: String,
                                onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
         let registry = self.registry
-        let jobs = max(self.jobs, 8)
+        let jobs = max(settings.jobs, 8)
         let missing = try await RememberedImage.digests(remembered.blobs.map(\.digest), jobs: jobs) { digest in
             try await !Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
                 try await registry.blobExists(repository: repository, digest: digest)
@@ -111,8 +94,8 @@ public struct RegistryPush: Sendable {
         for (digest, source) in sources.sorted(by: { $0.key < $1.key }) where mounted.contains(digest) {
             onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: "Mounted from \(source)")))
         }
-        return remembered.confirm(missing: missing.subtracting(mounted), mounted: mounted, cache: blobCache,
-                                  scope: compression.cacheScope(registryName), place: "\(registryName)/\(repository)",
+        return remembered.confirm(missing: missing.subtracting(mounted), mounted: mounted, cache: settings.blobCache,
+                                  scope: settings.cacheScope(registryName), place: "\(registryName)/\(repository)",
                                   onEvent: onEvent)
     }
 

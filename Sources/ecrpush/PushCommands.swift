@@ -73,11 +73,7 @@ struct PushRunner {
             let repository = try await workflow.ensureRepository(destination, registry: fallback) { renderer.handle($0) }
             let registry = destination.registryOverride ?? repository.registryHost ?? fallback
             let localImage = try await produceImage(workflow, destination, registry, renderer)
-            var push = ECRAPIPush(ecr: ecr, docker: docker, compressionLevel: transportOptions.compressionLevel,
-                                  jobs: transportOptions.jobs)
-            push.blobCache = transportOptions.blobCache(environment: environment)
-            push.temporarySpaceLimit = transportOptions.tempSpaceLimit << 20
-            push.compression = transportOptions.compression
+            let push = ECRAPIPush(ecr: ecr, docker: docker, settings: transportOptions.exportSettings(environment: environment))
             pushed = try await push.push(localImage: localImage, destination: destination, registry: registry) { renderer.handle($0) }
         case .registry:
             // The distribution API at the token's proxyEndpoint (or --registry), with the token's basic auth.
@@ -88,11 +84,8 @@ struct PushRunner {
             if let expiresAt = login.expiresAt, expiresAt.timeIntervalSinceNow < workflow.tokenRenewalMargin {
                 login = try await workflow.login(for: destination)
             }
-            var push = RegistryPush(login: login, endpoint: destination.registryOverride, docker: docker,
-                                    compressionLevel: transportOptions.compressionLevel, jobs: transportOptions.jobs)
-            push.blobCache = transportOptions.blobCache(environment: environment)
-            push.temporarySpaceLimit = transportOptions.tempSpaceLimit << 20
-            push.compression = transportOptions.compression
+            let push = RegistryPush(login: login, endpoint: destination.registryOverride, docker: docker,
+                                    settings: transportOptions.exportSettings(environment: environment))
             pushed = try await push.push(localImage: localImage, destination: destination, registryName: login.registry) {
                 renderer.handle($0)
             }
@@ -139,9 +132,12 @@ struct TransportOptions: ParsableArguments {
     @Flag(name: .customLong("no-blob-cache"), help: "Read and compress the image even when an earlier push left all its blobs in the registry (also ECRPUSH_NO_CACHE=1).")
     var noBlobCache = false
 
-    /// Which blobs earlier pushes left where: lets an unchanged image's re-push skip the export entirely.
-    func blobCache(environment: [String: String]) -> BlobDigestCache? {
-        noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: homeDirectory())
+    /// How ecrpush reads and uploads the image itself; the blob cache (which blobs earlier pushes left where)
+    /// lets an unchanged image's re-push skip the export entirely.
+    func exportSettings(environment: [String: String]) -> ExportSettings {
+        ExportSettings(compression: compression, compressionLevel: compressionLevel, jobs: jobs,
+                       temporarySpaceLimit: tempSpaceLimit << 20,
+                       blobCache: noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: homeDirectory(environment)))
     }
 
     func validate() throws {

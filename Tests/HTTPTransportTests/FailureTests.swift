@@ -85,17 +85,17 @@ import Testing
         var configuration = HTTPClient.Configuration()
         configuration.connectTimeout = 1
         let client = HTTPClient(configuration: configuration)
-        let clock = ContinuousClock()
-        let start = clock.now
 
         let url = "http://127.0.0.1:\(server.info.blackholePort)/"
         let error = await #expect(throws: HTTPError.self) { try await client.send(HTTPRequest(url: url)) }
-        guard case .timedOut(let failedURL, _) = error else {
+        guard case .timedOut(let failedURL, let detail) = error else {
             Issue.record("expected timedOut, got \(String(describing: error))")
             return
         }
         #expect(failedURL == url)
-        #expect(start.duration(to: clock.now) < .seconds(8))
+        // curl says which timeout ended it ("... after 1001 ms: Timeout was reached"): the configured second, not the
+        // 10 s default. (Wall time alone can't tell on a loaded machine, where this task may wait its turn.)
+        #expect(detail.range(of: #"after 1\d\d\d ms"#, options: .regularExpression) != nil, "\(detail)")
     }
 
     @Test func lowSpeedLimitStopsATrickle() async throws {
@@ -135,15 +135,18 @@ import Testing
         #expect(start.duration(to: clock.now) < .seconds(60))
     }
 
-    /// A connect that hangs (a port that never answers) is aborted by cancelling too, long before the 10 s
-    /// connect timeout.
+    /// A connect that hangs (a port that never answers) is aborted by cancelling too, long before a 5-minute
+    /// connect timeout would end it (the bound is generous: a loaded 2-core machine delays the test's own task).
     @Test func cancellingTheTaskAbortsAHangingConnect() async throws {
         let server = try await LoopbackServer.start()
         defer { server.stop() }
+        var configuration = HTTPClient.Configuration()
+        configuration.connectTimeout = 300
+        let patient = HTTPClient(configuration: configuration)
         let clock = ContinuousClock()
         let start = clock.now
         let url = "http://127.0.0.1:\(server.info.blackholePort)/"
-        let task = Task { try await client.send(HTTPRequest(url: url)) }
+        let task = Task { try await patient.send(HTTPRequest(url: url)) }
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         let result = await task.result
@@ -151,7 +154,7 @@ import Testing
             Issue.record("expected cancelled, got \(result)")
             return
         }
-        #expect(start.duration(to: clock.now) < .seconds(8))
+        #expect(start.duration(to: clock.now) < .seconds(60))
     }
 
     @Test func cancellingTheTaskAbortsAStalledDownloadAndUpload() async throws {
