@@ -20,8 +20,8 @@ let package = Package(
         // No pkgConfig: its -lcurl would link libcurl, which shim.h loads with dlopen on first use instead.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CLibDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
-        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLibDeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "Hashing", dependencies: ["CCryptoShim"]),
         // Runs a child process safely from a multithreaded program (close-on-exec pipes, clean signal state).
         .target(name: "CChildProcess"),
