@@ -148,7 +148,9 @@ struct TransportOptions: ParsableArguments {
             throw ValidationError("--compression zstd needs --transport registry or ecr-api (the Engine compresses what it pushes itself)")
         }
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1 to 64") }
-        guard tempSpaceLimit >= 0 else { throw ValidationError("--temp-space-limit must be 0 or more (MiB)") }
+        guard (0...(1 << 30)).contains(tempSpaceLimit) else {
+            throw ValidationError("--temp-space-limit must be 0 to \(1 << 30) (MiB)")
+        }
     }
 }
 
