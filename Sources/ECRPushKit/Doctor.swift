@@ -3,6 +3,7 @@ import AWSCredentials
 import DockerEngine
 import ECR
 import Foundation
+import RegistryClient
 import HTTPTransport
 import STS
 
@@ -58,14 +59,17 @@ public struct Doctor: Sendable {
     public var resolveAWS: @Sendable () async throws -> ResolvedAWS
     public var repository: String?
     public var registryId: String?
+    /// The registry's host[:port] when it is not the token's proxyEndpoint (a config section's registry_endpoint).
+    public var registryEndpoint: String?
     public var http: HTTPClient
 
     public init(docker: Result<DockerClient, any Error>, resolveAWS: @escaping @Sendable () async throws -> ResolvedAWS,
-                repository: String?, registryId: String?, http: HTTPClient) {
+                repository: String?, registryId: String?, registryEndpoint: String? = nil, http: HTTPClient) {
         self.docker = docker
         self.resolveAWS = resolveAWS
         self.repository = repository
         self.registryId = registryId
+        self.registryEndpoint = registryEndpoint
         self.http = http
     }
 
@@ -153,7 +157,8 @@ public struct Doctor: Sendable {
             return DoctorCheck(name: "registry", status: .fail, detail: "GetAuthorizationToken: \(describe(error))",
                                fix: "allow ecr:GetAuthorizationToken (Resource \"*\") for this principal; see examples/iam/login-policy.json")
         }
-        let url = authorization.proxyEndpoint.hasSuffix("/") ? authorization.proxyEndpoint + "v2/" : authorization.proxyEndpoint + "/v2/"
+        let base = registryEndpoint.map { RegistryURL.base(for: $0) } ?? authorization.proxyEndpoint
+        let url = base.hasSuffix("/") ? base + "v2/" : base + "/v2/"
         do {
             let anonymous = try await http.send(HTTPRequest(url: url, timeout: 20))
             guard anonymous.status == 401 || anonymous.status == 200 else {

@@ -46,21 +46,7 @@ struct DestinationOptions: ParsableArguments {
     /// `--registry` through the config file: nil without `--registry`. A host without a section only renames the
     /// registry (as before aliases); a name that is neither a host nor a section is an error.
     func registryTarget() throws -> RegistryTarget? {
-        guard let registry else { return nil }
-        let profiles: RegistryProfiles
-        do {
-            profiles = try RegistryProfiles.load(environment: ProcessInfo.processInfo.environment, homeDirectory: homeDirectory())
-        } catch {
-            throw ValidationError(error.description)
-        }
-        let target = RegistryTarget.resolve(registry, in: profiles)
-        if target.isPublic {
-            throw ValidationError("--registry \(registry): ecrpush pushes to private ECR registries; ECR Public (public.ecr.aws) is for `ecrpush login --public` and pulls")
-        }
-        guard target.isKnown || RegistryTarget.looksLikeHost(registry) else {
-            throw ValidationError("--registry \(registry) is neither a registry host[:port] nor a [registry \(registry)] section in \(profiles.path)")
-        }
-        return target
+        try registry.map { try privateRegistryTarget($0) }
     }
 
     func destination(defaultTagFrom contextDirectory: String?, target: RegistryTarget? = nil) -> (PushDestination, String?) {
@@ -84,4 +70,23 @@ struct DestinationOptions: ParsableArguments {
         return (PushDestination(repository: repository, tags: tags, registryId: registryId ?? target?.registryId,
                                 registryOverride: override, createRepository: creation), note)
     }
+}
+
+/// A `--registry` value for a private ECR registry: a host[:port], or a `[registry NAME]` section of ecrpush's
+/// config. Anything else (or ECR Public) is a usage error.
+func privateRegistryTarget(_ registry: String) throws -> RegistryTarget {
+    let profiles: RegistryProfiles
+    do {
+        profiles = try RegistryProfiles.load(environment: ProcessInfo.processInfo.environment, homeDirectory: homeDirectory())
+    } catch {
+        throw ValidationError(error.description)
+    }
+    let target = RegistryTarget.resolve(registry, in: profiles)
+    if target.isPublic {
+        throw ValidationError("--registry \(registry): ecrpush pushes to private ECR registries; ECR Public (public.ecr.aws) is for `ecrpush login --public` and pulls")
+    }
+    guard target.isKnown || RegistryTarget.looksLikeHost(registry) else {
+        throw ValidationError("--registry \(registry) is neither a registry host[:port] nor a [registry \(registry)] section in \(profiles.path)")
+    }
+    return target
 }

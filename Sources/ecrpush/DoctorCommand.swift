@@ -24,6 +24,9 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry-id"), help: "Account id of the registry to check (default: your own).")
     var registryId: String?
 
+    @Option(help: "Registry to check: an ECR host[:port], or a [registry NAME] section of ecrpush's config (its account, region, credentials and registry_endpoint).")
+    var registry: String?
+
     @Option(help: "text or json.")
     var output: Output = .text
 
@@ -37,11 +40,13 @@ struct DoctorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let target = try registry.map { try privateRegistryTarget($0) }
         let http = HTTPClient()
         let docker = Result<DockerClient, any Error> { try DockerClient(environment: ProcessInfo.processInfo.environment) }
         let aws = self.aws
-        let report = await Doctor(docker: docker, resolveAWS: { try await aws.resolve(http: http) },
-                                  repository: repository, registryId: registryId, http: http).run()
+        let report = await Doctor(docker: docker, resolveAWS: { try await aws.resolve(http: http, for: target) },
+                                  repository: repository, registryId: registryId ?? target?.registryId,
+                                  registryEndpoint: target?.dockerRegistry, http: http).run()
         switch output {
         case .json:
             Console.out(try JSONOutput.encode(report))

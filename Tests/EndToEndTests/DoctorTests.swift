@@ -22,6 +22,43 @@ import TestWorld
         try JSONDecoder().decode(Report.self, from: result.stdout)
     }
 
+    /// `--registry ALIAS`: the section's account, region, endpoint and registry_endpoint. The token's
+    /// proxyEndpoint points nowhere here, so the registry check passes only by using the section's endpoint.
+    @Test func registryAliasIsCheckedAtItsOwnEndpoint() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let docker = try await DockerDaemon.shared()
+        let moto = try await MotoWorld.start(registry: registry, extraArgs: ["--proxy-endpoint", "http://127.0.0.1:9"])
+        defer { moto.stop() }
+        let config = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: config.path + "/ecrpush", withIntermediateDirectories: true)
+        try """
+        [registry loop]
+        registry_endpoint = \(registry.hostPort)
+        registry_id = \(moto.accountId)
+        region = \(moto.region)
+        endpoint_url = \(moto.endpoint.absoluteString)
+        """.write(toFile: config.path + "/ecrpush/config", atomically: true, encoding: .utf8)
+        var environment = moto.containeriseEnvironment.merging(docker.environment) { $1 }
+        environment["XDG_CONFIG_HOME"] = config.path
+        environment["AWS_ENDPOINT_URL"] = nil
+        environment["AWS_REGION"] = nil
+
+        let aliased = try await ECRPushCLI.run(["doctor", "--registry", "loop", "--output", "json"], environment: environment)
+        let report = try Self.report(aliased)
+        #expect(report.check("registry")?.status == "ok", "\(aliased.combinedText)")
+        #expect(report.check("registry")?.detail.contains(registry.hostPort) == true)
+        #expect(report.check("region")?.detail.hasPrefix(moto.region) == true)
+
+        // Without the section, the token's own (dead) endpoint is what gets checked.
+        environment["AWS_ENDPOINT_URL"] = moto.endpoint.absoluteString
+        environment["AWS_REGION"] = moto.region
+        let plain = try await ECRPushCLI.run(["doctor", "--output", "json"], environment: environment)
+        #expect(try Self.report(plain).check("registry")?.status == "FAIL", "\(plain.combinedText)")
+
+        let unknown = try await ECRPushCLI.run(["doctor", "--registry", "nowhere"], environment: environment)
+        #expect(unknown.status == 64, "\(unknown.combinedText)")
+    }
+
     @Test func everythingOkOnTheLoopbackWorld() async throws {
         let registry = try await LoopbackRegistry.shared()
         let docker = try await DockerDaemon.shared()
