@@ -65,6 +65,6 @@ docker rmi -f "$api_image" >/dev/null 2>&1 || true
 docker pull -q "$api_image" >/dev/null
 docker run --rm --network none "$api_image"
 
-say "Done. Pushed $image (daemon transport) and $api_image (ecr-api transport)"
+say "Done. Pushed $image (registry transport, the default) and $api_image (ecr-api transport)"
 echo "On a real account the same commands run without AWS_ENDPOINT_URL; pull with:" >&2
 echo "  ecrpush login | docker login --username AWS --password-stdin <registry> && docker pull <image>" >&2
