@@ -27,6 +27,9 @@ public struct ExportSettings: Sendable {
         self.blobCache = blobCache
     }
 
-    /// The blob cache's name for `registry` under this compression.
-    func cacheScope(_ registry: String) -> String { compression.cacheScope(registry) }
+    /// The blob cache's name for `registry` under this compression: gzip and zstd pushes are kept apart, as the
+    /// same layer is a different blob in each.
+    func cacheScope(_ registry: String) -> String {
+        compression == .gzip ? registry : "\(registry) \(compression.rawValue)"
+    }
 }

@@ -68,10 +68,3 @@ struct RememberedImage: Sendable {
         }
     }
 }
-
-extension LayerCompression {
-    /// The blob cache keeps gzip and zstd pushes apart: the same layer is a different blob in each.
-    func cacheScope(_ registry: String) -> String {
-        self == .gzip ? registry : "\(registry) \(rawValue)"
-    }
-}

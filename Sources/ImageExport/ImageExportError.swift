@@ -35,6 +35,7 @@ public enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertibl
     /// Compression levels are 0 (store) to 9 (best).
     case invalidCompressionLevel(Int, LayerCompression = .gzip)
     case zstd(operation: String, message: String)
+    case libdeflate(operation: String)
     /// The reader was used after it finished, failed or was cancelled.
     case readerClosed(reason: String)
 
@@ -77,6 +78,8 @@ public enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertibl
         case .invalidCompressionLevel(let level, let compression):
             let range = compression.levels
             return "\(compression.rawValue) compression level \(level) is invalid; use \(range.lowerBound) (fastest) to \(range.upperBound) (smallest)."
+        case .libdeflate(let operation):
+            return "libdeflate failed to \(operation)."
         case .zstd(let operation, let message):
             return "zstd failed to \(operation)\(message.isEmpty ? "" : ": \(message)")."
         case .readerClosed(let reason):

@@ -37,10 +37,10 @@ public final class ImageExportReader: @unchecked Sendable {
         /// to be (then nothing references it).
         public var onLayerStored: (@Sendable (ExportedLayer) -> Void)?
 
-        public init(compressionLevel: Int = GzipCompressor.defaultLevel,
+        public init(compressionLevel: Int = LayerCompression.gzip.defaultLevel,
                     compressionThreads: Int = ProcessInfo.processInfo.activeProcessorCount, temporaryDirectoryParent: URL? = nil,
                     reference: String? = nil, platform: String? = nil, inMemoryLimit: Int = 1 << 20,
-                    bufferSize: Int = GzipCompressor.defaultBufferSize,
+                    bufferSize: Int = GzipDecompressor.defaultBufferSize,
                     onLayerStored: (@Sendable (ExportedLayer) -> Void)? = nil, compression: LayerCompression = .gzip) {
             self.onLayerStored = onLayerStored
             self.compression = compression

@@ -107,7 +107,7 @@ import TestWorld
         #expect(image.stdoutLines == ["r.example/team/app:v1", "r.example/team/app:latest", "r.example/team/app@sha256:abc"])
         let directory = TemporaryDirectory()
         let path = directory.path + "/out"
-        FileManager.default.createFile(atPath: path, contents: Data("a=b\n".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("a=b\n".utf8))
         try image.appendGitHubOutput(path: path)
         #expect(try String(contentsOfFile: path, encoding: .utf8)
                 == "a=b\nimage=r.example/team/app@sha256:abc\ndigest=sha256:abc\nregistry=r.example\n")

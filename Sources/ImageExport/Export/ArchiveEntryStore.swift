@@ -76,7 +76,21 @@ final class ArchiveEntryStore {
 
     // MARK: - Blobs
 
-    enum StreamKind { case compress, passthroughGzip, memory, unusable(String) }
+    enum StreamKind {
+        /// Compressed into a blob file; `layer` when its name or tar header says it is one (only those are
+        /// announced before the archive ends: a big file of another kind waits for the layout to decide).
+        case compress(layer: Bool)
+        case passthroughGzip, memory, unusable(String)
+
+        /// Whether the entry can be announced as a layer as soon as it is stored.
+        var looksLikeLayer: Bool {
+            switch self {
+            case .compress(let layer): layer
+            case .passthroughGzip: true
+            case .memory, .unusable: false
+            }
+        }
+    }
 
     /// Chooses how to keep a regular entry from its name, size and first bytes (up to 512).
     func kind(path: String, size: Int64, prefix: UnsafeRawBufferPointer) -> StreamKind {
@@ -84,8 +98,8 @@ final class ArchiveEntryStore {
         if let format = Self.unsupportedCompression(prefix), size > Int64(settings.inMemoryLimit) || path.hasSuffix("/layer.tar") {
             return .unusable("it is \(format)-compressed")
         }
-        if Self.hasUstarMagic(prefix) || path.hasSuffix("/layer.tar") || path == "layer.tar" { return .compress }
-        return size > Int64(settings.inMemoryLimit) ? .compress : .memory
+        if Self.hasUstarMagic(prefix) || path.hasSuffix("/layer.tar") || path == "layer.tar" { return .compress(layer: true) }
+        return size > Int64(settings.inMemoryLimit) ? .compress(layer: false) : .memory
     }
 
     static func hasUstarMagic(_ prefix: UnsafeRawBufferPointer) -> Bool {
@@ -138,7 +152,7 @@ final class ArchiveEntryStore {
 
     /// Compresses an entry that was kept in memory but turned out to be a layer (a tiny or empty layer).
     func storeAsBlob(_ bytes: [UInt8]) throws -> StoredBlob {
-        let kind: StreamKind = bytes.starts(with: [0x1f, 0x8b]) ? .passthroughGzip : .compress
+        let kind: StreamKind = bytes.starts(with: [0x1f, 0x8b]) ? .passthroughGzip : .compress(layer: true)
         let writer = try makeWriter(kind)
         try bytes.withUnsafeBytes { try writer.write($0) }
         return adopt(try writer.complete())

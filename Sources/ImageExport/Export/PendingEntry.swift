@@ -54,15 +54,10 @@ final class PendingEntry: TarEntryConsumer {
             held.reserveCapacity(Int(size))
             mode = .memory
         case .compress, .passthroughGzip, .unusable:
-            let looksLikeLayer: Bool = switch kind {
-            case .passthroughGzip: true
-            case .compress: held.withUnsafeBytes { ArchiveEntryStore.hasUstarMagic($0) } || path.hasSuffix("layer.tar")
-            default: false
-            }
             let writer = try store.makeWriter(kind)
             try held.withUnsafeBytes { try writer.write($0) }
             held = []
-            mode = .blob(writer, looksLikeLayer: looksLikeLayer)
+            mode = .blob(writer, looksLikeLayer: kind.looksLikeLayer)
         }
     }
 }

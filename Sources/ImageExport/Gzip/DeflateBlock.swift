@@ -1,5 +1,4 @@
 import CLibDeflate
-import CZlib
 import Foundation
 
 /// One block of input and the gzip member it becomes. Filled by the compressor's thread, compressed by a
@@ -62,7 +61,7 @@ final class DeflateBlock: @unchecked Sendable {
         } catch let failure as ImageExportError {
             error = failure
         } catch {
-            self.error = .zlib(operation: "compress", code: Z_STREAM_ERROR, message: "\(error)")
+            self.error = .libdeflate(operation: "compress (\(error))")
         }
         condition.lock()
         done = true
@@ -89,14 +88,12 @@ final class DeflateBlock: @unchecked Sendable {
         }
         let written = libdeflate_gzip_compress(handle, input.baseAddress, count, output.baseAddress, output.count)
         // The output buffer is libdeflate's bound for a full block: it cannot fall short.
-        guard written > 0 else {
-            throw ImageExportError.zlib(operation: "compress", code: Z_BUF_ERROR, message: "libdeflate's output bound was exceeded")
-        }
+        guard written > 0 else { throw ImageExportError.libdeflate(operation: "compress within its own output bound") }
         outputCount = written
     }
 
     private func outOfMemory() -> ImageExportError {
-        .zlib(operation: "start compressing", code: Z_MEM_ERROR, message: "libdeflate could not allocate a compressor")
+        .libdeflate(operation: "allocate a compressor (out of memory)")
     }
 
     static let sampleSize = 16 << 10
@@ -109,12 +106,9 @@ final class DeflateBlock: @unchecked Sendable {
         if sampleCompressor == nil { sampleCompressor = libdeflate_alloc_compressor(1) }
         guard let sampler = sampleCompressor else { return false }
         // Output room for 97% of the sample: libdeflate returns 0 when the result would not fit, which is
-        // exactly "saves under 3%".
-        let limit = sampleSize * 97 / 100
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: limit, alignment: 16)
-        defer { scratch.deallocate() }
+        // exactly "saves under 3%". The block's output buffer is free until the block is compressed.
         let written = libdeflate_deflate_compress(sampler, input.baseAddress! + (count / 2 - sampleSize / 2), sampleSize,
-                                                  scratch.baseAddress, limit)
+                                                  output.baseAddress, sampleSize * 97 / 100)
         return written == 0
     }
 }

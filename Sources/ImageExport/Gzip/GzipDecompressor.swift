@@ -13,7 +13,10 @@ public final class GzipDecompressor {
     /// Decompressed bytes handed to sinks so far.
     public private(set) var bytesOut: Int64 = 0
 
-    public init(bufferSize: Int = GzipCompressor.defaultBufferSize) throws {
+    /// Output buffer size, and the size of the buffers that gather the export's file writes.
+    public static let defaultBufferSize = 256 * 1024
+
+    public init(bufferSize: Int = GzipDecompressor.defaultBufferSize) throws {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         output = .allocate(byteCount: max(bufferSize, 1024), alignment: 16)
@@ -93,4 +96,10 @@ public final class GzipDecompressor {
             if stream.pointee.avail_out > 0 { return }
         }
     }
+}
+
+/// zlib's own words for the last error on `stream`, if it has any.
+func zlibMessage(_ stream: UnsafeMutablePointer<z_stream>) -> String {
+    guard let message = stream.pointee.msg else { return "" }
+    return String(cString: message)
 }

@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 
 /// gzip compression that uses several cores: the input is cut into fixed-size blocks, each block becomes a
@@ -30,9 +29,9 @@ public final class ParallelGzipCompressor {
     public private(set) var bytesOut: Int64 = 0
 
     /// `threads` 1 deflates on the calling thread; more use a shared pool of worker threads.
-    public init(level: Int = GzipCompressor.defaultLevel, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+    public init(level: Int = LayerCompression.gzip.defaultLevel, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 blockSize: Int = ParallelGzipCompressor.defaultBlockSize) throws {
-        guard (0...9).contains(level) else { throw ImageExportError.invalidCompressionLevel(level) }
+        guard LayerCompression.gzip.levels.contains(level) else { throw ImageExportError.invalidCompressionLevel(level) }
         self.level = level
         self.blockSize = max(blockSize, 4 * DeflateBlock.sampleSize)
         self.threads = max(1, min(threads, CompressionWorkerPool.shared.threadCount))
@@ -40,7 +39,7 @@ public final class ParallelGzipCompressor {
     }
 
     public func compress(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard !finished else { throw ImageExportError.zlib(operation: "compress after finishing", code: Z_STREAM_ERROR, message: "") }
+        guard !finished else { throw ImageExportError.libdeflate(operation: "compress after finishing") }
         guard let base = input.baseAddress else { return }
         var position = 0
         while position < input.count {
@@ -68,7 +67,7 @@ public final class ParallelGzipCompressor {
         finished = true
     }
 
-    public static func compress(_ bytes: [UInt8], level: Int = GzipCompressor.defaultLevel,
+    public static func compress(_ bytes: [UInt8], level: Int = LayerCompression.gzip.defaultLevel,
                                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [UInt8] {
         let compressor = try ParallelGzipCompressor(level: level, threads: threads)
         var out: [UInt8] = []
