@@ -9,7 +9,7 @@ import SigV4
         let path = SuiteCase.suiteDirectory.path
         var isDirectory: ObjCBool = false
         try #require(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue,
-                     "SigV4 conformance suite not found at \(path): restore /work/shared/sigv4-test-suite")
+                     "SigV4 conformance suite not found at \(path): restore Tests/SigV4Tests/Resources/sigv4-test-suite from git")
         #expect(SuiteCase.allNames.count >= SuiteCase.expectedCaseCount,
                 "only \(SuiteCase.allNames.count) suite cases found in \(path), expected \(SuiteCase.expectedCaseCount)")
         #expect(SuiteCase.names(withVariant: "header").count >= SuiteCase.expectedCaseCount)

@@ -1,14 +1,14 @@
 import Foundation
 import SigV4
 
-/// One case of AWS's SigV4 conformance suite, read from `/work/shared/sigv4-test-suite` at run time.
+/// One case of AWS's SigV4 conformance suite (Apache-2.0, see its LICENSE and NOTICE), read at run time from the
+/// project's own copy in `Tests/SigV4Tests/Resources/sigv4-test-suite`.
 struct SuiteCase {
-    /// `<repo>/../shared/sigv4-test-suite`, found from this file so it works from any working directory.
+    /// Found from this file, so it works from any working directory. Read in place (excluded from the target
+    /// rather than copied as a resource): the files are byte-exact and a bundle copy would add nothing.
     static let suiteDirectory: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()  // SigV4Tests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // repository root
-        .appendingPathComponent("../shared/sigv4-test-suite")
+        .appendingPathComponent("Resources/sigv4-test-suite")
         .standardizedFileURL
 
     /// How many cases the published suite has; fewer means the copy is damaged or was not found.
