@@ -1,16 +1,16 @@
 import HTTPTransport
 
 /// What every AWS client shares: region, endpoints, credentials, transport, retries, clock and debug output.
-public struct AWSContext: Sendable {
-    public var region: String
-    public var endpoints: EndpointConfiguration
-    public var credentialProvider: any CredentialProvider
-    public var http: HTTPClient
-    public var retry: RetryPolicy
-    public var clock: ClockSkew
-    public var debug: DebugLog?
+package struct AWSContext: Sendable {
+    package var region: String
+    package var endpoints: EndpointConfiguration
+    package var credentialProvider: any CredentialProvider
+    package var http: HTTPClient
+    package var retry: RetryPolicy
+    package var clock: ClockSkew
+    package var debug: DebugLog?
 
-    public init(region: String, endpoints: EndpointConfiguration = EndpointConfiguration(),
+    package init(region: String, endpoints: EndpointConfiguration = EndpointConfiguration(),
                 credentialProvider: any CredentialProvider, http: HTTPClient = HTTPClient(),
                 retry: RetryPolicy = RetryPolicy(), clock: ClockSkew = ClockSkew(), debug: DebugLog? = nil) {
         self.region = region
@@ -23,13 +23,13 @@ public struct AWSContext: Sendable {
     }
 
     /// The same context with other credentials (e.g. after assuming a role) or another region.
-    public func with(credentialProvider: any CredentialProvider) -> AWSContext {
+    package func with(credentialProvider: any CredentialProvider) -> AWSContext {
         var copy = self
         copy.credentialProvider = credentialProvider
         return copy
     }
 
-    public func with(region: String) -> AWSContext {
+    package func with(region: String) -> AWSContext {
         var copy = self
         copy.region = region
         return copy

@@ -1,7 +1,7 @@
 import HTTPTransport
 
 /// Everything that can go wrong talking to AWS, with what a user needs to act on it.
-public enum AWSError: Error, Sendable, CustomStringConvertible {
+package enum AWSError: Error, Sendable, CustomStringConvertible {
     /// The service answered with an error document.
     case service(ServiceErrorDetails)
     /// The endpoint could not be reached (refused, DNS, TLS, timeout).
@@ -18,7 +18,7 @@ public enum AWSError: Error, Sendable, CustomStringConvertible {
     case malformedConfigFile(path: String, line: Int, detail: String)
     case invalidParameter(name: String, value: String, expected: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .service(let details):
             return details.description
@@ -42,25 +42,25 @@ public enum AWSError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The AWS error code, when the service sent one.
-    public var code: String? { serviceDetails?.code }
+    package var code: String? { serviceDetails?.code }
 
-    public var serviceDetails: ServiceErrorDetails? {
+    package var serviceDetails: ServiceErrorDetails? {
         if case .service(let details) = self { return details }
         return nil
     }
 }
 
-public struct ServiceErrorDetails: Sendable, CustomStringConvertible {
-    public var service: String
-    public var action: String
-    public var httpStatus: Int
-    public var code: String
-    public var message: String
-    public var requestId: String?
+package struct ServiceErrorDetails: Sendable, CustomStringConvertible {
+    package var service: String
+    package var action: String
+    package var httpStatus: Int
+    package var code: String
+    package var message: String
+    package var requestId: String?
     /// Other scalar fields of a JSON error (e.g. ECR's `lastValidByteReceived`), as text.
-    public var fields: [String: String]
+    package var fields: [String: String]
 
-    public init(service: String, action: String, httpStatus: Int, code: String, message: String, requestId: String?,
+    package init(service: String, action: String, httpStatus: Int, code: String, message: String, requestId: String?,
                 fields: [String: String] = [:]) {
         self.service = service
         self.action = action
@@ -71,7 +71,7 @@ public struct ServiceErrorDetails: Sendable, CustomStringConvertible {
         self.fields = fields
     }
 
-    public var description: String {
+    package var description: String {
         var text = "\(service) \(action) failed: \(code) (HTTP \(httpStatus))"
         if !message.isEmpty { text += ": \(message)" }
         if let hint = hint { text += ". \(hint)" }

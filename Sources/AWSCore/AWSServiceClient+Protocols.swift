@@ -3,7 +3,7 @@ import HTTPTransport
 
 extension AWSServiceClient {
     /// The Query protocol (STS, IAM): form-encoded parameters in, XML out.
-    public func query(action: String, version: String, parameters: [(String, String)],
+    package func query(action: String, version: String, parameters: [(String, String)],
                       signing: Signing = .signed) async throws -> XMLNode {
         let body = Array(FormEncoding.encode([("Action", action), ("Version", version)] + parameters).utf8)
         let headers: HTTPHeaders = ["Content-Type": "application/x-www-form-urlencoded; charset=utf-8"]
@@ -16,19 +16,19 @@ extension AWSServiceClient {
     }
 
     /// JSON 1.1 (ECR): `X-Amz-Target: <targetPrefix>.<action>`, JSON in and out.
-    public func json<Input: Encodable, Output: Decodable>(targetPrefix: String, action: String, input: Input,
+    package func json<Input: Encodable, Output: Decodable>(targetPrefix: String, action: String, input: Input,
                                                           output: Output.Type) async throws -> Output {
         try await rawJSON(targetPrefix: targetPrefix, action: action, body: Array(JSONEncoder().encode(input)), output: output)
     }
 
     /// JSON 1.1 with a body the caller already serialised.
-    public func rawJSON<Output: Decodable>(targetPrefix: String, action: String, body: [UInt8],
+    package func rawJSON<Output: Decodable>(targetPrefix: String, action: String, body: [UInt8],
                                            output: Output.Type) async throws -> Output {
         try await rawJSON(targetPrefix: targetPrefix, action: action, payload: .bytes(body), output: output)
     }
 
     /// JSON 1.1 with a body the caller serialises, possibly as a stream (large bodies never held whole).
-    public func rawJSON<Output: Decodable>(targetPrefix: String, action: String, payload: Payload,
+    package func rawJSON<Output: Decodable>(targetPrefix: String, action: String, payload: Payload,
                                            output: Output.Type) async throws -> Output {
         let headers: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.1",
                                     "X-Amz-Target": "\(targetPrefix).\(action)"]

@@ -1,33 +1,34 @@
 import Foundation
 import HTTPTransport
+import SigV4
 
 /// Sends signed requests to one AWS service: signing, retries, clock-skew correction, error parsing and
 /// redacted debug output. Protocol specifics live in `+Query` and `+JSON`.
-public struct AWSServiceClient: Sendable {
-    public enum Signing: Sendable {
+package struct AWSServiceClient: Sendable {
+    package enum Signing: Sendable {
         case signed
         /// For calls AWS accepts without credentials (AssumeRoleWithWebIdentity).
         case anonymous
     }
 
-    public let service: ServiceID
-    public let context: AWSContext
+    package let service: ServiceID
+    package let context: AWSContext
     /// Overrides the credential scope region (ECR Public is signed for us-east-1 wherever it is called from).
-    public let signingRegion: String?
+    package let signingRegion: String?
 
-    public init(service: ServiceID, context: AWSContext, signingRegion: String? = nil) {
+    package init(service: ServiceID, context: AWSContext, signingRegion: String? = nil) {
         self.service = service
         self.context = context
         self.signingRegion = signingRegion
     }
 
-    public var endpoint: String {
+    package var endpoint: String {
         context.endpoints.url(for: service, region: signingRegion ?? context.region)
     }
 
     /// A request body: in memory, or produced on demand (again for each retry) with its SHA-256 known beforehand,
     /// so large bodies are signed and sent without ever being held whole.
-    public enum Payload: Sendable {
+    package enum Payload: Sendable {
         case bytes([UInt8])
         case stream(length: Int64, sha256Hex: String,
                     makeProducer: @Sendable () throws -> @Sendable (UnsafeMutableRawBufferPointer) throws -> Int)

@@ -3,19 +3,19 @@ import Synchronization
 
 /// Keeps the offset between the local clock and AWS's, learned from a skew error's `Date` header,
 /// so that signatures made on a machine with a wrong clock are accepted after one correction.
-public final class ClockSkew: Sendable {
+package final class ClockSkew: Sendable {
     private let offset = Mutex<TimeInterval>(0)
 
-    public init() {}
+    package init() {}
 
     /// Starts with a known offset: for tests that play a machine whose clock is wrong.
-    public init(initialOffset: TimeInterval) {
+    package init(initialOffset: TimeInterval) {
         offset.withLock { $0 = initialOffset }
     }
 
-    public func now() -> Date { Date().addingTimeInterval(offset.withLock { $0 }) }
+    package func now() -> Date { Date().addingTimeInterval(offset.withLock { $0 }) }
 
-    public var currentOffset: TimeInterval { offset.withLock { $0 } }
+    package var currentOffset: TimeInterval { offset.withLock { $0 } }
 
     /// Errors AWS gives for a request signed with a time too far from its own.
     static let skewCodes: Set<String> = ["RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture",

@@ -1,21 +1,21 @@
-@_exported import SigV4
+import SigV4
 
 /// A source of AWS credentials. Providers that return temporary credentials are expected to be wrapped in
 /// `RefreshingCredentialProvider` so long commands get fresh ones before they expire.
-public protocol CredentialProvider: Sendable {
+package protocol CredentialProvider: Sendable {
     func credentials() async throws -> Credentials
     /// Where the credentials come from, for `whoami` and error messages ("environment variables", "profile dev").
     var source: String { get }
 }
 
-public struct StaticCredentialProvider: CredentialProvider {
-    public let fixed: Credentials
-    public let source: String
+package struct StaticCredentialProvider: CredentialProvider {
+    package let fixed: Credentials
+    package let source: String
 
-    public init(_ credentials: Credentials, source: String) {
+    package init(_ credentials: Credentials, source: String) {
         self.fixed = credentials
         self.source = source
     }
 
-    public func credentials() async throws -> Credentials { fixed }
+    package func credentials() async throws -> Credentials { fixed }
 }

@@ -1,40 +1,40 @@
 /// The AWS services ecrpush talks to, with their signing names and endpoint host prefixes.
-public struct ServiceID: Sendable, Hashable {
+package struct ServiceID: Sendable, Hashable {
     /// Name used in SigV4's credential scope.
-    public let signingName: String
+    package let signingName: String
     /// Host prefix: `https://<prefix>.<region>.<suffix>`.
-    public let hostPrefix: String
-    public let fipsHostPrefix: String
+    package let hostPrefix: String
+    package let fipsHostPrefix: String
     /// The suffix of `AWS_ENDPOINT_URL_<ID>`.
-    public let environmentID: String
-    public let displayName: String
+    package let environmentID: String
+    package let displayName: String
 
-    public static let sts = ServiceID(signingName: "sts", hostPrefix: "sts", fipsHostPrefix: "sts-fips",
+    package static let sts = ServiceID(signingName: "sts", hostPrefix: "sts", fipsHostPrefix: "sts-fips",
                                       environmentID: "STS", displayName: "STS")
-    public static let ecr = ServiceID(signingName: "ecr", hostPrefix: "api.ecr", fipsHostPrefix: "ecr-fips",
+    package static let ecr = ServiceID(signingName: "ecr", hostPrefix: "api.ecr", fipsHostPrefix: "ecr-fips",
                                       environmentID: "ECR", displayName: "ECR")
-    public static let ecrPublic = ServiceID(signingName: "ecr-public", hostPrefix: "api.ecr-public",
+    package static let ecrPublic = ServiceID(signingName: "ecr-public", hostPrefix: "api.ecr-public",
                                             fipsHostPrefix: "api.ecr-public", environmentID: "ECR_PUBLIC",
                                             displayName: "ECR Public")
 }
 
 /// How endpoints are chosen: explicit URLs win, then the partition's regional (or FIPS) endpoint.
-public struct EndpointConfiguration: Sendable {
+package struct EndpointConfiguration: Sendable {
     /// `--endpoint-url` or `AWS_ENDPOINT_URL`: every service goes there.
-    public var globalURL: String?
+    package var globalURL: String?
     /// `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_ECR`: per service, winning over `globalURL`.
-    public var serviceURLs: [String: String]
+    package var serviceURLs: [String: String]
     /// `AWS_USE_FIPS_ENDPOINT=true`.
-    public var useFIPS: Bool
+    package var useFIPS: Bool
 
-    public init(globalURL: String? = nil, serviceURLs: [String: String] = [:], useFIPS: Bool = false) {
+    package init(globalURL: String? = nil, serviceURLs: [String: String] = [:], useFIPS: Bool = false) {
         self.globalURL = globalURL
         self.serviceURLs = serviceURLs
         self.useFIPS = useFIPS
     }
 
     /// Reads `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>` and `AWS_USE_FIPS_ENDPOINT`.
-    public static func fromEnvironment(_ environment: [String: String]) -> EndpointConfiguration {
+    package static func fromEnvironment(_ environment: [String: String]) -> EndpointConfiguration {
         var serviceURLs: [String: String] = [:]
         for (name, value) in environment where name.hasPrefix("AWS_ENDPOINT_URL_") && !value.isEmpty {
             serviceURLs[String(name.dropFirst("AWS_ENDPOINT_URL_".count))] = value
@@ -44,7 +44,7 @@ public struct EndpointConfiguration: Sendable {
         return EndpointConfiguration(globalURL: global, serviceURLs: serviceURLs, useFIPS: fips)
     }
 
-    public func url(for service: ServiceID, region: String) -> String {
+    package func url(for service: ServiceID, region: String) -> String {
         if let explicit = serviceURLs[service.environmentID] ?? globalURL {
             return explicit.hasSuffix("/") ? String(explicit.dropLast()) : explicit
         }

@@ -1,11 +1,11 @@
 /// `application/x-www-form-urlencoded` for the Query protocol, with RFC 3986 encoding (space as %20) so the
 /// body is unambiguous whatever the server's decoder.
-public enum FormEncoding {
-    public static func encode(_ parameters: [(String, String)]) -> String {
+package enum FormEncoding {
+    package static func encode(_ parameters: [(String, String)]) -> String {
         parameters.map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }.joined(separator: "&")
     }
 
-    public static func percentEncode(_ text: String) -> String {
+    package static func percentEncode(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {

@@ -1,8 +1,8 @@
 import HTTPTransport
 
 /// Removes secrets from anything that may be shown: headers, Query bodies, XML and JSON documents.
-public enum Redaction {
-    public static let placeholder = "<redacted>"
+package enum Redaction {
+    package static let placeholder = "<redacted>"
 
     /// Header names whose values are secrets.
     static let secretHeaders: Set<String> = ["authorization", "x-amz-security-token", "x-registry-auth",
@@ -13,7 +13,7 @@ public enum Redaction {
                                             "password", "secret", "webidentitytoken", "tokencode",
                                             "x-amz-security-token", "x-amz-signature", "layerpartblob"]
 
-    public static func headers(_ headers: HTTPHeaders) -> [String] {
+    package static func headers(_ headers: HTTPHeaders) -> [String] {
         headers.map { field in
             if field.name.lowercased() == "authorization" {
                 // Keep the scheme and the credential scope: they help debugging and are not secret.
@@ -29,7 +29,7 @@ public enum Redaction {
     }
 
     /// Redacts `key=value` pairs of a form or query string.
-    public static func form(_ text: String) -> String {
+    package static func form(_ text: String) -> String {
         text.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
             guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
             let key = pair[..<equals]
@@ -38,7 +38,7 @@ public enum Redaction {
     }
 
     /// Redacts the text of secret XML elements: `<SecretAccessKey>…</SecretAccessKey>`.
-    public static func xml(_ text: String) -> String {
+    package static func xml(_ text: String) -> String {
         var out = text
         for field in ["SecretAccessKey", "SessionToken", "Token", "WebIdentityToken"] {
             out = replacingElementText(in: out, element: field)
@@ -58,7 +58,7 @@ public enum Redaction {
     }
 
     /// Redacts the string values of secret keys in a JSON document (without re-serialising it).
-    public static func json(_ text: String) -> String {
+    package static func json(_ text: String) -> String {
         var out = ""
         var rest = Substring(text)
         while let quote = rest.firstIndex(of: "\"") {
@@ -92,7 +92,7 @@ public enum Redaction {
     }
 
     /// Redacts a body according to its apparent format.
-    public static func body(_ text: String) -> String {
+    package static func body(_ text: String) -> String {
         let trimmed = text.drop { $0 == " " || $0 == "\n" }
         if trimmed.first == "<" { return xml(text) }
         if trimmed.first == "{" || trimmed.first == "[" { return json(text) }

@@ -1,17 +1,18 @@
 import Foundation
+import SigV4
 
 /// Caches another provider's temporary credentials and fetches new ones shortly before they expire,
 /// so that a long build or push never signs with expired credentials. Concurrent callers share one refresh.
-public actor RefreshingCredentialProvider: CredentialProvider {
+package actor RefreshingCredentialProvider: CredentialProvider {
     private let base: any CredentialProvider
     private let refreshMargin: TimeInterval
     private let now: @Sendable () -> Date
     private var cached: Credentials?
     private var inFlight: Task<Credentials, any Error>?
 
-    public nonisolated let source: String
+    package nonisolated let source: String
 
-    public init(_ base: any CredentialProvider, refreshMargin: TimeInterval = 300,
+    package init(_ base: any CredentialProvider, refreshMargin: TimeInterval = 300,
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.base = base
         self.refreshMargin = refreshMargin
@@ -19,7 +20,7 @@ public actor RefreshingCredentialProvider: CredentialProvider {
         self.source = base.source
     }
 
-    public func credentials() async throws -> Credentials {
+    package func credentials() async throws -> Credentials {
         if let cached, isFresh(cached) { return cached }
         if let inFlight { return try await inFlight.value }
         let task = Task { try await base.credentials() }

@@ -2,19 +2,19 @@ import HTTPTransport
 
 /// The AWS SDKs' "standard" retry mode: a few attempts with capped exponential backoff and full jitter,
 /// on throttling, transient service errors, 5xx and connection failures.
-public struct RetryPolicy: Sendable {
-    public var maxAttempts: Int
-    public var baseDelay: Double
-    public var maxDelay: Double
+package struct RetryPolicy: Sendable {
+    package var maxAttempts: Int
+    package var baseDelay: Double
+    package var maxDelay: Double
 
-    public init(maxAttempts: Int = 3, baseDelay: Double = 1.0, maxDelay: Double = 20) {
+    package init(maxAttempts: Int = 3, baseDelay: Double = 1.0, maxDelay: Double = 20) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
     }
 
     /// Honours `AWS_MAX_ATTEMPTS` like the SDKs.
-    public static func fromEnvironment(_ environment: [String: String]) -> RetryPolicy {
+    package static func fromEnvironment(_ environment: [String: String]) -> RetryPolicy {
         if let text = environment["AWS_MAX_ATTEMPTS"], let attempts = Int(text), attempts > 0 {
             return RetryPolicy(maxAttempts: attempts)
         }
@@ -22,7 +22,7 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1).
-    public func delay(afterAttempt attempt: Int) -> Double {
+    package func delay(afterAttempt attempt: Int) -> Double {
         let exponential = baseDelay * Double(1 << min(attempt - 1, 10))
         return Double.random(in: 0...1) * min(exponential, maxDelay)
     }
@@ -36,12 +36,12 @@ public struct RetryPolicy: Sendable {
     static let transientCodes: Set<String> = ["RequestTimeout", "RequestTimeoutException", "InternalError",
                                               "InternalFailure", "ServiceUnavailable", "IDPCommunicationError"]
 
-    public func isRetryable(_ error: ServiceErrorDetails) -> Bool {
+    package func isRetryable(_ error: ServiceErrorDetails) -> Bool {
         if Self.throttlingCodes.contains(error.code) || Self.transientCodes.contains(error.code) { return true }
         return [500, 502, 503, 504].contains(error.httpStatus)
     }
 
-    public func isRetryable(_ error: HTTPError) -> Bool {
+    package func isRetryable(_ error: HTTPError) -> Bool {
         switch error {
         case .couldNotConnect, .timedOut: return true
         case .transport: return true

@@ -3,8 +3,8 @@ import HTTPTransport
 
 /// Reads AWS error documents in every shape ecrpush meets: JSON 1.1 (`__type`, `message`), Query/XML
 /// (`<ErrorResponse><Error><Code>`), and the XML that moto sends for some ECR and auth errors.
-public enum ServiceErrorParser {
-    public static func parse(_ response: HTTPResponse, service: String, action: String) -> ServiceErrorDetails {
+package enum ServiceErrorParser {
+    package static func parse(_ response: HTTPResponse, service: String, action: String) -> ServiceErrorDetails {
         let requestId = response.headers["x-amzn-RequestId"] ?? response.headers["x-amz-request-id"]
         let text = response.bodyText
         var code: String?

@@ -2,8 +2,8 @@ import Foundation
 
 /// Parses the timestamps AWS sends: ISO 8601 (`2026-11-23T10:00:00Z`, with optional fractional seconds or an
 /// offset) in XML, and epoch seconds (possibly fractional) in JSON.
-public enum Timestamps {
-    public static func parseISO8601(_ text: String) -> Date? {
+package enum Timestamps {
+    package static func parseISO8601(_ text: String) -> Date? {
         let scalars = Array(text.trimmingCharacters(in: .whitespaces).utf8)
         func number(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= scalars.count else { return nil }
@@ -44,7 +44,7 @@ public enum Timestamps {
         return base.addingTimeInterval(fraction - Double(offsetSeconds))
     }
 
-    public static func formatISO8601(_ date: Date) -> String {
+    package static func formatISO8601(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
@@ -56,7 +56,7 @@ public enum Timestamps {
     }
 
     /// HTTP `Date` header (RFC 7231 IMF-fixdate), used to correct clock skew.
-    public static func parseHTTPDate(_ text: String) -> Date? {
+    package static func parseHTTPDate(_ text: String) -> Date? {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

@@ -1,42 +1,42 @@
 /// A small XML tree, enough for the AWS Query protocol's responses and error documents.
 /// (Avoids FoundationXML and its libxml2 dependency for a few short documents.)
-public struct XMLNode: Sendable, Equatable {
-    public var name: String
-    public var text: String
-    public var children: [XMLNode]
+package struct XMLNode: Sendable, Equatable {
+    package var name: String
+    package var text: String
+    package var children: [XMLNode]
 
-    public init(name: String, text: String = "", children: [XMLNode] = []) {
+    package init(name: String, text: String = "", children: [XMLNode] = []) {
         self.name = name
         self.text = text
         self.children = children
     }
 
-    public func child(_ name: String) -> XMLNode? { children.first { $0.name == name } }
+    package func child(_ name: String) -> XMLNode? { children.first { $0.name == name } }
 
     /// Follows a path of child names: `node["AssumeRoleResult", "Credentials"]`.
-    public subscript(_ path: String...) -> XMLNode? {
+    package subscript(_ path: String...) -> XMLNode? {
         var node: XMLNode? = self
         for name in path { node = node?.child(name) }
         return node
     }
 
     /// Depth-first search for the first element with this name.
-    public func first(named name: String) -> XMLNode? {
+    package func first(named name: String) -> XMLNode? {
         if self.name == name { return self }
         for child in children { if let found = child.first(named: name) { return found } }
         return nil
     }
 
-    public static func parse(_ text: String) throws(XMLParseError) -> XMLNode {
+    package static func parse(_ text: String) throws(XMLParseError) -> XMLNode {
         var parser = MiniXMLParser(Array(text.utf8))
         return try parser.parseDocument()
     }
 }
 
-public struct XMLParseError: Error, Sendable, CustomStringConvertible {
-    public let offset: Int
-    public let detail: String
-    public var description: String { "XML error at byte \(offset): \(detail)" }
+package struct XMLParseError: Error, Sendable, CustomStringConvertible {
+    package let offset: Int
+    package let detail: String
+    package var description: String { "XML error at byte \(offset): \(detail)" }
 }
 
 private struct MiniXMLParser {

@@ -5,30 +5,30 @@ import STS
 
 /// Everything the credential chain and region resolution read. The environment and home directory are passed
 /// in (never read from the process here) so that tests can use fake ones.
-public struct AWSResolutionInput: Sendable {
-    public var environment: [String: String]
+package struct AWSResolutionInput: Sendable {
+    package var environment: [String: String]
     /// For `~/.aws/config`, `~/.aws/credentials` and `~/` in paths.
-    public var homeDirectory: String
+    package var homeDirectory: String
     /// `--profile`: this profile comes first, before the environment's keys.
-    public var profile: String?
+    package var profile: String?
     /// `--region`
-    public var region: String?
+    package var region: String?
     /// Where `region` came from, for messages and `--debug` (nil: the `--region` flag).
-    public var regionSource: String?
+    package var regionSource: String?
     /// `--endpoint-url`: every service goes there (it beats `AWS_ENDPOINT_URL*`).
-    public var endpointURL: String?
+    package var endpointURL: String?
     /// `--role-arn`: assumed on top of whatever the chain found.
-    public var roleArn: String?
+    package var roleArn: String?
     /// The role flags below describe the outermost role ecrpush assumes: `--role-arn`'s, or else the
     /// containerise.py role (`AWS_IAM_ROLE_ARN`).
-    public var roleSessionName: String?
-    public var externalId: String?
-    public var durationSeconds: Int?
-    public var mfaSerial: String?
+    package var roleSessionName: String?
+    package var externalId: String?
+    package var durationSeconds: Int?
+    package var mfaSerial: String?
     /// Also answers a profile's `mfa_serial`.
-    public var mfaTokenCode: String?
+    package var mfaTokenCode: String?
 
-    public init(environment: [String: String], homeDirectory: String, profile: String? = nil, region: String? = nil,
+    package init(environment: [String: String], homeDirectory: String, profile: String? = nil, region: String? = nil,
                 endpointURL: String? = nil, roleArn: String? = nil, roleSessionName: String? = nil,
                 externalId: String? = nil, durationSeconds: Int? = nil, mfaSerial: String? = nil,
                 mfaTokenCode: String? = nil) {
@@ -46,30 +46,30 @@ public struct AWSResolutionInput: Sendable {
     }
 }
 
-public struct ResolvedAWS: Sendable {
+package struct ResolvedAWS: Sendable {
     /// Region, endpoints, the credential chain (cached, refreshed before expiry), HTTP client, retries
     /// (`AWS_MAX_ATTEMPTS`) and debug log, ready for the service clients.
-    public var context: AWSContext
-    /// Where the credentials come from, e.g. "environment variables (AWS_ACCESS_KEY_ID)" or
-    /// "profile 'dev' (role arn:aws:iam::123456789012:role/x via source_profile 'base')".
+    package var context: AWSContext
+    /// Where the credentials come from; its description reads e.g. "environment variables (AWS_ACCESS_KEY_ID)"
+    /// or "profile 'dev' (role arn:aws:iam::123456789012:role/x via source_profile 'base')".
     /// (For the EC2 instance role, `context.credentialProvider.source` names the role once it has been fetched.)
-    public var credentialSource: String
+    package var credentialSource: CredentialSource
     /// Where the region comes from: "--region", "AWS_REGION", "profile 'dev' in /home/me/.aws/config", …
-    public var regionSource: String
+    package var regionSource: String
 
-    public init(context: AWSContext, credentialSource: String, regionSource: String) {
+    package init(context: AWSContext, credentialSource: CredentialSource, regionSource: String) {
         self.context = context
         self.credentialSource = credentialSource
         self.regionSource = regionSource
     }
 }
 
-public enum AWSResolver {
+package enum AWSResolver {
     /// Finds the credentials and the region. Reads the environment and files only; the network is used for
     /// IMDS's region when nothing else names one, and otherwise only once credentials are asked for.
     /// Throws `AWSError` (`missingCredentials`, `missingRegion`, `malformedConfigFile`, `invalidConfiguration`,
     /// `invalidParameter`, `credentialProviderFailed`).
-    public static func resolve(_ input: AWSResolutionInput, http: HTTPClient, debug: DebugLog?) async throws -> ResolvedAWS {
+    package static func resolve(_ input: AWSResolutionInput, http: HTTPClient, debug: DebugLog?) async throws -> ResolvedAWS {
         try validateRoleFlags(input)
         let files = SharedConfigLoader(environment: input.environment, homeDirectory: input.homeDirectory)
         let profile = ProfileSelection(input: input)
@@ -86,7 +86,7 @@ public enum AWSResolver {
             region = found
         case .missing(let searched, let imdsUnreachable):
             // Off EC2 with nothing configured: the missing credentials are the news, not the region.
-            if imdsUnreachable, case .ready(let imdsProvider as IMDSCredentialProvider, _) = recipe,
+            if imdsUnreachable, case .ready(let imdsProvider as IMDSCredentialProvider, _, _) = recipe,
                let searchedBefore = imdsProvider.searchedBefore, let imdsNote = searched.last {
                 throw AWSError.missingCredentials(searched: searchedBefore + [imdsNote])
             }
@@ -111,9 +111,9 @@ public enum AWSResolver {
                 roleArn: roleArn, roleSessionName: input.roleSessionName ?? SessionNames.generated(),
                 externalId: input.externalId, durationSeconds: input.durationSeconds,
                 serialNumber: input.mfaSerial, tokenCode: input.mfaSerial != nil ? input.mfaTokenCode : nil)
-            source = "role \(roleArn) (--role-arn) assumed with \(source)"
+            source = .assumedRole(roleArn: roleArn, origin: .flag, base: source)
             let assume = AssumeRoleCredentialProvider(request: request, sourceCredentials: provider, stsContext: base,
-                                                      source: source)
+                                                      source: source.description)
             (provider, origin) = (RefreshingCredentialProvider(assume), assume)
             debug?("credentials: then assuming \(roleArn)")
         }

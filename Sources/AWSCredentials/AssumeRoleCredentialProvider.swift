@@ -1,17 +1,18 @@
 import AWSCore
 import STS
+import SigV4
 
 /// Temporary credentials from STS AssumeRole, signed with another provider's credentials. Wrap it in
 /// `RefreshingCredentialProvider`: every `credentials()` call is one AssumeRole request.
-public struct AssumeRoleCredentialProvider: CredentialProvider {
-    public let request: STSClient.AssumeRoleRequest
-    public let source: String
+package struct AssumeRoleCredentialProvider: CredentialProvider {
+    package let request: STSClient.AssumeRoleRequest
+    package let source: String
     private let sts: STSClient
     private let debug: DebugLog?
 
     /// `stsContext` carries the region, endpoints, HTTP client and debug log; its credentials are replaced by
     /// `sourceCredentials`.
-    public init(request: STSClient.AssumeRoleRequest, sourceCredentials: any CredentialProvider,
+    package init(request: STSClient.AssumeRoleRequest, sourceCredentials: any CredentialProvider,
                 stsContext: AWSContext, source: String? = nil) {
         self.request = request
         self.sts = STSClient(context: stsContext.with(credentialProvider: sourceCredentials))
@@ -19,7 +20,7 @@ public struct AssumeRoleCredentialProvider: CredentialProvider {
         self.source = source ?? "role \(request.roleArn) (assumed with \(sourceCredentials.source))"
     }
 
-    public func credentials() async throws -> Credentials {
+    package func credentials() async throws -> Credentials {
         // STS errors (AccessDenied, SignatureDoesNotMatch…) stay `AWSError.service`: their description already
         // names STS AssumeRole and what to do, and callers can match the code.
         let assumed = try await sts.assumeRole(request)

@@ -2,6 +2,7 @@ import AWSCore
 import Foundation
 import HTTPTransport
 import STS
+import SigV4
 
 /// The AWS SDKs' default credential chain, with ecrpush's additions. The first source that is configured wins:
 /// 0. the profile named by `--profile` (an explicit flag beats the environment);
@@ -31,8 +32,7 @@ struct CredentialChain {
         }
 
         if let keys = try EnvironmentCredentialProvider.read(environment: input.environment, names: .standard) {
-            return .ready(StaticCredentialProvider(keys, source: "environment variables (AWS_ACCESS_KEY_ID)"),
-                          temporary: keys.expiration != nil)
+            return .keys(keys) { .environmentKeys(variable: "AWS_ACCESS_KEY_ID", key: $0) }
         }
         searched.append("environment variables AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY")
 
@@ -49,7 +49,7 @@ struct CredentialChain {
         }
 
         if let ecs = try ECSCredentialProvider.fromEnvironment(input.environment, http: http, debug: debug) {
-            return .ready(ecs, temporary: true)
+            return .ready(ecs, temporary: true, source: .containerEndpoint(url: ecs.url))
         }
         searched.append("ECS container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / AWS_CONTAINER_CREDENTIALS_FULL_URI not set)")
 
@@ -57,7 +57,8 @@ struct CredentialChain {
             searched.append("EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)")
             throw AWSError.missingCredentials(searched: searched)
         }
-        return .ready(IMDSCredentialProvider(client: imds, searchedBefore: searched), temporary: true)
+        return .ready(IMDSCredentialProvider(client: imds, searchedBefore: searched), temporary: true,
+                      source: .instanceMetadata(endpoint: imds.endpoint))
     }
 
     private func profileRecipe() throws(AWSError) -> CredentialRecipe? {
@@ -75,8 +76,8 @@ struct CredentialChain {
         guard let user = try EnvironmentCredentialProvider.read(environment: input.environment, names: .containeriseUser) else {
             return nil
         }
-        let userProvider = StaticCredentialProvider(user, source: "environment variables (AWS_IAM_USER_ACCESS_KEY_ID)")
-        guard let roleArn = env["AWS_IAM_ROLE_ARN"] else { return .ready(userProvider, temporary: false) }
+        let userKeys = CredentialRecipe.keys(user) { .environmentKeys(variable: "AWS_IAM_USER_ACCESS_KEY_ID", key: $0) }
+        guard let roleArn = env["AWS_IAM_ROLE_ARN"] else { return userKeys }
         guard STSValidation.isRoleARN(roleArn) else {
             throw AWSError.invalidParameter(name: "AWS_IAM_ROLE_ARN", value: roleArn,
                                             expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
@@ -90,8 +91,7 @@ struct CredentialChain {
             roleArn: roleArn, roleSessionName: sessionName,
             externalId: flagsApply ? input.externalId : nil, durationSeconds: flagsApply ? input.durationSeconds : nil,
             serialNumber: flagsApply ? input.mfaSerial : nil, tokenCode: flagsApply && input.mfaSerial != nil ? input.mfaTokenCode : nil)
-        return .assumeRole(request, base: .ready(userProvider, temporary: false),
-                           source: "environment variables (AWS_IAM_USER_ACCESS_KEY_ID, role \(roleArn) via AWS_IAM_ROLE_ARN)")
+        return .assumeRole(request, base: userKeys, origin: .containeriseVariable)
     }
 
     private func webIdentityRecipe(_ env: EnvironmentReader) throws(AWSError) -> CredentialRecipe? {
@@ -107,8 +107,7 @@ struct CredentialChain {
         let sessionName = env["AWS_ROLE_SESSION_NAME"] ?? SessionNames.generated()
         try AWSResolver.validate(sessionName: sessionName, origin: "AWS_ROLE_SESSION_NAME")
         let path = PathExpansion.expand(tokenFile, home: input.homeDirectory)
-        return .webIdentity(tokenFile: path, roleArn: roleArn, sessionName: sessionName,
-                            source: "web identity token file \(path) (role \(roleArn))")
+        return .webIdentity(tokenFile: path, roleArn: roleArn, sessionName: sessionName, profile: nil)
     }
 }
 
@@ -145,7 +144,7 @@ struct ProfileSelection: Sendable {
 
 /// The chain as one provider: cached and refreshed credentials, and a `source` that follows the chosen
 /// provider (the EC2 role's name is only known after the first fetch).
-public struct CredentialChainProvider: CredentialProvider {
+package struct CredentialChainProvider: CredentialProvider {
     private let provider: any CredentialProvider
     private let origin: any CredentialProvider
 
@@ -154,7 +153,7 @@ public struct CredentialChainProvider: CredentialProvider {
         self.origin = origin
     }
 
-    public var source: String { origin.source }
+    package var source: String { origin.source }
 
-    public func credentials() async throws -> Credentials { try await provider.credentials() }
+    package func credentials() async throws -> Credentials { try await provider.credentials() }
 }

@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import SigV4
 
 /// The JSON credential documents of the ECS endpoint, IMDS and `credential_process`, which differ only in the
 /// session token's key (`Token` / `SessionToken`). Errors never quote the document: it holds secrets.

@@ -1,21 +1,22 @@
 import AWSCore
 import Foundation
 import HTTPTransport
+import SigV4
 
 /// Credentials from the container credentials endpoint of ECS, Fargate, EKS Pod Identity or CodeBuild:
 /// `GET` the URL from `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (on http://169.254.170.2) or
 /// `AWS_CONTAINER_CREDENTIALS_FULL_URI`, with `Authorization` from `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`
 /// (read on every refresh) or `AWS_CONTAINER_AUTHORIZATION_TOKEN`; the answer is
 /// `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`.
-public struct ECSCredentialProvider: CredentialProvider {
-    public enum Authorization: Sendable, Equatable {
+package struct ECSCredentialProvider: CredentialProvider {
+    package enum Authorization: Sendable, Equatable {
         case token(String)
         case tokenFile(String)
     }
 
-    public let url: String
-    public let authorization: Authorization?
-    public let source: String
+    package let url: String
+    package let authorization: Authorization?
+    package let source: String
     private let http: HTTPClient
     private let debug: DebugLog?
 
@@ -23,7 +24,7 @@ public struct ECSCredentialProvider: CredentialProvider {
     /// Plain-HTTP full URIs may only point here (the SDKs' rule: anything else could leak the token).
     static let allowedHTTPHosts: Set<String> = ["169.254.170.2", "169.254.170.23", "fd00:ec2::23", "localhost", "::1"]
 
-    public init(url: String, authorization: Authorization?, http: HTTPClient, debug: DebugLog? = nil) {
+    package init(url: String, authorization: Authorization?, http: HTTPClient, debug: DebugLog? = nil) {
         self.url = url
         self.authorization = authorization
         self.http = MetadataHTTP.client(like: http, connectTimeout: 2)
@@ -32,7 +33,7 @@ public struct ECSCredentialProvider: CredentialProvider {
     }
 
     /// The provider the environment asks for, nil when neither URI variable is set.
-    public static func fromEnvironment(_ environment: [String: String], http: HTTPClient,
+    package static func fromEnvironment(_ environment: [String: String], http: HTTPClient,
                                        debug: DebugLog? = nil) throws(AWSError) -> ECSCredentialProvider? {
         let env = EnvironmentReader(environment)
         let url: String
@@ -87,7 +88,7 @@ public struct ECSCredentialProvider: CredentialProvider {
         }
     }
 
-    public func credentials() async throws -> Credentials {
+    package func credentials() async throws -> Credentials {
         var headers: HTTPHeaders = ["Accept": "application/json"]
         if let value = try authorizationValue() { headers["Authorization"] = value }
         var request = HTTPRequest(method: "GET", url: url, headers: headers, timeout: 5)

@@ -1,35 +1,36 @@
 import AWSCore
 import Foundation
+import SigV4
 
 /// Keys given in environment variables: the SDKs' `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
 /// `AWS_SESSION_TOKEN` (+ `AWS_CREDENTIAL_EXPIRATION`), or the IAM-user names of the containerise.py recipe
 /// (`AWS_IAM_USER_ACCESS_KEY_ID` / `AWS_IAM_USER_SECRET_ACCESS_KEY`).
-public struct EnvironmentCredentialProvider: CredentialProvider {
-    public struct Names: Sendable {
-        public let accessKeyId: String
-        public let secretAccessKey: String
-        public let sessionToken: String?
-        public let expiration: String?
+package struct EnvironmentCredentialProvider: CredentialProvider {
+    package struct Names: Sendable {
+        package let accessKeyId: String
+        package let secretAccessKey: String
+        package let sessionToken: String?
+        package let expiration: String?
 
-        public static let standard = Names(accessKeyId: "AWS_ACCESS_KEY_ID", secretAccessKey: "AWS_SECRET_ACCESS_KEY",
+        package static let standard = Names(accessKeyId: "AWS_ACCESS_KEY_ID", secretAccessKey: "AWS_SECRET_ACCESS_KEY",
                                            sessionToken: "AWS_SESSION_TOKEN", expiration: "AWS_CREDENTIAL_EXPIRATION")
         /// containerise.py's names for the IAM user whose only right is to assume `AWS_IAM_ROLE_ARN`.
-        public static let containeriseUser = Names(accessKeyId: "AWS_IAM_USER_ACCESS_KEY_ID",
+        package static let containeriseUser = Names(accessKeyId: "AWS_IAM_USER_ACCESS_KEY_ID",
                                                    secretAccessKey: "AWS_IAM_USER_SECRET_ACCESS_KEY",
                                                    sessionToken: nil, expiration: nil)
     }
 
-    public let fixed: Credentials
-    public let source: String
+    package let fixed: Credentials
+    package let source: String
 
     /// nil when neither key variable is set; throws when only one of them is.
-    public init?(environment: [String: String], names: Names = .standard) throws(AWSError) {
+    package init?(environment: [String: String], names: Names = .standard) throws(AWSError) {
         guard let credentials = try Self.read(environment: environment, names: names) else { return nil }
         fixed = credentials
         source = "environment variables (\(names.accessKeyId))"
     }
 
-    public func credentials() async throws -> Credentials { fixed }
+    package func credentials() async throws -> Credentials { fixed }
 
     static func read(environment: [String: String], names: Names) throws(AWSError) -> Credentials? {
         let env = EnvironmentReader(environment)

@@ -2,6 +2,7 @@ import AWSCore
 import Foundation
 import HTTPTransport
 import Synchronization
+import SigV4
 
 /// The EC2 instance metadata service, IMDSv2 only: a session token from `PUT /latest/api/token`, then GETs with
 /// `X-aws-ec2-metadata-token`. Short timeouts (1 s to connect, ~1 s per request, one retry) so that a machine
@@ -82,7 +83,7 @@ struct IMDSClient: Sendable {
 
 /// Credentials of the EC2 instance's IAM role through IMDSv2. The role name is learnt on the first fetch, and
 /// `source` then names it: "EC2 instance role 'name' (IMDSv2)".
-public final class IMDSCredentialProvider: CredentialProvider {
+package final class IMDSCredentialProvider: CredentialProvider {
     let client: IMDSClient
     /// When IMDS is the chain's last resort, "unreachable" means "no credentials anywhere": these are the places
     /// looked at before, for `AWSError.missingCredentials`. nil when IMDS was asked for explicitly
@@ -95,14 +96,14 @@ public final class IMDSCredentialProvider: CredentialProvider {
         self.searchedBefore = searchedBefore
     }
 
-    public var source: String {
+    package var source: String {
         if let name = roleName.withLock({ $0 }) { return "EC2 instance role '\(name)' (IMDSv2)" }
         return "EC2 instance metadata (IMDSv2) at \(client.endpoint)"
     }
 
     static let credentialsPath = "/latest/meta-data/iam/security-credentials/"
 
-    public func credentials() async throws -> Credentials {
+    package func credentials() async throws -> Credentials {
         do {
             let token = try await client.fetchToken()
             let listing = try await client.get(Self.credentialsPath, token: token)

@@ -2,17 +2,18 @@ import ChildProcess
 import AWSCore
 import Foundation
 import Synchronization
+import SigV4
 
 /// A profile's `credential_process`: the command runs through `/bin/sh -c` (as the SDKs do) with the resolution's
 /// environment and no stdin, and prints
 /// `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken"?, "Expiration"?}` on stdout.
 /// Nothing secret is ever put on its command line; its stdout is never shown (it holds the secret).
-public struct ProcessCredentialProvider: CredentialProvider {
-    public let command: String
-    public let environment: [String: String]
-    public let source: String
+package struct ProcessCredentialProvider: CredentialProvider {
+    package let command: String
+    package let environment: [String: String]
+    package let source: String
 
-    public init(command: String, environment: [String: String], source: String) {
+    package init(command: String, environment: [String: String], source: String) {
         self.command = command
         var environment = environment
         // A fake or minimal environment still needs a PATH for the shell to find anything.
@@ -21,7 +22,7 @@ public struct ProcessCredentialProvider: CredentialProvider {
         self.source = source
     }
 
-    public func credentials() async throws -> Credentials {
+    package func credentials() async throws -> Credentials {
         let result = try await Self.run(command: command, environment: environment, source: source)
         guard result.status == 0 else {
             let stderr = String(decoding: result.stderr.prefix(2000), as: UTF8.self)

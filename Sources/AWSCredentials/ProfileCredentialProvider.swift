@@ -2,6 +2,7 @@ import AWSCore
 import Foundation
 import HTTPTransport
 import STS
+import SigV4
 
 /// Credentials described by a profile of the shared files, in the SDKs' order of precedence:
 /// 1. `role_arn` with `source_profile` (chains of any depth; a profile may be its own source only when it has
@@ -39,16 +40,16 @@ struct ProfileCredentialProvider {
             try validate(roleArn: roleArn, in: profile)
             let sessionName = try sessionName(for: profile)
             let path = PathExpansion.expand(tokenFile, home: input.homeDirectory)
-            return .webIdentity(tokenFile: path, roleArn: roleArn, sessionName: sessionName,
-                                source: "profile '\(profile.name)' (web identity token file \(path), role \(roleArn))")
+            return .webIdentity(tokenFile: path, roleArn: roleArn, sessionName: sessionName, profile: profile.name)
         }
         if let keys = try staticKeys(profile) {
-            return .ready(StaticCredentialProvider(keys, source: staticSource(profile)), temporary: false)
+            return staticRecipe(keys, of: profile)
         }
         if let command = profile.value("credential_process") {
+            let source = CredentialSource.credentialProcess(profile: profile.name)
             return .ready(ProcessCredentialProvider(command: command, environment: input.environment,
-                                                    source: "profile '\(profile.name)' (credential_process)"),
-                          temporary: true)
+                                                    source: source.description),
+                          temporary: true, source: source)
         }
         if let key = Self.ssoKeys.first(where: { profile.value($0) != nil }) {
             throw invalid(profile, "uses AWS IAM Identity Center (\(key)), which ecrpush does not support yet. Run `aws sso login --profile \(profile.name)` and add a profile with credential_process = aws configure export-credentials --profile \(profile.name) --format process")
@@ -94,7 +95,7 @@ struct ProfileCredentialProvider {
         let request = STSClient.AssumeRoleRequest(roleArn: roleArn, roleSessionName: try sessionName(for: profile),
                                                   externalId: profile.value("external_id"), durationSeconds: duration,
                                                   serialNumber: serialNumber, tokenCode: tokenCode)
-        return .assumeRole(request, base: base, source: "profile '\(profile.name)' (role \(roleArn) via \(via))")
+        return .assumeRole(request, base: base, origin: .profile(name: profile.name, via: via))
     }
 
     /// The credentials `source_profile` names. As in the SDKs, a source profile's static keys win over its own
@@ -105,7 +106,7 @@ struct ProfileCredentialProvider {
             guard let keys = try staticKeys(profile) else {
                 throw cycle(chain + [sourceName], note: "a profile may be its own source_profile only when it has aws_access_key_id and aws_secret_access_key")
             }
-            return .ready(StaticCredentialProvider(keys, source: staticSource(profile)), temporary: false)
+            return staticRecipe(keys, of: profile)
         }
         if chain.contains(sourceName) { throw cycle(chain + [sourceName], note: nil) }
         guard let source = config.profile(named: sourceName) else {
@@ -113,7 +114,7 @@ struct ProfileCredentialProvider {
             throw invalid(profile, "names source_profile '\(sourceName)', which does not exist; profiles found: \(names.isEmpty ? "none" : names.joined(separator: ", "))")
         }
         if let keys = try staticKeys(source) {
-            return .ready(StaticCredentialProvider(keys, source: staticSource(source)), temporary: false)
+            return staticRecipe(keys, of: source)
         }
         guard let recipe = try recipe(for: source, chain: chain + [sourceName]) else {
             throw invalid(source, "is the source_profile of profile '\(profile.name)' but has no credentials: give it aws_access_key_id and aws_secret_access_key, role_arn, web_identity_token_file or credential_process")
@@ -127,17 +128,18 @@ struct ProfileCredentialProvider {
             guard let keys = try EnvironmentCredentialProvider.read(environment: input.environment, names: .standard) else {
                 throw invalid(profile, "has credential_source = Environment but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
             }
-            return .ready(StaticCredentialProvider(keys, source: "environment variables (AWS_ACCESS_KEY_ID)"), temporary: false)
+            return .keys(keys) { .environmentKeys(variable: "AWS_ACCESS_KEY_ID", key: $0) }
         case "ec2instancemetadata":
             guard let client = IMDSClient.fromEnvironment(input.environment, http: http, debug: debug) else {
                 throw invalid(profile, "has credential_source = Ec2InstanceMetadata but AWS_EC2_METADATA_DISABLED=true")
             }
-            return .ready(IMDSCredentialProvider(client: client, searchedBefore: nil), temporary: true)
+            return .ready(IMDSCredentialProvider(client: client, searchedBefore: nil), temporary: true,
+                          source: .instanceMetadata(endpoint: client.endpoint))
         case "ecscontainer":
             guard let ecs = try ECSCredentialProvider.fromEnvironment(input.environment, http: http, debug: debug) else {
                 throw invalid(profile, "has credential_source = EcsContainer but neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set")
             }
-            return .ready(ecs, temporary: true)
+            return .ready(ecs, temporary: true, source: .containerEndpoint(url: ecs.url))
         default:
             throw AWSError.invalidParameter(name: "credential_source of \(SharedConfigLoader.describe(profile))", value: value,
                                             expected: "Environment, Ec2InstanceMetadata or EcsContainer")
@@ -157,10 +159,11 @@ struct ProfileCredentialProvider {
         }
     }
 
-    private func staticSource(_ profile: SharedConfigProfile) -> String {
+    private func staticRecipe(_ keys: Credentials, of profile: SharedConfigProfile) -> CredentialRecipe {
         // The keys usually live in the credentials file; name the file they came from.
         let inCredentialsFile = config.credentialsFile?.section(named: profile.name)?["aws_access_key_id"] != nil
-        return "profile '\(profile.name)' (static keys in \(inCredentialsFile ? config.credentialsPath : config.configPath))"
+        let file = inCredentialsFile ? config.credentialsPath : config.configPath
+        return .keys(keys) { .profileKeys(profile: profile.name, file: file, key: $0) }
     }
 
     private func sessionName(for profile: SharedConfigProfile) throws(AWSError) -> String {

@@ -1,6 +1,7 @@
 import AWSCore
 import Foundation
 import HTTPTransport
+import SigV4
 
 /// Reads a (possibly fake) environment the way the SDKs do: an empty variable counts as unset.
 struct EnvironmentReader: Sendable {

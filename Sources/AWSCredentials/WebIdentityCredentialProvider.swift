@@ -1,20 +1,21 @@
 import AWSCore
 import Foundation
 import STS
+import SigV4
 
 /// Temporary credentials from STS AssumeRoleWithWebIdentity (EKS IRSA, GitHub Actions OIDC): the OIDC token in
 /// `tokenFile` is the proof, the request is unsigned. The file is read again on every refresh because its
 /// issuer rotates it.
-public struct WebIdentityCredentialProvider: CredentialProvider {
-    public let tokenFile: String
-    public let roleArn: String
-    public let roleSessionName: String
-    public let durationSeconds: Int?
-    public let source: String
+package struct WebIdentityCredentialProvider: CredentialProvider {
+    package let tokenFile: String
+    package let roleArn: String
+    package let roleSessionName: String
+    package let durationSeconds: Int?
+    package let source: String
     private let sts: STSClient
     private let debug: DebugLog?
 
-    public init(tokenFile: String, roleArn: String, roleSessionName: String, durationSeconds: Int? = nil,
+    package init(tokenFile: String, roleArn: String, roleSessionName: String, durationSeconds: Int? = nil,
                 stsContext: AWSContext, source: String? = nil) {
         self.tokenFile = tokenFile
         self.roleArn = roleArn
@@ -25,7 +26,7 @@ public struct WebIdentityCredentialProvider: CredentialProvider {
         self.source = source ?? "web identity token file \(tokenFile) (role \(roleArn))"
     }
 
-    public func credentials() async throws -> Credentials {
+    package func credentials() async throws -> Credentials {
         let token = try readToken()
         let assumed = try await sts.assumeRoleWithWebIdentity(
             STSClient.WebIdentityRequest(roleArn: roleArn, roleSessionName: roleSessionName,

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CChildProcess
+internal import CChildProcess
 import Foundation
 
 /// Runs a program to completion with its stdin, stdout and stderr on pipes, waiting on threads of its own.
@@ -12,21 +12,21 @@ import Foundation
 /// moment (a long-lived server, say) inherits this child's stdout and the reader never sees end-of-file. Here
 /// every pipe is close-on-exec (only the dup2'ed copies reach the child), and the child starts with no blocked
 /// signals and default handlers, whatever the spawning thread had.
-public enum ChildProcess {
-    public struct Result: Sendable {
-        public var status: Int32
-        public var stdout: [UInt8]
-        public var stderr: [UInt8]
+package enum ChildProcess {
+    package struct Result: Sendable {
+        package var status: Int32
+        package var stdout: [UInt8]
+        package var stderr: [UInt8]
     }
 
-    public struct LaunchError: Error, Sendable, CustomStringConvertible {
-        public let program: String
-        public let reason: String
-        public var description: String { "could not start \(program): \(reason)" }
+    package struct LaunchError: Error, Sendable, CustomStringConvertible {
+        package let program: String
+        package let reason: String
+        package var description: String { "could not start \(program): \(reason)" }
     }
 
     /// `path` is absolute (or relative to the current directory); `environment` is the child's whole environment.
-    public static func run(_ path: String, arguments: [String], environment: [String: String],
+    package static func run(_ path: String, arguments: [String], environment: [String: String],
                            stdin: [UInt8]? = nil, currentDirectory: String? = nil) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {

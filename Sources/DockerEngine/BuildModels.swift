@@ -1,37 +1,37 @@
 /// What to send to `POST /build`: a directory, and the Dockerfile to build it with.
-public struct BuildContext: Sendable, Equatable {
+package struct BuildContext: Sendable, Equatable {
     /// The context directory; relative paths are taken from the current directory.
-    public var directory: String
+    package var directory: String
     /// The Dockerfile, absolute or relative to the current directory (as `docker build -f` takes it); it may lie
     /// outside the context. nil: `Dockerfile` (or `dockerfile`) at the context's root.
-    public var dockerfile: String?
+    package var dockerfile: String?
 
-    public init(directory: String, dockerfile: String? = nil) {
+    package init(directory: String, dockerfile: String? = nil) {
         self.directory = directory
         self.dockerfile = dockerfile
     }
 }
 
-public struct BuildOptions: Sendable, Equatable {
+package struct BuildOptions: Sendable, Equatable {
     /// Repository:tag names for the result (each validated before the build starts).
-    public var tags: [String]
-    public var buildArgs: [String: String]
-    public var labels: [String: String]
+    package var tags: [String]
+    package var buildArgs: [String: String]
+    package var labels: [String: String]
     /// The stage of a multi-stage Dockerfile to stop at.
-    public var target: String?
+    package var target: String?
     /// e.g. `linux/amd64`.
-    public var platform: String?
-    public var noCache: Bool
+    package var platform: String?
+    package var noCache: Bool
     /// Always try to pull newer base images.
-    public var pull: Bool
+    package var pull: Bool
     /// Network mode for RUN steps (`none`, `host`, a network name); nil is the daemon's default.
-    public var networkMode: String?
+    package var networkMode: String?
     /// Remove intermediate containers after a successful build (`rm`).
-    public var removeIntermediateContainers: Bool
+    package var removeIntermediateContainers: Bool
     /// Remove intermediate containers even when the build fails (`forcerm`).
-    public var forceRemoveIntermediateContainers: Bool
+    package var forceRemoveIntermediateContainers: Bool
 
-    public init(tags: [String] = [], buildArgs: [String: String] = [:], labels: [String: String] = [:],
+    package init(tags: [String] = [], buildArgs: [String: String] = [:], labels: [String: String] = [:],
                 target: String? = nil, platform: String? = nil, noCache: Bool = false, pull: Bool = false,
                 networkMode: String? = nil, removeIntermediateContainers: Bool = true,
                 forceRemoveIntermediateContainers: Bool = true) {
@@ -49,18 +49,18 @@ public struct BuildOptions: Sendable, Equatable {
 }
 
 /// Progress (current/total bytes) of one layer or step, as the daemon reports it.
-public struct ProgressDetail: Sendable, Equatable {
-    public var current: Int64?
-    public var total: Int64?
+package struct ProgressDetail: Sendable, Equatable {
+    package var current: Int64?
+    package var total: Int64?
 
-    public init(current: Int64?, total: Int64?) {
+    package init(current: Int64?, total: Int64?) {
         self.current = current
         self.total = total
     }
 }
 
 /// One line of build output, as it arrives.
-public enum BuildEvent: Sendable, Equatable {
+package enum BuildEvent: Sendable, Equatable {
     /// Text the build prints (`stream`): step headers, RUN output. Usually ends with a newline.
     case output(String)
     /// A status line, e.g. while pulling a base image (`status`, with the layer `id` and progress if any).
@@ -71,13 +71,13 @@ public enum BuildEvent: Sendable, Equatable {
     case error(message: String)
 }
 
-public struct BuildResult: Sendable, Equatable {
+package struct BuildResult: Sendable, Equatable {
     /// The image ID, `sha256:<hex>`.
-    public var imageID: String
+    package var imageID: String
     /// The tags asked for.
-    public var tags: [String]
+    package var tags: [String]
 
-    public init(imageID: String, tags: [String]) {
+    package init(imageID: String, tags: [String]) {
         self.imageID = imageID
         self.tags = tags
     }

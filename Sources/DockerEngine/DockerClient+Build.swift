@@ -5,7 +5,7 @@ extension DockerClient {
     /// `POST /build` with the context streamed as a tar generated while it is sent. `onEvent` gets every line of
     /// output as it arrives (on the transfer's thread). A failing step throws `DockerError.buildFailed` with the
     /// daemon's own message.
-    public func build(context: BuildContext, options: BuildOptions = BuildOptions(),
+    package func build(context: BuildContext, options: BuildOptions = BuildOptions(),
                       onEvent: @escaping @Sendable (BuildEvent) -> Void = { _ in }) async throws -> BuildResult {
         for tag in options.tags {
             let reference = try ImageReference(parsing: tag)

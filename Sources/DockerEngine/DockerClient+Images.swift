@@ -3,7 +3,7 @@ import HTTPTransport
 
 extension DockerClient {
     /// `GET /images/{name}/json`; nil when the daemon has no such image.
-    public func inspectImage(_ name: String) async throws -> ImageInspect? {
+    package func inspectImage(_ name: String) async throws -> ImageInspect? {
         try DockerClient.requireImageName(name)
         let response = try await call("GET", "/images/\(URLEncoding.pathComponent(name))/json")
         if response.status == 404 { return nil }
@@ -12,7 +12,7 @@ extension DockerClient {
     }
 
     /// `POST /images/{source}/tag`: gives the image `source` (a name or ID) the name `repository:tag`.
-    public func tag(source: String, repository: String, tag: String) async throws {
+    package func tag(source: String, repository: String, tag: String) async throws {
         try DockerClient.requireImageName(source)
         try ImageReference.validateRepository(repository)
         try ImageReference.validateTag(tag)
@@ -24,7 +24,7 @@ extension DockerClient {
 
     /// `DELETE /images/{name}`: removes a tag, or the image once no tag is left. `force` also removes an image
     /// that has several tags or that stopped containers use.
-    public func removeImage(_ name: String, force: Bool = false) async throws {
+    package func removeImage(_ name: String, force: Bool = false) async throws {
         try DockerClient.requireImageName(name)
         let response = try await call("DELETE", "/images/\(URLEncoding.pathComponent(name))",
                                       query: force ? [("force", "1")] : [],
@@ -35,7 +35,7 @@ extension DockerClient {
 
     /// `GET /images/get?names=...`: the images as a `docker save` tar, streamed to `onBody` as it arrives (on the
     /// transfer's thread, in order). A throwing `onBody` stops the export and its error is rethrown.
-    public func exportImage(_ names: [String], onBody: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {
+    package func exportImage(_ names: [String], onBody: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {
         guard !names.isEmpty else { throw DockerError.invalidReference("", reason: "no image named to export") }
         for name in names { try DockerClient.requireImageName(name) }
         let request = makeRequest(method: "GET", url: try await url("/images/get", query: names.map { ("names", $0) }))

@@ -4,7 +4,7 @@ import HTTPTransport
 extension DockerClient {
     /// `POST /images/{repository}/push?tag=` with the credentials in `X-Registry-Auth`. `onEvent` gets each
     /// progress line (on the transfer's thread). Returns the manifest digest and size the daemon reports.
-    public func push(repository: String, tag: String, auth: RegistryAuth,
+    package func push(repository: String, tag: String, auth: RegistryAuth,
                      onEvent: @escaping @Sendable (PushEvent) -> Void = { _ in }) async throws -> PushResult {
         try ImageReference.validateRepository(repository)
         try ImageReference.validateTag(tag)

@@ -3,30 +3,30 @@ import HTTPTransport
 
 /// A client of the Docker Engine API over its unix socket (or plain TCP). Safe to share between tasks.
 /// The API version is negotiated once, on first use, unless `DOCKER_API_VERSION` pinned one.
-public final class DockerClient: Sendable {
+package final class DockerClient: Sendable {
     /// The newest API version this client is written against; a newer daemon is spoken to at this version.
-    public static let maxAPIVersion = "1.43"
+    package static let maxAPIVersion = "1.43"
     /// Docker's own fallback when a daemon's `/_ping` does not name a version.
     static let fallbackAPIVersion = "1.24"
     /// Quick calls (ping, inspect, tag) give up after this; builds, pushes and exports have no limit.
     static let shortCallTimeout: TimeInterval = 120
 
-    public let host: DockerHost
+    package let host: DockerHost
     let http: HTTPClient
     private let negotiatedVersion = Locked<String?>(nil)
 
     /// `http` defaults to a client without a low-speed abort: a build step may print nothing for many minutes.
-    public init(host: DockerHost, http: HTTPClient? = nil) {
+    package init(host: DockerHost, http: HTTPClient? = nil) {
         self.host = host
         self.http = http ?? HTTPClient(configuration: DockerClient.defaultHTTPConfiguration)
     }
 
     /// From `DOCKER_HOST` / `DOCKER_API_VERSION`.
-    public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    package convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.init(host: try DockerHost.fromEnvironment(environment))
     }
 
-    public convenience init(socketPath: String, apiVersion: String? = nil) {
+    package convenience init(socketPath: String, apiVersion: String? = nil) {
         self.init(host: .unixSocket(socketPath, apiVersion: apiVersion))
     }
 
@@ -42,7 +42,7 @@ public final class DockerClient: Sendable {
     // MARK: - Version negotiation
 
     /// The API version requests use: the pinned one, or min(ours, the daemon's) from `/_ping`.
-    public func apiVersion() async throws -> String {
+    package func apiVersion() async throws -> String {
         if let pinned = host.apiVersion { return pinned }
         if let known = negotiatedVersion.current { return known }
         return try await ping().negotiatedVersion
@@ -50,7 +50,7 @@ public final class DockerClient: Sendable {
 
     /// `GET /_ping` (unversioned); records the negotiated version.
     @discardableResult
-    public func ping() async throws -> DockerPing {
+    package func ping() async throws -> DockerPing {
         let request = makeRequest(method: "GET", url: host.baseURL + "/_ping", timeout: DockerClient.shortCallTimeout)
         let response = try await perform(request)
         guard (200..<300).contains(response.status) else {
@@ -73,7 +73,7 @@ public final class DockerClient: Sendable {
     }
 
     /// `GET /version`.
-    public func version() async throws -> DockerVersion {
+    package func version() async throws -> DockerVersion {
         let response = try await call("GET", "/version")
         try DockerClient.requireSuccess(response)
         return try DockerClient.decode(DockerVersion.self, from: response.body, what: "/version")

@@ -1,5 +1,5 @@
 /// Everything that can go wrong talking to the Docker Engine, with what a user should do about it.
-public enum DockerError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum DockerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The socket is missing, nothing listens on it, or the TCP endpoint refused the connection.
     case daemonUnreachable(host: String, detail: String)
     /// The daemon's unix socket exists but this user may not open it (EACCES).
@@ -26,7 +26,7 @@ public enum DockerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The daemon answered something this client cannot make sense of.
     case unexpectedResponse(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .daemonUnreachable(let host, let detail):
             return "cannot reach the Docker daemon at \(host): \(detail). Is the Docker daemon running? "

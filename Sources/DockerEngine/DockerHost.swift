@@ -1,32 +1,32 @@
 import Foundation
 
 /// Where the Docker Engine listens, and which API version to speak, as `DOCKER_HOST` / `DOCKER_API_VERSION` say.
-public struct DockerHost: Sendable, Equatable, CustomStringConvertible {
-    public enum Endpoint: Sendable, Equatable {
+package struct DockerHost: Sendable, Equatable, CustomStringConvertible {
+    package enum Endpoint: Sendable, Equatable {
         case unixSocket(path: String)
         /// Plain HTTP (TLS to the daemon is not supported).
         case tcp(host: String, port: Int)
     }
 
-    public static let defaultSocketPath = "/var/run/docker.sock"
+    package static let defaultSocketPath = "/var/run/docker.sock"
     /// Docker's conventional port for an unencrypted TCP daemon.
-    public static let defaultTCPPort = 2375
+    package static let defaultTCPPort = 2375
 
-    public var endpoint: Endpoint
+    package var endpoint: Endpoint
     /// A pinned API version (`DOCKER_API_VERSION`); nil negotiates with the daemon via `/_ping`.
-    public var apiVersion: String?
+    package var apiVersion: String?
 
-    public init(endpoint: Endpoint, apiVersion: String? = nil) {
+    package init(endpoint: Endpoint, apiVersion: String? = nil) {
         self.endpoint = endpoint
         self.apiVersion = apiVersion
     }
 
-    public static func unixSocket(_ path: String = defaultSocketPath, apiVersion: String? = nil) -> DockerHost {
+    package static func unixSocket(_ path: String = defaultSocketPath, apiVersion: String? = nil) -> DockerHost {
         DockerHost(endpoint: .unixSocket(path: path), apiVersion: apiVersion)
     }
 
     /// Reads `DOCKER_HOST` (default `unix:///var/run/docker.sock`) and `DOCKER_API_VERSION`.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DockerHost {
+    package static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DockerHost {
         let hostValue = environment["DOCKER_HOST"]?.trimmingCharacters(in: .whitespaces) ?? ""
         let endpoint = hostValue.isEmpty ? Endpoint.unixSocket(path: defaultSocketPath) : try parseEndpoint(hostValue)
         if case .tcp = endpoint, let verify = environment["DOCKER_TLS_VERIFY"], !verify.isEmpty {
@@ -41,7 +41,7 @@ public struct DockerHost: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses a `DOCKER_HOST` value: `unix:///path`, `tcp://host[:port]` (also `http://`), or a bare socket path.
-    public static func parseEndpoint(_ value: String) throws -> Endpoint {
+    package static func parseEndpoint(_ value: String) throws -> Endpoint {
         if value.hasPrefix("/") { return .unixSocket(path: value) }
         guard let schemeEnd = value.range(of: "://") else {
             throw DockerError.invalidHost(value, reason: "expected unix:///path/to/docker.sock or tcp://host:port")
@@ -122,7 +122,7 @@ public struct DockerHost: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
-    public var description: String {
+    package var description: String {
         switch endpoint {
         case .unixSocket(let path): return "unix://" + path
         case .tcp(let host, let port): return "tcp://\(host):\(port)"

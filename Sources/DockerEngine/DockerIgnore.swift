@@ -1,15 +1,15 @@
 /// A `.dockerignore` file, matched the way the Docker CLI matches it (moby/patternmatcher): patterns are Go
 /// `filepath.Match` globs plus `**`, evaluated in order, `!` lines re-include, and a path is excluded when it or
 /// any of its parent directories matches the last applicable pattern.
-public struct DockerIgnore: Sendable, Equatable {
-    public private(set) var patterns: [DockerIgnorePattern]
+package struct DockerIgnore: Sendable, Equatable {
+    package private(set) var patterns: [DockerIgnorePattern]
 
-    public init(patterns: [DockerIgnorePattern] = []) {
+    package init(patterns: [DockerIgnorePattern] = []) {
         self.patterns = patterns
     }
 
     /// Patterns as `.dockerignore` lines would give them after Docker's reading (already cleaned).
-    public init(patternLines: [String]) throws {
+    package init(patternLines: [String]) throws {
         var patterns: [DockerIgnorePattern] = []
         for line in patternLines {
             if let pattern = try DockerIgnorePattern(line: line) { patterns.append(pattern) }
@@ -19,7 +19,7 @@ public struct DockerIgnore: Sendable, Equatable {
 
     /// Parses the text of a `.dockerignore` file: `#` comments (only at the very start of a line), blank lines,
     /// surrounding whitespace and a UTF-8 BOM are dropped; leading `/` and `./` are cleaned away.
-    public init(fileContents: String) throws {
+    package init(fileContents: String) throws {
         try self.init(patternLines: DockerIgnore.readLines(fileContents))
     }
 
@@ -49,10 +49,10 @@ public struct DockerIgnore: Sendable, Equatable {
         return lines
     }
 
-    public var hasExceptions: Bool { patterns.contains { $0.isException } }
+    package var hasExceptions: Bool { patterns.contains { $0.isException } }
 
     /// Whether `path` (slash-separated, relative to the context root) is excluded from the build context.
-    public func excludes(_ path: String) -> Bool {
+    package func excludes(_ path: String) -> Bool {
         let file = Array(path.unicodeScalars)
         // Prefixes of the parent directories ("a", "a/b" for "a/b/c"), which a pattern may match instead.
         var parentPrefixes: [ArraySlice<Unicode.Scalar>] = []

@@ -1,10 +1,10 @@
 /// One `.dockerignore` pattern, compiled like moby/patternmatcher's `Pattern`: the same four match kinds
 /// (exact, prefix for `dir/**`, suffix for `**/name`, and a glob for the rest) so edge cases agree with Docker.
-public struct DockerIgnorePattern: Sendable, Equatable, CustomStringConvertible {
+package struct DockerIgnorePattern: Sendable, Equatable, CustomStringConvertible {
     /// The pattern after cleaning, without the leading `!`.
-    public let cleanedPattern: String
+    package let cleanedPattern: String
     /// A `!` line: re-includes what earlier patterns excluded.
-    public let isException: Bool
+    package let isException: Bool
 
     enum MatchKind: Sendable, Equatable { case exact, prefix, suffix, glob }
 
@@ -56,7 +56,7 @@ public struct DockerIgnorePattern: Sendable, Equatable, CustomStringConvertible 
         (kind, tokens) = DockerIgnorePattern.compile(scalars)
     }
 
-    public var description: String { (isException ? "!" : "") + cleanedPattern }
+    package var description: String { (isException ? "!" : "") + cleanedPattern }
 
     /// Mirrors `Pattern.compile` in moby/patternmatcher, producing tokens instead of a regular expression.
     private static func compile(_ pattern: [Unicode.Scalar]) -> (MatchKind, [Token]) {

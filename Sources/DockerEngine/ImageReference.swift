@@ -1,14 +1,14 @@
 /// An image reference checked against Docker's grammar (distribution/reference) before anything is sent:
 /// `[domain[:port]/]path-component[/path-component...][:tag][@digest]`, lowercase path components.
-public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
+package struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     /// The name, domain included (`localhost:5000/team/app`).
-    public var repository: String
-    public var tag: String?
-    public var digest: String?
+    package var repository: String
+    package var tag: String?
+    package var digest: String?
 
-    public static let maxNameLength = 255
+    package static let maxNameLength = 255
 
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         var rest = Substring(text)
         if let at = rest.firstIndex(of: "@") {
             let digest = String(rest[rest.index(after: at)...])
@@ -28,7 +28,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `repository:tag` (or `repository@digest`), or just the repository.
-    public var description: String {
+    package var description: String {
         var text = repository
         if let tag { text += ":" + tag }
         if let digest { text += "@" + digest }
@@ -36,12 +36,12 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Checks a repository name (no tag): optional registry host, then lowercase path components.
-    public static func validateRepository(_ repository: String) throws {
+    package static func validateRepository(_ repository: String) throws {
         try validateRepository(repository, in: repository)
     }
 
     /// Checks a tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-    public static func validateTag(_ tag: String) throws {
+    package static func validateTag(_ tag: String) throws {
         try validateTag(tag, in: tag)
     }
 

@@ -1,13 +1,13 @@
 import Foundation
 
 /// Registry credentials for a push, sent only in the `X-Registry-Auth` header (never to disk or argv).
-public struct RegistryAuth: Sendable, Equatable, CustomStringConvertible {
-    public var username: String
-    public var password: String
+package struct RegistryAuth: Sendable, Equatable, CustomStringConvertible {
+    package var username: String
+    package var password: String
     /// The registry host, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com`.
-    public var serverAddress: String
+    package var serverAddress: String
 
-    public init(username: String, password: String, serverAddress: String) {
+    package init(username: String, password: String, serverAddress: String) {
         self.username = username
         self.password = password
         self.serverAddress = serverAddress
@@ -15,7 +15,7 @@ public struct RegistryAuth: Sendable, Equatable, CustomStringConvertible {
 
     /// The header value: base64url (URL-safe alphabet) of `{"username","password","serveraddress"}`, padded
     /// with `=` as the docker CLI sends it.
-    public var headerValue: String {
+    package var headerValue: String {
         struct Body: Encodable { let username: String; let password: String; let serveraddress: String }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -27,22 +27,22 @@ public struct RegistryAuth: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Never shows the password.
-    public var description: String { "RegistryAuth(username: \(username), password: <redacted>, serverAddress: \(serverAddress))" }
+    package var description: String { "RegistryAuth(username: \(username), password: <redacted>, serverAddress: \(serverAddress))" }
 }
 
 /// One line of push progress.
-public struct PushEvent: Sendable, Equatable {
+package struct PushEvent: Sendable, Equatable {
     /// The layer (short digest) this line is about, if any.
-    public var id: String?
+    package var id: String?
     /// e.g. "Preparing", "Pushing", "Pushed", "Layer already exists", "latest: digest: sha256:... size: 528".
-    public var status: String?
-    public var progress: ProgressDetail?
+    package var status: String?
+    package var progress: ProgressDetail?
     /// Set on the final `aux` line.
-    public var result: PushResult?
+    package var result: PushResult?
     /// The daemon's failure message; the push then throws `DockerError.pushFailed`.
-    public var errorMessage: String?
+    package var errorMessage: String?
 
-    public init(id: String? = nil, status: String? = nil, progress: ProgressDetail? = nil,
+    package init(id: String? = nil, status: String? = nil, progress: ProgressDetail? = nil,
                 result: PushResult? = nil, errorMessage: String? = nil) {
         self.id = id
         self.status = status
@@ -64,14 +64,14 @@ public struct PushEvent: Sendable, Equatable {
     }
 }
 
-public struct PushResult: Sendable, Equatable {
-    public var tag: String
+package struct PushResult: Sendable, Equatable {
+    package var tag: String
     /// The manifest digest the registry now holds, `sha256:<hex>`.
-    public var digest: String
+    package var digest: String
     /// The manifest's size in bytes.
-    public var size: Int64
+    package var size: Int64
 
-    public init(tag: String, digest: String, size: Int64) {
+    package init(tag: String, digest: String, size: Int64) {
         self.tag = tag
         self.digest = digest
         self.size = size

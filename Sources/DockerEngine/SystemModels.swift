@@ -1,18 +1,18 @@
 /// The parts of `GET /images/{name}/json` a push needs.
-public struct ImageInspect: Sendable, Equatable, Decodable {
-    public struct RootFS: Sendable, Equatable, Decodable {
-        public var type: String
+package struct ImageInspect: Sendable, Equatable, Decodable {
+    package struct RootFS: Sendable, Equatable, Decodable {
+        package var type: String
         /// Uncompressed layer digests (diff IDs), bottom first.
-        public var layers: [String]
+        package var layers: [String]
 
         enum CodingKeys: String, CodingKey { case type = "Type", layers = "Layers" }
 
-        public init(type: String, layers: [String]) {
+        package init(type: String, layers: [String]) {
             self.type = type
             self.layers = layers
         }
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             type = try container.decodeIfPresent(String.self, forKey: .type) ?? ""
             layers = try container.decodeIfPresent([String].self, forKey: .layers) ?? []
@@ -20,17 +20,17 @@ public struct ImageInspect: Sendable, Equatable, Decodable {
     }
 
     /// `sha256:<hex>`.
-    public var id: String
-    public var repoTags: [String]
-    public var repoDigests: [String]
+    package var id: String
+    package var repoTags: [String]
+    package var repoDigests: [String]
     /// Bytes, uncompressed.
-    public var size: Int64
-    public var architecture: String?
-    public var os: String?
-    public var created: String?
+    package var size: Int64
+    package var architecture: String?
+    package var os: String?
+    package var created: String?
     /// The image's labels (`Config.Labels`).
-    public var labels: [String: String]
-    public var rootFS: RootFS
+    package var labels: [String: String]
+    package var rootFS: RootFS
 
     enum CodingKeys: String, CodingKey {
         case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", size = "Size"
@@ -42,7 +42,7 @@ public struct ImageInspect: Sendable, Equatable, Decodable {
         enum CodingKeys: String, CodingKey { case labels = "Labels" }
     }
 
-    public init(id: String, repoTags: [String], repoDigests: [String], size: Int64, architecture: String? = nil,
+    package init(id: String, repoTags: [String], repoDigests: [String], size: Int64, architecture: String? = nil,
                 os: String? = nil, created: String? = nil, labels: [String: String] = [:], rootFS: RootFS) {
         self.id = id
         self.repoTags = repoTags
@@ -55,7 +55,7 @@ public struct ImageInspect: Sendable, Equatable, Decodable {
         self.rootFS = rootFS
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         // The daemon sends null rather than [] for an untagged image.
@@ -70,34 +70,34 @@ public struct ImageInspect: Sendable, Equatable, Decodable {
     }
 
     /// The layer diff IDs, bottom first.
-    public var layers: [String] { rootFS.layers }
+    package var layers: [String] { rootFS.layers }
 }
 
 /// What `GET /_ping` says about the daemon.
-public struct DockerPing: Sendable, Equatable {
+package struct DockerPing: Sendable, Equatable {
     /// The newest API version the daemon speaks (`API-Version`), if it said.
-    public var apiVersion: String?
+    package var apiVersion: String?
     /// `linux` or `windows` (`OSType`).
-    public var osType: String?
+    package var osType: String?
     /// The version this client will use: the lower of the daemon's and its own, or the pinned one.
-    public var negotiatedVersion: String
+    package var negotiatedVersion: String
 }
 
 /// `GET /version`.
-public struct DockerVersion: Sendable, Equatable, Decodable {
-    public var version: String
-    public var apiVersion: String
-    public var minAPIVersion: String?
-    public var os: String
-    public var arch: String
-    public var kernelVersion: String?
+package struct DockerVersion: Sendable, Equatable, Decodable {
+    package var version: String
+    package var apiVersion: String
+    package var minAPIVersion: String?
+    package var os: String
+    package var arch: String
+    package var kernelVersion: String?
 
     enum CodingKeys: String, CodingKey {
         case version = "Version", apiVersion = "ApiVersion", minAPIVersion = "MinAPIVersion"
         case os = "Os", arch = "Arch", kernelVersion = "KernelVersion"
     }
 
-    public init(version: String, apiVersion: String, minAPIVersion: String?, os: String, arch: String, kernelVersion: String?) {
+    package init(version: String, apiVersion: String, minAPIVersion: String?, os: String, arch: String, kernelVersion: String?) {
         self.version = version
         self.apiVersion = apiVersion
         self.minAPIVersion = minAPIVersion
@@ -106,7 +106,7 @@ public struct DockerVersion: Sendable, Equatable, Decodable {
         self.kernelVersion = kernelVersion
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         version = try container.decodeIfPresent(String.self, forKey: .version) ?? ""
         apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion) ?? ""

@@ -3,9 +3,9 @@ import Foundation
 
 /// ECR's own push API: layers in parts, then the manifest. Needs only IAM (no registry password at all).
 extension ECRClient {
-    public struct LayerAvailability: Sendable, Equatable {
-        public var digest: String
-        public var available: Bool
+    package struct LayerAvailability: Sendable, Equatable {
+        package var digest: String
+        package var available: Bool
     }
 
     private struct BatchCheckInput: Encodable { var registryId: String?; var repositoryName: String; var layerDigests: [String] }
@@ -17,7 +17,7 @@ extension ECRClient {
     }
 
     /// Which of `digests` the repository already has; asks in batches of 100 (ECR's limit).
-    public func batchCheckLayerAvailability(repository: String, digests: [String], registryId: String? = nil) async throws -> [String: Bool] {
+    package func batchCheckLayerAvailability(repository: String, digests: [String], registryId: String? = nil) async throws -> [String: Bool] {
         var result: [String: Bool] = [:]
         for start in stride(from: 0, to: digests.count, by: 100) {
             let batch = Array(digests[start..<min(start + 100, digests.count)])
@@ -32,15 +32,15 @@ extension ECRClient {
         return result
     }
 
-    public struct LayerUpload: Sendable, Equatable {
-        public var uploadId: String
-        public var partSize: Int64
+    package struct LayerUpload: Sendable, Equatable {
+        package var uploadId: String
+        package var partSize: Int64
     }
 
     private struct RepositoryInput: Encodable { var registryId: String?; var repositoryName: String }
     private struct InitiateOutput: Decodable { var uploadId: String; var partSize: Int64? }
 
-    public func initiateLayerUpload(repository: String, registryId: String? = nil) async throws -> LayerUpload {
+    package func initiateLayerUpload(repository: String, registryId: String? = nil) async throws -> LayerUpload {
         let output = try await call("InitiateLayerUpload", RepositoryInput(registryId: registryId, repositoryName: repository),
                                     as: InitiateOutput.self)
         return LayerUpload(uploadId: output.uploadId, partSize: output.partSize ?? 10 << 20)
@@ -50,7 +50,7 @@ extension ECRClient {
 
     /// Sends bytes `range` (inclusive) of the layer, read from `source` while the request streams out;
     /// returns the last byte ECR has.
-    public func uploadLayerPart(repository: String, uploadId: String, range: ClosedRange<Int64>, source: any LayerPartSource,
+    package func uploadLayerPart(repository: String, uploadId: String, range: ClosedRange<Int64>, source: any LayerPartSource,
                                 registryId: String? = nil) async throws -> Int64 {
         var prefix = "{"
         if let registryId { prefix += "\"registryId\":\(jsonString(registryId))," }
@@ -69,7 +69,7 @@ extension ECRClient {
     }
     private struct CompleteOutput: Decodable { var layerDigest: String? }
 
-    public func completeLayerUpload(repository: String, uploadId: String, digest: String,
+    package func completeLayerUpload(repository: String, uploadId: String, digest: String,
                                     registryId: String? = nil) async throws -> String {
         let output = try await call("CompleteLayerUpload",
                                     CompleteInput(registryId: registryId, repositoryName: repository, uploadId: uploadId,
@@ -88,7 +88,7 @@ extension ECRClient {
     }
 
     /// Puts the manifest under `tag`; returns the digest ECR computed.
-    public func putImage(repository: String, manifest: String, mediaType: String, tag: String, digest: String?,
+    package func putImage(repository: String, manifest: String, mediaType: String, tag: String, digest: String?,
                          registryId: String? = nil) async throws -> String? {
         try ECRValidation.validateTag(tag)
         let output = try await call("PutImage",

@@ -2,15 +2,15 @@ import AWSCore
 import Foundation
 
 /// Amazon ECR over JSON 1.1.
-public struct ECRClient: Sendable {
+package struct ECRClient: Sendable {
     static let targetPrefix = "AmazonEC2ContainerRegistry_V20150921"
     let service: AWSServiceClient
 
-    public init(context: AWSContext) {
+    package init(context: AWSContext) {
         service = AWSServiceClient(service: .ecr, context: context)
     }
 
-    public var endpoint: String { service.endpoint }
+    package var endpoint: String { service.endpoint }
 
     func call<Output: Decodable>(_ action: String, _ input: some Encodable, as output: Output.Type) async throws -> Output {
         try await service.json(targetPrefix: Self.targetPrefix, action: action, input: input, output: output)
@@ -25,7 +25,7 @@ public struct ECRClient: Sendable {
     }
 
     /// One login per registry: the caller's own when `registryIds` is empty, else one per id (cross-account).
-    public func getAuthorizationToken(registryIds: [String] = []) async throws -> [RegistryAuthorization] {
+    package func getAuthorizationToken(registryIds: [String] = []) async throws -> [RegistryAuthorization] {
         try ECRValidation.validateRegistryIds(registryIds)
         let output = try await call("GetAuthorizationToken", TokenInput(registryIds: registryIds.isEmpty ? nil : registryIds),
                                     as: TokenOutput.self)
@@ -41,7 +41,7 @@ public struct ECRClient: Sendable {
     private struct DescribeOutput: Decodable { var repositories: [Repository]? }
 
     /// Throws `AWSError.service` with `RepositoryNotFoundException` when a named repository is missing.
-    public func describeRepositories(names: [String], registryId: String? = nil) async throws -> [Repository] {
+    package func describeRepositories(names: [String], registryId: String? = nil) async throws -> [Repository] {
         for name in names { try ECRValidation.validateRepositoryName(name) }
         if let registryId { try ECRValidation.validateRegistryIds([registryId]) }
         let output = try await call("DescribeRepositories",
@@ -51,7 +51,7 @@ public struct ECRClient: Sendable {
     }
 
     /// The repository, or nil when ECR says it does not exist.
-    public func findRepository(_ name: String, registryId: String? = nil) async throws -> Repository? {
+    package func findRepository(_ name: String, registryId: String? = nil) async throws -> Repository? {
         do {
             return try await describeRepositories(names: [name], registryId: registryId).first
         } catch let error as AWSError where error.code == ECRErrorCode.repositoryNotFound {
@@ -68,7 +68,7 @@ public struct ECRClient: Sendable {
     }
     private struct CreateOutput: Decodable { var repository: Repository }
 
-    public func createRepository(name: String, registryId: String? = nil, tagMutability: ImageTagMutability? = nil,
+    package func createRepository(name: String, registryId: String? = nil, tagMutability: ImageTagMutability? = nil,
                                  scanOnPush: Bool? = nil) async throws -> Repository {
         try ECRValidation.validateRepositoryName(name)
         if let registryId { try ECRValidation.validateRegistryIds([registryId]) }
@@ -93,7 +93,7 @@ extension ECRClient {
     }
 
     /// The manifest digest a tag points at, or nil when the tag does not exist.
-    public func digest(forTag tag: String, repository: String, registryId: String? = nil) async throws -> String? {
+    package func digest(forTag tag: String, repository: String, registryId: String? = nil) async throws -> String? {
         try ECRValidation.validateRepositoryName(repository)
         try ECRValidation.validateTag(tag)
         do {

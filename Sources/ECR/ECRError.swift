@@ -1,6 +1,6 @@
 /// Input ECR would reject, caught before any request, and tokens that do not decode.
 /// Service errors arrive as `AWSCore.AWSError` (see `ECRErrorCode` for the codes worth naming).
-public enum ECRError: Error, Sendable, CustomStringConvertible {
+package enum ECRError: Error, Sendable, CustomStringConvertible {
     case invalidRepositoryName(String)
     case invalidRegistryId(String)
     case invalidImageTag(String)
@@ -8,7 +8,7 @@ public enum ECRError: Error, Sendable, CustomStringConvertible {
     /// ECR Public's GetAuthorizationToken was refused (AccessDeniedException); `message` is AWS's own.
     case publicLoginDenied(message: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidRepositoryName(let name):
             return "'\(name)' is not a valid ECR repository name: 2 to 256 characters, lowercase letters, digits and . _ - separators, optionally namespaced with '/' (e.g. team/app)"
@@ -26,15 +26,15 @@ public enum ECRError: Error, Sendable, CustomStringConvertible {
 }
 
 /// ECR's error codes that ecrpush treats specially.
-public enum ECRErrorCode {
-    public static let repositoryNotFound = "RepositoryNotFoundException"
-    public static let repositoryAlreadyExists = "RepositoryAlreadyExistsException"
-    public static let imageTagAlreadyExists = "ImageTagAlreadyExistsException"
-    public static let imageAlreadyExists = "ImageAlreadyExistsException"
-    public static let layerAlreadyExists = "LayerAlreadyExistsException"
-    public static let invalidLayerPart = "InvalidLayerPartException"
-    public static let layersNotFound = "LayersNotFoundException"
-    public static let imageDigestDoesNotMatch = "ImageDigestDoesNotMatchException"
-    public static let uploadNotFound = "UploadNotFoundException"
-    public static let invalidLayer = "InvalidLayerException"
+package enum ECRErrorCode {
+    package static let repositoryNotFound = "RepositoryNotFoundException"
+    package static let repositoryAlreadyExists = "RepositoryAlreadyExistsException"
+    package static let imageTagAlreadyExists = "ImageTagAlreadyExistsException"
+    package static let imageAlreadyExists = "ImageAlreadyExistsException"
+    package static let layerAlreadyExists = "LayerAlreadyExistsException"
+    package static let invalidLayerPart = "InvalidLayerPartException"
+    package static let layersNotFound = "LayersNotFoundException"
+    package static let imageDigestDoesNotMatch = "ImageDigestDoesNotMatchException"
+    package static let uploadNotFound = "UploadNotFoundException"
+    package static let invalidLayer = "InvalidLayerException"
 }

@@ -1,14 +1,14 @@
 import Foundation
 
 /// A docker login for one registry, decoded from GetAuthorizationToken.
-public struct RegistryAuthorization: Sendable, Equatable {
-    public var username: String
-    public var password: String
+package struct RegistryAuthorization: Sendable, Equatable {
+    package var username: String
+    package var password: String
     /// As ECR gives it: `https://<account>.dkr.ecr.<region>.amazonaws.com`.
-    public var proxyEndpoint: String
-    public var expiresAt: Date?
+    package var proxyEndpoint: String
+    package var expiresAt: Date?
 
-    public init(username: String, password: String, proxyEndpoint: String, expiresAt: Date?) {
+    package init(username: String, password: String, proxyEndpoint: String, expiresAt: Date?) {
         self.username = username
         self.password = password
         self.proxyEndpoint = proxyEndpoint
@@ -16,7 +16,7 @@ public struct RegistryAuthorization: Sendable, Equatable {
     }
 
     /// The registry host (and port), the proxy endpoint without its scheme or trailing slash.
-    public var registry: String {
+    package var registry: String {
         var host = Substring(proxyEndpoint)
         if let scheme = host.range(of: "://") { host = host[scheme.upperBound...] }
         while host.hasSuffix("/") { host = host.dropLast() }
@@ -24,7 +24,7 @@ public struct RegistryAuthorization: Sendable, Equatable {
     }
 
     /// Decodes ECR's base64 `user:password` token.
-    public static func decode(token: String, proxyEndpoint: String, expiresAt: Date?) throws(ECRError) -> RegistryAuthorization {
+    package static func decode(token: String, proxyEndpoint: String, expiresAt: Date?) throws(ECRError) -> RegistryAuthorization {
         guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8) else {
             throw .malformedAuthorizationToken(detail: "not base64 text")
         }
@@ -38,21 +38,21 @@ public struct RegistryAuthorization: Sendable, Equatable {
     }
 }
 
-public struct Repository: Sendable, Equatable, Decodable {
-    public var repositoryName: String
-    public var repositoryArn: String?
-    public var registryId: String?
-    public var repositoryUri: String?
-    public var imageTagMutability: String?
+package struct Repository: Sendable, Equatable, Decodable {
+    package var repositoryName: String
+    package var repositoryArn: String?
+    package var registryId: String?
+    package var repositoryUri: String?
+    package var imageTagMutability: String?
 
     /// The registry host of `repositoryUri` (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`).
-    public var registryHost: String? {
+    package var registryHost: String? {
         guard let uri = repositoryUri, let slash = uri.firstIndex(of: "/") else { return nil }
         return String(uri[..<slash])
     }
 }
 
-public enum ImageTagMutability: String, Sendable, CaseIterable {
+package enum ImageTagMutability: String, Sendable, CaseIterable {
     case mutable = "MUTABLE"
     case immutable = "IMMUTABLE"
 }

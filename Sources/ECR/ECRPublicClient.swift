@@ -4,19 +4,19 @@ import Foundation
 /// Amazon ECR Public (`public.ecr.aws`) over JSON 1.1: only the login. Its API lives in us-east-1 alone, so
 /// requests are signed for us-east-1 and sent to `api.ecr-public.us-east-1.amazonaws.com` (or
 /// `AWS_ENDPOINT_URL_ECR_PUBLIC` / `--endpoint-url`) whatever region the caller works in.
-public struct ECRPublicClient: Sendable {
+package struct ECRPublicClient: Sendable {
     static let targetPrefix = "SpencerFrontendService"
-    public static let region = "us-east-1"
+    package static let region = "us-east-1"
     /// The one registry ECR Public serves; its token carries no proxyEndpoint.
-    public static let registryHost = "public.ecr.aws"
+    package static let registryHost = "public.ecr.aws"
 
     let service: AWSServiceClient
 
-    public init(context: AWSContext) {
+    package init(context: AWSContext) {
         service = AWSServiceClient(service: .ecrPublic, context: context, signingRegion: Self.region)
     }
 
-    public var endpoint: String { service.endpoint }
+    package var endpoint: String { service.endpoint }
 
     private struct TokenInput: Encodable {}
     private struct TokenOutput: Decodable {
@@ -26,7 +26,7 @@ public struct ECRPublicClient: Sendable {
 
     /// The docker login for `public.ecr.aws`. AWS requires `ecr-public:GetAuthorizationToken` and
     /// `sts:GetServiceBearerToken`; a denial of either becomes `ECRError.publicLoginDenied`.
-    public func getAuthorizationToken() async throws -> RegistryAuthorization {
+    package func getAuthorizationToken() async throws -> RegistryAuthorization {
         let output: TokenOutput
         do {
             output = try await service.json(targetPrefix: Self.targetPrefix, action: "GetAuthorizationToken",

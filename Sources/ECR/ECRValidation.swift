@@ -1,7 +1,7 @@
 /// ECR's documented patterns, checked before any request.
-public enum ECRValidation {
+package enum ECRValidation {
     /// `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`, 2 to 256 characters.
-    public static func isRepositoryName(_ name: String) -> Bool {
+    package static func isRepositoryName(_ name: String) -> Bool {
         guard (2...256).contains(name.count) else { return false }
         return name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy(isNameComponent)
     }
@@ -23,26 +23,26 @@ public enum ECRValidation {
         char.isASCII && (char.isNumber || (char.isLetter && char.isLowercase))
     }
 
-    public static func isRegistryId(_ id: String) -> Bool {
+    package static func isRegistryId(_ id: String) -> Bool {
         id.count == 12 && id.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// Docker's tag grammar `[\w][\w.-]{0,127}`, which ECR accepts.
-    public static func isImageTag(_ tag: String) -> Bool {
+    package static func isImageTag(_ tag: String) -> Bool {
         guard (1...128).contains(tag.count), let first = tag.first, first.isASCII,
               first.isLetter || first.isNumber || first == "_" else { return false }
         return tag.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") }
     }
 
-    public static func validateRepositoryName(_ name: String) throws(ECRError) {
+    package static func validateRepositoryName(_ name: String) throws(ECRError) {
         guard isRepositoryName(name) else { throw .invalidRepositoryName(name) }
     }
 
-    public static func validateRegistryIds(_ ids: [String]) throws(ECRError) {
+    package static func validateRegistryIds(_ ids: [String]) throws(ECRError) {
         for id in ids where !isRegistryId(id) { throw .invalidRegistryId(id) }
     }
 
-    public static func validateTag(_ tag: String) throws(ECRError) {
+    package static func validateTag(_ tag: String) throws(ECRError) {
         guard isImageTag(tag) else { throw .invalidImageTag(tag) }
     }
 }

@@ -1,15 +1,15 @@
 import Hashing
 
 /// Where UploadLayerPart reads a layer's bytes from (a prepared file, or memory), by offset, from any thread.
-public protocol LayerPartSource: Sendable {
+package protocol LayerPartSource: Sendable {
     /// Reads up to `buffer.count` bytes at `offset`; returns how many (0 only past the end).
     func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 
-public enum LayerPartSourceError: Error, Sendable, CustomStringConvertible {
+package enum LayerPartSourceError: Error, Sendable, CustomStringConvertible {
     case shortRead(offset: Int64)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .shortRead(let offset): return "the prepared layer ended early, at byte \(offset)"
         }

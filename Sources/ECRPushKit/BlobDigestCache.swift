@@ -15,14 +15,14 @@ import Glibc
 ///
 /// One file per registry under `<cache>/blobs` (0700 directory, 0600 files, replaced atomically under a
 /// `flock`, so concurrent pushes never lose each other's entries or see half a file).
-public struct BlobDigestCache: Sendable {
-    public struct Blob: Codable, Sendable, Equatable {
-        public var digest: String
-        public var size: Int64
+package struct BlobDigestCache: Sendable {
+    package struct Blob: Codable, Sendable, Equatable {
+        package var digest: String
+        package var size: Int64
         /// A layer's media type (gzip or zstd); absent for configs.
-        public var mediaType: String?
+        package var mediaType: String?
 
-        public init(digest: String, size: Int64, mediaType: String? = nil) {
+        package init(digest: String, size: Int64, mediaType: String? = nil) {
             self.digest = digest
             self.size = size
             self.mediaType = mediaType
@@ -40,31 +40,31 @@ public struct BlobDigestCache: Sendable {
     }
 
     /// What the cache knows of an image in one registry.
-    public struct Known: Sendable, Equatable {
-        public var config: Blob
+    package struct Known: Sendable, Equatable {
+        package var config: Blob
         /// In the image's order (a repeated layer repeats).
-        public var layers: [Blob]
+        package var layers: [Blob]
         /// Where each blob was last pushed, by digest.
-        public var repositories: [String: String]
+        package var repositories: [String: String]
     }
 
-    public let directory: String
+    package let directory: String
     /// Entries kept per registry (each kind); the oldest are dropped beyond it.
-    public var limit = 20_000
+    package var limit = 20_000
 
-    public init(directory: String) {
+    package init(directory: String) {
         self.directory = directory
     }
 
     /// `<token cache directory>/blobs`, or nil when `ECRPUSH_NO_CACHE` turns caching off.
-    public static func fromEnvironment(_ environment: [String: String], homeDirectory: String) -> BlobDigestCache? {
+    package static func fromEnvironment(_ environment: [String: String], homeDirectory: String) -> BlobDigestCache? {
         guard let tokens = TokenCache.fromEnvironment(environment, homeDirectory: homeDirectory) else { return nil }
         return BlobDigestCache(directory: tokens.directory + "/blobs")
     }
 
     /// The blobs that made up `imageID` (with these diffIDs, bottom first) the last time it went to `registry`,
     /// or nil when anything is unknown.
-    public func lookup(imageID: String, diffIDs: [String], registry: String) -> Known? {
+    package func lookup(imageID: String, diffIDs: [String], registry: String) -> Known? {
         guard let contents = read(registry: registry), let config = contents.images[imageID] else { return nil }
         var layers: [Blob] = []
         for diffID in diffIDs {
@@ -76,14 +76,14 @@ public struct BlobDigestCache: Sendable {
     }
 
     /// Remembers what a successful push put in `registry`.
-    public func record(_ image: ExportedImage, registry: String, repository: String) throws {
+    package func record(_ image: ExportedImage, registry: String, repository: String) throws {
         try record(imageID: image.imageID, config: Blob(digest: image.configDigest, size: Int64(image.config.count)),
                    layers: image.layers.map { ($0.diffID, Blob(digest: $0.digest, size: $0.size, mediaType: $0.mediaType)) },
                    registry: registry, repository: repository)
     }
 
     /// Remembers an image's blobs, and that `repository` now holds them.
-    public func record(imageID: String, config: Blob, layers: [(diffID: String, blob: Blob)], registry: String,
+    package func record(imageID: String, config: Blob, layers: [(diffID: String, blob: Blob)], registry: String,
                        repository: String) throws {
         try update(registry: registry) { contents in
             contents.images[imageID] = config
@@ -96,7 +96,7 @@ public struct BlobDigestCache: Sendable {
     }
 
     /// Forgets the answers for `registry` that named blobs the registry turned out not to have.
-    public func forget(blobs digests: Set<String>, registry: String) throws {
+    package func forget(blobs digests: Set<String>, registry: String) throws {
         try update(registry: registry) { contents in
             contents.layers = contents.layers.filter { !digests.contains($0.value.digest) }
             contents.images = contents.images.filter { !digests.contains($0.value.digest) }
@@ -106,7 +106,7 @@ public struct BlobDigestCache: Sendable {
 
     /// Removes every registry's file; returns how many there were.
     @discardableResult
-    public func clear() throws -> Int {
+    package func clear() throws -> Int {
         do {
             return try PrivateFile.clearCache(directory)
         } catch {

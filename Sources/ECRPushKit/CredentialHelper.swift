@@ -5,12 +5,12 @@ import HTTPTransport
 
 /// What the credential helper answers: the bytes for stdout and stderr and the exit status (the executable
 /// writes them; this module never prints).
-public struct CredentialHelperOutput: Sendable, Equatable {
-    public var stdout: String
-    public var stderr: String
-    public var exitCode: Int32
+package struct CredentialHelperOutput: Sendable, Equatable {
+    package var stdout: String
+    package var stderr: String
+    package var exitCode: Int32
 
-    public init(stdout: String, stderr: String = "", exitCode: Int32 = 0) {
+    package init(stdout: String, stderr: String = "", exitCode: Int32 = 0) {
         self.stdout = stdout
         self.stderr = stderr
         self.exitCode = exitCode
@@ -20,23 +20,23 @@ public struct CredentialHelperOutput: Sendable, Equatable {
 /// `docker-credential-ecrpush`, in the docker-credential-helpers protocol: the action is the first argument,
 /// its input comes on stdin, the answer is JSON on stdout; an error is its message on stdout with exit 1.
 /// Because docker shows only that message (and hides "not found" entirely), the plain cause also goes to stderr.
-public struct CredentialHelper: Sendable {
+package struct CredentialHelper: Sendable {
     /// The message docker recognises as "no credentials here": it then goes on anonymously.
-    public static let notFoundMessage = "credentials not found in native keychain"
+    package static let notFoundMessage = "credentials not found in native keychain"
 
-    public var environment: [String: String]
-    public var homeDirectory: String
-    public var version: String
-    public var http: HTTPClient
+    package var environment: [String: String]
+    package var homeDirectory: String
+    package var version: String
+    package var http: HTTPClient
 
-    public init(environment: [String: String], homeDirectory: String, version: String, http: HTTPClient = HTTPClient()) {
+    package init(environment: [String: String], homeDirectory: String, version: String, http: HTTPClient = HTTPClient()) {
         self.environment = environment
         self.homeDirectory = homeDirectory
         self.version = version
         self.http = http
     }
 
-    public func run(action: String?, input: Data) async -> CredentialHelperOutput {
+    package func run(action: String?, input: Data) async -> CredentialHelperOutput {
         switch action {
         case "get":
             return await get(serverURL: String(decoding: input, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
@@ -143,7 +143,7 @@ public struct CredentialHelper: Sendable {
 
     /// A JSON string as Go's encoding/json writes it (what the reference helpers emit): `<`, `>`, `&`, U+2028 and
     /// U+2029 escaped as \u00XX, other controls as \n, \r, \t or \u00XX.
-    public static func goJSONString(_ text: String) -> String {
+    package static func goJSONString(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

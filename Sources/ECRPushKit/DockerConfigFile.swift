@@ -2,23 +2,23 @@ import Foundation
 
 /// Merges registry logins into a docker CLI config (`$DOCKER_CONFIG/config.json`) as `docker login` would:
 /// every other key is kept, the file is replaced atomically and stays 0600.
-public struct DockerConfigFile: Sendable {
-    public let path: String
+package struct DockerConfigFile: Sendable {
+    package let path: String
 
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
-    public static func defaultPath(environment: [String: String], homeDirectory: String) -> String {
+    package static func defaultPath(environment: [String: String], homeDirectory: String) -> String {
         if let directory = environment["DOCKER_CONFIG"], !directory.isEmpty { return directory + "/config.json" }
         return homeDirectory + "/.docker/config.json"
     }
 
-    public struct MergeResult: Sendable {
+    package struct MergeResult: Sendable {
         /// Registries for which docker will consult a credential helper or store instead of `auths`.
-        public var shadowedBy: [String: String] = [:]
+        package var shadowedBy: [String: String] = [:]
     }
 
-    public func merge(logins: [(registry: String, username: String, password: String)]) throws -> MergeResult {
+    package func merge(logins: [(registry: String, username: String, password: String)]) throws -> MergeResult {
         var document = try load()
         var auths = document["auths"] as? [String: Any] ?? [:]
         var result = MergeResult()

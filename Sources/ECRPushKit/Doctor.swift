@@ -8,20 +8,20 @@ import HTTPTransport
 import STS
 
 /// One line of `ecrpush doctor`: what was checked, how it went, and what to do when it failed.
-public struct DoctorCheck: Sendable, Equatable, Codable {
-    public enum Status: String, Sendable, Codable {
+package struct DoctorCheck: Sendable, Equatable, Codable {
+    package enum Status: String, Sendable, Codable {
         case ok
         case fail = "FAIL"
         /// Not run: an earlier check it needs failed, or nothing asked for it.
         case skip
     }
 
-    public var name: String
-    public var status: Status
-    public var detail: String
-    public var fix: String?
+    package var name: String
+    package var status: Status
+    package var detail: String
+    package var fix: String?
 
-    public init(name: String, status: Status, detail: String, fix: String? = nil) {
+    package init(name: String, status: Status, detail: String, fix: String? = nil) {
         self.name = name
         self.status = status
         self.detail = detail
@@ -29,20 +29,20 @@ public struct DoctorCheck: Sendable, Equatable, Codable {
     }
 }
 
-public struct DoctorReport: Sendable, Equatable, Codable {
-    public var checks: [DoctorCheck]
+package struct DoctorReport: Sendable, Equatable, Codable {
+    package var checks: [DoctorCheck]
     /// No check failed (skipped ones don't count against it).
-    public var healthy: Bool { !checks.contains { $0.status == .fail } }
+    package var healthy: Bool { !checks.contains { $0.status == .fail } }
 
-    public init(checks: [DoctorCheck]) { self.checks = checks }
+    package init(checks: [DoctorCheck]) { self.checks = checks }
 
     enum CodingKeys: String, CodingKey { case checks, healthy }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         checks = try decoder.container(keyedBy: CodingKeys.self).decode([DoctorCheck].self, forKey: .checks)
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(checks, forKey: .checks)
         try container.encode(healthy, forKey: .healthy)
@@ -52,18 +52,18 @@ public struct DoctorReport: Sendable, Equatable, Codable {
 /// `ecrpush doctor`: the Docker daemon, the credentials and identity, the region, the registry, and (for a
 /// named repository) the push permissions, each checked on its own so one failure doesn't hide the others.
 /// Nothing is created or uploaded: the push check reads (DescribeRepositories, BatchCheckLayerAvailability).
-public struct Doctor: Sendable {
+package struct Doctor: Sendable {
     /// The Docker client, or why there is none (a malformed DOCKER_HOST).
-    public var docker: Result<DockerClient, any Error>
+    package var docker: Result<DockerClient, any Error>
     /// Finds credentials and region (`AWSResolver.resolve` with the command's options).
-    public var resolveAWS: @Sendable () async throws -> ResolvedAWS
-    public var repository: String?
-    public var registryId: String?
+    package var resolveAWS: @Sendable () async throws -> ResolvedAWS
+    package var repository: String?
+    package var registryId: String?
     /// The registry's host[:port] when it is not the token's proxyEndpoint (a config section's registry_endpoint).
-    public var registryEndpoint: String?
-    public var http: HTTPClient
+    package var registryEndpoint: String?
+    package var http: HTTPClient
 
-    public init(docker: Result<DockerClient, any Error>, resolveAWS: @escaping @Sendable () async throws -> ResolvedAWS,
+    package init(docker: Result<DockerClient, any Error>, resolveAWS: @escaping @Sendable () async throws -> ResolvedAWS,
                 repository: String?, registryId: String?, registryEndpoint: String? = nil, http: HTTPClient) {
         self.docker = docker
         self.resolveAWS = resolveAWS
@@ -76,7 +76,7 @@ public struct Doctor: Sendable {
     /// A layer digest no image has: asking ECR about it reads nothing and proves the permission.
     static let probeDigest = "sha256:" + String(repeating: "0", count: 63) + "1"
 
-    public func run() async -> DoctorReport {
+    package func run() async -> DoctorReport {
         var checks = [await checkDocker()]
         let aws: ResolvedAWS?
         do {

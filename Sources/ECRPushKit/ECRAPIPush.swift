@@ -7,20 +7,20 @@ import ImageExport
 
 /// Pushes an image from the Docker Engine straight to ECR through ECR's own API (BatchCheckLayerAvailability,
 /// Initiate/UploadLayerPart/CompleteLayerUpload, PutImage), signed with SigV4: no registry password exists.
-public struct ECRAPIPush: Sendable {
-    public let ecr: ECRClient
-    public let docker: DockerClient
-    public var settings: ExportSettings
+package struct ECRAPIPush: Sendable {
+    package let ecr: ECRClient
+    package let docker: DockerClient
+    package var settings: ExportSettings
     /// Fresh upload sessions tried for a layer after a failure that is not a resumable part rejection.
-    public var uploadAttempts = 3
+    package var uploadAttempts = 3
 
-    public init(ecr: ECRClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
+    package init(ecr: ECRClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         self.ecr = ecr
         self.docker = docker
         self.settings = settings
     }
 
-    public func push(localImage: String, destination: PushDestination, registry: String,
+    package func push(localImage: String, destination: PushDestination, registry: String,
                      onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
         do {
             return try await pushUnchecked(localImage: localImage, destination: destination, registry: registry, onEvent: onEvent)

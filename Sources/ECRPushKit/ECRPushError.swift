@@ -1,7 +1,7 @@
 import Foundation
 
 /// Failures of the push and login workflows themselves; AWS, Docker and input errors pass through unchanged.
-public enum ECRPushError: Error, Sendable, CustomStringConvertible {
+package enum ECRPushError: Error, Sendable, CustomStringConvertible {
     case dockerConfigUnreadable(path: String, detail: String)
     case dockerConfigUnwritable(path: String, detail: String)
     case noAuthorizationData
@@ -11,7 +11,7 @@ public enum ECRPushError: Error, Sendable, CustomStringConvertible {
     case invalidArgument(String)
     case internalInconsistency(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .dockerConfigUnreadable(let path, let detail):
             return "cannot read docker config \(path): \(detail). Fix or move the file, or set DOCKER_CONFIG to another directory."

@@ -9,7 +9,7 @@ import Glibc
 /// `jobs` at a time, overlapping the two: a layer's upload starts as soon as its compressed file is complete,
 /// while the Engine is still sending the layers after it; the config (and any layer recognised only from the
 /// archive's index) follows once the export is finished.
-public enum EngineImageExport {
+package enum EngineImageExport {
     private enum Event: Sendable {
         case layerStored(ExportedLayer)
         case finished(ExportedImage)
@@ -119,5 +119,5 @@ public enum EngineImageExport {
     }
 
     /// Compressed bytes allowed to wait for their upload before the export pauses.
-    public static let defaultTemporarySpaceLimit: Int64 = 2 << 30
+    package static let defaultTemporarySpaceLimit: Int64 = 2 << 30
 }

@@ -2,21 +2,21 @@ import Foundation
 import ImageExport
 
 /// How ecrpush reads, compresses and uploads an image itself (the `registry` and `ecr-api` transports alike).
-public struct ExportSettings: Sendable {
+package struct ExportSettings: Sendable {
     /// How layers are compressed (zstd makes the manifest an OCI one).
-    public var compression: LayerCompression
+    package var compression: LayerCompression
     /// The level for `compression` (gzip 0-9, zstd 1-19).
-    public var compressionLevel: Int
+    package var compressionLevel: Int
     /// Blobs uploaded at the same time (the image is still read from the Engine once).
-    public var jobs: Int
+    package var jobs: Int
     /// Compressed bytes that may wait in temporary files for their upload before reading the image pauses.
-    public var temporarySpaceLimit: Int64
+    package var temporarySpaceLimit: Int64
     /// Where the per-push temporary directory is made (nil: the system's, `$TMPDIR`).
-    public var temporaryDirectoryParent: URL?
+    package var temporaryDirectoryParent: URL?
     /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
-    public var blobCache: BlobDigestCache?
+    package var blobCache: BlobDigestCache?
 
-    public init(compression: LayerCompression = .gzip, compressionLevel: Int? = nil, jobs: Int = 4,
+    package init(compression: LayerCompression = .gzip, compressionLevel: Int? = nil, jobs: Int = 4,
                 temporarySpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit,
                 temporaryDirectoryParent: URL? = nil, blobCache: BlobDigestCache? = nil) {
         self.compression = compression

@@ -1,9 +1,9 @@
 import Foundation
 
 /// The default image tag: the short commit of the git checkout holding the build context.
-public enum GitRevision {
+package enum GitRevision {
     /// Reads `.git/HEAD` (and the ref it names, loose or packed) without running git, walking up from `directory`.
-    public static func shortCommit(containing directory: String, length: Int = 7) -> String? {
+    package static func shortCommit(containing directory: String, length: Int = 7) -> String? {
         var current = URL(fileURLWithPath: directory).standardizedFileURL
         while true {
             let dotGit = current.appendingPathComponent(".git")

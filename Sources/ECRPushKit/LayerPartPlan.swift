@@ -1,20 +1,20 @@
 /// How a blob is cut into UploadLayerPart calls: consecutive inclusive byte ranges of `partSize`, which ECR
 /// bounds to 5 MiB (every part but the last) and 20 MiB.
-public struct LayerPartPlan: Sendable, Equatable {
-    public static let minimumPartSize: Int64 = 5 << 20
-    public static let maximumPartSize: Int64 = 20 << 20
+package struct LayerPartPlan: Sendable, Equatable {
+    package static let minimumPartSize: Int64 = 5 << 20
+    package static let maximumPartSize: Int64 = 20 << 20
 
-    public let blobSize: Int64
-    public let partSize: Int64
+    package let blobSize: Int64
+    package let partSize: Int64
 
     /// `suggested` is what InitiateLayerUpload returned; it is kept within ECR's limits.
-    public init(blobSize: Int64, suggested: Int64) {
+    package init(blobSize: Int64, suggested: Int64) {
         self.blobSize = blobSize
         self.partSize = min(max(suggested, Self.minimumPartSize), Self.maximumPartSize)
     }
 
     /// The parts from `offset` on: `(first, last)` inclusive. A 0-byte blob has none.
-    public func parts(from offset: Int64 = 0) -> [ClosedRange<Int64>] {
+    package func parts(from offset: Int64 = 0) -> [ClosedRange<Int64>] {
         var parts: [ClosedRange<Int64>] = []
         var first = offset
         while first < blobSize {

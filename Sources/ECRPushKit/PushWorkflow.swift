@@ -4,34 +4,34 @@ import ECR
 import Foundation
 
 /// What the workflow reports while it works; the executable decides how to show it.
-public enum WorkflowEvent: Sendable {
+package enum WorkflowEvent: Sendable {
     case info(String)
     case build(BuildEvent)
     case push(PushEvent)
 }
 
-public struct RepositoryCreation: Sendable {
-    public var tagMutability: ImageTagMutability?
-    public var scanOnPush: Bool?
+package struct RepositoryCreation: Sendable {
+    package var tagMutability: ImageTagMutability?
+    package var scanOnPush: Bool?
 
-    public init(tagMutability: ImageTagMutability? = nil, scanOnPush: Bool? = nil) {
+    package init(tagMutability: ImageTagMutability? = nil, scanOnPush: Bool? = nil) {
         self.tagMutability = tagMutability
         self.scanOnPush = scanOnPush
     }
 }
 
 /// Where an image goes: a repository in an ECR registry, under one or more tags.
-public struct PushDestination: Sendable {
-    public var repository: String
-    public var tags: [String]
+package struct PushDestination: Sendable {
+    package var repository: String
+    package var tags: [String]
     /// Another account's registry (cross-account push); nil for the caller's own.
-    public var registryId: String?
+    package var registryId: String?
     /// Registry host to use instead of the token's proxyEndpoint (VPC endpoints, custom DNS, loopback tests).
-    public var registryOverride: String?
+    package var registryOverride: String?
     /// Create the repository when it is missing, with these settings; nil makes a missing repository an error.
-    public var createRepository: RepositoryCreation?
+    package var createRepository: RepositoryCreation?
 
-    public init(repository: String, tags: [String], registryId: String? = nil, registryOverride: String? = nil,
+    package init(repository: String, tags: [String], registryId: String? = nil, registryOverride: String? = nil,
                 createRepository: RepositoryCreation? = nil) {
         self.repository = repository
         self.tags = tags
@@ -41,7 +41,7 @@ public struct PushDestination: Sendable {
     }
 
     /// Checks names and tags with ECR's rules before any request.
-    public func validate() throws {
+    package func validate() throws {
         try ECRValidation.validateRepositoryName(repository)
         guard !tags.isEmpty else { throw ECRPushError.invalidArgument("at least one tag is needed") }
         for tag in tags { try ECRValidation.validateTag(tag) }
@@ -50,20 +50,20 @@ public struct PushDestination: Sendable {
 }
 
 /// The containerise.py chain and more: ECR login, repository check, build, push through the Docker Engine.
-public struct PushWorkflow: Sendable {
-    public let ecr: ECRClient
-    public let docker: DockerClient
+package struct PushWorkflow: Sendable {
+    package let ecr: ECRClient
+    package let docker: DockerClient
     /// A login is renewed before pushing when it has less than this left (a long build can outlive a token).
-    public var tokenRenewalMargin: TimeInterval = 30 * 60
-    public var now: @Sendable () -> Date = { Date() }
+    package var tokenRenewalMargin: TimeInterval = 30 * 60
+    package var now: @Sendable () -> Date = { Date() }
 
-    public init(ecr: ECRClient, docker: DockerClient) {
+    package init(ecr: ECRClient, docker: DockerClient) {
         self.ecr = ecr
         self.docker = docker
     }
 
     /// The login for the destination's registry, with the registry host overridden when asked.
-    public func login(for destination: PushDestination) async throws -> RegistryLogin {
+    package func login(for destination: PushDestination) async throws -> RegistryLogin {
         let logins = try await LoginWorkflow.logins(ecr: ecr, registryIds: destination.registryId.map { [$0] } ?? [])
         guard var login = logins.first else { throw ECRPushError.noAuthorizationData }
         if let registry = destination.registryOverride { login.registry = registry }
@@ -71,7 +71,7 @@ public struct PushWorkflow: Sendable {
     }
 
     /// Makes sure the repository exists before anything is built or pushed.
-    public func ensureRepository(_ destination: PushDestination, registry: String,
+    package func ensureRepository(_ destination: PushDestination, registry: String,
                                  onEvent: @Sendable (WorkflowEvent) -> Void) async throws -> Repository {
         if let repository = try await ecr.findRepository(destination.repository, registryId: destination.registryId) {
             return repository
@@ -102,7 +102,7 @@ public struct PushWorkflow: Sendable {
     }
 
     /// Builds `context` tagged for the destination's registry.
-    public func build(context: BuildContext, options: BuildOptions, destination: PushDestination, registry: String,
+    package func build(context: BuildContext, options: BuildOptions, destination: PushDestination, registry: String,
                       onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> BuildResult {
         var options = options
         options.tags += destination.tags.map { "\(registry)/\(destination.repository):\($0)" }
@@ -110,7 +110,7 @@ public struct PushWorkflow: Sendable {
     }
 
     /// Tags `localImage` for the registry under every destination tag and pushes each with the login.
-    public func push(localImage: String, destination: PushDestination, repository: Repository, login: RegistryLogin,
+    package func push(localImage: String, destination: PushDestination, repository: Repository, login: RegistryLogin,
                      onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
         var login = login
         if let expiresAt = login.expiresAt, expiresAt.timeIntervalSince(now()) < tokenRenewalMargin {

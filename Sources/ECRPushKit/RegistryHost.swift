@@ -9,18 +9,18 @@ import Foundation
 /// - `<account>.dkr.ecr-fips.<region>.<suffix>` (FIPS)
 /// - `<account>.dkr-ecr[-fips].<region>.on.aws`, `…on.amazonwebservices.com.cn` (dual-stack)
 /// - `public.ecr.aws` (ECR Public)
-public struct RegistryHost: Sendable, Equatable {
+package struct RegistryHost: Sendable, Equatable {
     /// The host name, lowercased, without scheme, port or path.
-    public var host: String
+    package var host: String
     /// The registry id; nil for ECR Public.
-    public var accountId: String?
-    public var region: String
-    public var partition: Partition
-    public var fips: Bool
-    public var dualStack: Bool
-    public var isPublic: Bool
+    package var accountId: String?
+    package var region: String
+    package var partition: Partition
+    package var fips: Bool
+    package var dualStack: Bool
+    package var isPublic: Bool
 
-    public init(host: String, accountId: String?, region: String, partition: Partition, fips: Bool = false,
+    package init(host: String, accountId: String?, region: String, partition: Partition, fips: Bool = false,
                 dualStack: Bool = false, isPublic: Bool = false) {
         self.host = host
         self.accountId = accountId
@@ -33,7 +33,7 @@ public struct RegistryHost: Sendable, Equatable {
 
     /// Parses a registry host, server URL or image reference prefix (`https://HOST:443/v2/`); nil when it is not
     /// an ECR registry.
-    public static func parse(_ input: String) -> RegistryHost? {
+    package static func parse(_ input: String) -> RegistryHost? {
         let host = hostName(of: input)
         if host == "public.ecr.aws" {
             return RegistryHost(host: host, accountId: nil, region: "us-east-1", partition: .aws, isPublic: true)
@@ -72,7 +72,7 @@ public struct RegistryHost: Sendable, Equatable {
     }
 
     /// The host part of a server URL: no scheme, user info, path, port or trailing dot; lowercased.
-    public static func hostName(of input: String) -> String {
+    package static func hostName(of input: String) -> String {
         var text = Substring(input.trimmingCharacters(in: .whitespacesAndNewlines))
         if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }
         if let slash = text.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { text = text[..<slash] }
@@ -85,7 +85,7 @@ public struct RegistryHost: Sendable, Equatable {
     }
 
     /// The host with its port, as docker names a registry (`127.0.0.1:5000`, `host`), lowercased.
-    public static func hostAndPort(of input: String) -> String {
+    package static func hostAndPort(of input: String) -> String {
         var text = Substring(input.trimmingCharacters(in: .whitespacesAndNewlines))
         if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }
         if let slash = text.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { text = text[..<slash] }
@@ -95,7 +95,7 @@ public struct RegistryHost: Sendable, Equatable {
 
     /// Environment additions that make AWS calls for this registry go where the host says: a FIPS registry host
     /// must be served by the FIPS API endpoints (`AWS_USE_FIPS_ENDPOINT=true`).
-    public var environmentOverrides: [String: String] {
+    package var environmentOverrides: [String: String] {
         fips ? ["AWS_USE_FIPS_ENDPOINT": "true"] : [:]
     }
 

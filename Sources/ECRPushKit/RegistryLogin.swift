@@ -3,14 +3,14 @@ import ECR
 import Foundation
 
 /// A docker login for an ECR registry, as `ecrpush login` reports it.
-public struct RegistryLogin: Sendable, Equatable, Codable {
-    public var username: String
-    public var password: String
-    public var registry: String
-    public var proxyEndpoint: String
-    public var expiresAt: Date?
+package struct RegistryLogin: Sendable, Equatable, Codable {
+    package var username: String
+    package var password: String
+    package var registry: String
+    package var proxyEndpoint: String
+    package var expiresAt: Date?
 
-    public init(_ authorization: RegistryAuthorization) {
+    package init(_ authorization: RegistryAuthorization) {
         username = authorization.username
         password = authorization.password
         registry = authorization.registry
@@ -19,9 +19,9 @@ public struct RegistryLogin: Sendable, Equatable, Codable {
     }
 }
 
-public enum LoginWorkflow {
+package enum LoginWorkflow {
     /// One login per requested registry id (or the caller's own registry when none is given).
-    public static func logins(ecr: ECRClient, registryIds: [String]) async throws -> [RegistryLogin] {
+    package static func logins(ecr: ECRClient, registryIds: [String]) async throws -> [RegistryLogin] {
         let authorizations = try await ecr.getAuthorizationToken(registryIds: registryIds)
         guard !authorizations.isEmpty else { throw ECRPushError.noAuthorizationData }
         return authorizations.map(RegistryLogin.init)

@@ -3,23 +3,23 @@ import Foundation
 import STS
 
 /// How to reach one registry, from a `[registry HOST-OR-ALIAS]` section of ecrpush's config file.
-public struct RegistryProfile: Sendable, Equatable {
+package struct RegistryProfile: Sendable, Equatable {
     /// The section's name: a registry host (with its port when it has one) or an alias.
-    public var name: String
+    package var name: String
     /// AWS profile whose credentials get the token.
-    public var profile: String?
+    package var profile: String?
     /// Role assumed on top of those credentials.
-    public var roleArn: String?
-    public var region: String?
+    package var roleArn: String?
+    package var region: String?
     /// The account whose registry this is (GetAuthorizationToken's registryIds).
-    public var registryId: String?
+    package var registryId: String?
     /// The AWS API endpoint (as `--endpoint-url`).
-    public var endpointURL: String?
+    package var endpointURL: String?
     /// The registry itself, `host[:port]` (as push's `--registry`): where images named by an alias go, and a
     /// second name docker may ask the credential helper about.
-    public var registryEndpoint: String?
+    package var registryEndpoint: String?
 
-    public init(name: String, profile: String? = nil, roleArn: String? = nil, region: String? = nil,
+    package init(name: String, profile: String? = nil, roleArn: String? = nil, region: String? = nil,
                 registryId: String? = nil, endpointURL: String? = nil, registryEndpoint: String? = nil) {
         self.name = name
         self.profile = profile
@@ -51,27 +51,27 @@ public struct RegistryProfile: Sendable, Equatable {
 ///     # store/erase/get/list for other registries go to docker-credential-pass
 ///     [default]
 ///     credential_helper = pass
-public struct RegistryProfiles: Sendable, Equatable {
-    public let path: String
-    public let profiles: [RegistryProfile]
+package struct RegistryProfiles: Sendable, Equatable {
+    package let path: String
+    package let profiles: [RegistryProfile]
     /// `[default] credential_helper`: the docker credential helper (`docker-credential-<name>`) that keeps
     /// logins for registries that are not ECR's; nil keeps store/erase no-ops.
-    public let credentialHelper: String?
+    package let credentialHelper: String?
 
-    public init(path: String, profiles: [RegistryProfile], credentialHelper: String? = nil) {
+    package init(path: String, profiles: [RegistryProfile], credentialHelper: String? = nil) {
         self.path = path
         self.profiles = profiles
         self.credentialHelper = credentialHelper
     }
 
-    public static func defaultPath(environment: [String: String], homeDirectory: String) -> String {
+    package static func defaultPath(environment: [String: String], homeDirectory: String) -> String {
         if let base = environment["XDG_CONFIG_HOME"], base.hasPrefix("/") { return base + "/ecrpush/config" }
         return homeDirectory + "/.config/ecrpush/config"
     }
 
     /// The profiles of the config file at `path`; none when it does not exist. A malformed file or value is an
     /// error naming the file and line.
-    public static func load(path: String) throws(AWSError) -> RegistryProfiles {
+    package static func load(path: String) throws(AWSError) -> RegistryProfiles {
         guard let file = try SharedConfigFile.load(path: path) else { return RegistryProfiles(path: path, profiles: []) }
         var profiles: [RegistryProfile] = []
         var credentialHelper: String?
@@ -95,13 +95,13 @@ public struct RegistryProfiles: Sendable, Equatable {
         return RegistryProfiles(path: path, profiles: profiles, credentialHelper: credentialHelper)
     }
 
-    public static func load(environment: [String: String], homeDirectory: String) throws(AWSError) -> RegistryProfiles {
+    package static func load(environment: [String: String], homeDirectory: String) throws(AWSError) -> RegistryProfiles {
         try load(path: defaultPath(environment: environment, homeDirectory: homeDirectory))
     }
 
     /// The profile for a server URL or host: the section named by the host with its port, else by the host alone,
     /// else the section whose `registry_endpoint` is that host[:port] (an alias docker knows by its endpoint).
-    public func profile(for server: String) -> RegistryProfile? {
+    package func profile(for server: String) -> RegistryProfile? {
         let withPort = RegistryHost.hostAndPort(of: server)
         let host = RegistryHost.hostName(of: server)
         return profiles.first { $0.name == withPort } ?? profiles.first { $0.name == host }
@@ -109,7 +109,7 @@ public struct RegistryProfiles: Sendable, Equatable {
     }
 
     /// The section named exactly `name` (an alias or a host), case-insensitively.
-    public func profile(named name: String) -> RegistryProfile? {
+    package func profile(named name: String) -> RegistryProfile? {
         let lowered = name.lowercased()
         return profiles.first { $0.name == lowered }
     }

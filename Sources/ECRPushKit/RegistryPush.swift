@@ -7,12 +7,12 @@ import RegistryClient
 /// ECR token's basic-auth login: the image is read from the Engine once, each layer compressed once, and up
 /// to `settings.jobs` blobs go up at the same time, each as one streaming request from its file, starting while the
 /// Engine is still sending the layers after it.
-public struct RegistryPush: Sendable {
-    public let registry: RegistryClient
-    public let docker: DockerClient
-    public var settings: ExportSettings
+package struct RegistryPush: Sendable {
+    package let registry: RegistryClient
+    package let docker: DockerClient
+    package var settings: ExportSettings
 
-    public init(registry: RegistryClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
+    package init(registry: RegistryClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         self.registry = registry
         self.docker = docker
         self.settings = settings
@@ -20,14 +20,14 @@ public struct RegistryPush: Sendable {
 
     /// The registry behind an ECR login: its proxyEndpoint (or `endpoint`, e.g. `--registry`), with the login's
     /// `AWS:<password>` as basic auth (kept in memory, sent only in the Authorization header).
-    public init(login: RegistryLogin, endpoint: String? = nil, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
+    package init(login: RegistryLogin, endpoint: String? = nil, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         let client = RegistryClient(baseURL: endpoint ?? login.proxyEndpoint,
                                     credentials: RegistryCredentials(username: login.username, password: login.password))
         self.init(registry: client, docker: docker, settings: settings)
     }
 
     /// `registryName` names the result (`<registryName>/<repository>@<digest>`).
-    public func push(localImage: String, destination: PushDestination, registryName: String,
+    package func push(localImage: String, destination: PushDestination, registryName: String,
                      onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
         guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
         if let remembered = RememberedImage(cache: settings.blobCache, image: inspected, registry: settings.cacheScope(registryName)),

@@ -5,7 +5,7 @@ import Foundation
 
 extension LoginWorkflow {
     /// The login for ECR Public (`public.ecr.aws`).
-    public static func publicLogin(ecrPublic: ECRPublicClient) async throws -> RegistryLogin {
+    package static func publicLogin(ecrPublic: ECRPublicClient) async throws -> RegistryLogin {
         RegistryLogin(try await ecrPublic.getAuthorizationToken())
     }
 }
@@ -13,15 +13,15 @@ extension LoginWorkflow {
 extension CachedLoginWorkflow {
     /// ECR Public's logins are cached under registry id `ecr-public`, which no account id (12 digits) or "own"
     /// can be, and under ECR Public's endpoint: never mistaken for a private registry's login.
-    public static let publicRegistryId = "ecr-public"
+    package static let publicRegistryId = "ecr-public"
 
-    public static func publicKey(resolved: ResolvedAWS, principal: String) -> TokenCacheKey {
+    package static func publicKey(resolved: ResolvedAWS, principal: String) -> TokenCacheKey {
         TokenCacheKey(partition: Partition.aws.rawValue, region: ECRPublicClient.region, registryId: publicRegistryId,
                       principal: principal, endpoint: ECRPublicClient(context: resolved.context).endpoint)
     }
 
     /// The login for `public.ecr.aws`, from the cache when it holds a fresh one.
-    public static func publicLogin(resolved: ResolvedAWS, cache: TokenCache?) async throws -> RegistryLogin {
+    package static func publicLogin(resolved: ResolvedAWS, cache: TokenCache?) async throws -> RegistryLogin {
         let client = ECRPublicClient(context: resolved.context)
         guard let cache else { return try await LoginWorkflow.publicLogin(ecrPublic: client) }
         let key = publicKey(resolved: resolved, principal: try await principal(of: resolved, cache: cache))
@@ -32,7 +32,7 @@ extension CachedLoginWorkflow {
 
     /// The login for a `--registry` value or server URL: ECR Public's, or the (section's or host's) account's,
     /// named as docker knows the registry (a section's registry_endpoint, a custom domain).
-    public static func login(for target: RegistryTarget, resolved: ResolvedAWS, cache: TokenCache?) async throws -> RegistryLogin {
+    package static func login(for target: RegistryTarget, resolved: ResolvedAWS, cache: TokenCache?) async throws -> RegistryLogin {
         var login: RegistryLogin
         if target.isPublic {
             login = try await publicLogin(resolved: resolved, cache: cache)

@@ -5,15 +5,15 @@ import Hashing
 /// Who a registry login is for. Stable across runs: the partition, region and registry, the AWS endpoint, and
 /// the principal (the profile and role the credentials come from, or the caller's ARN) — never an access key id,
 /// which changes with every assumed-role session.
-public struct TokenCacheKey: Sendable, Hashable, Codable {
-    public var partition: String
-    public var region: String
-    public var registryId: String
-    public var principal: String
+package struct TokenCacheKey: Sendable, Hashable, Codable {
+    package var partition: String
+    package var region: String
+    package var registryId: String
+    package var principal: String
     /// An explicit AWS endpoint (a VPC endpoint, a test world); nil for the partition's own.
-    public var endpoint: String?
+    package var endpoint: String?
 
-    public init(partition: String, region: String, registryId: String, principal: String, endpoint: String?) {
+    package init(partition: String, region: String, registryId: String, principal: String, endpoint: String?) {
         self.partition = partition
         self.region = region
         self.registryId = registryId
@@ -22,7 +22,7 @@ public struct TokenCacheKey: Sendable, Hashable, Codable {
     }
 
     /// The file name: a digest, so nothing about the principal shows in a directory listing.
-    public var fileName: String {
+    package var fileName: String {
         var hasher = SHA256()
         for part in [partition, region, registryId, principal, endpoint ?? ""] {
             hasher.update(part)
@@ -38,21 +38,21 @@ public struct TokenCacheKey: Sendable, Hashable, Codable {
 /// (temporary file + rename) so readers never see half a file. A refresh holds a per-key `flock`, so processes
 /// started together make one GetAuthorizationToken call between them. A login is used only while more than
 /// `margin` of it remains; a failed refresh is an error, never a stale login.
-public struct TokenCache: Sendable {
-    public let directory: String
-    public var margin: TimeInterval
+package struct TokenCache: Sendable {
+    package let directory: String
+    package var margin: TimeInterval
 
     /// 30 minutes: long enough for a push to finish with the login it started with.
-    public static let defaultMargin: TimeInterval = 30 * 60
+    package static let defaultMargin: TimeInterval = 30 * 60
 
-    public init(directory: String, margin: TimeInterval = TokenCache.defaultMargin) {
+    package init(directory: String, margin: TimeInterval = TokenCache.defaultMargin) {
         self.directory = directory
         self.margin = margin
     }
 
     /// The cache of this environment, or nil when `ECRPUSH_NO_CACHE` turns it off. `ECRPUSH_CACHE_MARGIN`
     /// (seconds) changes the margin.
-    public static func fromEnvironment(_ environment: [String: String], homeDirectory: String) -> TokenCache? {
+    package static func fromEnvironment(_ environment: [String: String], homeDirectory: String) -> TokenCache? {
         if let off = environment["ECRPUSH_NO_CACHE"], !off.isEmpty, off != "0", off.lowercased() != "false" { return nil }
         var cache = TokenCache(directory: defaultDirectory(environment: environment, homeDirectory: homeDirectory))
         if let text = environment["ECRPUSH_CACHE_MARGIN"], let seconds = TimeInterval(text), seconds >= 0 {
@@ -61,7 +61,7 @@ public struct TokenCache: Sendable {
         return cache
     }
 
-    public static func defaultDirectory(environment: [String: String], homeDirectory: String) -> String {
+    package static func defaultDirectory(environment: [String: String], homeDirectory: String) -> String {
         if let base = environment["XDG_CACHE_HOME"], base.hasPrefix("/") { return base + "/ecrpush" }
         return homeDirectory + "/.cache/ecrpush"
     }
@@ -72,7 +72,7 @@ public struct TokenCache: Sendable {
     }
 
     /// The cached login for `key` when more than the margin of it remains at `now`.
-    public func lookup(_ key: TokenCacheKey, now: Date = Date()) -> RegistryLogin? {
+    package func lookup(_ key: TokenCacheKey, now: Date = Date()) -> RegistryLogin? {
         guard let entry = read(path(for: key)), entry.key == key, isFresh(entry.login, now: now) else { return nil }
         return entry.login
     }
@@ -85,7 +85,7 @@ public struct TokenCache: Sendable {
 
     /// The cached login, or a fresh one from `fetch` (stored for next time). `fromCache` says which.
     /// Concurrent callers for the same key (threads or processes) wait for one refresh instead of each making one.
-    public func login(for key: TokenCacheKey, now: @Sendable () -> Date = { Date() },
+    package func login(for key: TokenCacheKey, now: @Sendable () -> Date = { Date() },
                       fetch: () async throws -> RegistryLogin) async throws -> (login: RegistryLogin, fromCache: Bool) {
         if let cached = lookup(key, now: now()) { return (cached, true) }
         let lock = try? lockFile(for: key)
@@ -98,7 +98,7 @@ public struct TokenCache: Sendable {
     }
 
     /// Writes the login for `key` (0600, atomically).
-    public func store(_ login: RegistryLogin, for key: TokenCacheKey) throws {
+    package func store(_ login: RegistryLogin, for key: TokenCacheKey) throws {
         try prepareDirectory()
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
@@ -111,7 +111,7 @@ public struct TokenCache: Sendable {
     }
 
     /// Every cached login that is still fresh (for the credential helper's `list`).
-    public func freshLogins(now: Date = Date()) -> [RegistryLogin] {
+    package func freshLogins(now: Date = Date()) -> [RegistryLogin] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()
             .compactMap { read(directory + "/" + $0)?.login }
@@ -120,7 +120,7 @@ public struct TokenCache: Sendable {
 
     /// Removes every cached login (and lock file); returns how many logins there were.
     @discardableResult
-    public func clear() throws -> Int {
+    package func clear() throws -> Int {
         do {
             return try PrivateFile.clearCache(directory)
         } catch {

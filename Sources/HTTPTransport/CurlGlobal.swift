@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 
 /// libcurl's process-wide initialisation, done exactly once before the first easy handle exists.
 enum CurlGlobal {

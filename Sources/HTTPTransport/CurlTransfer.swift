@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 import Foundation
 
 /// What to do with the final response's head and body (called on the transfer thread, in order).

@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 import Foundation
 
 /// Idle curl easy handles, grouped by where they last connected. An easy handle keeps its live connections and

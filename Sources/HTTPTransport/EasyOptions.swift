@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 
 /// Sets options on an easy handle, remembering the first one curl refused (so configuration reads straight).
 struct EasyOptions {

@@ -9,33 +9,33 @@ import Foundation
 ///   dropped when a redirect leaves the origin (scheme, host, port).
 /// - Connections are kept alive and reused for later requests to the same origin.
 /// - A cancelled task aborts its transfer, which throws `HTTPError.cancelled`.
-public final class HTTPClient: Sendable {
-    public struct Configuration: Sendable {
-        public var connectTimeout: TimeInterval = 10
+package final class HTTPClient: Sendable {
+    package struct Configuration: Sendable {
+        package var connectTimeout: TimeInterval = 10
         /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTime` seconds is aborted (`timedOut`);
         /// 0 turns the check off, for endpoints that may rightly stay silent (long polls, build output).
-        public var lowSpeedLimit: Int = 1
-        public var lowSpeedTime: TimeInterval = 120
-        public var followRedirects: Bool = true
-        public var maxRedirects: Int = 10
+        package var lowSpeedLimit: Int = 1
+        package var lowSpeedTime: TimeInterval = 120
+        package var followRedirects: Bool = true
+        package var maxRedirects: Int = 10
         /// Upper bound for `send(_:)`'s buffered body.
-        public var maxBufferedResponseBytes: Int = 64 << 20
+        package var maxBufferedResponseBytes: Int = 64 << 20
         /// Extra CA bundle (PEM); verification always stays on.
-        public var caBundlePath: String?
-        public var userAgent: String = "ecrpush"
+        package var caBundlePath: String?
+        package var userAgent: String = "ecrpush"
 
-        public init() {}
+        package init() {}
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let handles = EasyHandlePool()
 
-    public init(configuration: Configuration = Configuration()) {
+    package init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
     }
 
     /// Sends the request and buffers the response body (up to `maxBufferedResponseBytes`).
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let cancellation = CancellationFlag()
         let exchange = HTTPExchange(configuration: configuration, pool: handles, cancellation: cancellation)
         let limit = configuration.maxBufferedResponseBytes
@@ -59,7 +59,7 @@ public final class HTTPClient: Sendable {
     /// `onHead` runs once, before the first body byte, with the final (post-redirect) status and headers.
     /// Throwing from either callback aborts the transfer with `HTTPError.bodyCallbackFailed`.
     @discardableResult
-    public func send(_ request: HTTPRequest,
+    package func send(_ request: HTTPRequest,
                      onHead: @escaping @Sendable (HTTPResponseHead) throws -> Void = { _ in },
                      onBody: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> HTTPResponseHead {
         let cancellation = CancellationFlag()

@@ -1,5 +1,5 @@
 /// Failures of the transport itself (an HTTP status is never an error here: callers judge statuses).
-public enum HTTPError: Error, Sendable, CustomStringConvertible {
+package enum HTTPError: Error, Sendable, CustomStringConvertible {
     /// Nothing listens, DNS failed, or the socket path is missing or refused.
     case couldNotConnect(url: String, detail: String)
     case tls(url: String, detail: String)
@@ -13,7 +13,7 @@ public enum HTTPError: Error, Sendable, CustomStringConvertible {
     case transport(url: String, code: Int, detail: String)
     case invalidRequest(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .couldNotConnect(let url, let detail):
             return "could not connect to \(url): \(detail). Check that the endpoint is right and that the service is running."

@@ -1,19 +1,19 @@
 /// An ordered list of header fields; names compare case-insensitively.
-public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
-    public struct Field: Sendable, Equatable {
-        public var name: String
-        public var value: String
-        public init(name: String, value: String) { self.name = name; self.value = value }
+package struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+    package struct Field: Sendable, Equatable {
+        package var name: String
+        package var value: String
+        package init(name: String, value: String) { self.name = name; self.value = value }
     }
 
-    public private(set) var fields: [Field] = []
+    package private(set) var fields: [Field] = []
 
-    public init() {}
-    public init(_ pairs: [(String, String)]) { fields = pairs.map { Field(name: $0.0, value: $0.1) } }
-    public init(dictionaryLiteral elements: (String, String)...) { self.init(elements) }
+    package init() {}
+    package init(_ pairs: [(String, String)]) { fields = pairs.map { Field(name: $0.0, value: $0.1) } }
+    package init(dictionaryLiteral elements: (String, String)...) { self.init(elements) }
 
     /// The first value for `name`, case-insensitively.
-    public subscript(name: String) -> String? {
+    package subscript(name: String) -> String? {
         get {
             let lowered = name.lowercased()
             return fields.first { $0.name.lowercased() == lowered }?.value
@@ -24,19 +24,19 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         }
     }
 
-    public func values(for name: String) -> [String] {
+    package func values(for name: String) -> [String] {
         let lowered = name.lowercased()
         return fields.filter { $0.name.lowercased() == lowered }.map(\.value)
     }
 
-    public mutating func add(name: String, value: String) { fields.append(Field(name: name, value: value)) }
+    package mutating func add(name: String, value: String) { fields.append(Field(name: name, value: value)) }
 
-    public mutating func remove(_ name: String) {
+    package mutating func remove(_ name: String) {
         let lowered = name.lowercased()
         fields.removeAll { $0.name.lowercased() == lowered }
     }
 
-    public func contains(_ name: String) -> Bool { self[name] != nil }
+    package func contains(_ name: String) -> Bool { self[name] != nil }
 
-    public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
+    package func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
 }

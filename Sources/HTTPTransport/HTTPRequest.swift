@@ -1,7 +1,7 @@
 import Foundation
 
 /// What to send as a request body. Bodies other than `.bytes` are streamed: never read whole into memory.
-public enum HTTPBody: Sendable {
+package enum HTTPBody: Sendable {
     case empty
     case bytes([UInt8])
     /// `length` bytes of a file from `offset` (nil: to the end of the file).
@@ -12,21 +12,21 @@ public enum HTTPBody: Sendable {
     case stream(length: Int64?, producer: @Sendable (UnsafeMutableRawBufferPointer) throws -> Int)
 }
 
-public struct HTTPRequest: Sendable {
-    public var method: String
+package struct HTTPRequest: Sendable {
+    package var method: String
     /// An absolute `http://` or `https://` URL. With `unixSocketPath`, the host part is only used for `Host:`.
-    public var url: String
-    public var headers: HTTPHeaders
-    public var body: HTTPBody
+    package var url: String
+    package var headers: HTTPHeaders
+    package var body: HTTPBody
     /// Sends the request over this unix domain socket (the Docker Engine's transport).
-    public var unixSocketPath: String?
+    package var unixSocketPath: String?
     /// Abort when the whole transfer takes longer (nil: no limit; long pushes and builds need none).
-    public var timeout: TimeInterval?
+    package var timeout: TimeInterval?
     /// Never through `http_proxy` & co.: for the instance and container metadata endpoints, which the AWS SDKs
     /// reach directly (a proxy cannot reach the link-local address, or must not see the credentials).
-    public var bypassesProxy = false
+    package var bypassesProxy = false
 
-    public init(method: String = "GET", url: String, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .empty,
+    package init(method: String = "GET", url: String, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .empty,
                 unixSocketPath: String? = nil, timeout: TimeInterval? = nil) {
         self.method = method
         self.url = url
@@ -37,29 +37,29 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-public struct HTTPResponseHead: Sendable {
-    public var status: Int
-    public var headers: HTTPHeaders
+package struct HTTPResponseHead: Sendable {
+    package var status: Int
+    package var headers: HTTPHeaders
     /// The URL that answered, after redirects.
-    public var effectiveURL: String
+    package var effectiveURL: String
 
-    public init(status: Int, headers: HTTPHeaders, effectiveURL: String) {
+    package init(status: Int, headers: HTTPHeaders, effectiveURL: String) {
         self.status = status
         self.headers = headers
         self.effectiveURL = effectiveURL
     }
 }
 
-public struct HTTPResponse: Sendable {
-    public var head: HTTPResponseHead
-    public var body: [UInt8]
+package struct HTTPResponse: Sendable {
+    package var head: HTTPResponseHead
+    package var body: [UInt8]
 
-    public init(head: HTTPResponseHead, body: [UInt8]) {
+    package init(head: HTTPResponseHead, body: [UInt8]) {
         self.head = head
         self.body = body
     }
 
-    public var status: Int { head.status }
-    public var headers: HTTPHeaders { head.headers }
-    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+    package var status: Int { head.status }
+    package var headers: HTTPHeaders { head.headers }
+    package var bodyText: String { String(decoding: body, as: UTF8.self) }
 }

@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 import Foundation
 
 /// Feeds a request body to curl's READFUNCTION, a buffer at a time; files and streams are never read whole.

@@ -1,8 +1,8 @@
-import CCryptoShim
+internal import CCryptoShim
 
-public enum HMACSHA256 {
+package enum HMACSHA256 {
     /// HMAC-SHA256 of `data` under `key` (RFC 2104 over libcrypto).
-    public static func authenticationCode(key: [UInt8], data: [UInt8]) -> [UInt8] {
+    package static func authenticationCode(key: [UInt8], data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         let ok = key.withUnsafeBytes { keyBuffer in
             data.withUnsafeBytes { dataBuffer in
@@ -13,7 +13,7 @@ public enum HMACSHA256 {
         return out
     }
 
-    public static func authenticationCode(key: [UInt8], data: String) -> [UInt8] {
+    package static func authenticationCode(key: [UInt8], data: String) -> [UInt8] {
         authenticationCode(key: key, data: Array(data.utf8))
     }
 }

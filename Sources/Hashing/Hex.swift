@@ -1,7 +1,7 @@
-public enum Hex {
+package enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         out.reserveCapacity(64)
         for byte in bytes {
@@ -12,7 +12,7 @@ public enum Hex {
     }
 
     /// Decodes lowercase or uppercase hex; nil for odd lengths or other characters.
-    public static func decode(_ string: String) -> [UInt8]? {
+    package static func decode(_ string: String) -> [UInt8]? {
         let chars = Array(string.utf8)
         guard chars.count % 2 == 0 else { return nil }
         var out = [UInt8]()

@@ -1,5 +1,5 @@
 /// Why a `docker save` stream could not be turned into pushable blobs.
-public enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The tar stream ended before its end marker (inside `entry`, if one was being read).
     case truncatedArchive(offset: Int64, entry: String?)
     /// The bytes at `offset` are not a valid tar header or metadata record.
@@ -39,7 +39,7 @@ public enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertibl
     /// The reader was used after it finished, failed or was cancelled.
     case readerClosed(reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .truncatedArchive(let offset, let entry):
             let inside = entry.map { " inside \"\($0)\"" } ?? ""

@@ -10,34 +10,34 @@ import Synchronization
 /// layer against the config's diff_ids and returns the image, which owns the temporary files from then on.
 ///
 /// On any error, and on `cancel()` or when released unfinished, the reader removes everything it wrote.
-public final class ImageExportReader: @unchecked Sendable {
-    public struct Options: Sendable {
+package final class ImageExportReader: @unchecked Sendable {
+    package struct Options: Sendable {
         /// How layers that arrive uncompressed are compressed (layers that arrive as gzip stay as they are).
-        public var compression: LayerCompression
+        package var compression: LayerCompression
         /// The level for `compression`: gzip 0 (store) to 9 (smallest), 6 by default; zstd 1 to 19, 3 by default.
-        public var compressionLevel: Int
+        package var compressionLevel: Int
         /// Cores to compress on (1: on the feeding thread). The compressed bytes, and so the digests, are the
         /// same whatever this is.
-        public var compressionThreads: Int
+        package var compressionThreads: Int
         /// Where the per-export temporary directory is created (nil: the system temporary directory).
-        public var temporaryDirectoryParent: URL?
+        package var temporaryDirectoryParent: URL?
         /// Which image to take when the archive holds several (a `RepoTags` entry or OCI image name).
         /// Ignored when there is only one.
-        public var reference: String?
+        package var reference: String?
         /// "os/architecture[/variant]" to pick from a multi-platform index (nil: this machine's, linux).
-        public var platform: String?
+        package var platform: String?
         /// Entries up to this size that don't look like layers stay in memory; bigger ones go to disk.
-        public var inMemoryLimit: Int
+        package var inMemoryLimit: Int
         /// Size of the buffers that gather file writes (and of the gzip decompressor's output).
-        public var bufferSize: Int
+        package var bufferSize: Int
         /// Called on the feeding thread as soon as an entry that looks like a layer (a tar or gzip stream) is
         /// complete on disk, before the rest of the archive has arrived, so its upload can start early. Each
         /// distinct content is announced once. The file stays until the image's cleanup (or the reader's
         /// failure); `finish()` still decides which entries are layers: one announced here may turn out not
         /// to be (then nothing references it).
-        public var onLayerStored: (@Sendable (ExportedLayer) -> Void)?
+        package var onLayerStored: (@Sendable (ExportedLayer) -> Void)?
 
-        public init(compressionLevel: Int = LayerCompression.gzip.defaultLevel,
+        package init(compressionLevel: Int = LayerCompression.gzip.defaultLevel,
                     compressionThreads: Int = ProcessInfo.processInfo.activeProcessorCount, temporaryDirectoryParent: URL? = nil,
                     reference: String? = nil, platform: String? = nil, inMemoryLimit: Int = 1 << 20,
                     bufferSize: Int = GzipDecompressor.defaultBufferSize,
@@ -55,11 +55,11 @@ public final class ImageExportReader: @unchecked Sendable {
     }
 
     /// Counters another thread may read while the stream is being fed.
-    public struct Progress: Sendable, Equatable {
+    package struct Progress: Sendable, Equatable {
         /// Archive bytes fed so far.
-        public var bytesRead: Int64
+        package var bytesRead: Int64
         /// Compressed bytes written to temporary files so far (finished blobs only).
-        public var bytesStored: Int64
+        package var bytesStored: Int64
     }
 
     private enum State {
@@ -75,9 +75,9 @@ public final class ImageExportReader: @unchecked Sendable {
     private let bytesRead = Atomic<Int64>(0)
     private let bytesStored = Atomic<Int64>(0)
     /// The per-export temporary directory (gone after a failure, a cancel, or the image's cleanup).
-    public let temporaryDirectory: String
+    package let temporaryDirectory: String
 
-    public init(options: Options = Options()) throws {
+    package init(options: Options = Options()) throws {
         guard options.compression.levels.contains(options.compressionLevel) else {
             throw ImageExportError.invalidCompressionLevel(options.compressionLevel, options.compression)
         }
@@ -98,13 +98,13 @@ public final class ImageExportReader: @unchecked Sendable {
         if case .reading(_, let store) = state { store.scratch.remove() }
     }
 
-    public var progress: Progress {
+    package var progress: Progress {
         Progress(bytesRead: bytesRead.load(ordering: .relaxed), bytesStored: bytesStored.load(ordering: .relaxed))
     }
 
     /// Processes the next chunk of the archive. After an error the temporary files are gone and every
     /// later call throws the same error.
-    public func feed(_ chunk: UnsafeRawBufferPointer) throws {
+    package func feed(_ chunk: UnsafeRawBufferPointer) throws {
         lock.lock()
         defer { lock.unlock() }
         let (tar, store) = try readingState()
@@ -117,13 +117,13 @@ public final class ImageExportReader: @unchecked Sendable {
         }
     }
 
-    public func feed(_ bytes: [UInt8]) throws {
+    package func feed(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try feed($0) }
     }
 
     /// Call once the stream has ended: checks the archive was complete, resolves the image and hands the
     /// temporary files over to it.
-    public func finish() throws -> ExportedImage {
+    package func finish() throws -> ExportedImage {
         lock.lock()
         defer { lock.unlock() }
         let (tar, store) = try readingState()
@@ -142,7 +142,7 @@ public final class ImageExportReader: @unchecked Sendable {
     }
 
     /// Stops the export and removes its temporary files (the transfer failed or was abandoned).
-    public func cancel() {
+    package func cancel() {
         lock.lock()
         defer { lock.unlock() }
         if case .reading(_, let store) = state {
@@ -152,7 +152,7 @@ public final class ImageExportReader: @unchecked Sendable {
     }
 
     /// Reads a `docker save` archive from a file (`docker save -o`), in chunks of `chunkSize` bytes.
-    public static func read(archiveAt path: String, options: Options = Options(), chunkSize: Int = 1 << 20) throws -> ExportedImage {
+    package static func read(archiveAt path: String, options: Options = Options(), chunkSize: Int = 1 << 20) throws -> ExportedImage {
         let reader = try ImageExportReader(options: options)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             reader.cancel()

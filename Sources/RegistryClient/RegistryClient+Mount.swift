@@ -6,7 +6,7 @@ extension RegistryClient {
     /// registry linked the blob from `source` (201); false when it would not (it then opens an upload session
     /// instead, 202, which is cancelled here so nothing is left half-open). ECR mounts only where the registry's
     /// blob mounting is enabled; the distribution registry mounts whenever the caller may read `source`.
-    public func mountBlob(repository: String, digest: String, from source: String) async throws -> Bool {
+    package func mountBlob(repository: String, digest: String, from source: String) async throws -> Bool {
         let operation = "mounting \(digest) from \(source)"
         var url = RegistryURL.appendingQuery("\(baseURL)/v2/\(repository)/blobs/uploads/", name: "mount", value: digest)
         url = RegistryURL.appendingQuery(url, name: "from", value: source)

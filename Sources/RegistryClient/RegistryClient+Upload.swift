@@ -5,7 +5,7 @@ extension RegistryClient {
     /// Uploads a blob: `POST /v2/<repo>/blobs/uploads/`, one streaming `PATCH` of the whole blob, then
     /// `PUT <location>?digest=`. A retryable failure starts a fresh upload session (never re-sending from byte
     /// 0 on the old one). `progress` gets the bytes sent so far, from the transfer thread.
-    public func uploadBlob(repository: String, digest: String, size: Int64, content: BlobContent,
+    package func uploadBlob(repository: String, digest: String, size: Int64, content: BlobContent,
                            progress: @escaping @Sendable (Int64) -> Void = { _ in }) async throws {
         var attempt = 0
         while true {

@@ -3,48 +3,48 @@ import HTTPTransport
 
 /// Basic-auth login for a registry (ECR's is `AWS:<token password>`). Kept in memory; sent only in the
 /// `Authorization` header, which HTTPTransport drops on a redirect to another origin.
-public struct RegistryCredentials: Sendable, CustomStringConvertible {
-    public var username: String
-    public var password: String
+package struct RegistryCredentials: Sendable, CustomStringConvertible {
+    package var username: String
+    package var password: String
 
-    public init(username: String, password: String) {
+    package init(username: String, password: String) {
         self.username = username
         self.password = password
     }
 
     var headerValue: String { "Basic " + Data("\(username):\(password)".utf8).base64EncodedString() }
-    public var description: String { "RegistryCredentials(username: \(username), password: <redacted>)" }
+    package var description: String { "RegistryCredentials(username: \(username), password: <redacted>)" }
 }
 
 /// A blob's bytes for an upload: a file (streamed, never read whole) or a small in-memory blob (the config).
-public enum BlobContent: Sendable {
+package enum BlobContent: Sendable {
     case file(path: String)
     case bytes([UInt8])
 }
 
 /// The OCI distribution API (what `docker push` speaks): blob existence, monolithic streaming uploads and
 /// manifests, with basic auth.
-public struct RegistryClient: Sendable {
+package struct RegistryClient: Sendable {
     /// e.g. `https://123456789012.dkr.ecr.us-east-1.amazonaws.com` or `http://127.0.0.1:5000`.
-    public let baseURL: String
-    public let credentials: RegistryCredentials?
-    public let http: HTTPClient
+    package let baseURL: String
+    package let credentials: RegistryCredentials?
+    package let http: HTTPClient
     /// Fresh upload sessions tried for a blob after a retryable failure.
-    public var uploadAttempts = 3
+    package var uploadAttempts = 3
 
-    public init(baseURL: String, credentials: RegistryCredentials?, http: HTTPClient = HTTPClient()) {
+    package init(baseURL: String, credentials: RegistryCredentials?, http: HTTPClient = HTTPClient()) {
         self.baseURL = RegistryURL.base(for: baseURL)
         self.credentials = credentials
         self.http = http
     }
 
     /// The host[:port] the base URL names, for messages.
-    public var registryName: String {
+    package var registryName: String {
         baseURL.replacingOccurrences(of: "https://", with: "").replacingOccurrences(of: "http://", with: "")
     }
 
     /// `HEAD /v2/<repo>/blobs/<digest>`: true when the registry already has the blob in this repository.
-    public func blobExists(repository: String, digest: String) async throws -> Bool {
+    package func blobExists(repository: String, digest: String) async throws -> Bool {
         let operation = "checking blob \(digest)"
         let response = try await send("HEAD", "\(baseURL)/v2/\(repository)/blobs/\(digest)", operation: operation)
         switch response.status {
@@ -60,7 +60,7 @@ public struct RegistryClient: Sendable {
     /// `PUT /v2/<repo>/manifests/<reference>` with the manifest's media type; returns the digest the registry
     /// reports (`Docker-Content-Digest`), if any.
     @discardableResult
-    public func putManifest(repository: String, reference: String, bytes: [UInt8], mediaType: String) async throws -> String? {
+    package func putManifest(repository: String, reference: String, bytes: [UInt8], mediaType: String) async throws -> String? {
         let operation = "putting manifest \(repository):\(reference)"
         let response = try await send("PUT", "\(baseURL)/v2/\(repository)/manifests/\(reference)",
                                       headers: ["Content-Type": mediaType], body: .bytes(bytes), operation: operation)
@@ -73,7 +73,7 @@ public struct RegistryClient: Sendable {
     }
 
     /// `HEAD /v2/<repo>/manifests/<reference>`: the digest of what the tag names, nil when there is no such tag.
-    public func manifestDigest(repository: String, reference: String, accept: [String]) async throws -> String? {
+    package func manifestDigest(repository: String, reference: String, accept: [String]) async throws -> String? {
         let operation = "checking manifest \(repository):\(reference)"
         let response = try await send("HEAD", "\(baseURL)/v2/\(repository)/manifests/\(reference)",
                                       headers: ["Accept": accept.joined(separator: ", ")], operation: operation)

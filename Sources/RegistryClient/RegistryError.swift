@@ -2,7 +2,7 @@ import Foundation
 
 /// What went wrong talking to a registry over the OCI distribution API. Descriptions never carry the password
 /// or the Authorization header.
-public enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
+package enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
     /// 401 / UNAUTHORIZED: the login was refused (expired token, wrong password, wrong registry).
     case unauthorized(registry: String, message: String)
     /// 403 / DENIED: authenticated, but not allowed to do this to the repository.
@@ -21,7 +21,7 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
     case transport(operation: String, detail: String)
     case invalidArgument(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unauthorized(let registry, let message):
             return "the registry \(registry) refused the login (\(message)). The ECR token may have expired or belong to another registry: run the push again, or check --registry and --registry-id."
@@ -47,7 +47,7 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
 
     /// Worth a fresh upload session: the network broke, the registry had a transient failure, or it lost
     /// the upload session.
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch self {
         case .transport: return true
         case .unexpectedStatus(_, let status, _): return status >= 500 || status == 429

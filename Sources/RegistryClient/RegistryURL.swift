@@ -2,10 +2,10 @@ import Foundation
 
 /// URL handling the distribution API needs: the base URL of a registry, and upload `Location`s that may be
 /// relative, absolute, or already carry a query.
-public enum RegistryURL {
+package enum RegistryURL {
     /// `https://host` for a bare host, `http://` for loopback hosts (a local registry speaks plain HTTP);
     /// a value that already names a scheme is kept. No trailing slash.
-    public static func base(for registry: String) -> String {
+    package static func base(for registry: String) -> String {
         var value = registry
         while value.hasSuffix("/") { value.removeLast() }
         if value.hasPrefix("http://") || value.hasPrefix("https://") { return value }

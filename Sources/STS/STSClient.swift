@@ -1,27 +1,28 @@
 import AWSCore
 import Foundation
+import SigV4
 
 /// AWS Security Token Service over the Query protocol.
-public struct STSClient: Sendable {
+package struct STSClient: Sendable {
     static let apiVersion = "2011-06-15"
     let service: AWSServiceClient
 
-    public init(context: AWSContext) {
+    package init(context: AWSContext) {
         service = AWSServiceClient(service: .sts, context: context)
     }
 
-    public var endpoint: String { service.endpoint }
+    package var endpoint: String { service.endpoint }
 
-    public struct AssumeRoleRequest: Sendable {
-        public var roleArn: String
-        public var roleSessionName: String
-        public var externalId: String?
-        public var durationSeconds: Int?
+    package struct AssumeRoleRequest: Sendable {
+        package var roleArn: String
+        package var roleSessionName: String
+        package var externalId: String?
+        package var durationSeconds: Int?
         /// MFA device serial and the current code, for roles that require MFA.
-        public var serialNumber: String?
-        public var tokenCode: String?
+        package var serialNumber: String?
+        package var tokenCode: String?
 
-        public init(roleArn: String, roleSessionName: String = "AssumeRoleSession1", externalId: String? = nil,
+        package init(roleArn: String, roleSessionName: String = "AssumeRoleSession1", externalId: String? = nil,
                     durationSeconds: Int? = nil, serialNumber: String? = nil, tokenCode: String? = nil) {
             self.roleArn = roleArn
             self.roleSessionName = roleSessionName
@@ -32,13 +33,13 @@ public struct STSClient: Sendable {
         }
     }
 
-    public struct WebIdentityRequest: Sendable {
-        public var roleArn: String
-        public var roleSessionName: String
-        public var webIdentityToken: String
-        public var durationSeconds: Int?
+    package struct WebIdentityRequest: Sendable {
+        package var roleArn: String
+        package var roleSessionName: String
+        package var webIdentityToken: String
+        package var durationSeconds: Int?
 
-        public init(roleArn: String, roleSessionName: String, webIdentityToken: String, durationSeconds: Int? = nil) {
+        package init(roleArn: String, roleSessionName: String, webIdentityToken: String, durationSeconds: Int? = nil) {
             self.roleArn = roleArn
             self.roleSessionName = roleSessionName
             self.webIdentityToken = webIdentityToken
@@ -46,19 +47,19 @@ public struct STSClient: Sendable {
         }
     }
 
-    public struct AssumedRole: Sendable {
-        public var credentials: Credentials
-        public var assumedRoleArn: String
-        public var assumedRoleId: String
+    package struct AssumedRole: Sendable {
+        package var credentials: Credentials
+        package var assumedRoleArn: String
+        package var assumedRoleId: String
     }
 
-    public struct CallerIdentity: Sendable, Equatable, Codable {
-        public var account: String
-        public var arn: String
-        public var userId: String
+    package struct CallerIdentity: Sendable, Equatable, Codable {
+        package var account: String
+        package var arn: String
+        package var userId: String
     }
 
-    public func assumeRole(_ request: AssumeRoleRequest) async throws -> AssumedRole {
+    package func assumeRole(_ request: AssumeRoleRequest) async throws -> AssumedRole {
         try STSValidation.validate(roleArn: request.roleArn, sessionName: request.roleSessionName,
                                    durationSeconds: request.durationSeconds)
         var parameters = [("RoleArn", request.roleArn), ("RoleSessionName", request.roleSessionName)]
@@ -71,7 +72,7 @@ public struct STSClient: Sendable {
     }
 
     /// Anonymous: the web identity token (an OIDC JWT, e.g. from GitHub Actions) is the proof.
-    public func assumeRoleWithWebIdentity(_ request: WebIdentityRequest) async throws -> AssumedRole {
+    package func assumeRoleWithWebIdentity(_ request: WebIdentityRequest) async throws -> AssumedRole {
         try STSValidation.validate(roleArn: request.roleArn, sessionName: request.roleSessionName,
                                    durationSeconds: request.durationSeconds)
         var parameters = [("RoleArn", request.roleArn), ("RoleSessionName", request.roleSessionName),
@@ -83,7 +84,7 @@ public struct STSClient: Sendable {
                                     resultElement: "AssumeRoleWithWebIdentityResult")
     }
 
-    public func getCallerIdentity() async throws -> CallerIdentity {
+    package func getCallerIdentity() async throws -> CallerIdentity {
         let document = try await service.query(action: "GetCallerIdentity", version: Self.apiVersion, parameters: [])
         guard let result = document.first(named: "GetCallerIdentityResult") else {
             throw STSError.missingField(action: "GetCallerIdentity", field: "GetCallerIdentityResult")

@@ -1,11 +1,11 @@
 /// Input STS would reject, caught before any request; service errors arrive as `AWSCore.AWSError`.
-public enum STSError: Error, Sendable, CustomStringConvertible {
+package enum STSError: Error, Sendable, CustomStringConvertible {
     case invalidRoleARN(String)
     case invalidSessionName(String)
     case invalidDuration(Int)
     case missingField(action: String, field: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidRoleARN(let arn):
             return "'\(arn)' is not a role ARN: expected arn:aws:iam::<12-digit account>:role/<name> (or the aws-cn / aws-us-gov partition)"

@@ -1,7 +1,7 @@
 import Hashing
 
 /// What the canonical request says about the body.
-public enum PayloadHash: Sendable {
+package enum PayloadHash: Sendable {
     /// The body itself; its SHA-256 is computed when signing.
     case bytes([UInt8])
     /// Hex SHA-256 computed elsewhere, e.g. while streaming a layer from disk.
@@ -10,10 +10,10 @@ public enum PayloadHash: Sendable {
     case unsigned
 
     /// The hash of an empty body.
-    public static let empty: PayloadHash = .precomputed(SHA256.hash([UInt8]()).hex)
+    package static let empty: PayloadHash = .precomputed(SHA256.hash([UInt8]()).hex)
 
     /// The value that goes on the last line of the canonical request (and in `x-amz-content-sha256`).
-    public var hexValue: String {
+    package var hexValue: String {
         switch self {
         case .bytes(let body): return SHA256.hash(body).hex
         case .precomputed(let hex): return hex.lowercased()

@@ -1,30 +1,30 @@
 import Foundation
 
 /// Constants and small pure helpers of Signature Version 4.
-public enum SigV4 {
-    public static let algorithm = "AWS4-HMAC-SHA256"
-    public static let terminator = "aws4_request"
+package enum SigV4 {
+    package static let algorithm = "AWS4-HMAC-SHA256"
+    package static let terminator = "aws4_request"
 
     /// `20150830T123600Z`: the `X-Amz-Date` form, always UTC.
-    public static func amzDate(_ date: Date) -> String {
+    package static func amzDate(_ date: Date) -> String {
         let t = UTCTime(date)
         return pad(t.year, 4) + pad(t.month, 2) + pad(t.day, 2) + "T" + pad(t.hour, 2) + pad(t.minute, 2) + pad(t.second, 2) + "Z"
     }
 
     /// `20150830`: the date part of the credential scope, always UTC.
-    public static func dateStamp(_ date: Date) -> String {
+    package static func dateStamp(_ date: Date) -> String {
         let t = UTCTime(date)
         return pad(t.year, 4) + pad(t.month, 2) + pad(t.day, 2)
     }
 
     /// `20150830/us-east-1/iam/aws4_request`.
-    public static func credentialScope(dateStamp: String, region: String, service: String) -> String {
+    package static func credentialScope(dateStamp: String, region: String, service: String) -> String {
         "\(dateStamp)/\(region)/\(service)/\(terminator)"
     }
 
     /// RFC 3986 percent-encoding as SigV4 wants it: every byte except `A-Z a-z 0-9 - _ . ~` becomes
     /// `%XX` (uppercase hex), so a space is `%20` and `/` is `%2F`. Useful for query and form values.
-    public static func percentEncode(_ string: String) -> String {
+    package static func percentEncode(_ string: String) -> String {
         Canonical.percentEncode(Array(string.utf8), keeping: { _ in false })
     }
 

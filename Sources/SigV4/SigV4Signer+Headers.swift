@@ -6,12 +6,12 @@ extension SigV4Signer {
     /// Any `Authorization`, `X-Amz-Date` (and, when the signer supplies them, `X-Amz-Security-Token` and
     /// `x-amz-content-sha256`) already in `request.headers` is ignored; use `HeaderSignature.applied(to:)`
     /// to build the headers to send.
-    public func signHeaders(_ request: SigningRequest, payload: PayloadHash, date: Date) -> HeaderSignature {
+    package func signHeaders(_ request: SigningRequest, payload: PayloadHash, date: Date) -> HeaderSignature {
         signHeaders(request, payload: payload, date: date, signingKey: nil)
     }
 
     /// As `signHeaders(_:payload:date:)`, reusing `signingKey` when its scope matches `date`.
-    public func signHeaders(_ request: SigningRequest, payload: PayloadHash, date: Date, signingKey: SigningKey?) -> HeaderSignature {
+    package func signHeaders(_ request: SigningRequest, payload: PayloadHash, date: Date, signingKey: SigningKey?) -> HeaderSignature {
         let amzDate = SigV4.amzDate(date)
         let key = key(signingKey, dateStamp: SigV4.dateStamp(date))
         let payloadHash = payload.hexValue

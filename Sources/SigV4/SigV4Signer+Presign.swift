@@ -9,12 +9,12 @@ extension SigV4Signer {
 
     /// Presigns `request`: the signature goes into the query string, valid for `seconds` from `date`.
     /// Only the request's own headers (normally just `Host`) are signed; the caller must send them as is.
-    public func presign(_ request: SigningRequest, expiresIn seconds: Int, payload: PayloadHash = .unsigned, date: Date) -> QuerySignature {
+    package func presign(_ request: SigningRequest, expiresIn seconds: Int, payload: PayloadHash = .unsigned, date: Date) -> QuerySignature {
         presign(request, expiresIn: seconds, payload: payload, date: date, signingKey: nil)
     }
 
     /// As `presign(_:expiresIn:payload:date:)`, reusing `signingKey` when its scope matches `date`.
-    public func presign(_ request: SigningRequest, expiresIn seconds: Int, payload: PayloadHash = .unsigned, date: Date, signingKey: SigningKey?) -> QuerySignature {
+    package func presign(_ request: SigningRequest, expiresIn seconds: Int, payload: PayloadHash = .unsigned, date: Date, signingKey: SigningKey?) -> QuerySignature {
         let amzDate = SigV4.amzDate(date)
         let key = key(signingKey, dateStamp: SigV4.dateStamp(date))
 

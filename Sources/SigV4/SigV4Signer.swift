@@ -3,13 +3,13 @@ import Hashing
 
 /// Signs requests with AWS Signature Version 4. A value type holding only credentials and scope, so
 /// it is cheap to create per request and safe to share.
-public struct SigV4Signer: Sendable {
-    public let credentials: Credentials
-    public let region: String
-    public let service: String
-    public let options: SigningOptions
+package struct SigV4Signer: Sendable {
+    package let credentials: Credentials
+    package let region: String
+    package let service: String
+    package let options: SigningOptions
 
-    public init(credentials: Credentials, region: String, service: String, options: SigningOptions = SigningOptions()) {
+    package init(credentials: Credentials, region: String, service: String, options: SigningOptions = SigningOptions()) {
         self.credentials = credentials
         self.region = region
         self.service = service
@@ -17,7 +17,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The derived key for `date`'s UTC day; pass it back to the signing methods to skip the HMAC chain.
-    public func signingKey(for date: Date) -> SigningKey {
+    package func signingKey(for date: Date) -> SigningKey {
         SigningKey(secretAccessKey: credentials.secretAccessKey, date: date, region: region, service: service)
     }
 

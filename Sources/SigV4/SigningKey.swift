@@ -3,14 +3,14 @@ import Hashing
 
 /// The derived SigV4 key for one day, region and service. It is a pure function of its inputs and
 /// stays valid for the whole UTC day, so callers may compute it once and reuse it.
-public struct SigningKey: Sendable, Equatable, CustomStringConvertible {
-    public let dateStamp: String
-    public let region: String
-    public let service: String
+package struct SigningKey: Sendable, Equatable, CustomStringConvertible {
+    package let dateStamp: String
+    package let region: String
+    package let service: String
     /// HMAC chain `AWS4<secret>` → date → region → service → `aws4_request`. Secret-equivalent for the scope.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
-    public init(secretAccessKey: String, dateStamp: String, region: String, service: String) {
+    package init(secretAccessKey: String, dateStamp: String, region: String, service: String) {
         self.dateStamp = dateStamp
         self.region = region
         self.service = service
@@ -20,17 +20,17 @@ public struct SigningKey: Sendable, Equatable, CustomStringConvertible {
         bytes = HMACSHA256.authenticationCode(key: serviceKey, data: SigV4.terminator)
     }
 
-    public init(secretAccessKey: String, date: Date, region: String, service: String) {
+    package init(secretAccessKey: String, date: Date, region: String, service: String) {
         self.init(secretAccessKey: secretAccessKey, dateStamp: SigV4.dateStamp(date), region: region, service: service)
     }
 
     /// `20150830/us-east-1/iam/aws4_request`.
-    public var scope: String { SigV4.credentialScope(dateStamp: dateStamp, region: region, service: service) }
+    package var scope: String { SigV4.credentialScope(dateStamp: dateStamp, region: region, service: service) }
 
     /// Hex signature of `stringToSign` under this key.
-    public func sign(_ stringToSign: String) -> String {
+    package func sign(_ stringToSign: String) -> String {
         Hex.encode(HMACSHA256.authenticationCode(key: bytes, data: stringToSign))
     }
 
-    public var description: String { "SigningKey(\(scope), <redacted>)" }
+    package var description: String { "SigningKey(\(scope), <redacted>)" }
 }

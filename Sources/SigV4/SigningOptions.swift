@@ -1,16 +1,16 @@
 /// Variations of SigV4 that differ between services.
-public struct SigningOptions: Sendable, Equatable {
+package struct SigningOptions: Sendable, Equatable {
     /// Remove `.`/`..` segments and duplicate slashes before encoding the path. False for S3.
-    public var normalizePath: Bool = true
+    package var normalizePath: Bool = true
     /// Add and sign an `x-amz-content-sha256` header carrying the payload hash (header signing only).
-    public var addContentSHA256Header: Bool = false
+    package var addContentSHA256Header: Bool = false
     /// Send the session token but leave it out of the signature (some services, e.g. IoT, want this).
-    public var omitSessionTokenFromSignature: Bool = false
+    package var omitSessionTokenFromSignature: Bool = false
     /// Percent-encode the (already encoded) wire path once more, as every service except S3 expects.
     /// When false the wire path is used as sent, only escaping bytes that are not legal in a path.
-    public var doubleURIEncode: Bool = true
+    package var doubleURIEncode: Bool = true
 
-    public init(
+    package init(
         normalizePath: Bool = true,
         addContentSHA256Header: Bool = false,
         omitSessionTokenFromSignature: Bool = false,
@@ -23,5 +23,5 @@ public struct SigningOptions: Sendable, Equatable {
     }
 
     /// S3's rules: the path is neither normalised nor encoded twice, and the payload hash is sent.
-    public static let s3 = SigningOptions(normalizePath: false, addContentSHA256Header: true, doubleURIEncode: false)
+    package static let s3 = SigningOptions(normalizePath: false, addContentSHA256Header: true, doubleURIEncode: false)
 }

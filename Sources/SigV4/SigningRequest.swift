@@ -1,26 +1,26 @@
 /// One header of a request to sign. Names keep their original case; duplicates are allowed and are
 /// joined with "," in their original order when canonicalised.
-public struct SigningHeader: Sendable, Equatable {
-    public var name: String
-    public var value: String
+package struct SigningHeader: Sendable, Equatable {
+    package var name: String
+    package var value: String
 
-    public init(name: String, value: String) {
+    package init(name: String, value: String) {
         self.name = name
         self.value = value
     }
 }
 
 /// The parts of an HTTP request that SigV4 covers, exactly as they will go on the wire.
-public struct SigningRequest: Sendable {
-    public var method: String
+package struct SigningRequest: Sendable {
+    package var method: String
     /// The path as sent on the wire: already percent-encoded, possibly un-normalised (`/a/../b`).
-    public var path: String
+    package var path: String
     /// The raw query string without the leading `?`, as sent on the wire.
-    public var query: String?
+    package var query: String?
     /// Must include `Host`.
-    public var headers: [SigningHeader]
+    package var headers: [SigningHeader]
 
-    public init(method: String, path: String, query: String? = nil, headers: [SigningHeader]) {
+    package init(method: String, path: String, query: String? = nil, headers: [SigningHeader]) {
         self.method = method
         self.path = path
         self.query = query
@@ -30,7 +30,7 @@ public struct SigningRequest: Sendable {
     /// Splits an absolute `http(s)://host[:port]/path?query` URL (any fragment is dropped) and adds a
     /// `Host` header (with `:port` when it is not the scheme's default) unless one is already present.
     /// Returns nil when the URL has no scheme or host, or carries user info.
-    public init?(url: String, method: String, headers: [SigningHeader]) {
+    package init?(url: String, method: String, headers: [SigningHeader]) {
         guard let schemeEnd = url.range(of: "://") else { return nil }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard !scheme.isEmpty else { return nil }

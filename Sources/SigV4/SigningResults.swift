@@ -1,15 +1,15 @@
 /// The outcome of signing with the `Authorization` header.
-public struct HeaderSignature: Sendable, CustomStringConvertible {
-    public let canonicalRequest: String
-    public let stringToSign: String
+package struct HeaderSignature: Sendable, CustomStringConvertible {
+    package let canonicalRequest: String
+    package let stringToSign: String
     /// Hex HMAC-SHA256.
-    public let signature: String
+    package let signature: String
     /// Headers to add to the request, in the order AWS's own signer adds them:
     /// `X-Amz-Security-Token` (when there is a token, signed or not), `X-Amz-Date`,
     /// `x-amz-content-sha256` (when asked for) and `Authorization`.
-    public let addedHeaders: [SigningHeader]
+    package let addedHeaders: [SigningHeader]
 
-    public init(canonicalRequest: String, stringToSign: String, signature: String, addedHeaders: [SigningHeader]) {
+    package init(canonicalRequest: String, stringToSign: String, signature: String, addedHeaders: [SigningHeader]) {
         self.canonicalRequest = canonicalRequest
         self.stringToSign = stringToSign
         self.signature = signature
@@ -18,28 +18,28 @@ public struct HeaderSignature: Sendable, CustomStringConvertible {
 
     /// `headers` with any existing header of the same name as an added one removed, then the added ones
     /// appended: what actually goes on the wire.
-    public func applied(to headers: [SigningHeader]) -> [SigningHeader] {
+    package func applied(to headers: [SigningHeader]) -> [SigningHeader] {
         let replaced = Set(addedHeaders.map { $0.name.lowercased() })
         return headers.filter { !replaced.contains($0.name.lowercased()) } + addedHeaders
     }
 
     /// Names only: the Authorization header and session token are secrets.
-    public var description: String {
+    package var description: String {
         "HeaderSignature(addedHeaders: \(addedHeaders.map(\.name).joined(separator: ", ")))"
     }
 }
 
 /// The outcome of presigning: the signature travels in the query string.
-public struct QuerySignature: Sendable, CustomStringConvertible {
-    public let canonicalRequest: String
-    public let stringToSign: String
-    public let signature: String
+package struct QuerySignature: Sendable, CustomStringConvertible {
+    package let canonicalRequest: String
+    package let stringToSign: String
+    package let signature: String
     /// The full query to send (without `?`): the original parameters as they were, then
     /// `X-Amz-Algorithm`, `-Credential`, `-Date`, `-SignedHeaders`, `-Expires`, `-Security-Token`
     /// (when there is a token) and `-Signature`.
-    public let query: String
+    package let query: String
 
-    public init(canonicalRequest: String, stringToSign: String, signature: String, query: String) {
+    package init(canonicalRequest: String, stringToSign: String, signature: String, query: String) {
         self.canonicalRequest = canonicalRequest
         self.stringToSign = stringToSign
         self.signature = signature
@@ -47,5 +47,5 @@ public struct QuerySignature: Sendable, CustomStringConvertible {
     }
 
     /// A presigned query is a bearer credential, so it is never shown.
-    public var description: String { "QuerySignature(<redacted>)" }
+    package var description: String { "QuerySignature(<redacted>)" }
 }

@@ -30,7 +30,7 @@ struct WhoAmICommand: AsyncParsableCommand {
             let resolved = try await aws.resolve(http: HTTPClient())
             let identity = try await STSClient(context: resolved.context).getCallerIdentity()
             let report = Report(account: identity.account, arn: identity.arn, userId: identity.userId,
-                                credentialSource: resolved.credentialSource, region: resolved.context.region,
+                                credentialSource: resolved.credentialSource.description, region: resolved.context.region,
                                 regionSource: resolved.regionSource)
             switch output {
             case .json:

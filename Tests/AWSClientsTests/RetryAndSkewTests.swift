@@ -4,6 +4,7 @@ import HTTPTransport
 import STS
 import Testing
 import TestWorld
+import SigV4
 
 @Suite struct RetryAndSkewTests {
     /// A machine whose clock is an hour behind: moto refuses the signature and sends its Date; one corrected

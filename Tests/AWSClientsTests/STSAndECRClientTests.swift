@@ -5,6 +5,7 @@ import HTTPTransport
 import STS
 import Testing
 import TestWorld
+import SigV4
 
 /// The STS and ECR clients against moto, with every signature and IAM permission checked.
 @Suite struct STSAndECRClientTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import SigV4
 @testable import AWSCore
 
 @Suite struct RefreshingCredentialProviderTests {

@@ -2,6 +2,7 @@ import AWSCore
 import AWSCredentials
 import Foundation
 import Testing
+import SigV4
 
 /// The chain's order with fake environments and files: each source beats the ones after it. Nothing here
 /// touches the network (IMDS is disabled, and role sources are only described, not called).
@@ -30,7 +31,7 @@ import Testing
         let env = Self.envKeys.merging(Self.userKeys) { $1 }.merging(try webIdentityEnv(home)) { $1 }
             .merging(Self.ecs) { $1 }.merging(["AWS_SESSION_TOKEN": "env-token"]) { $1 }
         let resolved = try await resolve(home.input(env))
-        #expect(resolved.credentialSource == "environment variables (AWS_ACCESS_KEY_ID)")
+        #expect(resolved.credentialSource.description == "environment variables (AWS_ACCESS_KEY_ID)")
         let credentials = try await resolved.context.credentialProvider.credentials()
         #expect(credentials == Credentials(accessKeyId: "AKIAENV", secretAccessKey: "env-secret", sessionToken: "env-token"))
     }
@@ -39,7 +40,7 @@ import Testing
         let home = try FakeHome(credentials: Self.defaultProfile)
         let env = Self.userKeys.merging(try webIdentityEnv(home)) { $1 }.merging(Self.ecs) { $1 }
         let resolved = try await resolve(home.input(env))
-        #expect(resolved.credentialSource == "environment variables (AWS_IAM_USER_ACCESS_KEY_ID)")
+        #expect(resolved.credentialSource.description == "environment variables (AWS_IAM_USER_ACCESS_KEY_ID)")
         let credentials = try await resolved.context.credentialProvider.credentials()
         #expect(credentials.accessKeyId == "AKIAUSER")
         #expect(credentials.secretAccessKey == "user-secret")
@@ -49,22 +50,22 @@ import Testing
     @Test func containeriseRoleArnIsAssumedWithTheUserKeys() async throws {
         let home = try FakeHome()
         let resolved = try await resolve(home.input(Self.userKeys.merging(["AWS_IAM_ROLE_ARN": Self.roleArn]) { $1 }))
-        #expect(resolved.credentialSource.contains("AWS_IAM_USER_ACCESS_KEY_ID"))
-        #expect(resolved.credentialSource.contains(Self.roleArn))
+        #expect(resolved.credentialSource.description.contains("AWS_IAM_USER_ACCESS_KEY_ID"))
+        #expect(resolved.credentialSource.description.contains(Self.roleArn))
     }
 
     @Test func webIdentityBeatsProfileAndECS() async throws {
         let home = try FakeHome(credentials: Self.defaultProfile)
         let env = try webIdentityEnv(home).merging(Self.ecs) { $1 }
         let resolved = try await resolve(home.input(env))
-        #expect(resolved.credentialSource.hasPrefix("web identity token file \(home.path)/token.jwt"))
-        #expect(resolved.credentialSource.contains("arn:aws:iam::123456789012:role/oidc"))
+        #expect(resolved.credentialSource.description.hasPrefix("web identity token file \(home.path)/token.jwt"))
+        #expect(resolved.credentialSource.description.contains("arn:aws:iam::123456789012:role/oidc"))
     }
 
     @Test func defaultProfileBeatsECS() async throws {
         let home = try FakeHome(credentials: Self.defaultProfile)
         let resolved = try await resolve(home.input(Self.ecs))
-        #expect(resolved.credentialSource == "profile 'default' (static keys in \(home.credentialsPath))")
+        #expect(resolved.credentialSource.description == "profile 'default' (static keys in \(home.credentialsPath))")
         #expect(try await resolved.context.credentialProvider.credentials().accessKeyId == "AKIADEFAULT")
     }
 
@@ -81,14 +82,14 @@ import Testing
         let home = try FakeHome(credentials: Self.defaultProfile)
         let env = Self.envKeys.merging(Self.userKeys) { $1 }.merging(["AWS_PROFILE": "default"]) { $1 }
         let resolved = try await resolve(home.input(env, profile: "other"))
-        #expect(resolved.credentialSource == "profile 'other' (static keys in \(home.credentialsPath))")
+        #expect(resolved.credentialSource.description == "profile 'other' (static keys in \(home.credentialsPath))")
         #expect(try await resolved.context.credentialProvider.credentials().accessKeyId == "AKIAOTHER")
     }
 
     @Test func profileFlagWithoutCredentialSettingsFallsThroughToTheEnvironment() async throws {
         let home = try FakeHome(config: "[profile regional]\nregion = eu-west-1\n")
         let resolved = try await resolve(home.input(Self.envKeys.merging(["AWS_REGION": ""]) { $1 }, profile: "regional"))
-        #expect(resolved.credentialSource == "environment variables (AWS_ACCESS_KEY_ID)")
+        #expect(resolved.credentialSource.description == "environment variables (AWS_ACCESS_KEY_ID)")
         #expect(resolved.context.region == "eu-west-1")
     }
 
@@ -97,14 +98,14 @@ import Testing
         // IMDS enabled (pointing at a dead port) but never asked: ECS comes first, and nothing is fetched yet.
         let env = Self.ecs.merging(["AWS_EC2_METADATA_DISABLED": "", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9"]) { $1 }
         let resolved = try await resolve(home.input(env))
-        #expect(resolved.credentialSource == "ECS container credentials (http://127.0.0.1:9/creds)")
+        #expect(resolved.credentialSource.description == "ECS container credentials (http://127.0.0.1:9/creds)")
     }
 
     @Test func imdsIsTheLastResort() async throws {
         let home = try FakeHome()
         let env = ["AWS_EC2_METADATA_DISABLED": "", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9"]
         let resolved = try await resolve(home.input(env))
-        #expect(resolved.credentialSource == "EC2 instance metadata (IMDSv2) at http://127.0.0.1:9")
+        #expect(resolved.credentialSource.description == "EC2 instance metadata (IMDSv2) at http://127.0.0.1:9")
     }
 
     @Test func nothingFoundListsEveryPlaceLooked() async throws {
@@ -164,7 +165,7 @@ import Testing
     @Test func missingDefaultProfileIsNotAnError() async throws {
         let home = try FakeHome(credentials: "[other]\naws_access_key_id = A\naws_secret_access_key = B\n")
         let resolved = try await resolve(home.input(Self.envKeys))
-        #expect(resolved.credentialSource == "environment variables (AWS_ACCESS_KEY_ID)")
+        #expect(resolved.credentialSource.description == "environment variables (AWS_ACCESS_KEY_ID)")
     }
 
     @Test func malformedFilesAreReportedWhenTheyAreNeededOnly() async throws {
@@ -186,6 +187,6 @@ import Testing
         let credentials = try home.file("elsewhere-credentials", "[ci]\naws_access_key_id = AKIACI\naws_secret_access_key = s\n")
         let resolved = try await resolve(home.input(["AWS_SHARED_CREDENTIALS_FILE": credentials, "AWS_PROFILE": "ci",
                                                      "AWS_CONFIG_FILE": "~/nowhere"]))
-        #expect(resolved.credentialSource == "profile 'ci' (static keys in \(credentials))")
+        #expect(resolved.credentialSource.description == "profile 'ci' (static keys in \(credentials))")
     }
 }

@@ -17,7 +17,7 @@ import Testing
             """, executable: true)
         try home.file(".aws/config", "[profile proc]\ncredential_process = \(script) --some-arg\n")
         let resolved = try await resolve(home.input(["KEY_SUFFIX": "PROC"], profile: "proc"))
-        #expect(resolved.credentialSource == "profile 'proc' (credential_process)")
+        #expect(resolved.credentialSource.description == "profile 'proc' (credential_process)")
         let credentials = try await resolved.context.credentialProvider.credentials()
         #expect(credentials.accessKeyId == "AKIAPROC")
         #expect(credentials.secretAccessKey == "proc-secret")

@@ -2,6 +2,7 @@ import AWSCore
 import AWSCredentials
 import Foundation
 import Testing
+import SigV4
 
 /// Every profile form of the shared files. Role profiles are resolved (validated, described) without network.
 @Suite struct ProfileCredentialTests {
@@ -16,7 +17,7 @@ import Testing
             aws_session_token = temp-token
             """)
         let resolved = try await resolve(home.input(profile: "temp"))
-        #expect(resolved.credentialSource == "profile 'temp' (static keys in \(home.configPath))")
+        #expect(resolved.credentialSource.description == "profile 'temp' (static keys in \(home.configPath))")
         let credentials = try await resolved.context.credentialProvider.credentials()
         #expect(credentials == Credentials(accessKeyId: "ASIATEMP", secretAccessKey: "temp-secret", sessionToken: "temp-token"))
     }
@@ -46,7 +47,7 @@ import Testing
             duration_seconds = 1800
             """, credentials: "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n")
         let resolved = try await resolve(home.input(profile: "dev"))
-        #expect(resolved.credentialSource == "profile 'dev' (role \(Self.role) via source_profile 'base')")
+        #expect(resolved.credentialSource.description == "profile 'dev' (role \(Self.role) via source_profile 'base')")
     }
 
     @Test func roleChainsOfAnyDepth() async throws {
@@ -62,7 +63,7 @@ import Testing
             source_profile = d
             """, credentials: "[d]\naws_access_key_id = AKIAD\naws_secret_access_key = d-secret\n")
         let resolved = try await resolve(home.input(profile: "a"))
-        #expect(resolved.credentialSource == "profile 'a' (role \(Self.role) via source_profile 'b')")
+        #expect(resolved.credentialSource.description == "profile 'a' (role \(Self.role) via source_profile 'b')")
     }
 
     @Test func sourceProfileMayBeItselfWhenItHasStaticKeys() async throws {
@@ -74,7 +75,7 @@ import Testing
             source_profile = self
             """)
         let resolved = try await resolve(home.input(profile: "self"))
-        #expect(resolved.credentialSource == "profile 'self' (role \(Self.role) via source_profile 'self')")
+        #expect(resolved.credentialSource.description == "profile 'self' (role \(Self.role) via source_profile 'self')")
     }
 
     @Test func selfReferenceWithoutKeysIsACycle() async throws {
@@ -112,7 +113,7 @@ import Testing
             source_profile = a
             """)
         let resolved = try await resolve(home.input(profile: "a"))
-        #expect(resolved.credentialSource == "profile 'a' (role \(Self.role) via source_profile 'b')")
+        #expect(resolved.credentialSource.description == "profile 'a' (role \(Self.role) via source_profile 'b')")
     }
 
     @Test func missingSourceProfile() async throws {
@@ -133,7 +134,7 @@ import Testing
         let home = try FakeHome(config: "[profile dev]\nrole_arn = \(Self.role)\ncredential_source = Environment\n")
         let env = ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret"]
         let resolved = try await resolve(home.input(env, profile: "dev"))
-        #expect(resolved.credentialSource == "profile 'dev' (role \(Self.role) via credential_source Environment)")
+        #expect(resolved.credentialSource.description == "profile 'dev' (role \(Self.role) via credential_source Environment)")
 
         let missing = try #require(await resolutionError(home.input(profile: "dev")))
         #expect("\(missing)".contains("credential_source = Environment"))
@@ -152,12 +153,12 @@ import Testing
             credential_source = Laptop
             """)
         let ecsEnv = ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds"]
-        #expect(try await resolve(home.input(ecsEnv, profile: "ecs")).credentialSource.contains("credential_source EcsContainer"))
+        #expect(try await resolve(home.input(ecsEnv, profile: "ecs")).credentialSource.description.contains("credential_source EcsContainer"))
         let noECS = try #require(await resolutionError(home.input(profile: "ecs")))
         #expect("\(noECS)".contains("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"))
 
         let imdsOn = ["AWS_EC2_METADATA_DISABLED": "false"]
-        #expect(try await resolve(home.input(imdsOn, profile: "ec2")).credentialSource.contains("credential_source Ec2InstanceMetadata"))
+        #expect(try await resolve(home.input(imdsOn, profile: "ec2")).credentialSource.description.contains("credential_source Ec2InstanceMetadata"))
         let imdsOff = try #require(await resolutionError(home.input(profile: "ec2")))
         #expect("\(imdsOff)".contains("AWS_EC2_METADATA_DISABLED"))
 
@@ -214,7 +215,7 @@ import Testing
 
         var input = home.input(profile: "mfa")
         input.mfaTokenCode = "123456"
-        #expect(try await resolve(input).credentialSource.contains("role \(Self.role)"))
+        #expect(try await resolve(input).credentialSource.description.contains("role \(Self.role)"))
     }
 
     @Test func webIdentityProfile() async throws {
@@ -227,7 +228,7 @@ import Testing
             web_identity_token_file = ~/token.jwt
             """)
         let resolved = try await resolve(home.input(profile: "oidc"))
-        #expect(resolved.credentialSource == "profile 'oidc' (web identity token file \(home.path)/token.jwt, role \(Self.role))")
+        #expect(resolved.credentialSource.description == "profile 'oidc' (web identity token file \(home.path)/token.jwt, role \(Self.role))")
         #expect("\(try #require(await resolutionError(home.input(profile: "oidc-no-role"))))".contains("no role_arn"))
     }
 
@@ -252,7 +253,7 @@ import Testing
     @Test func roleArnFlagIsAssumedOnTopAndValidatedFirst() async throws {
         let home = try FakeHome(credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = B\n")
         let resolved = try await resolve(home.input(roleArn: Self.role))
-        #expect(resolved.credentialSource == "role \(Self.role) (--role-arn) assumed with profile 'default' (static keys in \(home.credentialsPath))")
+        #expect(resolved.credentialSource.description == "role \(Self.role) (--role-arn) assumed with profile 'default' (static keys in \(home.credentialsPath))")
 
         let bad = try #require(await resolutionError(home.input(roleArn: "arn:aws:iam::12:role/x")))
         guard case .invalidParameter(let name, _, _) = bad else {

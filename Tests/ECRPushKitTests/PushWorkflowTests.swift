@@ -5,6 +5,7 @@ import Foundation
 import Synchronization
 import Testing
 import TestWorld
+import SigV4
 @testable import ECRPushKit
 
 /// The push workflow against the loopback world, below the CLI.

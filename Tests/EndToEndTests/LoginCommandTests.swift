@@ -89,6 +89,31 @@ import TestWorld
         #expect(!result.stderrText.contains("wrongSecretKeyValue"))
     }
 
+    /// The cache keys on the key behind the containerise.py role, not on the variables' names: with a login
+    /// cached, a wrong secret gets AWS's refusal (never the cached password), and the right one the cached login.
+    @Test func cachedLoginIsNotGivenToAWrongSecret() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let cache = TemporaryDirectory()
+        var environment = moto.containeriseEnvironment
+        environment["XDG_CACHE_HOME"] = cache.path
+        let first = try await ECRPushCLI.run(["login"], environment: environment)
+        try #require(first.status == 0, "\(first.combinedText)")
+
+        var wrong = environment
+        wrong["AWS_IAM_USER_SECRET_ACCESS_KEY"] = "wrongSecretKeyValue0000000000000000000000"
+        let refused = try await ECRPushCLI.run(["login"], environment: wrong)
+        #expect(refused.status == 1)
+        #expect(refused.stdoutText.isEmpty, "the cached password must not reach a caller with a wrong secret")
+        #expect(refused.stderrText.contains("SignatureDoesNotMatch"))
+
+        let again = try await ECRPushCLI.run(["login"], environment: environment)
+        #expect(again.status == 0 && again.stdoutText == registry.password + "\n", "\(again.combinedText)")
+        let counts = try await moto.counts()
+        #expect(counts["GetAuthorizationToken"] == 1, "the right secret finds the login cached by the first run")
+    }
+
     @Test func webIdentityTokenFile() async throws {
         let registry = try await LoopbackRegistry.shared()
         let moto = try await MotoWorld.start(registry: registry)

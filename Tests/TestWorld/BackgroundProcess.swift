@@ -5,14 +5,14 @@ import Foundation
 /// Foundation's `Process` is avoided: its child reaping on Linux was seen to miss children that exit at the same
 /// moment (`isRunning` stayed true), and its children inherit descriptors another thread opened without
 /// close-on-exec (a long-lived server once kept a test's script open for writing: "Text file busy").
-public enum BackgroundProcess {
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+package enum BackgroundProcess {
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Starts `arguments[0]` with the given descriptors as stdin/stdout/stderr (nil: inherited) and nothing else
     /// open, with an empty signal mask and default SIGTERM/SIGINT/SIGPIPE handling whatever the spawning thread had.
-    public static func spawn(_ arguments: [String], environment: [String: String]? = nil,
+    package static func spawn(_ arguments: [String], environment: [String: String]? = nil,
                       stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -53,7 +53,7 @@ public enum BackgroundProcess {
     }
 
     /// Blocks until `pid` exits; its exit status, or nil when it was killed by a signal or reaped elsewhere.
-    public static func waitForExit(_ pid: pid_t) -> Int32? {
+    package static func waitForExit(_ pid: pid_t) -> Int32? {
         var status: Int32 = 0
         while true {
             let reaped = waitpid(pid, &status, 0)

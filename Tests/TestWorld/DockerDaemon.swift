@@ -2,25 +2,27 @@ import Foundation
 
 /// A private dockerd (vfs storage, no bridge network, no iptables) on a unix socket, with the image
 /// `busybox:local` (Debian's busybox-static) ready. Containers must run with `--network none`.
-public struct DockerDaemon: Sendable {
+package struct DockerDaemon: Sendable {
     /// world.sh's directory for this daemon.
-    public let directory: String
+    package let directory: String
 
-    public var socketPath: String { "\(directory)/docker.sock" }
+    package var socketPath: String { "\(directory)/docker.sock" }
     /// "unix:///tmp/.../docker.sock", for DOCKER_HOST or `docker -H`.
-    public var host: String { "unix://\(socketPath)" }
+    package var host: String { "unix://\(socketPath)" }
     /// The docker CLI's config directory for this daemon (logins land here, not in ~/.docker).
-    public var cliConfigDirectory: String { "\(directory)/cli" }
-    public var logPath: String { "\(directory)/dockerd.log" }
-    public static let baseImage = "busybox:local"
+    package var cliConfigDirectory: String { "\(directory)/cli" }
+    package var logPath: String { "\(directory)/dockerd.log" }
+    package static let baseImage = "busybox:local"
 
     /// One daemon per test process, started on first use.
-    public static func shared() async throws -> DockerDaemon {
-        try await SharedWorld.instance.docker()
+    package static func shared() async throws -> DockerDaemon {
+        try LiveWorld.require("dockerd")
+        return try await SharedWorld.instance.docker()
     }
 
     /// A new daemon of its own, with busybox:local (stop it with `stop()`).
-    public static func start() async throws -> DockerDaemon {
+    package static func start() async throws -> DockerDaemon {
+        try LiveWorld.require("dockerd")
         let directory = try makeServiceDirectory(prefix: "twd")
         WorldCleanup.track(directory: directory)
         for step in [["dockerd", directory], ["base-image", directory]] {
@@ -34,16 +36,16 @@ public struct DockerDaemon: Sendable {
     }
 
     /// Runs the real docker CLI against this daemon: `docker -H unix://... args`.
-    public func docker(_ arguments: [String], stdin: Data? = nil) async throws -> ProcessResult {
+    package func docker(_ arguments: [String], stdin: Data? = nil) async throws -> ProcessResult {
         try await runProcess("docker", ["-H", host] + arguments, environment: environment, stdin: stdin)
     }
 
     /// DOCKER_HOST and DOCKER_CONFIG for other programs (ecrpush, docker-py) using this daemon.
-    public var environment: [String: String] {
+    package var environment: [String: String] {
         ["DOCKER_HOST": host, "DOCKER_CONFIG": cliConfigDirectory]
     }
 
-    public func stop() async {
+    package func stop() async {
         _ = try? await runProcess(Repo.worldScript, ["stop", directory])
         WorldCleanup.untrack(directory: directory)
     }

@@ -6,7 +6,7 @@ import Glibc
 /// Writes a script tests will execute, through a close-on-exec descriptor: a child another test spawns at that
 /// moment (the long-lived motoworld, started through Foundation's Process) must not inherit the file open for
 /// writing, or executing the script fails with "Text file busy" for as long as that child lives.
-public func writeExecutable(_ text: String, to path: String) throws {
+package func writeExecutable(_ text: String, to path: String) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
     guard fd >= 0 else { throw WorldError.launchFailed(program: path, reason: String(cString: strerror(errno))) }
     defer { close(fd) }

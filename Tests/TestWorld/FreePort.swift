@@ -7,7 +7,7 @@ import Darwin
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (the kernel picked it for port 0).
 /// Another process may take it before you bind it: callers that can, retry on failure.
-public func freePort() throws -> Int {
+package func freePort() throws -> Int {
     #if canImport(Glibc)
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else

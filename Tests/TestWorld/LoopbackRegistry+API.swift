@@ -15,7 +15,7 @@ extension LoopbackRegistry {
     }
 
     /// The manifest at `reference` (Docker v2 or OCI), parsed.
-    public func manifest(repository: String, reference: String) async throws -> [String: Any] {
+    package func manifest(repository: String, reference: String) async throws -> [String: Any] {
         let (status, data) = try await request("GET", "/v2/\(repository)/manifests/\(reference)",
                                                accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
         guard status == 200, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -26,12 +26,12 @@ extension LoopbackRegistry {
     }
 
     /// `DELETE /v2/<repo>/blobs/<digest>`: the status (202 when the repository's link to the blob is gone).
-    public func deleteBlob(repository: String, digest: String) async throws -> Int {
+    package func deleteBlob(repository: String, digest: String) async throws -> Int {
         try await request("DELETE", "/v2/\(repository)/blobs/\(digest)").0
     }
 
     /// The blob's bytes.
-    public func blob(repository: String, digest: String) async throws -> Data {
+    package func blob(repository: String, digest: String) async throws -> Data {
         let (status, data) = try await request("GET", "/v2/\(repository)/blobs/\(digest)")
         guard status == 200 else {
             throw WorldError.commandFailed(command: "GET blob \(digest)", status: Int32(status), output: "")
@@ -40,7 +40,7 @@ extension LoopbackRegistry {
     }
 
     /// `HEAD /v2/<repo>/blobs/<digest>`: 200 when the repository has the blob, 404 when not.
-    public func blobStatus(repository: String, digest: String) async throws -> Int {
+    package func blobStatus(repository: String, digest: String) async throws -> Int {
         try await request("HEAD", "/v2/\(repository)/blobs/\(digest)").0
     }
 }

@@ -2,26 +2,28 @@ import Foundation
 
 /// A real distribution registry (Debian's docker-registry) on 127.0.0.1 with htpasswd basic auth
 /// for user `AWS`, the way an ECR token's `AWS:<password>` login is checked.
-public struct LoopbackRegistry: Sendable {
-    public let host: String
-    public let port: Int
-    public let username: String
-    public let password: String
+package struct LoopbackRegistry: Sendable {
+    package let host: String
+    package let port: Int
+    package let username: String
+    package let password: String
     /// world.sh's directory for this registry (config, htpasswd, storage, log).
-    public let directory: String
+    package let directory: String
 
     /// "127.0.0.1:PORT", the registry part of an image reference.
-    public var hostPort: String { "\(host):\(port)" }
+    package var hostPort: String { "\(host):\(port)" }
     /// "http://127.0.0.1:PORT"
-    public var url: String { "http://\(hostPort)" }
+    package var url: String { "http://\(hostPort)" }
 
     /// One registry per test process, started on first use.
-    public static func shared() async throws -> LoopbackRegistry {
-        try await SharedWorld.instance.registry()
+    package static func shared() async throws -> LoopbackRegistry {
+        try LiveWorld.require("the loopback registry")
+        return try await SharedWorld.instance.registry()
     }
 
     /// A new registry of its own (stop it with `stop()`).
-    public static func start(username: String = "AWS") async throws -> LoopbackRegistry {
+    package static func start(username: String = "AWS") async throws -> LoopbackRegistry {
+        try LiveWorld.require("the loopback registry")
         let directory = try makeServiceDirectory(prefix: "twr")
         WorldCleanup.track(directory: directory)
         let password = randomHex(bytes: 16)
@@ -41,7 +43,7 @@ public struct LoopbackRegistry: Sendable {
                                        output: lastFailure?.combinedText ?? "")
     }
 
-    public func stop() async {
+    package func stop() async {
         _ = try? await runProcess(Repo.worldScript, ["stop", directory])
         WorldCleanup.untrack(directory: directory)
     }

@@ -8,31 +8,31 @@ import Darwin
 
 /// A running tools/motoworld.py: moto on 127.0.0.1 with IAM users `ci-user` (may only assume
 /// `roleArn`) and `admin` (may do anything), and SigV4 + IAM checks on every request.
-public final class MotoWorld: Sendable {
-    public let endpoint: URL
-    public let region: String
-    public let accountId: String
+package final class MotoWorld: Sendable {
+    package let endpoint: URL
+    package let region: String
+    package let accountId: String
     /// ci-user's key: its only permission is sts:AssumeRole on `roleArn`.
-    public let userAccessKeyId: String
-    public let userSecretAccessKey: String
+    package let userAccessKeyId: String
+    package let userSecretAccessKey: String
     /// The `ecr-pusher` role: ecr:* and sts:GetCallerIdentity.
-    public let roleArn: String
+    package let roleArn: String
     /// admin's key: "*" on "*", for test setup (creating repositories, inspecting images).
-    public let adminAccessKeyId: String
-    public let adminSecretAccessKey: String
+    package let adminAccessKeyId: String
+    package let adminSecretAccessKey: String
     /// public-half's key: ecr-public:GetAuthorizationToken without sts:GetServiceBearerToken (an ECR Public
     /// login AWS refuses).
-    public let publicHalfAccessKeyId: String
-    public let publicHalfSecretAccessKey: String
-    public let pid: Int32
+    package let publicHalfAccessKeyId: String
+    package let publicHalfSecretAccessKey: String
+    package let pid: Int32
     /// moto's stderr (tracebacks land here).
-    public let logPath: String
+    package let logPath: String
 
     private let directory: String
     // Keeps the read end of moto's stdout open so that a late write can't get EPIPE.
     private let stdoutHandle: FileHandle
 
-    public enum Identity: Sendable { case user, admin }
+    package enum Identity: Sendable { case user, admin }
 
     private struct Ready: Decodable {
         let endpoint: String, region: String, accountId: String
@@ -59,7 +59,8 @@ public final class MotoWorld: Sendable {
     }
 
     /// Starts a new moto world on a free port. `extraArgs` go to motoworld.py (see its header).
-    public static func start(extraArgs: [String] = []) async throws -> MotoWorld {
+    package static func start(extraArgs: [String] = []) async throws -> MotoWorld {
+        try LiveWorld.require("moto")
         _ = ignoreSIGPIPE
         let directory = try makeServiceDirectory(prefix: "twm")
         let logPath = "\(directory)/moto.log"
@@ -102,7 +103,7 @@ public final class MotoWorld: Sendable {
 
     /// A moto world whose blobs and manifests go to `registry`, with GetAuthorizationToken
     /// pointing at it (proxyEndpoint http://127.0.0.1:PORT, token AWS:<registry password>).
-    public static func start(registry: LoopbackRegistry, extraArgs: [String] = []) async throws -> MotoWorld {
+    package static func start(registry: LoopbackRegistry, extraArgs: [String] = []) async throws -> MotoWorld {
         try await start(extraArgs: [
             "--registry", registry.url, "--registry-user", registry.username,
             "--registry-password", registry.password, "--proxy-endpoint", registry.url,
@@ -110,12 +111,13 @@ public final class MotoWorld: Sendable {
     }
 
     /// One moto world (without registry) shared by every test of this process. Don't rely on its counts.
-    public static func shared() async throws -> MotoWorld {
-        try await SharedWorld.instance.moto()
+    package static func shared() async throws -> MotoWorld {
+        try LiveWorld.require("moto")
+        return try await SharedWorld.instance.moto()
     }
 
     /// How many requests of each AWS action moto received (authorized or not), e.g. ["UploadLayerPart": 3].
-    public func counts() async throws -> [String: Int] {
+    package func counts() async throws -> [String: Int] {
         let result = try await runProcess("curl", ["-sS", "--fail", endpoint.appendingPathComponent("_motoworld/counts").absoluteString])
         guard result.status == 0,
               let counts = try? JSONDecoder().decode([String: Int].self, from: result.stdout) else {
@@ -124,7 +126,7 @@ public final class MotoWorld: Sendable {
         return counts
     }
 
-    public func resetCounts() async throws {
+    package func resetCounts() async throws {
         let result = try await runProcess("curl", ["-sS", "--fail", "-X", "POST",
                                                    endpoint.appendingPathComponent("_motoworld/counts/reset").absoluteString])
         guard result.status == 0 else {
@@ -134,7 +136,7 @@ public final class MotoWorld: Sendable {
 
     /// Environment for an AWS SDK or CLI (boto3, aws, ecrpush) talking to this world as `identity`,
     /// isolated from any ~/.aws files.
-    public func awsEnvironment(_ identity: Identity) -> [String: String] {
+    package func awsEnvironment(_ identity: Identity) -> [String: String] {
         let (key, secret) = identity == .user
             ? (userAccessKeyId, userSecretAccessKey) : (adminAccessKeyId, adminSecretAccessKey)
         return [
@@ -147,7 +149,7 @@ public final class MotoWorld: Sendable {
     }
 
     /// Stops moto (SIGTERM) and removes its directory.
-    public func stop() {
+    package func stop() {
         kill(pid, SIGTERM)
         WorldCleanup.untrack(pid: pid)
         try? FileManager.default.removeItem(atPath: directory)

@@ -7,15 +7,15 @@ import Darwin
 #endif
 
 /// What a finished process left behind.
-public struct ProcessResult: Sendable {
-    public let status: Int32
-    public let stdout: Data
-    public let stderr: Data
+package struct ProcessResult: Sendable {
+    package let status: Int32
+    package let stdout: Data
+    package let stderr: Data
 
-    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
-    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+    package var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    package var stderrText: String { String(decoding: stderr, as: UTF8.self) }
     /// stdout and stderr, for failure messages.
-    public var combinedText: String { stdoutText + (stderr.isEmpty ? "" : "\n[stderr]\n" + stderrText) }
+    package var combinedText: String { stdoutText + (stderr.isEmpty ? "" : "\n[stderr]\n" + stderrText) }
 }
 
 /// Runs `executable` (a path, or a name looked up on PATH) to completion and collects its output.
@@ -23,7 +23,7 @@ public struct ProcessResult: Sendable {
 /// through the termination handler. `environment` entries are added to this process's environment,
 /// or replace it entirely when `inheritEnvironment` is false. Returns once the process exited AND its
 /// stdout/stderr closed: a background child that inherits them holds the call (world.sh detaches its own).
-public func runProcess(
+package func runProcess(
     _ executable: String,
     _ arguments: [String] = [],
     environment: [String: String] = [:],
@@ -46,7 +46,7 @@ public func runProcess(
 }
 
 /// Runs `python3 -c script arguments...` (boto3 is installed). Put secrets in `environment`, not in the script.
-public func runPython(
+package func runPython(
     _ script: String, arguments: [String] = [], environment: [String: String] = [:]
 ) async throws -> ProcessResult {
     try await runProcess("python3", ["-c", script] + arguments, environment: environment)

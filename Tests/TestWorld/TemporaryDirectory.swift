@@ -8,12 +8,12 @@ import Darwin
 /// A new, empty directory with a short path under /tmp (unix socket paths must stay under 108 bytes),
 /// removed when the value is released or `remove()` is called. Swift may release it right after its
 /// last use, so keep it alive for as long as something else uses the path: `defer { directory.remove() }`.
-public final class TemporaryDirectory: Sendable {
-    public let url: URL
-    public var path: String { url.path }
+package final class TemporaryDirectory: Sendable {
+    package let url: URL
+    package var path: String { url.path }
 
     /// Never fails in practice (mkdtemp under /tmp); if it does, the test process stops with the reason.
-    public init(prefix: String = "tw") {
+    package init(prefix: String = "tw") {
         do {
             url = URL(fileURLWithPath: try makeServiceDirectory(prefix: prefix), isDirectory: true)
         } catch {
@@ -21,9 +21,9 @@ public final class TemporaryDirectory: Sendable {
         }
     }
 
-    public func appending(_ component: String) -> URL { url.appendingPathComponent(component) }
+    package func appending(_ component: String) -> URL { url.appendingPathComponent(component) }
 
-    public func remove() { try? FileManager.default.removeItem(at: url) }
+    package func remove() { try? FileManager.default.removeItem(at: url) }
 
     deinit { remove() }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Why the loopback world (moto, registry, dockerd) could not be started or used.
-public enum WorldError: Error, CustomStringConvertible, Sendable {
+package enum WorldError: Error, CustomStringConvertible, Sendable {
     /// A program could not be launched at all (not installed, not executable).
     case launchFailed(program: String, reason: String)
     /// A helper exited non-zero; `output` is the tail of what it printed.
@@ -11,7 +11,7 @@ public enum WorldError: Error, CustomStringConvertible, Sendable {
     /// A service printed something we could not understand.
     case unexpectedOutput(service: String, output: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .launchFailed(let program, let reason):
             return "could not launch \(program): \(reason). Is it installed (see the Makefile's deps target)?"

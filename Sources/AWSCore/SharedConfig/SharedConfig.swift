@@ -3,14 +3,14 @@
 ///   (`[profile default]` wins over `[default]`); other sections (`[sso-session x]`, `[services x]`) are not profiles.
 /// - credentials file (`AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`): `[NAME]`.
 /// - A profile defined in both files has the keys of both, the credentials file's winning.
-public struct SharedConfig: Sendable {
-    public let configPath: String
-    public let credentialsPath: String
+package struct SharedConfig: Sendable {
+    package let configPath: String
+    package let credentialsPath: String
     /// nil when the file does not exist.
-    public let configFile: SharedConfigFile?
-    public let credentialsFile: SharedConfigFile?
+    package let configFile: SharedConfigFile?
+    package let credentialsFile: SharedConfigFile?
 
-    public init(configPath: String, credentialsPath: String, configFile: SharedConfigFile?,
+    package init(configPath: String, credentialsPath: String, configFile: SharedConfigFile?,
                 credentialsFile: SharedConfigFile?) {
         self.configPath = configPath
         self.credentialsPath = credentialsPath
@@ -20,7 +20,7 @@ public struct SharedConfig: Sendable {
 
     /// Where the files are: `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` (a leading `~/` is expanded), else
     /// under `homeDirectory/.aws/`.
-    public static func paths(environment: [String: String], homeDirectory: String) -> (config: String, credentials: String) {
+    package static func paths(environment: [String: String], homeDirectory: String) -> (config: String, credentials: String) {
         func resolve(_ variable: String, default name: String) -> String {
             guard let value = environment[variable], !value.isEmpty else {
                 return joinPath(homeDirectory, ".aws/\(name)")
@@ -33,7 +33,7 @@ public struct SharedConfig: Sendable {
     }
 
     /// Reads both files (either may be missing); throws `AWSError.malformedConfigFile` for one that does not parse.
-    public static func load(environment: [String: String], homeDirectory: String) throws(AWSError) -> SharedConfig {
+    package static func load(environment: [String: String], homeDirectory: String) throws(AWSError) -> SharedConfig {
         let (configPath, credentialsPath) = paths(environment: environment, homeDirectory: homeDirectory)
         return SharedConfig(configPath: configPath, credentialsPath: credentialsPath,
                             configFile: try SharedConfigFile.load(path: configPath),
@@ -41,7 +41,7 @@ public struct SharedConfig: Sendable {
     }
 
     /// Every profile name found in either file, sorted.
-    public var profileNames: [String] {
+    package var profileNames: [String] {
         var names = Set<String>()
         for section in configFile?.sections ?? [] {
             if let name = Self.configProfileName(section.name) { names.insert(name) }
@@ -51,7 +51,7 @@ public struct SharedConfig: Sendable {
     }
 
     /// The profile merged from both files, or nil when neither defines it.
-    public func profile(named name: String) -> SharedConfigProfile? {
+    package func profile(named name: String) -> SharedConfigProfile? {
         var profile = SharedConfigProfile(name: name)
         var found = false
         if let configFile {
@@ -73,7 +73,7 @@ public struct SharedConfig: Sendable {
     }
 
     /// A non-profile section of the config file, e.g. `section(kind: "sso-session", name: "corp")`.
-    public func section(kind: String, name: String) -> SharedConfigFile.Section? {
+    package func section(kind: String, name: String) -> SharedConfigFile.Section? {
         configFile?.sections.first { section in
             let parts = section.name.split(whereSeparator: { $0 == " " || $0 == "\t" })
             return parts.count == 2 && parts[0] == kind && parts[1] == name
@@ -82,7 +82,7 @@ public struct SharedConfig: Sendable {
 
     /// Config-file sections that look like a profile written the credentials-file way (`[dev]` instead of
     /// `[profile dev]`): the SDKs ignore them, so a "profile not found" message should point them out.
-    public var configSectionsMissingProfilePrefix: [String] {
+    package var configSectionsMissingProfilePrefix: [String] {
         (configFile?.sections ?? []).map(\.name).filter { name in
             Self.configProfileName(name) == nil && !name.contains(" ") && !name.contains("\t")
         }
@@ -103,15 +103,15 @@ public struct SharedConfig: Sendable {
 }
 
 /// One named profile with the keys of every section that defines it.
-public struct SharedConfigProfile: Sendable, Equatable {
-    public let name: String
+package struct SharedConfigProfile: Sendable, Equatable {
+    package let name: String
     /// Keys lowercased.
-    public var properties: [String: String]
-    public var subProperties: [String: [String: String]]
+    package var properties: [String: String]
+    package var subProperties: [String: [String: String]]
     /// The files whose sections define it, config file first.
-    public var definedIn: [String]
+    package var definedIn: [String]
 
-    public init(name: String, properties: [String: String] = [:], subProperties: [String: [String: String]] = [:],
+    package init(name: String, properties: [String: String] = [:], subProperties: [String: [String: String]] = [:],
                 definedIn: [String] = []) {
         self.name = name
         self.properties = properties
@@ -119,10 +119,10 @@ public struct SharedConfigProfile: Sendable, Equatable {
         self.definedIn = definedIn
     }
 
-    public subscript(_ key: String) -> String? { properties[key.lowercased()] }
+    package subscript(_ key: String) -> String? { properties[key.lowercased()] }
 
     /// The value of `key` when it is present and not empty.
-    public func value(_ key: String) -> String? {
+    package func value(_ key: String) -> String? {
         guard let value = properties[key.lowercased()], !value.isEmpty else { return nil }
         return value
     }

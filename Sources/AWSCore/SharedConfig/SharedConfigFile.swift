@@ -11,18 +11,18 @@ import Foundation
 ///   (`region = us-east-1 # prod`), so values such as `a#b` survive.
 /// - An indented line after `key =` (empty value) is a sub-property (`s3 =\n  max_concurrent_requests = 10`);
 ///   an indented line after `key = value` continues that value on a new line.
-public struct SharedConfigFile: Sendable, Equatable {
-    public struct Section: Sendable, Equatable {
+package struct SharedConfigFile: Sendable, Equatable {
+    package struct Section: Sendable, Equatable {
         /// The text between the brackets, trimmed (`default`, `profile dev`, `sso-session corp`).
-        public let name: String
+        package let name: String
         /// Line of the section's first header in the file (1-based).
-        public let line: Int
+        package let line: Int
         /// Keys lowercased. A key that opens a sub-property block has the value "".
-        public internal(set) var properties: [String: String]
+        package internal(set) var properties: [String: String]
         /// Sub-property blocks by their (lowercased) parent key.
-        public internal(set) var subProperties: [String: [String: String]]
+        package internal(set) var subProperties: [String: [String: String]]
 
-        public init(name: String, line: Int, properties: [String: String] = [:],
+        package init(name: String, line: Int, properties: [String: String] = [:],
                     subProperties: [String: [String: String]] = [:]) {
             self.name = name
             self.line = line
@@ -30,10 +30,10 @@ public struct SharedConfigFile: Sendable, Equatable {
             self.subProperties = subProperties
         }
 
-        public subscript(_ key: String) -> String? { properties[key.lowercased()] }
+        package subscript(_ key: String) -> String? { properties[key.lowercased()] }
 
         /// The block under `key`, e.g. `subProperties(of: "s3")?["max_concurrent_requests"]`.
-        public func subProperties(of key: String) -> [String: String]? { subProperties[key.lowercased()] }
+        package func subProperties(of key: String) -> [String: String]? { subProperties[key.lowercased()] }
 
         /// Later values win; sub-property blocks merge key by key.
         mutating func merge(_ other: Section) {
@@ -43,21 +43,21 @@ public struct SharedConfigFile: Sendable, Equatable {
     }
 
     /// Where the text came from, for error messages.
-    public let path: String
+    package let path: String
     /// Sections in order of first appearance, duplicates merged.
-    public private(set) var sections: [Section]
+    package private(set) var sections: [Section]
 
-    public init(path: String, sections: [Section]) {
+    package init(path: String, sections: [Section]) {
         self.path = path
         self.sections = sections
     }
 
-    public var sectionNames: [String] { sections.map(\.name) }
+    package var sectionNames: [String] { sections.map(\.name) }
 
-    public func section(named name: String) -> Section? { sections.first { $0.name == name } }
+    package func section(named name: String) -> Section? { sections.first { $0.name == name } }
 
     /// Reads the file at `path`; nil when it does not exist (a missing shared file is normal).
-    public static func load(path: String) throws(AWSError) -> SharedConfigFile? {
+    package static func load(path: String) throws(AWSError) -> SharedConfigFile? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
         guard !isDirectory.boolValue else {
@@ -74,7 +74,7 @@ public struct SharedConfigFile: Sendable, Equatable {
     }
 
     /// Parses INI text; errors name `path` and the 1-based line.
-    public static func parse(_ text: String, path: String) throws(AWSError) -> SharedConfigFile {
+    package static func parse(_ text: String, path: String) throws(AWSError) -> SharedConfigFile {
         var parser = SharedConfigParser(path: path)
         return try parser.parse(text)
     }

@@ -1,19 +1,19 @@
 /// How ecrpush compresses the layers it pushes.
-public enum LayerCompression: String, Sendable, CaseIterable {
+package enum LayerCompression: String, Sendable, CaseIterable {
     /// gzip: what every registry, engine and tool reads (Docker v2 manifests).
     case gzip
     /// Zstandard: smaller and faster to compress and decompress; needs an OCI manifest and an engine that pulls
     /// `tar+zstd` layers (Docker 23+, containerd 1.5+, podman).
     case zstd
 
-    public var defaultLevel: Int {
+    package var defaultLevel: Int {
         switch self {
         case .gzip: 6
         case .zstd: 3
         }
     }
 
-    public var levels: ClosedRange<Int> {
+    package var levels: ClosedRange<Int> {
         switch self {
         case .gzip: 0...9
         case .zstd: 1...19
@@ -21,7 +21,7 @@ public enum LayerCompression: String, Sendable, CaseIterable {
     }
 
     /// The layer media type as ecrpush writes it: Docker's for gzip (Docker v2 manifests), OCI's for zstd.
-    public var layerMediaType: String {
+    package var layerMediaType: String {
         switch self {
         case .gzip: ExportedLayer.gzipMediaType
         case .zstd: ExportedLayer.zstdMediaType

@@ -1,19 +1,19 @@
-import CZstd
+internal import CZstd
 import Foundation
 
 /// Streaming Zstandard compression on several cores (libzstd's own worker threads). The output depends only
 /// on the input and the level, never on the number of cores (libzstd's multi-threaded mode cuts jobs at fixed
 /// sizes; one worker is used even on one core so that the format never changes with the machine). Frames
 /// carry a content checksum.
-public final class ZstdCompressor {
+package final class ZstdCompressor {
     private let context: OpaquePointer
     private let output: UnsafeMutableRawBufferPointer
     private var finished = false
-    public let level: Int
-    public private(set) var bytesIn: Int64 = 0
-    public private(set) var bytesOut: Int64 = 0
+    package let level: Int
+    package private(set) var bytesIn: Int64 = 0
+    package private(set) var bytesOut: Int64 = 0
 
-    public init(level: Int = LayerCompression.zstd.defaultLevel, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+    package init(level: Int = LayerCompression.zstd.defaultLevel, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         guard LayerCompression.zstd.levels.contains(level) else { throw ImageExportError.invalidCompressionLevel(level, .zstd) }
         guard let context = ZSTD_createCCtx() else {
             throw ImageExportError.zstd(operation: "start compressing", message: "out of memory")
@@ -43,7 +43,7 @@ public final class ZstdCompressor {
         output.deallocate()
     }
 
-    public func compress(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func compress(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard !finished else { throw ImageExportError.zstd(operation: "compress after finishing", message: "") }
         guard input.count > 0 else { return }
         var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
@@ -53,7 +53,7 @@ public final class ZstdCompressor {
         bytesIn += Int64(input.count)
     }
 
-    public func finish(sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func finish(sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard !finished else { return }
         var source = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
         while try step(&source, ZSTD_e_end, sink) != 0 {}
@@ -79,7 +79,7 @@ public final class ZstdCompressor {
         }
     }
 
-    public static func compress(_ bytes: [UInt8], level: Int = LayerCompression.zstd.defaultLevel,
+    package static func compress(_ bytes: [UInt8], level: Int = LayerCompression.zstd.defaultLevel,
                                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [UInt8] {
         let compressor = try ZstdCompressor(level: level, threads: threads)
         var out: [UInt8] = []

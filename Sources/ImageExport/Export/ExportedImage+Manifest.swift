@@ -1,24 +1,24 @@
 import Hashing
 
 /// A manifest as the exact bytes to push; its digest is the SHA-256 of exactly these bytes.
-public struct ImageManifest: Sendable, Equatable {
-    public let bytes: [UInt8]
-    public let mediaType: String
+package struct ImageManifest: Sendable, Equatable {
+    package let bytes: [UInt8]
+    package let mediaType: String
     /// `sha256:<hex>` of `bytes`.
-    public let digest: String
+    package let digest: String
 
-    public static let dockerV2MediaType = "application/vnd.docker.distribution.manifest.v2+json"
-    public static let dockerConfigMediaType = "application/vnd.docker.container.image.v1+json"
-    public static let ociManifestMediaType = "application/vnd.oci.image.manifest.v1+json"
-    public static let ociConfigMediaType = "application/vnd.oci.image.config.v1+json"
-    public static let ociGzipLayerMediaType = "application/vnd.oci.image.layer.v1.tar+gzip"
+    package static let dockerV2MediaType = "application/vnd.docker.distribution.manifest.v2+json"
+    package static let dockerConfigMediaType = "application/vnd.docker.container.image.v1+json"
+    package static let ociManifestMediaType = "application/vnd.oci.image.manifest.v1+json"
+    package static let ociConfigMediaType = "application/vnd.oci.image.config.v1+json"
+    package static let ociGzipLayerMediaType = "application/vnd.oci.image.layer.v1.tar+gzip"
 
     /// The manifest naming these blobs: Docker's v2 schema 2 when every layer is gzip (what every tool reads),
     /// else an OCI image manifest (zstd layers exist only there; gzip layers then get OCI's gzip type).
     /// Compact JSON with a fixed key order (schemaVersion, mediaType, config, layers; each descriptor
     /// mediaType, size, digest), so the same blobs always give the same bytes and digest, whether they were
     /// just exported or remembered.
-    public static func forImage(configDigest: String, configSize: Int64,
+    package static func forImage(configDigest: String, configSize: Int64,
                                 layers: [(digest: String, size: Int64, mediaType: String)]) -> ImageManifest {
         let docker = layers.allSatisfy { $0.mediaType == ExportedLayer.gzipMediaType }
         func descriptor(mediaType: String, size: Int64, digest: String) -> String {
@@ -39,7 +39,7 @@ public struct ImageManifest: Sendable, Equatable {
 
 extension ExportedImage {
     /// The manifest for this image (see `ImageManifest.forImage`): Docker v2 schema 2 for gzip layers.
-    public func manifest() -> ImageManifest {
+    package func manifest() -> ImageManifest {
         ImageManifest.forImage(configDigest: configDigest, configSize: Int64(config.count),
                                layers: layers.map { ($0.digest, $0.size, $0.mediaType) })
     }

@@ -3,18 +3,18 @@
 ///
 /// The layer files live in a temporary directory that is removed by `cleanup()`, or automatically once
 /// the last copy of this value is gone: keep the value alive until the push is over.
-public struct ExportedImage: Sendable {
+package struct ExportedImage: Sendable {
     /// The image config, byte for byte as exported (pushed unchanged, so its digest stays the image ID).
-    public let config: [UInt8]
+    package let config: [UInt8]
     /// `sha256:<hex>` of `config`: the image ID.
-    public let configDigest: String
+    package let configDigest: String
     /// In the order of the config's `rootfs.diff_ids`. The same file may appear twice (an image may repeat
     /// a layer); upload each distinct digest once.
-    public let layers: [ExportedLayer]
+    package let layers: [ExportedLayer]
     /// The tags the archive carries for this image (`RepoTags`, or OCI name annotations).
-    public let repoTags: [String]
+    package let repoTags: [String]
     /// Which layout the archive used.
-    public let layout: ArchiveLayout
+    package let layout: ArchiveLayout
     private let scratch: ScratchDirectory
 
     init(config: [UInt8], configDigest: String, layers: [ExportedLayer], repoTags: [String],
@@ -28,33 +28,33 @@ public struct ExportedImage: Sendable {
     }
 
     /// The image ID, as `docker image inspect` shows it.
-    public var imageID: String { configDigest }
+    package var imageID: String { configDigest }
 
     /// The directory holding the layer files.
-    public var temporaryDirectory: String { scratch.path }
+    package var temporaryDirectory: String { scratch.path }
 
     /// Removes the layer files and their directory. The layers' paths are invalid afterwards.
-    public func cleanup() { scratch.remove() }
+    package func cleanup() { scratch.remove() }
 }
 
 /// One layer as a registry blob.
-public struct ExportedLayer: Sendable, Hashable {
+package struct ExportedLayer: Sendable, Hashable {
     /// `sha256:<hex>` of the gzip file: the blob digest to upload under.
-    public let digest: String
+    package let digest: String
     /// Bytes in the gzip file.
-    public let size: Int64
+    package let size: Int64
     /// `sha256:<hex>` of the uncompressed tar (checked against the config's `rootfs.diff_ids`).
-    public let diffID: String
-    public let uncompressedSize: Int64
+    package let diffID: String
+    package let uncompressedSize: Int64
     /// `application/vnd.docker.image.rootfs.diff.tar.gzip`, or `application/vnd.oci.image.layer.v1.tar+zstd`.
-    public let mediaType: String
+    package let mediaType: String
     /// The gzip file.
-    public let path: String
+    package let path: String
 
-    public static let gzipMediaType = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-    public static let zstdMediaType = "application/vnd.oci.image.layer.v1.tar+zstd"
+    package static let gzipMediaType = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+    package static let zstdMediaType = "application/vnd.oci.image.layer.v1.tar+zstd"
 
-    public init(digest: String, size: Int64, diffID: String, uncompressedSize: Int64,
+    package init(digest: String, size: Int64, diffID: String, uncompressedSize: Int64,
                 mediaType: String = ExportedLayer.gzipMediaType, path: String) {
         self.digest = digest
         self.size = size
@@ -66,7 +66,7 @@ public struct ExportedLayer: Sendable, Hashable {
 }
 
 /// The two shapes of a `docker save` archive.
-public enum ArchiveLayout: String, Sendable {
+package enum ArchiveLayout: String, Sendable {
     /// Resolved through `manifest.json` (`docker save` of every Engine version; the only index before Engine 25).
     case dockerManifest
     /// Resolved through the OCI image layout's `index.json` (OCI archives without `manifest.json`).

@@ -1,4 +1,4 @@
-import CLibDeflate
+internal import CLibDeflate
 import Foundation
 
 /// One block of input and the gzip member it becomes. Filled by the compressor's thread, compressed by a

@@ -1,22 +1,22 @@
-import CZlib
+internal import CZlib
 
 /// Streaming gzip decompression over zlib's inflate. Accepts concatenated gzip members (as `gzip -d` and
 /// Go's gzip reader do). Feed chunks with `decompress`; `finish` checks that the last member was complete.
 /// Use from one thread at a time.
-public final class GzipDecompressor {
+package final class GzipDecompressor {
     private let stream: UnsafeMutablePointer<z_stream>
     private let output: UnsafeMutableRawBufferPointer
     private var memberEnded = false
     private var sawInput = false
     /// Compressed bytes taken so far.
-    public private(set) var bytesIn: Int64 = 0
+    package private(set) var bytesIn: Int64 = 0
     /// Decompressed bytes handed to sinks so far.
-    public private(set) var bytesOut: Int64 = 0
+    package private(set) var bytesOut: Int64 = 0
 
     /// Output buffer size, and the size of the buffers that gather the export's file writes.
-    public static let defaultBufferSize = 256 * 1024
+    package static let defaultBufferSize = 256 * 1024
 
-    public init(bufferSize: Int = GzipDecompressor.defaultBufferSize) throws {
+    package init(bufferSize: Int = GzipDecompressor.defaultBufferSize) throws {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         output = .allocate(byteCount: max(bufferSize, 1024), alignment: 16)
@@ -34,7 +34,7 @@ public final class GzipDecompressor {
         output.deallocate()
     }
 
-    public func decompress(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func decompress(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard let base = input.baseAddress, input.count > 0 else { return }
         sawInput = true
         var position = 0
@@ -48,18 +48,18 @@ public final class GzipDecompressor {
         bytesIn += Int64(input.count)
     }
 
-    public func decompress(_ bytes: [UInt8], sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func decompress(_ bytes: [UInt8], sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try bytes.withUnsafeBytes { try decompress($0, sink: sink) }
     }
 
     /// Throws if the input stopped inside a gzip member (or there was no input at all).
-    public func finish() throws {
+    package func finish() throws {
         guard sawInput, memberEnded else {
             throw ImageExportError.zlib(operation: "decompress", code: Z_BUF_ERROR, message: "the gzip data is truncated")
         }
     }
 
-    public static func decompress(_ bytes: [UInt8]) throws -> [UInt8] {
+    package static func decompress(_ bytes: [UInt8]) throws -> [UInt8] {
         let decompressor = try GzipDecompressor()
         var out: [UInt8] = []
         try decompressor.decompress(bytes) { out.append(contentsOf: $0) }

@@ -9,13 +9,13 @@ import Foundation
 /// same layer always gets the same digest (which lets a registry recognise layers it already has).
 /// `compress` blocks while `threads + 1` blocks are in flight: the caller's pace follows the workers'.
 /// Use from one thread at a time.
-public final class ParallelGzipCompressor {
+package final class ParallelGzipCompressor {
     /// Big enough that the lost history at block starts costs well under 1% of ratio; small enough to spread
     /// a layer over the cores.
-    public static let defaultBlockSize = 512 * 1024
+    package static let defaultBlockSize = 512 * 1024
 
-    public let level: Int
-    public let blockSize: Int
+    package let level: Int
+    package let blockSize: Int
     private let threads: Int
     private var current: DeflateBlock
     /// Submitted blocks, oldest first; their output is written in this order.
@@ -24,12 +24,12 @@ public final class ParallelGzipCompressor {
     private var blocksWritten = 0
     private var finished = false
     /// Uncompressed bytes taken so far.
-    public private(set) var bytesIn: Int64 = 0
+    package private(set) var bytesIn: Int64 = 0
     /// Compressed bytes handed to sinks so far.
-    public private(set) var bytesOut: Int64 = 0
+    package private(set) var bytesOut: Int64 = 0
 
     /// `threads` 1 deflates on the calling thread; more use a shared pool of worker threads.
-    public init(level: Int = LayerCompression.gzip.defaultLevel, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+    package init(level: Int = LayerCompression.gzip.defaultLevel, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 blockSize: Int = ParallelGzipCompressor.defaultBlockSize) throws {
         guard LayerCompression.gzip.levels.contains(level) else { throw ImageExportError.invalidCompressionLevel(level) }
         self.level = level
@@ -38,7 +38,7 @@ public final class ParallelGzipCompressor {
         current = DeflateBlock(capacity: self.blockSize, level: Int32(level))
     }
 
-    public func compress(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func compress(_ input: UnsafeRawBufferPointer, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard !finished else { throw ImageExportError.libdeflate(operation: "compress after finishing") }
         guard let base = input.baseAddress else { return }
         var position = 0
@@ -52,13 +52,13 @@ public final class ParallelGzipCompressor {
         bytesIn += Int64(input.count)
     }
 
-    public func compress(_ bytes: [UInt8], sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func compress(_ bytes: [UInt8], sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try bytes.withUnsafeBytes { try compress($0, sink: sink) }
     }
 
     /// Compresses what is left and writes every member in order. Empty input still gives one (empty) member:
     /// a gzip stream has at least one.
-    public func finish(sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func finish(sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard !finished else { return }
         if current.count > 0 || (blocksWritten == 0 && inFlight.isEmpty) {
             try submitCurrent(sink: sink)
@@ -67,7 +67,7 @@ public final class ParallelGzipCompressor {
         finished = true
     }
 
-    public static func compress(_ bytes: [UInt8], level: Int = LayerCompression.gzip.defaultLevel,
+    package static func compress(_ bytes: [UInt8], level: Int = LayerCompression.gzip.defaultLevel,
                                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [UInt8] {
         let compressor = try ParallelGzipCompressor(level: level, threads: threads)
         var out: [UInt8] = []

@@ -1,6 +1,6 @@
 /// One tar entry as the reader reports it, with GNU long names and PAX records already applied.
-public struct TarEntryHeader: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+package struct TarEntryHeader: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         case regular
         case hardLink
         case symbolicLink
@@ -26,19 +26,19 @@ public struct TarEntryHeader: Sendable, Equatable {
     }
 
     /// The entry's path as stored (after `L`/PAX `path`), without normalisation.
-    public var path: String
-    public var kind: Kind
+    package var path: String
+    package var kind: Kind
     /// Content bytes that follow the header (after PAX `size`).
-    public var size: Int64
+    package var size: Int64
     /// Symlink or hard-link target (after `K`/PAX `linkpath`); empty otherwise.
-    public var linkTarget: String
-    public var mode: UInt32
+    package var linkTarget: String
+    package var mode: UInt32
     /// Seconds since the epoch.
-    public var modificationTime: Int64
+    package var modificationTime: Int64
     /// Byte offset of this entry's header block in the stream (of the first metadata header, if any).
-    public var headerOffset: Int64
+    package var headerOffset: Int64
 
-    public init(path: String, kind: Kind, size: Int64, linkTarget: String = "", mode: UInt32 = 0o644,
+    package init(path: String, kind: Kind, size: Int64, linkTarget: String = "", mode: UInt32 = 0o644,
                 modificationTime: Int64 = 0, headerOffset: Int64 = 0) {
         self.path = path
         self.kind = kind
@@ -52,7 +52,7 @@ public struct TarEntryHeader: Sendable, Equatable {
 
 /// Receives one entry's content, in order, in chunks of any size. `finish()` follows the last chunk
 /// (and is the only call for an empty entry). The chunks are only valid during the call.
-public protocol TarEntryConsumer: AnyObject {
+package protocol TarEntryConsumer: AnyObject {
     func consume(_ bytes: UnsafeRawBufferPointer) throws
     func finish() throws
 }

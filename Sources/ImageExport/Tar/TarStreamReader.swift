@@ -5,10 +5,10 @@
 /// PAX `x`/`g` records, capped at `metadataLimit`), never a whole file. Understands ustar, GNU and PAX
 /// archives, base-256 sizes, padding and the two zero blocks that end an archive (anything after them,
 /// such as GNU tar's record padding, is ignored). Use from one thread at a time.
-public final class TarStreamReader {
-    public typealias EntryHandler = (TarEntryHeader) throws -> (any TarEntryConsumer)?
+package final class TarStreamReader {
+    package typealias EntryHandler = (TarEntryHeader) throws -> (any TarEntryConsumer)?
 
-    public static let defaultMetadataLimit = 1 << 20
+    package static let defaultMetadataLimit = 1 << 20
 
     private enum State {
         case header
@@ -36,11 +36,11 @@ public final class TarStreamReader {
     private var globalPAX: [String: String] = [:]
 
     /// Bytes fed so far.
-    public private(set) var offset: Int64 = 0
+    package private(set) var offset: Int64 = 0
     /// True once the end marker has been read.
-    public var isAtEnd: Bool { if case .end = state { return true } else { return false } }
+    package var isAtEnd: Bool { if case .end = state { return true } else { return false } }
 
-    public init(metadataLimit: Int = TarStreamReader.defaultMetadataLimit, onEntry: @escaping EntryHandler) {
+    package init(metadataLimit: Int = TarStreamReader.defaultMetadataLimit, onEntry: @escaping EntryHandler) {
         self.onEntry = onEntry
         self.metadataLimit = metadataLimit
         headerBuffer = .allocate(byteCount: TarHeaderBlock.size, alignment: 16)
@@ -48,7 +48,7 @@ public final class TarStreamReader {
 
     deinit { headerBuffer.deallocate() }
 
-    public func feed(_ chunk: UnsafeRawBufferPointer) throws {
+    package func feed(_ chunk: UnsafeRawBufferPointer) throws {
         guard let base = chunk.baseAddress else { return }
         var position = 0
         let count = chunk.count
@@ -101,12 +101,12 @@ public final class TarStreamReader {
         }
     }
 
-    public func feed(_ bytes: [UInt8]) throws {
+    package func feed(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try feed($0) }
     }
 
     /// Call at the end of the stream: throws `truncatedArchive` unless the end marker was read.
-    public func finish() throws {
+    package func finish() throws {
         guard isAtEnd else {
             throw ImageExportError.truncatedArchive(offset: offset, entry: currentPath)
         }
