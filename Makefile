@@ -8,7 +8,7 @@ APT_PACKAGES = libcurl4-openssl-dev libssl-dev zlib1g-dev libdeflate-dev libzstd
 PIP_PACKAGES = moto[server]==5.2.1 boto3 awscli
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test install uninstall demo bench clean
+.PHONY: all deps build test test-quick lint format install uninstall demo bench clean
 
 all: build
 
@@ -25,9 +25,22 @@ build:
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 # Unit and integration tests. Integration tests start their own moto, registry and dockerd on loopback.
-test:
+test: lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The inner loop: every test that needs no moto, registry or dockerd (those are reported as cancelled).
+test-quick:
+	$(SWIFT) build --build-tests
+	ECRPUSH_SKIP_LIVE_TESTS=1 $(SWIFT) test --skip-build
+
+# Package.swift declares exactly what each target imports; the code is as swift-format (.swift-format) leaves it.
+lint:
+	python3 tools/check_package_imports.py
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
+
+format:
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests
 
 # Also shell completions (bash, zsh, fish) and the man page, generated from the command definitions.
 install: build

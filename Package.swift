@@ -10,10 +10,10 @@ let package = Package(
     name: "ecrpush",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "ecrpush", targets: ["ecrpush"]),
+        .executable(name: "ecrpush", targets: ["ecrpush"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         .target(name: "CCryptoShim", linkerSettings: [.linkedLibrary("crypto")]),
@@ -37,14 +37,18 @@ let package = Package(
         .target(name: "AWSCredentials", dependencies: ["AWSCore", "SigV4", "STS", "HTTPTransport", "Hashing", "ChildProcess"]),
         // Reads `docker save` streams (legacy and OCI layouts) and turns layers into gzip blobs with digests.
         .target(name: "ImageExport", dependencies: ["Hashing", "CZlib", "CLibDeflate", "CZstd"]),
-        .target(name: "ECRPushKit", dependencies: [
-            "AWSCredentials", "AWSCore", "SigV4", "HTTPTransport", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient",
-            "Hashing", "ChildProcess",
-        ]),
-        .executableTarget(name: "ecrpush", dependencies: [
-            "ECRPushKit", "AWSCredentials", "AWSCore", "STS", "ECR", "HTTPTransport", "DockerEngine", "ImageExport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "ECRPushKit",
+            dependencies: [
+                "AWSCredentials", "AWSCore", "SigV4", "HTTPTransport", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient",
+                "Hashing", "ChildProcess"
+            ]),
+        .executableTarget(
+            name: "ecrpush",
+            dependencies: [
+                "ECRPushKit", "AWSCredentials", "AWSCore", "STS", "ECR", "HTTPTransport", "DockerEngine", "ImageExport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
         // Starts and stops the loopback world (moto, registry, dockerd) for integration tests.
         .target(name: "TestWorld", dependencies: ["ChildProcess", "CChildProcess"], path: "Tests/TestWorld"),
 
@@ -53,15 +57,20 @@ let package = Package(
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], exclude: ["Resources"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestWorld"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "SigV4", "HTTPTransport"]),
-        .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "AWSCore", "SigV4", "STS", "HTTPTransport", "TestWorld"],
-                    exclude: ["Fixtures"]),
+        .testTarget(
+            name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "AWSCore", "SigV4", "STS", "HTTPTransport", "TestWorld"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "AWSClientsTests", dependencies: ["STS", "ECR", "AWSCore", "SigV4", "HTTPTransport", "Hashing", "TestWorld"]),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "Hashing", "TestWorld"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "Hashing", "TestWorld"]),
         .testTarget(name: "ImageExportTests", dependencies: ["ImageExport", "Hashing", "TestWorld"]),
-        .testTarget(name: "ECRPushKitTests", dependencies: ["ECRPushKit", "AWSCore", "SigV4", "AWSCredentials", "DockerEngine", "ECR",
-                                                            "HTTPTransport", "TestWorld"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestWorld"]),
+        .testTarget(
+            name: "ECRPushKitTests",
+            dependencies: [
+                "ECRPushKit", "AWSCore", "SigV4", "AWSCredentials", "DockerEngine", "ECR",
+                "HTTPTransport", "TestWorld"
+            ]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestWorld"])
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,9 +10,11 @@ package struct AWSContext: Sendable {
     package var clock: ClockSkew
     package var debug: DebugLog?
 
-    package init(region: String, endpoints: EndpointConfiguration = EndpointConfiguration(),
-                credentialProvider: any CredentialProvider, http: HTTPClient = HTTPClient(),
-                retry: RetryPolicy = RetryPolicy(), clock: ClockSkew = ClockSkew(), debug: DebugLog? = nil) {
+    package init(
+        region: String, endpoints: EndpointConfiguration = EndpointConfiguration(),
+        credentialProvider: any CredentialProvider, http: HTTPClient = HTTPClient(),
+        retry: RetryPolicy = RetryPolicy(), clock: ClockSkew = ClockSkew(), debug: DebugLog? = nil
+    ) {
         self.region = region
         self.endpoints = endpoints
         self.credentialProvider = credentialProvider

@@ -23,11 +23,15 @@ package enum AWSError: Error, Sendable, CustomStringConvertible {
         case .service(let details):
             return details.description
         case .endpointUnreachable(let endpoint, let underlying):
-            return "could not reach AWS endpoint \(endpoint): \(underlying). Check --endpoint-url / AWS_ENDPOINT_URL*, the region, and your network or proxy settings."
+            return
+                "could not reach AWS endpoint \(endpoint): \(underlying). Check --endpoint-url / AWS_ENDPOINT_URL*, the region, and your network or "
+                + "proxy settings."
         case .malformedResponse(let service, let action, let detail):
             return "\(service) \(action) returned a response ecrpush could not read: \(detail)"
         case .missingCredentials(let searched):
-            return "no AWS credentials found. Looked in: \(searched.joined(separator: "; ")). Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, use --profile, or configure a web identity or instance role."
+            return
+                "no AWS credentials found. Looked in: \(searched.joined(separator: "; ")). Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, use "
+                + "--profile, or configure a web identity or instance role."
         case .credentialProviderFailed(let source, let detail):
             return "could not load AWS credentials from \(source): \(detail)"
         case .missingRegion(let searched):
@@ -60,8 +64,10 @@ package struct ServiceErrorDetails: Sendable, CustomStringConvertible {
     /// Other scalar fields of a JSON error (e.g. ECR's `lastValidByteReceived`), as text.
     package var fields: [String: String]
 
-    package init(service: String, action: String, httpStatus: Int, code: String, message: String, requestId: String?,
-                fields: [String: String] = [:]) {
+    package init(
+        service: String, action: String, httpStatus: Int, code: String, message: String, requestId: String?,
+        fields: [String: String] = [:]
+    ) {
         self.service = service
         self.action = action
         self.httpStatus = httpStatus
@@ -89,7 +95,9 @@ package struct ServiceErrorDetails: Sendable, CustomStringConvertible {
         case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
             return "The session token has expired: get fresh temporary credentials"
         case "AccessDenied", "AccessDeniedException":
-            return "The principal is not allowed to call \(signingActionName); grant it in an IAM policy (and check that no SCP or resource policy denies it)"
+            return
+                "The principal is not allowed to call \(signingActionName); grant it in an IAM policy (and check that no SCP or resource policy "
+                + "denies it)"
         case "RequestTimeTooSkewed":
             return "The local clock is off; sync it (e.g. with NTP)"
         default:

@@ -30,8 +30,9 @@ package struct AWSServiceClient: Sendable {
     /// so large bodies are signed and sent without ever being held whole.
     package enum Payload: Sendable {
         case bytes([UInt8])
-        case stream(length: Int64, sha256Hex: String,
-                    makeProducer: @Sendable () throws -> @Sendable (UnsafeMutableRawBufferPointer) throws -> Int)
+        case stream(
+            length: Int64, sha256Hex: String,
+            makeProducer: @Sendable () throws -> @Sendable (UnsafeMutableRawBufferPointer) throws -> Int)
 
         var httpBody: HTTPBody {
             get throws {
@@ -103,8 +104,9 @@ package struct AWSServiceClient: Sendable {
         guard let signingRequest = SigningRequest(url: request.url, method: request.method, headers: signingHeaders) else {
             return headers
         }
-        let signer = SigV4Signer(credentials: credentials, region: signingRegion ?? context.region,
-                                 service: service.signingName)
+        let signer = SigV4Signer(
+            credentials: credentials, region: signingRegion ?? context.region,
+            service: service.signingName)
         let signature = signer.signHeaders(signingRequest, payload: payload, date: context.clock.now())
         if headers["Host"] == nil, let host = signingRequest.headers.first(where: { $0.name.lowercased() == "host" }) {
             headers["Host"] = host.value

@@ -18,8 +18,10 @@ package final class ClockSkew: Sendable {
     package var currentOffset: TimeInterval { offset.withLock { $0 } }
 
     /// Errors AWS gives for a request signed with a time too far from its own.
-    static let skewCodes: Set<String> = ["RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture",
-                                         "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure"]
+    static let skewCodes: Set<String> = [
+        "RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture",
+        "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure"
+    ]
 
     /// Learns the offset when `error` is a skew error and the server's date is more than 4 minutes away.
     /// Returns true when a retry with the corrected clock is worth it.

@@ -9,13 +9,16 @@ package struct ServiceID: Sendable, Hashable {
     package let environmentID: String
     package let displayName: String
 
-    package static let sts = ServiceID(signingName: "sts", hostPrefix: "sts", fipsHostPrefix: "sts-fips",
-                                      environmentID: "STS", displayName: "STS")
-    package static let ecr = ServiceID(signingName: "ecr", hostPrefix: "api.ecr", fipsHostPrefix: "ecr-fips",
-                                      environmentID: "ECR", displayName: "ECR")
-    package static let ecrPublic = ServiceID(signingName: "ecr-public", hostPrefix: "api.ecr-public",
-                                            fipsHostPrefix: "api.ecr-public", environmentID: "ECR_PUBLIC",
-                                            displayName: "ECR Public")
+    package static let sts = ServiceID(
+        signingName: "sts", hostPrefix: "sts", fipsHostPrefix: "sts-fips",
+        environmentID: "STS", displayName: "STS")
+    package static let ecr = ServiceID(
+        signingName: "ecr", hostPrefix: "api.ecr", fipsHostPrefix: "ecr-fips",
+        environmentID: "ECR", displayName: "ECR")
+    package static let ecrPublic = ServiceID(
+        signingName: "ecr-public", hostPrefix: "api.ecr-public",
+        fipsHostPrefix: "api.ecr-public", environmentID: "ECR_PUBLIC",
+        displayName: "ECR Public")
 }
 
 /// How endpoints are chosen: explicit URLs win, then the partition's regional (or FIPS) endpoint.

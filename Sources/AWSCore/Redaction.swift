@@ -5,13 +5,17 @@ package enum Redaction {
     package static let placeholder = "<redacted>"
 
     /// Header names whose values are secrets.
-    static let secretHeaders: Set<String> = ["authorization", "x-amz-security-token", "x-registry-auth",
-                                             "x-aws-ec2-metadata-token", "proxy-authorization", "cookie",
-                                             "set-cookie"]
+    static let secretHeaders: Set<String> = [
+        "authorization", "x-amz-security-token", "x-registry-auth",
+        "x-aws-ec2-metadata-token", "proxy-authorization", "cookie",
+        "set-cookie"
+    ]
     /// Field names (XML elements, JSON keys, form parameters) whose values are secrets, compared lowercased.
-    static let secretFields: Set<String> = ["secretaccesskey", "sessiontoken", "token", "authorizationtoken",
-                                            "password", "secret", "webidentitytoken", "tokencode",
-                                            "x-amz-security-token", "x-amz-signature", "layerpartblob"]
+    static let secretFields: Set<String> = [
+        "secretaccesskey", "sessiontoken", "token", "authorizationtoken",
+        "password", "secret", "webidentitytoken", "tokencode",
+        "x-amz-security-token", "x-amz-signature", "layerpartblob"
+    ]
 
     package static func headers(_ headers: HTTPHeaders) -> [String] {
         headers.map { field in
@@ -83,7 +87,11 @@ package enum Redaction {
         var escaped = false
         while index < text.endIndex {
             let char = text[index]
-            if escaped { escaped = false } else if char == "\\" { escaped = true } else if char == "\"" {
+            if escaped {
+                escaped = false
+            } else if char == "\\" {
+                escaped = true
+            } else if char == "\"" {
                 return (String(text[text.index(after: text.startIndex)..<index]), text.index(after: index))
             }
             index = text.index(after: index)

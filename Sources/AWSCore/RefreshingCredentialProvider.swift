@@ -12,8 +12,10 @@ package actor RefreshingCredentialProvider: CredentialProvider {
 
     package nonisolated let source: String
 
-    package init(_ base: any CredentialProvider, refreshMargin: TimeInterval = 300,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(
+        _ base: any CredentialProvider, refreshMargin: TimeInterval = 300,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.base = base
         self.refreshMargin = refreshMargin
         self.now = now

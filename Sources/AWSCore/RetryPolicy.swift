@@ -31,10 +31,12 @@ package struct RetryPolicy: Sendable {
         "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
         "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
         "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
-        "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+        "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException"
     ]
-    static let transientCodes: Set<String> = ["RequestTimeout", "RequestTimeoutException", "InternalError",
-                                              "InternalFailure", "ServiceUnavailable", "IDPCommunicationError"]
+    static let transientCodes: Set<String> = [
+        "RequestTimeout", "RequestTimeoutException", "InternalError",
+        "InternalFailure", "ServiceUnavailable", "IDPCommunicationError"
+    ]
 
     package func isRetryable(_ error: ServiceErrorDetails) -> Bool {
         if Self.throttlingCodes.contains(error.code) || Self.transientCodes.contains(error.code) { return true }

@@ -15,7 +15,8 @@ package enum Timestamps {
             return value
         }
         guard scalars.count >= 19, let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19) else { return nil }
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
         var index = 19
         var fraction = 0.0
         if index < scalars.count, scalars[index] == UInt8(ascii: ".") {
@@ -31,7 +32,8 @@ package enum Timestamps {
         if index < scalars.count {
             let sign = scalars[index]
             if sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-"), let oh = number(index + 1..<index + 3),
-               let om = number(index + 4..<index + 6) {
+                let om = number(index + 4..<index + 6)
+            {
                 offsetSeconds = (oh * 3600 + om * 60) * (sign == UInt8(ascii: "+") ? 1 : -1)
             }
         }

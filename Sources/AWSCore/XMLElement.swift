@@ -54,8 +54,15 @@ private struct MiniXMLParser {
     mutating func skipMisc() {
         while true {
             skipWhitespace()
-            if starts(with: "<?") { skip(past: "?>") } else if starts(with: "<!--") { skip(past: "-->") }
-            else if starts(with: "<!") { skip(past: ">") } else { return }
+            if starts(with: "<?") {
+                skip(past: "?>")
+            } else if starts(with: "<!--") {
+                skip(past: "-->")
+            } else if starts(with: "<!") {
+                skip(past: ">")
+            } else {
+                return
+            }
         }
     }
 
@@ -108,7 +115,10 @@ private struct MiniXMLParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: ">") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: " ")
-                || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") { break }
+                || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+            {
+                break
+            }
             index += 1
         }
         let raw = String(decoding: bytes[start..<index], as: UTF8.self)

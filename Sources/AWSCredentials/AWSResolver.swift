@@ -28,10 +28,12 @@ package struct AWSResolutionInput: Sendable {
     /// Also answers a profile's `mfa_serial`.
     package var mfaTokenCode: String?
 
-    package init(environment: [String: String], homeDirectory: String, profile: String? = nil, region: String? = nil,
-                endpointURL: String? = nil, roleArn: String? = nil, roleSessionName: String? = nil,
-                externalId: String? = nil, durationSeconds: Int? = nil, mfaSerial: String? = nil,
-                mfaTokenCode: String? = nil) {
+    package init(
+        environment: [String: String], homeDirectory: String, profile: String? = nil, region: String? = nil,
+        endpointURL: String? = nil, roleArn: String? = nil, roleSessionName: String? = nil,
+        externalId: String? = nil, durationSeconds: Int? = nil, mfaSerial: String? = nil,
+        mfaTokenCode: String? = nil
+    ) {
         self.environment = environment
         self.homeDirectory = homeDirectory
         self.profile = profile
@@ -87,7 +89,8 @@ package enum AWSResolver {
         case .missing(let searched, let imdsUnreachable):
             // Off EC2 with nothing configured: the missing credentials are the news, not the region.
             if imdsUnreachable, case .ready(let imdsProvider as IMDSCredentialProvider, _, _) = recipe,
-               let searchedBefore = imdsProvider.searchedBefore, let imdsNote = searched.last {
+                let searchedBefore = imdsProvider.searchedBefore, let imdsNote = searched.last
+            {
                 throw AWSError.missingCredentials(searched: searchedBefore + [imdsNote])
             }
             throw AWSError.missingRegion(searched: searched)
@@ -101,8 +104,9 @@ package enum AWSResolver {
             endpoints.globalURL = url
             endpoints.serviceURLs = [:]
         }
-        let base = AWSContext(region: region.region, endpoints: endpoints, credentialProvider: NoCredentialProvider(),
-                              http: http, retry: RetryPolicy.fromEnvironment(environment.values), debug: debug)
+        let base = AWSContext(
+            region: region.region, endpoints: endpoints, credentialProvider: NoCredentialProvider(),
+            http: http, retry: RetryPolicy.fromEnvironment(environment.values), debug: debug)
 
         var (provider, origin) = recipe.build(stsContext: base)
         var source = recipe.source
@@ -112,8 +116,9 @@ package enum AWSResolver {
                 externalId: input.externalId, durationSeconds: input.durationSeconds,
                 serialNumber: input.mfaSerial, tokenCode: input.mfaSerial != nil ? input.mfaTokenCode : nil)
             source = .assumedRole(roleArn: roleArn, origin: .flag, base: source)
-            let assume = AssumeRoleCredentialProvider(request: request, sourceCredentials: provider, stsContext: base,
-                                                      source: source.description)
+            let assume = AssumeRoleCredentialProvider(
+                request: request, sourceCredentials: provider, stsContext: base,
+                source: source.description)
             (provider, origin) = (RefreshingCredentialProvider(assume), assume)
             debug?("credentials: then assuming \(roleArn)")
         }
@@ -124,13 +129,15 @@ package enum AWSResolver {
     /// `--role-arn` and its companions are checked before anything is read or sent.
     static func validateRoleFlags(_ input: AWSResolutionInput) throws(AWSError) {
         if let roleArn = input.roleArn, !STSValidation.isRoleARN(roleArn) {
-            throw AWSError.invalidParameter(name: "--role-arn", value: roleArn,
-                                            expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
+            throw AWSError.invalidParameter(
+                name: "--role-arn", value: roleArn,
+                expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
         }
         if let name = input.roleSessionName { try validate(sessionName: name, origin: "--role-session-name") }
         if let seconds = input.durationSeconds, !(900...43200).contains(seconds) {
-            throw AWSError.invalidParameter(name: "--duration", value: String(seconds),
-                                            expected: "a number of seconds between 900 and 43200")
+            throw AWSError.invalidParameter(
+                name: "--duration", value: String(seconds),
+                expected: "a number of seconds between 900 and 43200")
         }
         if input.mfaSerial != nil, input.mfaTokenCode?.isEmpty ?? true {
             throw AWSError.invalidConfiguration("--mfa-serial needs --mfa-token-code with the device's current code")
@@ -143,8 +150,9 @@ package enum AWSResolver {
 
     static func validate(sessionName: String, origin: String) throws(AWSError) {
         guard STSValidation.isSessionName(sessionName) else {
-            throw AWSError.invalidParameter(name: origin, value: sessionName,
-                                            expected: "2 to 64 characters of letters, digits and =,.@-_")
+            throw AWSError.invalidParameter(
+                name: origin, value: sessionName,
+                expected: "2 to 64 characters of letters, digits and =,.@-_")
         }
     }
 }

@@ -12,8 +12,10 @@ package struct AssumeRoleCredentialProvider: CredentialProvider {
 
     /// `stsContext` carries the region, endpoints, HTTP client and debug log; its credentials are replaced by
     /// `sourceCredentials`.
-    package init(request: STSClient.AssumeRoleRequest, sourceCredentials: any CredentialProvider,
-                stsContext: AWSContext, source: String? = nil) {
+    package init(
+        request: STSClient.AssumeRoleRequest, sourceCredentials: any CredentialProvider,
+        stsContext: AWSContext, source: String? = nil
+    ) {
         self.request = request
         self.sts = STSClient(context: stsContext.with(credentialProvider: sourceCredentials))
         self.debug = stsContext.debug
@@ -24,8 +26,9 @@ package struct AssumeRoleCredentialProvider: CredentialProvider {
         // STS errors (AccessDenied, SignatureDoesNotMatch…) stay `AWSError.service`: their description already
         // names STS AssumeRole and what to do, and callers can match the code.
         let assumed = try await sts.assumeRole(request)
-        debug?("credentials: assumed \(assumed.assumedRoleArn.isEmpty ? request.roleArn : assumed.assumedRoleArn)"
-                                   + (assumed.credentials.expiration.map { " until \(Timestamps.formatISO8601($0))" } ?? ""))
+        debug?(
+            "credentials: assumed \(assumed.assumedRoleArn.isEmpty ? request.roleArn : assumed.assumedRoleArn)"
+                + (assumed.credentials.expiration.map { " until \(Timestamps.formatISO8601($0))" } ?? ""))
         return assumed.credentials
     }
 }

@@ -57,8 +57,9 @@ struct CredentialChain {
             searched.append("EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)")
             throw AWSError.missingCredentials(searched: searched)
         }
-        return .ready(IMDSCredentialProvider(client: imds, searchedBefore: searched), temporary: true,
-                      source: .instanceMetadata(endpoint: imds.endpoint))
+        return .ready(
+            IMDSCredentialProvider(client: imds, searchedBefore: searched), temporary: true,
+            source: .instanceMetadata(endpoint: imds.endpoint))
     }
 
     private func profileRecipe() throws(AWSError) -> CredentialRecipe? {
@@ -79,14 +80,17 @@ struct CredentialChain {
         let userKeys = CredentialRecipe.keys(user) { .environmentKeys(variable: "AWS_IAM_USER_ACCESS_KEY_ID", key: $0) }
         guard let roleArn = env["AWS_IAM_ROLE_ARN"] else { return userKeys }
         guard STSValidation.isRoleARN(roleArn) else {
-            throw AWSError.invalidParameter(name: "AWS_IAM_ROLE_ARN", value: roleArn,
-                                            expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
+            throw AWSError.invalidParameter(
+                name: "AWS_IAM_ROLE_ARN", value: roleArn,
+                expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
         }
         // The role flags describe the outermost role ecrpush assumes: this one unless --role-arn adds another.
         let flagsApply = input.roleArn == nil
         let sessionName = (flagsApply ? input.roleSessionName : nil) ?? env["AWS_IAM_ROLE_SESSION_NAME"] ?? "AssumeRoleSession1"
-        try AWSResolver.validate(sessionName: sessionName, origin: flagsApply && input.roleSessionName != nil
-                                 ? "--role-session-name" : "AWS_IAM_ROLE_SESSION_NAME")
+        try AWSResolver.validate(
+            sessionName: sessionName,
+            origin: flagsApply && input.roleSessionName != nil
+                ? "--role-session-name" : "AWS_IAM_ROLE_SESSION_NAME")
         let request = STSClient.AssumeRoleRequest(
             roleArn: roleArn, roleSessionName: sessionName,
             externalId: flagsApply ? input.externalId : nil, durationSeconds: flagsApply ? input.durationSeconds : nil,
@@ -101,8 +105,9 @@ struct CredentialChain {
                 source: "web identity", detail: "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not: set the ARN of the role to assume")
         }
         guard STSValidation.isRoleARN(roleArn) else {
-            throw AWSError.invalidParameter(name: "AWS_ROLE_ARN", value: roleArn,
-                                            expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
+            throw AWSError.invalidParameter(
+                name: "AWS_ROLE_ARN", value: roleArn,
+                expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
         }
         let sessionName = env["AWS_ROLE_SESSION_NAME"] ?? SessionNames.generated()
         try AWSResolver.validate(sessionName: sessionName, origin: "AWS_ROLE_SESSION_NAME")

@@ -13,8 +13,9 @@ indirect enum CredentialRecipe: Sendable {
     /// Static keys, named by their `KeyIdentity`; `source` places them (environment or profile).
     static func keys(_ credentials: Credentials, source: (KeyIdentity) -> CredentialSource) -> CredentialRecipe {
         let described = source(KeyIdentity(credentials))
-        return .ready(StaticCredentialProvider(credentials, source: described.description),
-                      temporary: credentials.expiration != nil, source: described)
+        return .ready(
+            StaticCredentialProvider(credentials, source: described.description),
+            temporary: credentials.expiration != nil, source: described)
     }
 
     var source: CredentialSource {
@@ -41,12 +42,14 @@ indirect enum CredentialRecipe: Sendable {
             return (temporary ? RefreshingCredentialProvider(provider) : provider, provider)
         case .assumeRole(let request, let base, _):
             let sourceCredentials = base.build(stsContext: stsContext).provider
-            let provider = AssumeRoleCredentialProvider(request: request, sourceCredentials: sourceCredentials,
-                                                        stsContext: stsContext, source: source.description)
+            let provider = AssumeRoleCredentialProvider(
+                request: request, sourceCredentials: sourceCredentials,
+                stsContext: stsContext, source: source.description)
             return (RefreshingCredentialProvider(provider), provider)
         case .webIdentity(let tokenFile, let roleArn, let sessionName, _):
-            let provider = WebIdentityCredentialProvider(tokenFile: tokenFile, roleArn: roleArn, roleSessionName: sessionName,
-                                                         stsContext: stsContext, source: source.description)
+            let provider = WebIdentityCredentialProvider(
+                tokenFile: tokenFile, roleArn: roleArn, roleSessionName: sessionName,
+                stsContext: stsContext, source: source.description)
             return (RefreshingCredentialProvider(provider), provider)
         }
     }

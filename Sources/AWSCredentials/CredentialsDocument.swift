@@ -28,8 +28,9 @@ enum CredentialsDocument {
             }
             expiration = date
         }
-        let credentials = Credentials(accessKeyId: accessKeyId, secretAccessKey: secretAccessKey,
-                                      sessionToken: string(tokenKey), expiration: expiration)
+        let credentials = Credentials(
+            accessKeyId: accessKeyId, secretAccessKey: secretAccessKey,
+            sessionToken: string(tokenKey), expiration: expiration)
         return (credentials, object)
     }
 }

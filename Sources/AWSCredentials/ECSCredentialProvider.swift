@@ -33,8 +33,10 @@ package struct ECSCredentialProvider: CredentialProvider {
     }
 
     /// The provider the environment asks for, nil when neither URI variable is set.
-    package static func fromEnvironment(_ environment: [String: String], http: HTTPClient,
-                                       debug: DebugLog? = nil) throws(AWSError) -> ECSCredentialProvider? {
+    package static func fromEnvironment(
+        _ environment: [String: String], http: HTTPClient,
+        debug: DebugLog? = nil
+    ) throws(AWSError) -> ECSCredentialProvider? {
         let env = EnvironmentReader(environment)
         let url: String
         if let relative = env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] {
@@ -57,9 +59,11 @@ package struct ECSCredentialProvider: CredentialProvider {
 
     static func validate(fullURI: String) throws(AWSError) {
         guard let components = URLComponents(string: fullURI), let scheme = components.scheme?.lowercased(),
-              var host = components.host, !host.isEmpty else {
-            throw AWSError.invalidParameter(name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", value: fullURI,
-                                            expected: "an absolute http:// or https:// URL")
+            var host = components.host, !host.isEmpty
+        else {
+            throw AWSError.invalidParameter(
+                name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", value: fullURI,
+                expected: "an absolute http:// or https:// URL")
         }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         switch scheme {
@@ -71,8 +75,9 @@ package struct ECSCredentialProvider: CredentialProvider {
                 name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", value: fullURI,
                 expected: "https://, or http:// only to a loopback address, 169.254.170.2, 169.254.170.23 or fd00:ec2::23")
         default:
-            throw AWSError.invalidParameter(name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", value: fullURI,
-                                            expected: "an http:// or https:// URL")
+            throw AWSError.invalidParameter(
+                name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", value: fullURI,
+                expected: "an http:// or https:// URL")
         }
     }
 

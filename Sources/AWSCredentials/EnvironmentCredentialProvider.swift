@@ -12,12 +12,14 @@ package struct EnvironmentCredentialProvider: CredentialProvider {
         package let sessionToken: String?
         package let expiration: String?
 
-        package static let standard = Names(accessKeyId: "AWS_ACCESS_KEY_ID", secretAccessKey: "AWS_SECRET_ACCESS_KEY",
-                                           sessionToken: "AWS_SESSION_TOKEN", expiration: "AWS_CREDENTIAL_EXPIRATION")
+        package static let standard = Names(
+            accessKeyId: "AWS_ACCESS_KEY_ID", secretAccessKey: "AWS_SECRET_ACCESS_KEY",
+            sessionToken: "AWS_SESSION_TOKEN", expiration: "AWS_CREDENTIAL_EXPIRATION")
         /// containerise.py's names for the IAM user whose only right is to assume `AWS_IAM_ROLE_ARN`.
-        package static let containeriseUser = Names(accessKeyId: "AWS_IAM_USER_ACCESS_KEY_ID",
-                                                   secretAccessKey: "AWS_IAM_USER_SECRET_ACCESS_KEY",
-                                                   sessionToken: nil, expiration: nil)
+        package static let containeriseUser = Names(
+            accessKeyId: "AWS_IAM_USER_ACCESS_KEY_ID",
+            secretAccessKey: "AWS_IAM_USER_SECRET_ACCESS_KEY",
+            sessionToken: nil, expiration: nil)
     }
 
     package let fixed: Credentials
@@ -54,8 +56,9 @@ package struct EnvironmentCredentialProvider: CredentialProvider {
                 }
                 expiration = date
             }
-            return Credentials(accessKeyId: keyId, secretAccessKey: secret,
-                               sessionToken: names.sessionToken.flatMap { env[$0] }, expiration: expiration)
+            return Credentials(
+                accessKeyId: keyId, secretAccessKey: secret,
+                sessionToken: names.sessionToken.flatMap { env[$0] }, expiration: expiration)
         }
     }
 }

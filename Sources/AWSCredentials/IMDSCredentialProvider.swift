@@ -1,8 +1,8 @@
 import AWSCore
 import Foundation
 import HTTPTransport
-import Synchronization
 import SigV4
+import Synchronization
 
 /// The EC2 instance metadata service, IMDSv2 only: a session token from `PUT /latest/api/token`, then GETs with
 /// `X-aws-ec2-metadata-token`. Short timeouts (1 s to connect, ~1 s per request, one retry) so that a machine
@@ -44,8 +44,9 @@ struct IMDSClient: Sendable {
     }
 
     func fetchToken() async throws(Failure) -> String {
-        let response = try await send(method: "PUT", path: "/latest/api/token",
-                                      headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"])
+        let response = try await send(
+            method: "PUT", path: "/latest/api/token",
+            headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"])
         let token = response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard response.status == 200, !token.isEmpty else { throw .tokenRefused(status: response.status) }
         return token
@@ -108,7 +109,8 @@ package final class IMDSCredentialProvider: CredentialProvider {
             let token = try await client.fetchToken()
             let listing = try await client.get(Self.credentialsPath, token: token)
             guard let name = listing.split(whereSeparator: \.isNewline).first.map({ String($0).trimmingCharacters(in: .whitespaces) }),
-                  !name.isEmpty else {
+                !name.isEmpty
+            else {
                 throw noRole()
             }
             roleName.withLock { $0 = name }
@@ -139,7 +141,10 @@ package final class IMDSCredentialProvider: CredentialProvider {
         case .tokenRefused(let status):
             return .credentialProviderFailed(
                 source: source,
-                detail: "IMDSv2 token request (PUT /latest/api/token) answered HTTP \(status); IMDSv1 is not used. Check that the instance allows IMDSv2 and, inside a container, that the metadata hop limit is at least 2")
+                detail:
+                    "IMDSv2 token request (PUT /latest/api/token) answered HTTP \(status); IMDSv1 is not used. Check that the instance allows "
+                    + "IMDSv2 and, inside a container, that the metadata hop limit is at least 2"
+            )
         case .status(let path, let status):
             if status == 404, path == Self.credentialsPath { return noRole() }
             return .credentialProviderFailed(source: source, detail: "GET \(path) answered HTTP \(status)")

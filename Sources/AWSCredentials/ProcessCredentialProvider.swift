@@ -1,8 +1,8 @@
-import ChildProcess
 import AWSCore
+import ChildProcess
 import Foundation
-import Synchronization
 import SigV4
+import Synchronization
 
 /// A profile's `credential_process`: the command runs through `/bin/sh -c` (as the SDKs do) with the resolution's
 /// environment and no stdin, and prints
@@ -29,7 +29,8 @@ package struct ProcessCredentialProvider: CredentialProvider {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             throw AWSError.credentialProviderFailed(
                 source: source,
-                detail: "credential_process exited with status \(result.status)" + (stderr.isEmpty ? " and printed nothing on stderr" : ": \(stderr)"))
+                detail: "credential_process exited with status \(result.status)" + (stderr.isEmpty ? " and printed nothing on stderr" : ": \(stderr)")
+            )
         }
         let (credentials, document) = try CredentialsDocument.parse(Array(result.stdout), tokenKey: "SessionToken", source: source)
         guard let version = document["Version"] as? Int, version == 1 else {

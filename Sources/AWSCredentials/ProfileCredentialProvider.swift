@@ -47,18 +47,26 @@ struct ProfileCredentialProvider {
         }
         if let command = profile.value("credential_process") {
             let source = CredentialSource.credentialProcess(profile: profile.name)
-            return .ready(ProcessCredentialProvider(command: command, environment: input.environment,
-                                                    source: source.description),
-                          temporary: true, source: source)
+            return .ready(
+                ProcessCredentialProvider(
+                    command: command, environment: input.environment,
+                    source: source.description),
+                temporary: true, source: source)
         }
         if let key = Self.ssoKeys.first(where: { profile.value($0) != nil }) {
-            throw invalid(profile, "uses AWS IAM Identity Center (\(key)), which ecrpush does not support yet. Run `aws sso login --profile \(profile.name)` and add a profile with credential_process = aws configure export-credentials --profile \(profile.name) --format process")
+            throw invalid(
+                profile,
+                "uses AWS IAM Identity Center (\(key)), which ecrpush does not support yet. Run `aws sso login --profile \(profile.name)` and add a "
+                    + "profile with credential_process = aws configure export-credentials --profile \(profile.name) --format process"
+            )
         }
         return nil
     }
 
-    private func assumeRoleRecipe(_ profile: SharedConfigProfile, roleArn: String,
-                                  chain: [String]) throws(AWSError) -> CredentialRecipe {
+    private func assumeRoleRecipe(
+        _ profile: SharedConfigProfile, roleArn: String,
+        chain: [String]
+    ) throws(AWSError) -> CredentialRecipe {
         try validate(roleArn: roleArn, in: profile)
         let sourceProfile = profile.value("source_profile"), credentialSource = profile.value("credential_source")
         let base: CredentialRecipe
@@ -67,7 +75,9 @@ struct ProfileCredentialProvider {
         case (.some, .some):
             throw invalid(profile, "sets both source_profile and credential_source: keep only one")
         case (nil, nil):
-            throw invalid(profile, "has role_arn but no source_profile, credential_source or web_identity_token_file to get the credentials that assume the role")
+            throw invalid(
+                profile,
+                "has role_arn but no source_profile, credential_source or web_identity_token_file to get the credentials that assume the role")
         case (nil, .some(let credentialSource)):
             base = try credentialSourceRecipe(credentialSource, profile: profile)
             via = "credential_source \(credentialSource)"
@@ -87,37 +97,51 @@ struct ProfileCredentialProvider {
         var duration: Int?
         if let text = profile.value("duration_seconds") {
             guard let seconds = Int(text), (900...43200).contains(seconds) else {
-                throw AWSError.invalidParameter(name: "duration_seconds of \(SharedConfigLoader.describe(profile))",
-                                                value: text, expected: "a number of seconds between 900 and 43200")
+                throw AWSError.invalidParameter(
+                    name: "duration_seconds of \(SharedConfigLoader.describe(profile))",
+                    value: text, expected: "a number of seconds between 900 and 43200")
             }
             duration = seconds
         }
-        let request = STSClient.AssumeRoleRequest(roleArn: roleArn, roleSessionName: try sessionName(for: profile),
-                                                  externalId: profile.value("external_id"), durationSeconds: duration,
-                                                  serialNumber: serialNumber, tokenCode: tokenCode)
+        let request = STSClient.AssumeRoleRequest(
+            roleArn: roleArn, roleSessionName: try sessionName(for: profile),
+            externalId: profile.value("external_id"), durationSeconds: duration,
+            serialNumber: serialNumber, tokenCode: tokenCode)
         return .assumeRole(request, base: base, origin: .profile(name: profile.name, via: via))
     }
 
     /// The credentials `source_profile` names. As in the SDKs, a source profile's static keys win over its own
     /// `role_arn`; otherwise it is resolved like any profile, which is how role chains form.
-    private func sourceProfileRecipe(_ sourceName: String, of profile: SharedConfigProfile,
-                                     chain: [String]) throws(AWSError) -> CredentialRecipe {
+    private func sourceProfileRecipe(
+        _ sourceName: String, of profile: SharedConfigProfile,
+        chain: [String]
+    ) throws(AWSError) -> CredentialRecipe {
         if sourceName == profile.name {
             guard let keys = try staticKeys(profile) else {
-                throw cycle(chain + [sourceName], note: "a profile may be its own source_profile only when it has aws_access_key_id and aws_secret_access_key")
+                throw cycle(
+                    chain + [sourceName], note: "a profile may be its own source_profile only when it has aws_access_key_id and aws_secret_access_key"
+                )
             }
             return staticRecipe(keys, of: profile)
         }
         if chain.contains(sourceName) { throw cycle(chain + [sourceName], note: nil) }
         guard let source = config.profile(named: sourceName) else {
             let names = config.profileNames
-            throw invalid(profile, "names source_profile '\(sourceName)', which does not exist; profiles found: \(names.isEmpty ? "none" : names.joined(separator: ", "))")
+            throw invalid(
+                profile,
+                "names source_profile '\(sourceName)', which does not exist; profiles found: "
+                    + "\(names.isEmpty ? "none" : names.joined(separator: ", "))"
+            )
         }
         if let keys = try staticKeys(source) {
             return staticRecipe(keys, of: source)
         }
         guard let recipe = try recipe(for: source, chain: chain + [sourceName]) else {
-            throw invalid(source, "is the source_profile of profile '\(profile.name)' but has no credentials: give it aws_access_key_id and aws_secret_access_key, role_arn, web_identity_token_file or credential_process")
+            throw invalid(
+                source,
+                "is the source_profile of profile '\(profile.name)' but has no credentials: give it aws_access_key_id and aws_secret_access_key, "
+                    + "role_arn, web_identity_token_file or credential_process"
+            )
         }
         return recipe
     }
@@ -133,16 +157,22 @@ struct ProfileCredentialProvider {
             guard let client = IMDSClient.fromEnvironment(input.environment, http: http, debug: debug) else {
                 throw invalid(profile, "has credential_source = Ec2InstanceMetadata but AWS_EC2_METADATA_DISABLED=true")
             }
-            return .ready(IMDSCredentialProvider(client: client, searchedBefore: nil), temporary: true,
-                          source: .instanceMetadata(endpoint: client.endpoint))
+            return .ready(
+                IMDSCredentialProvider(client: client, searchedBefore: nil), temporary: true,
+                source: .instanceMetadata(endpoint: client.endpoint))
         case "ecscontainer":
             guard let ecs = try ECSCredentialProvider.fromEnvironment(input.environment, http: http, debug: debug) else {
-                throw invalid(profile, "has credential_source = EcsContainer but neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set")
+                throw invalid(
+                    profile,
+                    "has credential_source = EcsContainer but neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor AWS_CONTAINER_CREDENTIALS_FULL_URI "
+                        + "is set"
+                )
             }
             return .ready(ecs, temporary: true, source: .containerEndpoint(url: ecs.url))
         default:
-            throw AWSError.invalidParameter(name: "credential_source of \(SharedConfigLoader.describe(profile))", value: value,
-                                            expected: "Environment, Ec2InstanceMetadata or EcsContainer")
+            throw AWSError.invalidParameter(
+                name: "credential_source of \(SharedConfigLoader.describe(profile))", value: value,
+                expected: "Environment, Ec2InstanceMetadata or EcsContainer")
         }
     }
 
@@ -169,16 +199,18 @@ struct ProfileCredentialProvider {
     private func sessionName(for profile: SharedConfigProfile) throws(AWSError) -> String {
         guard let name = profile.value("role_session_name") else { return SessionNames.generated(now: now) }
         guard STSValidation.isSessionName(name) else {
-            throw AWSError.invalidParameter(name: "role_session_name of \(SharedConfigLoader.describe(profile))", value: name,
-                                            expected: "2 to 64 characters of letters, digits and =,.@-_")
+            throw AWSError.invalidParameter(
+                name: "role_session_name of \(SharedConfigLoader.describe(profile))", value: name,
+                expected: "2 to 64 characters of letters, digits and =,.@-_")
         }
         return name
     }
 
     private func validate(roleArn: String, in profile: SharedConfigProfile) throws(AWSError) {
         guard STSValidation.isRoleARN(roleArn) else {
-            throw AWSError.invalidParameter(name: "role_arn of \(SharedConfigLoader.describe(profile))", value: roleArn,
-                                            expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
+            throw AWSError.invalidParameter(
+                name: "role_arn of \(SharedConfigLoader.describe(profile))", value: roleArn,
+                expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
         }
     }
 
@@ -188,7 +220,8 @@ struct ProfileCredentialProvider {
 
     private func cycle(_ path: [String], note: String?) -> AWSError {
         let names = path.map { "'\($0)'" }.joined(separator: " -> ")
-        return .invalidConfiguration("source_profile chain has a cycle: \(names) (in \(config.configPath) / \(config.credentialsPath))"
-                                     + (note.map { "; \($0)" } ?? ""))
+        return .invalidConfiguration(
+            "source_profile chain has a cycle: \(names) (in \(config.configPath) / \(config.credentialsPath))"
+                + (note.map { "; \($0)" } ?? ""))
     }
 }

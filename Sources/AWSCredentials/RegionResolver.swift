@@ -15,8 +15,10 @@ enum RegionResolver {
         case missing(searched: [String], imdsUnreachable: Bool)
     }
 
-    static func resolve(input: AWSResolutionInput, profile: ProfileSelection, files: SharedConfigLoader,
-                        imds: IMDSClient?) async throws(AWSError) -> Outcome {
+    static func resolve(
+        input: AWSResolutionInput, profile: ProfileSelection, files: SharedConfigLoader,
+        imds: IMDSClient?
+    ) async throws(AWSError) -> Outcome {
         let env = EnvironmentReader(input.environment)
         if let flag = input.region, !flag.isEmpty {
             return .found(try checked(flag, source: input.regionSource ?? "--region"))
@@ -47,8 +49,9 @@ enum RegionResolver {
 
     private static func checked(_ region: String, source: String) throws(AWSError) -> Resolution {
         guard Partition.isValidRegionName(region) else {
-            throw AWSError.invalidParameter(name: "region (from \(source))", value: region,
-                                            expected: "a region name such as us-east-1 or eu-west-3")
+            throw AWSError.invalidParameter(
+                name: "region (from \(source))", value: region,
+                expected: "a region name such as us-east-1 or eu-west-3")
         }
         return Resolution(region: region, source: source)
     }

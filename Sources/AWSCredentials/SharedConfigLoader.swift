@@ -46,7 +46,8 @@ final class SharedConfigLoader {
 
     /// "profile 'dev' in /home/me/.aws/config and /home/me/.aws/credentials" (the files that define it).
     static func describe(_ profile: SharedConfigProfile) -> String {
-        profile.definedIn.isEmpty ? "profile '\(profile.name)'"
+        profile.definedIn.isEmpty
+            ? "profile '\(profile.name)'"
             : "profile '\(profile.name)' in \(profile.definedIn.joined(separator: " and "))"
     }
 }

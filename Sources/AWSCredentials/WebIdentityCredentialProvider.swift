@@ -15,8 +15,10 @@ package struct WebIdentityCredentialProvider: CredentialProvider {
     private let sts: STSClient
     private let debug: DebugLog?
 
-    package init(tokenFile: String, roleArn: String, roleSessionName: String, durationSeconds: Int? = nil,
-                stsContext: AWSContext, source: String? = nil) {
+    package init(
+        tokenFile: String, roleArn: String, roleSessionName: String, durationSeconds: Int? = nil,
+        stsContext: AWSContext, source: String? = nil
+    ) {
         self.tokenFile = tokenFile
         self.roleArn = roleArn
         self.roleSessionName = roleSessionName
@@ -29,8 +31,9 @@ package struct WebIdentityCredentialProvider: CredentialProvider {
     package func credentials() async throws -> Credentials {
         let token = try readToken()
         let assumed = try await sts.assumeRoleWithWebIdentity(
-            STSClient.WebIdentityRequest(roleArn: roleArn, roleSessionName: roleSessionName,
-                                         webIdentityToken: token, durationSeconds: durationSeconds))
+            STSClient.WebIdentityRequest(
+                roleArn: roleArn, roleSessionName: roleSessionName,
+                webIdentityToken: token, durationSeconds: durationSeconds))
         debug?("credentials: web identity assumed \(assumed.assumedRoleArn.isEmpty ? roleArn : assumed.assumedRoleArn)")
         return assumed.credentials
     }
@@ -39,7 +42,8 @@ package struct WebIdentityCredentialProvider: CredentialProvider {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: tokenFile, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw AWSError.credentialProviderFailed(
-                source: source, detail: "the web identity token file \(tokenFile) does not exist (AWS_WEB_IDENTITY_TOKEN_FILE / web_identity_token_file)")
+                source: source,
+                detail: "the web identity token file \(tokenFile) does not exist (AWS_WEB_IDENTITY_TOKEN_FILE / web_identity_token_file)")
         }
         guard let data = FileManager.default.contents(atPath: tokenFile) else {
             throw AWSError.credentialProviderFailed(

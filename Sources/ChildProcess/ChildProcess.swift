@@ -1,10 +1,11 @@
+internal import CChildProcess
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-internal import CChildProcess
-import Foundation
 
 /// Runs a program to completion with its stdin, stdout and stderr on pipes, waiting on threads of its own.
 ///
@@ -26,13 +27,17 @@ package enum ChildProcess {
     }
 
     /// `path` is absolute (or relative to the current directory); `environment` is the child's whole environment.
-    package static func run(_ path: String, arguments: [String], environment: [String: String],
-                           stdin: [UInt8]? = nil, currentDirectory: String? = nil) async throws -> Result {
+    package static func run(
+        _ path: String, arguments: [String], environment: [String: String],
+        stdin: [UInt8]? = nil, currentDirectory: String? = nil
+    ) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 do {
-                    continuation.resume(returning: try runBlocking(path, arguments: arguments, environment: environment,
-                                                                   stdin: stdin, currentDirectory: currentDirectory))
+                    continuation.resume(
+                        returning: try runBlocking(
+                            path, arguments: arguments, environment: environment,
+                            stdin: stdin, currentDirectory: currentDirectory))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -40,8 +45,10 @@ package enum ChildProcess {
         }
     }
 
-    static func runBlocking(_ path: String, arguments: [String], environment: [String: String], stdin: [UInt8]?,
-                            currentDirectory: String?) throws -> Result {
+    static func runBlocking(
+        _ path: String, arguments: [String], environment: [String: String], stdin: [UInt8]?,
+        currentDirectory: String?
+    ) throws -> Result {
         func fail(_ what: String) -> LaunchError { LaunchError(program: path, reason: "\(what): \(String(cString: strerror(errno)))") }
         var input: [Int32] = [-1, -1], output: [Int32] = [-1, -1], errors: [Int32] = [-1, -1]
         guard ecr_pipe_cloexec(&input) == 0, ecr_pipe_cloexec(&output) == 0, ecr_pipe_cloexec(&errors) == 0 else {

@@ -20,11 +20,14 @@ struct BuildContextArchive: Sendable {
     let contextDirectory: String
 
     /// Walks the context, applying `.dockerignore`, and checks every file that will be sent can be read.
-    static func plan(for context: BuildContext, currentTime: Int64,
-                     randomName: () -> String = BuildContextArchive.randomDockerfileName) throws -> BuildContextArchive {
+    static func plan(
+        for context: BuildContext, currentTime: Int64,
+        randomName: () -> String = BuildContextArchive.randomDockerfileName
+    ) throws -> BuildContextArchive {
         let contextPath = absolute(context.directory)
         guard let contextStatus = FileSystem.status(contextPath), contextStatus.type == .directory,
-              let contextRoot = FileSystem.realPath(contextPath) else {
+            let contextRoot = FileSystem.realPath(contextPath)
+        else {
             throw DockerError.contextMissing(path: context.directory)
         }
         let dockerfilePath = try locateDockerfile(context, contextRoot: contextRoot)
@@ -55,20 +58,27 @@ struct BuildContextArchive: Sendable {
         let dockerfileBytes = try readSmallFile(dockerfilePath, shownAs: dockerfilePath)
         let listed = Array("\n\(generatedName)\n".utf8)
         if let index = entries.firstIndex(where: { $0.header.name == ".dockerignore" && $0.header.kind == .regular }),
-           let ignoreFileContents {
+            let ignoreFileContents
+        {
             let extended = ignoreFileContents + listed
             entries[index].header.size = Int64(extended.count)
             entries[index].content = .inline(extended)
         } else if !entries.contains(where: { $0.header.name == ".dockerignore" }) {
             // Listing .dockerignore in itself makes the daemon drop this generated file too.
             let generated = listed + Array(".dockerignore\n".utf8)
-            entries.append(Entry(header: TarHeader(name: ".dockerignore", kind: .regular, mode: 0o600,
-                                                   size: Int64(generated.count), modificationTime: currentTime),
-                                 content: .inline(generated)))
+            entries.append(
+                Entry(
+                    header: TarHeader(
+                        name: ".dockerignore", kind: .regular, mode: 0o600,
+                        size: Int64(generated.count), modificationTime: currentTime),
+                    content: .inline(generated)))
         }
-        entries.append(Entry(header: TarHeader(name: generatedName, kind: .regular, mode: 0o600,
-                                               size: Int64(dockerfileBytes.count), modificationTime: currentTime),
-                             content: .inline(dockerfileBytes)))
+        entries.append(
+            Entry(
+                header: TarHeader(
+                    name: generatedName, kind: .regular, mode: 0o600,
+                    size: Int64(dockerfileBytes.count), modificationTime: currentTime),
+                content: .inline(dockerfileBytes)))
         return BuildContextArchive(entries: entries, dockerfileName: generatedName, contextDirectory: contextRoot)
     }
 
@@ -128,8 +138,11 @@ struct BuildContextArchive: Sendable {
             }
             switch status.type {
             case .directory:
-                entries.append(Entry(header: TarHeader(name: relativePath + "/", kind: .directory, mode: status.permissions,
-                                                       modificationTime: status.modificationTime), content: .none))
+                entries.append(
+                    Entry(
+                        header: TarHeader(
+                            name: relativePath + "/", kind: .directory, mode: status.permissions,
+                            modificationTime: status.modificationTime), content: .none))
                 try walk(directory: fullPath, relative: relativePath, ignore: ignore, into: &entries)
             case .regular:
                 do {
@@ -137,9 +150,12 @@ struct BuildContextArchive: Sendable {
                 } catch {
                     throw DockerError.contextUnreadable(path: relativePath, detail: "\(error)")
                 }
-                entries.append(Entry(header: TarHeader(name: relativePath, kind: .regular, mode: status.permissions,
-                                                       size: status.size, modificationTime: status.modificationTime),
-                                     content: .file(path: fullPath)))
+                entries.append(
+                    Entry(
+                        header: TarHeader(
+                            name: relativePath, kind: .regular, mode: status.permissions,
+                            size: status.size, modificationTime: status.modificationTime),
+                        content: .file(path: fullPath)))
             case .symlink:
                 let target: String
                 do {
@@ -147,9 +163,12 @@ struct BuildContextArchive: Sendable {
                 } catch {
                     throw DockerError.contextUnreadable(path: relativePath, detail: "\(error)")
                 }
-                entries.append(Entry(header: TarHeader(name: relativePath, kind: .symlink, mode: status.permissions,
-                                                       modificationTime: status.modificationTime, linkName: target),
-                                     content: .none))
+                entries.append(
+                    Entry(
+                        header: TarHeader(
+                            name: relativePath, kind: .symlink, mode: status.permissions,
+                            modificationTime: status.modificationTime, linkName: target),
+                        content: .none))
             case .other:
                 // Sockets, FIFOs and devices have no place in an image build context.
                 continue

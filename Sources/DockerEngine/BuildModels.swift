@@ -31,10 +31,12 @@ package struct BuildOptions: Sendable, Equatable {
     /// Remove intermediate containers even when the build fails (`forcerm`).
     package var forceRemoveIntermediateContainers: Bool
 
-    package init(tags: [String] = [], buildArgs: [String: String] = [:], labels: [String: String] = [:],
-                target: String? = nil, platform: String? = nil, noCache: Bool = false, pull: Bool = false,
-                networkMode: String? = nil, removeIntermediateContainers: Bool = true,
-                forceRemoveIntermediateContainers: Bool = true) {
+    package init(
+        tags: [String] = [], buildArgs: [String: String] = [:], labels: [String: String] = [:],
+        target: String? = nil, platform: String? = nil, noCache: Bool = false, pull: Bool = false,
+        networkMode: String? = nil, removeIntermediateContainers: Bool = true,
+        forceRemoveIntermediateContainers: Bool = true
+    ) {
         self.tags = tags
         self.buildArgs = buildArgs
         self.labels = labels

@@ -5,8 +5,10 @@ extension DockerClient {
     /// `POST /build` with the context streamed as a tar generated while it is sent. `onEvent` gets every line of
     /// output as it arrives (on the transfer's thread). A failing step throws `DockerError.buildFailed` with the
     /// daemon's own message.
-    package func build(context: BuildContext, options: BuildOptions = BuildOptions(),
-                      onEvent: @escaping @Sendable (BuildEvent) -> Void = { _ in }) async throws -> BuildResult {
+    package func build(
+        context: BuildContext, options: BuildOptions = BuildOptions(),
+        onEvent: @escaping @Sendable (BuildEvent) -> Void = { _ in }
+    ) async throws -> BuildResult {
         for tag in options.tags {
             let reference = try ImageReference(parsing: tag)
             if reference.digest != nil {
@@ -26,10 +28,11 @@ extension DockerClient {
         }
         var headers = HTTPHeaders()
         headers["Content-Type"] = "application/x-tar"
-        let request = makeRequest(method: "POST",
-                                  url: try await url("/build", query: try DockerClient.buildQuery(options, dockerfile: archive.dockerfileName)),
-                                  headers: headers,
-                                  body: .stream(length: archive.contentLength, producer: { buffer in try tar.read(into: buffer) }))
+        let request = makeRequest(
+            method: "POST",
+            url: try await url("/build", query: try DockerClient.buildQuery(options, dockerfile: archive.dockerfileName)),
+            headers: headers,
+            body: .stream(length: archive.contentLength, producer: { buffer in try tar.read(into: buffer) }))
         do {
             try await performStreaming(request) { chunk in try messages.feed(chunk) }
         } catch DockerError.apiError(_, let message) {

@@ -16,8 +16,9 @@ extension DockerClient {
         try DockerClient.requireImageName(source)
         try ImageReference.validateRepository(repository)
         try ImageReference.validateTag(tag)
-        let response = try await call("POST", "/images/\(URLEncoding.pathComponent(source))/tag",
-                                      query: [("repo", repository), ("tag", tag)])
+        let response = try await call(
+            "POST", "/images/\(URLEncoding.pathComponent(source))/tag",
+            query: [("repo", repository), ("tag", tag)])
         if response.status == 404 { throw DockerError.imageNotFound(source) }
         try DockerClient.requireSuccess(response)
     }
@@ -26,9 +27,10 @@ extension DockerClient {
     /// that has several tags or that stopped containers use.
     package func removeImage(_ name: String, force: Bool = false) async throws {
         try DockerClient.requireImageName(name)
-        let response = try await call("DELETE", "/images/\(URLEncoding.pathComponent(name))",
-                                      query: force ? [("force", "1")] : [],
-                                      timeout: nil)  // deleting a large image's layers can take a while
+        let response = try await call(
+            "DELETE", "/images/\(URLEncoding.pathComponent(name))",
+            query: force ? [("force", "1")] : [],
+            timeout: nil)  // deleting a large image's layers can take a while
         if response.status == 404 { throw DockerError.imageNotFound(name) }
         try DockerClient.requireSuccess(response)
     }

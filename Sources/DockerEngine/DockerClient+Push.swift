@@ -4,8 +4,10 @@ import HTTPTransport
 extension DockerClient {
     /// `POST /images/{repository}/push?tag=` with the credentials in `X-Registry-Auth`. `onEvent` gets each
     /// progress line (on the transfer's thread). Returns the manifest digest and size the daemon reports.
-    package func push(repository: String, tag: String, auth: RegistryAuth,
-                     onEvent: @escaping @Sendable (PushEvent) -> Void = { _ in }) async throws -> PushResult {
+    package func push(
+        repository: String, tag: String, auth: RegistryAuth,
+        onEvent: @escaping @Sendable (PushEvent) -> Void = { _ in }
+    ) async throws -> PushResult {
         try ImageReference.validateRepository(repository)
         try ImageReference.validateTag(tag)
         let outcome = Locked(PushOutcome())
@@ -17,9 +19,10 @@ extension DockerClient {
         }
         var headers = HTTPHeaders()
         headers["X-Registry-Auth"] = auth.headerValue
-        let request = makeRequest(method: "POST",
-                                  url: try await url("/images/\(URLEncoding.pathComponent(repository))/push", query: [("tag", tag)]),
-                                  headers: headers)
+        let request = makeRequest(
+            method: "POST",
+            url: try await url("/images/\(URLEncoding.pathComponent(repository))/push", query: [("tag", tag)]),
+            headers: headers)
         do {
             try await performStreaming(request) { chunk in try messages.feed(chunk) }
         } catch DockerError.apiError(404, _) {
@@ -54,7 +57,8 @@ struct PushOutcome: Sendable {
     static func parseDigestStatus(_ status: String) -> PushResult? {
         let words = status.split(separator: " ").map(String.init)
         guard words.count >= 5, words[0].hasSuffix(":"), words[1] == "digest:", words[2].hasPrefix("sha256:"),
-              words[3] == "size:", let size = Int64(words[4]) else { return nil }
+            words[3] == "size:", let size = Int64(words[4])
+        else { return nil }
         return PushResult(tag: String(words[0].dropLast()), digest: words[2], size: size)
     }
 }

@@ -59,8 +59,9 @@ package final class DockerClient: Sendable {
         let daemonVersion = response.headers["API-Version"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         let negotiated = host.apiVersion ?? DockerClient.negotiate(daemonVersion: daemonVersion)
         negotiatedVersion.withValue { $0 = negotiated }
-        return DockerPing(apiVersion: daemonVersion, osType: response.headers["OSType"]?.trimmingCharacters(in: .whitespacesAndNewlines),
-                          negotiatedVersion: negotiated)
+        return DockerPing(
+            apiVersion: daemonVersion, osType: response.headers["OSType"]?.trimmingCharacters(in: .whitespacesAndNewlines),
+            negotiatedVersion: negotiated)
     }
 
     /// The lower of the daemon's version and ours; Docker's 1.24 when the daemon does not say.
@@ -91,14 +92,18 @@ package final class DockerClient: Sendable {
         return text
     }
 
-    func makeRequest(method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .empty,
-                     timeout: TimeInterval? = nil) -> HTTPRequest {
+    func makeRequest(
+        method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .empty,
+        timeout: TimeInterval? = nil
+    ) -> HTTPRequest {
         HTTPRequest(method: method, url: url, headers: headers, body: body, unixSocketPath: host.socketPath, timeout: timeout)
     }
 
     /// A buffered call to a versioned path.
-    func call(_ method: String, _ path: String, query: [(String, String)] = [],
-              timeout: TimeInterval? = DockerClient.shortCallTimeout) async throws -> HTTPResponse {
+    func call(
+        _ method: String, _ path: String, query: [(String, String)] = [],
+        timeout: TimeInterval? = DockerClient.shortCallTimeout
+    ) async throws -> HTTPResponse {
         let request = makeRequest(method: method, url: try await url(path, query: query), timeout: timeout)
         return try await perform(request)
     }
@@ -114,22 +119,27 @@ package final class DockerClient: Sendable {
     /// Streams the response: a 2xx body goes to `onBody` as it arrives; any other status is collected and
     /// thrown as `DockerError.apiError` with the daemon's message.
     @discardableResult
-    func performStreaming(_ request: HTTPRequest,
-                          onBody: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> HTTPResponseHead {
+    func performStreaming(
+        _ request: HTTPRequest,
+        onBody: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
+    ) async throws -> HTTPResponseHead {
         let failure = Locked<(status: Int, body: [UInt8])?>(nil)
         let head: HTTPResponseHead
         do {
-            head = try await http.send(request, onHead: { head in
-                if !(200..<300).contains(head.status) { failure.withValue { $0 = (head.status, []) } }
-            }, onBody: { chunk in
-                let isFailure = failure.withValue { state -> Bool in
-                    guard state != nil else { return false }
-                    // Error bodies are small JSON; keep at most 1 MiB of one.
-                    if state!.body.count < 1 << 20 { state!.body.append(contentsOf: chunk) }
-                    return true
-                }
-                if !isFailure { try onBody(chunk) }
-            })
+            head = try await http.send(
+                request,
+                onHead: { head in
+                    if !(200..<300).contains(head.status) { failure.withValue { $0 = (head.status, []) } }
+                },
+                onBody: { chunk in
+                    let isFailure = failure.withValue { state -> Bool in
+                        guard state != nil else { return false }
+                        // Error bodies are small JSON; keep at most 1 MiB of one.
+                        if state!.body.count < 1 << 20 { state!.body.append(contentsOf: chunk) }
+                        return true
+                    }
+                    if !isFailure { try onBody(chunk) }
+                })
         } catch {
             throw translate(error)
         }

@@ -30,8 +30,10 @@ package struct DockerHost: Sendable, Equatable, CustomStringConvertible {
         let hostValue = environment["DOCKER_HOST"]?.trimmingCharacters(in: .whitespaces) ?? ""
         let endpoint = hostValue.isEmpty ? Endpoint.unixSocket(path: defaultSocketPath) : try parseEndpoint(hostValue)
         if case .tcp = endpoint, let verify = environment["DOCKER_TLS_VERIFY"], !verify.isEmpty {
-            throw DockerError.invalidHost(hostValue, reason: "DOCKER_TLS_VERIFY is set, but only plain HTTP to a TCP daemon "
-                + "is supported; use the daemon's unix socket or an unencrypted endpoint")
+            throw DockerError.invalidHost(
+                hostValue,
+                reason: "DOCKER_TLS_VERIFY is set, but only plain HTTP to a TCP daemon "
+                    + "is supported; use the daemon's unix socket or an unencrypted endpoint")
         }
         var version: String?
         if let pinned = environment["DOCKER_API_VERSION"]?.trimmingCharacters(in: .whitespaces), !pinned.isEmpty {
@@ -81,7 +83,9 @@ package struct DockerHost: Sendable, Equatable, CustomStringConvertible {
             }
             host = String(hostPort[...close])
             let after = hostPort[hostPort.index(after: close)...]
-            if after.hasPrefix(":") { portText = String(after.dropFirst()) } else if !after.isEmpty {
+            if after.hasPrefix(":") {
+                portText = String(after.dropFirst())
+            } else if !after.isEmpty {
                 throw DockerError.invalidHost(original, reason: "unexpected text after the IPv6 address")
             }
         } else if let colon = hostPort.lastIndex(of: ":") {

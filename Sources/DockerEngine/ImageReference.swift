@@ -50,8 +50,10 @@ package struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         guard !bytes.isEmpty else { throw DockerError.invalidReference(reference, reason: "the tag is empty") }
         guard bytes.count <= 128 else { throw DockerError.invalidReference(reference, reason: "a tag is at most 128 characters") }
         guard isWord(bytes[0]), bytes.allSatisfy({ isWord($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }) else {
-            throw DockerError.invalidReference(reference, reason: "a tag may contain only letters, digits, '_', '.' and '-', "
-                + "and may not start with '.' or '-'")
+            throw DockerError.invalidReference(
+                reference,
+                reason: "a tag may contain only letters, digits, '_', '.' and '-', "
+                    + "and may not start with '.' or '-'")
         }
     }
 
@@ -62,7 +64,8 @@ package struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         }
         var components = repository.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         if components.count > 1, let first = components.first,
-           first.contains(".") || first.contains(":") || first == "localhost" {
+            first.contains(".") || first.contains(":") || first == "localhost"
+        {
             try validateDomain(first, in: reference)
             components.removeFirst()
         }
@@ -77,8 +80,10 @@ package struct ImageReference: Sendable, Hashable, CustomStringConvertible {
                 throw DockerError.invalidReference(reference, reason: "repository names must be lowercase")
             }
             guard isPathComponent(Array(component.utf8)) else {
-                throw DockerError.invalidReference(reference, reason: "\"\(component)\" is not a valid path component: use lowercase "
-                    + "letters and digits, separated by '.', '_', '__' or '-', starting and ending with a letter or digit")
+                throw DockerError.invalidReference(
+                    reference,
+                    reason: "\"\(component)\" is not a valid path component: use lowercase "
+                        + "letters and digits, separated by '.', '_', '__' or '-', starting and ending with a letter or digit")
             }
         }
     }
@@ -96,7 +101,9 @@ package struct ImageReference: Sendable, Hashable, CustomStringConvertible {
                 throw DockerError.invalidReference(reference, reason: "invalid IPv6 registry address")
             }
             let after = host[host.index(after: close)...]
-            if after.hasPrefix(":") { port = after.dropFirst() } else if !after.isEmpty {
+            if after.hasPrefix(":") {
+                port = after.dropFirst()
+            } else if !after.isEmpty {
                 throw DockerError.invalidReference(reference, reason: "invalid registry address \"\(domain)\"")
             }
             host = host[...close]
@@ -126,8 +133,9 @@ package struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     private static func validateDigest(_ digest: String, in reference: String) throws {
         let parts = digest.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, let algorithm = parts.first, let first = algorithm.first, first.isASCII, first.isLetter,
-              algorithm.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+.-_".contains($0)) }),
-              parts[1].utf8.count >= 32, parts[1].utf8.allSatisfy({ isLowerHex($0) || (0x41...0x46).contains($0) }) else {
+            algorithm.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+.-_".contains($0)) }),
+            parts[1].utf8.count >= 32, parts[1].utf8.allSatisfy({ isLowerHex($0) || (0x41...0x46).contains($0) })
+        else {
             throw DockerError.invalidReference(reference, reason: "invalid digest \"\(digest)\" (expected sha256:<64 hex digits>)")
         }
     }

@@ -42,8 +42,10 @@ package struct PushEvent: Sendable, Equatable {
     /// The daemon's failure message; the push then throws `DockerError.pushFailed`.
     package var errorMessage: String?
 
-    package init(id: String? = nil, status: String? = nil, progress: ProgressDetail? = nil,
-                result: PushResult? = nil, errorMessage: String? = nil) {
+    package init(
+        id: String? = nil, status: String? = nil, progress: ProgressDetail? = nil,
+        result: PushResult? = nil, errorMessage: String? = nil
+    ) {
         self.id = id
         self.status = status
         self.progress = progress

@@ -42,8 +42,10 @@ package struct ImageInspect: Sendable, Equatable, Decodable {
         enum CodingKeys: String, CodingKey { case labels = "Labels" }
     }
 
-    package init(id: String, repoTags: [String], repoDigests: [String], size: Int64, architecture: String? = nil,
-                os: String? = nil, created: String? = nil, labels: [String: String] = [:], rootFS: RootFS) {
+    package init(
+        id: String, repoTags: [String], repoDigests: [String], size: Int64, architecture: String? = nil,
+        os: String? = nil, created: String? = nil, labels: [String: String] = [:], rootFS: RootFS
+    ) {
         self.id = id
         self.repoTags = repoTags
         self.repoDigests = repoDigests

@@ -2,9 +2,9 @@
 /// not fit ustar (names or link targets over 100 bytes or not ASCII, sizes or times beyond 11 octal digits).
 struct TarHeader: Equatable, Sendable {
     enum Kind: UInt8, Sendable {
-        case regular = 0x30      // '0'
-        case symlink = 0x32      // '2'
-        case directory = 0x35    // '5'
+        case regular = 0x30  // '0'
+        case symlink = 0x32  // '2'
+        case directory = 0x35  // '5'
     }
 
     static let blockSize = 512
@@ -34,9 +34,11 @@ struct TarHeader: Equatable, Sendable {
         var out: [UInt8] = []
         if !records.isEmpty {
             let payload = records.flatMap { TarHeader.paxRecord(key: $0.0, value: $0.1) }
-            let paxName = "PaxHeaders.0/" + String(decoding: TarHeader.truncatedASCII(name.split(separator: "/").last.map(String.init) ?? name, limit: 80), as: UTF8.self)
+            let paxName =
+                "PaxHeaders.0/"
+                + String(decoding: TarHeader.truncatedASCII(name.split(separator: "/").last.map(String.init) ?? name, limit: 80), as: UTF8.self)
             let pax = TarHeader(name: paxName, kind: .regular, mode: 0o644, size: Int64(payload.count), modificationTime: 0)
-            out += pax.ustarBlock(typeFlag: 0x78) // 'x'
+            out += pax.ustarBlock(typeFlag: 0x78)  // 'x'
             out += payload
             out += TarHeader.padding(for: Int64(payload.count))
         }

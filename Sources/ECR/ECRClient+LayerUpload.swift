@@ -21,9 +21,10 @@ extension ECRClient {
         var result: [String: Bool] = [:]
         for start in stride(from: 0, to: digests.count, by: 100) {
             let batch = Array(digests[start..<min(start + 100, digests.count)])
-            let output = try await call("BatchCheckLayerAvailability",
-                                        BatchCheckInput(registryId: registryId, repositoryName: repository, layerDigests: batch),
-                                        as: BatchCheckOutput.self)
+            let output = try await call(
+                "BatchCheckLayerAvailability",
+                BatchCheckInput(registryId: registryId, repositoryName: repository, layerDigests: batch),
+                as: BatchCheckOutput.self)
             for digest in batch { result[digest] = false }
             for layer in output.layers ?? [] {
                 if let digest = layer.layerDigest { result[digest] = layer.layerAvailability == "AVAILABLE" }
@@ -41,8 +42,9 @@ extension ECRClient {
     private struct InitiateOutput: Decodable { var uploadId: String; var partSize: Int64? }
 
     package func initiateLayerUpload(repository: String, registryId: String? = nil) async throws -> LayerUpload {
-        let output = try await call("InitiateLayerUpload", RepositoryInput(registryId: registryId, repositoryName: repository),
-                                    as: InitiateOutput.self)
+        let output = try await call(
+            "InitiateLayerUpload", RepositoryInput(registryId: registryId, repositoryName: repository),
+            as: InitiateOutput.self)
         return LayerUpload(uploadId: output.uploadId, partSize: output.partSize ?? 10 << 20)
     }
 
@@ -50,17 +52,21 @@ extension ECRClient {
 
     /// Sends bytes `range` (inclusive) of the layer, read from `source` while the request streams out;
     /// returns the last byte ECR has.
-    package func uploadLayerPart(repository: String, uploadId: String, range: ClosedRange<Int64>, source: any LayerPartSource,
-                                registryId: String? = nil) async throws -> Int64 {
+    package func uploadLayerPart(
+        repository: String, uploadId: String, range: ClosedRange<Int64>, source: any LayerPartSource,
+        registryId: String? = nil
+    ) async throws -> Int64 {
         var prefix = "{"
         if let registryId { prefix += "\"registryId\":\(jsonString(registryId))," }
         prefix += "\"repositoryName\":\(jsonString(repository)),\"uploadId\":\(jsonString(uploadId)),"
         prefix += "\"partFirstByte\":\(range.lowerBound),\"partLastByte\":\(range.upperBound),\"layerPartBlob\":\""
         let body = LayerPartBody(prefix: Array(prefix.utf8), source: source, range: range)
-        let payload = AWSServiceClient.Payload.stream(length: body.length, sha256Hex: try body.sha256(),
-                                                      makeProducer: { body.makeProducer() })
-        let output = try await service.rawJSON(targetPrefix: Self.targetPrefix, action: "UploadLayerPart", payload: payload,
-                                               output: UploadPartOutput.self)
+        let payload = AWSServiceClient.Payload.stream(
+            length: body.length, sha256Hex: try body.sha256(),
+            makeProducer: { body.makeProducer() })
+        let output = try await service.rawJSON(
+            targetPrefix: Self.targetPrefix, action: "UploadLayerPart", payload: payload,
+            output: UploadPartOutput.self)
         return output.lastByteReceived ?? range.upperBound
     }
 
@@ -69,12 +75,16 @@ extension ECRClient {
     }
     private struct CompleteOutput: Decodable { var layerDigest: String? }
 
-    package func completeLayerUpload(repository: String, uploadId: String, digest: String,
-                                    registryId: String? = nil) async throws -> String {
-        let output = try await call("CompleteLayerUpload",
-                                    CompleteInput(registryId: registryId, repositoryName: repository, uploadId: uploadId,
-                                                  layerDigests: [digest]),
-                                    as: CompleteOutput.self)
+    package func completeLayerUpload(
+        repository: String, uploadId: String, digest: String,
+        registryId: String? = nil
+    ) async throws -> String {
+        let output = try await call(
+            "CompleteLayerUpload",
+            CompleteInput(
+                registryId: registryId, repositoryName: repository, uploadId: uploadId,
+                layerDigests: [digest]),
+            as: CompleteOutput.self)
         return output.layerDigest ?? digest
     }
 
@@ -88,13 +98,17 @@ extension ECRClient {
     }
 
     /// Puts the manifest under `tag`; returns the digest ECR computed.
-    package func putImage(repository: String, manifest: String, mediaType: String, tag: String, digest: String?,
-                         registryId: String? = nil) async throws -> String? {
+    package func putImage(
+        repository: String, manifest: String, mediaType: String, tag: String, digest: String?,
+        registryId: String? = nil
+    ) async throws -> String? {
         try ECRValidation.validateTag(tag)
-        let output = try await call("PutImage",
-                                    PutImageInput(registryId: registryId, repositoryName: repository, imageManifest: manifest,
-                                                  imageManifestMediaType: mediaType, imageTag: tag, imageDigest: digest),
-                                    as: PutImageOutput.self)
+        let output = try await call(
+            "PutImage",
+            PutImageInput(
+                registryId: registryId, repositoryName: repository, imageManifest: manifest,
+                imageManifestMediaType: mediaType, imageTag: tag, imageDigest: digest),
+            as: PutImageOutput.self)
         return output.image?.imageId?.imageDigest
     }
 

@@ -27,11 +27,13 @@ package struct ECRClient: Sendable {
     /// One login per registry: the caller's own when `registryIds` is empty, else one per id (cross-account).
     package func getAuthorizationToken(registryIds: [String] = []) async throws -> [RegistryAuthorization] {
         try ECRValidation.validateRegistryIds(registryIds)
-        let output = try await call("GetAuthorizationToken", TokenInput(registryIds: registryIds.isEmpty ? nil : registryIds),
-                                    as: TokenOutput.self)
+        let output = try await call(
+            "GetAuthorizationToken", TokenInput(registryIds: registryIds.isEmpty ? nil : registryIds),
+            as: TokenOutput.self)
         return try output.authorizationData.map { item in
-            try RegistryAuthorization.decode(token: item.authorizationToken, proxyEndpoint: item.proxyEndpoint,
-                                             expiresAt: item.expiresAt.map { Date(timeIntervalSince1970: $0) })
+            try RegistryAuthorization.decode(
+                token: item.authorizationToken, proxyEndpoint: item.proxyEndpoint,
+                expiresAt: item.expiresAt.map { Date(timeIntervalSince1970: $0) })
         }
     }
 
@@ -44,9 +46,10 @@ package struct ECRClient: Sendable {
     package func describeRepositories(names: [String], registryId: String? = nil) async throws -> [Repository] {
         for name in names { try ECRValidation.validateRepositoryName(name) }
         if let registryId { try ECRValidation.validateRegistryIds([registryId]) }
-        let output = try await call("DescribeRepositories",
-                                    DescribeInput(repositoryNames: names.isEmpty ? nil : names, registryId: registryId),
-                                    as: DescribeOutput.self)
+        let output = try await call(
+            "DescribeRepositories",
+            DescribeInput(repositoryNames: names.isEmpty ? nil : names, registryId: registryId),
+            as: DescribeOutput.self)
         return output.repositories ?? []
     }
 
@@ -68,12 +71,15 @@ package struct ECRClient: Sendable {
     }
     private struct CreateOutput: Decodable { var repository: Repository }
 
-    package func createRepository(name: String, registryId: String? = nil, tagMutability: ImageTagMutability? = nil,
-                                 scanOnPush: Bool? = nil) async throws -> Repository {
+    package func createRepository(
+        name: String, registryId: String? = nil, tagMutability: ImageTagMutability? = nil,
+        scanOnPush: Bool? = nil
+    ) async throws -> Repository {
         try ECRValidation.validateRepositoryName(name)
         if let registryId { try ECRValidation.validateRegistryIds([registryId]) }
-        let input = CreateInput(repositoryName: name, registryId: registryId, imageTagMutability: tagMutability?.rawValue,
-                                imageScanningConfiguration: scanOnPush.map { .init(scanOnPush: $0) })
+        let input = CreateInput(
+            repositoryName: name, registryId: registryId, imageTagMutability: tagMutability?.rawValue,
+            imageScanningConfiguration: scanOnPush.map { .init(scanOnPush: $0) })
         return try await call("CreateRepository", input, as: CreateOutput.self).repository
     }
 }
@@ -97,10 +103,12 @@ extension ECRClient {
         try ECRValidation.validateRepositoryName(repository)
         try ECRValidation.validateTag(tag)
         do {
-            let output = try await call("DescribeImages",
-                                        DescribeImagesInput(repositoryName: repository, registryId: registryId,
-                                                            imageIds: [ImageIdentifier(imageTag: tag)]),
-                                        as: DescribeImagesOutput.self)
+            let output = try await call(
+                "DescribeImages",
+                DescribeImagesInput(
+                    repositoryName: repository, registryId: registryId,
+                    imageIds: [ImageIdentifier(imageTag: tag)]),
+                as: DescribeImagesOutput.self)
             return output.imageDetails?.first?.imageDigest
         } catch let error as AWSError where error.code == "ImageNotFoundException" {
             return nil

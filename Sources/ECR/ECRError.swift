@@ -11,7 +11,9 @@ package enum ECRError: Error, Sendable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .invalidRepositoryName(let name):
-            return "'\(name)' is not a valid ECR repository name: 2 to 256 characters, lowercase letters, digits and . _ - separators, optionally namespaced with '/' (e.g. team/app)"
+            return
+                "'\(name)' is not a valid ECR repository name: 2 to 256 characters, lowercase letters, digits and . _ - separators, optionally "
+                + "namespaced with '/' (e.g. team/app)"
         case .invalidRegistryId(let id):
             return "'\(id)' is not a registry id: expected a 12-digit AWS account id"
         case .invalidImageTag(let tag):
@@ -20,7 +22,10 @@ package enum ECRError: Error, Sendable, CustomStringConvertible {
             return "ECR returned an authorization token that does not decode to AWS:<password> (\(detail))"
         case .publicLoginDenied(let message):
             let said = message.isEmpty ? "" : ": \(message)"
-            return "ECR Public refused the login to public.ecr.aws (AccessDeniedException\(said)). Logging in to ECR Public needs both ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken on \"*\": grant them to the principal in an IAM policy (pulling public images needs no login at all)."
+            return
+                "ECR Public refused the login to public.ecr.aws (AccessDeniedException\(said)). Logging in to ECR Public needs both "
+                + "ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken on \"*\": grant them to the principal in an IAM policy "
+                + "(pulling public images needs no login at all)."
         }
     }
 }

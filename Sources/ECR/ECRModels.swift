@@ -33,8 +33,9 @@ package struct RegistryAuthorization: Sendable, Equatable {
         }
         let password = String(text[text.index(after: colon)...])
         guard !password.isEmpty else { throw .malformedAuthorizationToken(detail: "empty password") }
-        return RegistryAuthorization(username: String(text[..<colon]), password: password,
-                                     proxyEndpoint: proxyEndpoint, expiresAt: expiresAt)
+        return RegistryAuthorization(
+            username: String(text[..<colon]), password: password,
+            proxyEndpoint: proxyEndpoint, expiresAt: expiresAt)
     }
 }
 

@@ -29,15 +29,17 @@ package struct ECRPublicClient: Sendable {
     package func getAuthorizationToken() async throws -> RegistryAuthorization {
         let output: TokenOutput
         do {
-            output = try await service.json(targetPrefix: Self.targetPrefix, action: "GetAuthorizationToken",
-                                            input: TokenInput(), output: TokenOutput.self)
+            output = try await service.json(
+                targetPrefix: Self.targetPrefix, action: "GetAuthorizationToken",
+                input: TokenInput(), output: TokenOutput.self)
         } catch let error as AWSError where error.code == "AccessDeniedException" || error.code == "AccessDenied" {
             throw ECRError.publicLoginDenied(message: error.serviceDetails?.message ?? "")
         }
         guard let item = output.authorizationData, let token = item.authorizationToken else {
             throw ECRError.malformedAuthorizationToken(detail: "ECR Public returned no authorizationData")
         }
-        return try RegistryAuthorization.decode(token: token, proxyEndpoint: "https://" + Self.registryHost,
-                                                expiresAt: item.expiresAt.map { Date(timeIntervalSince1970: $0) })
+        return try RegistryAuthorization.decode(
+            token: token, proxyEndpoint: "https://" + Self.registryHost,
+            expiresAt: item.expiresAt.map { Date(timeIntervalSince1970: $0) })
     }
 }

@@ -30,7 +30,8 @@ package enum ECRValidation {
     /// Docker's tag grammar `[\w][\w.-]{0,127}`, which ECR accepts.
     package static func isImageTag(_ tag: String) -> Bool {
         guard (1...128).contains(tag.count), let first = tag.first, first.isASCII,
-              first.isLetter || first.isNumber || first == "_" else { return false }
+            first.isLetter || first.isNumber || first == "_"
+        else { return false }
         return tag.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") }
     }
 

@@ -92,8 +92,9 @@ private final class ProducerState: @unchecked Sendable {
         var filled = 0
         while filled < wanted {
             let count = try raw.withUnsafeMutableBytes { buffer in
-                try body.source.read(at: nextRaw + Int64(filled),
-                                     into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<wanted]))
+                try body.source.read(
+                    at: nextRaw + Int64(filled),
+                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<wanted]))
             }
             if count == 0 { throw LayerPartSourceError.shortRead(offset: nextRaw + Int64(filled)) }
             filled += count

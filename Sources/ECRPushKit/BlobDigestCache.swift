@@ -1,6 +1,7 @@
 import Foundation
 import Hashing
 import ImageExport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,14 +78,17 @@ package struct BlobDigestCache: Sendable {
 
     /// Remembers what a successful push put in `registry`.
     package func record(_ image: ExportedImage, registry: String, repository: String) throws {
-        try record(imageID: image.imageID, config: Blob(digest: image.configDigest, size: Int64(image.config.count)),
-                   layers: image.layers.map { ($0.diffID, Blob(digest: $0.digest, size: $0.size, mediaType: $0.mediaType)) },
-                   registry: registry, repository: repository)
+        try record(
+            imageID: image.imageID, config: Blob(digest: image.configDigest, size: Int64(image.config.count)),
+            layers: image.layers.map { ($0.diffID, Blob(digest: $0.digest, size: $0.size, mediaType: $0.mediaType)) },
+            registry: registry, repository: repository)
     }
 
     /// Remembers an image's blobs, and that `repository` now holds them.
-    package func record(imageID: String, config: Blob, layers: [(diffID: String, blob: Blob)], registry: String,
-                       repository: String) throws {
+    package func record(
+        imageID: String, config: Blob, layers: [(diffID: String, blob: Blob)], registry: String,
+        repository: String
+    ) throws {
         try update(registry: registry) { contents in
             contents.images[imageID] = config
             contents.repositories[config.digest] = repository
@@ -122,8 +126,9 @@ package struct BlobDigestCache: Sendable {
 
     func read(registry: String) -> Contents? {
         guard let data = FileManager.default.contents(atPath: path(registry: registry)),
-              let contents = try? JSONDecoder().decode(Contents.self, from: data),
-              contents.registry == registry.lowercased() else { return nil }
+            let contents = try? JSONDecoder().decode(Contents.self, from: data),
+            contents.registry == registry.lowercased()
+        else { return nil }
         return contents
     }
 

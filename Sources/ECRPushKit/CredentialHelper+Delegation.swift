@@ -15,7 +15,8 @@ extension CredentialHelper {
         guard let helper = profiles.credentialHelper else { return CredentialHelperOutput(stdout: "") }
         // store gets {"ServerURL": …, "Username": …, "Secret": …}; erase gets the server URL alone.
         struct Stored: Decodable { var ServerURL: String }
-        let serverURL = action == "store"
+        let serverURL =
+            action == "store"
             ? ((try? JSONDecoder().decode(Stored.self, from: input))?.ServerURL ?? "")
             : String(decoding: input, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if !serverURL.isEmpty, RegistryTarget.resolve(serverURL, in: profiles).isKnown {
@@ -29,14 +30,17 @@ extension CredentialHelper {
     func delegate(_ action: String, input: Data, to helper: String, configuredIn path: String) async -> CredentialHelperOutput {
         let program = "docker-credential-" + helper
         guard let executable = Self.findOnPath(program, environment: environment) else {
-            return failure("\(program) is not on PATH (PATH=\(environment["PATH"] ?? ""))",
-                           detail: "credential_helper = \(helper) in \(path): install it or change the setting")
+            return failure(
+                "\(program) is not on PATH (PATH=\(environment["PATH"] ?? ""))",
+                detail: "credential_helper = \(helper) in \(path): install it or change the setting")
         }
         do {
-            let result = try await ChildProcess.run(executable, arguments: [action], environment: environment,
-                                                    stdin: Array(input))
-            return CredentialHelperOutput(stdout: String(decoding: result.stdout, as: UTF8.self),
-                                          stderr: String(decoding: result.stderr, as: UTF8.self), exitCode: result.status)
+            let result = try await ChildProcess.run(
+                executable, arguments: [action], environment: environment,
+                stdin: Array(input))
+            return CredentialHelperOutput(
+                stdout: String(decoding: result.stdout, as: UTF8.self),
+                stderr: String(decoding: result.stderr, as: UTF8.self), exitCode: result.status)
         } catch {
             return failure("\(program) \(action) could not be run: \(error)", detail: "credential_helper in \(path)")
         }

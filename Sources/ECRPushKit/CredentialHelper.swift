@@ -47,8 +47,9 @@ package struct CredentialHelper: Sendable {
         case "version":
             return CredentialHelperOutput(stdout: "docker-credential-ecrpush (ecrpush) \(version)\n")
         default:
-            return CredentialHelperOutput(stdout: "Usage: docker-credential-ecrpush <store|get|erase|list|version>\n",
-                                          exitCode: 1)
+            return CredentialHelperOutput(
+                stdout: "Usage: docker-credential-ecrpush <store|get|erase|list|version>\n",
+                exitCode: 1)
         }
     }
 
@@ -69,11 +70,16 @@ package struct CredentialHelper: Sendable {
             if let helper = profiles.credentialHelper {
                 return await delegate("get", input: Data(serverURL.utf8), to: helper, configuredIn: profiles.path)
             }
-            return notFound("\(serverURL) is not an Amazon ECR registry host and has no [registry \(RegistryHost.hostAndPort(of: serverURL))] section in \(profiles.path), so ecrpush has no credentials for it")
+            return notFound(
+                "\(serverURL) is not an Amazon ECR registry host and has no [registry \(RegistryHost.hostAndPort(of: serverURL))] section in "
+                    + "\(profiles.path), so ecrpush has no credentials for it"
+            )
         }
         if !target.isPublic, target.registryId == nil {
-            return failure("[registry \(target.profile?.name ?? serverURL)] in \(profiles.path) needs registry_id = <account id>: \(serverURL) is not an ECR host name that says its account",
-                           detail: nil)
+            return failure(
+                "[registry \(target.profile?.name ?? serverURL)] in \(profiles.path) needs registry_id = <account id>: \(serverURL) is not an ECR "
+                    + "host name that says its account",
+                detail: nil)
         }
 
         var input = AWSResolutionInput(environment: environment, homeDirectory: homeDirectory)
@@ -81,9 +87,12 @@ package struct CredentialHelper: Sendable {
         let what = target.isPublic ? "ECR Public" : "registry \(target.registryId ?? "")"
         do {
             let resolved = try await AWSResolver.resolve(input, http: http, debug: nil)
-            let login = try await CachedLoginWorkflow.login(for: target, resolved: resolved,
-                                                            cache: TokenCache.fromEnvironment(environment, homeDirectory: homeDirectory))
-            let answer = "{\"ServerURL\":\(Self.goJSONString(serverURL)),\"Username\":\(Self.goJSONString(login.username)),\"Secret\":\(Self.goJSONString(login.password))}\n"
+            let login = try await CachedLoginWorkflow.login(
+                for: target, resolved: resolved,
+                cache: TokenCache.fromEnvironment(environment, homeDirectory: homeDirectory))
+            let answer =
+                "{\"ServerURL\":\(Self.goJSONString(serverURL)),\"Username\":\(Self.goJSONString(login.username)),"
+                + "\"Secret\":\(Self.goJSONString(login.password))}\n"
             return CredentialHelperOutput(stdout: answer)
         } catch let error as AWSError where target.isPublic && Self.isWithoutCredentials(error) {
             // Public images need no login: without credentials docker pulls anonymously, as it would without us.
@@ -112,8 +121,9 @@ package struct CredentialHelper: Sendable {
             let delegated = await delegate("list", input: Data(), to: helper, configuredIn: path)
             guard delegated.exitCode == 0 else { return delegated }
             guard let theirs = try? JSONDecoder().decode([String: String].self, from: Data(delegated.stdout.utf8)) else {
-                return failure("docker-credential-\(helper) list printed something that is not a JSON object of server URL to user name",
-                               detail: "credential_helper in \(path)")
+                return failure(
+                    "docker-credential-\(helper) list printed something that is not a JSON object of server URL to user name",
+                    detail: "credential_helper in \(path)")
             }
             registries = theirs
         }

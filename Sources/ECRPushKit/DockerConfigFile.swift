@@ -55,8 +55,9 @@ package struct DockerConfigFile: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         let data: Data
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
         } catch {
             throw ECRPushError.dockerConfigUnwritable(path: path, detail: error.localizedDescription)

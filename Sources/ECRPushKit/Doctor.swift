@@ -3,8 +3,8 @@ import AWSCredentials
 import DockerEngine
 import ECR
 import Foundation
-import RegistryClient
 import HTTPTransport
+import RegistryClient
 import STS
 
 /// One line of `ecrpush doctor`: what was checked, how it went, and what to do when it failed.
@@ -63,8 +63,10 @@ package struct Doctor: Sendable {
     package var registryEndpoint: String?
     package var http: HTTPClient
 
-    package init(docker: Result<DockerClient, any Error>, resolveAWS: @escaping @Sendable () async throws -> ResolvedAWS,
-                repository: String?, registryId: String?, registryEndpoint: String? = nil, http: HTTPClient) {
+    package init(
+        docker: Result<DockerClient, any Error>, resolveAWS: @escaping @Sendable () async throws -> ResolvedAWS,
+        repository: String?, registryId: String?, registryEndpoint: String? = nil, http: HTTPClient
+    ) {
         self.docker = docker
         self.resolveAWS = resolveAWS
         self.repository = repository
@@ -82,20 +84,29 @@ package struct Doctor: Sendable {
         do {
             let resolved = try await resolveAWS()
             aws = resolved
-            checks.append(DoctorCheck(name: "region", status: .ok,
-                                      detail: "\(resolved.context.region) (from \(resolved.regionSource))"))
+            checks.append(
+                DoctorCheck(
+                    name: "region", status: .ok,
+                    detail: "\(resolved.context.region) (from \(resolved.regionSource))"))
         } catch {
             aws = nil
             let missingRegion: Bool
             if case AWSError.missingRegion = error { missingRegion = true } else { missingRegion = false }
             if missingRegion {
-                checks.append(DoctorCheck(name: "region", status: .fail, detail: describe(error),
-                                          fix: "pass --region or set AWS_REGION (or a region in the profile)"))
+                checks.append(
+                    DoctorCheck(
+                        name: "region", status: .fail, detail: describe(error),
+                        fix: "pass --region or set AWS_REGION (or a region in the profile)"))
                 checks.append(DoctorCheck(name: "credentials", status: .skip, detail: "needs a region"))
             } else {
                 checks.append(DoctorCheck(name: "region", status: .skip, detail: "found only with the credentials"))
-                checks.append(DoctorCheck(name: "credentials", status: .fail, detail: describe(error),
-                                          fix: "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_IAM_USER_* with AWS_IAM_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, or --profile"))
+                checks.append(
+                    DoctorCheck(
+                        name: "credentials", status: .fail, detail: describe(error),
+                        fix:
+                            "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_IAM_USER_* with AWS_IAM_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE with "
+                            + "AWS_ROLE_ARN, or --profile"
+                    ))
             }
         }
         guard let aws else {
@@ -106,10 +117,14 @@ package struct Doctor: Sendable {
         checks.append(await checkIdentity(aws))
         let identityFailed = checks.last?.status == .fail
         let ecr = ECRClient(context: aws.context)
-        checks.append(identityFailed ? DoctorCheck(name: "registry", status: .skip, detail: "needs working credentials")
-                                     : await checkRegistry(ecr))
-        checks.append(identityFailed ? DoctorCheck(name: "push", status: .skip, detail: "needs working credentials")
-                                     : await checkPush(ecr))
+        checks.append(
+            identityFailed
+                ? DoctorCheck(name: "registry", status: .skip, detail: "needs working credentials")
+                : await checkRegistry(ecr))
+        checks.append(
+            identityFailed
+                ? DoctorCheck(name: "push", status: .skip, detail: "needs working credentials")
+                : await checkPush(ecr))
         return DoctorReport(checks: checks)
     }
 
@@ -117,7 +132,8 @@ package struct Doctor: Sendable {
         let client: DockerClient
         switch docker {
         case .failure(let error):
-            return DoctorCheck(name: "docker", status: .fail, detail: describe(error), fix: "set DOCKER_HOST to unix:///path/to/docker.sock or tcp://host:2375")
+            return DoctorCheck(
+                name: "docker", status: .fail, detail: describe(error), fix: "set DOCKER_HOST to unix:///path/to/docker.sock or tcp://host:2375")
         case .success(let docker):
             client = docker
         }
@@ -129,18 +145,24 @@ package struct Doctor: Sendable {
             }
             return DoctorCheck(name: "docker", status: .ok, detail: detail)
         } catch {
-            return DoctorCheck(name: "docker", status: .fail, detail: describe(error),
-                               fix: "start the Docker daemon (systemctl start docker) or point DOCKER_HOST at its socket; your user needs access to the socket")
+            return DoctorCheck(
+                name: "docker", status: .fail, detail: describe(error),
+                fix: "start the Docker daemon (systemctl start docker) or point DOCKER_HOST at its socket; your user needs access to the socket")
         }
     }
 
     func checkIdentity(_ aws: ResolvedAWS) async -> DoctorCheck {
         do {
             let identity = try await STSClient(context: aws.context).getCallerIdentity()
-            return DoctorCheck(name: "credentials", status: .ok, detail: "\(identity.arn) (account \(identity.account); from \(aws.credentialSource))")
+            return DoctorCheck(
+                name: "credentials", status: .ok, detail: "\(identity.arn) (account \(identity.account); from \(aws.credentialSource))")
         } catch {
-            return DoctorCheck(name: "credentials", status: .fail, detail: "\(aws.credentialSource): \(describe(error))",
-                               fix: "check the keys, the role's trust policy, and that the token or session has not expired (ecrpush whoami --debug shows every request)")
+            return DoctorCheck(
+                name: "credentials", status: .fail, detail: "\(aws.credentialSource): \(describe(error))",
+                fix:
+                    "check the keys, the role's trust policy, and that the token or session has not expired (ecrpush whoami --debug shows every "
+                    + "request)"
+            )
         }
     }
 
@@ -149,33 +171,38 @@ package struct Doctor: Sendable {
         let authorization: RegistryAuthorization
         do {
             guard let first = try await ecr.getAuthorizationToken(registryIds: registryId.map { [$0] } ?? []).first else {
-                return DoctorCheck(name: "registry", status: .fail, detail: "GetAuthorizationToken returned no registry",
-                                   fix: "check --registry-id")
+                return DoctorCheck(
+                    name: "registry", status: .fail, detail: "GetAuthorizationToken returned no registry",
+                    fix: "check --registry-id")
             }
             authorization = first
         } catch {
-            return DoctorCheck(name: "registry", status: .fail, detail: "GetAuthorizationToken: \(describe(error))",
-                               fix: "allow ecr:GetAuthorizationToken (Resource \"*\") for this principal; see examples/iam/login-policy.json")
+            return DoctorCheck(
+                name: "registry", status: .fail, detail: "GetAuthorizationToken: \(describe(error))",
+                fix: "allow ecr:GetAuthorizationToken (Resource \"*\") for this principal; see examples/iam/login-policy.json")
         }
         let base = registryEndpoint.map { RegistryURL.base(for: $0) } ?? authorization.proxyEndpoint
         let url = base.hasSuffix("/") ? base + "v2/" : base + "/v2/"
         do {
             let anonymous = try await http.send(HTTPRequest(url: url, timeout: 20))
             guard anonymous.status == 401 || anonymous.status == 200 else {
-                return DoctorCheck(name: "registry", status: .fail, detail: "GET \(url) answered \(anonymous.status), not 401 or 200",
-                                   fix: "a proxy or firewall answers instead of the registry: check HTTPS_PROXY/NO_PROXY and the VPC endpoint")
+                return DoctorCheck(
+                    name: "registry", status: .fail, detail: "GET \(url) answered \(anonymous.status), not 401 or 200",
+                    fix: "a proxy or firewall answers instead of the registry: check HTTPS_PROXY/NO_PROXY and the VPC endpoint")
             }
             let basic = Data("\(authorization.username):\(authorization.password)".utf8).base64EncodedString()
             let authenticated = try await http.send(HTTPRequest(url: url, headers: ["Authorization": "Basic " + basic], timeout: 20))
             guard authenticated.status == 200 else {
-                return DoctorCheck(name: "registry", status: .fail,
-                                   detail: "\(url) reachable, but the registry refused the login (\(authenticated.status))",
-                                   fix: "the token is for another registry: check --registry-id and the region")
+                return DoctorCheck(
+                    name: "registry", status: .fail,
+                    detail: "\(url) reachable, but the registry refused the login (\(authenticated.status))",
+                    fix: "the token is for another registry: check --registry-id and the region")
             }
             return DoctorCheck(name: "registry", status: .ok, detail: "\(url) reachable; the login is accepted")
         } catch {
-            return DoctorCheck(name: "registry", status: .fail, detail: "GET \(url): \(describe(error))",
-                               fix: "the registry host is not reachable from here: check DNS, HTTPS_PROXY/NO_PROXY and outbound HTTPS (443)")
+            return DoctorCheck(
+                name: "registry", status: .fail, detail: "GET \(url): \(describe(error))",
+                fix: "the registry host is not reachable from here: check DNS, HTTPS_PROXY/NO_PROXY and outbound HTTPS (443)")
         }
     }
 
@@ -186,20 +213,24 @@ package struct Doctor: Sendable {
         }
         do {
             guard try await ecr.findRepository(repository, registryId: registryId) != nil else {
-                return DoctorCheck(name: "push", status: .fail, detail: "repository '\(repository)' does not exist",
-                                   fix: "create it (aws ecr create-repository --repository-name \(repository)) or push with --create-repository")
+                return DoctorCheck(
+                    name: "push", status: .fail, detail: "repository '\(repository)' does not exist",
+                    fix: "create it (aws ecr create-repository --repository-name \(repository)) or push with --create-repository")
             }
         } catch {
-            return DoctorCheck(name: "push", status: .fail, detail: "DescribeRepositories: \(describe(error))",
-                               fix: "allow ecr:DescribeRepositories on the repository; see examples/iam/push-policy.json")
+            return DoctorCheck(
+                name: "push", status: .fail, detail: "DescribeRepositories: \(describe(error))",
+                fix: "allow ecr:DescribeRepositories on the repository; see examples/iam/push-policy.json")
         }
         do {
             _ = try await ecr.batchCheckLayerAvailability(repository: repository, digests: [Doctor.probeDigest], registryId: registryId)
-            return DoctorCheck(name: "push", status: .ok,
-                               detail: "'\(repository)' exists; DescribeRepositories and BatchCheckLayerAvailability allowed (uploads not tried: nothing is pushed)")
+            return DoctorCheck(
+                name: "push", status: .ok,
+                detail: "'\(repository)' exists; DescribeRepositories and BatchCheckLayerAvailability allowed (uploads not tried: nothing is pushed)")
         } catch {
-            return DoctorCheck(name: "push", status: .fail, detail: "BatchCheckLayerAvailability: \(describe(error))",
-                               fix: "allow the push actions on the repository (examples/iam/push-policy.json) and check its repository policy for a Deny")
+            return DoctorCheck(
+                name: "push", status: .fail, detail: "BatchCheckLayerAvailability: \(describe(error))",
+                fix: "allow the push actions on the repository (examples/iam/push-policy.json) and check its repository policy for a Deny")
         }
     }
 

@@ -20,26 +20,33 @@ package struct ECRAPIPush: Sendable {
         self.settings = settings
     }
 
-    package func push(localImage: String, destination: PushDestination, registry: String,
-                     onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
+    package func push(
+        localImage: String, destination: PushDestination, registry: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> PushedImage {
         do {
             return try await pushUnchecked(localImage: localImage, destination: destination, registry: registry, onEvent: onEvent)
         } catch let error as AWSError where ["AccessDeniedException", "AccessDenied"].contains(error.code ?? "") {
             // IAM or a repository policy refused one of the push actions: name it.
             let details = error.serviceDetails
-            throw ECRPushError.pushDenied(repository: destination.repository, action: details?.action ?? "push",
-                                          message: details?.message ?? "\(error)")
+            throw ECRPushError.pushDenied(
+                repository: destination.repository, action: details?.action ?? "push",
+                message: details?.message ?? "\(error)")
         }
     }
 
-    private func pushUnchecked(localImage: String, destination: PushDestination, registry: String,
-                               onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
+    private func pushUnchecked(
+        localImage: String, destination: PushDestination, registry: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> PushedImage {
         guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
         if let remembered = RememberedImage(cache: settings.blobCache, image: inspected, registry: settings.cacheScope(registry)),
-           try await ecrHolds(remembered, destination: destination, registry: registry, onEvent: onEvent) {
+            try await ecrHolds(remembered, destination: destination, registry: registry, onEvent: onEvent)
+        {
             try await putImages(remembered.manifest, destination: destination, onEvent: onEvent)
-            return PushedImage(registry: registry, repository: destination.repository, tags: destination.tags,
-                               digest: remembered.manifest.digest)
+            return PushedImage(
+                registry: registry, repository: destination.repository, tags: destination.tags,
+                digest: remembered.manifest.digest)
         }
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
         let repository = destination.repository
@@ -47,45 +54,59 @@ package struct ECRAPIPush: Sendable {
         let ecr = self.ecr
         let image = try await EngineImageExport.exportAndUpload(localImage, docker: docker, settings: settings) { blob in
             let id = blob.shortID
-            let available = try await ecr.batchCheckLayerAvailability(repository: repository, digests: [blob.digest],
-                                                                      registryId: registryId)
+            let available = try await ecr.batchCheckLayerAvailability(
+                repository: repository, digests: [blob.digest],
+                registryId: registryId)
             if available[blob.digest] == true {
-                onEvent(.push(PushEvent(id: id, status: "Layer already exists",
-                                        progress: ProgressDetail(current: blob.size, total: blob.size))))
+                onEvent(
+                    .push(
+                        PushEvent(
+                            id: id, status: "Layer already exists",
+                            progress: ProgressDetail(current: blob.size, total: blob.size))))
                 return
             }
             onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: 0, total: blob.size))))
-            try await upload(blob.source, digest: blob.digest, size: blob.size, repository: repository,
-                             registryId: registryId, progress: { done in
-                onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: done, total: blob.size))))
-            }, onResume: { offset in
-                onEvent(.info("\(id): ECR kept the layer only up to byte \(offset - 1); resuming from byte \(offset)"))
-            })
+            try await upload(
+                blob.source, digest: blob.digest, size: blob.size, repository: repository,
+                registryId: registryId,
+                progress: { done in
+                    onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: done, total: blob.size))))
+                },
+                onResume: { offset in
+                    onEvent(.info("\(id): ECR kept the layer only up to byte \(offset - 1); resuming from byte \(offset)"))
+                })
             onEvent(.push(PushEvent(id: id, status: "Pushed", progress: ProgressDetail(current: blob.size, total: blob.size))))
         }
         defer { image.cleanup() }
 
         let manifest = image.manifest()
         try await putImages(manifest, destination: destination, onEvent: onEvent)
-        RememberedImage.remember(image, in: settings.blobCache, scope: settings.cacheScope(registry), repository: repository,
-                                 onEvent: onEvent)
+        RememberedImage.remember(
+            image, in: settings.blobCache, scope: settings.cacheScope(registry), repository: repository,
+            onEvent: onEvent)
         return PushedImage(registry: registry, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
 
     /// True when ECR still has every blob the cache remembers for the image (one BatchCheckLayerAvailability);
     /// otherwise the cache forgets the missing ones.
-    private func ecrHolds(_ remembered: RememberedImage, destination: PushDestination, registry: String,
-                          onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
+    private func ecrHolds(
+        _ remembered: RememberedImage, destination: PushDestination, registry: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> Bool {
         let digests = remembered.blobs.map(\.digest)
-        let available = try await ecr.batchCheckLayerAvailability(repository: destination.repository, digests: digests,
-                                                                  registryId: destination.registryId)
-        return remembered.confirm(missing: Set(digests.filter { available[$0] != true }), cache: settings.blobCache,
-                                  scope: settings.cacheScope(registry), place: "\(registry)/\(destination.repository)",
-                                  onEvent: onEvent)
+        let available = try await ecr.batchCheckLayerAvailability(
+            repository: destination.repository, digests: digests,
+            registryId: destination.registryId)
+        return remembered.confirm(
+            missing: Set(digests.filter { available[$0] != true }), cache: settings.blobCache,
+            scope: settings.cacheScope(registry), place: "\(registry)/\(destination.repository)",
+            onEvent: onEvent)
     }
 
-    private func putImages(_ manifest: ImageManifest, destination: PushDestination,
-                           onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws {
+    private func putImages(
+        _ manifest: ImageManifest, destination: PushDestination,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws {
         let manifestText = String(decoding: manifest.bytes, as: UTF8.self)
         for tag in destination.tags {
             try await putImage(manifestText, manifest: manifest, tag: tag, destination: destination)
@@ -95,14 +116,17 @@ package struct ECRAPIPush: Sendable {
 
     typealias BlobSource = PreparedBlob.Source
 
-    func upload(_ source: BlobSource, digest: String, size: Int64, repository: String, registryId: String?,
-                progress: @escaping @Sendable (Int64) -> Void, onResume: @escaping @Sendable (Int64) -> Void = { _ in }) async throws {
+    func upload(
+        _ source: BlobSource, digest: String, size: Int64, repository: String, registryId: String?,
+        progress: @escaping @Sendable (Int64) -> Void, onResume: @escaping @Sendable (Int64) -> Void = { _ in }
+    ) async throws {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                try await uploadOnce(source, digest: digest, size: size, repository: repository, registryId: registryId,
-                                     progress: progress, onResume: onResume)
+                try await uploadOnce(
+                    source, digest: digest, size: size, repository: repository, registryId: registryId,
+                    progress: progress, onResume: onResume)
                 return
             } catch let error as AWSError where error.code == ECRErrorCode.layerAlreadyExists {
                 return  // pushed meanwhile by someone else: what we wanted
@@ -120,8 +144,10 @@ package struct ECRAPIPush: Sendable {
         }
     }
 
-    private func uploadOnce(_ source: BlobSource, digest: String, size: Int64, repository: String, registryId: String?,
-                            progress: @Sendable (Int64) -> Void, onResume: @Sendable (Int64) -> Void) async throws {
+    private func uploadOnce(
+        _ source: BlobSource, digest: String, size: Int64, repository: String, registryId: String?,
+        progress: @Sendable (Int64) -> Void, onResume: @Sendable (Int64) -> Void
+    ) async throws {
         let upload = try await ecr.initiateLayerUpload(repository: repository, registryId: registryId)
         let plan = LayerPartPlan(blobSize: size, suggested: upload.partSize)
         let reader = try Self.partSource(source)
@@ -130,8 +156,9 @@ package struct ECRAPIPush: Sendable {
         while next < size {
             let range = plan.parts(from: next)[0]
             do {
-                let last = try await ecr.uploadLayerPart(repository: repository, uploadId: upload.uploadId,
-                                                         range: range, source: reader, registryId: registryId)
+                let last = try await ecr.uploadLayerPart(
+                    repository: repository, uploadId: upload.uploadId,
+                    range: range, source: reader, registryId: registryId)
                 next = last + 1
                 progress(next)
             } catch let error as AWSError where error.code == ECRErrorCode.invalidLayerPart && resumes < 3 {
@@ -143,24 +170,29 @@ package struct ECRAPIPush: Sendable {
                 onResume(next)
             }
         }
-        _ = try await ecr.completeLayerUpload(repository: repository, uploadId: upload.uploadId, digest: digest,
-                                              registryId: registryId)
+        _ = try await ecr.completeLayerUpload(
+            repository: repository, uploadId: upload.uploadId, digest: digest,
+            registryId: registryId)
     }
 
     private func putImage(_ text: String, manifest: ImageManifest, tag: String, destination: PushDestination) async throws {
         do {
-            _ = try await ecr.putImage(repository: destination.repository, manifest: text, mediaType: manifest.mediaType,
-                                       tag: tag, digest: manifest.digest, registryId: destination.registryId)
+            _ = try await ecr.putImage(
+                repository: destination.repository, manifest: text, mediaType: manifest.mediaType,
+                tag: tag, digest: manifest.digest, registryId: destination.registryId)
         } catch let error as AWSError
-                    where [ECRErrorCode.imageAlreadyExists, ECRErrorCode.imageTagAlreadyExists].contains(error.code ?? "") {
+            where [ECRErrorCode.imageAlreadyExists, ECRErrorCode.imageTagAlreadyExists].contains(error.code ?? "")
+        {
             // Success only if the tag already names exactly this manifest (a re-push); an immutable tag that
             // names another image is the user's problem to hear about, whichever of the two codes ECR chose.
             let existing = try await ecr.digest(forTag: tag, repository: destination.repository, registryId: destination.registryId)
             if existing == manifest.digest { return }
-            throw ECRPushError.imageTagExists(repository: destination.repository, tag: tag,
-                                              detail: "it points at \(existing ?? "another image")")
+            throw ECRPushError.imageTagExists(
+                repository: destination.repository, tag: tag,
+                detail: "it points at \(existing ?? "another image")")
         } catch let error as AWSError where error.code == ECRErrorCode.layersNotFound || error.code == ECRErrorCode.imageDigestDoesNotMatch {
-            throw ECRPushError.internalInconsistency("ECR rejected the manifest ecrpush built (\(error)). This is a bug in ecrpush: please report it with the output of --debug.")
+            throw ECRPushError.internalInconsistency(
+                "ECR rejected the manifest ecrpush built (\(error)). This is a bug in ecrpush: please report it with the output of --debug.")
         }
     }
 }

@@ -20,11 +20,17 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
         case .noAuthorizationData:
             return "ECR GetAuthorizationToken returned no authorization data"
         case .repositoryMissing(let repository, let registry):
-            return "repository '\(repository)' does not exist in registry \(registry). Create it (aws ecr create-repository --repository-name \(repository)) or pass --create-repository."
+            return
+                "repository '\(repository)' does not exist in registry \(registry). Create it (aws ecr create-repository --repository-name "
+                + "\(repository)) or pass --create-repository."
         case .imageTagExists(let repository, let tag, let detail):
-            return "tag '\(tag)' already exists in repository '\(repository)', which has immutable tags, and points at another image: \(detail). Push under a new tag."
+            return
+                "tag '\(tag)' already exists in repository '\(repository)', which has immutable tags, and points at another image: \(detail). Push "
+                + "under a new tag."
         case .pushDenied(let repository, let action, let message):
-            return "pushing to '\(repository)' was denied (\(action)): \(message). The principal needs ecr:\(action) on the repository; a repository policy with an explicit Deny for this principal also causes this."
+            return
+                "pushing to '\(repository)' was denied (\(action)): \(message). The principal needs ecr:\(action) on the repository; a repository "
+                + "policy with an explicit Deny for this principal also causes this."
         case .invalidArgument(let detail), .internalInconsistency(let detail):
             return detail
         }

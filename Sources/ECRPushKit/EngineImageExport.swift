@@ -1,6 +1,7 @@
 import DockerEngine
 import Foundation
 import ImageExport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,19 +23,22 @@ package enum EngineImageExport {
     /// more than `temporarySpaceLimit` bytes of compressed layers wait for their upload, so the temporary
     /// space stays bounded (by that limit plus the layers being written or uploaded) whatever the image size.
     /// On failure the other uploads are cancelled and the temporary files removed.
-    static func exportAndUpload(_ localImage: String, docker: DockerClient, settings: ExportSettings,
-                                upload: @escaping @Sendable (PreparedBlob) async throws -> Void) async throws -> ExportedImage {
+    static func exportAndUpload(
+        _ localImage: String, docker: DockerClient, settings: ExportSettings,
+        upload: @escaping @Sendable (PreparedBlob) async throws -> Void
+    ) async throws -> ExportedImage {
         let (events, continuation) = AsyncThrowingStream<Event, any Error>.makeStream()
         let budget = TemporarySpaceBudget(limit: settings.temporarySpaceLimit)
         let jobs = settings.jobs
-        let reader = try ImageExportReader(options: .init(
-            compressionLevel: settings.compressionLevel, temporaryDirectoryParent: settings.temporaryDirectoryParent,
-            onLayerStored: { layer in
-                budget.add(layer.size)
-                continuation.yield(.layerStored(layer))
-                // On the transfer thread: waiting here holds the Engine's stream back (backpressure).
-                budget.waitUntilWithinLimit()
-            }, compression: settings.compression))
+        let reader = try ImageExportReader(
+            options: .init(
+                compressionLevel: settings.compressionLevel, temporaryDirectoryParent: settings.temporaryDirectoryParent,
+                onLayerStored: { layer in
+                    budget.add(layer.size)
+                    continuation.yield(.layerStored(layer))
+                    // On the transfer thread: waiting here holds the Engine's stream back (backpressure).
+                    budget.waitUntilWithinLimit()
+                }, compression: settings.compression))
         do {
             return try await withTaskCancellationHandler {
                 try await exportAndUploadConcurrently(

@@ -16,9 +16,11 @@ package struct ExportSettings: Sendable {
     /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
     package var blobCache: BlobDigestCache?
 
-    package init(compression: LayerCompression = .gzip, compressionLevel: Int? = nil, jobs: Int = 4,
-                temporarySpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit,
-                temporaryDirectoryParent: URL? = nil, blobCache: BlobDigestCache? = nil) {
+    package init(
+        compression: LayerCompression = .gzip, compressionLevel: Int? = nil, jobs: Int = 4,
+        temporarySpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit,
+        temporaryDirectoryParent: URL? = nil, blobCache: BlobDigestCache? = nil
+    ) {
         self.compression = compression
         self.compressionLevel = compressionLevel ?? compression.defaultLevel
         self.jobs = jobs

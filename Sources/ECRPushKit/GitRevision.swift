@@ -27,19 +27,25 @@ package enum GitRevision {
     }
 
     static func headCommit(gitDirectory: URL) -> String? {
-        guard let head = try? String(contentsOf: gitDirectory.appendingPathComponent("HEAD"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines) else { return nil }
+        guard
+            let head = try? String(contentsOf: gitDirectory.appendingPathComponent("HEAD"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        else { return nil }
         guard head.hasPrefix("ref:") else { return isCommitId(head) ? head : nil }
         let ref = head.dropFirst(4).trimmingCharacters(in: .whitespaces)
         // Worktrees keep refs in the common directory.
         var directories = [gitDirectory]
         if let common = try? String(contentsOf: gitDirectory.appendingPathComponent("commondir"), encoding: .utf8) {
-            directories.append(URL(fileURLWithPath: common.trimmingCharacters(in: .whitespacesAndNewlines),
-                                   relativeTo: gitDirectory).standardizedFileURL)
+            directories.append(
+                URL(
+                    fileURLWithPath: common.trimmingCharacters(in: .whitespacesAndNewlines),
+                    relativeTo: gitDirectory
+                ).standardizedFileURL)
         }
         for directory in directories {
             if let loose = try? String(contentsOf: directory.appendingPathComponent(ref), encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines), isCommitId(loose) {
+                .trimmingCharacters(in: .whitespacesAndNewlines), isCommitId(loose)
+            {
                 return loose
             }
             if let packed = try? String(contentsOf: directory.appendingPathComponent("packed-refs"), encoding: .utf8) {

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,8 +40,9 @@ enum PrivateFile {
     /// Creates `directory` (and missing parents) 0700, and tightens it when it exists with wider permissions.
     static func prepareDirectory(_ directory: String) throws(Failure) {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw Failure(detail: "cannot create \(directory): \(error.localizedDescription)")
         }
@@ -52,8 +54,10 @@ enum PrivateFile {
     static func clearCache(_ directory: String) throws(Failure) -> Int {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
         var removed = 0
-        for name in names where name.hasSuffix(".json") || name.hasSuffix(".identity") || name.hasSuffix(".lock")
-            || name.hasPrefix(".tmp-") {
+        for name in names
+        where name.hasSuffix(".json") || name.hasSuffix(".identity") || name.hasSuffix(".lock")
+            || name.hasPrefix(".tmp-")
+        {
             guard unlink(directory + "/" + name) == 0 || errno == ENOENT else {
                 throw Failure(detail: "cannot remove \(directory)/\(name): \(String(cString: strerror(errno)))")
             }

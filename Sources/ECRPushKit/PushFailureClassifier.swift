@@ -11,8 +11,9 @@ enum PushFailureClassifier {
             return ECRPushError.imageTagExists(repository: repository, tag: tag, detail: message)
         }
         if lowered.contains("denied") || lowered.contains("not authorized to perform") {
-            return ECRPushError.pushDenied(repository: repository, action: deniedAction(in: message) ?? "push",
-                                           message: message)
+            return ECRPushError.pushDenied(
+                repository: repository, action: deniedAction(in: message) ?? "push",
+                message: message)
         }
         return DockerError.pushFailed(message: message)
     }

@@ -31,8 +31,10 @@ package struct PushDestination: Sendable {
     /// Create the repository when it is missing, with these settings; nil makes a missing repository an error.
     package var createRepository: RepositoryCreation?
 
-    package init(repository: String, tags: [String], registryId: String? = nil, registryOverride: String? = nil,
-                createRepository: RepositoryCreation? = nil) {
+    package init(
+        repository: String, tags: [String], registryId: String? = nil, registryOverride: String? = nil,
+        createRepository: RepositoryCreation? = nil
+    ) {
         self.repository = repository
         self.tags = tags
         self.registryId = registryId
@@ -71,47 +73,60 @@ package struct PushWorkflow: Sendable {
     }
 
     /// Makes sure the repository exists before anything is built or pushed.
-    package func ensureRepository(_ destination: PushDestination, registry: String,
-                                 onEvent: @Sendable (WorkflowEvent) -> Void) async throws -> Repository {
+    package func ensureRepository(
+        _ destination: PushDestination, registry: String,
+        onEvent: @Sendable (WorkflowEvent) -> Void
+    ) async throws -> Repository {
         if let repository = try await ecr.findRepository(destination.repository, registryId: destination.registryId) {
             return repository
         }
         guard let creation = destination.createRepository else {
             throw ECRPushError.repositoryMissing(repository: destination.repository, registry: registry)
         }
-        let created = try await ecr.createRepository(name: destination.repository, registryId: destination.registryId,
-                                                     tagMutability: creation.tagMutability, scanOnPush: creation.scanOnPush)
+        let created = try await ecr.createRepository(
+            name: destination.repository, registryId: destination.registryId,
+            tagMutability: creation.tagMutability, scanOnPush: creation.scanOnPush)
         onEvent(.info("Created repository \(destination.repository)"))
         return created
     }
 
     /// On an immutable repository, a tag that already exists must point at this very image, else the push
     /// would fail half-way; said before pushing.
-    func checkImmutableTags(_ destination: PushDestination, repository: Repository, localImage: String,
-                            registry: String) async throws {
+    func checkImmutableTags(
+        _ destination: PushDestination, repository: Repository, localImage: String,
+        registry: String
+    ) async throws {
         guard repository.imageTagMutability == ImageTagMutability.immutable.rawValue else { return }
         let localDigests = try await docker.inspectImage(localImage)?.repoDigests ?? []
         for tag in destination.tags {
-            guard let existing = try await ecr.digest(forTag: tag, repository: destination.repository,
-                                                      registryId: destination.registryId) else { continue }
+            guard
+                let existing = try await ecr.digest(
+                    forTag: tag, repository: destination.repository,
+                    registryId: destination.registryId)
+            else { continue }
             if !localDigests.contains("\(registry)/\(destination.repository)@\(existing)") {
-                throw ECRPushError.imageTagExists(repository: destination.repository, tag: tag,
-                                                  detail: "it points at \(existing)")
+                throw ECRPushError.imageTagExists(
+                    repository: destination.repository, tag: tag,
+                    detail: "it points at \(existing)")
             }
         }
     }
 
     /// Builds `context` tagged for the destination's registry.
-    package func build(context: BuildContext, options: BuildOptions, destination: PushDestination, registry: String,
-                      onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> BuildResult {
+    package func build(
+        context: BuildContext, options: BuildOptions, destination: PushDestination, registry: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> BuildResult {
         var options = options
         options.tags += destination.tags.map { "\(registry)/\(destination.repository):\($0)" }
         return try await docker.build(context: context, options: options) { onEvent(.build($0)) }
     }
 
     /// Tags `localImage` for the registry under every destination tag and pushes each with the login.
-    package func push(localImage: String, destination: PushDestination, repository: Repository, login: RegistryLogin,
-                     onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
+    package func push(
+        localImage: String, destination: PushDestination, repository: Repository, login: RegistryLogin,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> PushedImage {
         var login = login
         if let expiresAt = login.expiresAt, expiresAt.timeIntervalSince(now()) < tokenRenewalMargin {
             onEvent(.info("Registry login expires at \(Timestamps.formatISO8601(expiresAt)); getting a new one"))
@@ -130,12 +145,14 @@ package struct PushWorkflow: Sendable {
                 let result = try await docker.push(repository: reference, tag: tag, auth: auth) { onEvent(.push($0)) }
                 digest = result.digest
             } catch DockerError.pushFailed(let message) {
-                throw PushFailureClassifier.classify(message: message, repository: destination.repository, tag: tag,
-                                                     registry: login.registry)
+                throw PushFailureClassifier.classify(
+                    message: message, repository: destination.repository, tag: tag,
+                    registry: login.registry)
             }
         }
         guard let digest else { throw ECRPushError.invalidArgument("nothing was pushed") }
-        return PushedImage(registry: login.registry, repository: destination.repository, tags: destination.tags,
-                           digest: digest)
+        return PushedImage(
+            registry: login.registry, repository: destination.repository, tags: destination.tags,
+            digest: digest)
     }
 }

@@ -20,8 +20,10 @@ package struct RegistryHost: Sendable, Equatable {
     package var dualStack: Bool
     package var isPublic: Bool
 
-    package init(host: String, accountId: String?, region: String, partition: Partition, fips: Bool = false,
-                dualStack: Bool = false, isPublic: Bool = false) {
+    package init(
+        host: String, accountId: String?, region: String, partition: Partition, fips: Bool = false,
+        dualStack: Bool = false, isPublic: Bool = false
+    ) {
         self.host = host
         self.accountId = accountId
         self.region = region
@@ -49,8 +51,9 @@ package struct RegistryHost: Sendable, Equatable {
             guard Partition.isValidRegionName(region) else { return nil }
             let partition = Partition.of(region: region)
             guard partition.dnsSuffix == suffix else { return nil }
-            return RegistryHost(host: host, accountId: account, region: region, partition: partition,
-                                fips: labels[2] == "ecr-fips")
+            return RegistryHost(
+                host: host, accountId: account, region: region, partition: partition,
+                fips: labels[2] == "ecr-fips")
         }
         // <account>.dkr-ecr[-fips].<region>.on.aws (dual-stack, IPv4 and IPv6)
         if labels[1] == "dkr-ecr" || labels[1] == "dkr-ecr-fips" {
@@ -65,8 +68,9 @@ package struct RegistryHost: Sendable, Equatable {
             case .awsISO, .awsISOB: return nil
             }
             guard suffix == expected else { return nil }
-            return RegistryHost(host: host, accountId: account, region: region, partition: partition,
-                                fips: labels[1] == "dkr-ecr-fips", dualStack: true)
+            return RegistryHost(
+                host: host, accountId: account, region: region, partition: partition,
+                fips: labels[1] == "dkr-ecr-fips", dualStack: true)
         }
         return nil
     }

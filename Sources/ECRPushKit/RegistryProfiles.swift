@@ -19,8 +19,10 @@ package struct RegistryProfile: Sendable, Equatable {
     /// second name docker may ask the credential helper about.
     package var registryEndpoint: String?
 
-    package init(name: String, profile: String? = nil, roleArn: String? = nil, region: String? = nil,
-                registryId: String? = nil, endpointURL: String? = nil, registryEndpoint: String? = nil) {
+    package init(
+        name: String, profile: String? = nil, roleArn: String? = nil, region: String? = nil,
+        registryId: String? = nil, endpointURL: String? = nil, registryEndpoint: String? = nil
+    ) {
         self.name = name
         self.profile = profile
         self.roleArn = roleArn
@@ -78,17 +80,22 @@ package struct RegistryProfiles: Sendable, Equatable {
         for section in file.sections {
             if section.name == "default", let helper = section["credential_helper"] {
                 guard isHelperName(helper) else {
-                    throw .malformedConfigFile(path: path, line: section.line,
-                                               detail: "[default]: credential_helper '\(helper)' is not a helper name such as pass or secretservice (docker-credential-<name>; letters, digits, '.', '_', '-')")
+                    throw .malformedConfigFile(
+                        path: path, line: section.line,
+                        detail:
+                            "[default]: credential_helper '\(helper)' is not a helper name such as pass or secretservice (docker-credential-<name>; "
+                            + "letters, digits, '.', '_', '-')"
+                    )
                 }
                 credentialHelper = helper
             }
             let words = section.name.split(separator: " ", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard words.count == 2, words[0] == "registry", !words[1].isEmpty else { continue }
-            let profile = RegistryProfile(name: words[1].lowercased(), profile: section["profile"],
-                                          roleArn: section["role_arn"], region: section["region"],
-                                          registryId: section["registry_id"], endpointURL: section["endpoint_url"],
-                                          registryEndpoint: section["registry_endpoint"]?.lowercased())
+            let profile = RegistryProfile(
+                name: words[1].lowercased(), profile: section["profile"],
+                roleArn: section["role_arn"], region: section["region"],
+                registryId: section["registry_id"], endpointURL: section["endpoint_url"],
+                registryEndpoint: section["registry_endpoint"]?.lowercased())
             try validate(profile, path: path, line: section.line)
             profiles.append(profile)
         }
@@ -123,8 +130,9 @@ package struct RegistryProfiles: Sendable, Equatable {
 
     static func validate(_ profile: RegistryProfile, path: String, line: Int) throws(AWSError) {
         func bad(_ key: String, _ value: String, _ expected: String) -> AWSError {
-            .malformedConfigFile(path: path, line: line,
-                                 detail: "[registry \(profile.name)]: \(key) '\(value)' is not \(expected)")
+            .malformedConfigFile(
+                path: path, line: line,
+                detail: "[registry \(profile.name)]: \(key) '\(value)' is not \(expected)")
         }
         if let id = profile.registryId, !RegistryHost.isAccountId(id) { throw bad("registry_id", id, "a 12-digit account id") }
         if let region = profile.region, !Partition.isValidRegionName(region) { throw bad("region", region, "a region name such as eu-west-1") }
@@ -132,7 +140,8 @@ package struct RegistryProfiles: Sendable, Equatable {
             throw bad("endpoint_url", url, "an http:// or https:// URL")
         }
         if let endpoint = profile.registryEndpoint,
-           endpoint.isEmpty || endpoint.contains("/") || endpoint.contains("@") || endpoint.contains(where: \.isWhitespace) {
+            endpoint.isEmpty || endpoint.contains("/") || endpoint.contains("@") || endpoint.contains(where: \.isWhitespace)
+        {
             throw bad("registry_endpoint", endpoint, "a registry host[:port] without scheme or path, such as registry.example.com:5000")
         }
         if let arn = profile.roleArn, !STSValidation.isRoleARN(arn) {

@@ -21,20 +21,25 @@ package struct RegistryPush: Sendable {
     /// The registry behind an ECR login: its proxyEndpoint (or `endpoint`, e.g. `--registry`), with the login's
     /// `AWS:<password>` as basic auth (kept in memory, sent only in the Authorization header).
     package init(login: RegistryLogin, endpoint: String? = nil, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
-        let client = RegistryClient(baseURL: endpoint ?? login.proxyEndpoint,
-                                    credentials: RegistryCredentials(username: login.username, password: login.password))
+        let client = RegistryClient(
+            baseURL: endpoint ?? login.proxyEndpoint,
+            credentials: RegistryCredentials(username: login.username, password: login.password))
         self.init(registry: client, docker: docker, settings: settings)
     }
 
     /// `registryName` names the result (`<registryName>/<repository>@<digest>`).
-    package func push(localImage: String, destination: PushDestination, registryName: String,
-                     onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> PushedImage {
+    package func push(
+        localImage: String, destination: PushDestination, registryName: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> PushedImage {
         guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
         if let remembered = RememberedImage(cache: settings.blobCache, image: inspected, registry: settings.cacheScope(registryName)),
-           try await registryHolds(remembered, repository: destination.repository, registryName: registryName, onEvent: onEvent) {
+            try await registryHolds(remembered, repository: destination.repository, registryName: registryName, onEvent: onEvent)
+        {
             try await putManifests(remembered.manifest, destination: destination, registryName: registryName, onEvent: onEvent)
-            return PushedImage(registry: registryName, repository: destination.repository, tags: destination.tags,
-                               digest: remembered.manifest.digest)
+            return PushedImage(
+                registry: registryName, repository: destination.repository, tags: destination.tags,
+                digest: remembered.manifest.digest)
         }
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
         let repository = destination.repository
@@ -67,16 +72,19 @@ package struct RegistryPush: Sendable {
 
         let manifest = image.manifest()
         try await putManifests(manifest, destination: destination, registryName: registryName, onEvent: onEvent)
-        RememberedImage.remember(image, in: settings.blobCache, scope: settings.cacheScope(registryName), repository: repository,
-                                 onEvent: onEvent)
+        RememberedImage.remember(
+            image, in: settings.blobCache, scope: settings.cacheScope(registryName), repository: repository,
+            onEvent: onEvent)
         return PushedImage(registry: registryName, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
 
     /// True when the registry still has every blob the cache remembers for the image (then no export is needed):
     /// in this repository, or mounted from the one it was last pushed to. Otherwise the cache forgets the
     /// blobs that could be neither found nor mounted.
-    private func registryHolds(_ remembered: RememberedImage, repository: String, registryName: String,
-                               onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
+    private func registryHolds(
+        _ remembered: RememberedImage, repository: String, registryName: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> Bool {
         let registry = self.registry
         let jobs = max(settings.jobs, 8)
         let missing = try await RememberedImage.digests(remembered.blobs.map(\.digest), jobs: jobs) { digest in
@@ -94,13 +102,16 @@ package struct RegistryPush: Sendable {
         for (digest, source) in sources.sorted(by: { $0.key < $1.key }) where mounted.contains(digest) {
             onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: "Mounted from \(source)")))
         }
-        return remembered.confirm(missing: missing.subtracting(mounted), mounted: mounted, cache: settings.blobCache,
-                                  scope: settings.cacheScope(registryName), place: "\(registryName)/\(repository)",
-                                  onEvent: onEvent)
+        return remembered.confirm(
+            missing: missing.subtracting(mounted), mounted: mounted, cache: settings.blobCache,
+            scope: settings.cacheScope(registryName), place: "\(registryName)/\(repository)",
+            onEvent: onEvent)
     }
 
-    private func putManifests(_ manifest: ImageManifest, destination: PushDestination, registryName: String,
-                              onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws {
+    private func putManifests(
+        _ manifest: ImageManifest, destination: PushDestination, registryName: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws {
         for tag in destination.tags {
             try await putManifest(manifest, tag: tag, repository: destination.repository, registryName: registryName)
             onEvent(.info("\(tag): digest: \(manifest.digest) size: \(manifest.bytes.count)"))
@@ -110,8 +121,9 @@ package struct RegistryPush: Sendable {
     private func putManifest(_ manifest: ImageManifest, tag: String, repository: String, registryName: String) async throws {
         do {
             try await Self.mapped(action: "PutImage", repository: repository, registry: registryName) {
-                try await registry.putManifest(repository: repository, reference: tag, bytes: manifest.bytes,
-                                               mediaType: manifest.mediaType)
+                try await registry.putManifest(
+                    repository: repository, reference: tag, bytes: manifest.bytes,
+                    mediaType: manifest.mediaType)
             }
         } catch RegistryError.tagInvalid(_, _, let message) {
             // ECR's answer for an immutable tag: fine if the tag already names exactly this manifest (a re-push).
@@ -119,15 +131,18 @@ package struct RegistryPush: Sendable {
                 try await registry.manifestDigest(repository: repository, reference: tag, accept: [manifest.mediaType])
             }
             if existing == manifest.digest { return }
-            throw ECRPushError.imageTagExists(repository: repository, tag: tag,
-                                              detail: existing.map { "it points at \($0)" } ?? message)
+            throw ECRPushError.imageTagExists(
+                repository: repository, tag: tag,
+                detail: existing.map { "it points at \($0)" } ?? message)
         }
     }
 
     /// Registry errors that ECRPushKit has words for become ECRPushError; others pass through.
     @discardableResult
-    static func mapped<T>(action: String, repository: String, registry: String,
-                          _ body: () async throws -> T) async throws -> T {
+    static func mapped<T>(
+        action: String, repository: String, registry: String,
+        _ body: () async throws -> T
+    ) async throws -> T {
         do {
             return try await body()
         } catch RegistryError.nameUnknown {

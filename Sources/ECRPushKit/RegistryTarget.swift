@@ -54,7 +54,8 @@ package struct RegistryTarget: Sendable, Equatable {
         input.environment.merge(host?.environmentOverrides ?? [:]) { $1 }
         if let region {
             input.region = region
-            input.regionSource = profile?.region != nil
+            input.regionSource =
+                profile?.region != nil
                 ? "the [registry \(profile?.name ?? "")] section of ecrpush's config" : "the registry host \(host?.host ?? "")"
         }
         input.profile = input.profile ?? profile?.profile

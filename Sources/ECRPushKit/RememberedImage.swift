@@ -14,35 +14,43 @@ struct RememberedImage: Sendable {
     /// Nil when the cache is off or does not know every layer of the image as the Engine describes it.
     init?(cache: BlobDigestCache?, image: ImageInspect, registry: String) {
         guard let cache, !image.rootFS.layers.isEmpty,
-              let known = cache.lookup(imageID: image.id, diffIDs: image.rootFS.layers, registry: registry) else { return nil }
-        manifest = ImageManifest.forImage(configDigest: known.config.digest, configSize: known.config.size,
-                                          layers: known.layers.map { ($0.digest, $0.size, $0.mediaType ?? ExportedLayer.gzipMediaType) })
+            let known = cache.lookup(imageID: image.id, diffIDs: image.rootFS.layers, registry: registry)
+        else { return nil }
+        manifest = ImageManifest.forImage(
+            configDigest: known.config.digest, configSize: known.config.size,
+            layers: known.layers.map { ($0.digest, $0.size, $0.mediaType ?? ExportedLayer.gzipMediaType) })
         var seen = Set<String>()
         blobs = (known.layers + [known.config]).filter { seen.insert($0.digest).inserted }
         repositories = known.repositories
     }
 
-
     /// True when the registry still has every blob (each is then reported as existing); otherwise the cache
     /// forgets the missing ones and the user hears why the image is read again.
-    func confirm(missing: Set<String>, mounted: Set<String> = [], cache: BlobDigestCache?, scope: String, place: String,
-                 onEvent: @Sendable (WorkflowEvent) -> Void) -> Bool {
+    func confirm(
+        missing: Set<String>, mounted: Set<String> = [], cache: BlobDigestCache?, scope: String, place: String,
+        onEvent: @Sendable (WorkflowEvent) -> Void
+    ) -> Bool {
         guard missing.isEmpty else {
             try? cache?.forget(blobs: missing, registry: scope)
             onEvent(.info("\(missing.count) blob(s) pushed before are no longer in \(place): reading the image again"))
             return false
         }
         for blob in blobs where !mounted.contains(blob.digest) {
-            onEvent(.push(PushEvent(id: PreparedBlob.shortID(blob.digest), status: "Layer already exists",
-                                    progress: ProgressDetail(current: blob.size, total: blob.size))))
+            onEvent(
+                .push(
+                    PushEvent(
+                        id: PreparedBlob.shortID(blob.digest), status: "Layer already exists",
+                        progress: ProgressDetail(current: blob.size, total: blob.size))))
         }
         return true
     }
 
     /// After a push that read the image: remembers its blobs. A cache that cannot be written is a warning,
     /// not a failure (the push succeeded; the next one just reads the image again).
-    static func remember(_ image: ExportedImage, in cache: BlobDigestCache?, scope: String, repository: String,
-                         onEvent: @Sendable (WorkflowEvent) -> Void) {
+    static func remember(
+        _ image: ExportedImage, in cache: BlobDigestCache?, scope: String, repository: String,
+        onEvent: @Sendable (WorkflowEvent) -> Void
+    ) {
         do {
             try cache?.record(image, registry: scope, repository: repository)
         } catch {
@@ -51,8 +59,10 @@ struct RememberedImage: Sendable {
     }
 
     /// The digests for which `test` says yes, asking at most `jobs` at a time.
-    static func digests(_ digests: [String], jobs: Int,
-                        where test: @escaping @Sendable (String) async throws -> Bool) async throws -> Set<String> {
+    static func digests(
+        _ digests: [String], jobs: Int,
+        where test: @escaping @Sendable (String) async throws -> Bool
+    ) async throws -> Set<String> {
         try await withThrowingTaskGroup(of: (String, Bool).self) { group in
             var pending = digests.makeIterator()
             var chosen = Set<String>()

@@ -32,9 +32,10 @@ package enum CachedLoginWorkflow {
 
     /// The cache key of the login for `registryId` (nil: the caller's own registry).
     package static func key(resolved: ResolvedAWS, registryId: String?, principal: String) -> TokenCacheKey {
-        TokenCacheKey(partition: Partition.of(region: resolved.context.region).rawValue,
-                      region: resolved.context.region, registryId: registryId ?? "own", principal: principal,
-                      endpoint: ECRClient(context: resolved.context).endpoint)
+        TokenCacheKey(
+            partition: Partition.of(region: resolved.context.region).rawValue,
+            region: resolved.context.region, registryId: registryId ?? "own", principal: principal,
+            endpoint: ECRClient(context: resolved.context).endpoint)
     }
 
     /// One login per registry id (or the caller's own), each from the cache when it holds a fresh one.

@@ -16,8 +16,9 @@ extension CachedLoginWorkflow {
     package static let publicRegistryId = "ecr-public"
 
     package static func publicKey(resolved: ResolvedAWS, principal: String) -> TokenCacheKey {
-        TokenCacheKey(partition: Partition.aws.rawValue, region: ECRPublicClient.region, registryId: publicRegistryId,
-                      principal: principal, endpoint: ECRPublicClient(context: resolved.context).endpoint)
+        TokenCacheKey(
+            partition: Partition.aws.rawValue, region: ECRPublicClient.region, registryId: publicRegistryId,
+            principal: principal, endpoint: ECRPublicClient(context: resolved.context).endpoint)
     }
 
     /// The login for `public.ecr.aws`, from the cache when it holds a fresh one.

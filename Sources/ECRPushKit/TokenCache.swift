@@ -85,8 +85,10 @@ package struct TokenCache: Sendable {
 
     /// The cached login, or a fresh one from `fetch` (stored for next time). `fromCache` says which.
     /// Concurrent callers for the same key (threads or processes) wait for one refresh instead of each making one.
-    package func login(for key: TokenCacheKey, now: @Sendable () -> Date = { Date() },
-                      fetch: () async throws -> RegistryLogin) async throws -> (login: RegistryLogin, fromCache: Bool) {
+    package func login(
+        for key: TokenCacheKey, now: @Sendable () -> Date = { Date() },
+        fetch: () async throws -> RegistryLogin
+    ) async throws -> (login: RegistryLogin, fromCache: Bool) {
         if let cached = lookup(key, now: now()) { return (cached, true) }
         let lock = try? lockFile(for: key)
         defer { if let lock { flock(lock, LOCK_UN); close(lock) } }

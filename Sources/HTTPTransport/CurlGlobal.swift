@@ -10,11 +10,14 @@ enum CurlGlobal {
         let code = initCode
         if code != CURLE_OK.rawValue {
             if let loadError = ecr_curl_load_error() {
-                throw HTTPError.transport(url: "-", code: Int(code),
-                                          detail: "libcurl could not be loaded (\(String(cString: loadError))): install libcurl 4 (Debian/Ubuntu: apt-get install libcurl4)")
+                throw HTTPError.transport(
+                    url: "-", code: Int(code),
+                    detail: "libcurl could not be loaded (\(String(cString: loadError))): install libcurl 4 (Debian/Ubuntu: apt-get install libcurl4)"
+                )
             }
-            throw HTTPError.transport(url: "-", code: Int(code),
-                                      detail: "libcurl could not initialise: \(CurlGlobal.message(for: code))")
+            throw HTTPError.transport(
+                url: "-", code: Int(code),
+                detail: "libcurl could not initialise: \(CurlGlobal.message(for: code))")
         }
     }
 

@@ -43,8 +43,10 @@ final class CurlTransfer {
     private var tooManyRedirects = false
     private var receivedBodyBytes = 0
 
-    init(handle: UnsafeMutableRawPointer, request: HTTPRequest, configuration: HTTPClient.Configuration,
-         policy: RedirectPolicy, cancellation: CancellationFlag, sink: ResponseSink, timeout: TimeInterval?) {
+    init(
+        handle: UnsafeMutableRawPointer, request: HTTPRequest, configuration: HTTPClient.Configuration,
+        policy: RedirectPolicy, cancellation: CancellationFlag, sink: ResponseSink, timeout: TimeInterval?
+    ) {
         self.handle = handle
         self.request = request
         self.configuration = configuration
@@ -66,9 +68,10 @@ final class CurlTransfer {
             options.pointer(CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBytes.baseAddress))
             headerList = try configure(&options)
             if let failure = options.firstFailure {
-                throw HTTPError.transport(url: displayURL, code: Int(failure.code.rawValue),
-                                          detail: "curl refused option \(failure.option.rawValue): "
-                                              + CurlGlobal.message(for: failure.code.rawValue))
+                throw HTTPError.transport(
+                    url: displayURL, code: Int(failure.code.rawValue),
+                    detail: "curl refused option \(failure.option.rawValue): "
+                        + CurlGlobal.message(for: failure.code.rawValue))
             }
             return ecr_curl_easy_perform(handle)
         }
@@ -84,8 +87,9 @@ final class CurlTransfer {
         switch state {
         case .discardingRedirect(let status, let headers):
             guard let location = redirectURL(headers: headers) else {
-                throw HTTPError.transport(url: displayURL, code: Int(CURLE_URL_MALFORMAT.rawValue),
-                                          detail: "the \(status) redirect's Location could not be resolved")
+                throw HTTPError.transport(
+                    url: displayURL, code: Int(CURLE_URL_MALFORMAT.rawValue),
+                    detail: "the \(status) redirect's Location could not be resolved")
             }
             return .redirect(status: status, location: location)
         case .delivering, .awaitingHead, .stopped:
@@ -193,8 +197,9 @@ final class CurlTransfer {
         func append(_ line: String) throws {
             guard let extended = ecr_curl_slist_append(list, line) else {
                 ecr_curl_slist_free_all(list)
-                throw HTTPError.transport(url: displayURL, code: Int(CURLE_OUT_OF_MEMORY.rawValue),
-                                          detail: "could not build the header list")
+                throw HTTPError.transport(
+                    url: displayURL, code: Int(CURLE_OUT_OF_MEMORY.rawValue),
+                    detail: "could not build the header list")
             }
             list = extended
         }
@@ -304,7 +309,7 @@ final class CurlTransfer {
         CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_ENGINE_NOTFOUND,
         CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_INITFAILED,
         CURLE_SSL_CACERT_BADFILE, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR,
-        CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CLIENTCERT, CURLE_USE_SSL_FAILED,
+        CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CLIENTCERT, CURLE_USE_SSL_FAILED
     ].reduce(into: []) { $0.insert($1.rawValue) }
 
     /// Turns curl's result into the error the caller should see. What our own callbacks recorded comes first:
@@ -315,8 +320,9 @@ final class CurlTransfer {
         if let callbackError { return .bodyCallbackFailed(url: url, underlying: callbackError) }
         if responseTooLarge { return .responseTooLarge(url: url, limit: sink.bufferLimit ?? 0) }
         if tooManyRedirects {
-            return .transport(url: url, code: Int(CURLE_TOO_MANY_REDIRECTS.rawValue),
-                              detail: "still redirected after following \(policy.maxRedirects) redirects")
+            return .transport(
+                url: url, code: Int(CURLE_TOO_MANY_REDIRECTS.rawValue),
+                detail: "still redirected after following \(policy.maxRedirects) redirects")
         }
         let message = CurlGlobal.message(for: code.rawValue)
         var detail = errorText.isEmpty ? message : errorText

@@ -59,9 +59,11 @@ package final class HTTPClient: Sendable {
     /// `onHead` runs once, before the first body byte, with the final (post-redirect) status and headers.
     /// Throwing from either callback aborts the transfer with `HTTPError.bodyCallbackFailed`.
     @discardableResult
-    package func send(_ request: HTTPRequest,
-                     onHead: @escaping @Sendable (HTTPResponseHead) throws -> Void = { _ in },
-                     onBody: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> HTTPResponseHead {
+    package func send(
+        _ request: HTTPRequest,
+        onHead: @escaping @Sendable (HTTPResponseHead) throws -> Void = { _ in },
+        onBody: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
+    ) async throws -> HTTPResponseHead {
         let cancellation = CancellationFlag()
         let exchange = HTTPExchange(configuration: configuration, pool: handles, cancellation: cancellation)
         return try await TransferThread.run(cancellation: cancellation) {

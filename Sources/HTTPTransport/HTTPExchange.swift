@@ -23,24 +23,28 @@ struct HTTPExchange: Sendable {
                 let elapsed = start.duration(to: clock.now)
                 let left = total - (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
                 guard left > 0 else {
-                    throw HTTPError.timedOut(url: URLDisplay.redacted(request.url),
-                                             detail: "the request's \(total) s timeout ran out after \(redirectsFollowed) redirects")
+                    throw HTTPError.timedOut(
+                        url: URLDisplay.redacted(request.url),
+                        detail: "the request's \(total) s timeout ran out after \(redirectsFollowed) redirects")
                 }
                 remaining = left
             }
 
             let key = EasyHandlePool.key(for: request)
             guard let handle = pool.checkOut(key: key) else {
-                throw HTTPError.transport(url: URLDisplay.redacted(request.url), code: 27,
-                                          detail: "curl could not create a transfer handle (out of memory)")
+                throw HTTPError.transport(
+                    url: URLDisplay.redacted(request.url), code: 27,
+                    detail: "curl could not create a transfer handle (out of memory)")
             }
             defer { pool.checkIn(handle, key: key) }
 
-            let policy = RedirectPolicy(enabled: configuration.followRedirects,
-                                        maxRedirects: max(0, configuration.maxRedirects),
-                                        redirectsFollowed: redirectsFollowed)
-            let transfer = CurlTransfer(handle: handle, request: request, configuration: configuration, policy: policy,
-                                        cancellation: cancellation, sink: sink, timeout: remaining)
+            let policy = RedirectPolicy(
+                enabled: configuration.followRedirects,
+                maxRedirects: max(0, configuration.maxRedirects),
+                redirectsFollowed: redirectsFollowed)
+            let transfer = CurlTransfer(
+                handle: handle, request: request, configuration: configuration, policy: policy,
+                cancellation: cancellation, sink: sink, timeout: remaining)
             switch try transfer.perform() {
             case .final(let head):
                 return head

@@ -26,8 +26,10 @@ package struct HTTPRequest: Sendable {
     /// reach directly (a proxy cannot reach the link-local address, or must not see the credentials).
     package var bypassesProxy = false
 
-    package init(method: String = "GET", url: String, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .empty,
-                unixSocketPath: String? = nil, timeout: TimeInterval? = nil) {
+    package init(
+        method: String = "GET", url: String, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .empty,
+        unixSocketPath: String? = nil, timeout: TimeInterval? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers

@@ -16,8 +16,10 @@ struct RedirectPolicy {
     /// Headers that authenticate the request: they only go to the origin they were written for.
     static let credentialHeaders = ["Authorization", "X-Amz-Security-Token", "Cookie"]
     /// Headers that describe a body, dropped with the body when a 303 turns the request into a GET.
-    static let bodyHeaders = ["Content-Type", "Content-Length", "Content-Encoding", "Content-MD5", "Transfer-Encoding",
-                              "X-Amz-Content-Sha256"]
+    static let bodyHeaders = [
+        "Content-Type", "Content-Length", "Content-Encoding", "Content-MD5", "Transfer-Encoding",
+        "X-Amz-Content-Sha256"
+    ]
 
     let enabled: Bool
     let maxRedirects: Int
@@ -25,8 +27,9 @@ struct RedirectPolicy {
 
     func verdict(status: Int, headers: HTTPHeaders, request: HTTPRequest) -> Verdict {
         guard enabled, Self.redirectStatuses.contains(status),
-              let location = headers["Location"], !location.isEmpty,
-              Self.mayFollow(status: status, request: request) else { return .deliver }
+            let location = headers["Location"], !location.isEmpty,
+            Self.mayFollow(status: status, request: request)
+        else { return .deliver }
         return redirectsFollowed < maxRedirects ? .follow : .tooManyRedirects
     }
 
@@ -45,8 +48,9 @@ struct RedirectPolicy {
     /// The request to send to `location` (already absolute) after `status`.
     static func followUp(to location: String, after status: Int, from request: HTTPRequest) throws -> HTTPRequest {
         guard let target = URLOrigin(location), target.scheme == "http" || target.scheme == "https" else {
-            throw HTTPError.transport(url: URLDisplay.redacted(request.url), code: 1,
-                                      detail: "redirected to \(URLDisplay.redacted(location)), which is not an http(s) URL")
+            throw HTTPError.transport(
+                url: URLDisplay.redacted(request.url), code: 1,
+                detail: "redirected to \(URLDisplay.redacted(location)), which is not an http(s) URL")
         }
         var next = request
         next.url = location

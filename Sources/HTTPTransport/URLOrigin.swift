@@ -8,8 +8,9 @@ struct URLOrigin: Equatable, CustomStringConvertible {
 
     init?(_ url: String) {
         guard let components = URLComponents(string: url),
-              let scheme = components.scheme?.lowercased(),
-              let host = components.host?.lowercased() else { return nil }
+            let scheme = components.scheme?.lowercased(),
+            let host = components.host?.lowercased()
+        else { return nil }
         self.scheme = scheme
         self.host = host
         switch (components.port, scheme) {

@@ -43,12 +43,16 @@ package enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertib
         switch self {
         case .truncatedArchive(let offset, let entry):
             let inside = entry.map { " inside \"\($0)\"" } ?? ""
-            return "the image archive ended early at byte \(offset)\(inside): the export stream was cut off. Retry the export; check that the Docker daemon did not fail or run out of space."
+            return
+                "the image archive ended early at byte \(offset)\(inside): the export stream was cut off. Retry the export; check that the Docker "
+                + "daemon did not fail or run out of space."
         case .malformedArchive(let offset, let reason):
             return "the image archive is not a valid tar at byte \(offset): \(reason). Is this really the output of `docker save`?"
         case .unknownLayout(let entries):
             let shown = entries.prefix(10).joined(separator: ", ")
-            return "the image archive has neither manifest.json nor an OCI index.json, so its layout is unknown (entries: \(shown.isEmpty ? "none" : shown))."
+            return
+                "the image archive has neither manifest.json nor an OCI index.json, so its layout is unknown (entries: "
+                + "\(shown.isEmpty ? "none" : shown))."
         case .invalidMetadata(let path, let reason):
             return "\"\(path)\" in the image archive could not be read: \(reason)."
         case .missingEntry(let path, let role):
@@ -56,13 +60,17 @@ package enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertib
         case .ambiguousImage(let candidates):
             return "the image archive holds several images (\(candidates.joined(separator: ", "))); name the one to push."
         case .imageNotFound(let reference, let available):
-            return "the image archive has no image tagged \"\(reference)\" (it has: \(available.isEmpty ? "no tags" : available.joined(separator: ", ")))."
+            return
+                "the image archive has no image tagged \"\(reference)\" (it has: "
+                + "\(available.isEmpty ? "no tags" : available.joined(separator: ", ")))."
         case .noMatchingPlatform(let platform, let available):
             return "the image index has no manifest for platform \(platform) (it has: \(available.joined(separator: ", ")))."
         case .layerCountMismatch(let manifestLayers, let configDiffIDs):
             return "the image manifest lists \(manifestLayers) layers but its config lists \(configDiffIDs) diff_ids; the export is inconsistent."
         case .diffIDMismatch(let layerIndex, let path, let expected, let actual):
-            return "layer \(layerIndex) (\"\(path)\") has uncompressed digest \(actual) but the image config expects \(expected); the export is corrupt or inconsistent. Retry the export."
+            return
+                "layer \(layerIndex) (\"\(path)\") has uncompressed digest \(actual) but the image config expects \(expected); the export is "
+                + "corrupt or inconsistent. Retry the export."
         case .blobDigestMismatch(let path, let expected, let actual):
             return "\"\(path)\" in the image archive hashes to \(actual), not \(expected) as its name says; the export is corrupt."
         case .unsupportedLayerFormat(let layerIndex, let path, let detail):
@@ -70,14 +78,16 @@ package enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertib
         case .entryTooLarge(let path, let size, let limit):
             return "\"\(path)\" in the image archive is \(size) bytes, more than the \(limit) bytes accepted for metadata."
         case .diskFull(let path):
-            return "no space left on the device holding \(path) while writing compressed layers; free some space or choose another temporary directory."
+            return
+                "no space left on the device holding \(path) while writing compressed layers; free some space or choose another temporary directory."
         case .io(let path, let operation, let reason):
             return "could not \(operation) \(path): \(reason)."
         case .zlib(let operation, let code, let message):
             return "zlib failed to \(operation) (code \(code)\(message.isEmpty ? "" : ": \(message)"))."
         case .invalidCompressionLevel(let level, let compression):
             let range = compression.levels
-            return "\(compression.rawValue) compression level \(level) is invalid; use \(range.lowerBound) (fastest) to \(range.upperBound) (smallest)."
+            return
+                "\(compression.rawValue) compression level \(level) is invalid; use \(range.lowerBound) (fastest) to \(range.upperBound) (smallest)."
         case .libdeflate(let operation):
             return "libdeflate failed to \(operation)."
         case .zstd(let operation, let message):

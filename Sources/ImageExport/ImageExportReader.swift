@@ -37,11 +37,13 @@ package final class ImageExportReader: @unchecked Sendable {
         /// to be (then nothing references it).
         package var onLayerStored: (@Sendable (ExportedLayer) -> Void)?
 
-        package init(compressionLevel: Int = LayerCompression.gzip.defaultLevel,
-                    compressionThreads: Int = ProcessInfo.processInfo.activeProcessorCount, temporaryDirectoryParent: URL? = nil,
-                    reference: String? = nil, platform: String? = nil, inMemoryLimit: Int = 1 << 20,
-                    bufferSize: Int = GzipDecompressor.defaultBufferSize,
-                    onLayerStored: (@Sendable (ExportedLayer) -> Void)? = nil, compression: LayerCompression = .gzip) {
+        package init(
+            compressionLevel: Int = LayerCompression.gzip.defaultLevel,
+            compressionThreads: Int = ProcessInfo.processInfo.activeProcessorCount, temporaryDirectoryParent: URL? = nil,
+            reference: String? = nil, platform: String? = nil, inMemoryLimit: Int = 1 << 20,
+            bufferSize: Int = GzipDecompressor.defaultBufferSize,
+            onLayerStored: (@Sendable (ExportedLayer) -> Void)? = nil, compression: LayerCompression = .gzip
+        ) {
             self.onLayerStored = onLayerStored
             self.compression = compression
             self.compressionLevel = compressionLevel
@@ -84,9 +86,11 @@ package final class ImageExportReader: @unchecked Sendable {
         self.options = options
         let scratch = try ScratchDirectory(parent: options.temporaryDirectoryParent)
         temporaryDirectory = scratch.path
-        let store = ArchiveEntryStore(scratch: scratch, settings: .init(
-            compression: options.compression, compressionLevel: options.compressionLevel, compressionThreads: options.compressionThreads,
-            bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit), onLayerStored: options.onLayerStored)
+        let store = ArchiveEntryStore(
+            scratch: scratch,
+            settings: .init(
+                compression: options.compression, compressionLevel: options.compressionLevel, compressionThreads: options.compressionThreads,
+                bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit), onLayerStored: options.onLayerStored)
         let tar = TarStreamReader(metadataLimit: max(options.inMemoryLimit, TarStreamReader.defaultMetadataLimit)) { header in
             try store.consumer(for: header)
         }
@@ -187,7 +191,8 @@ package final class ImageExportReader: @unchecked Sendable {
     }
 
     private func fail(_ error: any Error, store: ArchiveEntryStore) -> ImageExportError {
-        let exportError = error as? ImageExportError
+        let exportError =
+            error as? ImageExportError
             ?? .io(path: store.scratch.path, operation: "process the archive in", reason: "\(error)")
         store.scratch.remove()
         state = .failed(exportError)

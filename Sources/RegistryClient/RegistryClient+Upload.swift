@@ -5,8 +5,10 @@ extension RegistryClient {
     /// Uploads a blob: `POST /v2/<repo>/blobs/uploads/`, one streaming `PATCH` of the whole blob, then
     /// `PUT <location>?digest=`. A retryable failure starts a fresh upload session (never re-sending from byte
     /// 0 on the old one). `progress` gets the bytes sent so far, from the transfer thread.
-    package func uploadBlob(repository: String, digest: String, size: Int64, content: BlobContent,
-                           progress: @escaping @Sendable (Int64) -> Void = { _ in }) async throws {
+    package func uploadBlob(
+        repository: String, digest: String, size: Int64, content: BlobContent,
+        progress: @escaping @Sendable (Int64) -> Void = { _ in }
+    ) async throws {
         var attempt = 0
         while true {
             attempt += 1
@@ -20,8 +22,10 @@ extension RegistryClient {
         }
     }
 
-    private func uploadOnce(repository: String, digest: String, size: Int64, content: BlobContent,
-                            progress: @escaping @Sendable (Int64) -> Void) async throws {
+    private func uploadOnce(
+        repository: String, digest: String, size: Int64, content: BlobContent,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws {
         let start = "starting an upload of \(digest)"
         let startURL = "\(baseURL)/v2/\(repository)/blobs/uploads/"
         let session = try await send("POST", startURL, headers: ["Content-Length": "0"], operation: start)
@@ -33,9 +37,10 @@ extension RegistryClient {
         var location = try Self.location(of: session, requestURL: startURL, operation: start)
 
         let patch = "uploading \(digest)"
-        let sent = try await send("PATCH", location,
-                                  headers: ["Content-Type": "application/octet-stream", "Content-Length": String(size)],
-                                  body: Self.body(content, size: size, progress: progress), operation: patch)
+        let sent = try await send(
+            "PATCH", location,
+            headers: ["Content-Type": "application/octet-stream", "Content-Length": String(size)],
+            body: Self.body(content, size: size, progress: progress), operation: patch)
         guard sent.status == 202 || sent.status == 201 || sent.status == 204 else {
             throw Self.error(for: sent, operation: patch, repository: repository, registry: registryName)
         }
@@ -43,8 +48,9 @@ extension RegistryClient {
         if sent.headers["Location"] != nil { location = try Self.location(of: sent, requestURL: location, operation: patch) }
 
         let finish = "finishing the upload of \(digest)"
-        let done = try await send("PUT", RegistryURL.appendingQuery(location, name: "digest", value: digest),
-                                  headers: ["Content-Length": "0"], operation: finish)
+        let done = try await send(
+            "PUT", RegistryURL.appendingQuery(location, name: "digest", value: digest),
+            headers: ["Content-Length": "0"], operation: finish)
         // The distribution registry answers 201; ECR has been seen to answer 202 (accepted, being stored).
         guard done.status == 201 || done.status == 202 || done.status == 204 else {
             throw Self.error(for: done, operation: finish, repository: repository, registry: registryName)
@@ -55,7 +61,8 @@ extension RegistryClient {
         guard let location = response.headers["Location"], !location.isEmpty else {
             throw RegistryError.invalidResponse(operation: operation, detail: "HTTP \(response.status) without a Location header")
         }
-        guard let resolved = RegistryURL.resolve(location, against: response.head.effectiveURL.isEmpty ? requestURL : response.head.effectiveURL) else {
+        guard let resolved = RegistryURL.resolve(location, against: response.head.effectiveURL.isEmpty ? requestURL : response.head.effectiveURL)
+        else {
             throw RegistryError.invalidResponse(operation: operation, detail: "Location \(location) is not a URL")
         }
         return resolved

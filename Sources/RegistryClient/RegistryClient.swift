@@ -62,11 +62,14 @@ package struct RegistryClient: Sendable {
     @discardableResult
     package func putManifest(repository: String, reference: String, bytes: [UInt8], mediaType: String) async throws -> String? {
         let operation = "putting manifest \(repository):\(reference)"
-        let response = try await send("PUT", "\(baseURL)/v2/\(repository)/manifests/\(reference)",
-                                      headers: ["Content-Type": mediaType], body: .bytes(bytes), operation: operation)
+        let response = try await send(
+            "PUT", "\(baseURL)/v2/\(repository)/manifests/\(reference)",
+            headers: ["Content-Type": mediaType], body: .bytes(bytes), operation: operation)
         guard response.status == 201 || response.status == 200 || response.status == 202 else {
             var error = Self.error(for: response, operation: operation, repository: repository, registry: registryName)
-            if case .tagInvalid(let repository, _, let message) = error { error = .tagInvalid(repository: repository, tag: reference, message: message) }
+            if case .tagInvalid(let repository, _, let message) = error {
+                error = .tagInvalid(repository: repository, tag: reference, message: message)
+            }
             throw error
         }
         return response.headers["Docker-Content-Digest"]
@@ -75,8 +78,9 @@ package struct RegistryClient: Sendable {
     /// `HEAD /v2/<repo>/manifests/<reference>`: the digest of what the tag names, nil when there is no such tag.
     package func manifestDigest(repository: String, reference: String, accept: [String]) async throws -> String? {
         let operation = "checking manifest \(repository):\(reference)"
-        let response = try await send("HEAD", "\(baseURL)/v2/\(repository)/manifests/\(reference)",
-                                      headers: ["Accept": accept.joined(separator: ", ")], operation: operation)
+        let response = try await send(
+            "HEAD", "\(baseURL)/v2/\(repository)/manifests/\(reference)",
+            headers: ["Accept": accept.joined(separator: ", ")], operation: operation)
         switch response.status {
         case 200: return response.headers["Docker-Content-Digest"]
         case 404: return nil
@@ -86,8 +90,10 @@ package struct RegistryClient: Sendable {
 
     // MARK: - Plumbing
 
-    func send(_ method: String, _ url: String, headers: [String: String] = [:], body: HTTPBody = .empty,
-              operation: String) async throws -> HTTPResponse {
+    func send(
+        _ method: String, _ url: String, headers: [String: String] = [:], body: HTTPBody = .empty,
+        operation: String
+    ) async throws -> HTTPResponse {
         var request = HTTPRequest(method: method, url: url, body: body)
         for (name, value) in headers { request.headers[name] = value }
         if let credentials { request.headers["Authorization"] = credentials.headerValue }
@@ -114,8 +120,9 @@ package struct RegistryClient: Sendable {
             case 401: return .unauthorized(registry: registry, message: "HTTP 401")
             case 403: return .denied(repository: repository, operation: operation, message: "HTTP 403")
             default:
-                return .unexpectedStatus(operation: operation, status: response.status,
-                                         body: String(decoding: response.body.prefix(300), as: UTF8.self))
+                return .unexpectedStatus(
+                    operation: operation, status: response.status,
+                    body: String(decoding: response.body.prefix(300), as: UTF8.self))
             }
         }
     }

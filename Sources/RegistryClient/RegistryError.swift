@@ -24,9 +24,13 @@ package enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable 
     package var description: String {
         switch self {
         case .unauthorized(let registry, let message):
-            return "the registry \(registry) refused the login (\(message)). The ECR token may have expired or belong to another registry: run the push again, or check --registry and --registry-id."
+            return
+                "the registry \(registry) refused the login (\(message)). The ECR token may have expired or belong to another registry: run the "
+                + "push again, or check --registry and --registry-id."
         case .denied(let repository, let operation, let message):
-            return "the registry denied \(operation) on repository '\(repository)': \(message). The principal needs the ECR push permissions (ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability) on it."
+            return
+                "the registry denied \(operation) on repository '\(repository)': \(message). The principal needs the ECR push permissions "
+                + "(ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability) on it."
         case .nameUnknown(let repository, let registry):
             return "repository '\(repository)' does not exist in registry \(registry). Create it or pass --create-repository."
         case .tagInvalid(let repository, let tag, let message):

@@ -22,8 +22,10 @@ package struct STSClient: Sendable {
         package var serialNumber: String?
         package var tokenCode: String?
 
-        package init(roleArn: String, roleSessionName: String = "AssumeRoleSession1", externalId: String? = nil,
-                    durationSeconds: Int? = nil, serialNumber: String? = nil, tokenCode: String? = nil) {
+        package init(
+            roleArn: String, roleSessionName: String = "AssumeRoleSession1", externalId: String? = nil,
+            durationSeconds: Int? = nil, serialNumber: String? = nil, tokenCode: String? = nil
+        ) {
             self.roleArn = roleArn
             self.roleSessionName = roleSessionName
             self.externalId = externalId
@@ -60,8 +62,9 @@ package struct STSClient: Sendable {
     }
 
     package func assumeRole(_ request: AssumeRoleRequest) async throws -> AssumedRole {
-        try STSValidation.validate(roleArn: request.roleArn, sessionName: request.roleSessionName,
-                                   durationSeconds: request.durationSeconds)
+        try STSValidation.validate(
+            roleArn: request.roleArn, sessionName: request.roleSessionName,
+            durationSeconds: request.durationSeconds)
         var parameters = [("RoleArn", request.roleArn), ("RoleSessionName", request.roleSessionName)]
         if let externalId = request.externalId { parameters.append(("ExternalId", externalId)) }
         if let duration = request.durationSeconds { parameters.append(("DurationSeconds", String(duration))) }
@@ -73,15 +76,20 @@ package struct STSClient: Sendable {
 
     /// Anonymous: the web identity token (an OIDC JWT, e.g. from GitHub Actions) is the proof.
     package func assumeRoleWithWebIdentity(_ request: WebIdentityRequest) async throws -> AssumedRole {
-        try STSValidation.validate(roleArn: request.roleArn, sessionName: request.roleSessionName,
-                                   durationSeconds: request.durationSeconds)
-        var parameters = [("RoleArn", request.roleArn), ("RoleSessionName", request.roleSessionName),
-                          ("WebIdentityToken", request.webIdentityToken)]
+        try STSValidation.validate(
+            roleArn: request.roleArn, sessionName: request.roleSessionName,
+            durationSeconds: request.durationSeconds)
+        var parameters = [
+            ("RoleArn", request.roleArn), ("RoleSessionName", request.roleSessionName),
+            ("WebIdentityToken", request.webIdentityToken)
+        ]
         if let duration = request.durationSeconds { parameters.append(("DurationSeconds", String(duration))) }
-        let document = try await service.query(action: "AssumeRoleWithWebIdentity", version: Self.apiVersion,
-                                               parameters: parameters, signing: .anonymous)
-        return try Self.assumedRole(from: document, action: "AssumeRoleWithWebIdentity",
-                                    resultElement: "AssumeRoleWithWebIdentityResult")
+        let document = try await service.query(
+            action: "AssumeRoleWithWebIdentity", version: Self.apiVersion,
+            parameters: parameters, signing: .anonymous)
+        return try Self.assumedRole(
+            from: document, action: "AssumeRoleWithWebIdentity",
+            resultElement: "AssumeRoleWithWebIdentityResult")
     }
 
     package func getCallerIdentity() async throws -> CallerIdentity {
@@ -89,8 +97,9 @@ package struct STSClient: Sendable {
         guard let result = document.first(named: "GetCallerIdentityResult") else {
             throw STSError.missingField(action: "GetCallerIdentity", field: "GetCallerIdentityResult")
         }
-        return CallerIdentity(account: result.child("Account")?.text ?? "", arn: result.child("Arn")?.text ?? "",
-                              userId: result.child("UserId")?.text ?? "")
+        return CallerIdentity(
+            account: result.child("Account")?.text ?? "", arn: result.child("Arn")?.text ?? "",
+            userId: result.child("UserId")?.text ?? "")
     }
 
     static func assumedRole(from document: XMLNode, action: String, resultElement: String) throws -> AssumedRole {
@@ -98,13 +107,15 @@ package struct STSClient: Sendable {
             throw STSError.missingField(action: action, field: "Credentials")
         }
         guard let keyId = credentials.child("AccessKeyId")?.text, !keyId.isEmpty,
-              let secret = credentials.child("SecretAccessKey")?.text, !secret.isEmpty else {
+            let secret = credentials.child("SecretAccessKey")?.text, !secret.isEmpty
+        else {
             throw STSError.missingField(action: action, field: "AccessKeyId/SecretAccessKey")
         }
         let expiration = credentials.child("Expiration").flatMap { Timestamps.parseISO8601($0.text) }
         return AssumedRole(
-            credentials: Credentials(accessKeyId: keyId, secretAccessKey: secret,
-                                     sessionToken: credentials.child("SessionToken")?.text, expiration: expiration),
+            credentials: Credentials(
+                accessKeyId: keyId, secretAccessKey: secret,
+                sessionToken: credentials.child("SessionToken")?.text, expiration: expiration),
             assumedRoleArn: result["AssumedRoleUser", "Arn"]?.text ?? "",
             assumedRoleId: result["AssumedRoleUser", "AssumedRoleId"]?.text ?? "")
     }

@@ -4,15 +4,17 @@ package enum STSValidation {
     package static func isRoleARN(_ arn: String) -> Bool {
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"].contains(String(parts[1])),
-              parts[2] == "iam", parts[3].isEmpty, parts[4].count == 12, parts[4].allSatisfy(\.isNumber),
-              parts[5].hasPrefix("role/"), parts[5].count > "role/".count else { return false }
+            parts[2] == "iam", parts[3].isEmpty, parts[4].count == 12, parts[4].allSatisfy(\.isNumber),
+            parts[5].hasPrefix("role/"), parts[5].count > "role/".count
+        else { return false }
         return true
     }
 
     package static func isSessionName(_ name: String) -> Bool {
-        (2...64).contains(name.count) && name.unicodeScalars.allSatisfy {
-            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "=,.@-_".unicodeScalars.contains($0)
-        }
+        (2...64).contains(name.count)
+            && name.unicodeScalars.allSatisfy {
+                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "=,.@-_".unicodeScalars.contains($0)
+            }
     }
 
     package static func validate(roleArn: String, sessionName: String, durationSeconds: Int?) throws(STSError) {

@@ -29,11 +29,13 @@ package struct Credentials: Sendable, Equatable, CustomStringConvertible, Custom
 
     /// Keeps `dump()` and reflection-based printing from exposing the secret or token.
     package var customMirror: Mirror {
-        Mirror(self, children: [
-            "accessKeyId": accessKeyId,
-            "secretAccessKey": "<redacted>",
-            "sessionToken": sessionToken == nil ? "nil" : "<redacted>",
-            "expiration": expiration as Any,
-        ], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "accessKeyId": accessKeyId,
+                "secretAccessKey": "<redacted>",
+                "sessionToken": sessionToken == nil ? "nil" : "<redacted>",
+                "expiration": expiration as Any
+            ], displayStyle: .struct)
     }
 }

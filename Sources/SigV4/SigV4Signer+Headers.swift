@@ -44,7 +44,8 @@ extension SigV4Signer {
         if options.addContentSHA256Header {
             added.append(SigningHeader(name: "x-amz-content-sha256", value: payloadHash))
         }
-        let authorization = "\(SigV4.algorithm) Credential=\(credentials.accessKeyId)/\(key.scope), "
+        let authorization =
+            "\(SigV4.algorithm) Credential=\(credentials.accessKeyId)/\(key.scope), "
             + "SignedHeaders=\(headers.signedHeaders), Signature=\(signature)"
         added.append(SigningHeader(name: "Authorization", value: authorization))
 

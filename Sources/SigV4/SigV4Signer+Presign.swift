@@ -4,7 +4,7 @@ extension SigV4Signer {
     /// The query parameters presigning owns; any already in the request's query are replaced.
     static let presignParameters: Set<String> = [
         "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-        "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature",
+        "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature"
     ]
 
     /// Presigns `request`: the signature goes into the query string, valid for `seconds` from `date`.
@@ -14,7 +14,9 @@ extension SigV4Signer {
     }
 
     /// As `presign(_:expiresIn:payload:date:)`, reusing `signingKey` when its scope matches `date`.
-    package func presign(_ request: SigningRequest, expiresIn seconds: Int, payload: PayloadHash = .unsigned, date: Date, signingKey: SigningKey?) -> QuerySignature {
+    package func presign(
+        _ request: SigningRequest, expiresIn seconds: Int, payload: PayloadHash = .unsigned, date: Date, signingKey: SigningKey?
+    ) -> QuerySignature {
         let amzDate = SigV4.amzDate(date)
         let key = key(signingKey, dateStamp: SigV4.dateStamp(date))
 
@@ -33,7 +35,7 @@ extension SigV4Signer {
             ("X-Amz-Credential", "\(credentials.accessKeyId)/\(key.scope)"),
             ("X-Amz-Date", amzDate),
             ("X-Amz-SignedHeaders", headers.signedHeaders),
-            ("X-Amz-Expires", String(seconds)),
+            ("X-Amz-Expires", String(seconds))
         ]
         if let token = credentials.sessionToken { added.append(("X-Amz-Security-Token", token)) }
 

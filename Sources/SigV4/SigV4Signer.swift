@@ -26,7 +26,7 @@ package struct SigV4Signer: Sendable {
     static let unsignableHeaders: Set<String> = [
         "authorization", "x-amz-date", "user-agent", "x-amzn-trace-id", "expect",
         "connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade",
+        "transfer-encoding", "upgrade"
     ]
 
     /// The request's headers that take part in the signature, before the signer adds its own.

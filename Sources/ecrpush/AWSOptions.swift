@@ -1,6 +1,6 @@
-import ArgumentParser
 import AWSCore
 import AWSCredentials
+import ArgumentParser
 import ECR
 import ECRPushKit
 import Foundation

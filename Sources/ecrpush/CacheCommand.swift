@@ -14,13 +14,15 @@ struct CacheCommand: ParsableCommand {
             commandName: "clear", abstract: "Remove every cached registry login and what the blob cache remembers of earlier pushes.")
 
         func run() throws {
-            let directory = TokenCache.defaultDirectory(environment: ProcessInfo.processInfo.environment,
-                                                        homeDirectory: homeDirectory())
+            let directory = TokenCache.defaultDirectory(
+                environment: ProcessInfo.processInfo.environment,
+                homeDirectory: homeDirectory())
             do {
                 let removed = try TokenCache(directory: directory).clear()
                 let registries = try BlobDigestCache(directory: directory + "/blobs").clear()
-                Console.err("Removed \(removed) cached login\(removed == 1 ? "" : "s") and the pushed blobs of \(registries) "
-                            + "registr\(registries == 1 ? "y" : "ies") from \(directory)")
+                Console.err(
+                    "Removed \(removed) cached login\(removed == 1 ? "" : "s") and the pushed blobs of \(registries) "
+                        + "registr\(registries == 1 ? "y" : "ies") from \(directory)")
             } catch {
                 Console.err("ecrpush: error: \(String(describing: error))")
                 throw ExitCode.failure

@@ -10,8 +10,9 @@ enum CredentialHelperEntry {
         let input = action == "version" ? Data() : ((try? FileHandle.standardInput.readToEnd()) ?? Data())
         let environment = ProcessInfo.processInfo.environment
         // $HOME first (and no user-database lookup, a noticeable part of a warm get).
-        let helper = CredentialHelper(environment: environment, homeDirectory: homeDirectory(environment),
-                                      version: ECRPushVersion.current)
+        let helper = CredentialHelper(
+            environment: environment, homeDirectory: homeDirectory(environment),
+            version: ECRPushVersion.current)
         let output = await helper.run(action: action, input: input)
         if !output.stdout.isEmpty { FileHandle.standardOutput.write(Data(output.stdout.utf8)) }
         if !output.stderr.isEmpty { FileHandle.standardError.write(Data(output.stderr.utf8)) }

@@ -14,7 +14,11 @@ struct DestinationOptions: ParsableArguments {
     @Option(name: .customLong("registry-id"), help: "Account id of the registry to push to (default: your own).")
     var registryId: String?
 
-    @Option(help: ArgumentHelp("Registry host[:port] to use instead of the token's proxyEndpoint, or an alias: a [registry ALIAS] section of the ecrpush config file (its account, region, credentials and registry_endpoint).", valueName: "host[:port]|alias"))
+    @Option(
+        help: ArgumentHelp(
+            "Registry host[:port] to use instead of the token's proxyEndpoint, or an alias: a [registry ALIAS] section of the ecrpush config file "
+                + "(its account, region, credentials and registry_endpoint).",
+            valueName: "host[:port]|alias"))
     var registry: String?
 
     @Flag(name: .customLong("create-repository"), help: "Create the repository when it does not exist.")
@@ -61,14 +65,19 @@ struct DestinationOptions: ParsableArguments {
                 note = "No --tag given and no git commit found: tagging 'latest'"
             }
         }
-        let creation = createRepository
-            ? RepositoryCreation(tagMutability: imageTagMutability.flatMap { ImageTagMutability(rawValue: $0.uppercased()) },
-                                 scanOnPush: scanOnPush ? true : nil)
+        let creation =
+            createRepository
+            ? RepositoryCreation(
+                tagMutability: imageTagMutability.flatMap { ImageTagMutability(rawValue: $0.uppercased()) },
+                scanOnPush: scanOnPush ? true : nil)
             : nil
         // A section's registry_id and registry_endpoint stand in for --registry-id and the host.
         let override = target.map { $0.isKnown ? $0.dockerRegistry : registry } ?? registry
-        return (PushDestination(repository: repository, tags: tags, registryId: registryId ?? target?.registryId,
-                                registryOverride: override, createRepository: creation), note)
+        return (
+            PushDestination(
+                repository: repository, tags: tags, registryId: registryId ?? target?.registryId,
+                registryOverride: override, createRepository: creation), note
+        )
     }
 }
 
@@ -83,7 +92,8 @@ func privateRegistryTarget(_ registry: String) throws -> RegistryTarget {
     }
     let target = RegistryTarget.resolve(registry, in: profiles)
     if target.isPublic {
-        throw ValidationError("--registry \(registry): ecrpush pushes to private ECR registries; ECR Public (public.ecr.aws) is for `ecrpush login --public` and pulls")
+        throw ValidationError(
+            "--registry \(registry): ecrpush pushes to private ECR registries; ECR Public (public.ecr.aws) is for `ecrpush login --public` and pulls")
     }
     guard target.isKnown || RegistryTarget.looksLikeHost(registry) else {
         throw ValidationError("--registry \(registry) is neither a registry host[:port] nor a [registry \(registry)] section in \(profiles.path)")

@@ -11,10 +11,10 @@ struct DoctorCommand: AsyncParsableCommand {
         commandName: "doctor",
         abstract: "Check the Docker daemon, the AWS credentials and region, the registry and the push permissions.",
         discussion: """
-        Each check prints ok, FAIL or skip with a detail, and the fix under a failure. With --repository, the push
-        check is a dry run that uploads nothing (DescribeRepositories, BatchCheckLayerAvailability).
-        Exit status: 0 when no check failed, 1 otherwise.
-        """)
+            Each check prints ok, FAIL or skip with a detail, and the fix under a failure. With --repository, the push
+            check is a dry run that uploads nothing (DescribeRepositories, BatchCheckLayerAvailability).
+            Exit status: 0 when no check failed, 1 otherwise.
+            """)
 
     enum Output: String, ExpressibleByArgument, CaseIterable { case text, json }
 
@@ -24,7 +24,12 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry-id"), help: "Account id of the registry to check (default: your own).")
     var registryId: String?
 
-    @Option(help: "Registry to check: an ECR host[:port], or a [registry NAME] section of ecrpush's config (its account, region, credentials and registry_endpoint).")
+    @Option(
+        help:
+            ArgumentHelp(
+                "Registry to check: an ECR host[:port], or a [registry NAME] section of ecrpush's config (its account, region, credentials and "
+                    + "registry_endpoint).")
+    )
     var registry: String?
 
     @Option(help: "text or json.")
@@ -44,9 +49,11 @@ struct DoctorCommand: AsyncParsableCommand {
         let http = HTTPClient()
         let docker = Result<DockerClient, any Error> { try DockerClient(environment: ProcessInfo.processInfo.environment) }
         let aws = self.aws
-        let report = await Doctor(docker: docker, resolveAWS: { try await aws.resolve(http: http, for: target) },
-                                  repository: repository, registryId: registryId ?? target?.registryId,
-                                  registryEndpoint: target?.dockerRegistry, http: http).run()
+        let report = await Doctor(
+            docker: docker, resolveAWS: { try await aws.resolve(http: http, for: target) },
+            repository: repository, registryId: registryId ?? target?.registryId,
+            registryEndpoint: target?.dockerRegistry, http: http
+        ).run()
         switch output {
         case .json:
             Console.out(try JSONOutput.encode(report))

@@ -14,7 +14,7 @@ struct ECRPush: AsyncParsableCommand {
             PushCommand.self,
             BuildAndPushCommand.self,
             CacheCommand.self,
-            DoctorCommand.self,
+            DoctorCommand.self
         ])
 
     /// The same binary is also `docker-credential-ecrpush` (a link made by `make install`): chosen by its name.

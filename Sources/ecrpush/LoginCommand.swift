@@ -1,5 +1,5 @@
-import ArgumentParser
 import AWSCore
+import ArgumentParser
 import ECR
 import ECRPushKit
 import Foundation
@@ -10,17 +10,17 @@ struct LoginCommand: AsyncParsableCommand {
         commandName: "login",
         abstract: "Get a docker login for ECR.",
         discussion: """
-        Prints the registry password alone by default, for:
-          ecrpush login | docker login --username AWS --password-stdin <registry>
-        --output json gives username, password, registry, proxyEndpoint and expiresAt for each registry;
-        --output docker-config writes the logins into $DOCKER_CONFIG/config.json (0600) as docker login does;
-        --output github masks the password and appends registry, username, password and expires-at to $GITHUB_OUTPUT;
-        --output env prints `export ECR_REGISTRY=… ECR_USERNAME=… ECR_PASSWORD=…` for eval.
-        --public (or --registry public.ecr.aws) logs in to ECR Public; --registry also takes an alias, a
-        [registry ALIAS] section of $XDG_CONFIG_HOME/ecrpush/config (default ~/.config/ecrpush/config).
-        Logins are cached in $XDG_CACHE_HOME/ecrpush (default ~/.cache/ecrpush) while more than 30 minutes of
-        them remain; --no-cache or ECRPUSH_NO_CACHE=1 always asks ECR.
-        """)
+            Prints the registry password alone by default, for:
+              ecrpush login | docker login --username AWS --password-stdin <registry>
+            --output json gives username, password, registry, proxyEndpoint and expiresAt for each registry;
+            --output docker-config writes the logins into $DOCKER_CONFIG/config.json (0600) as docker login does;
+            --output github masks the password and appends registry, username, password and expires-at to $GITHUB_OUTPUT;
+            --output env prints `export ECR_REGISTRY=… ECR_USERNAME=… ECR_PASSWORD=…` for eval.
+            --public (or --registry public.ecr.aws) logs in to ECR Public; --registry also takes an alias, a
+            [registry ALIAS] section of $XDG_CONFIG_HOME/ecrpush/config (default ~/.config/ecrpush/config).
+            Logins are cached in $XDG_CACHE_HOME/ecrpush (default ~/.cache/ecrpush) while more than 30 minutes of
+            them remain; --no-cache or ECRPUSH_NO_CACHE=1 always asks ECR.
+            """)
 
     enum Output: String, ExpressibleByArgument, CaseIterable {
         case password, json
@@ -33,8 +33,12 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry-id"), help: "Account id of a registry to log in to (repeatable; default: your own).")
     var registryIds: [String] = []
 
-    @Option(name: .customLong("registry"),
-            help: ArgumentHelp("ECR registry host to log in to, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com, public.ecr.aws, or an alias from the ecrpush config file (repeatable: accounts × regions in one call; the account and region come from the host or the config section).", valueName: "host-or-alias"))
+    @Option(
+        name: .customLong("registry"),
+        help: ArgumentHelp(
+            "ECR registry host to log in to, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com, public.ecr.aws, or an alias from the ecrpush config "
+                + "file (repeatable: accounts × regions in one call; the account and region come from the host or the config section).",
+            valueName: "host-or-alias"))
     var registryHosts: [String] = []
 
     @Flag(help: "Log in to ECR Public (public.ecr.aws), as --registry public.ecr.aws.")
@@ -59,7 +63,8 @@ struct LoginCommand: AsyncParsableCommand {
             throw ValidationError("--output \(output.rawValue) describes one registry: pass at most one --registry-id or --registry")
         }
         if output == .github, (ProcessInfo.processInfo.environment["GITHUB_OUTPUT"] ?? "").isEmpty {
-            throw ValidationError("--output github appends to the file named by GITHUB_OUTPUT, which is not set (GitHub Actions sets it in every step)")
+            throw ValidationError(
+                "--output github appends to the file named by GITHUB_OUTPUT, which is not set (GitHub Actions sets it in every step)")
         }
     }
 
@@ -88,8 +93,10 @@ struct LoginCommand: AsyncParsableCommand {
             case .env:
                 Console.out(Self.shellExports(logins[0]))
             case .dockerConfig:
-                let config = DockerConfigFile(path: DockerConfigFile.defaultPath(environment: environment,
-                                                                                homeDirectory: homeDirectory()))
+                let config = DockerConfigFile(
+                    path: DockerConfigFile.defaultPath(
+                        environment: environment,
+                        homeDirectory: homeDirectory()))
                 let result = try config.merge(logins: logins.map { ($0.registry, $0.username, $0.password) })
                 for login in logins {
                     Console.err("Login for \(login.registry) written to \(config.path)")
@@ -116,7 +123,10 @@ extension LoginCommand {
         return try registryNames.map { name in
             let target = RegistryTarget.resolve(name, in: profiles)
             guard target.isKnown else {
-                throw ValidationError("--registry \(name) is not an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com or public.ecr.aws) and \(profiles.path) has no [registry \(name)] section")
+                throw ValidationError(
+                    "--registry \(name) is not an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com or public.ecr.aws) and "
+                        + "\(profiles.path) has no [registry \(name)] section"
+                )
             }
             return target
         }

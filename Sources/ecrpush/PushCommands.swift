@@ -1,5 +1,5 @@
-import ArgumentParser
 import AWSCore
+import ArgumentParser
 import DockerEngine
 import ECR
 import ECRPushKit
@@ -65,8 +65,10 @@ struct PushRunner {
             let login = try await workflow.login(for: destination)
             let repository = try await workflow.ensureRepository(destination, registry: login.registry) { renderer.handle($0) }
             let localImage = try await produceImage(workflow, destination, login.registry, renderer)
-            pushed = try await workflow.push(localImage: localImage, destination: destination, repository: repository,
-                                             login: login) { renderer.handle($0) }
+            pushed = try await workflow.push(
+                localImage: localImage, destination: destination, repository: repository,
+                login: login
+            ) { renderer.handle($0) }
         case .ecrAPI:
             // No registry login at all: the host only names the result.
             let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(resolved.context.region).amazonaws.com"
@@ -84,8 +86,9 @@ struct PushRunner {
             if let expiresAt = login.expiresAt, expiresAt.timeIntervalSinceNow < workflow.tokenRenewalMargin {
                 login = try await workflow.login(for: destination)
             }
-            let push = RegistryPush(login: login, endpoint: destination.registryOverride, docker: docker,
-                                    settings: transportOptions.exportSettings(environment: environment))
+            let push = RegistryPush(
+                login: login, endpoint: destination.registryOverride, docker: docker,
+                settings: transportOptions.exportSettings(environment: environment))
             pushed = try await push.push(localImage: localImage, destination: destination, registryName: login.registry) {
                 renderer.handle($0)
             }
@@ -110,13 +113,23 @@ struct TransportOptions: ParsableArguments {
     }
 
     // registry is the default because it is the fastest (tools/bench_push.py: about half of docker push's time).
-    @Option(help: "registry (the registry API with the ECR login, straight from the Engine's export; the fastest), ecr-api (ECR's layer-upload API, IAM only, no registry login) or daemon (docker push by the Engine with the ECR login).")
+    @Option(
+        help:
+            ArgumentHelp(
+                "registry (the registry API with the ECR login, straight from the Engine's export; the fastest), ecr-api (ECR's layer-upload API, IAM "
+                    + "only, no registry login) or daemon (docker push by the Engine with the ECR login).")
+    )
     var transport: Transport = .registry
 
     @Option(help: "Layers uploaded at the same time by the ecr-api and registry transports.")
     var jobs: Int = 4
 
-    @Option(help: "gzip (Docker v2 manifest, read everywhere) or zstd (OCI manifest; smaller, faster; Docker 23+, containerd 1.5+) for layers pushed by ecrpush itself.")
+    @Option(
+        help:
+            ArgumentHelp(
+                "gzip (Docker v2 manifest, read everywhere) or zstd (OCI manifest; smaller, faster; Docker 23+, containerd 1.5+) for layers pushed by "
+                    + "ecrpush itself.")
+    )
     var compression: LayerCompression = .gzip
 
     @Option(name: .customLong("compression-level"), help: "gzip 0-9 (default 6), zstd 1-19 (default 3).")
@@ -124,25 +137,31 @@ struct TransportOptions: ParsableArguments {
 
     var compressionLevel: Int { compressionLevelOption ?? compression.defaultLevel }
 
-    @Option(name: .customLong("temp-space-limit"), help: ArgumentHelp(
-        "MiB of compressed layers that may wait on disk for their upload before reading the image pauses.",
-        valueName: "MiB"))
+    @Option(
+        name: .customLong("temp-space-limit"),
+        help: ArgumentHelp(
+            "MiB of compressed layers that may wait on disk for their upload before reading the image pauses.",
+            valueName: "MiB"))
     var tempSpaceLimit: Int64 = EngineImageExport.defaultTemporarySpaceLimit >> 20
 
-    @Flag(name: .customLong("no-blob-cache"), help: "Read and compress the image even when an earlier push left all its blobs in the registry (also ECRPUSH_NO_CACHE=1).")
+    @Flag(
+        name: .customLong("no-blob-cache"),
+        help: "Read and compress the image even when an earlier push left all its blobs in the registry (also ECRPUSH_NO_CACHE=1).")
     var noBlobCache = false
 
     /// How ecrpush reads and uploads the image itself; the blob cache (which blobs earlier pushes left where)
     /// lets an unchanged image's re-push skip the export entirely.
     func exportSettings(environment: [String: String]) -> ExportSettings {
-        ExportSettings(compression: compression, compressionLevel: compressionLevel, jobs: jobs,
-                       temporarySpaceLimit: tempSpaceLimit << 20,
-                       blobCache: noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: homeDirectory(environment)))
+        ExportSettings(
+            compression: compression, compressionLevel: compressionLevel, jobs: jobs,
+            temporarySpaceLimit: tempSpaceLimit << 20,
+            blobCache: noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: homeDirectory(environment)))
     }
 
     func validate() throws {
         guard compression.levels.contains(compressionLevel) else {
-            throw ValidationError("--compression-level for \(compression.rawValue) must be \(compression.levels.lowerBound) to \(compression.levels.upperBound)")
+            throw ValidationError(
+                "--compression-level for \(compression.rawValue) must be \(compression.levels.lowerBound) to \(compression.levels.upperBound)")
         }
         if compression == .zstd && transport == .daemon {
             throw ValidationError("--compression zstd needs --transport registry or ecr-api (the Engine compresses what it pushes itself)")
@@ -193,8 +212,10 @@ struct BuildAndPushCommand: AsyncParsableCommand {
             }
             try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport)
                 .run(contextDirectory: build.context) { workflow, destination, registry, renderer in
-                    let result = try await workflow.build(context: build.buildContext, options: try build.buildOptions(),
-                                                          destination: destination, registry: registry) {
+                    let result = try await workflow.build(
+                        context: build.buildContext, options: try build.buildOptions(),
+                        destination: destination, registry: registry
+                    ) {
                         renderer.handle($0)
                     }
                     return result.imageID

@@ -1,5 +1,5 @@
-import ArgumentParser
 import AWSCore
+import ArgumentParser
 import Foundation
 import HTTPTransport
 import STS
@@ -29,20 +29,22 @@ struct WhoAmICommand: AsyncParsableCommand {
         try await Console.run {
             let resolved = try await aws.resolve(http: HTTPClient())
             let identity = try await STSClient(context: resolved.context).getCallerIdentity()
-            let report = Report(account: identity.account, arn: identity.arn, userId: identity.userId,
-                                credentialSource: resolved.credentialSource.description, region: resolved.context.region,
-                                regionSource: resolved.regionSource)
+            let report = Report(
+                account: identity.account, arn: identity.arn, userId: identity.userId,
+                credentialSource: resolved.credentialSource.description, region: resolved.context.region,
+                regionSource: resolved.regionSource)
             switch output {
             case .json:
                 Console.out(try JSONOutput.encode(report))
             case .text:
-                Console.out("""
-                Account:     \(report.account)
-                ARN:         \(report.arn)
-                UserId:      \(report.userId)
-                Credentials: \(report.credentialSource)
-                Region:      \(report.region) (\(report.regionSource))
-                """)
+                Console.out(
+                    """
+                    Account:     \(report.account)
+                    ARN:         \(report.arn)
+                    UserId:      \(report.userId)
+                    Credentials: \(report.credentialSource)
+                    Region:      \(report.region) (\(report.regionSource))
+                    """)
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hashing
 import Testing
+
 @testable import ECR
 
 /// The streamed UploadLayerPart body equals the JSON a plain encoder would send, piece size whatever.
@@ -26,8 +27,9 @@ import Testing
     @Test(arguments: [(0, 0), (0, 99_999), (12_345, 150_000), (199_999, 199_999)] as [(Int64, Int64)])
     func streamedBodyIsTheExpectedJSON(first: Int64, last: Int64) throws {
         let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 17 &+ 3) }
-        let body = LayerPartBody(prefix: Array(#"{"uploadId":"u","layerPartBlob":""#.utf8), source: Source(bytes: bytes),
-                                 range: first...last)
+        let body = LayerPartBody(
+            prefix: Array(#"{"uploadId":"u","layerPartBlob":""#.utf8), source: Source(bytes: bytes),
+            range: first...last)
         let expected = #"{"uploadId":"u","layerPartBlob":""# + Data(bytes[Int(first)...Int(last)]).base64EncodedString() + #""}"#
         for pieceSize in [1, 3, 4096, 65_536, 1 << 20] {
             let produce = body.makeProducer()

@@ -2,9 +2,9 @@ import AWSCore
 import Foundation
 import HTTPTransport
 import STS
-import Testing
-import TestWorld
 import SigV4
+import TestWorld
+import Testing
 
 @Suite struct RetryAndSkewTests {
     /// A machine whose clock is an hour behind: moto refuses the signature and sends its Date; one corrected
@@ -23,9 +23,10 @@ import SigV4
     @Test func throttlingAndServerErrorsAreRetried() async throws {
         let server = try await FlakyServer.start(failures: ["503", "throttle"])
         defer { server.stop() }
-        let context = AWSContext(region: "us-east-1", endpoints: EndpointConfiguration(globalURL: server.url),
-                                 credentialProvider: StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "x"), source: "test"),
-                                 retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01))
+        let context = AWSContext(
+            region: "us-east-1", endpoints: EndpointConfiguration(globalURL: server.url),
+            credentialProvider: StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "x"), source: "test"),
+            retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01))
         let identity = try await STSClient(context: context).getCallerIdentity()
         #expect(identity.account == "123456789012")
         #expect(try server.requestCount() == 3)
@@ -34,9 +35,10 @@ import SigV4
     @Test func retriesStopAtMaxAttempts() async throws {
         let server = try await FlakyServer.start(failures: ["503", "503", "503", "503"])
         defer { server.stop() }
-        let context = AWSContext(region: "us-east-1", endpoints: EndpointConfiguration(globalURL: server.url),
-                                 credentialProvider: StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "x"), source: "test"),
-                                 retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.01))
+        let context = AWSContext(
+            region: "us-east-1", endpoints: EndpointConfiguration(globalURL: server.url),
+            credentialProvider: StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "x"), source: "test"),
+            retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.01))
         await #expect(throws: AWSError.self) { try await STSClient(context: context).getCallerIdentity() }
         #expect(try server.requestCount() == 2)
     }
@@ -50,29 +52,29 @@ final class FlakyServer: Sendable {
     let countFile: String
 
     static let script = """
-    import http.server, sys, os
-    failures = sys.argv[1].split(",") if sys.argv[1] else []
-    count_file = sys.argv[2]
-    state = {"n": 0}
-    class H(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *a): pass
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            n = state["n"]; state["n"] += 1
-            open(count_file, "w").write(str(state["n"]))
-            if n < len(failures):
-                if failures[n] == "503":
-                    body, status = b"<ErrorResponse><Error><Code>ServiceUnavailable</Code><Message>busy</Message></Error></ErrorResponse>", 503
+        import http.server, sys, os
+        failures = sys.argv[1].split(",") if sys.argv[1] else []
+        count_file = sys.argv[2]
+        state = {"n": 0}
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a): pass
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                n = state["n"]; state["n"] += 1
+                open(count_file, "w").write(str(state["n"]))
+                if n < len(failures):
+                    if failures[n] == "503":
+                        body, status = b"<ErrorResponse><Error><Code>ServiceUnavailable</Code><Message>busy</Message></Error></ErrorResponse>", 503
+                    else:
+                        body, status = b"<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>", 400
                 else:
-                    body, status = b"<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>", 400
-            else:
-                body, status = (b"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/x</Arn>"
-                                b"<UserId>AID</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"), 200
-            self.send_response(status); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    server = http.server.HTTPServer(("127.0.0.1", 0), H)
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
-    """
+                    body, status = (b"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/x</Arn>"
+                                    b"<UserId>AID</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"), 200
+                self.send_response(status); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+        server = http.server.HTTPServer(("127.0.0.1", 0), H)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+        """
 
     init(url: String, pid: Int32, countFile: String) {
         self.url = url

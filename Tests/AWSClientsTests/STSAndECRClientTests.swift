@@ -3,16 +3,17 @@ import ECR
 import Foundation
 import HTTPTransport
 import STS
-import Testing
-import TestWorld
 import SigV4
+import TestWorld
+import Testing
 
 /// The STS and ECR clients against moto, with every signature and IAM permission checked.
 @Suite struct STSAndECRClientTests {
     static func context(_ moto: MotoWorld, _ credentials: Credentials) -> AWSContext {
-        AWSContext(region: moto.region, endpoints: EndpointConfiguration(globalURL: moto.endpoint.absoluteString),
-                   credentialProvider: StaticCredentialProvider(credentials, source: "test"),
-                   retry: RetryPolicy(maxAttempts: 1))
+        AWSContext(
+            region: moto.region, endpoints: EndpointConfiguration(globalURL: moto.endpoint.absoluteString),
+            credentialProvider: StaticCredentialProvider(credentials, source: "test"),
+            retry: RetryPolicy(maxAttempts: 1))
     }
 
     static func userCredentials(_ moto: MotoWorld) -> Credentials {
@@ -68,8 +69,9 @@ import SigV4
         defer { moto.stop() }
         let sts = STSClient(context: Self.context(moto, Self.userCredentials(moto)))
         let role = try await sts.assumeRole(.init(roleArn: moto.roleArn))
-        let forged = Credentials(accessKeyId: role.credentials.accessKeyId, secretAccessKey: role.credentials.secretAccessKey,
-                                 sessionToken: "FQoGZXIvYXdzEForgedToken")
+        let forged = Credentials(
+            accessKeyId: role.credentials.accessKeyId, secretAccessKey: role.credentials.secretAccessKey,
+            sessionToken: "FQoGZXIvYXdzEForgedToken")
         do {
             _ = try await ECRClient(context: Self.context(moto, forged)).getAuthorizationToken()
             Issue.record("a forged session token must be refused")
@@ -89,8 +91,9 @@ import SigV4
 
     @Test func inputIsCheckedBeforeAnyRequest() async throws {
         // Nothing listens on this endpoint: only validation can answer.
-        let context = AWSContext(region: "us-east-1", endpoints: EndpointConfiguration(globalURL: "http://127.0.0.1:9"),
-                                 credentialProvider: StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "x"), source: "test"))
+        let context = AWSContext(
+            region: "us-east-1", endpoints: EndpointConfiguration(globalURL: "http://127.0.0.1:9"),
+            credentialProvider: StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "x"), source: "test"))
         await #expect(throws: STSError.self) { try await STSClient(context: context).assumeRole(.init(roleArn: "arn:aws:iam::1:role/x")) }
         await #expect(throws: ECRError.self) { try await ECRClient(context: context).getAuthorizationToken(registryIds: ["12"]) }
         await #expect(throws: ECRError.self) { try await ECRClient(context: context).createRepository(name: "Bad Name") }
@@ -104,8 +107,9 @@ import SigV4
 
     @Test func tokenDecoding() throws {
         let token = Data("AWS:secret-password".utf8).base64EncodedString()
-        let login = try RegistryAuthorization.decode(token: token, proxyEndpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com/",
-                                                    expiresAt: nil)
+        let login = try RegistryAuthorization.decode(
+            token: token, proxyEndpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com/",
+            expiresAt: nil)
         #expect(login.username == "AWS")
         #expect(login.password == "secret-password")
         #expect(login.registry == "123456789012.dkr.ecr.us-east-1.amazonaws.com")

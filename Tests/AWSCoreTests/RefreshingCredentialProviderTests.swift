@@ -1,7 +1,8 @@
 import Foundation
+import SigV4
 import Synchronization
 import Testing
-import SigV4
+
 @testable import AWSCore
 
 @Suite struct RefreshingCredentialProviderTests {
@@ -15,10 +16,13 @@ import SigV4
         init(clock: FakeClock, lifetime: TimeInterval) { self.clock = clock; self.lifetime = lifetime }
 
         func credentials() async throws -> Credentials {
-            let call = calls.withLock { $0 += 1; return $0 }
+            let call = calls.withLock {
+                $0 += 1; return $0
+            }
             try await Task.sleep(nanoseconds: 20_000_000)  // slow enough for concurrent callers to overlap
-            return Credentials(accessKeyId: "ASIA\(call)", secretAccessKey: "s", sessionToken: "t",
-                               expiration: clock.now().addingTimeInterval(lifetime))
+            return Credentials(
+                accessKeyId: "ASIA\(call)", secretAccessKey: "s", sessionToken: "t",
+                expiration: clock.now().addingTimeInterval(lifetime))
         }
     }
 
@@ -35,7 +39,7 @@ import SigV4
         #expect(try await provider.credentials().accessKeyId == "ASIA1")
         clock.advance(3000)  // 600 s left: still fresh
         #expect(try await provider.credentials().accessKeyId == "ASIA1")
-        clock.advance(301)   // 299 s left: inside the margin
+        clock.advance(301)  // 299 s left: inside the margin
         #expect(try await provider.credentials().accessKeyId == "ASIA2")
         #expect(base.calls.withLock { $0 } == 2)
     }

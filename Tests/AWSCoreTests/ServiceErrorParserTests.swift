@@ -1,5 +1,6 @@
-import Testing
 import HTTPTransport
+import Testing
+
 @testable import AWSCore
 
 @Suite struct ServiceErrorParserTests {
@@ -9,13 +10,13 @@ import HTTPTransport
 
     @Test func queryProtocolXML() {
         let body = """
-        <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-          <Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>
-            <Message>The request signature we calculated does not match the signature you provided.</Message>
-          </Error>
-          <RequestId>4c4f7b2e-0000</RequestId>
-        </ErrorResponse>
-        """
+            <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+              <Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>
+                <Message>The request signature we calculated does not match the signature you provided.</Message>
+              </Error>
+              <RequestId>4c4f7b2e-0000</RequestId>
+            </ErrorResponse>
+            """
         let details = ServiceErrorParser.parse(response(403, body), service: "STS", action: "AssumeRole")
         #expect(details.code == "SignatureDoesNotMatch")
         #expect(details.message.hasPrefix("The request signature we calculated"))
@@ -26,15 +27,17 @@ import HTTPTransport
 
     @Test func jsonProtocolWithQualifiedType() {
         let body = #"{"__type":"com.amazonaws.ecr#RepositoryNotFoundException","message":"The repository with name 'x' does not exist"}"#
-        let details = ServiceErrorParser.parse(response(400, body, headers: ["x-amzn-RequestId": "req-1"]),
-                                               service: "ECR", action: "DescribeRepositories")
+        let details = ServiceErrorParser.parse(
+            response(400, body, headers: ["x-amzn-RequestId": "req-1"]),
+            service: "ECR", action: "DescribeRepositories")
         #expect(details.code == "RepositoryNotFoundException")
         #expect(details.message.contains("does not exist"))
         #expect(details.requestId == "req-1")
     }
 
     @Test func jsonTypeWithURLSuffixAndCapitalMessage() {
-        let body = #"{"__type":"AccessDeniedException:http://internal.amazon.com/coral/","Message":"not authorized to perform: ecr:GetAuthorizationToken"}"#
+        let body =
+            #"{"__type":"AccessDeniedException:http://internal.amazon.com/coral/","Message":"not authorized to perform: ecr:GetAuthorizationToken"}"#
         let details = ServiceErrorParser.parse(response(400, body), service: "ECR", action: "GetAuthorizationToken")
         #expect(details.code == "AccessDeniedException")
         #expect(details.description.contains("ecr:GetAuthorizationToken"))
@@ -43,10 +46,11 @@ import HTTPTransport
     /// moto answers auth failures on JSON services with an XML document.
     @Test func motoXMLForJSONService() {
         let body = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <Response><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></Errors>
-        <RequestID>abc</RequestID></Response>
-        """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Response><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message>\
+            </Error></Errors>
+            <RequestID>abc</RequestID></Response>
+            """
         let details = ServiceErrorParser.parse(response(403, body), service: "ECR", action: "GetAuthorizationToken")
         #expect(details.code == "InvalidClientTokenId")
         #expect(details.requestId == "abc")
@@ -62,10 +66,11 @@ import HTTPTransport
 
 @Suite struct XMLNodeTests {
     @Test func parsesNestedElementsAndEntities() throws {
-        let document = try XMLNode.parse("""
-        <?xml version="1.0"?>
-        <A xmlns="x"><B attr="1 > 0">t &amp; u &lt;v&gt; &#65;&#x42;</B><C/><D><![CDATA[<raw>]]></D></A>
-        """)
+        let document = try XMLNode.parse(
+            """
+            <?xml version="1.0"?>
+            <A xmlns="x"><B attr="1 > 0">t &amp; u &lt;v&gt; &#65;&#x42;</B><C/><D><![CDATA[<raw>]]></D></A>
+            """)
         #expect(document.name == "A")
         #expect(document["B"]?.text == "t & u <v> AB")
         #expect(document["C"] != nil)
@@ -83,7 +88,7 @@ import HTTPTransport
         let lines = Redaction.headers([
             "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=abcdef0123",
             "X-Amz-Security-Token": "SESSIONTOKENSECRET",
-            "Content-Type": "application/json",
+            "Content-Type": "application/json"
         ])
         let joined = lines.joined(separator: "\n")
         #expect(!joined.contains("abcdef0123"))
@@ -93,7 +98,8 @@ import HTTPTransport
     }
 
     @Test func bodies() {
-        let xml = Redaction.body("<Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>s3cr3t</SecretAccessKey><SessionToken>tok</SessionToken></Credentials>")
+        let xml = Redaction.body(
+            "<Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>s3cr3t</SecretAccessKey><SessionToken>tok</SessionToken></Credentials>")
         #expect(!xml.contains("s3cr3t") && !xml.contains(">tok<") && xml.contains("ASIA1"))
         let json = Redaction.body(#"{"authorizationData":[{"authorizationToken": "QVdTOnB3", "proxyEndpoint":"https://x"}], "password":"p\"w"}"#)
         #expect(!json.contains("QVdTOnB3") && !json.contains("p\\\"w") && json.contains("https://x"))

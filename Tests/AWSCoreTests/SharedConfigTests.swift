@@ -19,7 +19,8 @@ import Testing
     }
 
     @Test func sectionsKeysAndValuesWithSurroundingWhitespace() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             [default]
               region=us-east-1
             output   =   json\t
@@ -36,7 +37,8 @@ import Testing
     }
 
     @Test func indentedLineAfterAValueContinuesIt() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             [default]
             ca_bundle = first
               second
@@ -47,7 +49,8 @@ import Testing
     }
 
     @Test func commentsWholeLineAndInline() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             # a comment
             ; another comment
             [default] # comment after a header
@@ -67,7 +70,8 @@ import Testing
     }
 
     @Test func subPropertyBlocks() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             [profile dev]
             s3 =
               max_concurrent_requests = 10
@@ -84,7 +88,8 @@ import Testing
     }
 
     @Test func duplicateSectionsMergeLaterKeysWin() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             [profile a]
             region = us-east-1
             output = json
@@ -105,7 +110,8 @@ import Testing
     }
 
     @Test func emptyValuesAreKept() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             [default]
             region =
             output=
@@ -181,25 +187,28 @@ import Testing
 
 @Suite struct SharedConfigProfileTests {
     private func shared(config: String?, credentials: String?) throws -> SharedConfig {
-        SharedConfig(configPath: "/h/.aws/config", credentialsPath: "/h/.aws/credentials",
-                     configFile: try config.map { try SharedConfigFile.parse($0, path: "/h/.aws/config") },
-                     credentialsFile: try credentials.map { try SharedConfigFile.parse($0, path: "/h/.aws/credentials") })
+        SharedConfig(
+            configPath: "/h/.aws/config", credentialsPath: "/h/.aws/credentials",
+            configFile: try config.map { try SharedConfigFile.parse($0, path: "/h/.aws/config") },
+            credentialsFile: try credentials.map { try SharedConfigFile.parse($0, path: "/h/.aws/credentials") })
     }
 
     @Test func profilePrefixInConfigBareNamesInCredentials() throws {
-        let config = try shared(config: """
-            [default]
-            region = us-east-1
-            [profile dev]
-            region = eu-west-1
-            [stray]
-            region = ap-east-1
-            [sso-session corp]
-            sso_region = us-east-1
-            """, credentials: """
-            [prod]
-            aws_access_key_id = AKIAPROD
-            """)
+        let config = try shared(
+            config: """
+                [default]
+                region = us-east-1
+                [profile dev]
+                region = eu-west-1
+                [stray]
+                region = ap-east-1
+                [sso-session corp]
+                sso_region = us-east-1
+                """,
+            credentials: """
+                [prod]
+                aws_access_key_id = AKIAPROD
+                """)
         #expect(config.profileNames == ["default", "dev", "prod"])
         #expect(config.profile(named: "dev")?["region"] == "eu-west-1")
         #expect(config.profile(named: "prod")?["aws_access_key_id"] == "AKIAPROD")
@@ -210,15 +219,17 @@ import Testing
     }
 
     @Test func credentialsFileWinsOverConfigFile() throws {
-        let config = try shared(config: """
-            [profile dev]
-            region = eu-west-1
-            aws_access_key_id = FROMCONFIG
-            """, credentials: """
-            [dev]
-            aws_access_key_id = FROMCREDENTIALS
-            aws_secret_access_key = secret
-            """)
+        let config = try shared(
+            config: """
+                [profile dev]
+                region = eu-west-1
+                aws_access_key_id = FROMCONFIG
+                """,
+            credentials: """
+                [dev]
+                aws_access_key_id = FROMCREDENTIALS
+                aws_secret_access_key = secret
+                """)
         let profile = try #require(config.profile(named: "dev"))
         #expect(profile["aws_access_key_id"] == "FROMCREDENTIALS")
         #expect(profile["region"] == "eu-west-1")
@@ -226,13 +237,14 @@ import Testing
     }
 
     @Test func profileDefaultSectionWinsOverDefault() throws {
-        let config = try shared(config: """
-            [profile default]
-            region = eu-north-1
-            [default]
-            region = us-east-1
-            output = json
-            """, credentials: nil)
+        let config = try shared(
+            config: """
+                [profile default]
+                region = eu-north-1
+                [default]
+                region = us-east-1
+                output = json
+                """, credentials: nil)
         let profile = try #require(config.profile(named: "default"))
         #expect(profile["region"] == "eu-north-1")
         #expect(profile["output"] == "json")
@@ -248,9 +260,12 @@ import Testing
         let defaults = SharedConfig.paths(environment: [:], homeDirectory: "/home/me")
         #expect(defaults.config == "/home/me/.aws/config")
         #expect(defaults.credentials == "/home/me/.aws/credentials")
-        let custom = SharedConfig.paths(environment: ["AWS_CONFIG_FILE": "~/cfg/aws.ini",
-                                                      "AWS_SHARED_CREDENTIALS_FILE": "/etc/aws/creds"],
-                                        homeDirectory: "/home/me/")
+        let custom = SharedConfig.paths(
+            environment: [
+                "AWS_CONFIG_FILE": "~/cfg/aws.ini",
+                "AWS_SHARED_CREDENTIALS_FILE": "/etc/aws/creds"
+            ],
+            homeDirectory: "/home/me/")
         #expect(custom.config == "/home/me/cfg/aws.ini")
         #expect(custom.credentials == "/etc/aws/creds")
     }

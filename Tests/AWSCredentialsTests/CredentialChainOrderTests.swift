@@ -1,8 +1,8 @@
 import AWSCore
 import AWSCredentials
 import Foundation
-import Testing
 import SigV4
+import Testing
 
 /// The chain's order with fake environments and files: each source beats the ones after it. Nothing here
 /// touches the network (IMDS is disabled, and role sources are only described, not called).
@@ -145,8 +145,9 @@ import SigV4
     }
 
     @Test func explicitlyNamedProfileThatDoesNotExistListsTheProfiles() async throws {
-        let home = try FakeHome(config: "[profile dev]\nregion = eu-west-1\n[staging]\nregion = us-west-2\n",
-                                credentials: Self.defaultProfile)
+        let home = try FakeHome(
+            config: "[profile dev]\nregion = eu-west-1\n[staging]\nregion = us-west-2\n",
+            credentials: Self.defaultProfile)
         let flag = try #require(await resolutionError(home.input(profile: "prod")))
         let text = "\(flag)"
         #expect(text.contains("'prod'") && text.contains("--profile"))
@@ -185,8 +186,11 @@ import SigV4
     @Test func configAndCredentialsFilesFromTheEnvironment() async throws {
         let home = try FakeHome()
         let credentials = try home.file("elsewhere-credentials", "[ci]\naws_access_key_id = AKIACI\naws_secret_access_key = s\n")
-        let resolved = try await resolve(home.input(["AWS_SHARED_CREDENTIALS_FILE": credentials, "AWS_PROFILE": "ci",
-                                                     "AWS_CONFIG_FILE": "~/nowhere"]))
+        let resolved = try await resolve(
+            home.input([
+                "AWS_SHARED_CREDENTIALS_FILE": credentials, "AWS_PROFILE": "ci",
+                "AWS_CONFIG_FILE": "~/nowhere"
+            ]))
         #expect(resolved.credentialSource.description == "profile 'ci' (static keys in \(credentials))")
     }
 }

@@ -1,8 +1,8 @@
 import AWSCore
 import AWSCredentials
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// IMDSv2 and the ECS container endpoint against a real loopback server (Fixtures/metadata_server.py) that
 /// checks the IMDSv2 token and the ECS Authorization header.
@@ -91,8 +91,10 @@ import TestWorld
     @Test func nothingConfiguredOffEC2ReportsMissingCredentials() async throws {
         let home = try FakeHome()
         let port = try freePort()
-        let input = home.input(["AWS_REGION": "", "AWS_EC2_METADATA_DISABLED": "",
-                                "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)"])
+        let input = home.input([
+            "AWS_REGION": "", "AWS_EC2_METADATA_DISABLED": "",
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)"
+        ])
         let error = try #require(await resolutionError(input))
         #expect(error.missingCredentialsSearched?.last?.contains("not reachable") == true)
     }
@@ -104,8 +106,11 @@ import TestWorld
         defer { server.stop() }
         let home = try FakeHome()
         let url = server.url + "/ecs/credentials"
-        let resolved = try await resolve(home.input(["AWS_CONTAINER_CREDENTIALS_FULL_URI": url,
-                                                     "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-auth-token"]))
+        let resolved = try await resolve(
+            home.input([
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": url,
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-auth-token"
+            ]))
         #expect(resolved.credentialSource.description == "ECS container credentials (\(url))")
         let credentials = try await resolved.context.credentialProvider.credentials()
         #expect(credentials.accessKeyId.hasPrefix("ASIAECS"))
@@ -119,9 +124,12 @@ import TestWorld
         defer { server.stop() }
         let home = try FakeHome()
         let tokenFile = try home.file("ecs-token", "from-file\n")
-        let resolved = try await resolve(home.input(["AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/ecs/credentials",
-                                                     "AWS_CONTAINER_AUTHORIZATION_TOKEN": "from-env",
-                                                     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile]))
+        let resolved = try await resolve(
+            home.input([
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/ecs/credentials",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN": "from-env",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile
+            ]))
         #expect(try await resolved.context.credentialProvider.credentials().accessKeyId.hasPrefix("ASIAECS"))
     }
 
@@ -129,8 +137,11 @@ import TestWorld
         let server = try await MetadataServer.start(["--ecs-token", "right"])
         defer { server.stop() }
         let home = try FakeHome()
-        let resolved = try await resolve(home.input(["AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/ecs/credentials",
-                                                     "AWS_CONTAINER_AUTHORIZATION_TOKEN": "wrong-token-value"]))
+        let resolved = try await resolve(
+            home.input([
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/ecs/credentials",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN": "wrong-token-value"
+            ]))
         let error = try #require(await awsError { _ = try await resolved.context.credentialProvider.credentials() })
         #expect("\(error)".contains("HTTP 401"))
         #expect("\(error)".contains("AccessDenied"))
@@ -144,8 +155,10 @@ import TestWorld
             let error = try #require(await resolutionError(home.input(["AWS_CONTAINER_CREDENTIALS_FULL_URI": url])))
             #expect("\(error)".contains("AWS_CONTAINER_CREDENTIALS_FULL_URI"), "\(url)")
         }
-        for url in ["https://creds.example.com/x", "http://127.0.0.2:80/x", "http://localhost/x", "http://[::1]:8080/x",
-                    "http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/v1/credentials"] {
+        for url in [
+            "https://creds.example.com/x", "http://127.0.0.2:80/x", "http://localhost/x", "http://[::1]:8080/x",
+            "http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/v1/credentials"
+        ] {
             let resolved = try await resolve(home.input(["AWS_CONTAINER_CREDENTIALS_FULL_URI": url]))
             #expect(resolved.credentialSource.description.hasPrefix("ECS container credentials"), "\(url)")
         }
@@ -155,8 +168,12 @@ import TestWorld
 
     @Test func tokenWithALineBreakIsRefused() async throws {
         let home = try FakeHome()
-        let error = try #require(await resolutionError(home.input(["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1/x",
-                                                                   "AWS_CONTAINER_AUTHORIZATION_TOKEN": "a\r\nX-Evil: 1"])))
+        let error = try #require(
+            await resolutionError(
+                home.input([
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1/x",
+                    "AWS_CONTAINER_AUTHORIZATION_TOKEN": "a\r\nX-Evil: 1"
+                ])))
         #expect("\(error)".contains("line break"))
     }
 }

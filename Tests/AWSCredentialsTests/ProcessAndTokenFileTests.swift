@@ -7,7 +7,9 @@ import Testing
 @Suite struct ProcessCredentialTests {
     @Test func processOutputBecomesCredentials() async throws {
         let home = try FakeHome()
-        let script = try home.file("creds.sh", """
+        let script = try home.file(
+            "creds.sh",
+            """
             #!/bin/sh
             # The environment given to the resolution reaches the process.
             cat <<EOF
@@ -34,14 +36,15 @@ import Testing
     }
 
     @Test func badOutputIsReportedWithoutEchoingIt() async throws {
-        let home = try FakeHome(config: """
-            [profile notjson]
-            credential_process = echo SECRETSECRET
-            [profile noversion]
-            credential_process = echo '{"AccessKeyId": "A", "SecretAccessKey": "SECRETSECRET"}'
-            [profile nosecret]
-            credential_process = echo '{"Version": 1, "AccessKeyId": "A"}'
-            """)
+        let home = try FakeHome(
+            config: """
+                [profile notjson]
+                credential_process = echo SECRETSECRET
+                [profile noversion]
+                credential_process = echo '{"AccessKeyId": "A", "SecretAccessKey": "SECRETSECRET"}'
+                [profile nosecret]
+                credential_process = echo '{"Version": 1, "AccessKeyId": "A"}'
+                """)
         for (profile, expected) in [("notjson", "not a JSON object"), ("noversion", "Version"), ("nosecret", "SecretAccessKey")] {
             let resolved = try await resolve(home.input(profile: profile))
             let error = try #require(await awsError { _ = try await resolved.context.credentialProvider.credentials() })
@@ -53,7 +56,9 @@ import Testing
     @Test func credentialsWithoutExpirationAreFetchedOnce() async throws {
         let home = try FakeHome()
         let counter = home.path + "/count"
-        try home.file(".aws/config", """
+        try home.file(
+            ".aws/config",
+            """
             [profile proc]
             credential_process = sh -c 'echo run >> \(counter); echo "{\\"Version\\": 1, \\"AccessKeyId\\": \\"A\\", \\"SecretAccessKey\\": \\"B\\"}"'
             """)
@@ -69,9 +74,12 @@ import Testing
         let counter = home.path + "/count"
         // Expires in 60 s: inside the 5-minute refresh margin, so every call asks the process again.
         let soon = Timestamps.formatISO8601(Date().addingTimeInterval(60))
-        try home.file(".aws/config", """
+        try home.file(
+            ".aws/config",
+            """
             [profile proc]
-            credential_process = sh -c 'echo run >> \(counter); echo "{\\"Version\\": 1, \\"AccessKeyId\\": \\"A\\", \\"SecretAccessKey\\": \\"B\\", \\"Expiration\\": \\"\(soon)\\"}"'
+            credential_process = sh -c 'echo run >> \(counter); echo "{\\"Version\\": 1, \\"AccessKeyId\\": \\"A\\",\
+             \\"SecretAccessKey\\": \\"B\\", \\"Expiration\\": \\"\(soon)\\"}"'
             """)
         let provider = try await resolve(home.input(profile: "proc")).context.credentialProvider
         _ = try await provider.credentials()
@@ -82,8 +90,10 @@ import Testing
 }
 
 @Suite struct WebIdentityTokenFileTests {
-    static let env = ["AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/oidc",
-                      "AWS_ENDPOINT_URL": "http://127.0.0.1:9"]
+    static let env = [
+        "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/oidc",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9"
+    ]
 
     @Test func missingTokenFileIsNamed() async throws {
         let home = try FakeHome()

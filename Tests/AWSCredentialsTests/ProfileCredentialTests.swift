@@ -1,8 +1,8 @@
 import AWSCore
 import AWSCredentials
 import Foundation
-import Testing
 import SigV4
+import Testing
 
 /// Every profile form of the shared files. Role profiles are resolved (validated, described) without network.
 @Suite struct ProfileCredentialTests {
@@ -10,12 +10,13 @@ import SigV4
     static let role2 = "arn:aws:iam::123456789012:role/second"
 
     @Test func staticKeysWithSessionToken() async throws {
-        let home = try FakeHome(config: """
-            [profile temp]
-            aws_access_key_id = ASIATEMP
-            aws_secret_access_key = temp-secret
-            aws_session_token = temp-token
-            """)
+        let home = try FakeHome(
+            config: """
+                [profile temp]
+                aws_access_key_id = ASIATEMP
+                aws_secret_access_key = temp-secret
+                aws_session_token = temp-token
+                """)
         let resolved = try await resolve(home.input(profile: "temp"))
         #expect(resolved.credentialSource.description == "profile 'temp' (static keys in \(home.configPath))")
         let credentials = try await resolved.context.credentialProvider.credentials()
@@ -23,8 +24,9 @@ import SigV4
     }
 
     @Test func credentialsFileKeysWinOverConfigFile() async throws {
-        let home = try FakeHome(config: "[profile dev]\naws_access_key_id = OLD\naws_secret_access_key = old\n",
-                                credentials: "[dev]\naws_access_key_id = NEW\naws_secret_access_key = new\n")
+        let home = try FakeHome(
+            config: "[profile dev]\naws_access_key_id = OLD\naws_secret_access_key = old\n",
+            credentials: "[dev]\naws_access_key_id = NEW\naws_secret_access_key = new\n")
         let resolved = try await resolve(home.input(profile: "dev"))
         #expect(try await resolved.context.credentialProvider.credentials().accessKeyId == "NEW")
     }
@@ -38,42 +40,45 @@ import SigV4
     }
 
     @Test func roleWithSourceProfile() async throws {
-        let home = try FakeHome(config: """
-            [profile dev]
-            role_arn = \(Self.role)
-            source_profile = base
-            external_id = ext-123
-            role_session_name = my-session
-            duration_seconds = 1800
-            """, credentials: "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n")
+        let home = try FakeHome(
+            config: """
+                [profile dev]
+                role_arn = \(Self.role)
+                source_profile = base
+                external_id = ext-123
+                role_session_name = my-session
+                duration_seconds = 1800
+                """, credentials: "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n")
         let resolved = try await resolve(home.input(profile: "dev"))
         #expect(resolved.credentialSource.description == "profile 'dev' (role \(Self.role) via source_profile 'base')")
     }
 
     @Test func roleChainsOfAnyDepth() async throws {
-        let home = try FakeHome(config: """
-            [profile a]
-            role_arn = \(Self.role)
-            source_profile = b
-            [profile b]
-            role_arn = \(Self.role2)
-            source_profile = c
-            [profile c]
-            role_arn = \(Self.role2)
-            source_profile = d
-            """, credentials: "[d]\naws_access_key_id = AKIAD\naws_secret_access_key = d-secret\n")
+        let home = try FakeHome(
+            config: """
+                [profile a]
+                role_arn = \(Self.role)
+                source_profile = b
+                [profile b]
+                role_arn = \(Self.role2)
+                source_profile = c
+                [profile c]
+                role_arn = \(Self.role2)
+                source_profile = d
+                """, credentials: "[d]\naws_access_key_id = AKIAD\naws_secret_access_key = d-secret\n")
         let resolved = try await resolve(home.input(profile: "a"))
         #expect(resolved.credentialSource.description == "profile 'a' (role \(Self.role) via source_profile 'b')")
     }
 
     @Test func sourceProfileMayBeItselfWhenItHasStaticKeys() async throws {
-        let home = try FakeHome(credentials: """
-            [self]
-            aws_access_key_id = AKIASELF
-            aws_secret_access_key = self-secret
-            role_arn = \(Self.role)
-            source_profile = self
-            """)
+        let home = try FakeHome(
+            credentials: """
+                [self]
+                aws_access_key_id = AKIASELF
+                aws_secret_access_key = self-secret
+                role_arn = \(Self.role)
+                source_profile = self
+                """)
         let resolved = try await resolve(home.input(profile: "self"))
         #expect(resolved.credentialSource.description == "profile 'self' (role \(Self.role) via source_profile 'self')")
     }
@@ -85,33 +90,35 @@ import SigV4
     }
 
     @Test func cyclesAreNamed() async throws {
-        let home = try FakeHome(config: """
-            [profile a]
-            role_arn = \(Self.role)
-            source_profile = b
-            [profile b]
-            role_arn = \(Self.role)
-            source_profile = c
-            [profile c]
-            role_arn = \(Self.role)
-            source_profile = a
-            """)
+        let home = try FakeHome(
+            config: """
+                [profile a]
+                role_arn = \(Self.role)
+                source_profile = b
+                [profile b]
+                role_arn = \(Self.role)
+                source_profile = c
+                [profile c]
+                role_arn = \(Self.role)
+                source_profile = a
+                """)
         let error = try #require(await resolutionError(home.input(profile: "a")))
         #expect("\(error)".contains("cycle: 'a' -> 'b' -> 'c' -> 'a'"))
     }
 
     @Test func sourceProfileStaticKeysWinOverItsOwnRole() async throws {
         // As in botocore: a source profile with keys lends its keys; its own role_arn is not followed.
-        let home = try FakeHome(credentials: """
-            [a]
-            role_arn = \(Self.role)
-            source_profile = b
-            [b]
-            aws_access_key_id = AKIAB
-            aws_secret_access_key = b-secret
-            role_arn = \(Self.role2)
-            source_profile = a
-            """)
+        let home = try FakeHome(
+            credentials: """
+                [a]
+                role_arn = \(Self.role)
+                source_profile = b
+                [b]
+                aws_access_key_id = AKIAB
+                aws_secret_access_key = b-secret
+                role_arn = \(Self.role2)
+                source_profile = a
+                """)
         let resolved = try await resolve(home.input(profile: "a"))
         #expect(resolved.credentialSource.description == "profile 'a' (role \(Self.role) via source_profile 'b')")
     }
@@ -141,17 +148,18 @@ import SigV4
     }
 
     @Test func credentialSourceContainerAndInstance() async throws {
-        let home = try FakeHome(config: """
-            [profile ecs]
-            role_arn = \(Self.role)
-            credential_source = EcsContainer
-            [profile ec2]
-            role_arn = \(Self.role)
-            credential_source = Ec2InstanceMetadata
-            [profile bad]
-            role_arn = \(Self.role)
-            credential_source = Laptop
-            """)
+        let home = try FakeHome(
+            config: """
+                [profile ecs]
+                role_arn = \(Self.role)
+                credential_source = EcsContainer
+                [profile ec2]
+                role_arn = \(Self.role)
+                credential_source = Ec2InstanceMetadata
+                [profile bad]
+                role_arn = \(Self.role)
+                credential_source = Laptop
+                """)
         let ecsEnv = ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds"]
         #expect(try await resolve(home.input(ecsEnv, profile: "ecs")).credentialSource.description.contains("credential_source EcsContainer"))
         let noECS = try #require(await resolutionError(home.input(profile: "ecs")))
@@ -167,32 +175,34 @@ import SigV4
     }
 
     @Test func roleWithoutAWayToGetSourceCredentials() async throws {
-        let home = try FakeHome(config: """
-            [profile none]
-            role_arn = \(Self.role)
-            [profile both]
-            role_arn = \(Self.role)
-            source_profile = none
-            credential_source = Environment
-            """)
+        let home = try FakeHome(
+            config: """
+                [profile none]
+                role_arn = \(Self.role)
+                [profile both]
+                role_arn = \(Self.role)
+                source_profile = none
+                credential_source = Environment
+                """)
         #expect("\(try #require(await resolutionError(home.input(profile: "none"))))".contains("no source_profile, credential_source"))
         #expect("\(try #require(await resolutionError(home.input(profile: "both"))))".contains("both source_profile and credential_source"))
     }
 
     @Test func invalidRoleArnDurationAndSessionName() async throws {
-        let home = try FakeHome(config: """
-            [profile arn]
-            role_arn = arn:aws:iam::123:user/bob
-            credential_source = Environment
-            [profile duration]
-            role_arn = \(Self.role)
-            credential_source = Environment
-            duration_seconds = 60
-            [profile session]
-            role_arn = \(Self.role)
-            credential_source = Environment
-            role_session_name = has spaces
-            """)
+        let home = try FakeHome(
+            config: """
+                [profile arn]
+                role_arn = arn:aws:iam::123:user/bob
+                credential_source = Environment
+                [profile duration]
+                role_arn = \(Self.role)
+                credential_source = Environment
+                duration_seconds = 60
+                [profile session]
+                role_arn = \(Self.role)
+                credential_source = Environment
+                role_session_name = has spaces
+                """)
         let env = ["AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "B"]
         #expect("\(try #require(await resolutionError(home.input(env, profile: "arn"))))".contains("role_arn of profile 'arn'"))
         #expect("\(try #require(await resolutionError(home.input(env, profile: "duration"))))".contains("duration_seconds"))
@@ -200,15 +210,16 @@ import SigV4
     }
 
     @Test func mfaSerialNeedsATokenCode() async throws {
-        let home = try FakeHome(config: """
-            [profile mfa]
-            role_arn = \(Self.role)
-            source_profile = base
-            mfa_serial = arn:aws:iam::123456789012:mfa/me
-            [profile base]
-            aws_access_key_id = AKIABASE
-            aws_secret_access_key = base-secret
-            """)
+        let home = try FakeHome(
+            config: """
+                [profile mfa]
+                role_arn = \(Self.role)
+                source_profile = base
+                mfa_serial = arn:aws:iam::123456789012:mfa/me
+                [profile base]
+                aws_access_key_id = AKIABASE
+                aws_secret_access_key = base-secret
+                """)
         let error = try #require(await resolutionError(home.input(profile: "mfa")))
         #expect("\(error)".contains("--mfa-token-code"))
         #expect("\(error)".contains("arn:aws:iam::123456789012:mfa/me"))
@@ -219,29 +230,31 @@ import SigV4
     }
 
     @Test func webIdentityProfile() async throws {
-        let home = try FakeHome(config: """
-            [profile oidc]
-            role_arn = \(Self.role)
-            web_identity_token_file = ~/token.jwt
-            role_session_name = gha
-            [profile oidc-no-role]
-            web_identity_token_file = ~/token.jwt
-            """)
+        let home = try FakeHome(
+            config: """
+                [profile oidc]
+                role_arn = \(Self.role)
+                web_identity_token_file = ~/token.jwt
+                role_session_name = gha
+                [profile oidc-no-role]
+                web_identity_token_file = ~/token.jwt
+                """)
         let resolved = try await resolve(home.input(profile: "oidc"))
         #expect(resolved.credentialSource.description == "profile 'oidc' (web identity token file \(home.path)/token.jwt, role \(Self.role))")
         #expect("\(try #require(await resolutionError(home.input(profile: "oidc-no-role"))))".contains("no role_arn"))
     }
 
     @Test func ssoProfilesAreRefusedWithAWorkaround() async throws {
-        let home = try FakeHome(config: """
-            [profile sso]
-            sso_session = corp
-            sso_account_id = 123456789012
-            sso_role_name = Admin
-            [profile sso-exported]
-            sso_start_url = https://corp.awsapps.com/start
-            credential_process = printf '{"Version": 1, "AccessKeyId": "AKIAPROC", "SecretAccessKey": "s"}'
-            """)
+        let home = try FakeHome(
+            config: """
+                [profile sso]
+                sso_session = corp
+                sso_account_id = 123456789012
+                sso_role_name = Admin
+                [profile sso-exported]
+                sso_start_url = https://corp.awsapps.com/start
+                credential_process = printf '{"Version": 1, "AccessKeyId": "AKIAPROC", "SecretAccessKey": "s"}'
+                """)
         let error = try #require(await resolutionError(home.input(profile: "sso")))
         #expect("\(error)".contains("not support"))
         #expect("\(error)".contains("credential_process"))
@@ -253,7 +266,9 @@ import SigV4
     @Test func roleArnFlagIsAssumedOnTopAndValidatedFirst() async throws {
         let home = try FakeHome(credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = B\n")
         let resolved = try await resolve(home.input(roleArn: Self.role))
-        #expect(resolved.credentialSource.description == "role \(Self.role) (--role-arn) assumed with profile 'default' (static keys in \(home.credentialsPath))")
+        #expect(
+            resolved.credentialSource.description
+                == "role \(Self.role) (--role-arn) assumed with profile 'default' (static keys in \(home.credentialsPath))")
 
         let bad = try #require(await resolutionError(home.input(roleArn: "arn:aws:iam::12:role/x")))
         guard case .invalidParameter(let name, _, _) = bad else {

@@ -8,8 +8,10 @@ import Testing
     static let keys = ["AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "B"]
     static let config = "[default]\nregion = eu-central-1\n[profile dev]\nregion = ap-southeast-2\n"
 
-    private func input(_ home: FakeHome, _ env: [String: String], flag: String? = nil,
-                       profile: String? = nil) -> AWSResolutionInput {
+    private func input(
+        _ home: FakeHome, _ env: [String: String], flag: String? = nil,
+        profile: String? = nil
+    ) -> AWSResolutionInput {
         // No AWS_REGION from the isolated base here: each test sets exactly what it means.
         home.input(Self.keys.merging(["AWS_REGION": ""]) { $1 }.merging(env) { $1 }, profile: profile, region: flag)
     }
@@ -61,8 +63,10 @@ import Testing
 
     @Test func endpointsRetriesAndDebug() async throws {
         let home = try FakeHome()
-        let env = ["AWS_ENDPOINT_URL_STS": "http://127.0.0.1:1111", "AWS_ENDPOINT_URL": "http://127.0.0.1:2222",
-                   "AWS_MAX_ATTEMPTS": "7", "AWS_REGION": "eu-west-1"]
+        let env = [
+            "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:1111", "AWS_ENDPOINT_URL": "http://127.0.0.1:2222",
+            "AWS_MAX_ATTEMPTS": "7", "AWS_REGION": "eu-west-1"
+        ]
         let fromEnv = try await resolve(input(home, env))
         #expect(fromEnv.context.endpoints.url(for: .sts, region: "eu-west-1") == "http://127.0.0.1:1111")
         #expect(fromEnv.context.endpoints.url(for: .ecr, region: "eu-west-1") == "http://127.0.0.1:2222")

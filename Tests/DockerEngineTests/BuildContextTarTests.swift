@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import DockerEngine
 
 /// The build context tar, checked by the real GNU tar: listing, extraction, and comparison with the source tree.
@@ -23,7 +24,8 @@ import TestWorld
         var generator = SystemRandomNumberGenerator()
         try add("blob.bin", (0..<300_001).map { _ in UInt8.random(in: 0...255, using: &generator) })
         try add("nested/deeper/file.txt", Array("deep\n".utf8))
-        let longPath = String(repeating: "l", count: 60) + "/" + String(repeating: "m", count: 90) + "/"
+        let longPath =
+            String(repeating: "l", count: 60) + "/" + String(repeating: "m", count: 90) + "/"
             + String(repeating: "n", count: 150) + ".txt"
         try add(longPath, Array("long\n".utf8))
         try add("café/naïve-ünïcode.txt", Array("unicode\n".utf8))
@@ -95,8 +97,9 @@ import TestWorld
         #expect(try FileManager.default.contentsOfDirectory(atPath: extracted + "/empty-dir").isEmpty)
         #expect(try linkInfo(extracted + "/link-to-run").isSymlink)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: extracted + "/link-to-run") == "run.sh")
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: extracted + "/dangling")
-            == "/nowhere/" + String(repeating: "t", count: 120))
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: extracted + "/dangling")
+                == "/nowhere/" + String(repeating: "t", count: 120))
     }
 
     /// Sizes past 2 GiB and 8 GiB, without writing gigabytes: the archive is a sparse file and tar lists it
@@ -156,8 +159,9 @@ import TestWorld
         let elsewhere = TemporaryDirectory(prefix: "dkdf")
         try FileTree(source.path).file("app.txt", "a")
         let dockerfile = try FileTree(elsewhere.path).file("Build.dockerfile", "FROM busybox:local\nCOPY . /ctx/\n")
-        let archive = try BuildContextArchive.plan(for: BuildContext(directory: source.path, dockerfile: dockerfile),
-                                                   currentTime: 1234, randomName: { ".dockerfile.0123456789abcdef0123" })
+        let archive = try BuildContextArchive.plan(
+            for: BuildContext(directory: source.path, dockerfile: dockerfile),
+            currentTime: 1234, randomName: { ".dockerfile.0123456789abcdef0123" })
         #expect(archive.dockerfileName == ".dockerfile.0123456789abcdef0123")
         let names = archive.entries.map(\.header.name)
         #expect(names == ["app.txt", ".dockerignore", ".dockerfile.0123456789abcdef0123"])
@@ -177,8 +181,9 @@ import TestWorld
         try FileTree(source.path).file(".dockerignore", "*.log")
         try FileTree(source.path).file("a.log", "l")
         let dockerfile = try FileTree(elsewhere.path).file("Dockerfile", "FROM busybox:local\n")
-        let archive = try BuildContextArchive.plan(for: BuildContext(directory: source.path, dockerfile: dockerfile),
-                                                   currentTime: 0, randomName: { ".dockerfile.x" })
+        let archive = try BuildContextArchive.plan(
+            for: BuildContext(directory: source.path, dockerfile: dockerfile),
+            currentTime: 0, randomName: { ".dockerfile.x" })
         #expect(archive.entries.map(\.header.name) == [".dockerignore", ".dockerfile.x"])
         #expect(archive.entries[0].content == .inline(Array("*.log\n.dockerfile.x\n".utf8)))
     }

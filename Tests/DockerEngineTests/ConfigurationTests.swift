@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import DockerEngine
 
 @Suite struct RegistryAuthTests {
@@ -18,7 +19,7 @@ import TestWorld
         ("u", "??>>??>>~~~", "127.0.0.1:5000"),
         ("user\"quote", "p\\a\"ss\nword\u{1}é😀", "[::1]:5000"),
         ("a", "", "r"),
-        ("ab", "c", "rr"),
+        ("ab", "c", "rr")
     ])
     func encodesURLSafeJSON(username: String, password: String, server: String) throws {
         let auth = RegistryAuth(username: username, password: password, serverAddress: server)
@@ -64,14 +65,16 @@ import TestWorld
         ("tcp://10.0.0.5", .tcp(host: "10.0.0.5", port: 2375)),
         ("tcp://:2376", .tcp(host: "localhost", port: 2376)),
         ("tcp://[::1]:2375", .tcp(host: "[::1]", port: 2375)),
-        ("http://localhost:2375", .tcp(host: "localhost", port: 2375)),
+        ("http://localhost:2375", .tcp(host: "localhost", port: 2375))
     ])
     func parsesDockerHost(_ value: String, _ expected: DockerHost.Endpoint) throws {
         #expect(try DockerHost.fromEnvironment(["DOCKER_HOST": value]).endpoint == expected)
     }
 
-    @Test(arguments: ["ssh://user@host", "unix://relative/path", "tcp://host:port", "tcp://host:0", "tcp://host:70000",
-                      "tcp://host:2375/path", "https://host:2376", "npipe:////./pipe/docker_engine", "nonsense"])
+    @Test(arguments: [
+        "ssh://user@host", "unix://relative/path", "tcp://host:port", "tcp://host:0", "tcp://host:70000",
+        "tcp://host:2375/path", "https://host:2376", "npipe:////./pipe/docker_engine", "nonsense"
+    ])
     func rejectsWhatItCannotUse(_ value: String) {
         #expect(throws: DockerError.self, "\(value)") { try DockerHost.fromEnvironment(["DOCKER_HOST": value]) }
     }
@@ -98,7 +101,7 @@ import TestWorld
     @Test func negotiationTakesTheLowerVersion() {
         #expect(DockerClient.negotiate(daemonVersion: "1.41") == "1.41")
         #expect(DockerClient.negotiate(daemonVersion: "1.47") == DockerClient.maxAPIVersion)
-        #expect(DockerClient.negotiate(daemonVersion: "1.9") == "1.9")     // numeric, not string, comparison
+        #expect(DockerClient.negotiate(daemonVersion: "1.9") == "1.9")  // numeric, not string, comparison
         #expect(DockerClient.negotiate(daemonVersion: nil) == "1.24")
         #expect(DockerClient.negotiate(daemonVersion: "garbage") == "1.24")
     }
@@ -107,20 +110,23 @@ import TestWorld
         // No daemon at all: a pinned version is used as is, without asking.
         let client = DockerClient(socketPath: "/nonexistent/docker.sock", apiVersion: "1.40")
         #expect(try await client.apiVersion() == "1.40")
-        #expect(try await client.url("/images/json", query: [("filters", "{\"a\":[\"b c\"]}")])
-            == "http://localhost/v1.40/images/json?filters=%7B%22a%22%3A%5B%22b%20c%22%5D%7D")
+        #expect(
+            try await client.url("/images/json", query: [("filters", "{\"a\":[\"b c\"]}")])
+                == "http://localhost/v1.40/images/json?filters=%7B%22a%22%3A%5B%22b%20c%22%5D%7D")
     }
 
     @Test func buildQueryCarriesEveryOption() throws {
-        let options = BuildOptions(tags: ["app:1", "registry:5000/team/app:latest"], buildArgs: ["B": "2", "A": "x y"],
-                                   labels: ["org.example/x": "1"], target: "base", platform: "linux/amd64",
-                                   noCache: true, pull: true, networkMode: "none")
+        let options = BuildOptions(
+            tags: ["app:1", "registry:5000/team/app:latest"], buildArgs: ["B": "2", "A": "x y"],
+            labels: ["org.example/x": "1"], target: "base", platform: "linux/amd64",
+            noCache: true, pull: true, networkMode: "none")
         let query = try DockerClient.buildQuery(options, dockerfile: "sub/Dockerfile")
-        #expect(query.map { "\($0.0)=\($0.1)" } == [
-            "dockerfile=sub/Dockerfile", "t=app:1", "t=registry:5000/team/app:latest",
-            "buildargs={\"A\":\"x y\",\"B\":\"2\"}", "labels={\"org.example/x\":\"1\"}",
-            "target=base", "platform=linux/amd64", "networkmode=none", "nocache=1", "pull=1", "rm=1", "forcerm=1",
-        ])
+        #expect(
+            query.map { "\($0.0)=\($0.1)" } == [
+                "dockerfile=sub/Dockerfile", "t=app:1", "t=registry:5000/team/app:latest",
+                "buildargs={\"A\":\"x y\",\"B\":\"2\"}", "labels={\"org.example/x\":\"1\"}",
+                "target=base", "platform=linux/amd64", "networkmode=none", "nocache=1", "pull=1", "rm=1", "forcerm=1"
+            ])
     }
 
     @Test func errorDescriptionsSayWhatToDo() {
@@ -154,4 +160,3 @@ import TestWorld
         #expect(detail.contains("connection refused"))
     }
 }
-

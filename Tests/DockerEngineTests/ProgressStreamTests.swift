@@ -1,38 +1,38 @@
 import Foundation
 import Testing
+
 @testable import DockerEngine
 
 /// The daemon's JSON-lines progress output, parsed incrementally: a line may arrive cut at any byte.
 @Suite struct ProgressStreamTests {
     // Real classic-builder output (dockerd 20.10), including "\r\n" line ends and a failing step.
-    static let failingBuild = Array((
-        "{\"stream\":\"Step 1/2 : FROM busybox:local\"}\r\n"
-        + "{\"stream\":\"\\n\"}\r\n"
-        + "{\"stream\":\" ---\\u003e 211e2e7fe449\\n\"}\r\n"
-        + "{\"stream\":\"Step 2/2 : RUN echo héllo \\u0026\\u0026 exit 3\"}\r\n"
-        + "{\"stream\":\" ---\\u003e Running in 6740744c7058\\n\"}\r\n"
-        + "{\"stream\":\"héllo\\n\"}\r\n"
-        + "{\"errorDetail\":{\"code\":3,\"message\":\"The command '/bin/sh -c echo héllo \\u0026\\u0026 exit 3' returned a non-zero code: 3\"},"
-        + "\"error\":\"The command '/bin/sh -c echo héllo \\u0026\\u0026 exit 3' returned a non-zero code: 3\"}\r\n"
-    ).utf8)
+    static let failingBuild = Array(
+        ("{\"stream\":\"Step 1/2 : FROM busybox:local\"}\r\n"
+            + "{\"stream\":\"\\n\"}\r\n"
+            + "{\"stream\":\" ---\\u003e 211e2e7fe449\\n\"}\r\n"
+            + "{\"stream\":\"Step 2/2 : RUN echo héllo \\u0026\\u0026 exit 3\"}\r\n"
+            + "{\"stream\":\" ---\\u003e Running in 6740744c7058\\n\"}\r\n"
+            + "{\"stream\":\"héllo\\n\"}\r\n"
+            + "{\"errorDetail\":{\"code\":3,\"message\":\"The command '/bin/sh -c echo héllo \\u0026\\u0026 exit 3' returned a non-zero code: 3\"},"
+            + "\"error\":\"The command '/bin/sh -c echo héllo \\u0026\\u0026 exit 3' returned a non-zero code: 3\"}\r\n").utf8)
 
-    static let successfulBuild = Array((
-        "{\"stream\":\"Step 1/1 : FROM busybox:local\"}\r\n"
-        + "{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"a1b2\"}\r\n"
-        + "{\"status\":\"Downloading\",\"progressDetail\":{\"current\":1024,\"total\":4096},\"progress\":\"[==>   ]\",\"id\":\"a1b2\"}\r\n"
-        + "{\"aux\":{\"ID\":\"sha256:80adc0acae8483c1ab90f0f3464c7c3d00a84c9c87572be950a332c10e195f62\"}}\r\n"
-        + "{\"stream\":\"Successfully built 80adc0acae84\\n\"}\r\n"
-        + "{\"stream\":\"Successfully tagged t1:latest\\n\"}\r\n"
-    ).utf8)
+    static let successfulBuild = Array(
+        ("{\"stream\":\"Step 1/1 : FROM busybox:local\"}\r\n"
+            + "{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"a1b2\"}\r\n"
+            + "{\"status\":\"Downloading\",\"progressDetail\":{\"current\":1024,\"total\":4096},\"progress\":\"[==>   ]\",\"id\":\"a1b2\"}\r\n"
+            + "{\"aux\":{\"ID\":\"sha256:80adc0acae8483c1ab90f0f3464c7c3d00a84c9c87572be950a332c10e195f62\"}}\r\n"
+            + "{\"stream\":\"Successfully built 80adc0acae84\\n\"}\r\n"
+            + "{\"stream\":\"Successfully tagged t1:latest\\n\"}\r\n").utf8)
 
-    static let push = Array((
-        "{\"status\":\"The push refers to repository [127.0.0.1:5000/team/app]\"}\n"
-        + "{\"status\":\"Preparing\",\"progressDetail\":{},\"id\":\"5f70bf18a086\"}\n"
-        + "{\"status\":\"Pushing\",\"progressDetail\":{\"current\":512,\"total\":2048},\"progress\":\"[=>  ]\",\"id\":\"5f70bf18a086\"}\n"
-        + "{\"status\":\"Pushed\",\"progressDetail\":{},\"id\":\"5f70bf18a086\"}\n"
-        + "{\"status\":\"1.0: digest: sha256:1111111111111111111111111111111111111111111111111111111111111111 size: 528\"}\n"
-        + "{\"progressDetail\":{},\"aux\":{\"Tag\":\"1.0\",\"Digest\":\"sha256:2222222222222222222222222222222222222222222222222222222222222222\",\"Size\":528}}\n"
-    ).utf8)
+    static let push = Array(
+        ("{\"status\":\"The push refers to repository [127.0.0.1:5000/team/app]\"}\n"
+            + "{\"status\":\"Preparing\",\"progressDetail\":{},\"id\":\"5f70bf18a086\"}\n"
+            + "{\"status\":\"Pushing\",\"progressDetail\":{\"current\":512,\"total\":2048},\"progress\":\"[=>  ]\",\"id\":\"5f70bf18a086\"}\n"
+            + "{\"status\":\"Pushed\",\"progressDetail\":{},\"id\":\"5f70bf18a086\"}\n"
+            + "{\"status\":\"1.0: digest: sha256:1111111111111111111111111111111111111111111111111111111111111111 size: 528\"}\n"
+            + "{\"progressDetail\":{},\"aux\":{\"Tag\":\"1.0\","
+            + "\"Digest\":\"sha256:2222222222222222222222222222222222222222222222222222222222222222\",\"Size\":528}}\n")
+            .utf8)
 
     /// Feeds `bytes` in the given chunks and collects the build events and outcome.
     static func buildEvents(_ chunks: [ArraySlice<UInt8>]) throws -> ([BuildEvent], BuildOutcome) {
@@ -112,7 +112,8 @@ import Testing
     }
 
     @Test func pushErrorDetailIsAFailure() throws {
-        let line = Array("{\"errorDetail\":{\"message\":\"unauthorized: authentication required\"},\"error\":\"unauthorized: authentication required\"}".utf8)
+        let line = Array(
+            "{\"errorDetail\":{\"message\":\"unauthorized: authentication required\"},\"error\":\"unauthorized: authentication required\"}".utf8)
         let (events, outcome) = try Self.pushEvents([line[...]])  // no trailing newline: finish() delivers it
         #expect(events.count == 1)
         #expect(outcome.failureMessage == "unauthorized: authentication required")

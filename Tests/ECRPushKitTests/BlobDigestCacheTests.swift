@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import ECRPushKit
 
 /// The pushed-blob memory: answers only when every layer is known, per registry, in private files that
@@ -14,14 +15,16 @@ import TestWorld
         let directory = TemporaryDirectory()
         let cache = BlobDigestCache(directory: directory.path + "/ecrpush/blobs")
         #expect(cache.lookup(imageID: "sha256:img", diffIDs: ["sha256:a"], registry: "r.example") == nil, "nothing yet")
-        try cache.record(imageID: "sha256:img", config: Self.blob(9),
-                         layers: [("sha256:a", Self.blob(1)), ("sha256:b", Self.blob(2))], registry: "R.example",
-                         repository: "team/app")
+        try cache.record(
+            imageID: "sha256:img", config: Self.blob(9),
+            layers: [("sha256:a", Self.blob(1)), ("sha256:b", Self.blob(2))], registry: "R.example",
+            repository: "team/app")
         let known = try #require(cache.lookup(imageID: "sha256:img", diffIDs: ["sha256:a", "sha256:b", "sha256:a"], registry: "r.example"))
         #expect(known.config == Self.blob(9))
         #expect(known.layers == [Self.blob(1), Self.blob(2), Self.blob(1)], "in the image's order, repeats included")
-        #expect(known.repositories == [Self.blob(1).digest: "team/app", Self.blob(2).digest: "team/app", Self.blob(9).digest: "team/app"],
-                "where each blob can be mounted from")
+        #expect(
+            known.repositories == [Self.blob(1).digest: "team/app", Self.blob(2).digest: "team/app", Self.blob(9).digest: "team/app"],
+            "where each blob can be mounted from")
         #expect(cache.lookup(imageID: "sha256:img", diffIDs: ["sha256:a", "sha256:c"], registry: "r.example") == nil)
         #expect(cache.lookup(imageID: "sha256:other", diffIDs: ["sha256:a"], registry: "r.example") == nil)
         #expect(cache.lookup(imageID: "sha256:img", diffIDs: ["sha256:a"], registry: "other.example") == nil)
@@ -47,8 +50,9 @@ import TestWorld
         let directory = TemporaryDirectory()
         let cache = BlobDigestCache(directory: directory.path + "/blobs")
         DispatchQueue.concurrentPerform(iterations: 16) { n in
-            try? cache.record(imageID: "sha256:img\(n)", config: Self.blob(n),
-                              layers: [("sha256:layer\(n)", Self.blob(n))], registry: "r.example", repository: "r\(n)")
+            try? cache.record(
+                imageID: "sha256:img\(n)", config: Self.blob(n),
+                layers: [("sha256:layer\(n)", Self.blob(n))], registry: "r.example", repository: "r\(n)")
         }
         for n in 0..<16 {
             #expect(cache.lookup(imageID: "sha256:img\(n)", diffIDs: ["sha256:layer\(n)"], registry: "r.example") != nil)

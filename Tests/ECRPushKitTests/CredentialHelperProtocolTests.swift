@@ -1,7 +1,7 @@
 import ECRPushKit
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// The docker-credential-helpers protocol, byte for byte, for the answers that need no AWS call.
 @Suite struct CredentialHelperProtocolTests {
@@ -40,9 +40,11 @@ import TestWorld
     }
 
     @Test func anECRHostWithoutCredentialsSaysWhyOnBothStreams() async {
-        let answer = await helper(["AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null",
-                                   "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "ECRPUSH_NO_CACHE": "1"])
-            .run(action: "get", input: Data("123456789012.dkr.ecr.eu-west-1.amazonaws.com".utf8))
+        let answer = await helper([
+            "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "ECRPUSH_NO_CACHE": "1"
+        ])
+        .run(action: "get", input: Data("123456789012.dkr.ecr.eu-west-1.amazonaws.com".utf8))
         #expect(answer.exitCode == 1)
         #expect(answer.stdout.contains("no AWS credentials found"))
         #expect(answer.stdout.hasSuffix("\n") && answer.stdout.filter { $0 == "\n" }.count == 1)
@@ -61,8 +63,10 @@ import TestWorld
         profile = prod
         """.write(toFile: home.path + "/.config/ecrpush/config", atomically: true, encoding: .utf8)
         let list = await helper(home: home.path).run(action: "list", input: Data())
-        #expect(list == CredentialHelperOutput(
-            stdout: #"{"127.0.0.1:5000":"AWS","444455556666.dkr.ecr.eu-west-1.amazonaws.com":"AWS"}"# + "\n"))
+        #expect(
+            list
+                == CredentialHelperOutput(
+                    stdout: #"{"127.0.0.1:5000":"AWS","444455556666.dkr.ecr.eu-west-1.amazonaws.com":"AWS"}"# + "\n"))
     }
 
     @Test func malformedRegistryConfigNamesFileAndLine() async throws {
@@ -77,16 +81,16 @@ import TestWorld
 
     @Test func registryProfilesMatchHostWithPortThenHost() throws {
         let text = """
-        [registry 127.0.0.1:5000]
-        registry_id = 123456789012
-        endpoint_url = http://127.0.0.1:4566
-        region = us-east-1
-        [registry registry.example.com]
-        registry_id = 444455556666
-        role_arn = arn:aws:iam::444455556666:role/pusher
-        [profile ignored]
-        region = eu-west-1
-        """
+            [registry 127.0.0.1:5000]
+            registry_id = 123456789012
+            endpoint_url = http://127.0.0.1:4566
+            region = us-east-1
+            [registry registry.example.com]
+            registry_id = 444455556666
+            role_arn = arn:aws:iam::444455556666:role/pusher
+            [profile ignored]
+            region = eu-west-1
+            """
         let directory = TemporaryDirectory()
         try text.write(toFile: directory.path + "/config", atomically: true, encoding: .utf8)
         let profiles = try RegistryProfiles.load(path: directory.path + "/config")

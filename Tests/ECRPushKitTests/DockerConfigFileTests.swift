@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import ECRPushKit
 
 @Suite struct DockerConfigFileTests {
@@ -82,7 +83,9 @@ import TestWorld
 
 @Suite struct PushFailureClassifierTests {
     @Test func explicitDenyNamesTheAction() {
-        let message = "denied: User: arn:aws:sts::123456789012:assumed-role/ci/s is not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:us-east-1:123456789012:repository/app with an explicit deny in a resource-based policy"
+        let message =
+            "denied: User: arn:aws:sts::123456789012:assumed-role/ci/s is not authorized to perform: ecr:InitiateLayerUpload on resource: "
+            + "arn:aws:ecr:us-east-1:123456789012:repository/app with an explicit deny in a resource-based policy"
         let error = PushFailureClassifier.classify(message: message, repository: "app", tag: "v1", registry: "r")
         guard case ECRPushError.pushDenied(_, let action, _) = error else { Issue.record("\(error)"); return }
         #expect(action == "InitiateLayerUpload")
@@ -91,7 +94,9 @@ import TestWorld
 
     @Test func immutableTagAndMissingRepository() {
         let immutable = PushFailureClassifier.classify(
-            message: "tag invalid: The image tag 'v1' already exists in the 'app' repository and cannot be overwritten because the repository is immutable.",
+            message:
+                "tag invalid: The image tag 'v1' already exists in the 'app' repository and cannot be overwritten because the repository is "
+                + "immutable.",
             repository: "app", tag: "v1", registry: "r")
         #expect({ if case ECRPushError.imageTagExists = immutable { return true } else { return false } }())
         let missing = PushFailureClassifier.classify(
@@ -109,7 +114,8 @@ import TestWorld
         let path = directory.path + "/out"
         _ = FileManager.default.createFile(atPath: path, contents: Data("a=b\n".utf8))
         try image.appendGitHubOutput(path: path)
-        #expect(try String(contentsOfFile: path, encoding: .utf8)
+        #expect(
+            try String(contentsOfFile: path, encoding: .utf8)
                 == "a=b\nimage=r.example/team/app@sha256:abc\ndigest=sha256:abc\nregistry=r.example\n")
     }
 }

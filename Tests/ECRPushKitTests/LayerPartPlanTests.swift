@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ECRPushKit
 
 /// The part logic against ECR's limits: 5 MiB minimum (but the last), 20 MiB maximum, consecutive inclusive ranges.

@@ -23,14 +23,20 @@ import Testing
         Valid(input: "210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn", account: "210987654321", region: "cn-north-1", partition: .awsCN),
         Valid(input: "123456789012.dkr.ecr-fips.us-east-2.amazonaws.com", account: "123456789012", region: "us-east-2", partition: .aws, fips: true),
         Valid(input: "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com", account: "123456789012", region: "us-gov-west-1", partition: .awsUSGov),
-        Valid(input: "123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com", account: "123456789012", region: "us-gov-east-1", partition: .awsUSGov, fips: true),
+        Valid(
+            input: "123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com", account: "123456789012", region: "us-gov-east-1", partition: .awsUSGov,
+            fips: true),
         Valid(input: "123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov", account: "123456789012", region: "us-iso-east-1", partition: .awsISO),
         Valid(input: "123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov", account: "123456789012", region: "us-isob-east-1", partition: .awsISOB),
         Valid(input: "123456789012.dkr-ecr.eu-central-1.on.aws", account: "123456789012", region: "eu-central-1", partition: .aws, dualStack: true),
-        Valid(input: "123456789012.dkr-ecr-fips.us-east-1.on.aws", account: "123456789012", region: "us-east-1", partition: .aws, fips: true, dualStack: true),
-        Valid(input: "123456789012.dkr-ecr.cn-northwest-1.on.amazonwebservices.com.cn", account: "123456789012", region: "cn-northwest-1", partition: .awsCN, dualStack: true),
+        Valid(
+            input: "123456789012.dkr-ecr-fips.us-east-1.on.aws", account: "123456789012", region: "us-east-1", partition: .aws, fips: true,
+            dualStack: true),
+        Valid(
+            input: "123456789012.dkr-ecr.cn-northwest-1.on.amazonwebservices.com.cn", account: "123456789012", region: "cn-northwest-1",
+            partition: .awsCN, dualStack: true),
         Valid(input: "public.ecr.aws", account: nil, region: "us-east-1", partition: .aws, isPublic: true),
-        Valid(input: "https://public.ecr.aws/v2/", account: nil, region: "us-east-1", partition: .aws, isPublic: true),
+        Valid(input: "https://public.ecr.aws/v2/", account: nil, region: "us-east-1", partition: .aws, isPublic: true)
     ]
 
     @Test(arguments: valid)
@@ -54,8 +60,8 @@ import Testing
         "12345678901.dkr.ecr.us-east-1.amazonaws.com",
         "1234567890123.dkr.ecr.us-east-1.amazonaws.com",
         "evil.123456789012.dkr.ecr.us-east-1.amazonaws.com",
-        "123456789012.dkr.ecr.us-east-1.amazonaws.com.cn",      // an aws region under the China suffix
-        "123456789012.dkr.ecr.cn-north-1.amazonaws.com",        // and the other way round
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com.cn",  // an aws region under the China suffix
+        "123456789012.dkr.ecr.cn-north-1.amazonaws.com",  // and the other way round
         "123456789012.dkr.ecr.notaregion.amazonaws.com",
         "123456789012.dkr.ecr.us-east-1.on.aws",
         "123456789012.dkr-ecr.us-east-1.amazonaws.com",
@@ -65,7 +71,7 @@ import Testing
         "evilpublic.ecr.aws",
         "index.docker.io",
         "127.0.0.1:5000",
-        "",
+        ""
     ]
 
     @Test(arguments: refused)
@@ -86,7 +92,8 @@ import Testing
         #expect(endpoints.useFIPS)
         #expect(endpoints.url(for: .ecr, region: fips.region) == "https://ecr-fips.us-gov-west-1.amazonaws.com")
         let plain = try #require(RegistryHost.parse("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"))
-        #expect(EndpointConfiguration.fromEnvironment(plain.environmentOverrides).url(for: .ecr, region: plain.region)
-            == "https://api.ecr.us-gov-west-1.amazonaws.com")
+        #expect(
+            EndpointConfiguration.fromEnvironment(plain.environmentOverrides).url(for: .ecr, region: plain.region)
+                == "https://api.ecr.us-gov-west-1.amazonaws.com")
     }
 }

@@ -1,32 +1,32 @@
 import AWSCredentials
 import ECRPushKit
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// What `--registry NAME` and a docker server URL resolve to, from a table of names against one config file.
 @Suite struct RegistryTargetTests {
     static let config = """
-    [registry loop]
-    registry_id = 111122223333
-    region = eu-west-1
-    profile = ci
-    role_arn = arn:aws:iam::111122223333:role/pusher
-    endpoint_url = http://127.0.0.1:4566
-    registry_endpoint = 127.0.0.1:5000
+        [registry loop]
+        registry_id = 111122223333
+        region = eu-west-1
+        profile = ci
+        role_arn = arn:aws:iam::111122223333:role/pusher
+        endpoint_url = http://127.0.0.1:4566
+        registry_endpoint = 127.0.0.1:5000
 
-    [registry own]
-    registry_endpoint = Registry.Internal:8443
+        [registry own]
+        registry_endpoint = Registry.Internal:8443
 
-    [registry 444455556666.dkr.ecr.us-west-2.amazonaws.com]
-    profile = prod
+        [registry 444455556666.dkr.ecr.us-west-2.amazonaws.com]
+        profile = prod
 
-    [registry pub]
-    registry_endpoint = public.ecr.aws
+        [registry pub]
+        registry_endpoint = public.ecr.aws
 
-    [default]
-    credential_helper = pass
-    """
+        [default]
+        credential_helper = pass
+        """
 
     func profiles() throws -> RegistryProfiles {
         let directory = TemporaryDirectory()
@@ -79,8 +79,9 @@ import TestWorld
         #expect(input.endpointURL == "http://127.0.0.1:4566" && input.region == "eu-west-1")
         #expect(input.regionSource == "the [registry loop] section of ecrpush's config", "--debug says where the region came from")
 
-        var flagged = AWSResolutionInput(environment: [:], homeDirectory: "/nonexistent", profile: "mine", region: "us-east-2",
-                                         endpointURL: "http://127.0.0.1:9", roleArn: "arn:aws:iam::999999999999:role/mine")
+        var flagged = AWSResolutionInput(
+            environment: [:], homeDirectory: "/nonexistent", profile: "mine", region: "us-east-2",
+            endpointURL: "http://127.0.0.1:9", roleArn: "arn:aws:iam::999999999999:role/mine")
         RegistryTarget.resolve("loop", in: profiles).apply(to: &flagged)
         #expect(flagged.profile == "mine" && flagged.endpointURL == "http://127.0.0.1:9")
         #expect(flagged.roleArn == "arn:aws:iam::999999999999:role/mine")
@@ -94,10 +95,12 @@ import TestWorld
 
     @Test func badValuesNameTheFileAndLine() throws {
         let directory = TemporaryDirectory()
-        for (text, needle) in [("[registry x]\nregistry_endpoint = https://r.example.com\n", "registry_endpoint"),
-                               ("[registry x]\nregistry_endpoint = r.example.com/v2\n", "registry_endpoint"),
-                               ("[default]\ncredential_helper = ../bin/sh\n", "credential_helper"),
-                               ("[default]\ncredential_helper = ecrpush\n", "credential_helper")] {
+        for (text, needle) in [
+            ("[registry x]\nregistry_endpoint = https://r.example.com\n", "registry_endpoint"),
+            ("[registry x]\nregistry_endpoint = r.example.com/v2\n", "registry_endpoint"),
+            ("[default]\ncredential_helper = ../bin/sh\n", "credential_helper"),
+            ("[default]\ncredential_helper = ecrpush\n", "credential_helper")
+        ] {
             try text.write(toFile: directory.path + "/config", atomically: true, encoding: .utf8)
             #expect(throws: (any Error).self, "\(text)") { try RegistryProfiles.load(path: directory.path + "/config") }
             do {

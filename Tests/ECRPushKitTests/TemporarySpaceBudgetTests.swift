@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ECRPushKit
 
 /// The export's pause while too many compressed bytes wait for upload: released by uploads, or by abandoning.

@@ -2,8 +2,8 @@ import AWSCredentials
 import ECRPushKit
 import Foundation
 import HTTPTransport
-import Testing
 import TestWorld
+import Testing
 
 /// The cache key names the principal, not the credentials: two assume-role sessions (two different access key
 /// ids) of the same role give the same key, so the second run finds the first run's login.
@@ -11,17 +11,20 @@ import TestWorld
     @Test func sameKeyAcrossAssumedRoleSessions() async throws {
         let moto = try await MotoWorld.start()
         defer { moto.stop() }
-        let environment = ["AWS_IAM_USER_ACCESS_KEY_ID": moto.userAccessKeyId,
-                           "AWS_IAM_USER_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
-                           "AWS_IAM_ROLE_ARN": moto.roleArn, "AWS_REGION": moto.region,
-                           "AWS_ENDPOINT_URL": moto.endpoint.absoluteString,
-                           "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-                           "AWS_EC2_METADATA_DISABLED": "true"]
+        let environment = [
+            "AWS_IAM_USER_ACCESS_KEY_ID": moto.userAccessKeyId,
+            "AWS_IAM_USER_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
+            "AWS_IAM_ROLE_ARN": moto.roleArn, "AWS_REGION": moto.region,
+            "AWS_ENDPOINT_URL": moto.endpoint.absoluteString,
+            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true"
+        ]
         var keys: [TokenCacheKey] = []
         var accessKeyIds: Set<String> = []
         for _ in 0..<2 {
-            let resolved = try await AWSResolver.resolve(AWSResolutionInput(environment: environment, homeDirectory: "/nonexistent"),
-                                                         http: HTTPClient(), debug: nil)
+            let resolved = try await AWSResolver.resolve(
+                AWSResolutionInput(environment: environment, homeDirectory: "/nonexistent"),
+                http: HTTPClient(), debug: nil)
             accessKeyIds.insert(try await resolved.context.credentialProvider.credentials().accessKeyId)
             let principal = try await CachedLoginWorkflow.principal(of: resolved)
             keys.append(CachedLoginWorkflow.key(resolved: resolved, registryId: moto.accountId, principal: principal))
@@ -37,8 +40,9 @@ import TestWorld
     @Test func longTermKeysAreNamedWithoutAnSTSCall() async throws {
         let moto = try await MotoWorld.start()
         defer { moto.stop() }
-        let resolved = try await AWSResolver.resolve(AWSResolutionInput(environment: moto.awsEnvironment(.user), homeDirectory: "/nonexistent"),
-                                                     http: HTTPClient(), debug: nil)
+        let resolved = try await AWSResolver.resolve(
+            AWSResolutionInput(environment: moto.awsEnvironment(.user), homeDirectory: "/nonexistent"),
+            http: HTTPClient(), debug: nil)
         let principal = try await CachedLoginWorkflow.principal(of: resolved)
         #expect(moto.userAccessKeyId.hasPrefix("AKIA"))
         #expect(principal.hasPrefix("long-term key "))
@@ -46,13 +50,15 @@ import TestWorld
         #expect(try await moto.counts()["GetCallerIdentity"] == nil)
 
         // Another user's key, and the same key id with a wrong secret, are other principals.
-        let admin = try await AWSResolver.resolve(AWSResolutionInput(environment: moto.awsEnvironment(.admin), homeDirectory: "/nonexistent"),
-                                                  http: HTTPClient(), debug: nil)
+        let admin = try await AWSResolver.resolve(
+            AWSResolutionInput(environment: moto.awsEnvironment(.admin), homeDirectory: "/nonexistent"),
+            http: HTTPClient(), debug: nil)
         #expect(try await CachedLoginWorkflow.principal(of: admin) != principal)
         var wrongSecret = moto.awsEnvironment(.user)
         wrongSecret["AWS_SECRET_ACCESS_KEY"] = "wrongSecretKeyValue0000000000000000000000"
-        let wrong = try await AWSResolver.resolve(AWSResolutionInput(environment: wrongSecret, homeDirectory: "/nonexistent"),
-                                                  http: HTTPClient(), debug: nil)
+        let wrong = try await AWSResolver.resolve(
+            AWSResolutionInput(environment: wrongSecret, homeDirectory: "/nonexistent"),
+            http: HTTPClient(), debug: nil)
         #expect(try await CachedLoginWorkflow.principal(of: wrong) != principal)
     }
 
@@ -60,15 +66,18 @@ import TestWorld
     @Test func temporaryKeysAreNamedByTheCallersARN() async throws {
         let moto = try await MotoWorld.start()
         defer { moto.stop() }
-        let viaRole = try await AWSResolver.resolve(AWSResolutionInput(environment: moto.awsEnvironment(.user), homeDirectory: "/nonexistent",
-                                                                       roleArn: moto.roleArn), http: HTTPClient(), debug: nil)
+        let viaRole = try await AWSResolver.resolve(
+            AWSResolutionInput(
+                environment: moto.awsEnvironment(.user), homeDirectory: "/nonexistent",
+                roleArn: moto.roleArn), http: HTTPClient(), debug: nil)
         let session = try await viaRole.context.credentialProvider.credentials()
         var environment = moto.awsEnvironment(.user)
         environment["AWS_ACCESS_KEY_ID"] = session.accessKeyId
         environment["AWS_SECRET_ACCESS_KEY"] = session.secretAccessKey
         environment["AWS_SESSION_TOKEN"] = session.sessionToken
-        let resolved = try await AWSResolver.resolve(AWSResolutionInput(environment: environment, homeDirectory: "/nonexistent"),
-                                                     http: HTTPClient(), debug: nil)
+        let resolved = try await AWSResolver.resolve(
+            AWSResolutionInput(environment: environment, homeDirectory: "/nonexistent"),
+            http: HTTPClient(), debug: nil)
         let principal = try await CachedLoginWorkflow.principal(of: resolved)
         #expect(principal.hasPrefix("caller arn:aws:sts::\(moto.accountId):assumed-role/ecr-pusher/"))
         #expect(!principal.contains(session.accessKeyId))
@@ -77,11 +86,14 @@ import TestWorld
 
     /// ECR Public's login never shares a key with the private registry's, even when one endpoint serves both.
     @Test func publicAndPrivateKeysDiffer() async throws {
-        let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret", "AWS_REGION": "us-east-1",
-                           "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_CONFIG_FILE": "/dev/null",
-                           "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_EC2_METADATA_DISABLED": "true"]
-        let resolved = try await AWSResolver.resolve(AWSResolutionInput(environment: environment, homeDirectory: "/nonexistent"),
-                                                     http: HTTPClient(), debug: nil)
+        let environment = [
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret", "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_EC2_METADATA_DISABLED": "true"
+        ]
+        let resolved = try await AWSResolver.resolve(
+            AWSResolutionInput(environment: environment, homeDirectory: "/nonexistent"),
+            http: HTTPClient(), debug: nil)
         let own = CachedLoginWorkflow.key(resolved: resolved, registryId: nil, principal: "p")
         let publicKey = CachedLoginWorkflow.publicKey(resolved: resolved, principal: "p")
         #expect(own.endpoint == publicKey.endpoint && own.region == publicKey.region)

@@ -1,18 +1,21 @@
 import ECR
 import ECRPushKit
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 @Suite struct TokenCacheTests {
-    static let key = TokenCacheKey(partition: "aws", region: "us-east-1", registryId: "123456789012",
-                                   principal: "environment variables (AWS_IAM_USER_ACCESS_KEY_ID, role arn:aws:iam::123456789012:role/r via AWS_IAM_ROLE_ARN)",
-                                   endpoint: "https://api.ecr.us-east-1.amazonaws.com")
+    static let key = TokenCacheKey(
+        partition: "aws", region: "us-east-1", registryId: "123456789012",
+        principal: "environment variables (AWS_IAM_USER_ACCESS_KEY_ID, role arn:aws:iam::123456789012:role/r via AWS_IAM_ROLE_ARN)",
+        endpoint: "https://api.ecr.us-east-1.amazonaws.com")
 
     static func login(password: String = "pw", expiresIn seconds: TimeInterval, from now: Date = Date()) -> RegistryLogin {
-        RegistryLogin(RegistryAuthorization(username: "AWS", password: password,
-                                            proxyEndpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
-                                            expiresAt: now.addingTimeInterval(seconds)))
+        RegistryLogin(
+            RegistryAuthorization(
+                username: "AWS", password: password,
+                proxyEndpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
+                expiresAt: now.addingTimeInterval(seconds)))
     }
 
     @Test func aHitNeedsNoFetchAndAMissFetchesOnce() async throws {
@@ -68,8 +71,12 @@ import TestWorld
 
     @Test func keysDifferByEveryPartAndStayStable() {
         let base = Self.key
-        #expect(base.fileName == TokenCacheKey(partition: "aws", region: "us-east-1", registryId: "123456789012",
-                                               principal: base.principal, endpoint: base.endpoint).fileName)
+        #expect(
+            base.fileName
+                == TokenCacheKey(
+                    partition: "aws", region: "us-east-1", registryId: "123456789012",
+                    principal: base.principal, endpoint: base.endpoint
+                ).fileName)
         var other = base
         other.registryId = "444455556666"
         #expect(other.fileName != base.fileName)

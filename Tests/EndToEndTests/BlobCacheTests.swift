@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// The blob cache (diffID → pushed blob, per registry): an unchanged image's re-push checks its blobs and puts
 /// the manifest without reading the image from the Engine, and never skips a blob the registry lost.
@@ -30,9 +30,12 @@ import TestWorld
         let cache = TemporaryDirectory()
         let environment = world.environment.merging(["XDG_CACHE_HOME": cache.path]) { $1 }
         func push(_ extra: [String] = []) async throws -> ProcessResult {
-            try await ECRPushCLI.run(["push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
-                                      "--transport", transport, "--registry", world.registry.hostPort] + extra,
-                                     environment: environment)
+            try await ECRPushCLI.run(
+                [
+                    "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
+                    "--transport", transport, "--registry", world.registry.hostPort
+                ] + extra,
+                environment: environment)
         }
 
         let first = try await push()
@@ -91,8 +94,11 @@ import TestWorld
         let cache = TemporaryDirectory()
         let environment = world.environment.merging(["XDG_CACHE_HOME": cache.path]) { $1 }
         func push(_ repository: String) async throws -> ProcessResult {
-            try await ECRPushCLI.run(["push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
-                                      "--registry", world.registry.hostPort], environment: environment)
+            try await ECRPushCLI.run(
+                [
+                    "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
+                    "--registry", world.registry.hostPort
+                ], environment: environment)
         }
         let first = try await push(source)
         try #require(first.status == 0, "\(first.combinedText)")
@@ -128,8 +134,10 @@ import TestWorld
         let home = TemporaryDirectory()
         let repository = BuildAndPushTests.uniqueName("cache-home")
         let pushed = try await ECRPushCLI.run(
-            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--create-repository",
-             "--registry", world.registry.hostPort],
+            [
+                "push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--create-repository",
+                "--registry", world.registry.hostPort
+            ],
             environment: world.environment.merging(["HOME": home.path, "XDG_CACHE_HOME": ""]) { $1 })
         try #require(pushed.status == 0, "\(pushed.combinedText)")
         let files = try FileManager.default.contentsOfDirectory(atPath: home.path + "/.cache/ecrpush/blobs")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// `ecrpush build-and-push` and `push` end to end: moto (STS/ECR, signatures checked), the distribution registry
 /// with basic auth behind the ECR token, and a real dockerd. Images are pulled back with the docker CLI and run.
@@ -24,8 +24,9 @@ import TestWorld
         func pullAndRun(_ reference: String, command: [String] = []) async throws -> ProcessResult {
             let config = TemporaryDirectory()
             let base = ["--config", config.path, "-H", docker.host]
-            let login = try await runProcess("docker", base + ["login", "--username", "AWS", "--password-stdin", registry.hostPort],
-                                             stdin: Data(registry.password.utf8))
+            let login = try await runProcess(
+                "docker", base + ["login", "--username", "AWS", "--password-stdin", registry.hostPort],
+                stdin: Data(registry.password.utf8))
             guard login.status == 0 else { return login }
             _ = try await runProcess("docker", base + ["rmi", "-f", reference])
             let pull = try await runProcess("docker", base + ["pull", reference])
@@ -45,10 +46,12 @@ import TestWorld
         defer { world.moto.stop() }
         let repository = Self.uniqueName("hello")
         let result = try await ECRPushCLI.run(
-            ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path,
-             "--repository", repository, "--tag", "v1", "--create-repository",
-             // An image of this test's own: other tests that build examples/hello may remove theirs meanwhile.
-             "--label", "test=\(repository)"] + transport,
+            [
+                "build-and-push", Repo.root.appendingPathComponent("examples/hello").path,
+                "--repository", repository, "--tag", "v1", "--create-repository",
+                // An image of this test's own: other tests that build examples/hello may remove theirs meanwhile.
+                "--label", "test=\(repository)"
+            ] + transport,
             environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
         let lines = result.stdoutText.split(separator: "\n").map(String.init)
@@ -71,8 +74,10 @@ import TestWorld
         defer { world.moto.stop() }
         let repository = Self.uniqueName("absent")
         let result = try await ECRPushCLI.run(
-            ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path,
-             "--repository", repository, "--tag", "v1"],
+            [
+                "build-and-push", Repo.root.appendingPathComponent("examples/hello").path,
+                "--repository", repository, "--tag", "v1"
+            ],
             environment: world.environment)
         #expect(result.status == 1)
         #expect(result.stderrText.contains("repository '\(repository)' does not exist"))
@@ -101,9 +106,11 @@ import TestWorld
 
         let repository = Self.uniqueName("flags")
         let result = try await ECRPushCLI.run(
-            ["build-and-push", context.path, "--repository", repository, "--tag", "a", "--tag", "b",
-             "--build-arg", "GREETING=hi there", "--target", "base", "--label", "team=core",
-             "--create-repository", "--output", "json", "-q"],
+            [
+                "build-and-push", context.path, "--repository", repository, "--tag", "a", "--tag", "b",
+                "--build-arg", "GREETING=hi there", "--target", "base", "--label", "team=core",
+                "--create-repository", "--output", "json", "-q"
+            ],
             environment: world.environment.merging(["GITHUB_OUTPUT": outputFile]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.isEmpty, "-q keeps stderr quiet: \(result.stderrText)")
@@ -115,18 +122,23 @@ import TestWorld
         #expect(json["imageUri"] as? String == "\(world.registry.hostPort)/\(repository)@\(digest)")
 
         let githubOutput = try String(contentsOfFile: outputFile, encoding: .utf8)
-        #expect(githubOutput == "earlier=1\nimage=\(world.registry.hostPort)/\(repository)@\(digest)\ndigest=\(digest)\nregistry=\(world.registry.hostPort)\n")
+        #expect(
+            githubOutput
+                == "earlier=1\nimage=\(world.registry.hostPort)/\(repository)@\(digest)\ndigest=\(digest)\nregistry=\(world.registry.hostPort)\n")
 
-        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):b",
-                                             command: ["sh", "-c", "cat /greeting; ls /ctx; test -e /stage && echo has-final-stage || echo no-final-stage"])
+        let run = try await world.pullAndRun(
+            "\(world.registry.hostPort)/\(repository):b",
+            command: ["sh", "-c", "cat /greeting; ls /ctx; test -e /stage && echo has-final-stage || echo no-final-stage"])
         #expect(run.status == 0, "\(run.combinedText)")
         let output = run.stdoutText
         #expect(output.contains("hi there"))
         #expect(output.contains("kept.txt"))
         #expect(!output.contains("ignored.txt"))
         #expect(output.contains("no-final-stage"))
-        let labels = try await world.docker.docker(["image", "inspect", "--format", "{{index .Config.Labels \"team\"}}",
-                                                    "\(world.registry.hostPort)/\(repository):a"])
+        let labels = try await world.docker.docker([
+            "image", "inspect", "--format", "{{index .Config.Labels \"team\"}}",
+            "\(world.registry.hostPort)/\(repository):a"
+        ])
         #expect(labels.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "core")
     }
 
@@ -149,9 +161,12 @@ import TestWorld
         let world = try await World.start()
         defer { world.moto.stop() }
         let repository = Self.uniqueName("pushed")
-        let created = try await ECRPushCLI.run(["push", DockerDaemon.baseImage, "--repository", repository,
-                                                "--create-repository", "--image-tag-mutability", "IMMUTABLE"],
-                                               environment: world.environment, currentDirectory: Repo.root)
+        let created = try await ECRPushCLI.run(
+            [
+                "push", DockerDaemon.baseImage, "--repository", repository,
+                "--create-repository", "--image-tag-mutability", "IMMUTABLE"
+            ],
+            environment: world.environment, currentDirectory: Repo.root)
         try #require(created.status == 0, "\(created.combinedText)")
         // The repository's checkout has commits: the default tag is the short commit.
         let head = try await runProcess("git", ["-C", Repo.root.path, "rev-parse", "--short=7", "HEAD"])
@@ -160,8 +175,9 @@ import TestWorld
             #expect(created.stdoutText.contains("\(world.registry.hostPort)/\(repository):\(commit)"))
             #expect(created.stderrText.contains("git commit \(commit)"))
         }
-        let missing = try await ECRPushCLI.run(["push", "no-such-image:nope", "--repository", repository, "--tag", "t"],
-                                               environment: world.environment)
+        let missing = try await ECRPushCLI.run(
+            ["push", "no-such-image:nope", "--repository", repository, "--tag", "t"],
+            environment: world.environment)
         #expect(missing.status == 1)
         #expect(missing.stderrText.contains("no-such-image:nope"))
     }
@@ -184,8 +200,9 @@ import TestWorld
         #expect(invalidRepository.status == 64)
         let invalidTag = try await ECRPushCLI.run(["push", "x", "--repository", "ok", "--tag", "-bad"], environment: [:])
         #expect(invalidTag.status == 64)
-        let missingContext = try await ECRPushCLI.run(["build-and-push", "/nonexistent/context", "--repository", "ok", "--tag", "t"],
-                                                      environment: [:])
+        let missingContext = try await ECRPushCLI.run(
+            ["build-and-push", "/nonexistent/context", "--repository", "ok", "--tag", "t"],
+            environment: [:])
         #expect(missingContext.status == 1)
         #expect(missingContext.stderrText.contains("/nonexistent/context"))
     }
@@ -203,8 +220,10 @@ import TestWorld
 
         let closedPort = try freePort()
         let unreachable = try await ECRPushCLI.run(
-            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "x", "--create-repository",
-             "--registry", "127.0.0.1:\(closedPort)"],
+            [
+                "push", DockerDaemon.baseImage, "--repository", repository, "--tag", "x", "--create-repository",
+                "--registry", "127.0.0.1:\(closedPort)"
+            ],
             environment: world.environment)
         #expect(unreachable.status == 1)
         #expect(unreachable.stderrText.contains("127.0.0.1:\(closedPort)"), "\(unreachable.stderrText)")
@@ -215,10 +234,13 @@ import TestWorld
     @Test func permissionDeniedOnTheSocket() async throws {
         let docker = try await DockerDaemon.shared()
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
-        let result = try await runProcess("/usr/bin/setpriv",
-                                          ["--reuid=65534", "--regid=65534", "--clear-groups", ECRPushCLI.binary,
-                                           "build", Repo.root.appendingPathComponent("examples/hello").path, "-t", "x"],
-                                          environment: ["DOCKER_HOST": docker.host, "HOME": "/tmp"])
+        let result = try await runProcess(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", ECRPushCLI.binary,
+                "build", Repo.root.appendingPathComponent("examples/hello").path, "-t", "x"
+            ],
+            environment: ["DOCKER_HOST": docker.host, "HOME": "/tmp"])
         #expect(result.status == 1)
         #expect(result.stderrText.contains("permission denied"), "\(result.stderrText)")
         #expect(result.stderrText.contains("docker' group"))

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// `[default] credential_helper`: store, erase, get and list for registries that are not ECR's go to another
 /// docker credential helper; ECR registries stay ecrpush's. Also: a warm `get` with long-term keys makes no AWS call.
@@ -10,17 +10,17 @@ import TestWorld
     static func installFakeHelper(in directory: String) throws -> String {
         let log = directory + "/fake.log"
         let script = """
-        #!/bin/sh
-        input=$(cat)
-        printf '%s:%s\\n' "$1" "$input" >> '\(log)'
-        case "$1:$input" in
-          *broken.example*) echo "fake helper: broken.example is broken"; echo "fake stderr" >&2; exit 3 ;;
-          store:*) printf '%s' "$input" > '\(directory)/fake.stored' ;;
-          get:*) cat '\(directory)/fake.stored' 2>/dev/null || { echo "credentials not found in native keychain"; exit 1; } ;;
-          erase:*) rm -f '\(directory)/fake.stored' ;;
-          list:*) printf '{"https://index.docker.io/v1/":"someone"}' ;;
-        esac
-        """
+            #!/bin/sh
+            input=$(cat)
+            printf '%s:%s\\n' "$1" "$input" >> '\(log)'
+            case "$1:$input" in
+              *broken.example*) echo "fake helper: broken.example is broken"; echo "fake stderr" >&2; exit 3 ;;
+              store:*) printf '%s' "$input" > '\(directory)/fake.stored' ;;
+              get:*) cat '\(directory)/fake.stored' 2>/dev/null || { echo "credentials not found in native keychain"; exit 1; } ;;
+              erase:*) rm -f '\(directory)/fake.stored' ;;
+              list:*) printf '{"https://index.docker.io/v1/":"someone"}' ;;
+            esac
+            """
         let path = directory + "/docker-credential-fake"
         try writeExecutable(script, to: path)
         return log
@@ -66,7 +66,9 @@ import TestWorld
         let gone = try await setup.helper("get", stdin: "https://index.docker.io/v1/")
         #expect(gone.status == 1 && gone.stdoutText == "credentials not found in native keychain\n")
 
-        let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ":").first.map(String.init) ?? "" }
+        let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: ":").first.map(String.init) ?? ""
+        }
         #expect(calls == ["store", "get", "list", "erase", "erase", "get"], "\(calls)")
         #expect(try await moto.counts()["GetAuthorizationToken"] == nil, "nothing here asked ECR")
 
@@ -90,9 +92,12 @@ import TestWorld
         // The dynamic loader's log of the libraries each run opened (LD_DEBUG_OUTPUT gets ".<pid>" appended).
         let loaderLogs = TemporaryDirectory()
         func get(_ name: String) async throws -> (ProcessResult, libraries: String) {
-            let result = try await runProcess(setup.helperPath, ["get"], environment: setup.environment(keys.merging(
-                ["LD_DEBUG": "files", "LD_DEBUG_OUTPUT": loaderLogs.path + "/" + name]) { $1 }),
-                                              inheritEnvironment: false, stdin: Data(registry.hostPort.utf8))
+            let result = try await runProcess(
+                setup.helperPath, ["get"],
+                environment: setup.environment(
+                    keys.merging(
+                        ["LD_DEBUG": "files", "LD_DEBUG_OUTPUT": loaderLogs.path + "/" + name]) { $1 }),
+                inheritEnvironment: false, stdin: Data(registry.hostPort.utf8))
             let logs = try FileManager.default.contentsOfDirectory(atPath: loaderLogs.path).filter { $0.hasPrefix(name + ".") }
             let text = try logs.map { try String(contentsOfFile: loaderLogs.path + "/" + $0, encoding: .utf8) }.joined()
             return (result, text)
@@ -105,8 +110,9 @@ import TestWorld
         let (warm, warmLibraries) = try await get("warm")
         #expect(warm.stdout == first.stdout)
         #expect(try await moto.counts() == cold, "the warm get made no AWS call")
-        #expect(!warmLibraries.isEmpty && !warmLibraries.contains("libcurl"),
-                "a warm get never loads libcurl (and the ~30 libraries behind it)")
+        #expect(
+            !warmLibraries.isEmpty && !warmLibraries.contains("libcurl"),
+            "a warm get never loads libcurl (and the ~30 libraries behind it)")
         let files = try FileManager.default.contentsOfDirectory(atPath: setup.cacheHome + "/ecrpush").filter { $0.hasSuffix(".json") }
         for file in files {
             let text = try String(contentsOfFile: setup.cacheHome + "/ecrpush/" + file, encoding: .utf8)
@@ -123,21 +129,25 @@ import TestWorld
         let setup = try HelperSetup(registry: registry, moto: moto)
         // Temporary keys from a real AssumeRole (boto3, keys passed in its environment, never in argv).
         let script = """
-        import boto3, json, sys
-        c = boto3.client("sts", endpoint_url=sys.argv[1], region_name=sys.argv[2])
-        r = c.assume_role(RoleArn=sys.argv[3], RoleSessionName="helper-test")["Credentials"]
-        print(json.dumps([r["AccessKeyId"], r["SecretAccessKey"], r["SessionToken"]]))
-        """
-        let assumed = try await runProcess("python3", ["-c", script, moto.endpoint.absoluteString, moto.region, moto.roleArn],
-                                           environment: ["AWS_ACCESS_KEY_ID": moto.userAccessKeyId,
-                                                         "AWS_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
-                                                         "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"])
+            import boto3, json, sys
+            c = boto3.client("sts", endpoint_url=sys.argv[1], region_name=sys.argv[2])
+            r = c.assume_role(RoleArn=sys.argv[3], RoleSessionName="helper-test")["Credentials"]
+            print(json.dumps([r["AccessKeyId"], r["SecretAccessKey"], r["SessionToken"]]))
+            """
+        let assumed = try await runProcess(
+            "python3", ["-c", script, moto.endpoint.absoluteString, moto.region, moto.roleArn],
+            environment: [
+                "AWS_ACCESS_KEY_ID": moto.userAccessKeyId,
+                "AWS_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
+                "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"
+            ])
         try #require(assumed.status == 0, "\(assumed.combinedText)")
         let parts = try #require(try JSONSerialization.jsonObject(with: Data(assumed.stdoutText.utf8)) as? [String])
         let keys = ["AWS_ACCESS_KEY_ID": parts[0], "AWS_SECRET_ACCESS_KEY": parts[1], "AWS_SESSION_TOKEN": parts[2]]
         func get() async throws -> ProcessResult {
-            try await runProcess(setup.helperPath, ["get"], environment: setup.environment(keys),
-                                 inheritEnvironment: false, stdin: Data(registry.hostPort.utf8))
+            try await runProcess(
+                setup.helperPath, ["get"], environment: setup.environment(keys),
+                inheritEnvironment: false, stdin: Data(registry.hostPort.utf8))
         }
         try await moto.resetCounts()
         let first = try await get()

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// `ecrpush doctor` against the loopback world: moto (signatures and IAM checked), the auth registry, dockerd.
 @Suite struct DoctorTests {
@@ -104,8 +104,9 @@ import TestWorld
         let docker = try await DockerDaemon.shared()
         let moto = try await MotoWorld.start(registry: registry)
         defer { moto.stop() }
-        let result = try await ECRPushCLI.run(["doctor", "--output", "json"],
-                                              environment: moto.containeriseEnvironment.merging(docker.environment) { $1 })
+        let result = try await ECRPushCLI.run(
+            ["doctor", "--output", "json"],
+            environment: moto.containeriseEnvironment.merging(docker.environment) { $1 })
         #expect(result.status == 0, "skips don't fail: \(result.combinedText)")
         let report = try Self.report(result)
         #expect(report.status("push") == "skip")
@@ -135,8 +136,9 @@ import TestWorld
         let docker = try await DockerDaemon.shared()
         let moto = try await MotoWorld.start()
         defer { moto.stop() }
-        let result = try await ECRPushCLI.run(["doctor", "--repository", "team/app", "--output", "json"],
-                                              environment: moto.awsEnvironment(.user).merging(docker.environment) { $1 })
+        let result = try await ECRPushCLI.run(
+            ["doctor", "--repository", "team/app", "--output", "json"],
+            environment: moto.awsEnvironment(.user).merging(docker.environment) { $1 })
         #expect(result.status == 1, "\(result.combinedText)")
         let report = try Self.report(result)
         #expect(report.status("docker") == "ok")

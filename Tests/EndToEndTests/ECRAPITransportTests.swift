@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// `--transport ecr-api`: blobs through ECR's own API (signed, IAM only), into the registry behind motoworld,
 /// pulled back with the real docker CLI and run.
@@ -31,9 +31,11 @@ import TestWorld
         let repository = BuildAndPushTests.uniqueName("api-hello")
         let scratch = TemporaryDirectory()
         let result = try await ECRPushCLI.run(
-            ["build-and-push", Repo.root.appendingPathComponent("examples/hello").path, "--repository", repository,
-             "--tag", "v1", "--create-repository", "--transport", "ecr-api", "--registry", world.registry.hostPort,
-             "--label", "test=\(repository)"],
+            [
+                "build-and-push", Repo.root.appendingPathComponent("examples/hello").path, "--repository", repository,
+                "--tag", "v1", "--create-repository", "--transport", "ecr-api", "--registry", world.registry.hostPort,
+                "--label", "test=\(repository)"
+            ],
             environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "temp space is empty after success")
@@ -53,8 +55,10 @@ import TestWorld
         // tagged, not a rebuild: concurrent builds of one Dockerfile elsewhere may leave two cache chains.)
         try await world.moto.resetCounts()
         let again = try await ECRPushCLI.run(
-            ["push", "\(world.registry.hostPort)/\(repository):v1", "--repository", repository,
-             "--tag", "v1", "--transport", "ecr-api", "--registry", world.registry.hostPort],
+            [
+                "push", "\(world.registry.hostPort)/\(repository):v1", "--repository", repository,
+                "--tag", "v1", "--transport", "ecr-api", "--registry", world.registry.hostPort
+            ],
             environment: world.environment)
         try #require(again.status == 0, "\(again.combinedText)")
         #expect(again.stdoutText.split(separator: "\n").last.map(String.init) == digestLine)
@@ -72,8 +76,10 @@ import TestWorld
         let context = try Self.bigContext()
         let repository = BuildAndPushTests.uniqueName("api-big")
         let result = try await ECRPushCLI.run(
-            ["build-and-push", context.path, "--repository", repository, "--tag", "big", "--create-repository",
-             "--transport", "ecr-api", "--registry", world.registry.hostPort, "--compression-level", "1"],
+            [
+                "build-and-push", context.path, "--repository", repository, "--tag", "big", "--create-repository",
+                "--transport", "ecr-api", "--registry", world.registry.hostPort, "--compression-level", "1"
+            ],
             environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
         let counts = try await world.moto.counts()
@@ -100,21 +106,27 @@ import TestWorld
         #expect(missing.stderrText.contains("does not exist"))
 
         let first = try await ECRPushCLI.run(
-            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
-             "--create-repository", "--image-tag-mutability", "IMMUTABLE", "--registry", world.registry.hostPort],
+            [
+                "push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
+                "--create-repository", "--image-tag-mutability", "IMMUTABLE", "--registry", world.registry.hostPort
+            ],
             environment: world.environment)
         try #require(first.status == 0, "\(first.combinedText)")
         let same = try await ECRPushCLI.run(
-            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
-             "--registry", world.registry.hostPort],
+            [
+                "push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
+                "--registry", world.registry.hostPort
+            ],
             environment: world.environment)
         #expect(same.status == 0, "pushing the same image under an immutable tag again is a success: \(same.combinedText)")
 
         let context = TemporaryDirectory()
         try "FROM \(DockerDaemon.baseImage)\nRUN echo other > /other\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
         let other = try await ECRPushCLI.run(
-            ["build-and-push", context.path, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
-             "--registry", world.registry.hostPort],
+            [
+                "build-and-push", context.path, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
+                "--registry", world.registry.hostPort
+            ],
             environment: world.environment)
         #expect(other.status == 1)
         #expect(other.stderrText.contains("tag 'v1' already exists"))
@@ -125,7 +137,8 @@ import TestWorld
     @Test func accessDeniedOnUploadLayerPartIsNamed() async throws {
         let world = try await Self.start()
         defer { world.moto.stop() }
-        let setup = try await runPython("""
+        let setup = try await runPython(
+            """
             import boto3, json, os
             iam = boto3.client("iam", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
             iam.create_user(UserName="no-upload")
@@ -147,8 +160,10 @@ import TestWorld
         environment["TMPDIR"] = scratch.path
         let repository = BuildAndPushTests.uniqueName("api-denied")
         let result = try await ECRPushCLI.run(
-            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
-             "--create-repository"],
+            [
+                "push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--transport", "ecr-api",
+                "--create-repository"
+            ],
             environment: environment)
         #expect(result.status == 1)
         #expect(result.stderrText.contains("denied (UploadLayerPart)"), "\(result.stderrText)")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// ECR Public (`public.ecr.aws`): `ecrpush login --public` and the credential helper, against motoworld's
 /// ecr-public GetAuthorizationToken (SigV4 for ecr-public in us-east-1 checked, and both IAM actions AWS requires).
@@ -70,9 +70,12 @@ import TestWorld
     /// Nothing leaves the machine: the HTTPS proxy is a closed loopback port, so the error names the endpoint.
     @Test func publicLoginGoesToTheUSEast1Endpoint() async throws {
         let closedPort = try freePort()
-        let result = try await ECRPushCLI.run(["login", "--public", "--no-cache"], environment: [
-            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret", "AWS_REGION": "eu-west-1",
-            "AWS_MAX_ATTEMPTS": "1", "https_proxy": "http://127.0.0.1:\(closedPort)", "HTTPS_PROXY": "http://127.0.0.1:\(closedPort)"])
+        let result = try await ECRPushCLI.run(
+            ["login", "--public", "--no-cache"],
+            environment: [
+                "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret", "AWS_REGION": "eu-west-1",
+                "AWS_MAX_ATTEMPTS": "1", "https_proxy": "http://127.0.0.1:\(closedPort)", "HTTPS_PROXY": "http://127.0.0.1:\(closedPort)"
+            ])
         #expect(result.status == 1)
         #expect(result.stderrText.contains("https://api.ecr-public.us-east-1.amazonaws.com"), "\(result.combinedText)")
     }
@@ -98,14 +101,18 @@ import TestWorld
 
         // The endpoint through AWS_ENDPOINT_URL_ECR_PUBLIC instead of the config (STS through AWS_ENDPOINT_URL_STS).
         try existing.write(toFile: config, atomically: true, encoding: .utf8)
-        let byEnvironment = try await setup.helper("get", stdin: "public.ecr.aws", extra: [
-            "ECRPUSH_NO_CACHE": "1", "AWS_ENDPOINT_URL_ECR_PUBLIC": moto.endpoint.absoluteString,
-            "AWS_ENDPOINT_URL_STS": moto.endpoint.absoluteString])
+        let byEnvironment = try await setup.helper(
+            "get", stdin: "public.ecr.aws",
+            extra: [
+                "ECRPUSH_NO_CACHE": "1", "AWS_ENDPOINT_URL_ECR_PUBLIC": moto.endpoint.absoluteString,
+                "AWS_ENDPOINT_URL_STS": moto.endpoint.absoluteString
+            ])
         #expect(byEnvironment.status == 0, "\(byEnvironment.combinedText)")
         #expect(try await moto.counts()["ecr-public:GetAuthorizationToken"] == 2)
 
-        let anonymous = try await runProcess(setup.helperPath, ["get"], environment: setup.environment([:]),
-                                             inheritEnvironment: false, stdin: Data("public.ecr.aws".utf8))
+        let anonymous = try await runProcess(
+            setup.helperPath, ["get"], environment: setup.environment([:]),
+            inheritEnvironment: false, stdin: Data("public.ecr.aws".utf8))
         #expect(anonymous.status == 1)
         #expect(anonymous.stdoutText == "credentials not found in native keychain\n")
         #expect(anonymous.stderrText.contains("no usable AWS credentials for an ECR Public login"), "\(anonymous.combinedText)")

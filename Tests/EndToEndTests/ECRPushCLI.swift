@@ -14,8 +14,10 @@ enum ECRPushCLI {
         return Repo.root.appendingPathComponent(".build/debug/ecrpush").path
     }
 
-    static func run(_ arguments: [String], environment: [String: String], stdin: Data? = nil,
-                    currentDirectory: URL? = nil) async throws -> ProcessResult {
+    static func run(
+        _ arguments: [String], environment: [String: String], stdin: Data? = nil,
+        currentDirectory: URL? = nil
+    ) async throws -> ProcessResult {
         var clean: [String: String] = [:]
         for (name, value) in ProcessInfo.processInfo.environment
         where !name.hasPrefix("AWS_") && !name.hasPrefix("DOCKER_") && name != "GITHUB_OUTPUT" {
@@ -44,7 +46,9 @@ enum ECRPushCLI {
 extension MotoWorld {
     /// The containerise.py recipe's variables: an IAM user that may only assume the ECR role.
     var containeriseEnvironment: [String: String] {
-        ["AWS_IAM_USER_ACCESS_KEY_ID": userAccessKeyId, "AWS_IAM_USER_SECRET_ACCESS_KEY": userSecretAccessKey,
-         "AWS_IAM_ROLE_ARN": roleArn, "AWS_REGION": region, "AWS_ENDPOINT_URL": endpoint.absoluteString]
+        [
+            "AWS_IAM_USER_ACCESS_KEY_ID": userAccessKeyId, "AWS_IAM_USER_SECRET_ACCESS_KEY": userSecretAccessKey,
+            "AWS_IAM_ROLE_ARN": roleArn, "AWS_REGION": region, "AWS_ENDPOINT_URL": endpoint.absoluteString
+        ]
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// Every file under examples/ is checked: policies are IAM-shaped JSON, CI files are YAML, and every `ecrpush …`
 /// command line in them gets past the real argument parser (exit 1 for the missing daemon or credentials, never 64).
@@ -17,8 +17,9 @@ import TestWorld
         let policies = Self.files(withExtensions: ["json"])
         #expect(policies.count >= 6)
         for file in policies {
-            let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any],
-                                        "\(file.lastPathComponent) is not a JSON object")
+            let document = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any],
+                "\(file.lastPathComponent) is not a JSON object")
             #expect(document["Version"] as? String == "2012-10-17", "\(file.lastPathComponent)")
             let statements = try #require(document["Statement"] as? [[String: Any]], "\(file.lastPathComponent): Statement array")
             #expect(!statements.isEmpty)
@@ -27,8 +28,9 @@ import TestWorld
                 let actions = (statement["Action"] as? [String]) ?? (statement["Action"] as? String).map { [$0] } ?? []
                 #expect(!actions.isEmpty, "\(file.lastPathComponent): Action")
                 for action in actions {
-                    #expect(action.hasPrefix("ecr:") || action.hasPrefix("ecr-public:") || action.hasPrefix("sts:"),
-                            "\(file.lastPathComponent): \(action)")
+                    #expect(
+                        action.hasPrefix("ecr:") || action.hasPrefix("ecr-public:") || action.hasPrefix("sts:"),
+                        "\(file.lastPathComponent): \(action)")
                 }
                 // Identity policies name resources; resource (repository) and trust policies name principals.
                 #expect(statement["Resource"] != nil || statement["Principal"] != nil, "\(file.lastPathComponent)")
@@ -41,12 +43,15 @@ import TestWorld
             let data = try Data(contentsOf: Self.examples.appendingPathComponent("iam/\(name)"))
             let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             let statements = try #require(document["Statement"] as? [[String: Any]])
-            return Set(statements.filter { $0["Effect"] as? String == "Allow" }.flatMap {
-                ($0["Action"] as? [String]) ?? [$0["Action"] as? String ?? ""]
-            })
+            return Set(
+                statements.filter { $0["Effect"] as? String == "Allow" }.flatMap {
+                    ($0["Action"] as? [String]) ?? [$0["Action"] as? String ?? ""]
+                })
         }
-        let upload: Set = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-                           "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:DescribeRepositories"]
+        let upload: Set = [
+            "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:DescribeRepositories"
+        ]
         let daemon = try actions("push-policy.json")
         #expect(daemon.isSuperset(of: upload.union(["ecr:GetAuthorizationToken"])))
         let ecrAPI = try actions("push-policy-ecr-api.json")
@@ -55,8 +60,10 @@ import TestWorld
         #expect(try actions("ecr-public-login-policy.json") == ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"])
 
         let trust = try String(contentsOf: Self.examples.appendingPathComponent("iam/github-oidc-trust-policy.json"), encoding: .utf8)
-        for needle in ["token.actions.githubusercontent.com", "sts.amazonaws.com", "repo:ORG/REPO:ref:refs/heads/main",
-                       "sts:AssumeRoleWithWebIdentity"] {
+        for needle in [
+            "token.actions.githubusercontent.com", "sts.amazonaws.com", "repo:ORG/REPO:ref:refs/heads/main",
+            "sts:AssumeRoleWithWebIdentity"
+        ] {
             #expect(trust.contains(needle))
         }
         let repository = try String(contentsOf: Self.examples.appendingPathComponent("iam/repository-policy-ci-only.json"), encoding: .utf8)
@@ -67,11 +74,13 @@ import TestWorld
         let yamlFiles = Self.files(withExtensions: ["yml", "yaml"])
         #expect(yamlFiles.count >= 3)
         for file in yamlFiles {
-            let parsed = try await runPython("import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); assert isinstance(d, dict), 'not a mapping'",
-                                             arguments: [file.path])
+            let parsed = try await runPython(
+                "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); assert isinstance(d, dict), 'not a mapping'",
+                arguments: [file.path])
             #expect(parsed.status == 0, "\(file.lastPathComponent): \(parsed.combinedText)")
         }
-        let github = try await runPython("""
+        let github = try await runPython(
+            """
             import sys, yaml, json; d = yaml.safe_load(open(sys.argv[1]))
             print(json.dumps({"idToken": d["permissions"]["id-token"], "outputs": sorted(d["jobs"]["push"]["outputs"])}))
             """, arguments: [Self.examples.appendingPathComponent("github-actions/ecr-push.yml").path])
@@ -93,47 +102,47 @@ import TestWorld
         "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567", "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_REPOSITORY": "org/app", "CIRCLE_SHA1": "89abcdef0123456789abcdef0123456789abcdef",
         "CIRCLE_BUILD_NUM": "42", "context": ".", "repository": "team/app", "tag": "v1.2.3",
-        "registry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "ECR_REGISTRY": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+        "registry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "ECR_REGISTRY": "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
     ]
 
     /// Finds `ecrpush …` in command position (start of a line, after `|`, `&&`, `;`, inside `$(…)`) in YAML strings
     /// and shell scripts, and prints each as a JSON argv with the variables substituted.
     static let extractor = #"""
-    import json, re, shlex, sys, yaml
-    variables = json.loads(sys.argv[1])
-    def strings(node):
-        if isinstance(node, str): yield node
-        elif isinstance(node, dict):
-            for v in node.values(): yield from strings(v)
-        elif isinstance(node, list):
-            for v in node: yield from strings(v)
-    def expand(token):
-        def one(m):
-            name = m.group(1) or m.group(2)
-            if name not in variables: raise SystemExit("no test value for $" + name + " (add it to shellVariables)")
-            return variables[name]
-        if "${{" in token: raise SystemExit("GitHub expression in an ecrpush line: " + token)
-        return re.sub(r"\$\{(\w+)\}|\$(\w+)", one, token)
-    found = []
-    for path in sys.argv[2:]:
-        text = open(path).read()
-        scripts = list(strings(yaml.safe_load(text))) if path.endswith((".yml", ".yaml")) else [text]
-        for script in scripts:
-            script = script.replace("\\\n", " ")
-            pieces = [script] + re.findall(r"\$\(([^()]*)\)", script)
-            for piece in (line for p in pieces for line in p.split("\n")):
-                lexer = shlex.shlex(piece, posix=True, punctuation_chars=True)
-                lexer.whitespace_split = True
-                tokens = list(lexer)
-                for i, token in enumerate(tokens):
-                    if token != "ecrpush" or (i > 0 and not re.fullmatch(r"[();<>|&]+", tokens[i - 1])): continue
-                    argv = []
-                    for t in tokens[i + 1:]:
-                        if re.fullmatch(r"[();<>|&]+", t): break
-                        argv.append(expand(t))
-                    found.append({"file": path, "argv": argv})
-    print(json.dumps(found))
-    """#
+        import json, re, shlex, sys, yaml
+        variables = json.loads(sys.argv[1])
+        def strings(node):
+            if isinstance(node, str): yield node
+            elif isinstance(node, dict):
+                for v in node.values(): yield from strings(v)
+            elif isinstance(node, list):
+                for v in node: yield from strings(v)
+        def expand(token):
+            def one(m):
+                name = m.group(1) or m.group(2)
+                if name not in variables: raise SystemExit("no test value for $" + name + " (add it to shellVariables)")
+                return variables[name]
+            if "${{" in token: raise SystemExit("GitHub expression in an ecrpush line: " + token)
+            return re.sub(r"\$\{(\w+)\}|\$(\w+)", one, token)
+        found = []
+        for path in sys.argv[2:]:
+            text = open(path).read()
+            scripts = list(strings(yaml.safe_load(text))) if path.endswith((".yml", ".yaml")) else [text]
+            for script in scripts:
+                script = script.replace("\\\n", " ")
+                pieces = [script] + re.findall(r"\$\(([^()]*)\)", script)
+                for piece in (line for p in pieces for line in p.split("\n")):
+                    lexer = shlex.shlex(piece, posix=True, punctuation_chars=True)
+                    lexer.whitespace_split = True
+                    tokens = list(lexer)
+                    for i, token in enumerate(tokens):
+                        if token != "ecrpush" or (i > 0 and not re.fullmatch(r"[();<>|&]+", tokens[i - 1])): continue
+                        argv = []
+                        for t in tokens[i + 1:]:
+                            if re.fullmatch(r"[();<>|&]+", t): break
+                            argv.append(expand(t))
+                        found.append({"file": path, "argv": argv})
+        print(json.dumps(found))
+        """#
 
     @Test func everyEcrpushCommandLineParses() async throws {
         let sources = Self.files(withExtensions: ["yml", "yaml", "sh"])
@@ -143,7 +152,9 @@ import TestWorld
         let commands = try #require(try JSONSerialization.jsonObject(with: extracted.stdout) as? [[String: Any]])
         // At least one command from each CI file and script.
         let filesWithCommands = Set(commands.compactMap { $0["file"] as? String })
-        #expect(filesWithCommands == Set(sources.map(\.path)), "files without an ecrpush line: \(Set(sources.map(\.path)).subtracting(filesWithCommands))")
+        #expect(
+            filesWithCommands == Set(sources.map(\.path)), "files without an ecrpush line: \(Set(sources.map(\.path)).subtracting(filesWithCommands))"
+        )
         #expect(commands.count >= 7)
 
         // A context directory for `build-and-push .`, a GITHUB_OUTPUT file, no credentials and no daemon: each
@@ -154,8 +165,9 @@ import TestWorld
         _ = FileManager.default.createFile(atPath: githubOutput, contents: nil)
         for command in commands {
             let argv = try #require(command["argv"] as? [String])
-            let result = try await ECRPushCLI.run(argv, environment: ["GITHUB_OUTPUT": githubOutput, "AWS_MAX_ATTEMPTS": "1"],
-                                                  currentDirectory: workspace.url)
+            let result = try await ECRPushCLI.run(
+                argv, environment: ["GITHUB_OUTPUT": githubOutput, "AWS_MAX_ATTEMPTS": "1"],
+                currentDirectory: workspace.url)
             let label = "ecrpush \(argv.joined(separator: " ")) (\(URL(fileURLWithPath: command["file"] as? String ?? "").lastPathComponent))"
             #expect(result.status == 1, "\(label): exit \(result.status)\n\(result.combinedText)")
             #expect(result.stderrText.contains("ecrpush: error:"), "\(label): \(result.combinedText)")
@@ -216,9 +228,13 @@ import TestWorld
     @Test func manPageRendersWithEveryCommand() async throws {
         let directory = TemporaryDirectory()
         let page = directory.appending("ecrpush.1").path
-        let generated = try await runProcess("python3", [Repo.tools.appendingPathComponent("gen-manpage.py").path,
-                                                         ECRPushCLI.binary, page],
-                                             environment: ["SOURCE_DATE_EPOCH": "1795000000"])
+        let generated = try await runProcess(
+            "python3",
+            [
+                Repo.tools.appendingPathComponent("gen-manpage.py").path,
+                ECRPushCLI.binary, page
+            ],
+            environment: ["SOURCE_DATE_EPOCH": "1795000000"])
         try #require(generated.status == 0, "\(generated.combinedText)")
         let roff = try String(contentsOfFile: page, encoding: .utf8)
         #expect(roff.contains(".TH ECRPUSH 1 \"2026-11-18\""), "SOURCE_DATE_EPOCH fixes the date")

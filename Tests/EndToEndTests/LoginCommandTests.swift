@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// `ecrpush login` and `whoami` against moto with every signature and permission checked.
 @Suite struct LoginCommandTests {
@@ -51,16 +51,18 @@ import TestWorld
         let config = TemporaryDirectory()
         try #"{"psFormat": "table {{.ID}}", "auths": {"other.example": {"auth": "eDp5"}}}"#
             .write(toFile: config.path + "/config.json", atomically: true, encoding: .utf8)
-        let result = try await ECRPushCLI.run(["login", "--output", "docker-config"],
-                                              environment: moto.containeriseEnvironment.merging(["DOCKER_CONFIG": config.path]) { $1 })
+        let result = try await ECRPushCLI.run(
+            ["login", "--output", "docker-config"],
+            environment: moto.containeriseEnvironment.merging(["DOCKER_CONFIG": config.path]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stdoutText.isEmpty)
         #expect(!result.combinedText.contains(registry.password))
 
         let attributes = try FileManager.default.attributesOfItem(atPath: config.path + "/config.json")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        let document = try #require(try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: config.path + "/config.json"))) as? [String: Any])
+        let document = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: config.path + "/config.json"))) as? [String: Any])
         #expect(document["psFormat"] as? String == "table {{.ID}}")
         let auths = try #require(document["auths"] as? [String: Any])
         #expect(auths["other.example"] != nil)
@@ -122,9 +124,11 @@ import TestWorld
         let tokenFile = directory.path + "/token"
         // A JWT-shaped token as GitHub's OIDC provider hands out.
         try "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9yZy9hcHAifQ.c2lnbmF0dXJl".write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        let environment = ["AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": moto.roleArn,
-                           "AWS_ROLE_SESSION_NAME": "github-actions", "AWS_REGION": moto.region,
-                           "AWS_ENDPOINT_URL": moto.endpoint.absoluteString]
+        let environment = [
+            "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": moto.roleArn,
+            "AWS_ROLE_SESSION_NAME": "github-actions", "AWS_REGION": moto.region,
+            "AWS_ENDPOINT_URL": moto.endpoint.absoluteString
+        ]
         let login = try await ECRPushCLI.run(["login"], environment: environment)
         #expect(login.status == 0, "\(login.combinedText)")
         #expect(login.stdoutText == registry.password + "\n")
@@ -172,8 +176,12 @@ import TestWorld
         #expect(noCredentials.stderrText.contains("no AWS credentials"))
         #expect(noCredentials.stderrText.contains("AWS_ACCESS_KEY_ID"))
 
-        let noRegion = try await ECRPushCLI.run(["login"], environment: ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-                                                                          "AWS_SECRET_ACCESS_KEY": "x"])
+        let noRegion = try await ECRPushCLI.run(
+            ["login"],
+            environment: [
+                "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                "AWS_SECRET_ACCESS_KEY": "x"
+            ])
         #expect(noRegion.status == 1)
         #expect(noRegion.stderrText.contains("region"))
 
@@ -187,8 +195,10 @@ import TestWorld
         let refusedPort = try freePort()
         let refused = try await ECRPushCLI.run(
             ["login", "--endpoint-url", "http://127.0.0.1:\(refusedPort)"],
-            environment: ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1",
-                          "AWS_MAX_ATTEMPTS": "1"])
+            environment: [
+                "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1",
+                "AWS_MAX_ATTEMPTS": "1"
+            ])
         #expect(refused.status == 1)
         #expect(refused.stderrText.contains("127.0.0.1:\(refusedPort)"))
     }
@@ -200,16 +210,18 @@ import TestWorld
         let hosts = ["\(moto.accountId).dkr.ecr.us-east-1.amazonaws.com", "111122223333.dkr.ecr.eu-west-1.amazonaws.com"]
         var environment = moto.containeriseEnvironment
         environment["AWS_REGION"] = nil
-        let result = try await ECRPushCLI.run(["login", "--output", "json", "--registry", hosts[0], "--registry", hosts[1]],
-                                              environment: environment)
+        let result = try await ECRPushCLI.run(
+            ["login", "--output", "json", "--registry", hosts[0], "--registry", hosts[1]],
+            environment: environment)
         try #require(result.status == 0, "\(result.combinedText)")
         let logins = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
         #expect(logins.count == 2)
         let counts = try await moto.counts()
         #expect(counts["GetAuthorizationToken"] == 2)
 
-        let lookAlike = try await ECRPushCLI.run(["login", "--registry", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example"],
-                                                 environment: environment)
+        let lookAlike = try await ECRPushCLI.run(
+            ["login", "--registry", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example"],
+            environment: environment)
         #expect(lookAlike.status == 64)
         #expect(lookAlike.stderrText.contains("is not an ECR registry host"))
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// `[registry ALIAS]` sections of ecrpush's config used by `login --registry`, `push --registry` and the helper.
 @Suite struct RegistryAliasTests {
@@ -22,8 +22,10 @@ import TestWorld
 
     /// The containerise.py keys only: no region or endpoint, the section gives them.
     static func credentials(_ moto: MotoWorld) -> [String: String] {
-        ["AWS_IAM_USER_ACCESS_KEY_ID": moto.userAccessKeyId, "AWS_IAM_USER_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
-         "AWS_IAM_ROLE_ARN": moto.roleArn]
+        [
+            "AWS_IAM_USER_ACCESS_KEY_ID": moto.userAccessKeyId, "AWS_IAM_USER_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
+            "AWS_IAM_ROLE_ARN": moto.roleArn
+        ]
     }
 
     @Test func loginByAliasWritesTheRealRegistry() async throws {
@@ -40,8 +42,9 @@ import TestWorld
         #expect(logins.first?["registry"] as? String == registry.hostPort)
         #expect(logins.first?["password"] as? String == registry.password)
 
-        let written = try await ECRPushCLI.run(["login", "--registry", "LOOP", "--output", "docker-config", "--no-cache"],
-                                               environment: environment)
+        let written = try await ECRPushCLI.run(
+            ["login", "--registry", "LOOP", "--output", "docker-config", "--no-cache"],
+            environment: environment)
         try #require(written.status == 0, "\(written.combinedText)")
         let config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: docker.appending("config.json"))) as? [String: Any])
         let auths = try #require(config["auths"] as? [String: Any])
@@ -58,8 +61,9 @@ import TestWorld
         let registry = try await LoopbackRegistry.shared()
         let moto = try await MotoWorld.start(registry: registry)
         defer { moto.stop() }
-        let home = try Self.configHome(moto: moto, registry: registry,
-                                       extra: "profile = ci\nrole_arn = \(moto.roleArn)\n")
+        let home = try Self.configHome(
+            moto: moto, registry: registry,
+            extra: "profile = ci\nrole_arn = \(moto.roleArn)\n")
         let credentials = home.path + "/aws-credentials"
         try "[ci]\naws_access_key_id = \(moto.userAccessKeyId)\naws_secret_access_key = \(moto.userSecretAccessKey)\n"
             .write(toFile: credentials, atomically: true, encoding: .utf8)
@@ -73,8 +77,9 @@ import TestWorld
 
         // Without the section's role, ci-user's own keys are refused by ECR: the role really came from the section.
         let withoutRole = try Self.configHome(moto: moto, registry: registry, extra: "profile = ci\n")
-        let refused = try await ECRPushCLI.run(["login", "--registry", "loop", "--no-cache"],
-                                               environment: environment.merging(["XDG_CONFIG_HOME": withoutRole.path]) { $1 })
+        let refused = try await ECRPushCLI.run(
+            ["login", "--registry", "loop", "--no-cache"],
+            environment: environment.merging(["XDG_CONFIG_HOME": withoutRole.path]) { $1 })
         #expect(refused.status == 1)
         #expect(refused.stderrText.contains("AccessDenied"), "\(refused.combinedText)")
     }
@@ -99,8 +104,10 @@ import TestWorld
         let home = try Self.configHome(moto: moto, registry: registry)
         let repository = BuildAndPushTests.uniqueName("alias")
         let result = try await ECRPushCLI.run(
-            ["push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--create-repository",
-             "--registry", "loop", "--transport", "registry", "-q"],
+            [
+                "push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--create-repository",
+                "--registry", "loop", "--transport", "registry", "-q"
+            ],
             environment: Self.credentials(moto).merging(["XDG_CONFIG_HOME": home.path, "DOCKER_HOST": docker.host]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stdoutText.hasPrefix("\(registry.hostPort)/\(repository):v1\n"), "\(result.stdoutText)")
@@ -125,9 +132,10 @@ import TestWorld
         let tagged = try await docker.docker(["tag", DockerDaemon.baseImage, image])
         try #require(tagged.status == 0, "\(tagged.combinedText)")
         func dockerCLI(_ arguments: [String]) async throws -> ProcessResult {
-            try await runProcess("docker", ["--config", setup.dockerConfig, "-H", docker.host] + arguments,
-                                 environment: setup.environment(setup.credentials.merging(["XDG_CONFIG_HOME": home.path]) { $1 }),
-                                 inheritEnvironment: false)
+            try await runProcess(
+                "docker", ["--config", setup.dockerConfig, "-H", docker.host] + arguments,
+                environment: setup.environment(setup.credentials.merging(["XDG_CONFIG_HOME": home.path]) { $1 }),
+                inheritEnvironment: false)
         }
         let pushed = try await dockerCLI(["push", image])
         #expect(pushed.status == 0, "\(pushed.combinedText)")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// `--transport registry`: the Engine's export read once, blobs sent by ecrpush itself over the distribution API
 /// to the ECR token's proxyEndpoint (the loopback registry here) with the token's basic auth; pulled back with
@@ -33,8 +33,10 @@ import TestWorld
             .write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
         let hello = context.path
         let result = try await ECRPushCLI.run(
-            ["build-and-push", hello, "--repository", repository, "--tag", "v1", "--create-repository",
-             "--transport", "registry"],
+            [
+                "build-and-push", hello, "--repository", repository, "--tag", "v1", "--create-repository",
+                "--transport", "registry"
+            ],
             environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "temp space is empty after success")
@@ -78,8 +80,10 @@ import TestWorld
         let context = try ECRAPITransportTests.bigContext()
         let repository = BuildAndPushTests.uniqueName("reg-big")
         let parallel = try await ECRPushCLI.run(
-            ["build-and-push", context.path, "--repository", repository, "--tag", "big", "--create-repository",
-             "--transport", "registry", "--jobs", "4", "--compression-level", "1"],
+            [
+                "build-and-push", context.path, "--repository", repository, "--tag", "big", "--create-repository",
+                "--transport", "registry", "--jobs", "4", "--compression-level", "1"
+            ],
             environment: world.environment)
         try #require(parallel.status == 0, "\(parallel.combinedText)")
         let digestLine = try #require(parallel.stdoutText.split(separator: "\n").last.map(String.init))
@@ -100,15 +104,18 @@ import TestWorld
             let other = BuildAndPushTests.uniqueName(name)
             let scratch = TemporaryDirectory()
             let sequential = try await ECRPushCLI.run(
-                ["push", "\(world.registry.hostPort)/\(repository):big", "--repository", other, "--tag", "big",
-                 "--create-repository", "--transport", transport, "--jobs", "1", "--compression-level", "1",
-                 "--registry", world.registry.hostPort, "--temp-space-limit", "0", "--no-blob-cache", "-q"],
+                [
+                    "push", "\(world.registry.hostPort)/\(repository):big", "--repository", other, "--tag", "big",
+                    "--create-repository", "--transport", transport, "--jobs", "1", "--compression-level", "1",
+                    "--registry", world.registry.hostPort, "--temp-space-limit", "0", "--no-blob-cache", "-q"
+                ],
                 environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 })
             try #require(sequential.status == 0, "\(sequential.combinedText)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
             #expect(sequential.stderrText.isEmpty, "-q shows no progress: \(sequential.stderrText)")
-            #expect(sequential.stdoutText.split(separator: "\n").last.map(String.init) == "\(world.registry.hostPort)/\(other)@\(digest)",
-                    "--jobs 1 with \(transport) pushes the same manifest as --jobs 4")
+            #expect(
+                sequential.stdoutText.split(separator: "\n").last.map(String.init) == "\(world.registry.hostPort)/\(other)@\(digest)",
+                "--jobs 1 with \(transport) pushes the same manifest as --jobs 4")
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
 
 /// `--compression zstd`: OCI manifests with `tar+zstd` layers that the real docker pulls and runs; the same
 /// manifest through both of ecrpush's transports; the blob cache keeps gzip and zstd pushes apart.
@@ -15,8 +15,11 @@ import TestWorld
         let cache = TemporaryDirectory()
         let environment = world.environment.merging(["XDG_CACHE_HOME": cache.path]) { $1 }
         func push(_ repository: String, _ extra: [String]) async throws -> ProcessResult {
-            try await ECRPushCLI.run(["push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
-                                      "--registry", world.registry.hostPort] + extra, environment: environment)
+            try await ECRPushCLI.run(
+                [
+                    "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
+                    "--registry", world.registry.hostPort
+                ] + extra, environment: environment)
         }
 
         let gzip = try await push(repository, [])

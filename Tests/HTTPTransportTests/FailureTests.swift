@@ -163,16 +163,20 @@ import Testing
 
         let received = Box(0)
         let download = Task {
-            try await client.send(HTTPRequest(url: server.url("/stall?size=100000&sent=10")),
-                                  onBody: { chunk in received.mutate { $0 += chunk.count } })
+            try await client.send(
+                HTTPRequest(url: server.url("/stall?size=100000&sent=10")),
+                onBody: { chunk in received.mutate { $0 += chunk.count } })
         }
         // A producer that never ends (chunked), feeding slowly.
         let upload = Task {
-            try await client.send(HTTPRequest(method: "POST", url: server.url("/echo"), body: .stream(length: nil) { buffer in
-                Thread.sleep(forTimeInterval: 0.01)
-                buffer[0] = 0x61
-                return 1
-            }))
+            try await client.send(
+                HTTPRequest(
+                    method: "POST", url: server.url("/echo"),
+                    body: .stream(length: nil) { buffer in
+                        Thread.sleep(forTimeInterval: 0.01)
+                        buffer[0] = 0x61
+                        return 1
+                    }))
         }
         try await Task.sleep(for: .milliseconds(500))
         download.cancel()
@@ -214,22 +218,29 @@ import Testing
         }
 
         await expectCallbackFailure("sink") {
-            try await client.send(HTTPRequest(url: server.url("/bytes?size=1000000")),
-                                  onBody: { _ in throw TestCallbackError(reason: "sink") })
+            try await client.send(
+                HTTPRequest(url: server.url("/bytes?size=1000000")),
+                onBody: { _ in throw TestCallbackError(reason: "sink") })
         }
         await expectCallbackFailure("head") {
-            try await client.send(HTTPRequest(url: server.url("/bytes?size=1000")),
-                                  onHead: { _ in throw TestCallbackError(reason: "head") }, onBody: { _ in })
+            try await client.send(
+                HTTPRequest(url: server.url("/bytes?size=1000")),
+                onHead: { _ in throw TestCallbackError(reason: "head") }, onBody: { _ in })
         }
         await expectCallbackFailure("producer") {
-            _ = try await client.send(HTTPRequest(method: "PUT", url: server.url("/echo"),
-                                                  body: .stream(length: 100) { _ in throw TestCallbackError(reason: "producer") }))
+            _ = try await client.send(
+                HTTPRequest(
+                    method: "PUT", url: server.url("/echo"),
+                    body: .stream(length: 100) { _ in throw TestCallbackError(reason: "producer") }))
         }
         // A producer that ends before the announced length.
         await expectCallbackFailure("short") {
-            _ = try await client.send(HTTPRequest(method: "PUT", url: server.url("/echo"), body: .stream(length: 100) { buffer in
-                0
-            }))
+            _ = try await client.send(
+                HTTPRequest(
+                    method: "PUT", url: server.url("/echo"),
+                    body: .stream(length: 100) { buffer in
+                        0
+                    }))
         }
         // The server is still fine for the next request.
         #expect(try await client.send(HTTPRequest(url: server.url("/echo"))).status == 200)

@@ -30,9 +30,11 @@ import Testing
         defer { server.stop() }
         let payload = Array("{\"hello\":\"world\"}".utf8)
 
-        let response = try await client.send(HTTPRequest(method: method, url: server.url("/echo"),
-                                                         headers: ["Content-Type": "application/json"],
-                                                         body: .bytes(payload)))
+        let response = try await client.send(
+            HTTPRequest(
+                method: method, url: server.url("/echo"),
+                headers: ["Content-Type": "application/json"],
+                body: .bytes(payload)))
         let echo = try response.echo()
         #expect(echo.method == method)
         #expect(echo.headers["content-length"] == "\(payload.count)")
@@ -64,14 +66,20 @@ import Testing
         try Data(contents).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
 
-        let slice = try await client.send(HTTPRequest(method: method, url: server.url("/echo"),
-                                                      body: .file(path: path, offset: 1000, length: 100_000))).echo()
+        let slice = try await client.send(
+            HTTPRequest(
+                method: method, url: server.url("/echo"),
+                body: .file(path: path, offset: 1000, length: 100_000))
+        ).echo()
         #expect(slice.method == method)
         #expect(slice.headers["content-length"] == "100000")
         #expect(slice.bodySHA256 == TestSHA256.hex(Array(contents[1000..<101_000])))
 
-        let tail = try await client.send(HTTPRequest(method: method, url: server.url("/echo"),
-                                                     body: .file(path: path, offset: 299_000))).echo()
+        let tail = try await client.send(
+            HTTPRequest(
+                method: method, url: server.url("/echo"),
+                body: .file(path: path, offset: 299_000))
+        ).echo()
         #expect(tail.bodyLength == 1000)
         #expect(tail.bodySHA256 == TestSHA256.hex(Array(contents[299_000...])))
 
@@ -113,8 +121,11 @@ import Testing
             }
         }
 
-        let echo = try await client.send(HTTPRequest(method: method, url: server.url("/echo"),
-                                                     body: .stream(length: length, producer: producer))).echo()
+        let echo = try await client.send(
+            HTTPRequest(
+                method: method, url: server.url("/echo"),
+                body: .stream(length: length, producer: producer))
+        ).echo()
         #expect(echo.method == method)
         #expect(echo.bodyLength == Int(total))
         #expect(echo.chunked == (length == nil))
@@ -154,8 +165,11 @@ import Testing
         // A caller's Content-Length is replaced by the real one.
         headers.add(name: "Content-Length", value: "999")
 
-        let echo = try await client.send(HTTPRequest(method: "POST", url: server.url("/echo"), headers: headers,
-                                                     body: .bytes([1, 2, 3]))).echo()
+        let echo = try await client.send(
+            HTTPRequest(
+                method: "POST", url: server.url("/echo"), headers: headers,
+                body: .bytes([1, 2, 3]))
+        ).echo()
         #expect(echo.headers["x-custom"] == "value with  spaces")
         #expect(echo.headers["x-empty"] == "")
         #expect(echo.headers["user-agent"] == "custom-agent/1")
@@ -179,9 +193,10 @@ import Testing
         defer { server.stop() }
 
         let heads = Box<[HTTPResponseHead]>([])
-        let head = try await client.send(HTTPRequest(url: server.url("/continue")),
-                                         onHead: { head in heads.mutate { $0.append(head) } },
-                                         onBody: { _ in })
+        let head = try await client.send(
+            HTTPRequest(url: server.url("/continue")),
+            onHead: { head in heads.mutate { $0.append(head) } },
+            onBody: { _ in })
         #expect(head.status == 201)
         #expect(head.headers["X-Final"] == "yes")
         #expect(heads.value.map(\.status) == [201])
@@ -193,9 +208,10 @@ import Testing
 
         let heads = Box(0)
         let bodyBytes = Box(0)
-        let head = try await client.send(HTTPRequest(method: "DELETE", url: server.url("/status?code=204")),
-                                         onHead: { _ in heads.mutate { $0 += 1 } },
-                                         onBody: { chunk in bodyBytes.mutate { $0 += chunk.count } })
+        let head = try await client.send(
+            HTTPRequest(method: "DELETE", url: server.url("/status?code=204")),
+            onHead: { _ in heads.mutate { $0 += 1 } },
+            onBody: { chunk in bodyBytes.mutate { $0 += chunk.count } })
         #expect(head.status == 204)
         #expect(heads.value == 1)
         #expect(bodyBytes.value == 0)
@@ -221,7 +237,7 @@ import Testing
             HTTPRequest(url: "http://127.0.0.1:9/", headers: ["X-Injected": "a\r\nEvil: yes"]),
             HTTPRequest(url: "http://127.0.0.1:9/", headers: ["Bad Name": "x"]),
             HTTPRequest(method: "HEAD", url: "http://127.0.0.1:9/", body: .bytes([1])),
-            HTTPRequest(url: "http://127.0.0.1:9/", timeout: 0),
+            HTTPRequest(url: "http://127.0.0.1:9/", timeout: 0)
         ]
         for request in requests {
             let error = await #expect(throws: HTTPError.self) { try await client.send(request) }

@@ -1,6 +1,6 @@
 import Foundation
-import TestWorld
 import HTTPTransport
+import TestWorld
 import Testing
 
 /// Proxies come from the standard environment variables, read by curl; unix-socket requests, and requests that
@@ -35,14 +35,19 @@ import Testing
             close(output)
             unlink(outputPath)
         }
-        let arguments = [CommandLine.arguments[0], "--testing-library", "swift-testing",
-                         "--filter", "environmentProxyIsUsedExceptForUnixSockets"]
+        let arguments = [
+            CommandLine.arguments[0], "--testing-library", "swift-testing",
+            "--filter", "environmentProxyIsUsedExceptForUnixSockets"
+        ]
         let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32?, any Error>) in
             Thread {
-                continuation.resume(with: Result {
-                    BackgroundProcess.waitForExit(try BackgroundProcess.spawn(arguments, environment: childEnvironment,
-                                                                    stdout: output, stderr: output))
-                })
+                continuation.resume(
+                    with: Result {
+                        BackgroundProcess.waitForExit(
+                            try BackgroundProcess.spawn(
+                                arguments, environment: childEnvironment,
+                                stdout: output, stderr: output))
+                    })
             }.start()
         }
         let childOutput = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
@@ -58,8 +63,11 @@ import Testing
         #expect(proxied.target == "http://registry.invalid/echo?via=proxy")
         #expect(proxied.server == "primary")
 
-        let direct = try await client.send(HTTPRequest(url: "http://registry.invalid/echo?via=socket",
-                                                       unixSocketPath: socketPath)).echo()
+        let direct = try await client.send(
+            HTTPRequest(
+                url: "http://registry.invalid/echo?via=socket",
+                unixSocketPath: socketPath)
+        ).echo()
         #expect(direct.target == "/echo?via=socket")
         #expect(direct.server == "unix")
 

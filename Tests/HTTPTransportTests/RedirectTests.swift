@@ -8,7 +8,7 @@ import Testing
     static let credentials: HTTPHeaders = [
         "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/ecr/aws4_request, Signature=abc",
         "X-Amz-Security-Token": "session-token",
-        "X-Custom": "kept",
+        "X-Custom": "kept"
     ]
 
     private func redirect(_ server: LoopbackServer, status: Int = 302, to location: String) -> String {
@@ -34,8 +34,11 @@ import Testing
         let server = try await LoopbackServer.start()
         defer { server.stop() }
 
-        let echo = try await client.send(HTTPRequest(url: redirect(server, status: 301, to: server.otherPortURL("/echo")),
-                                                     headers: Self.credentials)).echo()
+        let echo = try await client.send(
+            HTTPRequest(
+                url: redirect(server, status: 301, to: server.otherPortURL("/echo")),
+                headers: Self.credentials)
+        ).echo()
         #expect(echo.server == "secondary")
         #expect(echo.headers["authorization"] == nil)
         #expect(echo.headers["x-amz-security-token"] == nil)
@@ -45,8 +48,10 @@ import Testing
         let server = try await LoopbackServer.start()
         defer { server.stop() }
 
-        let response = try await client.send(HTTPRequest(url: redirect(server, status: 307, to: "/echo?after=redirect"),
-                                                         headers: Self.credentials))
+        let response = try await client.send(
+            HTTPRequest(
+                url: redirect(server, status: 307, to: "/echo?after=redirect"),
+                headers: Self.credentials))
         let echo = try response.echo()
         #expect(echo.server == "primary")
         #expect(echo.query == "after=redirect")
@@ -59,12 +64,15 @@ import Testing
         let server = try await LoopbackServer.start()
         defer { server.stop() }
 
-        let echo = try await client.send(HTTPRequest(method: "POST", url: redirect(server, status: 303, to: "/echo"),
-                                                     headers: ["Content-Type": "application/json"],
-                                                     body: .stream(length: 5) { buffer in
-                                                         buffer.copyBytes(from: Array("hello".utf8).prefix(buffer.count))
-                                                         return min(5, buffer.count)
-                                                     })).echo()
+        let echo = try await client.send(
+            HTTPRequest(
+                method: "POST", url: redirect(server, status: 303, to: "/echo"),
+                headers: ["Content-Type": "application/json"],
+                body: .stream(length: 5) { buffer in
+                    buffer.copyBytes(from: Array("hello".utf8).prefix(buffer.count))
+                    return min(5, buffer.count)
+                })
+        ).echo()
         #expect(echo.method == "GET")
         #expect(echo.bodyLength == 0)
         #expect(echo.headers["content-type"] == nil)
@@ -80,15 +88,21 @@ import Testing
         try Data(payload).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
 
-        let bytes = try await client.send(HTTPRequest(method: "POST", url: redirect(server, status: status, to: server.otherHostURL("/echo")),
-                                                      headers: Self.credentials, body: .bytes(payload))).echo()
+        let bytes = try await client.send(
+            HTTPRequest(
+                method: "POST", url: redirect(server, status: status, to: server.otherHostURL("/echo")),
+                headers: Self.credentials, body: .bytes(payload))
+        ).echo()
         #expect(bytes.method == "POST")
         #expect(bytes.server == "secondary")
         #expect(bytes.bodySHA256 == TestSHA256.hex(payload))
         #expect(bytes.headers["authorization"] == nil)
 
-        let file = try await client.send(HTTPRequest(method: "PUT", url: redirect(server, status: status, to: "/echo"),
-                                                     headers: Self.credentials, body: .file(path: path, offset: 100))).echo()
+        let file = try await client.send(
+            HTTPRequest(
+                method: "PUT", url: redirect(server, status: status, to: "/echo"),
+                headers: Self.credentials, body: .file(path: path, offset: 100))
+        ).echo()
         #expect(file.method == "PUT")
         #expect(file.bodySHA256 == TestSHA256.hex(Array(payload[100...])))
         #expect(file.headers["authorization"] != nil)
@@ -99,15 +113,19 @@ import Testing
         defer { server.stop() }
 
         // A stream cannot be sent twice.
-        let streamed = try await client.send(HTTPRequest(method: "PUT", url: redirect(server, status: 307, to: "/echo"),
-                                                         body: .stream(length: 3) { buffer in
-                                                             buffer.copyBytes(from: [1, 2, 3].prefix(buffer.count))
-                                                             return min(3, buffer.count)
-                                                         }))
+        let streamed = try await client.send(
+            HTTPRequest(
+                method: "PUT", url: redirect(server, status: 307, to: "/echo"),
+                body: .stream(length: 3) { buffer in
+                    buffer.copyBytes(from: [1, 2, 3].prefix(buffer.count))
+                    return min(3, buffer.count)
+                }))
         #expect(streamed.status == 307)
         // 301/302 would change a POST's meaning.
-        let posted = try await client.send(HTTPRequest(method: "POST", url: redirect(server, status: 302, to: "/echo"),
-                                                       body: .bytes([1])))
+        let posted = try await client.send(
+            HTTPRequest(
+                method: "POST", url: redirect(server, status: 302, to: "/echo"),
+                body: .bytes([1])))
         #expect(posted.status == 302)
         #expect(posted.headers["Location"] == "/echo")
 
@@ -143,9 +161,10 @@ import Testing
 
         let heads = Box<[Int]>([])
         let body = Box<[UInt8]>([])
-        let head = try await client.send(HTTPRequest(url: redirect(server, to: server.otherHostURL("/bytes?size=5000"))),
-                                         onHead: { head in heads.mutate { $0.append(head.status) } },
-                                         onBody: { chunk in body.mutate { $0.append(contentsOf: chunk) } })
+        let head = try await client.send(
+            HTTPRequest(url: redirect(server, to: server.otherHostURL("/bytes?size=5000"))),
+            onHead: { head in heads.mutate { $0.append(head.status) } },
+            onBody: { chunk in body.mutate { $0.append(contentsOf: chunk) } })
         #expect(head.status == 200)
         #expect(heads.value == [200])
         #expect(body.value.count == 5000)

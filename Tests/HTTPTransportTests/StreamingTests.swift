@@ -85,8 +85,10 @@ import Testing
             }
         }
 
-        let response = try await client.send(HTTPRequest(method: "PUT", url: server.url("/echo"),
-                                                         body: .stream(length: knownLength ? total : nil, producer: producer)))
+        let response = try await client.send(
+            HTTPRequest(
+                method: "PUT", url: server.url("/echo"),
+                body: .stream(length: knownLength ? total : nil, producer: producer)))
         let echo = try response.echo()
         var state = upload.value
         #expect(echo.bodyLength == Int(total))

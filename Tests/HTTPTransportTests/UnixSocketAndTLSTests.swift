@@ -19,14 +19,18 @@ import Testing
         #expect(getEcho.headers["host"] == "localhost")
 
         let payload = (0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 >> 3) }
-        let post = try await client.send(HTTPRequest(method: "POST", url: "http://localhost/echo",
-                                                     body: .bytes(payload), unixSocketPath: socketPath)).echo()
+        let post = try await client.send(
+            HTTPRequest(
+                method: "POST", url: "http://localhost/echo",
+                body: .bytes(payload), unixSocketPath: socketPath)
+        ).echo()
         #expect(post.server == "unix")
         #expect(post.bodySHA256 == TestSHA256.hex(payload))
 
         let streamed = Box(0)
-        let head = try await client.send(HTTPRequest(url: "http://localhost/bytes?size=2000000", unixSocketPath: socketPath),
-                                         onBody: { chunk in streamed.mutate { $0 += chunk.count } })
+        let head = try await client.send(
+            HTTPRequest(url: "http://localhost/bytes?size=2000000", unixSocketPath: socketPath),
+            onBody: { chunk in streamed.mutate { $0 += chunk.count } })
         #expect(head.status == 200)
         #expect(streamed.value == 2_000_000)
     }
@@ -55,13 +59,16 @@ import Testing
         let wrongName = await #expect(throws: HTTPError.self) {
             try await trusting.send(HTTPRequest(url: "https://127.0.0.2:\(server.info.tlsPort ?? 0)/echo"))
         }
-        if case .tls = wrongName {} else if case .couldNotConnect = wrongName {} else {
+        if case .tls = wrongName {
+        } else if case .couldNotConnect = wrongName {
+        } else {
             Issue.record("expected tls (or no listener on 127.0.0.2), got \(String(describing: wrongName))")
         }
 
         // Leaving https for http is another origin: credentials stay behind.
-        let downgrade = server.tlsURL("/redirect?status=302&location="
-            + (server.url("/echo").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        let downgrade = server.tlsURL(
+            "/redirect?status=302&location="
+                + (server.url("/echo").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
         let downgraded = try await trusting.send(HTTPRequest(url: downgrade, headers: ["Authorization": "Bearer secret"])).echo()
         #expect(downgraded.server == "primary")
         #expect(downgraded.headers["authorization"] == nil)

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import ImageExport
 
 /// `docker save` archives from the real private dockerd (Debian's 20.10: the legacy layout).
@@ -113,8 +114,9 @@ import TestWorld
         let pushedDigest = try await shell("skopeo inspect --raw --tls-verify=false --creds '\(credentials)' docker://\(reference) | sha256sum")
         #expect("sha256:" + (pushedDigest.split(separator: " ").first ?? "") == manifest.digest)
 
-        let login = try await fixture.daemon.docker(["login", "-u", registry.username, "--password-stdin", registry.hostPort],
-                                                    stdin: Data(registry.password.utf8))
+        let login = try await fixture.daemon.docker(
+            ["login", "-u", registry.username, "--password-stdin", registry.hostPort],
+            stdin: Data(registry.password.utf8))
         #expect(login.status == 0, "\(login.combinedText)")
         try await DockerImageFixture.run(fixture.daemon, ["pull", reference])
         let pulledID = try await DockerImageFixture.run(fixture.daemon, ["image", "inspect", "--format", "{{.Id}}", reference])

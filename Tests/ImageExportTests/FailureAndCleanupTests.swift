@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import ImageExport
 
 /// Every way an export can fail removes what it wrote; a finished export's files go with cleanup() or

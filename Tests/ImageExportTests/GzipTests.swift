@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import ImageExport
 
 /// ParallelGzipCompressor output checked by the real `gzip -d`, and GzipDecompressor against the real `gzip`.
@@ -10,7 +11,9 @@ import TestWorld
         let compressor = try ParallelGzipCompressor(level: level, threads: 2, blockSize: 64 * 1024)
         var output: [UInt8] = []
         var pieces = 0
-        let sink: (UnsafeRawBufferPointer) throws -> Void = { output.append(contentsOf: $0); pieces += 1 }
+        let sink: (UnsafeRawBufferPointer) throws -> Void = {
+            output.append(contentsOf: $0); pieces += 1
+        }
         try feedInChunks(input, chunking) { try compressor.compress($0, sink: sink) }
         try compressor.finish(sink: sink)
         #expect(compressor.bytesIn == Int64(input.count))
@@ -88,8 +91,10 @@ import TestWorld
 
     // MARK: - Parallel compression (one gzip member per block)
 
-    static func parallelCompress(_ input: [UInt8], level: Int, threads: Int, blockSize: Int = 64 * 1024,
-                                 chunking: Chunking = .random(seed: 12)) throws -> [UInt8] {
+    static func parallelCompress(
+        _ input: [UInt8], level: Int, threads: Int, blockSize: Int = 64 * 1024,
+        chunking: Chunking = .random(seed: 12)
+    ) throws -> [UInt8] {
         let compressor = try ParallelGzipCompressor(level: level, threads: threads, blockSize: blockSize)
         var output: [UInt8] = []
         let sink: (UnsafeRawBufferPointer) throws -> Void = { output.append(contentsOf: $0) }
@@ -110,8 +115,9 @@ import TestWorld
         if level > 0 { #expect(compressed.count < input.count * 2 / 3) }
         // -t checks every member's CRC; Python's reader is another independent one.
         try await shell("gzip -t data.gz && gzip -dc data.gz | cmp - original", in: directory.path)
-        try await shell("python3 -c 'import gzip,sys; sys.stdout.buffer.write(gzip.open(\"data.gz\").read())' | cmp - original",
-                        in: directory.path)
+        try await shell(
+            "python3 -c 'import gzip,sys; sys.stdout.buffer.write(gzip.open(\"data.gz\").read())' | cmp - original",
+            in: directory.path)
         #expect(try GzipDecompressor.decompress(compressed) == input)
         // One member per 64 KiB block, each starting with the gzip magic.
         let members = (0..<(compressed.count - 2)).filter { compressed[$0] == 0x1f && compressed[$0 + 1] == 0x8b && compressed[$0 + 2] == 8 }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import ImageExport
 
 /// Incompressible blocks are stored rather than deflated; the stream stays standard gzip either way.

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import ImageExport
 
 /// The Docker v2 schema 2 manifest built from an export: exact, deterministic bytes.
@@ -15,7 +16,16 @@ import TestWorld
         #expect(docker.mediaType == ImageManifest.dockerV2MediaType)
         let oci = ImageManifest.forImage(configDigest: config, configSize: 5, layers: [gzip, zstd])
         #expect(oci.mediaType == "application/vnd.oci.image.manifest.v1+json")
-        #expect(String(decoding: oci.bytes, as: UTF8.self) == #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":5,"digest":"sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":10,"digest":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","size":20,"digest":"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}]}"#)
+        #expect(
+            String(decoding: oci.bytes, as: UTF8.self)
+                == #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","#
+                + #""config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":5,"#
+                + #""digest":"sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"},"#
+                + #""layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":10,"#
+                + #""digest":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},"#
+                + #"{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","size":20,"#
+                + #""digest":"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}]}"#
+        )
         #expect(oci.digest == sha256(oci.bytes))
         #expect(ImageManifest.forImage(configDigest: config, configSize: 5, layers: [gzip, zstd]) == oci, "deterministic")
     }
@@ -49,7 +59,11 @@ import TestWorld
         }
         // The layout Docker itself uses for the keys, compact.
         let text = String(decoding: manifest.bytes, as: UTF8.self)
-        #expect(text.hasPrefix(#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":"#))
+        #expect(
+            text.hasPrefix(
+                #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","#
+                    + #""config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":"#
+            ))
         #expect(!text.contains("\n"))
     }
 

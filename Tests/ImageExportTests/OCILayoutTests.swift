@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import ImageExport
 
 /// OCI image layouts (what Engine 25+ `docker save` writes), packed by the test with the real tar, since
@@ -13,7 +14,9 @@ import TestWorld
     /// The real image's config and layers, rearranged as an OCI layout: index.json → image index (with an
     /// attestation and another platform) → manifest. The biggest layer is stored gzip-compressed (by the
     /// real gzip), the others uncompressed, as Engine 25 does with the containerd store and without.
-    static func makeLayoutFromRealImage(_ fixture: DockerImageFixture, in root: String, withDockerManifest: Bool) async throws
+    static func makeLayoutFromRealImage(
+        _ fixture: DockerImageFixture, in root: String, withDockerManifest: Bool
+    ) async throws
         -> (gzipLayerIndex: Int, gzipBlob: [UInt8])
     {
         let builder = try OCILayoutBuilder(root: root)
@@ -33,16 +36,18 @@ import TestWorld
             }
         }
         let manifest = try builder.manifest(config: config, layers: layers)
-        let attestation = try builder.blob(Array("{}".utf8), mediaType: "application/vnd.oci.image.manifest.v1+json", extra: [
-            "platform": ["os": "unknown", "architecture": "unknown"],
-            "annotations": ["vnd.docker.reference.type": "attestation-manifest"],
-        ])
+        let attestation = try builder.blob(
+            Array("{}".utf8), mediaType: "application/vnd.oci.image.manifest.v1+json",
+            extra: [
+                "platform": ["os": "unknown", "architecture": "unknown"],
+                "annotations": ["vnd.docker.reference.type": "attestation-manifest"]
+            ])
         var amd64 = manifest
         amd64["platform"] = ["os": "linux", "architecture": "amd64"]
         // Another platform whose manifest is not in the archive: choosing it would fail.
         let arm64: [String: Any] = [
             "mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 100,
-            "digest": "sha256:" + String(repeating: "ab", count: 32), "platform": ["os": "linux", "architecture": "arm64"],
+            "digest": "sha256:" + String(repeating: "ab", count: 32), "platform": ["os": "linux", "architecture": "arm64"]
         ]
         var index = try builder.imageIndex([arm64, amd64, attestation])
         index["annotations"] = ["io.containerd.image.name": "docker.io/ie-test/app:1", "org.opencontainers.image.ref.name": "1"]
@@ -58,12 +63,16 @@ import TestWorld
     func readsAnOCILayoutOfTheRealImage(withDockerManifest: Bool) async throws {
         let fixture = try await DockerImageFixture.shared()
         let work = TemporaryDirectory(prefix: "ieoci")
-        let (gzipLayerIndex, gzipBlob) = try await Self.makeLayoutFromRealImage(fixture, in: work.path + "/oci", withDockerManifest: withDockerManifest)
+        let (gzipLayerIndex, gzipBlob) = try await Self.makeLayoutFromRealImage(
+            fixture, in: work.path + "/oci", withDockerManifest: withDockerManifest)
         // "./"-prefixed PAX entries, blobs before index.json as Engine 25 writes them.
-        try await shell("tar --format=pax --sort=name -C oci -cf oci.tar ./blobs ./oci-layout ./index.json \(withDockerManifest ? "./manifest.json" : "")", in: work.path)
+        try await shell(
+            "tar --format=pax --sort=name -C oci -cf oci.tar ./blobs ./oci-layout ./index.json \(withDockerManifest ? "./manifest.json" : "")",
+            in: work.path)
         let parent = TemporaryDirectory(prefix: "ieoci")
-        let image = try exportImage(try readFile(work.path + "/oci.tar"), chunking: .random(seed: 21),
-                                    options: .init(temporaryDirectoryParent: parent.url, platform: "linux/amd64"))
+        let image = try exportImage(
+            try readFile(work.path + "/oci.tar"), chunking: .random(seed: 21),
+            options: .init(temporaryDirectoryParent: parent.url, platform: "linux/amd64"))
 
         #expect(image.layout == (withDockerManifest ? .dockerManifest : .ociIndex))
         #expect(image.repoTags == [withDockerManifest ? "ie-test/app:1" : "docker.io/ie-test/app:1"])
@@ -86,7 +95,8 @@ import TestWorld
         let work = TemporaryDirectory(prefix: "ieoci")
         try writeFile(work.path + "/tree/etc/motd", "handmade\n")
         try writeFile(work.path + "/tree2/big.bin", randomBytes(1_200_000, seed: 8))
-        try await shell("""
+        try await shell(
+            """
             tar -b 2 -cf empty.tar -T /dev/null && \
             tar --format=gnu -C tree -cf small.tar . && \
             tar --format=gnu -C tree2 -cf big.tar . && gzip -n -1 -c big.tar > big.tar.gz
@@ -99,14 +109,15 @@ import TestWorld
 
         let builder = try OCILayoutBuilder(root: work.path + "/oci")
         let diffIDs = [sha256(small), sha256(empty), sha256(big), sha256(empty)]
-        let configBytes = try builder.json([
-            "architecture": "amd64", "os": "linux", "config": ["Cmd": ["/bin/sh"]],
-            "rootfs": ["type": "layers", "diff_ids": diffIDs],
-        ] as [String: Any])
+        let configBytes = try builder.json(
+            [
+                "architecture": "amd64", "os": "linux", "config": ["Cmd": ["/bin/sh"]],
+                "rootfs": ["type": "layers", "diff_ids": diffIDs]
+            ] as [String: Any])
         let config = try builder.blob(configBytes, mediaType: Self.configType)
         let layers = [
             try builder.blob(small, mediaType: Self.layerTar), try builder.blob(empty, mediaType: Self.layerTar),
-            try builder.blob(bigGzip, mediaType: Self.layerTarGzip), try builder.blob(empty, mediaType: Self.layerTar),
+            try builder.blob(bigGzip, mediaType: Self.layerTarGzip), try builder.blob(empty, mediaType: Self.layerTar)
         ]
         var manifest = try builder.manifest(config: config, layers: layers)
         manifest["annotations"] = ["org.opencontainers.image.ref.name": "handmade"]
@@ -114,8 +125,9 @@ import TestWorld
         try await shell("tar --format=gnu -C oci -cf oci.tar index.json oci-layout blobs", in: work.path)
 
         let parent = TemporaryDirectory(prefix: "ieoci")
-        let image = try exportImage(try readFile(work.path + "/oci.tar"), chunking: .fixed(4096),
-                                    options: .init(temporaryDirectoryParent: parent.url, inMemoryLimit: inMemoryLimit))
+        let image = try exportImage(
+            try readFile(work.path + "/oci.tar"), chunking: .fixed(4096),
+            options: .init(temporaryDirectoryParent: parent.url, inMemoryLimit: inMemoryLimit))
         #expect(image.layout == .ociIndex)
         #expect(image.repoTags == ["handmade"])
         #expect(image.config == configBytes)
@@ -134,9 +146,11 @@ import TestWorld
         let builder = try OCILayoutBuilder(root: work.path + "/oci")
         let empty = [UInt8](repeating: 0, count: 1024)
         func image(_ name: String, architecture: String) throws -> [String: Any] {
-            let config = try builder.blob(try builder.json([
-                "architecture": architecture, "os": "linux", "rootfs": ["type": "layers", "diff_ids": [sha256(empty)]],
-            ] as [String: Any]), mediaType: Self.configType)
+            let config = try builder.blob(
+                try builder.json(
+                    [
+                        "architecture": architecture, "os": "linux", "rootfs": ["type": "layers", "diff_ids": [sha256(empty)]]
+                    ] as [String: Any]), mediaType: Self.configType)
             var manifest = try builder.manifest(config: config, layers: [try builder.blob(empty, mediaType: Self.layerTar)])
             manifest["annotations"] = ["io.containerd.image.name": name]
             manifest["platform"] = ["os": "linux", "architecture": architecture]
@@ -171,9 +185,11 @@ import TestWorld
         let work = TemporaryDirectory(prefix: "ieoci")
         let builder = try OCILayoutBuilder(root: work.path + "/oci")
         let zstdLike: [UInt8] = [0x28, 0xb5, 0x2f, 0xfd] + randomBytes(2_000_000, seed: 4)
-        let config = try builder.blob(try builder.json([
-            "architecture": "amd64", "os": "linux", "rootfs": ["type": "layers", "diff_ids": [sha256(zstdLike)]],
-        ] as [String: Any]), mediaType: Self.configType)
+        let config = try builder.blob(
+            try builder.json(
+                [
+                    "architecture": "amd64", "os": "linux", "rootfs": ["type": "layers", "diff_ids": [sha256(zstdLike)]]
+                ] as [String: Any]), mediaType: Self.configType)
         let layer = try builder.blob(zstdLike, mediaType: "application/vnd.oci.image.layer.v1.tar+zstd")
         try builder.writeIndex([try builder.manifest(config: config, layers: [layer])])
         try await shell("tar -C oci -cf oci.tar .", in: work.path)

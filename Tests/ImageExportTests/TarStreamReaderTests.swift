@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import ImageExport
 
 /// The streaming tar reader against archives written by GNU tar, fed in chunks of every awkward size.
@@ -134,7 +135,8 @@ import TestWorld
         sizeField[0] = 0x80
         sizeField[10] = UInt8(1000 >> 8)
         sizeField[11] = UInt8(1000 & 0xff)
-        let archive = TarBlocks.header(name: "big256.bin", sizeField: sizeField) + TarBlocks.padded(content)
+        let archive =
+            TarBlocks.header(name: "big256.bin", sizeField: sizeField) + TarBlocks.padded(content)
             + TarBlocks.header(name: "after.txt", size: 3) + TarBlocks.padded(Array("abc".utf8)) + TarBlocks.endMarker
         for chunking in [Chunking.fixed(1), .fixed(700)] {
             let collector = TarCollector()
@@ -154,7 +156,8 @@ import TestWorld
         let records = TarBlocks.paxRecords([("path", longPath), ("size", "700"), ("mtime", "1700000123.5")])
         let global = TarBlocks.paxRecords([("comment", "made by a test")])
         let linkRecords = TarBlocks.paxRecords([("linkpath", "target/of/" + String(repeating: "l", count: 200))])
-        let archive = TarBlocks.header(name: "pax_global_header", typeFlag: "g", size: Int64(global.count)) + TarBlocks.padded(global)
+        let archive =
+            TarBlocks.header(name: "pax_global_header", typeFlag: "g", size: Int64(global.count)) + TarBlocks.padded(global)
             // The ustar size field says 0: the PAX size wins.
             + TarBlocks.header(name: "PaxHeaders/file", typeFlag: "x", size: Int64(records.count)) + TarBlocks.padded(records)
             + TarBlocks.header(name: "truncated-name", size: 0) + TarBlocks.padded(content)
@@ -181,7 +184,8 @@ import TestWorld
             try TarCollector().makeReader().feed(corrupt)
         }
         // A single zero block followed by another header is not an end marker.
-        let lone = TarBlocks.header(name: "a.txt", size: 1) + TarBlocks.padded([1]) + [UInt8](repeating: 0, count: 512)
+        let lone =
+            TarBlocks.header(name: "a.txt", size: 1) + TarBlocks.padded([1]) + [UInt8](repeating: 0, count: 512)
             + TarBlocks.header(name: "b.txt")
         #expect(throws: ImageExportError.self) { try TarCollector().makeReader().feed(lone) }
         let badSize = TarBlocks.header(name: "c.txt", sizeField: Array("12x4567\0\0\0\0\0".utf8))

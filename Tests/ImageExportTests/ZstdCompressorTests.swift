@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestWorld
+import Testing
+
 @testable import ImageExport
 
 /// `--compression zstd`: standard frames any zstd reader takes, the same bytes whatever the cores or chunks.
@@ -35,13 +36,15 @@ import TestWorld
         #expect(reference.starts(with: [0x28, 0xb5, 0x2f, 0xfd]), "a zstd frame")
         #expect(reference.count < input.count / 2)
         for (threads, chunk) in [(2, 1000), (4, 65536), (2, 3 << 20)] {
-            #expect(try Self.compress(input, threads: threads, chunk: chunk) == reference,
-                    "\(threads) threads, \(chunk)-byte chunks give the same bytes")
+            #expect(
+                try Self.compress(input, threads: threads, chunk: chunk) == reference,
+                "\(threads) threads, \(chunk)-byte chunks give the same bytes")
         }
         let directory = TemporaryDirectory()
         try Data(reference).write(to: URL(fileURLWithPath: directory.path + "/layer.zst"))
-        let decoded = try await runProcess("sh", ["-c", "zstd -t -q layer.zst && zstd -dc layer.zst | sha256sum"],
-                                           currentDirectory: URL(fileURLWithPath: directory.path))
+        let decoded = try await runProcess(
+            "sh", ["-c", "zstd -t -q layer.zst && zstd -dc layer.zst | sha256sum"],
+            currentDirectory: URL(fileURLWithPath: directory.path))
         let expected = try await runProcess("sha256sum", stdin: Data(input))
         #expect(decoded.status == 0, "\(decoded.combinedText)")
         #expect(decoded.stdoutText == expected.stdoutText)

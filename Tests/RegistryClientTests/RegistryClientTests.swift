@@ -1,8 +1,8 @@
 import Foundation
 import Hashing
 import RegistryClient
-import Testing
 import TestWorld
+import Testing
 
 /// The distribution API client against a real distribution registry (basic auth) and against FakeRegistry for
 /// the answers a real one does not give on demand.
@@ -19,24 +19,30 @@ import TestWorld
 
     @Test func blobsAndManifestsOnARealRegistry() async throws {
         let registry = try await LoopbackRegistry.shared()
-        let client = RegistryClient(baseURL: registry.hostPort,
-                                    credentials: RegistryCredentials(username: registry.username, password: registry.password))
+        let client = RegistryClient(
+            baseURL: registry.hostPort,
+            credentials: RegistryCredentials(username: registry.username, password: registry.password))
         #expect(client.baseURL == registry.url, "a loopback host speaks plain http")
         let repository = "rc-\(UInt32.random(in: 0...UInt32.max))"
         let blob = try Self.blobFile(size: 3 << 20)
         #expect(try await client.blobExists(repository: repository, digest: blob.digest) == false)
         let progress = ProgressLog()
-        try await client.uploadBlob(repository: repository, digest: blob.digest, size: 3 << 20,
-                                    content: .file(path: blob.path)) { progress.record($0) }
+        try await client.uploadBlob(
+            repository: repository, digest: blob.digest, size: 3 << 20,
+            content: .file(path: blob.path)
+        ) { progress.record($0) }
         #expect(try await client.blobExists(repository: repository, digest: blob.digest))
         #expect(progress.last == 3 << 20, "progress reaches the blob's size")
 
         let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}".utf8)
         let configDigest = SHA256.hash(config).ociDigest
         try await client.uploadBlob(repository: repository, digest: configDigest, size: Int64(config.count), content: .bytes(config))
-        let manifest = Array("""
-        {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":\(config.count),"digest":"\(configDigest)"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":\(3 << 20),"digest":"\(blob.digest)"}]}
-        """.utf8)
+        let manifest = Array(
+            """
+            {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",\
+            "config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":\(config.count),"digest":"\(configDigest)"},\
+            "layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":\(3 << 20),"digest":"\(blob.digest)"}]}
+            """.utf8)
         let mediaType = "application/vnd.docker.distribution.manifest.v2+json"
         let digest = try await client.putManifest(repository: repository, reference: "v1", bytes: manifest, mediaType: mediaType)
         #expect(digest == SHA256.hash(manifest).ociDigest)
@@ -90,8 +96,11 @@ import TestWorld
         defer { server.stop() }
         let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
         let blob = try Self.blobFile(size: 10)
-        await #expect(throws: RegistryError.denied(repository: "denied", operation: "starting an upload of \(blob.digest)",
-                                                   message: "User is not authorized")) {
+        await #expect(
+            throws: RegistryError.denied(
+                repository: "denied", operation: "starting an upload of \(blob.digest)",
+                message: "User is not authorized")
+        ) {
             try await client.uploadBlob(repository: "denied", digest: blob.digest, size: 10, content: .file(path: blob.path))
         }
         await #expect(throws: RegistryError.nameUnknown(repository: "missing", registry: "127.0.0.1:\(server.port)")) {

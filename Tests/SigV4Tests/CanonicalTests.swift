@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SigV4
 
 @Suite struct PercentEncodingTests {
@@ -10,7 +11,7 @@ import Testing
         ("*", "%2A"),
         ("=&?", "%3D%26%3F"),
         ("ሴ", "%E1%88%B4"),
-        ("%", "%25"),
+        ("%", "%25")
     ])
     func encodesEverythingButUnreserved(_ input: String, _ expected: String) {
         #expect(SigV4.percentEncode(input) == expected)
@@ -18,32 +19,33 @@ import Testing
 }
 
 @Suite struct CanonicalQueryTests {
-    @Test(arguments: [
-        (nil, ""),
-        ("", ""),
-        ("a=1", "a=1"),
-        ("b=2&a=1", "a=1&b=2"),
-        // Same key: ordered by value.
-        ("a=2&a=1&a=10", "a=1&a=10&a=2"),
-        // Sorted by key first: joined strings would put "Param-3=" before "Param=".
-        ("Param-3=Value3&Param=Value2&%E1%88%B4=Value1", "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"),
-        // Code-point order: uppercase before lowercase.
-        ("b=1&B=2&a=3", "B=2&a=3&b=1"),
-        // No '=' and empty value both become "key=".
-        ("key", "key="),
-        ("a=&b", "a=&b="),
-        // Decoded then re-encoded: escapes are normalised, raw bytes escaped, '+' is a literal plus.
-        ("q=hello%20world", "q=hello%20world"),
-        ("q=hello world", "q=hello%20world"),
-        ("q=hello+world", "q=hello%2Bworld"),
-        ("%7e=%41%2f", "~=A%2F"),
-        ("ሴ=bar", "%E1%88%B4=bar"),
-        // A '%' that starts no valid escape is kept and encoded, never dropped.
-        ("p=%zz&r=100%", "p=%25zz&r=100%25"),
-        // Empty pieces are skipped; only the first '=' separates key from value.
-        ("&&a=1&", "a=1"),
-        ("a=b=c", "a=b%3Dc"),
-    ] as [(String?, String)])
+    @Test(
+        arguments: [
+            (nil, ""),
+            ("", ""),
+            ("a=1", "a=1"),
+            ("b=2&a=1", "a=1&b=2"),
+            // Same key: ordered by value.
+            ("a=2&a=1&a=10", "a=1&a=10&a=2"),
+            // Sorted by key first: joined strings would put "Param-3=" before "Param=".
+            ("Param-3=Value3&Param=Value2&%E1%88%B4=Value1", "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"),
+            // Code-point order: uppercase before lowercase.
+            ("b=1&B=2&a=3", "B=2&a=3&b=1"),
+            // No '=' and empty value both become "key=".
+            ("key", "key="),
+            ("a=&b", "a=&b="),
+            // Decoded then re-encoded: escapes are normalised, raw bytes escaped, '+' is a literal plus.
+            ("q=hello%20world", "q=hello%20world"),
+            ("q=hello world", "q=hello%20world"),
+            ("q=hello+world", "q=hello%2Bworld"),
+            ("%7e=%41%2f", "~=A%2F"),
+            ("ሴ=bar", "%E1%88%B4=bar"),
+            // A '%' that starts no valid escape is kept and encoded, never dropped.
+            ("p=%zz&r=100%", "p=%25zz&r=100%25"),
+            // Empty pieces are skipped; only the first '=' separates key from value.
+            ("&&a=1&", "a=1"),
+            ("a=b=c", "a=b%3Dc")
+        ] as [(String?, String)])
     func canonicalisesRawQuery(_ raw: String?, _ expected: String) {
         #expect(Canonical.query(raw) == expected)
     }
@@ -63,7 +65,7 @@ import Testing
         ("/a/./b/", "/a/b/"),
         // Never climbs above the root.
         ("/../../a", "/a"),
-        ("/a/..b/.c", "/a/..b/.c"),
+        ("/a/..b/.c", "/a/..b/.c")
     ])
     func normalisationRemovesDotSegmentsAndDuplicateSlashes(_ path: String, _ expected: String) {
         #expect(Canonical.normalizePath(path) == expected)
@@ -99,7 +101,7 @@ import Testing
         ("value1\r\n\tvalue2", "value1 value2"),
         ("", ""),
         ("   ", ""),
-        ("VALUE1", "VALUE1"),
+        ("VALUE1", "VALUE1")
     ])
     func valuesAreTrimmedAndWhitespaceRunsFolded(_ value: String, _ expected: String) {
         #expect(Canonical.headerValue(value) == expected)
@@ -112,16 +114,17 @@ import Testing
             SigningHeader(name: "my-header1", value: " value2 "),
             SigningHeader(name: "X-Amz-Date", value: "20150830T123600Z"),
             SigningHeader(name: "MY-HEADER1", value: "value1"),
-            SigningHeader(name: "My-Header2", value: "a  b"),
+            SigningHeader(name: "My-Header2", value: "a  b")
         ]
         let canonical = Canonical.headers(headers)
-        #expect(canonical.block == """
-            host:example.amazonaws.com
-            my-header1:value2,value2,value1
-            my-header2:a b
-            x-amz-date:20150830T123600Z
+        #expect(
+            canonical.block == """
+                host:example.amazonaws.com
+                my-header1:value2,value2,value1
+                my-header2:a b
+                x-amz-date:20150830T123600Z
 
-            """)
+                """)
         #expect(canonical.signedHeaders == "host;my-header1;my-header2;x-amz-date")
     }
 }

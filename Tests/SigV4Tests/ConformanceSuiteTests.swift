@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import SigV4
+import Testing
 
 /// Runs every case of AWS's published SigV4 suite and compares each intermediate step.
 @Suite struct ConformanceSuiteTests {
@@ -8,10 +8,12 @@ import SigV4
     @Test func suiteIsPresentAndComplete() throws {
         let path = SuiteCase.suiteDirectory.path
         var isDirectory: ObjCBool = false
-        try #require(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue,
-                     "SigV4 conformance suite not found at \(path): restore Tests/SigV4Tests/Resources/sigv4-test-suite from git")
-        #expect(SuiteCase.allNames.count >= SuiteCase.expectedCaseCount,
-                "only \(SuiteCase.allNames.count) suite cases found in \(path), expected \(SuiteCase.expectedCaseCount)")
+        try #require(
+            FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue,
+            "SigV4 conformance suite not found at \(path): restore Tests/SigV4Tests/Resources/sigv4-test-suite from git")
+        #expect(
+            SuiteCase.allNames.count >= SuiteCase.expectedCaseCount,
+            "only \(SuiteCase.allNames.count) suite cases found in \(path), expected \(SuiteCase.expectedCaseCount)")
         #expect(SuiteCase.names(withVariant: "header").count >= SuiteCase.expectedCaseCount)
         #expect(SuiteCase.names(withVariant: "query").count >= SuiteCase.expectedCaseCount)
     }
@@ -23,7 +25,9 @@ import SigV4
         let object = try #require(try JSONSerialization.jsonObject(with: suiteCase.contextJSON) as? [String: Any])
         #expect(Set(object.keys).subtracting(SuiteCase.Context.knownKeys).isEmpty, "unknown context fields: \(object.keys.sorted())")
         let credentials = try #require(object["credentials"] as? [String: Any])
-        #expect(Set(credentials.keys).subtracting(SuiteCase.Context.knownCredentialKeys).isEmpty, "unknown credential fields: \(credentials.keys.sorted())")
+        #expect(
+            Set(credentials.keys).subtracting(SuiteCase.Context.knownCredentialKeys).isEmpty,
+            "unknown credential fields: \(credentials.keys.sorted())")
     }
 
     @Test(arguments: SuiteCase.names(withVariant: "header"))
@@ -35,7 +39,8 @@ import SigV4
         #expect(result.canonicalRequest == (try suiteCase.expected("header-canonical-request.txt")))
         #expect(result.stringToSign == (try suiteCase.expected("header-string-to-sign.txt")))
         #expect(result.signature == (try suiteCase.expected("header-signature.txt")))
-        #expect(request.rendered(target: request.target, addingHeaders: result.addedHeaders)
+        #expect(
+            request.rendered(target: request.target, addingHeaders: result.addedHeaders)
                 == (try suiteCase.expected("header-signed-request.txt")))
     }
 

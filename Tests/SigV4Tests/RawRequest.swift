@@ -28,8 +28,9 @@ struct RawRequest {
         }
         let lines = head.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard let requestLine = lines.first,
-              let firstSpace = requestLine.firstIndex(of: " "),
-              let lastSpace = requestLine.lastIndex(of: " "), firstSpace < lastSpace else {
+            let firstSpace = requestLine.firstIndex(of: " "),
+            let lastSpace = requestLine.lastIndex(of: " "), firstSpace < lastSpace
+        else {
             throw ParseError(description: "no request line in: \(text.prefix(80))")
         }
         method = String(requestLine[..<firstSpace])

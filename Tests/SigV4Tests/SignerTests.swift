@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SigV4
 
 private let exampleCredentials = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -8,37 +9,47 @@ private let exampleDate = Date(timeIntervalSince1970: 1_440_938_160)
 
 /// The worked example from AWS's "Create a signed AWS API request" documentation: IAM ListUsers.
 @Suite struct AWSDocumentationExampleTests {
-    let request = SigningRequest(method: "GET", path: "/", query: "Action=ListUsers&Version=2010-05-08", headers: [
-        SigningHeader(name: "Host", value: "iam.amazonaws.com"),
-        SigningHeader(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=utf-8"),
-        SigningHeader(name: "X-Amz-Date", value: "20150830T123600Z"),
-    ])
+    let request = SigningRequest(
+        method: "GET", path: "/", query: "Action=ListUsers&Version=2010-05-08",
+        headers: [
+            SigningHeader(name: "Host", value: "iam.amazonaws.com"),
+            SigningHeader(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=utf-8"),
+            SigningHeader(name: "X-Amz-Date", value: "20150830T123600Z")
+        ])
     let signer = SigV4Signer(credentials: exampleCredentials, region: "us-east-1", service: "iam")
 
     @Test func everyStepMatchesTheDocumentation() {
         let result = signer.signHeaders(request, payload: .empty, date: exampleDate)
-        #expect(result.canonicalRequest == """
-            GET
-            /
-            Action=ListUsers&Version=2010-05-08
-            content-type:application/x-www-form-urlencoded; charset=utf-8
-            host:iam.amazonaws.com
-            x-amz-date:20150830T123600Z
+        #expect(
+            result.canonicalRequest == """
+                GET
+                /
+                Action=ListUsers&Version=2010-05-08
+                content-type:application/x-www-form-urlencoded; charset=utf-8
+                host:iam.amazonaws.com
+                x-amz-date:20150830T123600Z
 
-            content-type;host;x-amz-date
-            e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-            """)
-        #expect(result.stringToSign == """
-            AWS4-HMAC-SHA256
-            20150830T123600Z
-            20150830/us-east-1/iam/aws4_request
-            f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59
-            """)
+                content-type;host;x-amz-date
+                e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+                """)
+        #expect(
+            result.stringToSign == """
+                AWS4-HMAC-SHA256
+                20150830T123600Z
+                20150830/us-east-1/iam/aws4_request
+                f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59
+                """)
         #expect(result.signature == "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7")
-        #expect(result.addedHeaders == [
-            SigningHeader(name: "X-Amz-Date", value: "20150830T123600Z"),
-            SigningHeader(name: "Authorization", value: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"),
-        ])
+        #expect(
+            result.addedHeaders == [
+                SigningHeader(name: "X-Amz-Date", value: "20150830T123600Z"),
+                SigningHeader(
+                    name: "Authorization",
+                    value:
+                        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, "
+                        + "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+                )
+            ])
     }
 
     @Test func derivedSigningKeyMatchesTheDocumentation() {
@@ -68,9 +79,9 @@ private let exampleDate = Date(timeIntervalSince1970: 1_440_938_160)
         (1_440_938_160.999, "20150830T123600Z", "20150830"),
         (1_709_251_199.0, "20240229T235959Z", "20240229"),  // leap day
         (1_709_251_200.0, "20240301T000000Z", "20240301"),
-        (951_782_400.0, "20000229T000000Z", "20000229"),    // divisible by 400: leap
+        (951_782_400.0, "20000229T000000Z", "20000229"),  // divisible by 400: leap
         (4_107_542_400.0, "21000301T000000Z", "21000301"),  // 2100 is not a leap year
-        (253_402_300_799.0, "99991231T235959Z", "99991231"),
+        (253_402_300_799.0, "99991231T235959Z", "99991231")
     ])
     func formatsInUTC(_ seconds: Double, _ amzDate: String, _ dateStamp: String) {
         let date = Date(timeIntervalSince1970: seconds)
@@ -115,17 +126,18 @@ private let exampleDate = Date(timeIntervalSince1970: 1_440_938_160)
         #expect(request.headers == [SigningHeader(name: "Host", value: "example.amazonaws.com")])
     }
 
-    @Test(arguments: [
-        ("https://example.com", "example.com", "/", nil),
-        ("https://example.com?a=b", "example.com", "/", "a=b"),
-        ("https://example.com:443/x", "example.com", "/x", nil),
-        ("https://example.com:8443/x", "example.com:8443", "/x", nil),
-        ("http://127.0.0.1:80/", "127.0.0.1", "/", nil),
-        ("http://127.0.0.1:5000/v2/", "127.0.0.1:5000", "/v2/", nil),
-        ("HTTP://LOCALHOST/", "LOCALHOST", "/", nil),
-        ("http://[::1]:8080/p", "[::1]:8080", "/p", nil),
-        ("https://[::1]/p", "[::1]", "/p", nil),
-    ] as [(String, String, String, String?)])
+    @Test(
+        arguments: [
+            ("https://example.com", "example.com", "/", nil),
+            ("https://example.com?a=b", "example.com", "/", "a=b"),
+            ("https://example.com:443/x", "example.com", "/x", nil),
+            ("https://example.com:8443/x", "example.com:8443", "/x", nil),
+            ("http://127.0.0.1:80/", "127.0.0.1", "/", nil),
+            ("http://127.0.0.1:5000/v2/", "127.0.0.1:5000", "/v2/", nil),
+            ("HTTP://LOCALHOST/", "LOCALHOST", "/", nil),
+            ("http://[::1]:8080/p", "[::1]:8080", "/p", nil),
+            ("https://[::1]/p", "[::1]", "/p", nil)
+        ] as [(String, String, String, String?)])
     func addsHostWithNonDefaultPort(_ url: String, _ host: String, _ path: String, _ query: String?) throws {
         let request = try #require(SigningRequest(url: url, method: "GET", headers: []))
         #expect(request.headers.first == SigningHeader(name: "Host", value: host))
@@ -134,7 +146,8 @@ private let exampleDate = Date(timeIntervalSince1970: 1_440_938_160)
     }
 
     @Test func keepsAnExistingHostHeader() throws {
-        let request = try #require(SigningRequest(url: "http://127.0.0.1:5000/", method: "GET", headers: [SigningHeader(name: "host", value: "sts.amazonaws.com")]))
+        let request = try #require(
+            SigningRequest(url: "http://127.0.0.1:5000/", method: "GET", headers: [SigningHeader(name: "host", value: "sts.amazonaws.com")]))
         #expect(request.headers == [SigningHeader(name: "host", value: "sts.amazonaws.com")])
     }
 
@@ -149,13 +162,15 @@ private let exampleDate = Date(timeIntervalSince1970: 1_440_938_160)
 
     @Test func callerSuppliedSignerHeadersAreReplacedAndVolatileOnesNotSigned() {
         let signer = SigV4Signer(credentials: exampleCredentials, region: "us-east-1", service: "service")
-        let request = SigningRequest(method: "GET", path: "/", headers: [
-            host,
-            SigningHeader(name: "User-Agent", value: "ecrpush/1.0"),
-            SigningHeader(name: "Authorization", value: "stale"),
-            SigningHeader(name: "X-Amz-Date", value: "19990101T000000Z"),
-            SigningHeader(name: "Transfer-Encoding", value: "chunked"),
-        ])
+        let request = SigningRequest(
+            method: "GET", path: "/",
+            headers: [
+                host,
+                SigningHeader(name: "User-Agent", value: "ecrpush/1.0"),
+                SigningHeader(name: "Authorization", value: "stale"),
+                SigningHeader(name: "X-Amz-Date", value: "19990101T000000Z"),
+                SigningHeader(name: "Transfer-Encoding", value: "chunked")
+            ])
         let result = signer.signHeaders(request, payload: .empty, date: exampleDate)
         let plain = signer.signHeaders(SigningRequest(method: "GET", path: "/", headers: [host]), payload: .empty, date: exampleDate)
         #expect(result.canonicalRequest == plain.canonicalRequest)
@@ -171,8 +186,10 @@ private let exampleDate = Date(timeIntervalSince1970: 1_440_938_160)
         let credentials = Credentials(accessKeyId: "AKID", secretAccessKey: "secret", sessionToken: "tok en")
         let request = SigningRequest(method: "GET", path: "/", headers: [host])
         let signed = SigV4Signer(credentials: credentials, region: "us-east-1", service: "s").signHeaders(request, payload: .empty, date: exampleDate)
-        let omitted = SigV4Signer(credentials: credentials, region: "us-east-1", service: "s", options: SigningOptions(omitSessionTokenFromSignature: true))
-            .signHeaders(request, payload: .empty, date: exampleDate)
+        let omitted = SigV4Signer(
+            credentials: credentials, region: "us-east-1", service: "s", options: SigningOptions(omitSessionTokenFromSignature: true)
+        )
+        .signHeaders(request, payload: .empty, date: exampleDate)
 
         #expect(signed.addedHeaders.map(\.name) == ["X-Amz-Security-Token", "X-Amz-Date", "Authorization"])
         #expect(omitted.addedHeaders.map(\.name) == ["X-Amz-Security-Token", "X-Amz-Date", "Authorization"])
@@ -193,10 +210,13 @@ private let exampleDate = Date(timeIntervalSince1970: 1_440_938_160)
         #expect(unsigned.canonicalRequest.hasSuffix("\nUNSIGNED-PAYLOAD"))
         #expect(unsigned.canonicalRequest.hasPrefix("PUT\n/bucket/a%20key\n"))
 
-        let streamed = signer.signHeaders(request, payload: .precomputed("9095672BBD1F56DFC5B65F3E153ADC8731A4A654192329106275F4C7B24D0B6E"), date: exampleDate)
+        let streamed = signer.signHeaders(
+            request, payload: .precomputed("9095672BBD1F56DFC5B65F3E153ADC8731A4A654192329106275F4C7B24D0B6E"), date: exampleDate)
         let bytes = signer.signHeaders(request, payload: .bytes(Array("Param1=value1".utf8)), date: exampleDate)
         #expect(streamed.signature == bytes.signature)
-        #expect(bytes.addedHeaders.contains(SigningHeader(name: "x-amz-content-sha256", value: "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e")))
+        #expect(
+            bytes.addedHeaders.contains(
+                SigningHeader(name: "x-amz-content-sha256", value: "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e")))
     }
 
     @Test func emptyPayloadIsTheHashOfNothing() {
@@ -208,7 +228,11 @@ private let exampleDate = Date(timeIntervalSince1970: 1_440_938_160)
         let signer = SigV4Signer(credentials: exampleCredentials, region: "us-east-1", service: "service")
         let fresh = signer.presign(SigningRequest(method: "GET", path: "/", query: "a=1", headers: [host]), expiresIn: 900, date: exampleDate)
         #expect(fresh.canonicalRequest.hasSuffix("\nUNSIGNED-PAYLOAD"))
-        #expect(fresh.query.hasPrefix("a=1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=900&X-Amz-Signature="))
+        #expect(
+            fresh.query.hasPrefix(
+                "a=1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&"
+                    + "X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=900&X-Amz-Signature="
+            ))
         #expect(fresh.query.hasSuffix("X-Amz-Signature=\(fresh.signature)"))
 
         // Presigning an already presigned URL again must not carry the old parameters along.

@@ -17,13 +17,18 @@ struct SuiteCase {
     /// Names of every folder holding a `request.txt`, sorted; empty when the suite is missing.
     static let allNames: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: suiteDirectory.path)) ?? []
-        return names.filter { FileManager.default.fileExists(atPath: suiteDirectory.appendingPathComponent($0).appendingPathComponent("request.txt").path) }
-            .sorted()
+        return names.filter {
+            FileManager.default.fileExists(atPath: suiteDirectory.appendingPathComponent($0).appendingPathComponent("request.txt").path)
+        }
+        .sorted()
     }()
 
     /// Cases that publish expectations for the given variant (`header` or `query`).
     static func names(withVariant variant: String) -> [String] {
-        allNames.filter { FileManager.default.fileExists(atPath: suiteDirectory.appendingPathComponent($0).appendingPathComponent("\(variant)-canonical-request.txt").path) }
+        allNames.filter {
+            FileManager.default.fileExists(
+                atPath: suiteDirectory.appendingPathComponent($0).appendingPathComponent("\(variant)-canonical-request.txt").path)
+        }
     }
 
     struct Context: Decodable {

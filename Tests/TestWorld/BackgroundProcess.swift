@@ -12,8 +12,10 @@ package enum BackgroundProcess {
 
     /// Starts `arguments[0]` with the given descriptors as stdin/stdout/stderr (nil: inherited) and nothing else
     /// open, with an empty signal mask and default SIGTERM/SIGINT/SIGPIPE handling whatever the spawning thread had.
-    package static func spawn(_ arguments: [String], environment: [String: String]? = nil,
-                      stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil) throws -> pid_t {
+    package static func spawn(
+        _ arguments: [String], environment: [String: String]? = nil,
+        stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -16,11 +17,13 @@ extension LoopbackRegistry {
 
     /// The manifest at `reference` (Docker v2 or OCI), parsed.
     package func manifest(repository: String, reference: String) async throws -> [String: Any] {
-        let (status, data) = try await request("GET", "/v2/\(repository)/manifests/\(reference)",
-                                               accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
+        let (status, data) = try await request(
+            "GET", "/v2/\(repository)/manifests/\(reference)",
+            accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
         guard status == 200, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw WorldError.commandFailed(command: "GET manifest \(repository):\(reference)", status: Int32(status),
-                                           output: String(decoding: data, as: UTF8.self))
+            throw WorldError.commandFailed(
+                command: "GET manifest \(repository):\(reference)", status: Int32(status),
+                output: String(decoding: data, as: UTF8.self))
         }
         return object
     }

@@ -30,8 +30,9 @@ package struct LoopbackRegistry: Sendable {
         var lastFailure: ProcessResult?
         for _ in 0..<3 {  // a free port can be taken by someone else before the registry binds it
             let port = try freePort()
-            let result = try await runProcess(Repo.worldScript, ["registry", directory, String(port), username, password],
-                                              environment: WorldCleanup.ownerEnvironment)
+            let result = try await runProcess(
+                Repo.worldScript, ["registry", directory, String(port), username, password],
+                environment: WorldCleanup.ownerEnvironment)
             if result.status == 0 {
                 return LoopbackRegistry(host: "127.0.0.1", port: port, username: username, password: password, directory: directory)
             }
@@ -39,8 +40,9 @@ package struct LoopbackRegistry: Sendable {
             _ = try? await runProcess(Repo.worldScript, ["stop", directory])
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        throw WorldError.commandFailed(command: "world.sh registry", status: lastFailure?.status ?? -1,
-                                       output: lastFailure?.combinedText ?? "")
+        throw WorldError.commandFailed(
+            command: "world.sh registry", status: lastFailure?.status ?? -1,
+            output: lastFailure?.combinedText ?? "")
     }
 
     package func stop() async {

@@ -1,5 +1,6 @@
 import CChildProcess
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -72,8 +73,11 @@ package final class MotoWorld: Sendable {
             [log, nullInput].filter { $0 >= 0 }.forEach { close($0) }
             throw WorldError.launchFailed(program: "motoworld.py", reason: "cannot set up its output: \(String(cString: strerror(errno)))")
         }
-        let arguments = [try resolveExecutable("python3"), Repo.motoWorldScript, "--port", "0", "--exit-with-parent",
-                         "--work-dir", "\(directory)/uploads"] + extraArgs
+        let arguments =
+            [
+                try resolveExecutable("python3"), Repo.motoWorldScript, "--port", "0", "--exit-with-parent",
+                "--work-dir", "\(directory)/uploads"
+            ] + extraArgs
         let pid: pid_t
         do {
             pid = try BackgroundProcess.spawn(arguments, stdin: nullInput, stdout: output[1], stderr: log)
@@ -104,10 +108,11 @@ package final class MotoWorld: Sendable {
     /// A moto world whose blobs and manifests go to `registry`, with GetAuthorizationToken
     /// pointing at it (proxyEndpoint http://127.0.0.1:PORT, token AWS:<registry password>).
     package static func start(registry: LoopbackRegistry, extraArgs: [String] = []) async throws -> MotoWorld {
-        try await start(extraArgs: [
-            "--registry", registry.url, "--registry-user", registry.username,
-            "--registry-password", registry.password, "--proxy-endpoint", registry.url,
-        ] + extraArgs)
+        try await start(
+            extraArgs: [
+                "--registry", registry.url, "--registry-user", registry.username,
+                "--registry-password", registry.password, "--proxy-endpoint", registry.url
+            ] + extraArgs)
     }
 
     /// One moto world (without registry) shared by every test of this process. Don't rely on its counts.
@@ -120,15 +125,20 @@ package final class MotoWorld: Sendable {
     package func counts() async throws -> [String: Int] {
         let result = try await runProcess("curl", ["-sS", "--fail", endpoint.appendingPathComponent("_motoworld/counts").absoluteString])
         guard result.status == 0,
-              let counts = try? JSONDecoder().decode([String: Int].self, from: result.stdout) else {
+            let counts = try? JSONDecoder().decode([String: Int].self, from: result.stdout)
+        else {
             throw WorldError.commandFailed(command: "GET /_motoworld/counts", status: result.status, output: result.combinedText)
         }
         return counts
     }
 
     package func resetCounts() async throws {
-        let result = try await runProcess("curl", ["-sS", "--fail", "-X", "POST",
-                                                   endpoint.appendingPathComponent("_motoworld/counts/reset").absoluteString])
+        let result = try await runProcess(
+            "curl",
+            [
+                "-sS", "--fail", "-X", "POST",
+                endpoint.appendingPathComponent("_motoworld/counts/reset").absoluteString
+            ])
         guard result.status == 0 else {
             throw WorldError.commandFailed(command: "POST /_motoworld/counts/reset", status: result.status, output: result.combinedText)
         }
@@ -137,14 +147,15 @@ package final class MotoWorld: Sendable {
     /// Environment for an AWS SDK or CLI (boto3, aws, ecrpush) talking to this world as `identity`,
     /// isolated from any ~/.aws files.
     package func awsEnvironment(_ identity: Identity) -> [String: String] {
-        let (key, secret) = identity == .user
+        let (key, secret) =
+            identity == .user
             ? (userAccessKeyId, userSecretAccessKey) : (adminAccessKeyId, adminSecretAccessKey)
         return [
             "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
             "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
             "AWS_ENDPOINT_URL": endpoint.absoluteString,
             "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_EC2_METADATA_DISABLED": "true"
         ]
     }
 

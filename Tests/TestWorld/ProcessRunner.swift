@@ -1,5 +1,6 @@
 import ChildProcess
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -32,13 +33,15 @@ package func runProcess(
     currentDirectory: URL? = nil
 ) async throws -> ProcessResult {
     let path = try resolveExecutable(executable)
-    let fullEnvironment = inheritEnvironment
+    let fullEnvironment =
+        inheritEnvironment
         ? ProcessInfo.processInfo.environment.merging(environment) { _, new in new } : environment
     do {
         // ChildProcess, not Foundation's Process: its pipes are close-on-exec, so a server another test starts at
         // the same moment cannot inherit this child's stdout and hold the call open.
-        let result = try await ChildProcess.run(path, arguments: arguments, environment: fullEnvironment,
-                                                stdin: stdin.map { [UInt8]($0) }, currentDirectory: currentDirectory?.path)
+        let result = try await ChildProcess.run(
+            path, arguments: arguments, environment: fullEnvironment,
+            stdin: stdin.map { [UInt8]($0) }, currentDirectory: currentDirectory?.path)
         return ProcessResult(status: result.status, stdout: Data(result.stdout), stderr: Data(result.stderr))
     } catch let error as ChildProcess.LaunchError {
         throw WorldError.launchFailed(program: executable, reason: error.reason)

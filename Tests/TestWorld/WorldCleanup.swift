@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -46,7 +47,8 @@ enum WorldCleanup {
             let pidFiles = (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/pids")) ?? []
             for file in pidFiles where file != "watchdog.pid" {
                 guard let text = try? String(contentsOfFile: "\(directory)/pids/\(file)", encoding: .utf8),
-                      let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+                    let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+                else { continue }
                 kill(pid, SIGTERM)
             }
         }

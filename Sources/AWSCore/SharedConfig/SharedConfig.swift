@@ -10,8 +10,10 @@ package struct SharedConfig: Sendable {
     package let configFile: SharedConfigFile?
     package let credentialsFile: SharedConfigFile?
 
-    package init(configPath: String, credentialsPath: String, configFile: SharedConfigFile?,
-                credentialsFile: SharedConfigFile?) {
+    package init(
+        configPath: String, credentialsPath: String, configFile: SharedConfigFile?,
+        credentialsFile: SharedConfigFile?
+    ) {
         self.configPath = configPath
         self.credentialsPath = credentialsPath
         self.configFile = configFile
@@ -35,9 +37,10 @@ package struct SharedConfig: Sendable {
     /// Reads both files (either may be missing); throws `AWSError.malformedConfigFile` for one that does not parse.
     package static func load(environment: [String: String], homeDirectory: String) throws(AWSError) -> SharedConfig {
         let (configPath, credentialsPath) = paths(environment: environment, homeDirectory: homeDirectory)
-        return SharedConfig(configPath: configPath, credentialsPath: credentialsPath,
-                            configFile: try SharedConfigFile.load(path: configPath),
-                            credentialsFile: try SharedConfigFile.load(path: credentialsPath))
+        return SharedConfig(
+            configPath: configPath, credentialsPath: credentialsPath,
+            configFile: try SharedConfigFile.load(path: configPath),
+            credentialsFile: try SharedConfigFile.load(path: credentialsPath))
     }
 
     /// Every profile name found in either file, sorted.
@@ -111,8 +114,10 @@ package struct SharedConfigProfile: Sendable, Equatable {
     /// The files whose sections define it, config file first.
     package var definedIn: [String]
 
-    package init(name: String, properties: [String: String] = [:], subProperties: [String: [String: String]] = [:],
-                definedIn: [String] = []) {
+    package init(
+        name: String, properties: [String: String] = [:], subProperties: [String: [String: String]] = [:],
+        definedIn: [String] = []
+    ) {
         self.name = name
         self.properties = properties
         self.subProperties = subProperties

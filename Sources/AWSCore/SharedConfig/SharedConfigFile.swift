@@ -22,8 +22,10 @@ package struct SharedConfigFile: Sendable, Equatable {
         /// Sub-property blocks by their (lowercased) parent key.
         package internal(set) var subProperties: [String: [String: String]]
 
-        package init(name: String, line: Int, properties: [String: String] = [:],
-                    subProperties: [String: [String: String]] = [:]) {
+        package init(
+            name: String, line: Int, properties: [String: String] = [:],
+            subProperties: [String: [String: String]] = [:]
+        ) {
             self.name = name
             self.line = line
             self.properties = properties

@@ -35,7 +35,8 @@ struct SharedConfigParser {
         }
         guard let current else {
             // Name the key only: the value may be a secret.
-            let what = trimmed.firstIndex(of: "=").map { "property '\(trimmed[..<$0].trimmingWhitespace())'" }
+            let what =
+                trimmed.firstIndex(of: "=").map { "property '\(trimmed[..<$0].trimmingWhitespace())'" }
                 ?? "'\(redactedPreview(trimmed))'"
             throw error(number, "\(what) is outside any section; start the file with a [section] header such as [default]")
         }
@@ -66,8 +67,10 @@ struct SharedConfigParser {
         openProperty = nil
     }
 
-    private mutating func continueProperty(_ property: (key: String, opensBlock: Bool), in section: Int,
-                                           with trimmed: Substring, number: Int) throws(AWSError) {
+    private mutating func continueProperty(
+        _ property: (key: String, opensBlock: Bool), in section: Int,
+        with trimmed: Substring, number: Int
+    ) throws(AWSError) {
         if property.opensBlock {
             guard trimmed.contains("=") else {
                 throw error(number, "expected 'name = value' inside the '\(property.key)' block")

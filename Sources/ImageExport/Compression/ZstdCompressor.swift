@@ -61,8 +61,10 @@ package final class ZstdCompressor {
     }
 
     /// One call to ZSTD_compressStream2; returns what libzstd says remains to flush.
-    private func step(_ source: inout ZSTD_inBuffer, _ directive: ZSTD_EndDirective,
-                      _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+    private func step(
+        _ source: inout ZSTD_inBuffer, _ directive: ZSTD_EndDirective,
+        _ sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int {
         var target = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
         let remaining = ZSTD_compressStream2(context, &target, &source, directive)
         try Self.check(remaining, "compress")
@@ -79,8 +81,10 @@ package final class ZstdCompressor {
         }
     }
 
-    package static func compress(_ bytes: [UInt8], level: Int = LayerCompression.zstd.defaultLevel,
-                                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [UInt8] {
+    package static func compress(
+        _ bytes: [UInt8], level: Int = LayerCompression.zstd.defaultLevel,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> [UInt8] {
         let compressor = try ZstdCompressor(level: level, threads: threads)
         var out: [UInt8] = []
         let append: (UnsafeRawBufferPointer) throws -> Void = { out.append(contentsOf: $0) }

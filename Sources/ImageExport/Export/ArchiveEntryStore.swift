@@ -1,4 +1,5 @@
 import Hashing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -125,7 +126,8 @@ final class ArchiveEntryStore {
             return try PassthroughGzipBlobWriter(path: path, bufferSize: settings.bufferSize)
         case .compress, .memory:
             return try CompressingBlobWriter(
-                path: path, compression: settings.compression, level: settings.compressionLevel, threads: settings.compressionThreads, bufferSize: settings.bufferSize)
+                path: path, compression: settings.compression, level: settings.compressionLevel, threads: settings.compressionThreads,
+                bufferSize: settings.bufferSize)
         }
     }
 
@@ -143,9 +145,10 @@ final class ArchiveEntryStore {
         compressedBytesStored += blob.compressedSize
         if looksLikeLayer, blob.unusableReason == nil, let onLayerStored {
             announcedPaths.insert(blob.path)
-            onLayerStored(ExportedLayer(
-                digest: blob.compressedDigest.ociDigest, size: blob.compressedSize, diffID: blob.uncompressedDigest.ociDigest,
-                uncompressedSize: blob.uncompressedSize, mediaType: blob.compression.layerMediaType, path: blob.path))
+            onLayerStored(
+                ExportedLayer(
+                    digest: blob.compressedDigest.ociDigest, size: blob.compressedSize, diffID: blob.uncompressedDigest.ociDigest,
+                    uncompressedSize: blob.uncompressedSize, mediaType: blob.compression.layerMediaType, path: blob.path))
         }
         return blob
     }

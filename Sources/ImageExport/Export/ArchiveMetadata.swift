@@ -111,7 +111,8 @@ enum ImageReferenceName {
         }()
         if suffix.isEmpty && !hasTag { suffix = ":latest" }
         let firstComponent = name.split(separator: "/", maxSplits: 1).first.map(String.init) ?? name
-        let hasDomain = name.contains("/")
+        let hasDomain =
+            name.contains("/")
             && (firstComponent.contains(".") || firstComponent.contains(":") || firstComponent == "localhost")
         if !hasDomain {
             name = name.contains("/") ? "docker.io/" + name : "docker.io/library/" + name

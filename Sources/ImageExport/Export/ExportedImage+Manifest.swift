@@ -18,8 +18,10 @@ package struct ImageManifest: Sendable, Equatable {
     /// Compact JSON with a fixed key order (schemaVersion, mediaType, config, layers; each descriptor
     /// mediaType, size, digest), so the same blobs always give the same bytes and digest, whether they were
     /// just exported or remembered.
-    package static func forImage(configDigest: String, configSize: Int64,
-                                layers: [(digest: String, size: Int64, mediaType: String)]) -> ImageManifest {
+    package static func forImage(
+        configDigest: String, configSize: Int64,
+        layers: [(digest: String, size: Int64, mediaType: String)]
+    ) -> ImageManifest {
         let docker = layers.allSatisfy { $0.mediaType == ExportedLayer.gzipMediaType }
         func descriptor(mediaType: String, size: Int64, digest: String) -> String {
             "{\"mediaType\":\(jsonString(mediaType)),\"size\":\(size),\"digest\":\(jsonString(digest))}"
@@ -30,7 +32,8 @@ package struct ImageManifest: Sendable, Equatable {
             return descriptor(mediaType: mediaType, size: layer.size, digest: layer.digest)
         }
         let mediaType = docker ? dockerV2MediaType : ociManifestMediaType
-        let text = "{\"schemaVersion\":2,\"mediaType\":\(jsonString(mediaType)),"
+        let text =
+            "{\"schemaVersion\":2,\"mediaType\":\(jsonString(mediaType)),"
             + "\"config\":\(config),\"layers\":[\(layers.joined(separator: ","))]}"
         let bytes = Array(text.utf8)
         return ImageManifest(bytes: bytes, mediaType: mediaType, digest: SHA256.hash(bytes).ociDigest)
@@ -40,8 +43,9 @@ package struct ImageManifest: Sendable, Equatable {
 extension ExportedImage {
     /// The manifest for this image (see `ImageManifest.forImage`): Docker v2 schema 2 for gzip layers.
     package func manifest() -> ImageManifest {
-        ImageManifest.forImage(configDigest: configDigest, configSize: Int64(config.count),
-                               layers: layers.map { ($0.digest, $0.size, $0.mediaType) })
+        ImageManifest.forImage(
+            configDigest: configDigest, configSize: Int64(config.count),
+            layers: layers.map { ($0.digest, $0.size, $0.mediaType) })
     }
 }
 

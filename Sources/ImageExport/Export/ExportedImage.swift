@@ -17,8 +17,10 @@ package struct ExportedImage: Sendable {
     package let layout: ArchiveLayout
     private let scratch: ScratchDirectory
 
-    init(config: [UInt8], configDigest: String, layers: [ExportedLayer], repoTags: [String],
-         layout: ArchiveLayout, scratch: ScratchDirectory) {
+    init(
+        config: [UInt8], configDigest: String, layers: [ExportedLayer], repoTags: [String],
+        layout: ArchiveLayout, scratch: ScratchDirectory
+    ) {
         self.config = config
         self.configDigest = configDigest
         self.layers = layers
@@ -54,8 +56,10 @@ package struct ExportedLayer: Sendable, Hashable {
     package static let gzipMediaType = "application/vnd.docker.image.rootfs.diff.tar.gzip"
     package static let zstdMediaType = "application/vnd.oci.image.layer.v1.tar+zstd"
 
-    package init(digest: String, size: Int64, diffID: String, uncompressedSize: Int64,
-                mediaType: String = ExportedLayer.gzipMediaType, path: String) {
+    package init(
+        digest: String, size: Int64, diffID: String, uncompressedSize: Int64,
+        mediaType: String = ExportedLayer.gzipMediaType, path: String
+    ) {
         self.digest = digest
         self.size = size
         self.diffID = diffID

@@ -49,9 +49,10 @@ struct ImageLayoutResolver {
             guard actual == diffIDs[index] else {
                 throw ImageExportError.diffIDMismatch(layerIndex: index, path: reference.path, expected: diffIDs[index], actual: actual)
             }
-            layers.append(ExportedLayer(
-                digest: blob.compressedDigest.ociDigest, size: blob.compressedSize, diffID: actual,
-                uncompressedSize: blob.uncompressedSize, mediaType: blob.compression.layerMediaType, path: blob.path))
+            layers.append(
+                ExportedLayer(
+                    digest: blob.compressedDigest.ociDigest, size: blob.compressedSize, diffID: actual,
+                    uncompressedSize: blob.uncompressedSize, mediaType: blob.compression.layerMediaType, path: blob.path))
         }
         store.removeBlobs(except: Set(layers.map(\.path)))
         return ExportedImage(

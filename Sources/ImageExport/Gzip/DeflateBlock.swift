@@ -107,8 +107,9 @@ final class DeflateBlock: @unchecked Sendable {
         guard let sampler = sampleCompressor else { return false }
         // Output room for 97% of the sample: libdeflate returns 0 when the result would not fit, which is
         // exactly "saves under 3%". The block's output buffer is free until the block is compressed.
-        let written = libdeflate_deflate_compress(sampler, input.baseAddress! + (count / 2 - sampleSize / 2), sampleSize,
-                                                  output.baseAddress, sampleSize * 97 / 100)
+        let written = libdeflate_deflate_compress(
+            sampler, input.baseAddress! + (count / 2 - sampleSize / 2), sampleSize,
+            output.baseAddress, sampleSize * 97 / 100)
         return written == 0
     }
 }

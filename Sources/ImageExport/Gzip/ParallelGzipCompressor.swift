@@ -29,8 +29,10 @@ package final class ParallelGzipCompressor {
     package private(set) var bytesOut: Int64 = 0
 
     /// `threads` 1 deflates on the calling thread; more use a shared pool of worker threads.
-    package init(level: Int = LayerCompression.gzip.defaultLevel, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                blockSize: Int = ParallelGzipCompressor.defaultBlockSize) throws {
+    package init(
+        level: Int = LayerCompression.gzip.defaultLevel, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        blockSize: Int = ParallelGzipCompressor.defaultBlockSize
+    ) throws {
         guard LayerCompression.gzip.levels.contains(level) else { throw ImageExportError.invalidCompressionLevel(level) }
         self.level = level
         self.blockSize = max(blockSize, 4 * DeflateBlock.sampleSize)
@@ -67,8 +69,10 @@ package final class ParallelGzipCompressor {
         finished = true
     }
 
-    package static func compress(_ bytes: [UInt8], level: Int = LayerCompression.gzip.defaultLevel,
-                                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [UInt8] {
+    package static func compress(
+        _ bytes: [UInt8], level: Int = LayerCompression.gzip.defaultLevel,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> [UInt8] {
         let compressor = try ParallelGzipCompressor(level: level, threads: threads)
         var out: [UInt8] = []
         let append: (UnsafeRawBufferPointer) throws -> Void = { out.append(contentsOf: $0) }

@@ -38,8 +38,10 @@ package struct TarEntryHeader: Sendable, Equatable {
     /// Byte offset of this entry's header block in the stream (of the first metadata header, if any).
     package var headerOffset: Int64
 
-    package init(path: String, kind: Kind, size: Int64, linkTarget: String = "", mode: UInt32 = 0o644,
-                modificationTime: Int64 = 0, headerOffset: Int64 = 0) {
+    package init(
+        path: String, kind: Kind, size: Int64, linkTarget: String = "", mode: UInt32 = 0o644,
+        modificationTime: Int64 = 0, headerOffset: Int64 = 0
+    ) {
         self.path = path
         self.kind = kind
         self.size = size

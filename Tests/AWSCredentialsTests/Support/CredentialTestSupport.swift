@@ -2,8 +2,8 @@ import AWSCore
 import AWSCredentials
 import Foundation
 import HTTPTransport
-import Testing
 import TestWorld
+import Testing
 
 /// A fake home directory with `.aws/config` and `.aws/credentials` written by the test; removed with the value.
 final class FakeHome: Sendable {
@@ -36,10 +36,13 @@ final class FakeHome: Sendable {
     }
 
     /// Input with `environment` on top of an isolated base: IMDS off, a region set, nothing from this machine.
-    func input(_ environment: [String: String] = [:], profile: String? = nil, region: String? = nil,
-               roleArn: String? = nil) -> AWSResolutionInput {
-        AWSResolutionInput(environment: isolated(environment), homeDirectory: path, profile: profile, region: region,
-                           roleArn: roleArn)
+    func input(
+        _ environment: [String: String] = [:], profile: String? = nil, region: String? = nil,
+        roleArn: String? = nil
+    ) -> AWSResolutionInput {
+        AWSResolutionInput(
+            environment: isolated(environment), homeDirectory: path, profile: profile, region: region,
+            roleArn: roleArn)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTransport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,8 +49,9 @@ final class FixtureServer: Sendable {
             kill(process.processIdentifier, SIGKILL)
             throw FixtureServerError(detail: "\(script) did not start: '\(line)'")
         }
-        return FixtureServer(pid: process.processIdentifier, ready: object.mapValues { "\($0)" },
-                             stdin: input.fileHandleForWriting)
+        return FixtureServer(
+            pid: process.processIdentifier, ready: object.mapValues { "\($0)" },
+            stdin: input.fileHandleForWriting)
     }
 
     func stop() {

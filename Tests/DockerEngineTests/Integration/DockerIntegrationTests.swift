@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import Hashing
 import TestWorld
+import Testing
+
 @testable import DockerEngine
 
 /// Against a real private dockerd (TestWorld's, with `busybox:local`). Containers run with `--network none`.
@@ -25,7 +26,9 @@ import TestWorld
     static func makeAppContext() throws -> TemporaryDirectory {
         let context = TemporaryDirectory(prefix: "dkapp")
         let tree = FileTree(context.path)
-        try tree.file("Dockerfile", """
+        try tree.file(
+            "Dockerfile",
+            """
             FROM busybox:local AS base
             ARG GREETING=unset
             RUN echo "$GREETING" > /greeting
@@ -64,8 +67,9 @@ import TestWorld
         let (daemon, client) = try await Self.daemonAndClient()
         let context = try Self.makeAppContext()
         let events = Locked<[BuildEvent]>([])
-        let options = BuildOptions(tags: ["dk-it/app:1", "dk-it/app:latest"], buildArgs: ["GREETING": "hello from args"],
-                                   labels: ["org.example.built-by": "ecrpush-tests"], target: "base", networkMode: "none")
+        let options = BuildOptions(
+            tags: ["dk-it/app:1", "dk-it/app:latest"], buildArgs: ["GREETING": "hello from args"],
+            labels: ["org.example.built-by": "ecrpush-tests"], target: "base", networkMode: "none")
         let result = try await client.build(context: BuildContext(directory: context.path), options: options) { event in
             events.withValue { $0.append(event) }
         }
@@ -80,16 +84,21 @@ import TestWorld
         #expect(image.layers.count >= 3)
         #expect(image.size > 0)
 
-        let output = try await Self.runInImage(daemon, "dk-it/app:1", """
+        let output = try await Self.runInImage(
+            daemon, "dk-it/app:1",
+            """
             cat /greeting; cd /ctx && find . | sort; stat -c '%a %n' run.sh; readlink link; \
             test -e /extra-stage && echo EXTRA || echo NO-EXTRA
             """)
         let lines = output.split(separator: "\n").map(String.init)
         #expect(lines.first == "hello from args")
         let listed = Set(lines.filter { $0.hasPrefix(".") })
-        #expect(listed == [".", "./.dockerignore", "./app.txt", "./empty", "./link", "./logs", "./logs/keep.log", "./run.sh",
-                           "./src", "./src/main.c", "./" + String(Self.longDirectory.split(separator: "/")[0]),
-                           "./" + Self.longDirectory, "./" + Self.longFile], "\(output)")
+        #expect(
+            listed == [
+                ".", "./.dockerignore", "./app.txt", "./empty", "./link", "./logs", "./logs/keep.log", "./run.sh",
+                "./src", "./src/main.c", "./" + String(Self.longDirectory.split(separator: "/")[0]),
+                "./" + Self.longDirectory, "./" + Self.longFile
+            ], "\(output)")
         #expect(lines.contains("750 run.sh"))
         #expect(lines.contains("app.txt"))
         #expect(lines.last == "NO-EXTRA")
@@ -100,7 +109,9 @@ import TestWorld
         let (daemon, client) = try await Self.daemonAndClient()
         let context = try Self.makeAppContext()
         let tree = FileTree(context.path)
-        try tree.file(".dockerignore", """
+        try tree.file(
+            ".dockerignore",
+            """
             */temp*
             */*/temp*
             temp?
@@ -113,17 +124,22 @@ import TestWorld
             /abs.txt
             ./dot.txt
             """)
-        for path in ["a/temporary.txt", "a/b/temp.txt", "a/b/c/temp.txt", "tempa", "temp", "main.go", "x/y.go", "NOTES.md",
-                     "README.md", "README-secret.md", "README-public.md", "vendor/drop/x", "vendor/keep/y", "vendor/keep/z/w",
-                     "abs.txt", "dot.txt", "docs/guide.md"] {
+        for path in [
+            "a/temporary.txt", "a/b/temp.txt", "a/b/c/temp.txt", "tempa", "temp", "main.go", "x/y.go", "NOTES.md",
+            "README.md", "README-secret.md", "README-public.md", "vendor/drop/x", "vendor/keep/y", "vendor/keep/z/w",
+            "abs.txt", "dot.txt", "docs/guide.md"
+        ] {
             try tree.file(path, path)
         }
-        _ = try await client.build(context: BuildContext(directory: context.path),
-                                   options: BuildOptions(tags: ["dk-it/ours:1"], networkMode: "none"))
+        _ = try await client.build(
+            context: BuildContext(directory: context.path),
+            options: BuildOptions(tags: ["dk-it/ours:1"], networkMode: "none"))
         // DOCKER_BUILDKIT=0: the CLI's classic builder walks and tars the context itself, as we do.
-        try await runProcess("docker", ["-H", daemon.host, "build", "-q", "--network", "none", "-t", "dk-it/theirs:1", context.path],
-                             environment: daemon.environment.merging(["DOCKER_BUILDKIT": "0"]) { $1 })
-            .requireSuccess(environmentNote: "docker build (CLI)")
+        try await runProcess(
+            "docker", ["-H", daemon.host, "build", "-q", "--network", "none", "-t", "dk-it/theirs:1", context.path],
+            environment: daemon.environment.merging(["DOCKER_BUILDKIT": "0"]) { $1 }
+        )
+        .requireSuccess(environmentNote: "docker build (CLI)")
         let listing = "cd /ctx && find . | sort"
         let ours = try await Self.runInImage(daemon, "dk-it/ours:1", listing)
         let theirs = try await Self.runInImage(daemon, "dk-it/theirs:1", listing)
@@ -141,8 +157,9 @@ import TestWorld
         let elsewhere = TemporaryDirectory(prefix: "dkdf")
         try FileTree(context.path).file("only.txt", "only\n")
         let dockerfile = try FileTree(elsewhere.path).file("Custom.dockerfile", "FROM busybox:local\nCOPY . /ctx/\n")
-        _ = try await client.build(context: BuildContext(directory: context.path, dockerfile: dockerfile),
-                                   options: BuildOptions(tags: ["dk-it/outside:1"]))
+        _ = try await client.build(
+            context: BuildContext(directory: context.path, dockerfile: dockerfile),
+            options: BuildOptions(tags: ["dk-it/outside:1"]))
         let output = try await Self.runInImage(daemon, "dk-it/outside:1", "cd /ctx && find . | sort")
         #expect(output == ".\n./only.txt\n")
     }
@@ -172,8 +189,10 @@ import TestWorld
         try FileTree(context.path).file("Dockerfile", "FROM busybox:local\nRUN echo about to fail && exit 3\n")
         let events = Locked<[BuildEvent]>([])
         do {
-            _ = try await client.build(context: BuildContext(directory: context.path),
-                                       options: BuildOptions(tags: ["dk-it/fails:1"], networkMode: "none")) { event in
+            _ = try await client.build(
+                context: BuildContext(directory: context.path),
+                options: BuildOptions(tags: ["dk-it/fails:1"], networkMode: "none")
+            ) { event in
                 events.withValue { $0.append(event) }
             }
             Issue.record("the build should have failed")
@@ -256,10 +275,14 @@ import TestWorld
         #expect(events.current.last?.result == result)
 
         // The registry itself serves that manifest digest (credentials go to curl on stdin, not argv).
-        let curl = try await runProcess("curl", ["-sS", "-K", "-", "-o", "/dev/null", "-D", "-",
-                                                 "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json",
-                                                 "\(registry.url)/v2/dk-it/busybox/manifests/1"],
-                                        stdin: Data("user = \"\(registry.username):\(registry.password)\"\n".utf8))
+        let curl = try await runProcess(
+            "curl",
+            [
+                "-sS", "-K", "-", "-o", "/dev/null", "-D", "-",
+                "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json",
+                "\(registry.url)/v2/dk-it/busybox/manifests/1"
+            ],
+            stdin: Data("user = \"\(registry.username):\(registry.password)\"\n".utf8))
         #expect(curl.stdoutText.lowercased().contains("docker-content-digest: \(result.digest)"), "\(curl.combinedText)")
 
         await #expect(throws: DockerError.imageNotFound("\(repository):never")) {

@@ -1,5 +1,6 @@
 import Foundation
 import TestWorld
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,8 +65,9 @@ func linkInfo(_ path: String) throws -> LinkInfo {
     var info = stat()
     guard lstat(path, &info) == 0 else { throw TreeError("lstat \(path): \(String(cString: strerror(errno)))") }
     let format = info.st_mode & S_IFMT
-    return LinkInfo(isDirectory: format == S_IFDIR, isSymlink: format == S_IFLNK, mode: UInt32(info.st_mode) & 0o7777,
-                    mtime: Int(info.st_mtim.tv_sec))
+    return LinkInfo(
+        isDirectory: format == S_IFDIR, isSymlink: format == S_IFLNK, mode: UInt32(info.st_mode) & 0o7777,
+        mtime: Int(info.st_mtim.tv_sec))
 }
 
 /// Runs a command and fails the test with its output when it does not exit 0.

@@ -1,6 +1,6 @@
 import Foundation
-import TestWorld
 import HTTPTransport
+import TestWorld
 
 /// tools/http_test_server.py, started for one test and stopped (by pid) at its end. It listens on two loopback
 /// ports, and optionally on a unix socket and an HTTPS port; see the script for its endpoints.

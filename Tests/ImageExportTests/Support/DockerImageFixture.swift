@@ -43,7 +43,9 @@ struct DockerImageFixture: Sendable {
         try writeFile(context + "/data.bin", textBytes(1_500_000) + randomBytes(1_500_000, seed: 42))
         // hello.txt is added, removed and added again: layers 1 and 4 are identical, so `docker save`
         // writes the second as a symlink to the first.
-        try writeFile(context + "/Dockerfile", """
+        try writeFile(
+            context + "/Dockerfile",
+            """
             FROM busybox:local
             COPY hello.txt /hello.txt
             RUN rm /hello.txt

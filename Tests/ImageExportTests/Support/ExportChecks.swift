@@ -1,10 +1,12 @@
 import Foundation
-import Testing
 import ImageExport
+import Testing
 
 /// Reads a whole archive through an ImageExportReader, in chunks.
-func exportImage(_ archive: [UInt8], chunking: Chunking = .random(seed: 1),
-                 options: ImageExportReader.Options) throws -> ExportedImage {
+func exportImage(
+    _ archive: [UInt8], chunking: Chunking = .random(seed: 1),
+    options: ImageExportReader.Options
+) throws -> ExportedImage {
     let reader = try ImageExportReader(options: options)
     try feedInChunks(archive, chunking) { try reader.feed($0) }
     return try reader.finish()
@@ -12,7 +14,10 @@ func exportImage(_ archive: [UInt8], chunking: Chunking = .random(seed: 1),
 
 /// Checks a layer file with the real tools: `gzip -dc | sha256sum` is the diffID, `sha256sum` the digest.
 func checkLayerFileWithRealTools(_ layer: ExportedLayer) async throws {
-    let output = try await shell("gzip -t '\(layer.path)' && gzip -dc '\(layer.path)' | sha256sum && sha256sum < '\(layer.path)' && gzip -dc '\(layer.path)' | wc -c && stat -c %s '\(layer.path)'")
+    let output = try await shell(
+        "gzip -t '\(layer.path)' && gzip -dc '\(layer.path)' | sha256sum && sha256sum < '\(layer.path)' && gzip -dc '\(layer.path)' | wc -c && stat "
+            + "-c %s '\(layer.path)'"
+    )
     let lines = output.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" }
     #expect(lines.count == 4)
     guard lines.count == 4 else { return }

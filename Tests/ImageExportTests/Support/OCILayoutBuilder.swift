@@ -26,7 +26,7 @@ struct OCILayoutBuilder {
     func manifest(config: [String: Any], layers: [[String: Any]]) throws -> [String: Any] {
         let body: [String: Any] = [
             "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": config, "layers": layers,
+            "config": config, "layers": layers
         ]
         return try blob(try json(body), mediaType: "application/vnd.oci.image.manifest.v1+json")
     }

@@ -41,8 +41,10 @@ final class TarCollector {
 
 /// Hand-made tar blocks, for what the tar command can't be asked to write (base-256 sizes, odd PAX records).
 enum TarBlocks {
-    static func header(name: String, typeFlag: Character = "0", size: Int64 = 0, sizeField: [UInt8]? = nil,
-                       linkName: String = "", mode: Int = 0o644) -> [UInt8] {
+    static func header(
+        name: String, typeFlag: Character = "0", size: Int64 = 0, sizeField: [UInt8]? = nil,
+        linkName: String = "", mode: Int = 0o644
+    ) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: 512)
         func put(_ bytes: [UInt8], at offset: Int) { for (index, byte) in bytes.enumerated() { block[offset + index] = byte } }
         func octal(_ value: Int64, width: Int) -> [UInt8] {

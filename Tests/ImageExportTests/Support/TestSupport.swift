@@ -2,6 +2,7 @@ import Foundation
 import Hashing
 import ImageExport
 import TestWorld
+
 #if canImport(Glibc)
 import Glibc
 #endif
