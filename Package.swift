@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "ecrpush",
             dependencies: [
-                "ECRPushKit", "AWSCredentials", "AWSCore", "STS", "ECR", "HTTPTransport", "DockerEngine", "ImageExport",
+                "ECRPushKit", "AWSCredentials", "AWSCore", "STS", "ECR", "HTTPTransport", "DockerEngine", "ImageExport", "RegistryClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         // Starts and stops the loopback world (moto, registry, dockerd) for integration tests.

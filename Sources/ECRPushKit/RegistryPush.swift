@@ -1,5 +1,6 @@
 import DockerEngine
 import Foundation
+import HTTPTransport
 import ImageExport
 import RegistryClient
 
@@ -8,7 +9,7 @@ import RegistryClient
 /// to `settings.jobs` blobs go up at the same time, each as one streaming request from its file, starting while the
 /// Engine is still sending the layers after it.
 package struct RegistryPush: Sendable {
-    package let registry: RegistryClient
+    package private(set) var registry: RegistryClient
     package let docker: DockerClient
     package var settings: ExportSettings
 
@@ -19,16 +20,41 @@ package struct RegistryPush: Sendable {
     }
 
     /// The registry behind an ECR login: its proxyEndpoint (or `endpoint`, e.g. `--registry`), with the login's
-    /// `AWS:<password>` as basic auth (kept in memory, sent only in the Authorization header).
-    package init(login: RegistryLogin, endpoint: String? = nil, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
-        let client = RegistryClient(
+    /// `AWS:<password>` as basic auth (kept in memory, sent only in the Authorization header, only to the
+    /// registry's origin). `freshLogin` is asked once when the registry refuses the login mid-push (a token that
+    /// expired or was rotated during a long push).
+    package init(
+        login: RegistryLogin, endpoint: String? = nil, docker: DockerClient, settings: ExportSettings = ExportSettings(),
+        http: HTTPClient = HTTPClient(), retryPolicy: RegistryRetryPolicy = RegistryRetryPolicy(),
+        freshLogin: (@Sendable () async throws -> RegistryLogin)? = nil
+    ) {
+        var refresh: (@Sendable () async throws -> RegistryCredentials)?
+        if let freshLogin {
+            refresh = {
+                let fresh = try await freshLogin()
+                return RegistryCredentials(username: fresh.username, password: fresh.password)
+            }
+        }
+        var client = RegistryClient(
             baseURL: endpoint ?? login.proxyEndpoint,
-            credentials: RegistryCredentials(username: login.username, password: login.password))
+            credentials: RegistryCredentials(username: login.username, password: login.password), http: http,
+            refreshLogin: refresh)
+        client.retryPolicy = retryPolicy
         self.init(registry: client, docker: docker, settings: settings)
     }
 
-    /// `registryName` names the result (`<registryName>/<repository>@<digest>`).
+    /// `registryName` names the result (`<registryName>/<repository>@<digest>`). Every retry is said as an
+    /// info event before its wait.
     package func push(
+        localImage: String, destination: PushDestination, registryName: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> PushedImage {
+        var reporting = self
+        reporting.registry.onRetry = { onEvent(.info($0.description)) }
+        return try await reporting.run(localImage: localImage, destination: destination, registryName: registryName, onEvent: onEvent)
+    }
+
+    private func run(
         localImage: String, destination: PushDestination, registryName: String,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage {

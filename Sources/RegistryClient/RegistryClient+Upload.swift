@@ -3,22 +3,36 @@ import HTTPTransport
 
 extension RegistryClient {
     /// Uploads a blob: `POST /v2/<repo>/blobs/uploads/`, one streaming `PATCH` of the whole blob, then
-    /// `PUT <location>?digest=`. A retryable failure starts a fresh upload session (never re-sending from byte
-    /// 0 on the old one). `progress` gets the bytes sent so far, from the transfer thread.
+    /// `PUT <location>?digest=`. A retryable failure starts a fresh upload session after `retryPolicy`'s backoff
+    /// (never re-sending from byte 0 on the old one); a 401 gets one fresh login. A cancelled task cancels the
+    /// open session (`DELETE`, best effort, bounded). `progress` gets the bytes sent so far, from the transfer
+    /// thread.
     package func uploadBlob(
         repository: String, digest: String, size: Int64, content: BlobContent,
         progress: @escaping @Sendable (Int64) -> Void = { _ in }
     ) async throws {
+        let started = ContinuousClock.now
         var attempt = 0
+        var refreshed = false
         while true {
             attempt += 1
+            let generation = login.current.generation
             do {
                 try await uploadOnce(repository: repository, digest: digest, size: size, content: content, progress: progress)
                 return
-            } catch let error as RegistryError where error.isRetryable && attempt < max(1, uploadAttempts) {
-                progress(0)
-                continue
+            } catch RegistryError.unauthorized(let registry, let message) {
+                guard !refreshed, try await freshLogin(after: generation, for: "upload of \(digest)", attempt: attempt) else {
+                    throw RegistryError.unauthorized(registry: registry, message: message)
+                }
+                refreshed = true
+            } catch let error as RegistryError where error.isRetryable {
+                guard let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: nil, elapsed: started.secondsSince) else { throw error }
+                onRetry?(
+                    RegistryRetryNotice(
+                        operation: "upload of \(digest) on a fresh session", delay: delay, reason: error.description, attempt: attempt))
+                try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
             }
+            progress(0)
         }
     }
 
@@ -28,6 +42,7 @@ extension RegistryClient {
     ) async throws {
         let start = "starting an upload of \(digest)"
         let startURL = "\(baseURL)/v2/\(repository)/blobs/uploads/"
+        // Retried on its own (a new session each time is harmless); the rest belongs to this session.
         let session = try await send("POST", startURL, headers: ["Content-Length": "0"], operation: start)
         // 201 would mean the registry mounted or already took the blob; 202 is an open session.
         if session.status == 201 { return }
@@ -35,26 +50,42 @@ extension RegistryClient {
             throw Self.error(for: session, operation: start, repository: repository, registry: registryName)
         }
         var location = try Self.location(of: session, requestURL: startURL, operation: start)
+        do {
+            let patch = "uploading \(digest)"
+            let sent = try await send(
+                "PATCH", location,
+                headers: ["Content-Type": "application/octet-stream", "Content-Length": String(size)],
+                body: Self.body(content, size: size, progress: progress), operation: patch, retries: false)
+            guard sent.status == 202 || sent.status == 201 || sent.status == 204 else {
+                throw Self.error(for: sent, operation: patch, repository: repository, registry: registryName)
+            }
+            // The PATCH answer names where to finish; keep the session's own URL when it says nothing.
+            if sent.headers["Location"] != nil { location = try Self.location(of: sent, requestURL: location, operation: patch) }
 
-        let patch = "uploading \(digest)"
-        let sent = try await send(
-            "PATCH", location,
-            headers: ["Content-Type": "application/octet-stream", "Content-Length": String(size)],
-            body: Self.body(content, size: size, progress: progress), operation: patch)
-        guard sent.status == 202 || sent.status == 201 || sent.status == 204 else {
-            throw Self.error(for: sent, operation: patch, repository: repository, registry: registryName)
+            let finish = "finishing the upload of \(digest)"
+            let done = try await send(
+                "PUT", RegistryURL.appendingQuery(location, name: "digest", value: digest),
+                headers: ["Content-Length": "0"], operation: finish, retries: false)
+            // The distribution registry answers 201; ECR has been seen to answer 202 (accepted, being stored).
+            guard done.status == 201 || done.status == 202 || done.status == 204 else {
+                throw Self.error(for: done, operation: finish, repository: repository, registry: registryName)
+            }
+        } catch {
+            if error is CancellationError || Task.isCancelled { await cancelSession(location) }
+            throw error
         }
-        // The PATCH answer names where to finish; keep the session's own URL when it says nothing.
-        if sent.headers["Location"] != nil { location = try Self.location(of: sent, requestURL: location, operation: patch) }
+    }
 
-        let finish = "finishing the upload of \(digest)"
-        let done = try await send(
-            "PUT", RegistryURL.appendingQuery(location, name: "digest", value: digest),
-            headers: ["Content-Length": "0"], operation: finish)
-        // The distribution registry answers 201; ECR has been seen to answer 202 (accepted, being stored).
-        guard done.status == 201 || done.status == 202 || done.status == 204 else {
-            throw Self.error(for: done, operation: finish, repository: repository, registry: registryName)
-        }
+    /// `DELETE` of an open upload session, so an interrupted push leaves nothing half-open: best effort, at most
+    /// a few seconds, and outside the cancelled task (whose own requests would abort at once).
+    func cancelSession(_ location: String) async {
+        let client = self
+        await Task.detached {
+            _ = try? await client.sendOnce(
+                "DELETE", location, headers: [:], body: .empty,
+                credentials: client.isRegistryOrigin(location) ? client.login.credentials : nil,
+                operation: "cancelling the upload session", timeout: 3)
+        }.value
     }
 
     static func location(of response: HTTPResponse, requestURL: String, operation: String) throws -> String {

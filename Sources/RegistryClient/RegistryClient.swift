@@ -23,20 +23,28 @@ package enum BlobContent: Sendable {
 }
 
 /// The OCI distribution API (what `docker push` speaks): blob existence, monolithic streaming uploads and
-/// manifests, with basic auth.
+/// manifests, with basic auth sent to the registry's own origin only, and retries (`RegistryClient+Send.swift`).
 package struct RegistryClient: Sendable {
     /// e.g. `https://123456789012.dkr.ecr.us-east-1.amazonaws.com` or `http://127.0.0.1:5000`.
     package let baseURL: String
-    package let credentials: RegistryCredentials?
+    package let login: RegistryLoginSource
     package let http: HTTPClient
-    /// Fresh upload sessions tried for a blob after a retryable failure.
-    package var uploadAttempts = 3
+    /// Retries of each request, and of each blob upload on a fresh session.
+    package var retryPolicy = RegistryRetryPolicy()
+    /// Told of every retry before its wait, for stderr and `--debug`.
+    package var onRetry: (@Sendable (RegistryRetryNotice) -> Void)?
 
-    package init(baseURL: String, credentials: RegistryCredentials?, http: HTTPClient = HTTPClient()) {
+    /// `refreshLogin` gets a fresh login when the registry refuses the current one mid-push (nil: a 401 is final).
+    package init(
+        baseURL: String, credentials: RegistryCredentials?, http: HTTPClient = HTTPClient(),
+        refreshLogin: (@Sendable () async throws -> RegistryCredentials)? = nil
+    ) {
         self.baseURL = RegistryURL.base(for: baseURL)
-        self.credentials = credentials
+        self.login = RegistryLoginSource(credentials, refresh: refreshLogin)
         self.http = http
     }
+
+    package var credentials: RegistryCredentials? { login.credentials }
 
     /// The host[:port] the base URL names, for messages.
     package var registryName: String {
@@ -89,20 +97,6 @@ package struct RegistryClient: Sendable {
     }
 
     // MARK: - Plumbing
-
-    func send(
-        _ method: String, _ url: String, headers: [String: String] = [:], body: HTTPBody = .empty,
-        operation: String
-    ) async throws -> HTTPResponse {
-        var request = HTTPRequest(method: method, url: url, body: body)
-        for (name, value) in headers { request.headers[name] = value }
-        if let credentials { request.headers["Authorization"] = credentials.headerValue }
-        do {
-            return try await http.send(request)
-        } catch let error as HTTPError {
-            throw RegistryError.transport(operation: operation, detail: error.description)
-        }
-    }
 
     /// The registry's error body (or status) as a `RegistryError`.
     static func error(for response: HTTPResponse, operation: String, repository: String, registry: String) -> RegistryError {

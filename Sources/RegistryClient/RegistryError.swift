@@ -19,6 +19,9 @@ package enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable 
     case invalidResponse(operation: String, detail: String)
     /// The registry could not be reached, or the transfer broke off.
     case transport(operation: String, detail: String)
+    /// A URL the registry sent ecrpush to (an upload `Location`, a redirect) is on another origin and asked for
+    /// credentials, which ecrpush sends only to the registry itself.
+    case credentialsAskedElsewhere(operation: String, origin: String, registry: String)
     case invalidArgument(String)
 
     package var description: String {
@@ -44,6 +47,11 @@ package enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable 
             return "the registry's answer to \(operation) makes no sense: \(detail)"
         case .transport(let operation, let detail):
             return "\(operation) failed: \(detail)"
+        case .credentialsAskedElsewhere(let operation, let origin, let registry):
+            return
+                "\(operation) failed: the registry \(registry) sent the request to \(origin), which asked for credentials (HTTP 401). "
+                + "ecrpush sends the registry's login only to the registry itself; the registry's upload or storage URL must be on its own "
+                + "host or carry its own authorization (a presigned URL)."
         case .invalidArgument(let detail):
             return detail
         }
@@ -54,11 +62,23 @@ package enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable 
     package var isRetryable: Bool {
         switch self {
         case .transport: return true
-        case .unexpectedStatus(_, let status, _): return status >= 500 || status == 429
+        case .unexpectedStatus(_, let status, _): return RegistryRetryPolicy.retryableStatuses.contains(status)
         case .rejected(_, let status, let code, _):
-            return status >= 500 || status == 429 || ["BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID", "TOOMANYREQUESTS"].contains(code)
+            return RegistryRetryPolicy.retryableStatuses.contains(status) || RegistryRetryPolicy.retryableCodes.contains(code)
+                || ["BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID"].contains(code)
         default: return false
         }
+    }
+
+    /// The connection failed, broke or stalled: the request never got an answer.
+    var isTransportFailure: Bool {
+        if case .transport = self { return true }
+        return false
+    }
+
+    var transportDetail: String {
+        if case .transport(_, let detail) = self { return detail }
+        return description
     }
 }
 

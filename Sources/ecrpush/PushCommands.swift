@@ -6,6 +6,7 @@ import ECRPushKit
 import Foundation
 import HTTPTransport
 import ImageExport
+import RegistryClient
 
 /// `ecrpush build`: a docker build through the Engine API.
 struct BuildCommand: AsyncParsableCommand {
@@ -88,7 +89,9 @@ struct PushRunner {
             }
             let push = RegistryPush(
                 login: login, endpoint: destination.registryOverride, docker: docker,
-                settings: transportOptions.exportSettings(environment: environment))
+                settings: transportOptions.exportSettings(environment: environment),
+                http: transportOptions.registryHTTP(), retryPolicy: transportOptions.retryPolicy,
+                freshLogin: { try await workflow.login(for: destination) })
             pushed = try await push.push(localImage: localImage, destination: destination, registryName: login.registry) {
                 renderer.handle($0)
             }
@@ -149,6 +152,32 @@ struct TransportOptions: ParsableArguments {
         help: "Read and compress the image even when an earlier push left all its blobs in the registry (also ECRPUSH_NO_CACHE=1).")
     var noBlobCache = false
 
+    @Option(
+        name: .customLong("retry-timeout"),
+        help: ArgumentHelp(
+            "Seconds a registry request keeps being retried (connection failures, 408, 429, 5xx; backoff with jitter, Retry-After "
+                + "honoured) before its failure is final. 0: no retries.",
+            valueName: "seconds"))
+    var retryTimeout: Double = 120
+
+    @Option(
+        name: .customLong("stall-timeout"),
+        help: ArgumentHelp(
+            "Seconds a registry transfer may move no bytes before it is abandoned (and retried on a fresh connection).",
+            valueName: "seconds"))
+    var stallTimeout: Double = 120
+
+    var retryPolicy: RegistryRetryPolicy {
+        retryTimeout == 0 ? .never : RegistryRetryPolicy(budget: retryTimeout)
+    }
+
+    /// The registry's HTTP client: a stalled transfer is abandoned after `--stall-timeout`.
+    func registryHTTP() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.lowSpeedTime = stallTimeout
+        return HTTPClient(configuration: configuration)
+    }
+
     /// How ecrpush reads and uploads the image itself; the blob cache (which blobs earlier pushes left where)
     /// lets an unchanged image's re-push skip the export entirely.
     func exportSettings(environment: [String: String]) -> ExportSettings {
@@ -167,6 +196,8 @@ struct TransportOptions: ParsableArguments {
             throw ValidationError("--compression zstd needs --transport registry or ecr-api (the Engine compresses what it pushes itself)")
         }
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1 to 64") }
+        guard retryTimeout.isFinite, (0...3600).contains(retryTimeout) else { throw ValidationError("--retry-timeout must be 0 to 3600 (seconds)") }
+        guard stallTimeout.isFinite, (1...3600).contains(stallTimeout) else { throw ValidationError("--stall-timeout must be 1 to 3600 (seconds)") }
         guard (0...(1 << 30)).contains(tempSpaceLimit) else {
             throw ValidationError("--temp-space-limit must be 0 to \(1 << 30) (MiB)")
         }

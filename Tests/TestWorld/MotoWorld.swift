@@ -65,31 +65,12 @@ package final class MotoWorld: Sendable {
         _ = ignoreSIGPIPE
         let directory = try makeServiceDirectory(prefix: "twm")
         let logPath = "\(directory)/moto.log"
-        // Every descriptor close-on-exec, and the child started with nothing else open (see BackgroundProcess).
-        let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        let nullInput = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        var output: [Int32] = [-1, -1]
-        guard log >= 0, nullInput >= 0, ecr_pipe_cloexec(&output) == 0 else {
-            [log, nullInput].filter { $0 >= 0 }.forEach { close($0) }
-            throw WorldError.launchFailed(program: "motoworld.py", reason: "cannot set up its output: \(String(cString: strerror(errno)))")
-        }
         let arguments =
             [
                 try resolveExecutable("python3"), Repo.motoWorldScript, "--port", "0", "--exit-with-parent",
                 "--work-dir", "\(directory)/uploads"
             ] + extraArgs
-        let pid: pid_t
-        do {
-            pid = try BackgroundProcess.spawn(arguments, stdin: nullInput, stdout: output[1], stderr: log)
-        } catch {
-            [log, nullInput, output[0], output[1]].forEach { close($0) }
-            throw WorldError.launchFailed(program: "python3 \(Repo.motoWorldScript)", reason: "\(error)")
-        }
-        [log, nullInput, output[1]].forEach { close($0) }
-        WorldCleanup.track(pid: pid)
-        // Reaped when it exits (stop() or the end of the test process), so it never lingers as a zombie.
-        Thread.detachNewThread { _ = BackgroundProcess.waitForExit(pid) }
-        let outputHandle = FileHandle(fileDescriptor: output[0], closeOnDealloc: true)
+        let (pid, outputHandle) = try ServiceProcess.spawn(arguments, name: "motoworld.py", logPath: logPath)
 
         let seconds = 90
         guard let line = await firstLine(of: outputHandle, timeout: .seconds(seconds)) else {

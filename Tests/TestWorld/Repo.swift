@@ -10,4 +10,5 @@ package enum Repo {
     package static var tools: URL { root.appendingPathComponent("tools") }
     package static var worldScript: String { tools.appendingPathComponent("world.sh").path }
     package static var motoWorldScript: String { tools.appendingPathComponent("motoworld.py").path }
+    package static var faultProxyScript: String { tools.appendingPathComponent("faultproxy.py").path }
 }
