@@ -75,6 +75,10 @@ package struct RegistryRetryNotice: Sendable, CustomStringConvertible {
     /// The attempt that failed (from 1).
     package var attempt: Int
 
+    package init(operation: String, delay: Double, reason: String, attempt: Int) {
+        (self.operation, self.delay, self.reason, self.attempt) = (operation, delay, reason, attempt)
+    }
+
     package var description: String {
         "retrying \(operation) in \(String(format: "%.1f", delay)) s: \(reason)"
     }
