@@ -101,6 +101,10 @@ def parse_args():
     p.add_argument("--fault-truncate-part", type=int, default=0,
                    help="fault injection: the Nth UploadLayerPart (1-based, once) keeps only the first half of its "
                         "bytes and answers InvalidLayerPartException, as if the rest were lost in transit")
+    p.add_argument("--fault", action="append", default=[], metavar="ACTION:KIND:N",
+                   help="fault injection: the first N calls of ACTION (e.g. UploadLayerPart, PutImage) answer KIND: "
+                        "throttle (400 ThrottlingException) or 5xx (503 ServiceUnavailable), as ECR's own API does "
+                        "under load; counted in /_motoworld/counts like any call")
     p.add_argument("--work-dir", help="where layer uploads are assembled (default: a new temp dir)")
     p.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process exits")
     return p.parse_args()
@@ -397,6 +401,7 @@ def install_ecr_operations(store, opts, work_dir):
 
 COUNTS = {}
 COUNTS_LOCK = threading.Lock()
+INJECTED = {}  # action -> [kind, calls left] (see --fault)
 
 JSON_AUTH_ERRORS = {  # query-protocol code -> what JSON-protocol services (ECR) answer
     "SignatureDoesNotMatch": "InvalidSignatureException",
@@ -458,6 +463,17 @@ def install_counting_and_json_auth_errors():
         action = self._get_action() or "Unknown"
         with COUNTS_LOCK:
             COUNTS[action] = COUNTS.get(action, 0) + 1
+            fault = INJECTED.get(action)
+            kind = None
+            if fault and fault[1] > 0:
+                fault[1] -= 1
+                kind = fault[0]
+        if kind == "throttle":
+            return 400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": "ThrottlingException"}, \
+                json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
+        if kind == "5xx":
+            return 503, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": "ServiceUnavailableException"}, \
+                json.dumps({"__type": "ServiceUnavailableException", "message": "Service Unavailable"})
         status, headers, body = moto_call_action(self)
         # moto words authentication failures as XML without a content type, whatever the protocol.
         if status in (401, 403) and isinstance(body, str) and body.lstrip().startswith("<"):
@@ -654,6 +670,11 @@ def main():
     os.makedirs(work_dir, exist_ok=True)
     store = RegistryStore(opts.registry, opts.registry_user, opts.registry_password) if opts.registry else MemoryStore()
     install_ecr_operations(store, opts, work_dir)
+    for spec in opts.fault:
+        action, kind, calls = spec.split(":")
+        if kind not in ("throttle", "5xx"):
+            raise SystemExit(f"--fault {spec}: KIND must be throttle or 5xx")
+        INJECTED[action] = [kind, int(calls)]
     install_counting_and_json_auth_errors()
     install_unsigned_sts_actions()
     keys = bootstrap(opts.region)

@@ -6,7 +6,7 @@ import Testing
 /// complete (the tag's manifest names blobs the registry has, with their sizes and the image's diffIDs, and
 /// docker pulls and runs it) or failed with a clear message and nothing tagged. The README's "Failures ecrpush
 /// survives" table lists these cases.
-@Suite(.serialized) struct FaultInjectionTests {
+@Suite struct FaultInjectionTests {
     typealias World = BuildAndPushTests.World
 
     enum Outcome: Sendable {
@@ -189,6 +189,41 @@ import Testing
         #expect(try JSONSerialization.jsonObject(with: Data(local.stdoutText.utf8)) as? [String] == diffIDs)
         // Pulled from the registry itself, not through the proxy.
         let direct = digestLine.replacingOccurrences(of: proxy.hostPort, with: world.registry.hostPort)
+        let run = try await world.pullAndRun(direct)
+        #expect(run.status == 0 && run.stdoutText == "fault-suite\n", "\(run.combinedText)")
+    }
+
+    /// The ECR API transport against ECR's own throttling and 5xx answers (motoworld's --fault): AWS's retry
+    /// policy absorbs them, and the push completes with every blob in place.
+    @Test(arguments: [
+        ["UploadLayerPart:throttle:2", "PutImage:5xx:1"],
+        ["InitiateLayerUpload:5xx:2", "BatchCheckLayerAvailability:throttle:1", "CompleteLayerUpload:throttle:1"]
+    ])
+    func ecrAPIThrottlingAndServerErrors(_ faults: [String]) async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let docker = try await DockerDaemon.shared()
+        let moto = try await MotoWorld.start(registry: registry, extraArgs: faults.flatMap { ["--fault", $0] })
+        defer { moto.stop() }
+        let world = World(registry: registry, docker: docker, moto: moto)
+        let imageID = try await Self.image.id(world)
+        let repository = BuildAndPushTests.uniqueName("fault-api")
+        let result = try await ECRPushCLI.run(
+            [
+                "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "ecr-api",
+                "--registry", registry.hostPort, "--no-blob-cache"
+            ],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let counts = try await moto.counts()
+        for fault in faults {
+            let parts = fault.split(separator: ":")
+            let action = String(parts[0])
+            #expect(counts[action, default: 0] > Int(parts[2])!, "\(action) was answered with faults, then retried: \(counts)")
+        }
+        let digestLine = try #require(result.stdoutText.split(separator: "\n").last.map(String.init))
+        let direct = digestLine
+        let manifest = try await registry.manifest(repository: repository, reference: "v1")
+        #expect((manifest["layers"] as? [[String: Any]])?.count == 3)
         let run = try await world.pullAndRun(direct)
         #expect(run.status == 0 && run.stdoutText == "fault-suite\n", "\(run.combinedText)")
     }
