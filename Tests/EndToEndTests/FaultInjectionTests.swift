@@ -227,4 +227,35 @@ import Testing
         let run = try await world.pullAndRun(direct)
         #expect(run.status == 0 && run.stdoutText == "fault-suite\n", "\(run.combinedText)")
     }
+
+    /// A re-push to another repository mounts the blobs the blob cache remembers; a mount answered with a reset
+    /// or a 503 is retried (or falls back to reading the image), and the push completes.
+    @Test(arguments: [["reset": "before"], ["status": 503]] as [[String: any Sendable]])
+    func mountThroughAFault(_ action: [String: any Sendable]) async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        let imageID = try await Self.image.id(world)
+        let cache = TemporaryDirectory()
+        let environment = world.environment.merging(["XDG_CACHE_HOME": cache.path]) { $1 }
+        func push(_ repository: String) async throws -> ProcessResult {
+            try await ECRPushCLI.run(
+                [
+                    "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
+                    "--registry", proxy.hostPort,
+                ], environment: environment)
+        }
+        let first = try await push(BuildAndPushTests.uniqueName("fault-src"))
+        try #require(first.status == 0, "\(first.combinedText)")
+        try await proxy.setRules([["method": "POST", "query": "mount=", "times": 2].merging(action) { $1 }])
+        let repository = BuildAndPushTests.uniqueName("fault-mount")
+        let second = try await push(repository)
+        try #require(second.status == 0, "\(second.combinedText)")
+        let seen = try await proxy.seen()
+        #expect(seen.contains { $0.method == "POST" && ($0.status == .fault("reset") || $0.status == .code(503)) }, "the fault happened")
+        #expect(second.stderrText.contains("Mounted from"), "\(second.stderrText)")
+        let digestLine = try #require(second.stdoutText.split(separator: "\n").last.map(String.init))
+        try await Self.verifyComplete(world, repository: repository, imageID: imageID, digestLine: digestLine, proxy: proxy)
+    }
 }
