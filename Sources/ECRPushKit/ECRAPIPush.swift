@@ -109,7 +109,9 @@ package struct ECRAPIPush: Sendable {
     ) async throws {
         let manifestText = String(decoding: manifest.bytes, as: UTF8.self)
         for tag in destination.tags {
+            onEvent(.tagging(tag))
             try await putImage(manifestText, manifest: manifest, tag: tag, destination: destination)
+            onEvent(.tagged(tag))
             onEvent(.info("\(tag): digest: \(manifest.digest) size: \(manifest.bytes.count)"))
         }
     }

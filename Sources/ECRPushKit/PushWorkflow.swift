@@ -8,6 +8,11 @@ package enum WorkflowEvent: Sendable {
     case info(String)
     case build(BuildEvent)
     case push(PushEvent)
+    /// The request that makes `tag` name the image in the registry is about to be sent: from here on, an interrupted
+    /// push may have moved the tag.
+    case tagging(String)
+    /// The registry confirmed `tag`.
+    case tagged(String)
 }
 
 package struct RepositoryCreation: Sendable {
@@ -142,7 +147,10 @@ package struct PushWorkflow: Sendable {
             try await docker.tag(source: localImage, repository: reference, tag: tag)
             onEvent(.info("Pushing \(reference):\(tag)"))
             do {
+                // The Engine puts the manifest at the end of its push of the tag.
+                onEvent(.tagging(tag))
                 let result = try await docker.push(repository: reference, tag: tag, auth: auth) { onEvent(.push($0)) }
+                onEvent(.tagged(tag))
                 digest = result.digest
             } catch DockerError.pushFailed(let message) {
                 throw PushFailureClassifier.classify(

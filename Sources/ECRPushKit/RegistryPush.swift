@@ -139,7 +139,9 @@ package struct RegistryPush: Sendable {
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws {
         for tag in destination.tags {
+            onEvent(.tagging(tag))
             try await putManifest(manifest, tag: tag, repository: destination.repository, registryName: registryName)
+            onEvent(.tagged(tag))
             onEvent(.info("\(tag): digest: \(manifest.digest) size: \(manifest.bytes.count)"))
         }
     }

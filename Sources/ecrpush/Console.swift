@@ -22,6 +22,9 @@ enum Console {
         } catch let error as CleanExit {
             throw error
         } catch {
+            // Cancelled by a signal: whatever the cancellation threw is no error of its own, and Interruption says
+            // what happened in one line.
+            if Task.isCancelled { throw error }
             err("ecrpush: error: \(String(describing: error))")
             throw ExitCode.failure
         }

@@ -24,16 +24,31 @@ struct ECRPush: AsyncParsableCommand {
         if invokedAs.hasPrefix("docker-credential-") {
             Foundation.exit(await CredentialHelperEntry.run(arguments: Array(CommandLine.arguments.dropFirst())))
         }
+        let command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            command = try parseAsRoot()
         } catch {
             exit(withError: error)
         }
+        let progress = CommandProgress(command: type(of: command).configuration.commandName ?? "command")
+        // Before the command does anything: from here on SIGINT, SIGTERM and SIGHUP cancel its task (the process is
+        // never killed mid-push with its temporary files left).
+        let interruption = Interruption.install(progress: progress)
+        // Detached: the command runs off the main actor, as it did when main() ran it directly.
+        let task = Task.detached {
+            try await CommandProgress.$current.withValue(progress) {
+                var command = command
+                if var asyncCommand = command as? AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
+            }
+        }
+        interruption.cancelOnSignal(task)
+        let result = await task.result
+        await interruption.finish(completed: (try? result.get()) != nil)
+        if case .failure(let error) = result { exit(withError: error) }
     }
 }
 

@@ -50,6 +50,16 @@ final class ProgressRenderer: Sendable {
             render(build)
         case .push(let push):
             render(push)
+        case .tagging, .tagged:
+            break  // kept for the report of an interrupted push (CommandProgress); the info lines say the digest
+        }
+    }
+
+    /// A line from outside the command (an interrupt), printed below the live display even with `-q`.
+    func interject(_ line: String) {
+        state.withLock { state in
+            Self.finishLive(&state)
+            Console.err(line)
         }
     }
 

@@ -28,6 +28,7 @@ struct BuildCommand: AsyncParsableCommand {
         try await Console.run {
             let docker = try DockerClient(environment: ProcessInfo.processInfo.environment)
             let renderer = ProgressRenderer(quiet: quiet)
+            CommandProgress.current?.show(on: renderer)
             let result = try await docker.build(context: build.buildContext, options: try build.buildOptions(extraTags: tags)) {
                 renderer.handle(.build($0))
             }
@@ -47,6 +48,20 @@ struct PushRunner {
 
     func run(contextDirectory: String?, produceImage: ImageProducer) async throws {
         let renderer = ProgressRenderer(quiet: outputOptions.quiet)
+        // Which tags moved, for the report of an interrupt; events come on transfer threads, outside the task.
+        let progress = CommandProgress.current
+        progress?.show(on: renderer)
+        let onEvent: @Sendable (WorkflowEvent) -> Void = { event in
+            progress?.record(event)
+            renderer.handle(event)
+        }
+        // A push killed outright (SIGKILL, a crash) cannot remove its temporary directory: the next one does.
+        for abandoned in ScratchDirectories.removeAbandoned() {
+            renderer.handle(
+                .info(
+                    "Removed \(abandoned.path) (\(ProgressRenderer.bytes(abandoned.bytes))), left by an ecrpush (pid \(abandoned.pid)) that was killed"
+                ))
+        }
         let target = try destinationOptions.registryTarget()
         let (destination, note) = destinationOptions.destination(defaultTagFrom: contextDirectory, target: target)
         try destination.validate()
@@ -64,24 +79,23 @@ struct PushRunner {
         switch transportOptions.transport {
         case .daemon:
             let login = try await workflow.login(for: destination)
-            let repository = try await workflow.ensureRepository(destination, registry: login.registry) { renderer.handle($0) }
+            let repository = try await workflow.ensureRepository(destination, registry: login.registry, onEvent: onEvent)
             let localImage = try await produceImage(workflow, destination, login.registry, renderer)
             pushed = try await workflow.push(
                 localImage: localImage, destination: destination, repository: repository,
-                login: login
-            ) { renderer.handle($0) }
+                login: login, onEvent: onEvent)
         case .ecrAPI:
             // No registry login at all: the host only names the result.
             let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(resolved.context.region).amazonaws.com"
-            let repository = try await workflow.ensureRepository(destination, registry: fallback) { renderer.handle($0) }
+            let repository = try await workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
             let registry = destination.registryOverride ?? repository.registryHost ?? fallback
             let localImage = try await produceImage(workflow, destination, registry, renderer)
             let push = ECRAPIPush(ecr: ecr, docker: docker, settings: transportOptions.exportSettings(environment: environment))
-            pushed = try await push.push(localImage: localImage, destination: destination, registry: registry) { renderer.handle($0) }
+            pushed = try await push.push(localImage: localImage, destination: destination, registry: registry, onEvent: onEvent)
         case .registry:
             // The distribution API at the token's proxyEndpoint (or --registry), with the token's basic auth.
             var login = try await workflow.login(for: destination)
-            _ = try await workflow.ensureRepository(destination, registry: login.registry) { renderer.handle($0) }
+            _ = try await workflow.ensureRepository(destination, registry: login.registry, onEvent: onEvent)
             let localImage = try await produceImage(workflow, destination, login.registry, renderer)
             // A long build can outlive the token: renewed when little of it is left.
             if let expiresAt = login.expiresAt, expiresAt.timeIntervalSinceNow < workflow.tokenRenewalMargin {
@@ -92,9 +106,7 @@ struct PushRunner {
                 settings: transportOptions.exportSettings(environment: environment),
                 http: transportOptions.registryHTTP(), retryPolicy: transportOptions.retryPolicy,
                 freshLogin: { try await workflow.login(for: destination) })
-            pushed = try await push.push(localImage: localImage, destination: destination, registryName: login.registry) {
-                renderer.handle($0)
-            }
+            pushed = try await push.push(localImage: localImage, destination: destination, registryName: login.registry, onEvent: onEvent)
         }
         if let path = environment["GITHUB_OUTPUT"], !path.isEmpty { try pushed.appendGitHubOutput(path: path) }
         switch outputOptions.output {

@@ -18,6 +18,17 @@ enum ECRPushCLI {
         _ arguments: [String], environment: [String: String], stdin: Data? = nil,
         currentDirectory: URL? = nil
     ) async throws -> ProcessResult {
+        let (merged, isolation) = isolatedEnvironment(environment)
+        // runProcess merges over the test process's environment: blank out what we removed.
+        var final = merged
+        for name in ProcessInfo.processInfo.environment.keys where merged[name] == nil { final[name] = "" }
+        defer { try? FileManager.default.removeItem(atPath: isolation) }
+        return try await runProcess(binary, arguments, environment: final, stdin: stdin, currentDirectory: currentDirectory)
+    }
+
+    /// The whole environment ecrpush runs with (the test's `environment` over a clean one), and the directory
+    /// holding its private cache and config, for the caller to remove.
+    static func isolatedEnvironment(_ environment: [String: String]) -> (environment: [String: String], isolation: String) {
         var clean: [String: String] = [:]
         for (name, value) in ProcessInfo.processInfo.environment
         where !name.hasPrefix("AWS_") && !name.hasPrefix("DOCKER_") && name != "GITHUB_OUTPUT" {
@@ -34,12 +45,7 @@ enum ECRPushCLI {
         let isolation = NSTemporaryDirectory() + "ecrpush-cli-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         clean["XDG_CACHE_HOME"] = isolation + "/cache"
         clean["XDG_CONFIG_HOME"] = isolation + "/config"
-        let merged = clean.merging(environment) { $1 }
-        // runProcess merges over the test process's environment: blank out what we removed.
-        var final = merged
-        for name in ProcessInfo.processInfo.environment.keys where merged[name] == nil { final[name] = "" }
-        defer { try? FileManager.default.removeItem(atPath: isolation) }
-        return try await runProcess(binary, arguments, environment: final, stdin: stdin, currentDirectory: currentDirectory)
+        return (clean.merging(environment) { $1 }, isolation)
     }
 }
 

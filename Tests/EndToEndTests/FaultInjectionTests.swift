@@ -243,7 +243,7 @@ import Testing
             try await ECRPushCLI.run(
                 [
                     "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
-                    "--registry", proxy.hostPort,
+                    "--registry", proxy.hostPort
                 ], environment: environment)
         }
         let first = try await push(BuildAndPushTests.uniqueName("fault-src"))

@@ -11,7 +11,8 @@ package enum BackgroundProcess {
     }
 
     /// Starts `arguments[0]` with the given descriptors as stdin/stdout/stderr (nil: inherited) and nothing else
-    /// open, with an empty signal mask and default SIGTERM/SIGINT/SIGPIPE handling whatever the spawning thread had.
+    /// open, with an empty signal mask and default SIGTERM/SIGINT/SIGHUP/SIGPIPE handling whatever the spawning
+    /// thread had.
     package static func spawn(
         _ arguments: [String], environment: [String: String]? = nil,
         stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil
@@ -32,7 +33,7 @@ package enum BackgroundProcess {
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         var defaultSignals = sigset_t()
         sigemptyset(&defaultSignals)
-        for signal in [SIGTERM, SIGINT, SIGPIPE] { sigaddset(&defaultSignals, signal) }
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaultSignals, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
@@ -52,6 +53,37 @@ package enum BackgroundProcess {
             throw Failure(description: "could not start \(arguments[0]): \(String(cString: strerror(result)))")
         }
         return pid
+    }
+
+    /// How a process ended.
+    package enum Ending: Equatable, Sendable, CustomStringConvertible {
+        case exited(Int32)
+        case killed(signal: Int32)
+
+        package var description: String {
+            switch self {
+            case .exited(let status): return "exit status \(status)"
+            case .killed(let signal): return "killed by signal \(signal)"
+            }
+        }
+    }
+
+    /// Reaps `pid` if it has ended, without waiting: nil while it runs (or if it is not this process's child).
+    package static func reapIfEnded(_ pid: pid_t) -> Ending? {
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift cannot see.
+        return status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .killed(signal: status & 0x7f)
+    }
+
+    /// Waits (polling, never blocking a thread) until `pid` ends; nil if it still runs after `timeout`.
+    package static func ending(of pid: pid_t, timeout: Duration) async -> Ending? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let ending = reapIfEnded(pid) { return ending }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return reapIfEnded(pid)
     }
 
     /// Blocks until `pid` exits; its exit status, or nil when it was killed by a signal or reaped elsewhere.

@@ -28,6 +28,14 @@ extension LoopbackRegistry {
         return object
     }
 
+    /// `HEAD /v2/<repo>/manifests/<reference>`: 200 when the tag (or digest) names a manifest, 404 when not.
+    package func manifestStatus(repository: String, reference: String) async throws -> Int {
+        try await request(
+            "HEAD", "/v2/\(repository)/manifests/\(reference)",
+            accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
+        ).0
+    }
+
     /// `DELETE /v2/<repo>/blobs/<digest>`: the status (202 when the repository's link to the blob is gone).
     package func deleteBlob(repository: String, digest: String) async throws -> Int {
         try await request("DELETE", "/v2/\(repository)/blobs/\(digest)").0

@@ -1,0 +1,213 @@
+import Foundation
+import TestWorld
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// SIGINT, SIGTERM and SIGHUP sent with kill(2) to a real `ecrpush push` in the middle of a cold push: it stops,
+/// removes its temporary directory, tags nothing and exits 128 + the signal. A push killed outright (SIGKILL)
+/// leaves its directory, and the next push removes it, never a running push's.
+///
+/// The push goes to a registry of the test's own that it freezes (SIGSTOP): the export then holds a compressed layer
+/// and waits for an upload that cannot progress, so the signal always lands mid-push, whatever the machine's speed.
+@Suite struct InterruptedPushTests {
+    /// moto in front of a registry this test may freeze; the shared dockerd.
+    struct FreezableWorld {
+        let registry: LoopbackRegistry
+        let docker: DockerDaemon
+        let moto: MotoWorld
+
+        var environment: [String: String] {
+            moto.containeriseEnvironment.merging(["DOCKER_HOST": docker.host]) { $1 }
+        }
+
+        static func start() async throws -> FreezableWorld {
+            let registry = try await LoopbackRegistry.start()
+            let docker = try await DockerDaemon.shared()
+            return FreezableWorld(registry: registry, docker: docker, moto: try await MotoWorld.start(registry: registry))
+        }
+
+        func stop() async {
+            registry.resume()
+            moto.stop()
+            await registry.stop()
+        }
+    }
+
+    /// busybox:local and two layers of 4 MiB of random bytes, built once per test process with `ecrpush build`.
+    static let layeredImage = Task<String, any Error> {
+        let docker = try await DockerDaemon.shared()
+        let context = TemporaryDirectory()
+        for name in ["a", "b"] {
+            var bytes = [UInt8](repeating: 0, count: 4 << 20)
+            var generator = SystemRandomNumberGenerator()
+            for index in bytes.indices { bytes[index] = generator.next() }
+            try Data(bytes).write(to: context.appending(name))
+        }
+        let name = BuildAndPushTests.uniqueName("interrupted") + ":layers"
+        try "FROM \(DockerDaemon.baseImage)\nCOPY a /a\nCOPY b /b\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let build = try await ECRPushCLI.run(["build", context.path, "-t", name, "-q"], environment: ["DOCKER_HOST": docker.host])
+        guard build.status == 0 else { throw WorldError.commandFailed(command: "ecrpush build", status: build.status, output: build.combinedText) }
+        return name
+    }
+
+    static func exportDirectories(in parent: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).filter { $0.hasPrefix("ecrpush-export.") }
+            .map { "\(parent)/\($0)" }
+    }
+
+    /// An export directory under `parent` that already holds a (compressed layer) file, other than `excluded`.
+    static func exportDirectoryHoldingAFile(in parent: String, except excluded: Set<String> = []) -> String? {
+        exportDirectories(in: parent).first { path in
+            !excluded.contains(path) && !((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).isEmpty
+        }
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal] ?? "signal \(signal)"
+    }
+
+    /// `push` held mid-upload by the frozen registry, with at most one layer waiting on disk.
+    static func pushArguments(_ image: String, repository: String) -> [String] {
+        ["push", image, "--repository", repository, "--tag", "v1", "--create-repository", "--jobs", "1", "--temp-space-limit", "0"]
+    }
+
+    /// Sends `signal` and waits for ecrpush to say it is stopping. Then, unless `frozen` (the push must stop while
+    /// the registry still answers nothing), lets the registry answer again: a push that went on instead of stopping
+    /// would now finish and tag v1.
+    static func interrupt(
+        _ push: BackgroundECRPush, with signal: Int32, world: FreezableWorld, frozen: Bool = false
+    ) async -> BackgroundProcess.Ending? {
+        push.send(signal)
+        let notice = "ecrpush: \(signalName(signal)): stopping the push"
+        let noticed = await eventually(timeout: .seconds(30)) { push.stderrText.contains(notice) ? true : nil }
+        #expect(noticed == true, "\(push.stderrText)")
+        if !frozen { world.registry.resume() }
+        let ending = await push.ending(timeout: .seconds(30))
+        world.registry.resume()
+        return ending
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+    func aSignalCancelsAColdPushRemovesItsFilesAndTagsNothing(signal: Int32) async throws {
+        let world = try await FreezableWorld.start()
+        let image = try await Self.layeredImage.value
+        let scratch = TemporaryDirectory(prefix: "ecrtmp")
+        let repository = BuildAndPushTests.uniqueName("interrupted")
+        try world.registry.pause()
+        defer { world.registry.resume() }
+        let push = try BackgroundECRPush(
+            Self.pushArguments(image, repository: repository), environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 })
+        let directory = try #require(
+            await eventually(timeout: .seconds(120)) { Self.exportDirectoryHoldingAFile(in: scratch.path) }, "\(push.stderrText)")
+
+        let signalled = ContinuousClock.now
+        let ending = await Self.interrupt(push, with: signal, world: world)
+        let stderr = push.stderrText
+        #expect(ending == .exited(128 + signal), "\(stderr)")
+        // Stopped by its cancellation (the forced exit after 3 s says "did not stop"), well within a few seconds.
+        let stopped = try #require(await push.end(timeout: .seconds(1)))
+        #expect(stopped.at - signalled < .seconds(10))
+        #expect(
+            stderr.contains("ecrpush: interrupted (\(Self.signalName(signal))): push cancelled, temporary files removed; nothing was tagged"),
+            "\(stderr)")
+        #expect(!stderr.contains("error:"), "the cancellation is no error: \(stderr)")
+        #expect(push.stdoutText.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: directory))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "nothing of ecrpush's is left in TMPDIR")
+        #expect(try await world.registry.manifestStatus(repository: repository, reference: "v1") == 404, "v1 was not tagged")
+        await world.stop()
+    }
+
+    /// "<pid>-<start time>-<pid namespace>", as ecrpush names its export directories after their maker.
+    static func ownerComponent(pid: Int32) throws -> String {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = try #require(stat.split(separator: ")").last?.split(separator: " "))
+        let namespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/pid")
+        return "\(pid)-\(fields[19])-\(namespace.filter(\.isNumber))"
+    }
+
+    @Test func aPushKilledOutrightLeavesItsDirectoryAndTheNextPushRemovesItButNoLivePushs() async throws {
+        let world = try await FreezableWorld.start()
+        let shared = try await BuildAndPushTests.World.start()
+        defer { shared.moto.stop() }
+        let image = try await Self.layeredImage.value
+        let scratch = TemporaryDirectory(prefix: "ecrtmp")
+        let environment = world.environment.merging(["TMPDIR": scratch.path]) { $1 }
+        let arguments = Self.pushArguments(image, repository: BuildAndPushTests.uniqueName("killed"))
+        try world.registry.pause()
+        defer { world.registry.resume() }
+
+        // Two pushes held by the frozen registry, both started before either dies (each push removes what it finds
+        // abandoned when it starts); then one of them killed outright.
+        let killed = try BackgroundECRPush(arguments, environment: environment)
+        let leftover = try #require(
+            await eventually(timeout: .seconds(120)) { Self.exportDirectoryHoldingAFile(in: scratch.path) }, "\(killed.stderrText)")
+        let running = try BackgroundECRPush(arguments, environment: environment)
+        let live = try #require(
+            await eventually(timeout: .seconds(120)) { Self.exportDirectoryHoldingAFile(in: scratch.path, except: [leftover]) },
+            "\(running.stderrText)")
+        killed.send(SIGKILL)
+        #expect(await killed.ending(timeout: .seconds(30)) == .killed(signal: SIGKILL))
+        #expect(FileManager.default.fileExists(atPath: leftover), "nothing can clean up after SIGKILL")
+        // And a directory named after this test process, alive too.
+        let mine = scratch.path + "/ecrpush-export.\(try Self.ownerComponent(pid: getpid())).tested"
+        try FileManager.default.createDirectory(atPath: mine, withIntermediateDirectories: false)
+
+        let next = try await ECRPushCLI.run(
+            [
+                "push", DockerDaemon.baseImage, "--repository", BuildAndPushTests.uniqueName("after-kill"), "--tag", "v1",
+                "--create-repository"
+            ],
+            environment: shared.environment.merging(["TMPDIR": scratch.path]) { $1 })
+        try #require(next.status == 0, "\(next.combinedText)")
+        #expect(!FileManager.default.fileExists(atPath: leftover), "the killed push's directory is removed")
+        #expect(next.stderrText.contains("Removed \(leftover)"), "\(next.stderrText)")
+        #expect(FileManager.default.fileExists(atPath: live), "a running push keeps its directory")
+        #expect(FileManager.default.fileExists(atPath: mine), "so does any live process's")
+
+        // Stopped while the registry still answers nothing: the transfers are aborted, not waited for.
+        #expect(await Self.interrupt(running, with: SIGTERM, world: world, frozen: true) == .exited(143), "\(running.stderrText)")
+        #expect(running.stderrText.contains("ecrpush: interrupted (SIGTERM): push cancelled, temporary files removed; nothing was tagged"))
+        try FileManager.default.removeItem(atPath: mine)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+        await world.stop()
+    }
+
+    /// Cancelling `POST /build` closes the Engine connection, and the Engine then stops the build: the container
+    /// of the RUN step in progress is killed and removed, and nothing is tagged.
+    @Test func sigintStopsTheDockerBuildOfABuildAndPush() async throws {
+        let world = try await BuildAndPushTests.World.start()
+        defer { world.moto.stop() }
+        let repository = BuildAndPushTests.uniqueName("interrupted-build")
+        let context = TemporaryDirectory()
+        try "FROM \(DockerDaemon.baseImage)\nLABEL ecrpush.test=\"\(repository)\"\nRUN sleep 300\n"
+            .write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let build = try BackgroundECRPush(
+            ["build-and-push", context.path, "--repository", repository, "--tag", "v1", "--create-repository"], environment: world.environment)
+        let container = try #require(
+            await eventually(timeout: .seconds(120)) { () -> String? in
+                guard let match = build.stderrText.firstMatch(of: /Running in ([0-9a-f]{12})/) else { return nil }
+                return String(match.1)
+            }, "\(build.stderrText)")
+
+        build.send(SIGINT)
+        let ending = await build.ending(timeout: .seconds(30))
+        #expect(ending == .exited(130), "\(build.stderrText)")
+        #expect(
+            build.stderrText.contains("ecrpush: interrupted (SIGINT): build-and-push cancelled, temporary files removed; nothing was tagged"),
+            "\(build.stderrText)")
+        let gone = await eventually(timeout: .seconds(60)) { () -> Bool? in
+            let listed = try? await world.docker.docker(["ps", "-a", "-q", "--filter", "id=\(container)"])
+            return listed.map { $0.status == 0 && $0.stdoutText.isEmpty ? true : nil } ?? nil
+        }
+        #expect(gone == true, "the Engine stopped the build and removed its RUN container \(container)")
+        let tagged = try await world.docker.docker(["image", "inspect", "\(world.registry.hostPort)/\(repository):v1"])
+        #expect(tagged.status != 0, "the build never finished, so it tagged nothing")
+        #expect(try await world.registry.manifestStatus(repository: repository, reference: "v1") == 404)
+    }
+}
