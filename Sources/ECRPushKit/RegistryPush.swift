@@ -165,6 +165,17 @@ package struct RegistryPush: Sendable {
         }
     }
 
+    /// `--transport auto`: whether this push costs less through the Engine's push or through this one, from the
+    /// image's layers, its closest ancestor that came from a registry, and the blob cache.
+    package func estimate(localImage: String, registryName: String) async throws -> TransportEstimate {
+        guard let image = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
+        let ancestor = try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registryName)
+        let remembered = RememberedImage(cache: settings.blobCache, image: image, registry: settings.cacheScope(registryName)) != nil
+        return TransportEstimate.choose(
+            image: image, ancestor: ancestor, destinationRegistry: registryName, remembered: remembered,
+            zstd: settings.compression == .zstd)
+    }
+
     /// Registry errors that ECRPushKit has words for become ECRPushError; others pass through.
     @discardableResult
     static func mapped<T>(

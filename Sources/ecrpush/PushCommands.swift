@@ -77,13 +77,6 @@ struct PushRunner {
 
         let pushed: PushedImage
         switch transportOptions.transport {
-        case .daemon:
-            let login = try await workflow.login(for: destination)
-            let repository = try await workflow.ensureRepository(destination, registry: login.registry, onEvent: onEvent)
-            let localImage = try await produceImage(workflow, destination, login.registry, renderer)
-            pushed = try await workflow.push(
-                localImage: localImage, destination: destination, repository: repository,
-                login: login, onEvent: onEvent)
         case .ecrAPI:
             // No registry login at all: the host only names the result.
             let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(resolved.context.region).amazonaws.com"
@@ -92,21 +85,34 @@ struct PushRunner {
             let localImage = try await produceImage(workflow, destination, registry, renderer)
             let push = ECRAPIPush(ecr: ecr, docker: docker, settings: transportOptions.exportSettings(environment: environment))
             pushed = try await push.push(localImage: localImage, destination: destination, registry: registry, onEvent: onEvent)
-        case .registry:
-            // The distribution API at the token's proxyEndpoint (or --registry), with the token's basic auth.
+        case .daemon, .registry, .auto:
+            // The token's proxyEndpoint (or --registry), with the token's basic auth, for the Engine or for ecrpush.
             var login = try await workflow.login(for: destination)
-            _ = try await workflow.ensureRepository(destination, registry: login.registry, onEvent: onEvent)
+            let repository = try await workflow.ensureRepository(destination, registry: login.registry, onEvent: onEvent)
             let localImage = try await produceImage(workflow, destination, login.registry, renderer)
             // A long build can outlive the token: renewed when little of it is left.
             if let expiresAt = login.expiresAt, expiresAt.timeIntervalSinceNow < workflow.tokenRenewalMargin {
                 login = try await workflow.login(for: destination)
             }
-            let push = RegistryPush(
+            let registryPush = RegistryPush(
                 login: login, endpoint: destination.registryOverride, docker: docker,
                 settings: transportOptions.exportSettings(environment: environment),
                 http: transportOptions.registryHTTP(), retryPolicy: transportOptions.retryPolicy,
                 freshLogin: { try await workflow.login(for: destination) })
-            pushed = try await push.push(localImage: localImage, destination: destination, registryName: login.registry, onEvent: onEvent)
+            var path: TransportEstimate.Path = transportOptions.transport == .daemon ? .daemon : .registry
+            if transportOptions.transport == .auto {
+                let estimate = try await registryPush.estimate(localImage: localImage, registryName: login.registry)
+                onEvent(.info(estimate.description))
+                path = estimate.path
+            }
+            switch path {
+            case .daemon:
+                pushed = try await workflow.push(
+                    localImage: localImage, destination: destination, repository: repository, login: login, onEvent: onEvent)
+            case .registry:
+                pushed = try await registryPush.push(
+                    localImage: localImage, destination: destination, registryName: login.registry, onEvent: onEvent)
+            }
         }
         if let path = environment["GITHUB_OUTPUT"], !path.isEmpty { try pushed.appendGitHubOutput(path: path) }
         switch outputOptions.output {
@@ -125,16 +131,20 @@ struct TransportOptions: ParsableArguments {
         case ecrAPI = "ecr-api"
         /// ecrpush reads the image from the Engine and speaks the registry API itself, with the ECR login.
         case registry
+        /// daemon or registry, whichever costs less for this push (TransportEstimate).
+        case auto
     }
 
-    // registry is the default because it is the fastest (tools/bench_push.py: about half of docker push's time).
+    // auto is the default: registry is the fastest for new layers (about half of docker push's time in
+    // tools/bench_push.py), the Engine's push when most layers came from the destination registry.
     @Option(
         help:
             ArgumentHelp(
-                "registry (the registry API with the ECR login, straight from the Engine's export; the fastest), ecr-api (ECR's layer-upload API, IAM "
-                    + "only, no registry login) or daemon (docker push by the Engine with the ECR login).")
+                "auto (the cheaper of daemon and registry for this push, said on stderr), registry (the registry API with the ECR login, "
+                    + "straight from the Engine's export), ecr-api (ECR's layer-upload API, IAM only, no registry login) or daemon "
+                    + "(docker push by the Engine with the ECR login).")
     )
-    var transport: Transport = .registry
+    var transport: Transport = .auto
 
     @Option(help: "Layers uploaded at the same time by the ecr-api and registry transports.")
     var jobs: Int = 4

@@ -1,0 +1,40 @@
+import Foundation
+
+/// One entry of `GET /images/json`.
+package struct ImageSummary: Sendable, Equatable, Decodable {
+    package var id: String
+    /// `host[:port]/repository@sha256:…` for each registry the image was pulled from or pushed to.
+    package var repoDigests: [String]
+
+    enum CodingKeys: String, CodingKey { case id = "Id", repoDigests = "RepoDigests" }
+
+    package init(id: String, repoDigests: [String]) {
+        self.id = id
+        self.repoDigests = repoDigests
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        // Untagged images list "<none>@<none>": a placeholder, not a registry.
+        repoDigests = (try container.decodeIfPresent([String].self, forKey: .repoDigests) ?? []).filter { !$0.hasPrefix("<none>") }
+    }
+}
+
+extension DockerClient {
+    /// `GET /images/json?digests=1`: every local image, with the registry digests the Engine knows for it.
+    package func listImages() async throws -> [ImageSummary] {
+        let response = try await call("GET", "/images/json?digests=1")
+        try DockerClient.requireSuccess(response)
+        return try DockerClient.decode([ImageSummary].self, from: response.body, what: "listing images")
+    }
+
+    /// The registry host of a `RepoDigests` entry or image name, as docker reads it: the first path component
+    /// when it has a dot or a port or is `localhost`, else Docker Hub (`docker.io`).
+    package static func registryHost(ofReference reference: String) -> String {
+        let name = reference.split(separator: "@", maxSplits: 1).first.map(String.init) ?? reference
+        guard let slash = name.firstIndex(of: "/") else { return "docker.io" }
+        let first = name[..<slash]
+        return first.contains(".") || first.contains(":") || first == "localhost" ? String(first) : "docker.io"
+    }
+}

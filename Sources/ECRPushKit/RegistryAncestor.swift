@@ -1,0 +1,51 @@
+import DockerEngine
+
+/// The closest ancestor of an image that came from (or went to) a registry: a local image with a `RepoDigests`
+/// entry whose layers (diffIDs) are the image's first layers. Classic and BuildKit builds alike keep the base's
+/// layers as the image's first ones, so this finds the base a CI runner pulled, whatever built the image.
+package struct RegistryAncestor: Sendable, Equatable {
+    package var imageID: String
+    /// `host[:port]/repository@sha256:…`.
+    package var reference: String
+    /// `host[:port]`.
+    package var registry: String
+    /// The layers it shares with the image (the image's first `layerCount`).
+    package var layerCount: Int
+    /// Bytes of those layers, uncompressed (the ancestor image's size).
+    package var size: Int64
+
+    package init(imageID: String, reference: String, registry: String, layerCount: Int, size: Int64) {
+        (self.imageID, self.reference, self.registry, self.layerCount, self.size) = (imageID, reference, registry, layerCount, size)
+    }
+
+    /// The ancestor sharing the most layers with `image` among the local images that have a registry digest,
+    /// preferring one in `preferredRegistry` when several share as many. nil when none shares a layer.
+    /// Inspects at most `limit` candidates (a CI runner has a handful of images; a laptop may have hundreds).
+    package static func find(
+        for image: ImageInspect, docker: DockerClient, preferredRegistry: String? = nil, limit: Int = 64
+    ) async throws -> RegistryAncestor? {
+        let layers = image.rootFS.layers
+        guard !layers.isEmpty else { return nil }
+        var best: RegistryAncestor?
+        let candidates = try await docker.listImages().filter { !$0.repoDigests.isEmpty }
+        for candidate in candidates.prefix(limit) {
+            guard let inspected = try await docker.inspectImage(candidate.id) else { continue }
+            let shared = inspected.rootFS.layers
+            guard !shared.isEmpty, shared.count <= layers.count, Array(layers.prefix(shared.count)) == shared else { continue }
+            let reference =
+                candidate.repoDigests.first { DockerClient.registryHost(ofReference: $0) == preferredRegistry }
+                ?? candidate.repoDigests[0]
+            let found = RegistryAncestor(
+                imageID: candidate.id, reference: reference, registry: DockerClient.registryHost(ofReference: reference),
+                layerCount: shared.count, size: inspected.size)
+            if let current = best {
+                let better =
+                    found.layerCount > current.layerCount
+                    || (found.layerCount == current.layerCount && found.registry == preferredRegistry && current.registry != preferredRegistry)
+                if !better { continue }
+            }
+            best = found
+        }
+        return best
+    }
+}

@@ -1,0 +1,66 @@
+import DockerEngine
+import Foundation
+
+/// `--transport auto`: the cheaper of the Engine's own push and ecrpush's registry push, decided per push from
+/// what is known before anything is sent. Through the Engine API the only way to read layers is the full export,
+/// which writes the whole image to a temporary directory before its first byte; the Engine's push instead skips
+/// or mounts the layers it knows the destination has (recorded when it pulled or pushed them) and compresses
+/// the rest on one core. So the Engine wins when most of the image came from the destination registry, and
+/// ecrpush wins when most of it is new (parallel compression, uploads overlapping the export) or when its blob
+/// cache already knows the whole image.
+package struct TransportEstimate: Sendable, CustomStringConvertible {
+    package enum Path: String, Sendable { case daemon, registry }
+
+    package var path: Path
+    package var reason: String
+    package var daemonSeconds: Double
+    package var registrySeconds: Double
+
+    /// Throughputs measured with tools/bench_push.py on the 2-core loopback world (README, Benchmarks): a cold
+    /// 196 MiB push took 2.4 s through ecrpush's registry push (about 90 MiB/s of image, export included) and
+    /// 3.8 s through the Engine's (about 52 MiB/s of new layers); each layer the Engine checks costs a round trip.
+    package struct Rates: Sendable {
+        package var registryBytesPerSecond: Double = 90 * 1_048_576
+        package var daemonBytesPerSecond: Double = 52 * 1_048_576
+        package var daemonSecondsPerLayer: Double = 0.01
+        package init() {}
+    }
+
+    /// `destinationRegistry` is the registry's `host[:port]`; `remembered`, whether the blob cache knows every blob
+    /// of the image there (a re-push then reads nothing); `zstd`, whether layers must be zstd (the Engine only
+    /// pushes gzip).
+    package static func choose(
+        image: ImageInspect, ancestor: RegistryAncestor?, destinationRegistry: String, remembered: Bool, zstd: Bool,
+        rates: Rates = Rates()
+    ) -> TransportEstimate {
+        let known = ancestor.map { $0.registry == destinationRegistry ? $0.size : 0 } ?? 0
+        let newBytes = max(0, image.size - known)
+        let daemon = Double(newBytes) / rates.daemonBytesPerSecond + Double(image.rootFS.layers.count) * rates.daemonSecondsPerLayer
+        let registry = remembered ? 0 : Double(image.size) / rates.registryBytesPerSecond
+        func estimate(_ path: Path, _ reason: String) -> TransportEstimate {
+            TransportEstimate(path: path, reason: reason, daemonSeconds: daemon, registrySeconds: registry)
+        }
+        if zstd { return estimate(.registry, "zstd layers are compressed by ecrpush") }
+        if remembered { return estimate(.registry, "the blob cache knows every blob of the image there") }
+        let source: String
+        switch ancestor {
+        case let ancestor? where ancestor.registry == destinationRegistry:
+            source = "\(Self.mebibytes(known)) of layers came from \(ancestor.reference), in this registry"
+        case let ancestor?:
+            source = "its base \(ancestor.reference) came from another registry, so the Engine would send it again"
+        case nil:
+            source = "no layer came from a registry"
+        }
+        let detail = "\(Self.mebibytes(newBytes)) to send; \(source)"
+        return daemon < registry ? estimate(.daemon, detail) : estimate(.registry, detail)
+    }
+
+    package var description: String {
+        let name = path == .daemon ? "daemon (the Engine's push)" : "registry (ecrpush reads and compresses the image)"
+        return "Transport auto: \(name): \(reason); estimated \(Self.seconds(daemonSeconds)) through the Engine's push, "
+            + "\(Self.seconds(registrySeconds)) through ecrpush's"
+    }
+
+    static func mebibytes(_ bytes: Int64) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+    static func seconds(_ value: Double) -> String { String(format: "%.1f s", value) }
+}

@@ -1,0 +1,70 @@
+import DockerEngine
+import ECRPushKit
+import Testing
+
+/// `--transport auto`'s choice, as pure arithmetic over what is known before a push.
+@Suite struct TransportEstimateTests {
+    static let mib: Int64 = 1 << 20
+
+    static func image(size: Int64, layers: Int) -> ImageInspect {
+        ImageInspect(
+            id: "sha256:" + String(repeating: "a", count: 64), repoTags: [], repoDigests: [], size: size,
+            rootFS: .init(type: "layers", layers: (0..<layers).map { "sha256:" + String(repeating: String($0 % 10), count: 64) }))
+    }
+
+    static func ancestor(registry: String, size: Int64, layers: Int) -> RegistryAncestor {
+        RegistryAncestor(
+            imageID: "sha256:base", reference: "\(registry)/base@sha256:" + String(repeating: "b", count: 64), registry: registry,
+            layerCount: layers, size: size)
+    }
+
+    @Test func aSmallLayerOnABaseFromTheDestinationGoesThroughTheEngine() {
+        let estimate = TransportEstimate.choose(
+            image: Self.image(size: 129 * Self.mib, layers: 4),
+            ancestor: Self.ancestor(registry: "reg.example:5000", size: 128 * Self.mib, layers: 3),
+            destinationRegistry: "reg.example:5000", remembered: false, zstd: false)
+        #expect(estimate.path == .daemon)
+        #expect(estimate.daemonSeconds < estimate.registrySeconds)
+        #expect(estimate.description.contains("1.0 MiB to send") && estimate.description.contains("in this registry"))
+    }
+
+    @Test func mostlyNewBytesGoThroughEcrpush() {
+        let estimate = TransportEstimate.choose(
+            image: Self.image(size: 385 * Self.mib, layers: 4),
+            ancestor: Self.ancestor(registry: "reg.example:5000", size: 128 * Self.mib, layers: 3),
+            destinationRegistry: "reg.example:5000", remembered: false, zstd: false)
+        #expect(estimate.path == .registry)
+        let cold = TransportEstimate.choose(
+            image: Self.image(size: 196 * Self.mib, layers: 5), ancestor: nil, destinationRegistry: "reg.example:5000",
+            remembered: false, zstd: false)
+        #expect(cold.path == .registry && cold.reason.contains("no layer came from a registry"))
+    }
+
+    @Test func aBaseFromAnotherRegistryCountsForNothing() {
+        let estimate = TransportEstimate.choose(
+            image: Self.image(size: 129 * Self.mib, layers: 4),
+            ancestor: Self.ancestor(registry: "docker.io", size: 128 * Self.mib, layers: 3),
+            destinationRegistry: "reg.example:5000", remembered: false, zstd: false)
+        #expect(estimate.path == .registry)
+        #expect(estimate.reason.contains("another registry"))
+    }
+
+    @Test func theBlobCacheAndZstdDecideForEcrpush() {
+        let image = Self.image(size: 129 * Self.mib, layers: 4)
+        let ancestor = Self.ancestor(registry: "r:1", size: 128 * Self.mib, layers: 3)
+        let remembered = TransportEstimate.choose(image: image, ancestor: ancestor, destinationRegistry: "r:1", remembered: true, zstd: false)
+        #expect(remembered.path == .registry && remembered.registrySeconds == 0)
+        let zstd = TransportEstimate.choose(image: image, ancestor: ancestor, destinationRegistry: "r:1", remembered: false, zstd: true)
+        #expect(zstd.path == .registry)
+    }
+
+    @Test func registryHostOfARepoDigest() {
+        #expect(DockerClient.registryHost(ofReference: "127.0.0.1:5000/team/app@sha256:abc") == "127.0.0.1:5000")
+        #expect(
+            DockerClient.registryHost(ofReference: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:abc")
+                == "123456789012.dkr.ecr.eu-west-1.amazonaws.com")
+        #expect(DockerClient.registryHost(ofReference: "localhost/app@sha256:abc") == "localhost")
+        #expect(DockerClient.registryHost(ofReference: "busybox@sha256:abc") == "docker.io")
+        #expect(DockerClient.registryHost(ofReference: "library/busybox@sha256:abc") == "docker.io")
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import TestWorld
+import Testing
+
+/// `--transport auto` (the default) on the loopback world: the Engine's push when most of the image came from the
+/// destination registry, ecrpush's registry push otherwise. Asserted on what ecrpush did (the transport it said
+/// it chose, and what the registry holds), never on time.
+@Suite struct AutoTransportTests {
+    typealias World = BuildAndPushTests.World
+
+    /// Builds `FROM base` plus `megabytes` of random bytes, with a label of its own (other tests share the daemon).
+    static func build(_ world: World, from base: String, megabytes: Int, tag: String? = nil) async throws -> String {
+        let context = TemporaryDirectory()
+        try """
+        FROM \(base)
+        RUN head -c \(megabytes << 20) /dev/urandom > /layer-\(UInt32.random(in: 0...UInt32.max))
+        LABEL ecrpush.test="auto-\(UInt32.random(in: 0...UInt32.max))"
+        CMD ["sh", "-c", "echo auto"]
+        """.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let build = try await world.docker.docker(["build", "-q"] + (tag.map { ["-t", $0] } ?? []) + [context.path])
+        let id = build.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard build.status == 0, id.hasPrefix("sha256:") else {
+            throw WorldError.commandFailed(command: "docker build", status: build.status, output: build.combinedText)
+        }
+        return id
+    }
+
+    /// `docker push` by the Engine to `registry`, logged in through stdin: the image then has a RepoDigest there,
+    /// as a base image a CI runner pulled has.
+    static func dockerPush(_ world: World, _ reference: String, to registry: LoopbackRegistry) async throws {
+        let config = TemporaryDirectory()
+        let base = ["--config", config.path, "-H", world.docker.host]
+        let login = try await runProcess(
+            "docker", base + ["login", "--username", registry.username, "--password-stdin", registry.hostPort],
+            stdin: Data(registry.password.utf8))
+        let push = login.status == 0 ? try await runProcess("docker", base + ["push", reference]) : login
+        guard push.status == 0 else {
+            throw WorldError.commandFailed(command: "docker push \(reference)", status: push.status, output: push.combinedText)
+        }
+    }
+
+    func push(_ world: World, _ image: String, repository: String, extra: [String] = []) async throws -> ProcessResult {
+        try await ECRPushCLI.run(
+            ["push", image, "--repository", repository, "--tag", "v1", "--create-repository"] + extra,
+            environment: world.environment)
+    }
+
+    @Test func baseFromTheDestinationRegistryGoesThroughTheEnginesPush() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let baseName = "\(world.registry.hostPort)/\(BuildAndPushTests.uniqueName("auto-base")):1"
+        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 16, tag: baseName)
+        try await Self.dockerPush(world, baseName, to: world.registry)
+        let app = try await Self.build(world, from: baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("auto-app")
+        let result = try await push(world, app, repository: repository)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("in this registry"))
+
+        // The pushed manifest names the base's own blobs (the Engine mounted them), and it pulls back and runs.
+        let baseRepository = String(baseName.dropFirst(world.registry.hostPort.count + 1).dropLast(2))
+        let baseLayers = try await world.registry.manifest(repository: baseRepository, reference: "1")["layers"] as? [[String: Any]]
+        let appLayers = try await world.registry.manifest(repository: repository, reference: "v1")["layers"] as? [[String: Any]]
+        let baseDigests = try #require(baseLayers).compactMap { $0["digest"] as? String }
+        let appDigests = try #require(appLayers).compactMap { $0["digest"] as? String }
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests)
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+    }
+
+    @Test func newLayersGoThroughEcrpushsRegistryPush() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 16)
+        let result = try await push(world, image, repository: BuildAndPushTests.uniqueName("auto-cold"))
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: registry"), "\(result.stderrText)")
+        #expect(result.stderrText.contains(": Pushed"), "ecrpush uploaded the layers itself")
+    }
+
+    /// A base from another registry would be sent again (recompressed) by the Engine: ecrpush pushes.
+    @Test func baseFromAnotherRegistryGoesThroughEcrpushsRegistryPush() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let other = try await LoopbackRegistry.start()
+        let baseName = "\(other.hostPort)/\(BuildAndPushTests.uniqueName("other-base")):1"
+        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 16, tag: baseName)
+        try await Self.dockerPush(world, baseName, to: other)
+        await other.stop()
+        let app = try await Self.build(world, from: baseName, megabytes: 1)
+        let result = try await push(world, app, repository: BuildAndPushTests.uniqueName("auto-other"))
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: registry"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("another registry"))
+    }
+
+    @Test func zstdAlwaysGoesThroughEcrpush() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 1)
+        let result = try await push(world, image, repository: BuildAndPushTests.uniqueName("auto-zstd"), extra: ["--compression", "zstd"])
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: registry"))
+        #expect(result.stderrText.contains("zstd layers are compressed by ecrpush"))
+    }
+}
