@@ -104,7 +104,8 @@ package enum EngineImageExport {
                 for try await event in events {
                     switch event {
                     case .layerStored(let layer):
-                        try await start(PreparedBlob(digest: layer.digest, size: layer.size, source: .file(layer.path)), counted: true)
+                        try await start(
+                            PreparedBlob(digest: layer.digest, size: layer.size, source: .file(layer.path), diffID: layer.diffID), counted: true)
                     case .finished(let image):
                         exported = image
                         for blob in PreparedBlob.blobs(of: image) { try await start(blob, counted: false) }

@@ -13,6 +13,8 @@ struct PreparedBlob: Sendable {
     let digest: String
     let size: Int64
     let source: Source
+    /// The uncompressed layer's digest; nil for the config.
+    var diffID: String? = nil
 
     var shortID: String { Self.shortID(digest) }
 
@@ -26,7 +28,7 @@ struct PreparedBlob: Sendable {
         var blobs: [PreparedBlob] = []
         var seen = Set<String>()
         for layer in image.layers where seen.insert(layer.digest).inserted {
-            blobs.append(PreparedBlob(digest: layer.digest, size: layer.size, source: .file(layer.path)))
+            blobs.append(PreparedBlob(digest: layer.digest, size: layer.size, source: .file(layer.path), diffID: layer.diffID))
         }
         blobs.append(PreparedBlob(digest: image.configDigest, size: Int64(image.config.count), source: .bytes(image.config)))
         return blobs

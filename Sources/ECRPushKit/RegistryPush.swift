@@ -67,11 +67,27 @@ package struct RegistryPush: Sendable {
                 registry: registryName, repository: destination.repository, tags: destination.tags,
                 digest: remembered.manifest.digest)
         }
-        onEvent(.info("Reading \(localImage) from the Docker Engine"))
         let repository = destination.repository
         let registry = self.registry
+        // The base's layers, where the destination registry already has them: named as the base's manifest names
+        // them, neither uploaded nor stored twice.
+        var known: [String: KnownLayer] = [:]
+        if let ancestor = try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: registryName),
+            ancestor.registry == registryName
+        {
+            known = await BaseLayers.known(
+                image: inspected, ancestor: ancestor, registry: registry, repository: repository,
+                compression: settings.compression, onEvent: onEvent)
+            if !known.isEmpty { onEvent(.info("\(known.count) layers of \(ancestor.reference) are in \(registryName)/\(repository) already")) }
+        }
+        let knownLayers = known
+        onEvent(.info("Reading \(localImage) from the Docker Engine"))
         let image = try await EngineImageExport.exportAndUpload(localImage, docker: docker, settings: settings) { blob in
             let id = blob.shortID
+            if let diffID = blob.diffID, knownLayers[diffID] != nil {
+                onEvent(.push(PushEvent(id: id, status: "Layer already exists", progress: ProgressDetail(current: blob.size, total: blob.size))))
+                return
+            }
             let exists = try await Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
                 try await registry.blobExists(repository: repository, digest: blob.digest)
             }
@@ -96,11 +112,22 @@ package struct RegistryPush: Sendable {
         }
         defer { image.cleanup() }
 
-        let manifest = image.manifest()
+        let manifest =
+            knownLayers.isEmpty
+            ? image.manifest()
+            : ImageManifest.forImage(
+                configDigest: image.configDigest, configSize: Int64(image.config.count),
+                layers: image.layers.map { layer in
+                    knownLayers[layer.diffID].map { ($0.digest, $0.size, $0.mediaType) } ?? (layer.digest, layer.size, layer.mediaType)
+                })
         try await putManifests(manifest, destination: destination, registryName: registryName, onEvent: onEvent)
-        RememberedImage.remember(
-            image, in: settings.blobCache, scope: settings.cacheScope(registryName), repository: repository,
-            onEvent: onEvent)
+        // The blob cache maps diffIDs to ecrpush's own blobs: an image pushed partly under the base's blobs is
+        // not recorded (a later push finds the base again the same way).
+        if knownLayers.isEmpty {
+            RememberedImage.remember(
+                image, in: settings.blobCache, scope: settings.cacheScope(registryName), repository: repository,
+                onEvent: onEvent)
+        }
         return PushedImage(registry: registryName, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
 

@@ -104,4 +104,29 @@ import Testing
         #expect(result.stderrText.contains("Transport auto: registry"))
         #expect(result.stderrText.contains("zstd layers are compressed by ecrpush"))
     }
+
+    /// ecrpush's own push names the base's blobs too, when the destination registry has them: the base's layers
+    /// are mounted from its repository, not uploaded again under ecrpush's own compression.
+    @Test func registryTransportReusesTheBaseLayersOfTheDestination() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let baseRepository = BuildAndPushTests.uniqueName("reuse-base")
+        let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
+        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 8, tag: baseName)
+        try await Self.dockerPush(world, baseName, to: world.registry)
+        let app = try await Self.build(world, from: baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("reuse-app")
+        let result = try await push(world, app, repository: repository, extra: ["--transport", "registry"])
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("are in \(world.registry.hostPort)/\(repository) already"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("Mounted from \(baseRepository)"))
+        let baseLayers = try await world.registry.manifest(repository: baseRepository, reference: "1")["layers"] as? [[String: Any]]
+        let appLayers = try await world.registry.manifest(repository: repository, reference: "v1")["layers"] as? [[String: Any]]
+        let baseDigests = try #require(baseLayers).compactMap { $0["digest"] as? String }
+        let appDigests = try #require(appLayers).compactMap { $0["digest"] as? String }
+        #expect(appDigests.count == baseDigests.count + 1)
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs, not recompressed ones")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+    }
 }

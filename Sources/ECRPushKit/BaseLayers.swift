@@ -1,0 +1,110 @@
+import DockerEngine
+import Foundation
+import Hashing
+import ImageExport
+import RegistryClient
+
+/// A layer of the image that the destination repository already holds, as the base image's manifest names it:
+/// pushed under that descriptor, it is neither compressed nor uploaded again, and the registry stores the base
+/// once however many repositories use it.
+package struct KnownLayer: Sendable, Equatable {
+    package var digest: String
+    package var size: Int64
+    package var mediaType: String
+}
+
+/// Where the image's first layers came from: the manifest of its ancestor in the destination registry (its
+/// `RepoDigests` entry), read with the push's own login. Each of those layers is checked in the destination
+/// repository (HEAD) and mounted from the ancestor's repository when missing; only layers the destination then
+/// holds count as known, so a manifest never names a blob the destination lacks. Anything unreadable,
+/// inconsistent or refused only means "unknown": those layers are compressed and uploaded as usual.
+package enum BaseLayers {
+    package static func known(
+        image: ImageInspect, ancestor: RegistryAncestor, registry: RegistryClient, repository: String,
+        compression: LayerCompression, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async -> [String: KnownLayer] {
+        do {
+            let layers = try await sourceLayers(image: image, ancestor: ancestor, registry: registry)
+            guard layers.count == ancestor.layerCount, layers.count <= image.rootFS.layers.count else { return [:] }
+            let source = sourceRepository(of: ancestor)
+            var known: [String: KnownLayer] = [:]
+            for (diffID, layer) in zip(image.rootFS.layers, layers) where known[diffID] == nil {
+                guard let layer = usable(layer, compression: compression) else { continue }
+                var present = try await registry.blobExists(repository: repository, digest: layer.digest)
+                if !present, let source, source != repository {
+                    present = (try? await registry.mountBlob(repository: repository, digest: layer.digest, from: source)) == true
+                    if present { onEvent(.push(PushEvent(id: PreparedBlob.shortID(layer.digest), status: "Mounted from \(source)"))) }
+                }
+                if present { known[diffID] = layer }
+            }
+            return known
+        } catch is CancellationError {
+            return [:]
+        } catch {
+            onEvent(.info("The layers of \(ancestor.reference) could not be found in the registry (\(error)); they are uploaded"))
+            return [:]
+        }
+    }
+
+    /// The single-platform manifest the ancestor's digest names (for an index, the image's platform), checked
+    /// against that digest: a registry that answers with other bytes is not believed.
+    static func sourceLayers(image: ImageInspect, ancestor: RegistryAncestor, registry: RegistryClient) async throws -> [KnownLayer] {
+        guard let repository = sourceRepository(of: ancestor), let digest = ancestor.reference.split(separator: "@").last.map(String.init),
+            var manifest = try await verified(registry.manifest(repository: repository, reference: digest), digest: digest)
+        else { return [] }
+        var document = try JSONDecoder().decode(ManifestDocument.self, from: Data(manifest.bytes))
+        if let platforms = document.manifests {
+            guard
+                let entry = platforms.first(where: {
+                    $0.platform?.os == (image.os ?? "linux") && $0.platform?.architecture == (image.architecture ?? "amd64")
+                }),
+                let platformManifest = try await verified(registry.manifest(repository: repository, reference: entry.digest), digest: entry.digest)
+            else { return [] }
+            manifest = platformManifest
+            document = try JSONDecoder().decode(ManifestDocument.self, from: Data(manifest.bytes))
+        }
+        return (document.layers ?? []).map { KnownLayer(digest: $0.digest, size: $0.size, mediaType: $0.mediaType) }
+    }
+
+    private static func verified(_ manifest: FetchedManifest?, digest: String) -> FetchedManifest? {
+        guard let manifest else { return nil }
+        let actual = manifest.bytes.withUnsafeBytes { SHA256.hash($0) }.ociDigest
+        return actual == digest ? manifest : nil
+    }
+
+    /// The repository of `host/repository@digest`.
+    static func sourceRepository(of ancestor: RegistryAncestor) -> String? {
+        let name = ancestor.reference.split(separator: "@").first.map(String.init) ?? ""
+        let prefix = ancestor.registry + "/"
+        return name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : nil
+    }
+
+    /// The layer as this push's manifest can name it: gzip layers (Docker's or OCI's type) in a gzip push, under
+    /// Docker's type so the manifest stays Docker v2; zstd layers in a zstd push. Anything else is recompressed.
+    static func usable(_ layer: KnownLayer, compression: LayerCompression) -> KnownLayer? {
+        let gzipTypes = [ExportedLayer.gzipMediaType, "application/vnd.oci.image.layer.v1.tar+gzip"]
+        switch compression {
+        case .gzip where gzipTypes.contains(layer.mediaType):
+            return KnownLayer(digest: layer.digest, size: layer.size, mediaType: ExportedLayer.gzipMediaType)
+        case .zstd where layer.mediaType == ExportedLayer.zstdMediaType:
+            return layer
+        default:
+            return nil
+        }
+    }
+
+    private struct ManifestDocument: Decodable {
+        struct Descriptor: Decodable {
+            struct Platform: Decodable {
+                var os: String?
+                var architecture: String?
+            }
+            var mediaType: String
+            var digest: String
+            var size: Int64
+            var platform: Platform?
+        }
+        var layers: [Descriptor]?
+        var manifests: [Descriptor]?
+    }
+}
