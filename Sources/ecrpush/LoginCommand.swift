@@ -55,7 +55,9 @@ struct LoginCommand: AsyncParsableCommand {
 
     func validate() throws {
         try validateRegistryIds(registryIds)
-        _ = try registryTargets()
+        let targets = try registryTargets()
+        // The AWS settings each login will use (a section can name another profile or region), before any request.
+        try aws.checkSettings(for: targets.isEmpty ? [nil] : targets)
         if !registryNames.isEmpty, !registryIds.isEmpty {
             throw ValidationError("use --registry (or --public) or --registry-id, not both: a host already names its account")
         }
@@ -121,7 +123,12 @@ extension LoginCommand {
             throw ValidationError(error.description)
         }
         return try registryNames.map { name in
-            let target = RegistryTarget.resolve(name, in: profiles)
+            let target: RegistryTarget
+            do {
+                target = try RegistryTarget.argument(name, in: profiles)
+            } catch {
+                throw ValidationError(String(describing: error))
+            }
             guard target.isKnown else {
                 throw ValidationError(
                     "--registry \(name) is not an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com or public.ecr.aws) and "

@@ -184,6 +184,10 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var transport: TransportOptions
     @OptionGroup var aws: AWSOptions
 
+    func validate() throws {
+        try aws.checkSettings(for: [try destination.registryTarget()])
+    }
+
     func run() async throws {
         try await Console.run {
             try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport)
@@ -203,6 +207,10 @@ struct BuildAndPushCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var transport: TransportOptions
     @OptionGroup var aws: AWSOptions
+
+    func validate() throws {
+        try aws.checkSettings(for: [try destination.registryTarget()])
+    }
 
     func run() async throws {
         try await Console.run {
