@@ -93,10 +93,19 @@ struct PushRunner {
                 renderer.handle($0)
             }
         }
-        if let path = environment["GITHUB_OUTPUT"], !path.isEmpty { try pushed.appendGitHubOutput(path: path) }
+        // The image is in the registry now: whatever happens to the step outputs, the result is printed.
+        var outputFailure: ECRPushError?
+        if let path = environment["GITHUB_OUTPUT"], !path.isEmpty {
+            do { try pushed.appendGitHubOutput(path: path) } catch { outputFailure = error }
+        }
         switch outputOptions.output {
         case .text: for line in pushed.stdoutLines { Console.out(line) }
         case .json: Console.out(try JSONOutput.encode(pushed))
+        }
+        if let outputFailure {
+            // Exit 1 all the same: a CI job whose later steps need the outputs must not go on as if all were well.
+            Console.err("ecrpush: error: \(outputFailure.description)")
+            throw ExitCode.failure
         }
     }
 }
