@@ -41,7 +41,15 @@ package enum AWSError: Error, Sendable, CustomStringConvertible {
         case .malformedConfigFile(let path, let line, let detail):
             return "\(path):\(line): \(detail)"
         case .invalidParameter(let name, let value, let expected):
-            return "invalid \(name) '\(value)': expected \(expected)"
+            return "invalid \(name) \(InputEcho.quoted(value)): expected \(expected)"
+        }
+    }
+
+    /// Bad input (a flag, a variable, a config file), found before any request: the CLI's usage error (exit 64).
+    package var isInvalidInput: Bool {
+        switch self {
+        case .invalidParameter, .invalidConfiguration, .malformedConfigFile: return true
+        default: return false
         }
     }
 

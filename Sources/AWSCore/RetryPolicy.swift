@@ -13,14 +13,6 @@ package struct RetryPolicy: Sendable {
         self.maxDelay = maxDelay
     }
 
-    /// Honours `AWS_MAX_ATTEMPTS` like the SDKs.
-    package static func fromEnvironment(_ environment: [String: String]) -> RetryPolicy {
-        if let text = environment["AWS_MAX_ATTEMPTS"], let attempts = Int(text), attempts > 0 {
-            return RetryPolicy(maxAttempts: attempts)
-        }
-        return RetryPolicy()
-    }
-
     /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1).
     package func delay(afterAttempt attempt: Int) -> Double {
         let exponential = baseDelay * Double(1 << min(attempt - 1, 10))

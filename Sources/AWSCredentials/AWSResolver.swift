@@ -73,6 +73,8 @@ package enum AWSResolver {
     /// `invalidParameter`, `credentialProviderFailed`).
     package static func resolve(_ input: AWSResolutionInput, http: HTTPClient, debug: DebugLog?) async throws -> ResolvedAWS {
         try validateRoleFlags(input)
+        // Before instance metadata is asked for the region: a bad setting is said before any request.
+        let retry = try RetryPolicy.fromEnvironment(input.environment)
         let files = SharedConfigLoader(environment: input.environment, homeDirectory: input.homeDirectory)
         let profile = ProfileSelection(input: input)
         if let namedBy = profile.namedBy { _ = try files.requireProfile(profile.name, namedBy: namedBy) }
@@ -97,7 +99,6 @@ package enum AWSResolver {
         }
         debug?("region: \(region.region) (from \(region.source))")
 
-        let environment = EnvironmentReader(input.environment)
         var endpoints = EndpointConfiguration.fromEnvironment(input.environment)
         if let url = input.endpointURL, !url.isEmpty {
             // The flag is the most specific statement there is: it beats AWS_ENDPOINT_URL_<SERVICE> too.
@@ -106,7 +107,7 @@ package enum AWSResolver {
         }
         let base = AWSContext(
             region: region.region, endpoints: endpoints, credentialProvider: NoCredentialProvider(),
-            http: http, retry: RetryPolicy.fromEnvironment(environment.values), debug: debug)
+            http: http, retry: retry, debug: debug)
 
         var (provider, origin) = recipe.build(stsContext: base)
         var source = recipe.source
@@ -131,7 +132,7 @@ package enum AWSResolver {
         if let roleArn = input.roleArn, !STSValidation.isRoleARN(roleArn) {
             throw AWSError.invalidParameter(
                 name: "--role-arn", value: roleArn,
-                expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
+                expected: STSValidation.roleARNExpectation)
         }
         if let name = input.roleSessionName { try validate(sessionName: name, origin: "--role-session-name") }
         if let seconds = input.durationSeconds, !(900...43200).contains(seconds) {

@@ -82,7 +82,7 @@ struct CredentialChain {
         guard STSValidation.isRoleARN(roleArn) else {
             throw AWSError.invalidParameter(
                 name: "AWS_IAM_ROLE_ARN", value: roleArn,
-                expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
+                expected: STSValidation.roleARNExpectation)
         }
         // The role flags describe the outermost role ecrpush assumes: this one unless --role-arn adds another.
         let flagsApply = input.roleArn == nil
@@ -107,7 +107,7 @@ struct CredentialChain {
         guard STSValidation.isRoleARN(roleArn) else {
             throw AWSError.invalidParameter(
                 name: "AWS_ROLE_ARN", value: roleArn,
-                expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
+                expected: STSValidation.roleARNExpectation)
         }
         let sessionName = env["AWS_ROLE_SESSION_NAME"] ?? SessionNames.generated()
         try AWSResolver.validate(sessionName: sessionName, origin: "AWS_ROLE_SESSION_NAME")

@@ -210,7 +210,7 @@ struct ProfileCredentialProvider {
         guard STSValidation.isRoleARN(roleArn) else {
             throw AWSError.invalidParameter(
                 name: "role_arn of \(SharedConfigLoader.describe(profile))", value: roleArn,
-                expected: "a role ARN such as arn:aws:iam::123456789012:role/name")
+                expected: STSValidation.roleARNExpectation)
         }
     }
 

@@ -60,6 +60,7 @@ struct NoCredentialProvider: CredentialProvider {
     let source = "no credentials (anonymous request)"
 
     func credentials() async throws -> Credentials {
-        throw AWSError.invalidConfiguration("internal error: an anonymous STS request asked for credentials")
+        // Not invalidConfiguration: nothing the user set is wrong, and that case is a usage error.
+        throw AWSError.credentialProviderFailed(source: source, detail: "internal error: an anonymous STS request asked for credentials")
     }
 }

@@ -158,7 +158,7 @@ package struct BlobDigestCache: Sendable {
 
     private func write(_ data: Data, to target: String) throws {
         do {
-            try PrivateFile.writeAtomically(data, to: target, temporaryPrefix: ".tmp-")
+            try PrivateFile.writeAtomically(data, to: target, temporaryPrefix: ".tmp-", permissions: .keepExisting)
         } catch {
             throw failure(error.detail)
         }

@@ -1,7 +1,9 @@
 import Foundation
 
 /// Merges registry logins into a docker CLI config (`$DOCKER_CONFIG/config.json`) as `docker login` would:
-/// every other key is kept, the file is replaced atomically and stays 0600.
+/// every other key is kept, and the file is replaced atomically with the permissions it had (0600 when new).
+/// A symbolic link there (dotfile managers make them) is written through, as the docker CLI does: the link
+/// stays a link and its target gets the login.
 package struct DockerConfigFile: Sendable {
     package let path: String
 
@@ -16,6 +18,8 @@ package struct DockerConfigFile: Sendable {
     package struct MergeResult: Sendable {
         /// Registries for which docker will consult a credential helper or store instead of `auths`.
         package var shadowedBy: [String: String] = [:]
+        /// The file written: the config path, or where its chain of symbolic links ends.
+        package var writtenTo = ""
     }
 
     package func merge(logins: [(registry: String, username: String, password: String)]) throws -> MergeResult {
@@ -25,6 +29,9 @@ package struct DockerConfigFile: Sendable {
         let helpers = document["credHelpers"] as? [String: Any] ?? [:]
         for login in logins {
             var entry = auths[login.registry] as? [String: Any] ?? [:]
+            // docker prefers an identity token (or registry token) to `auth`: a stale one left beside the new
+            // login would be used instead of it.
+            for field in Self.credentialFields { entry[field] = nil }
             entry["auth"] = Data("\(login.username):\(login.password)".utf8).base64EncodedString()
             auths[login.registry] = entry
             if let helper = helpers[login.registry] as? String {
@@ -34,9 +41,12 @@ package struct DockerConfigFile: Sendable {
             }
         }
         document["auths"] = auths
-        try write(document)
+        result.writtenTo = try write(document)
         return result
     }
+
+    /// The credential fields of an `auths` entry (docker's AuthConfig): all of them belong to the login replaced.
+    static let credentialFields = ["auth", "username", "password", "identitytoken", "registrytoken"]
 
     func load() throws -> [String: Any] {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
@@ -51,8 +61,17 @@ package struct DockerConfigFile: Sendable {
         return dictionary
     }
 
-    func write(_ document: [String: Any]) throws {
-        let directory = (path as NSString).deletingLastPathComponent
+    /// Returns the file written (the link's target when `path` is a symbolic link).
+    @discardableResult
+    func write(_ document: [String: Any]) throws -> String {
+        let target: String
+        do {
+            target = try PrivateFile.finalTarget(of: path)
+        } catch {
+            throw ECRPushError.dockerConfigUnwritable(path: path, detail: error.detail)
+        }
+        // The temporary file goes beside the link's target: a rename works within one file system only.
+        let directory = PrivateFile.directoryOf(target)
         let data: Data
         do {
             try FileManager.default.createDirectory(
@@ -63,9 +82,10 @@ package struct DockerConfigFile: Sendable {
             throw ECRPushError.dockerConfigUnwritable(path: path, detail: error.localizedDescription)
         }
         do {
-            try PrivateFile.writeAtomically(data, to: path, temporaryPrefix: ".config.json.ecrpush-")
+            try PrivateFile.writeAtomically(data, to: target, temporaryPrefix: ".config.json.ecrpush-", permissions: .keepExisting)
         } catch {
             throw ECRPushError.dockerConfigUnwritable(path: path, detail: error.detail)
         }
+        return target
     }
 }

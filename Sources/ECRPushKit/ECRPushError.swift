@@ -10,6 +10,10 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
     case pushDenied(repository: String, action: String, message: String)
     case invalidArgument(String)
     case internalInconsistency(String)
+    /// `$GITHUB_OUTPUT` could not be appended to.
+    case gitHubOutputUnwritable(path: String, detail: String)
+    /// The push succeeded; only its step outputs could not be written to `$GITHUB_OUTPUT`.
+    case pushedButGitHubOutputUnwritable(imageUri: String, path: String, detail: String)
 
     package var description: String {
         switch self {
@@ -33,6 +37,16 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
                 + "policy with an explicit Deny for this principal also causes this."
         case .invalidArgument(let detail), .internalInconsistency(let detail):
             return detail
+        case .gitHubOutputUnwritable(let path, let detail):
+            return
+                "cannot append to the GITHUB_OUTPUT file \(path): \(detail). GitHub Actions sets GITHUB_OUTPUT to a writable file in every step; "
+                + "elsewhere, point it at a file in a directory that exists, or unset it."
+        case .pushedButGitHubOutputUnwritable(let imageUri, let path, let detail):
+            // A CI log reader must see first that the image is in the registry: pushing again is not the fix.
+            return
+                "the image was pushed: \(imageUri) (its references are on stdout). Only the step outputs (image, digest, registry) were not "
+                + "written: cannot append to the GITHUB_OUTPUT file \(path): \(detail). Later steps that read them will not find them: "
+                + "fix GITHUB_OUTPUT (a writable file, as GitHub Actions sets it) or take the image reference from stdout."
         }
     }
 }

@@ -11,11 +11,23 @@ enum PrivateFile {
         let detail: String
     }
 
+    /// Which permissions the replacement gets.
+    enum Permissions {
+        /// 0600 whatever the replaced file had: logins and other secrets only ecrpush reads.
+        case privateFile
+        /// The replaced file's permissions (and owner and group, where allowed), as the docker CLI keeps them
+        /// for its config; 0600 for a new file. A file someone made 0644 on purpose stays 0644.
+        case keepExisting
+    }
+
     /// Writes `data` to `path` through a 0600 temporary file beside it (`temporaryPrefix` + pid + random),
-    /// fsync'd and renamed over the target: readers never see half a file, and the content is never in a file
-    /// others can read, even briefly.
-    static func writeAtomically(_ data: Data, to path: String, temporaryPrefix: String) throws(Failure) {
-        let directory = (path as NSString).deletingLastPathComponent
+    /// fsync'd, given its final permissions, and renamed over the target: readers never see half a file, and the
+    /// content is never in a file others can read, even briefly. `path` itself is replaced: a symbolic link
+    /// there becomes a file (resolve it first with `finalTarget(of:)` to write through it).
+    static func writeAtomically(_ data: Data, to path: String, temporaryPrefix: String, permissions: Permissions) throws(Failure) {
+        var existing = stat()
+        let replaced = permissions == .keepExisting && stat(path, &existing) == 0 && (existing.st_mode & S_IFMT) == S_IFREG
+        let directory = directoryOf(path)
         let temporary = directory + "/\(temporaryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure(detail: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
@@ -23,10 +35,17 @@ enum PrivateFile {
             var offset = 0
             while offset < buffer.count {
                 let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 && errno == EINTR { continue }
                 if written <= 0 { return false }
                 offset += written
             }
             return true
+        }
+        if ok, replaced {
+            // The owner first: chown may clear mode bits. Keeping the owner is best effort (only root may give a
+            // file away), as in the docker CLI; the mode is not.
+            _ = fchown(fd, existing.st_uid, existing.st_gid)
+            ok = fchmod(fd, existing.st_mode & 0o777) == 0
         }
         ok = ok && fsync(fd) == 0
         close(fd)
@@ -35,6 +54,29 @@ enum PrivateFile {
             unlink(temporary)
             throw Failure(detail: detail)
         }
+    }
+
+    /// Where a chain of symbolic links at `path` ends (relative links read from their own directory), as the
+    /// docker CLI writes its config through a link a dotfile manager made; `path` itself when it is no link. The
+    /// end may not exist yet (a dangling link): the file is then created there.
+    static func finalTarget(of path: String) throws(Failure) -> String {
+        var current = path
+        for _ in 0..<40 {
+            var info = stat()
+            guard lstat(current, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK else { return current }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = readlink(current, &buffer, buffer.count - 1)
+            guard length > 0 else { throw Failure(detail: "cannot read the symbolic link \(current): \(String(cString: strerror(errno)))") }
+            let link = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = link.hasPrefix("/") ? link : directoryOf(current) + "/" + link
+        }
+        throw Failure(detail: "\(path): too many levels of symbolic links")
+    }
+
+    /// The directory holding `path`; "." for a bare file name (where NSString would say "").
+    static func directoryOf(_ path: String) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        return directory.isEmpty ? "." : directory
     }
 
     /// Creates `directory` (and missing parents) 0700, and tightens it when it exists with wider permissions.

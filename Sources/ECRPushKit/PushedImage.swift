@@ -23,14 +23,15 @@ package struct PushedImage: Sendable, Equatable, Codable {
     /// The lines printed on stdout: one per tag, then the digest reference last.
     package var stdoutLines: [String] { taggedReferences() + [imageUri] }
 
-    /// Appends `image`, `digest` and `registry` to the file GitHub Actions names in `$GITHUB_OUTPUT`.
-    package func appendGitHubOutput(path: String) throws {
+    /// Appends `image`, `digest` and `registry` to the file GitHub Actions names in `$GITHUB_OUTPUT` (created when
+    /// missing, as `>>` would). Called once the push is done, so a failure says that the image is pushed.
+    package func appendGitHubOutput(path: String) throws(ECRPushError) {
         let lines = "image=\(imageUri)\ndigest=\(digest)\nregistry=\(registry)\n"
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw ECRPushError.invalidArgument("cannot open $GITHUB_OUTPUT file \(path) for appending")
+        do {
+            try GitHubOutput.append(lines, to: path)
+        } catch {
+            guard case .gitHubOutputUnwritable(_, let detail) = error else { throw error }
+            throw .pushedButGitHubOutputUnwritable(imageUri: imageUri, path: path, detail: detail)
         }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(lines.utf8))
     }
 }

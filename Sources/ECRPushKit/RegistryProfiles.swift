@@ -132,20 +132,18 @@ package struct RegistryProfiles: Sendable, Equatable {
         func bad(_ key: String, _ value: String, _ expected: String) -> AWSError {
             .malformedConfigFile(
                 path: path, line: line,
-                detail: "[registry \(profile.name)]: \(key) '\(value)' is not \(expected)")
+                detail: "[registry \(profile.name)]: \(key) \(InputEcho.quoted(value)) is not \(expected)")
         }
         if let id = profile.registryId, !RegistryHost.isAccountId(id) { throw bad("registry_id", id, "a 12-digit account id") }
         if let region = profile.region, !Partition.isValidRegionName(region) { throw bad("region", region, "a region name such as eu-west-1") }
         if let url = profile.endpointURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
             throw bad("endpoint_url", url, "an http:// or https:// URL")
         }
-        if let endpoint = profile.registryEndpoint,
-            endpoint.isEmpty || endpoint.contains("/") || endpoint.contains("@") || endpoint.contains(where: \.isWhitespace)
-        {
-            throw bad("registry_endpoint", endpoint, "a registry host[:port] without scheme or path, such as registry.example.com:5000")
+        if let endpoint = profile.registryEndpoint, let problem = RegistryAddress.problem(with: endpoint) {
+            throw bad("registry_endpoint", endpoint, "a registry host[:port] without scheme or path, such as registry.example.com:5000 (\(problem))")
         }
         if let arn = profile.roleArn, !STSValidation.isRoleARN(arn) {
-            throw bad("role_arn", arn, "a role ARN such as arn:aws:iam::123456789012:role/name")
+            throw bad("role_arn", arn, STSValidation.roleARNExpectation)
         }
     }
 }

@@ -37,6 +37,6 @@ extension TokenCache {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         guard let data = try? encoder.encode(CallerIdentity(arn: arn, expiresAt: expiresAt)) else { return }
-        try? PrivateFile.writeAtomically(data, to: identityPath(for: credentials), temporaryPrefix: ".tmp-")
+        try? PrivateFile.writeAtomically(data, to: identityPath(for: credentials), temporaryPrefix: ".tmp-", permissions: .keepExisting)
     }
 }

@@ -106,7 +106,7 @@ package struct TokenCache: Sendable {
         encoder.dateEncodingStrategy = .secondsSince1970
         let data = try encoder.encode(Entry(key: key, login: login))
         do {
-            try PrivateFile.writeAtomically(data, to: path(for: key), temporaryPrefix: ".tmp-")
+            try PrivateFile.writeAtomically(data, to: path(for: key), temporaryPrefix: ".tmp-", permissions: .privateFile)
         } catch {
             throw cacheError(error.detail)
         }

@@ -41,7 +41,7 @@ struct AWSOptions: ParsableArguments {
 
     func validate() throws {
         if let roleArn, !STSValidation.isRoleARN(roleArn) {
-            throw ValidationError(STSError.invalidRoleARN(roleArn).description)
+            throw ValidationError("--role-arn " + STSError.invalidRoleARN(roleArn).description)
         }
         if let roleSessionName, !STSValidation.isSessionName(roleSessionName) {
             throw ValidationError(STSError.invalidSessionName(roleSessionName).description)
@@ -50,7 +50,8 @@ struct AWSOptions: ParsableArguments {
             throw ValidationError(STSError.invalidDuration(duration).description)
         }
         if let region, !Partition.isValidRegionName(region) {
-            throw ValidationError("'\(region)' is not an AWS region name (like us-east-1)")
+            throw ValidationError(
+                "--region \(InputEcho.quoted(region)) is not an AWS region name: expected lowercase letters, digits and hyphens such as us-east-1")
         }
         if let endpointURL, !(endpointURL.hasPrefix("https://") || endpointURL.hasPrefix("http://")) {
             throw ValidationError("--endpoint-url must start with https:// or http://")
@@ -64,6 +65,24 @@ struct AWSOptions: ParsableArguments {
     /// With a `--registry` target, its config section and host fill in what no flag says (and its region, FIPS
     /// endpoints for FIPS hosts).
     func resolve(http: HTTPClient, for target: RegistryTarget? = nil) async throws -> ResolvedAWS {
+        try await AWSResolver.resolve(resolutionInput(for: target), http: http, debug: debugLog)
+    }
+
+    /// The settings the AWS SDKs check (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, role ARNs, durations, the region) for
+    /// each target the command will use (nil: none), before any request: bad ones are a usage error (exit 64),
+    /// said plainly; a usage synopsis would not help with a variable or a config file.
+    func checkSettings(for targets: [RegistryTarget?]) throws {
+        for target in targets {
+            do {
+                try AWSResolver.checkSettings(resolutionInput(for: target))
+            } catch {
+                Console.err("ecrpush: error: \(error.description)")
+                throw ExitCode.validationFailure
+            }
+        }
+    }
+
+    private func resolutionInput(for target: RegistryTarget?) -> AWSResolutionInput {
         var input = AWSResolutionInput(environment: ProcessInfo.processInfo.environment, homeDirectory: homeDirectory())
         input.profile = profile
         input.region = region
@@ -75,7 +94,7 @@ struct AWSOptions: ParsableArguments {
         input.mfaSerial = mfaSerial
         input.mfaTokenCode = mfaTokenCode
         target?.apply(to: &input)
-        return try await AWSResolver.resolve(input, http: http, debug: debugLog)
+        return input
     }
 }
 

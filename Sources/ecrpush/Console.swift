@@ -1,3 +1,4 @@
+import AWSCore
 import ArgumentParser
 import Foundation
 
@@ -13,7 +14,8 @@ enum Console {
 
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
 
-    /// Runs a command body; any error is printed plainly (its `description` says what to do) and exits 1.
+    /// Runs a command body; any error is printed plainly (its `description` says what to do) and exits 1, or 64
+    /// for bad input (`validate()` catches it before any request; this covers input only read later).
     static func run(_ body: () async throws -> Void) async throws {
         do {
             try await body()
@@ -21,6 +23,9 @@ enum Console {
             throw exit
         } catch let error as CleanExit {
             throw error
+        } catch let error as AWSError where error.isInvalidInput {
+            err("ecrpush: error: \(error.description)")
+            throw ExitCode.validationFailure
         } catch {
             // Cancelled by a signal: whatever the cancellation threw is no error of its own, and Interruption says
             // what happened in one line.

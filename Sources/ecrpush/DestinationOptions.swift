@@ -41,9 +41,6 @@ struct DestinationOptions: ParsableArguments {
         if let imageTagMutability, ImageTagMutability(rawValue: imageTagMutability.uppercased()) == nil {
             throw ValidationError("--image-tag-mutability must be MUTABLE or IMMUTABLE")
         }
-        if let registry, registry.contains("/") {
-            throw ValidationError("--registry takes a host[:port] without scheme or path, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com")
-        }
         _ = try registryTarget()
     }
 
@@ -90,7 +87,12 @@ func privateRegistryTarget(_ registry: String) throws -> RegistryTarget {
     } catch {
         throw ValidationError(error.description)
     }
-    let target = RegistryTarget.resolve(registry, in: profiles)
+    let target: RegistryTarget
+    do {
+        target = try RegistryTarget.argument(registry, in: profiles)
+    } catch {
+        throw ValidationError(error.description)
+    }
     if target.isPublic {
         throw ValidationError(
             "--registry \(registry): ecrpush pushes to private ECR registries; ECR Public (public.ecr.aws) is for `ecrpush login --public` and pulls")

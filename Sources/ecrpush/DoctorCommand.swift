@@ -42,6 +42,7 @@ struct DoctorCommand: AsyncParsableCommand {
             throw ValidationError(ECRError.invalidRepositoryName(repository).description)
         }
         if let registryId { try validateRegistryIds([registryId]) }
+        try aws.checkSettings(for: [try registry.map { try privateRegistryTarget($0) }])
     }
 
     func run() async throws {

@@ -13,8 +13,10 @@ struct LoginCommand: AsyncParsableCommand {
             Prints the registry password alone by default, for:
               ecrpush login | docker login --username AWS --password-stdin <registry>
             --output json gives username, password, registry, proxyEndpoint and expiresAt for each registry;
-            --output docker-config writes the logins into $DOCKER_CONFIG/config.json (0600) as docker login does;
-            --output github masks the password and appends registry, username, password and expires-at to $GITHUB_OUTPUT;
+            --output docker-config writes the logins into $DOCKER_CONFIG/config.json as docker login does (through a
+            symbolic link, keeping the file's mode; 0600 when new);
+            --output github masks the password and appends registry, username, password and expires-at to $GITHUB_OUTPUT
+            (created when missing);
             --output env prints `export ECR_REGISTRY=… ECR_USERNAME=… ECR_PASSWORD=…` for eval.
             --public (or --registry public.ecr.aws) logs in to ECR Public; --registry also takes an alias, a
             [registry ALIAS] section of $XDG_CONFIG_HOME/ecrpush/config (default ~/.config/ecrpush/config).
@@ -55,7 +57,9 @@ struct LoginCommand: AsyncParsableCommand {
 
     func validate() throws {
         try validateRegistryIds(registryIds)
-        _ = try registryTargets()
+        let targets = try registryTargets()
+        // The AWS settings each login will use (a section can name another profile or region), before any request.
+        try aws.checkSettings(for: targets.isEmpty ? [nil] : targets)
         if !registryNames.isEmpty, !registryIds.isEmpty {
             throw ValidationError("use --registry (or --public) or --registry-id, not both: a host already names its account")
         }
@@ -98,8 +102,9 @@ struct LoginCommand: AsyncParsableCommand {
                         environment: environment,
                         homeDirectory: homeDirectory()))
                 let result = try config.merge(logins: logins.map { ($0.registry, $0.username, $0.password) })
+                let link = result.writtenTo == config.path ? "" : " (a symbolic link to \(result.writtenTo))"
                 for login in logins {
-                    Console.err("Login for \(login.registry) written to \(config.path)")
+                    Console.err("Login for \(login.registry) written to \(config.path)\(link)")
                     if let helper = result.shadowedBy[login.registry] {
                         Console.err("ecrpush: warning: docker will use the \(helper) for \(login.registry), not this login")
                     }
@@ -121,7 +126,12 @@ extension LoginCommand {
             throw ValidationError(error.description)
         }
         return try registryNames.map { name in
-            let target = RegistryTarget.resolve(name, in: profiles)
+            let target: RegistryTarget
+            do {
+                target = try RegistryTarget.argument(name, in: profiles)
+            } catch {
+                throw ValidationError(String(describing: error))
+            }
             guard target.isKnown else {
                 throw ValidationError(
                     "--registry \(name) is not an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com or public.ecr.aws) and "
@@ -163,13 +173,7 @@ extension LoginCommand {
         Console.out("::add-mask::\(login.password)")
         var lines = ["registry=\(login.registry)", "username=\(login.username)", "password=\(login.password)"]
         if let expiresAt = login.expiresAt { lines.append("expires-at=\(ISO8601DateFormatter().string(from: expiresAt))") }
-        let text = lines.joined(separator: "\n") + "\n"
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw ECRPushError.invalidArgument("cannot append to GITHUB_OUTPUT file \(path): it does not exist or is not writable")
-        }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(text.utf8))
+        try GitHubOutput.append(lines.joined(separator: "\n") + "\n", to: path)
         Console.err("Login for \(login.registry) written to GITHUB_OUTPUT (registry, username, password, expires-at)")
     }
 }

@@ -114,10 +114,19 @@ struct PushRunner {
                     localImage: localImage, destination: destination, registryName: login.registry, onEvent: onEvent)
             }
         }
-        if let path = environment["GITHUB_OUTPUT"], !path.isEmpty { try pushed.appendGitHubOutput(path: path) }
+        // The image is in the registry now: whatever happens to the step outputs, the result is printed.
+        var outputFailure: ECRPushError?
+        if let path = environment["GITHUB_OUTPUT"], !path.isEmpty {
+            do { try pushed.appendGitHubOutput(path: path) } catch { outputFailure = error }
+        }
         switch outputOptions.output {
         case .text: for line in pushed.stdoutLines { Console.out(line) }
         case .json: Console.out(try JSONOutput.encode(pushed))
+        }
+        if let outputFailure {
+            // Exit 1 all the same: a CI job whose later steps need the outputs must not go on as if all were well.
+            Console.err("ecrpush: error: \(outputFailure.description)")
+            throw ExitCode.failure
         }
     }
 }
@@ -237,6 +246,10 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var transport: TransportOptions
     @OptionGroup var aws: AWSOptions
 
+    func validate() throws {
+        try aws.checkSettings(for: [try destination.registryTarget()])
+    }
+
     func run() async throws {
         try await Console.run {
             try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport)
@@ -256,6 +269,10 @@ struct BuildAndPushCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var transport: TransportOptions
     @OptionGroup var aws: AWSOptions
+
+    func validate() throws {
+        try aws.checkSettings(for: [try destination.registryTarget()])
+    }
 
     func run() async throws {
         try await Console.run {

@@ -25,6 +25,10 @@ struct WhoAmICommand: AsyncParsableCommand {
         var regionSource: String
     }
 
+    func validate() throws {
+        try aws.checkSettings(for: [nil])
+    }
+
     func run() async throws {
         try await Console.run {
             let resolved = try await aws.resolve(http: HTTPClient())

@@ -51,6 +51,7 @@ import Testing
         let config = TemporaryDirectory()
         try #"{"psFormat": "table {{.ID}}", "auths": {"other.example": {"auth": "eDp5"}}}"#
             .write(toFile: config.path + "/config.json", atomically: true, encoding: .utf8)
+        chmod(config.path + "/config.json", 0o640)
         let result = try await ECRPushCLI.run(
             ["login", "--output", "docker-config"],
             environment: moto.containeriseEnvironment.merging(["DOCKER_CONFIG": config.path]) { $1 })
@@ -59,7 +60,7 @@ import Testing
         #expect(!result.combinedText.contains(registry.password))
 
         let attributes = try FileManager.default.attributesOfItem(atPath: config.path + "/config.json")
-        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect((attributes[.posixPermissions] as? Int) == 0o640, "the mode the user gave the file is kept, as docker keeps it")
         let document = try #require(
             try JSONSerialization.jsonObject(
                 with: Data(contentsOf: URL(fileURLWithPath: config.path + "/config.json"))) as? [String: Any])
