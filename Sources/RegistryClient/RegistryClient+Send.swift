@@ -69,10 +69,13 @@ extension RegistryClient {
 
     /// Asks for the push's one fresh login after a 401, and says so; false when none is to be had.
     func freshLogin(after generation: Int, for operation: String, attempt: Int) async throws -> Bool {
-        if generation == login.current.generation {
-            onRetry?(RegistryRetryNotice(operation: operation, delay: 0, reason: "HTTP 401, getting a fresh login", attempt: attempt))
+        switch try await login.refresh(after: generation) {
+        case .started:
+            onRetry?(RegistryRetryNotice(operation: operation, delay: 0, reason: "HTTP 401, got a fresh login", attempt: attempt))
+            return true
+        case .shared: return true
+        case .unavailable: return false
         }
-        return try await login.refresh(after: generation)
     }
 
     private func wait(_ delay: Double, attempt: Int, method: String, url: String, reason: String) async throws {

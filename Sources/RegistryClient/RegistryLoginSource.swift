@@ -24,15 +24,17 @@ package final class RegistryLoginSource: Sendable {
         state.withLock { ($0.credentials, $0.generation) }
     }
 
-    /// True when newer credentials than those of `generation` are in place: fetched now, or by another request
-    /// since. False when there is nothing to try (no way to refresh, or the one fresh login was already used
-    /// with these credentials).
-    func refresh(after generation: Int) async throws -> Bool {
-        guard let refresher else { return false }
-        let (task, newer) = state.withLock { current -> (Task<Void, any Error>?, Bool) in
-            if current.generation > generation { return (nil, true) }
-            if let pending = current.pending { return (pending, true) }
-            guard current.generation == 0 else { return (nil, false) }
+    enum Refresh { case started, shared, unavailable }
+
+    /// Newer credentials than those of `generation` are in place once this returns `started` (this call fetched
+    /// them) or `shared` (another request did, or is doing it). `unavailable`: nothing to try (no way to refresh,
+    /// or the one fresh login was already used with these credentials).
+    func refresh(after generation: Int) async throws -> Refresh {
+        guard let refresher else { return .unavailable }
+        let (task, outcome) = state.withLock { current -> (Task<Void, any Error>?, Refresh) in
+            if current.generation > generation { return (nil, .shared) }
+            if let pending = current.pending { return (pending, .shared) }
+            guard current.generation == 0 else { return (nil, .unavailable) }
             let task = Task { [self] in
                 do {
                     let fresh = try await refresher()
@@ -47,9 +49,9 @@ package final class RegistryLoginSource: Sendable {
                 }
             }
             current.pending = task
-            return (task, true)
+            return (task, .started)
         }
         try await task?.value
-        return newer
+        return outcome
     }
 }

@@ -129,4 +129,87 @@ import Testing
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
     }
+
+    /// A base pulled through a manifest list: the list's entry for the image's platform gives the layers (the
+    /// other platform's entry names other blobs, which must not be used).
+    @Test func aManifestListBaseGivesThePlatformsLayers() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let baseRepository = BuildAndPushTests.uniqueName("list-base")
+        let amd = "\(world.registry.hostPort)/\(baseRepository):amd"
+        let other = "\(world.registry.hostPort)/\(baseRepository):other"
+        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 4, tag: amd)
+        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 4, tag: other)
+        try await Self.dockerPush(world, amd, to: world.registry)
+        try await Self.dockerPush(world, other, to: world.registry)
+        let manifestType = "application/vnd.docker.distribution.manifest.v2+json"
+        func entry(_ tag: String, architecture: String) async throws -> String {
+            let bytes = try await world.registry.manifestBytes(repository: baseRepository, reference: tag)
+            let digest = "sha256:" + (try await sha256(bytes))
+            return
+                #"{"mediaType":"\#(manifestType)","size":\#(bytes.count),"digest":"\#(digest)","platform":{"architecture":"\#(architecture)","os":"linux"}}"#
+        }
+        // The foreign platform first, so taking the first entry would be wrong.
+        let list =
+            #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":["#
+            + (try await entry("other", architecture: "arm64")) + "," + (try await entry("amd", architecture: "amd64")) + "]}"
+        try await world.registry.putManifest(
+            repository: baseRepository, reference: "multi", bytes: Data(list.utf8),
+            mediaType: "application/vnd.docker.distribution.manifest.list.v2+json")
+        // Pulled by the list's tag, as a CI runner pulls a multi-platform base: its RepoDigest is the list's.
+        let multi = "\(world.registry.hostPort)/\(baseRepository):multi"
+        _ = try await world.docker.docker(["rmi", "-f", amd])
+        let config = TemporaryDirectory()
+        let cli = ["--config", config.path, "-H", world.docker.host]
+        let login = try await runProcess(
+            "docker", cli + ["login", "--username", "AWS", "--password-stdin", world.registry.hostPort], stdin: Data(world.registry.password.utf8))
+        let pull = try await runProcess("docker", cli + ["pull", multi])
+        try #require(login.status == 0 && pull.status == 0, "\(pull.combinedText)")
+
+        let app = try await Self.build(world, from: multi, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("list-app")
+        let result = try await push(world, app, repository: repository, extra: ["--transport", "registry"])
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("already"), "\(result.stderrText)")
+        let amdLayers = try await world.registry.manifest(repository: baseRepository, reference: "amd")["layers"] as? [[String: Any]]
+        let appLayers = try await world.registry.manifest(repository: repository, reference: "v1")["layers"] as? [[String: Any]]
+        let amdDigests = try #require(amdLayers).compactMap { $0["digest"] as? String }
+        #expect(Array(try #require(appLayers).compactMap { $0["digest"] as? String }.prefix(amdDigests.count)) == amdDigests)
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+    }
+
+    /// A base whose repository lost one of its blobs: that layer cannot be mounted, so it is compressed and
+    /// uploaded by ecrpush; the manifest never names a blob the destination lacks.
+    @Test func aBaseThatLostABlobFallsBackToUploading() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let baseRepository = BuildAndPushTests.uniqueName("lost-base")
+        let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
+        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 4, tag: baseName)
+        try await Self.dockerPush(world, baseName, to: world.registry)
+        let baseLayers = try await world.registry.manifest(repository: baseRepository, reference: "1")["layers"] as? [[String: Any]]
+        let baseDigests = try #require(baseLayers).compactMap { $0["digest"] as? String }
+        let lost = try #require(baseDigests.last)
+        #expect(try await world.registry.deleteBlob(repository: baseRepository, digest: lost) == 202)
+
+        let app = try await Self.build(world, from: baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("lost-app")
+        let result = try await push(world, app, repository: repository, extra: ["--transport", "registry"])
+        try #require(result.status == 0, "\(result.combinedText)")
+        let appDigests = try #require(
+            try await world.registry.manifest(repository: repository, reference: "v1")["layers"] as? [[String: Any]]
+        ).compactMap { $0["digest"] as? String }
+        #expect(appDigests.first == baseDigests.first, "the layer still there is reused")
+        #expect(!appDigests.contains(lost), "the lost blob is not named")
+        for digest in appDigests { #expect(try await world.registry.blobStatus(repository: repository, digest: digest) == 200) }
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+    }
+}
+
+/// The hex sha256 of `data`, by the system's sha256sum (the test target links no hashing of its own).
+private func sha256(_ data: Data) async throws -> String {
+    let result = try await runProcess("sha256sum", [], stdin: data)
+    return String(result.stdoutText.prefix(64))
 }
