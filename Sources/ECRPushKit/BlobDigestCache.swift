@@ -76,14 +76,6 @@ package struct BlobDigestCache: Sendable {
         return Known(config: config, layers: layers, repositories: contents.repositories.filter { digests.contains($0.key) })
     }
 
-    /// Remembers what a successful push put in `registry`.
-    package func record(_ image: ExportedImage, registry: String, repository: String) throws {
-        try record(
-            imageID: image.imageID, config: Blob(digest: image.configDigest, size: Int64(image.config.count)),
-            layers: image.layers.map { ($0.diffID, Blob(digest: $0.digest, size: $0.size, mediaType: $0.mediaType)) },
-            registry: registry, repository: repository)
-    }
-
     /// Remembers an image's blobs, and that `repository` now holds them.
     package func record(
         imageID: String, config: Blob, layers: [(diffID: String, blob: Blob)], registry: String,

@@ -15,6 +15,9 @@ package struct ExportSettings: Sendable {
     package var temporaryDirectoryParent: URL?
     /// Which blobs earlier pushes left in which registry (nil: always read and compress the image).
     package var blobCache: BlobDigestCache?
+    /// Name the base image's blobs where the destination registry has them (`BaseLayers`); false: every layer is
+    /// ecrpush's own compression, so the manifest depends only on the image and the level.
+    package var reuseBaseLayers = true
 
     package init(
         compression: LayerCompression = .gzip, compressionLevel: Int? = nil, jobs: Int = 4,

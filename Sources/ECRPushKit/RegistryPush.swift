@@ -72,7 +72,8 @@ package struct RegistryPush: Sendable {
         // The base's layers, where the destination registry already has them: named as the base's manifest names
         // them, neither uploaded nor stored twice.
         var known: [String: KnownLayer] = [:]
-        if let ancestor = try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: registryName),
+        if settings.reuseBaseLayers,
+            let ancestor = try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: registryName),
             ancestor.registry == registryName
         {
             known = await BaseLayers.known(
@@ -121,13 +122,9 @@ package struct RegistryPush: Sendable {
                     knownLayers[layer.diffID].map { ($0.digest, $0.size, $0.mediaType) } ?? (layer.digest, layer.size, layer.mediaType)
                 })
         try await putManifests(manifest, destination: destination, registryName: registryName, onEvent: onEvent)
-        // The blob cache maps diffIDs to ecrpush's own blobs: an image pushed partly under the base's blobs is
-        // not recorded (a later push finds the base again the same way).
-        if knownLayers.isEmpty {
-            RememberedImage.remember(
-                image, in: settings.blobCache, scope: settings.cacheScope(registryName), repository: repository,
-                onEvent: onEvent)
-        }
+        RememberedImage.remember(
+            image, known: knownLayers, in: settings.blobCache, scope: settings.cacheScope(registryName), repository: repository,
+            onEvent: onEvent)
         return PushedImage(registry: registryName, repository: repository, tags: destination.tags, digest: manifest.digest)
     }
 
@@ -196,7 +193,8 @@ package struct RegistryPush: Sendable {
     /// image's layers, its closest ancestor that came from a registry, and the blob cache.
     package func estimate(localImage: String, registryName: String) async throws -> TransportEstimate {
         guard let image = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
-        let ancestor = try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registryName)
+        let ancestor =
+            settings.reuseBaseLayers ? try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registryName) : nil
         let remembered = RememberedImage(cache: settings.blobCache, image: image, registry: settings.cacheScope(registryName)) != nil
         return TransportEstimate.choose(
             image: image, ancestor: ancestor, destinationRegistry: registryName, remembered: remembered,

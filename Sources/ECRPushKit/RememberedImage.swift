@@ -45,14 +45,21 @@ struct RememberedImage: Sendable {
         return true
     }
 
-    /// After a push that read the image: remembers its blobs. A cache that cannot be written is a warning,
-    /// not a failure (the push succeeded; the next one just reads the image again).
+    /// After a push that read the image: remembers the blobs its manifest named (`known` layers under the base's
+    /// blobs, the others under ecrpush's own). A cache that cannot be written is a warning, not a failure (the push
+    /// succeeded; the next one just reads the image again).
     static func remember(
-        _ image: ExportedImage, in cache: BlobDigestCache?, scope: String, repository: String,
+        _ image: ExportedImage, known: [String: KnownLayer] = [:], in cache: BlobDigestCache?, scope: String, repository: String,
         onEvent: @Sendable (WorkflowEvent) -> Void
     ) {
         do {
-            try cache?.record(image, registry: scope, repository: repository)
+            try cache?.record(
+                imageID: image.imageID, config: BlobDigestCache.Blob(digest: image.configDigest, size: Int64(image.config.count)),
+                layers: image.layers.map { layer in
+                    let blob = known[layer.diffID].map { BlobDigestCache.Blob(digest: $0.digest, size: $0.size, mediaType: $0.mediaType) }
+                    return (layer.diffID, blob ?? BlobDigestCache.Blob(digest: layer.digest, size: layer.size, mediaType: layer.mediaType))
+                },
+                registry: scope, repository: repository)
         } catch {
             onEvent(.info("warning: \(error)"))
         }

@@ -183,6 +183,13 @@ struct TransportOptions: ParsableArguments {
         help: "Read and compress the image even when an earlier push left all its blobs in the registry (also ECRPUSH_NO_CACHE=1).")
     var noBlobCache = false
 
+    @Flag(
+        name: .customLong("no-base-layers"),
+        help: ArgumentHelp(
+            "Compress and upload the base image's layers too, even where the destination registry has them already: the manifest then "
+                + "depends only on the image and the compression level (and auto always picks registry)."))
+    var noBaseLayers = false
+
     @Option(
         name: .customLong("retry-timeout"),
         help: ArgumentHelp(
@@ -212,10 +219,12 @@ struct TransportOptions: ParsableArguments {
     /// How ecrpush reads and uploads the image itself; the blob cache (which blobs earlier pushes left where)
     /// lets an unchanged image's re-push skip the export entirely.
     func exportSettings(environment: [String: String]) -> ExportSettings {
-        ExportSettings(
+        var settings = ExportSettings(
             compression: compression, compressionLevel: compressionLevel, jobs: jobs,
             temporarySpaceLimit: tempSpaceLimit << 20,
             blobCache: noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: homeDirectory(environment)))
+        settings.reuseBaseLayers = !noBaseLayers
+        return settings
     }
 
     func validate() throws {

@@ -97,7 +97,7 @@ import Testing
             try await ECRPushCLI.run(
                 [
                     "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
-                    "--registry", world.registry.hostPort
+                    "--registry", world.registry.hostPort, "--transport", "registry"
                 ], environment: environment)
         }
         let first = try await push(source)
@@ -136,7 +136,7 @@ import Testing
         let pushed = try await ECRPushCLI.run(
             [
                 "push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--create-repository",
-                "--registry", world.registry.hostPort
+                "--registry", world.registry.hostPort, "--transport", "registry"
             ],
             environment: world.environment.merging(["HOME": home.path, "XDG_CACHE_HOME": ""]) { $1 })
         try #require(pushed.status == 0, "\(pushed.combinedText)")
