@@ -146,7 +146,7 @@ import Testing
         let result = try await ECRPushCLI.run(
             [
                 "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
-                "--registry", proxy.hostPort, "--no-blob-cache"
+                "--registry", proxy.hostPort, "--no-blob-cache", "--transport", "registry"
             ] + fault.arguments,
             environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 })
         let seen = try await proxy.seen()
@@ -255,7 +255,7 @@ import Testing
             try await ECRPushCLI.run(
                 [
                     "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
-                    "--registry", proxy.hostPort
+                    "--registry", proxy.hostPort, "--transport", "registry"
                 ], environment: environment)
         }
         let first = try await push(BuildAndPushTests.uniqueName("fault-src"))
