@@ -62,6 +62,10 @@ package final class MotoWorld: Sendable {
     /// Starts a new moto world on a free port. `extraArgs` go to motoworld.py (see its header).
     package static func start(extraArgs: [String] = []) async throws -> MotoWorld {
         try LiveWorld.require("moto")
+        return try await StartupGate.moto.through { try await launch(extraArgs: extraArgs) }
+    }
+
+    private static func launch(extraArgs: [String]) async throws -> MotoWorld {
         _ = ignoreSIGPIPE
         let directory = try makeServiceDirectory(prefix: "twm")
         let logPath = "\(directory)/moto.log"
