@@ -1,4 +1,5 @@
 import DockerEngine
+import ECRLogin
 import Foundation
 import HTTPTransport
 import ImageExport
