@@ -4,8 +4,9 @@ import PackageDescription
 // Layering, one direction only:
 //   C shims (CCryptoShim, CCurl, CZlib, CLibDeflate, CZstd, CChildProcess) → Hashing, SigV4, HTTPTransport,
 //   ChildProcess → AWSCore → clients (STS, ECR, RegistryClient) and DockerEngine → AWSCredentials (chain; uses
-//   STS), ImageExport (docker save stream → compressed layers) → ECRPushKit (orchestration) → ecrpush (the only
-//   module that prints or exits).
+//   STS), ImageExport (docker save stream → compressed layers) → ECRLogin (registry logins: ECR and ECR Public
+//   tokens, the token cache, the credential helper, docker config, ecrpush's registry config) → ECRPushKit (push
+//   orchestration, doctor) → ecrpush (the only module that prints or exits).
 let package = Package(
     name: "ecrpush",
     platforms: [.macOS(.v15)],
@@ -37,16 +38,21 @@ let package = Package(
         .target(name: "AWSCredentials", dependencies: ["AWSCore", "SigV4", "STS", "HTTPTransport", "Hashing", "ChildProcess"]),
         // Reads `docker save` streams (legacy and OCI layouts) and turns layers into gzip blobs with digests.
         .target(name: "ImageExport", dependencies: ["Hashing", "CZlib", "CLibDeflate", "CZstd"]),
+        // Registry logins: ECR and ECR Public tokens (cached on disk), the docker credential helper, docker config.
+        .target(
+            name: "ECRLogin",
+            dependencies: ["AWSCredentials", "AWSCore", "SigV4", "HTTPTransport", "STS", "ECR", "Hashing", "ChildProcess"]),
+        // Pushes: the registry, ECR API and daemon transports, the blob cache, the push workflow, doctor.
         .target(
             name: "ECRPushKit",
             dependencies: [
-                "AWSCredentials", "AWSCore", "SigV4", "HTTPTransport", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient",
-                "Hashing", "ChildProcess"
+                "ECRLogin", "AWSCredentials", "AWSCore", "HTTPTransport", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient",
+                "Hashing"
             ]),
         .executableTarget(
             name: "ecrpush",
             dependencies: [
-                "ECRPushKit", "AWSCredentials", "AWSCore", "STS", "ECR", "HTTPTransport", "DockerEngine", "ImageExport", "RegistryClient",
+                "ECRPushKit", "ECRLogin", "AWSCredentials", "AWSCore", "STS", "ECR", "HTTPTransport", "DockerEngine", "ImageExport", "RegistryClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         // Starts and stops the loopback world (moto, registry, dockerd) for integration tests.
@@ -65,11 +71,11 @@ let package = Package(
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "Hashing", "TestWorld"]),
         .testTarget(name: "ImageExportTests", dependencies: ["ImageExport", "Hashing", "TestWorld"]),
         .testTarget(
+            name: "ECRLoginTests",
+            dependencies: ["ECRLogin", "AWSCore", "AWSCredentials", "ECR", "HTTPTransport", "TestWorld"]),
+        .testTarget(
             name: "ECRPushKitTests",
-            dependencies: [
-                "ECRPushKit", "AWSCore", "SigV4", "AWSCredentials", "DockerEngine", "ECR",
-                "HTTPTransport", "TestWorld"
-            ]),
+            dependencies: ["ECRPushKit", "AWSCore", "SigV4", "DockerEngine", "ECR", "TestWorld"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestWorld"])
     ],
     swiftLanguageModes: [.v6]

@@ -51,7 +51,7 @@ struct PushOutcome: Sendable {
         if let message = event.errorMessage, failureMessage == nil { failureMessage = message }
         if let pushed = event.result { result = pushed }
         // Before the aux line existed the digest only came as "<tag>: digest: sha256:... size: N".
-        if result == nil, let status = event.status, let parsed = PushOutcome.parseDigestStatus(status) { result = parsed }
+        if result == nil, case .other(let status) = event.status, let parsed = PushOutcome.parseDigestStatus(status) { result = parsed }
     }
 
     static func parseDigestStatus(_ status: String) -> PushResult? {

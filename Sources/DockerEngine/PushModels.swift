@@ -34,8 +34,8 @@ package struct RegistryAuth: Sendable, Equatable, CustomStringConvertible {
 package struct PushEvent: Sendable, Equatable {
     /// The layer (short digest) this line is about, if any.
     package var id: String?
-    /// e.g. "Preparing", "Pushing", "Pushed", "Layer already exists", "latest: digest: sha256:... size: 528".
-    package var status: String?
+    /// e.g. `.pushing`, `.alreadyExists`, `.mounted(from:)`, `.other("latest: digest: sha256:... size: 528")`.
+    package var status: PushStatus?
     package var progress: ProgressDetail?
     /// Set on the final `aux` line.
     package var result: PushResult?
@@ -43,7 +43,7 @@ package struct PushEvent: Sendable, Equatable {
     package var errorMessage: String?
 
     package init(
-        id: String? = nil, status: String? = nil, progress: ProgressDetail? = nil,
+        id: String? = nil, status: PushStatus? = nil, progress: ProgressDetail? = nil,
         result: PushResult? = nil, errorMessage: String? = nil
     ) {
         self.id = id
@@ -55,7 +55,7 @@ package struct PushEvent: Sendable, Equatable {
 
     init(_ message: JSONMessage) {
         id = message.id
-        status = message.status
+        status = message.status.map(PushStatus.init)
         if let detail = message.progressDetail, detail.current != nil || detail.total != nil {
             progress = ProgressDetail(current: detail.current, total: detail.total)
         }

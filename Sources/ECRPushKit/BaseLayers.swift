@@ -33,7 +33,7 @@ package enum BaseLayers {
                 var present = try await registry.blobExists(repository: repository, digest: layer.digest)
                 if !present, let source, source != repository {
                     present = (try? await registry.mountBlob(repository: repository, digest: layer.digest, from: source)) == true
-                    if present { onEvent(.push(PushEvent(id: PreparedBlob.shortID(layer.digest), status: "Mounted from \(source)"))) }
+                    if present { onEvent(.push(PushEvent(id: PreparedBlob.shortID(layer.digest), status: .mounted(from: source)))) }
                 }
                 if present { known[diffID] = layer }
             }

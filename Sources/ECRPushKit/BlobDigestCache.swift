@@ -1,3 +1,4 @@
+import ECRLogin
 import Foundation
 import Hashing
 import ImageExport

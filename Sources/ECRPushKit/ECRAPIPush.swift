@@ -61,21 +61,21 @@ package struct ECRAPIPush: Sendable {
                 onEvent(
                     .push(
                         PushEvent(
-                            id: id, status: "Layer already exists",
+                            id: id, status: .alreadyExists,
                             progress: ProgressDetail(current: blob.size, total: blob.size))))
                 return
             }
-            onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: 0, total: blob.size))))
+            onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: 0, total: blob.size))))
             try await upload(
                 blob.source, digest: blob.digest, size: blob.size, repository: repository,
                 registryId: registryId,
                 progress: { done in
-                    onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: done, total: blob.size))))
+                    onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: done, total: blob.size))))
                 },
                 onResume: { offset in
                     onEvent(.info("\(id): ECR kept the layer only up to byte \(offset - 1); resuming from byte \(offset)"))
                 })
-            onEvent(.push(PushEvent(id: id, status: "Pushed", progress: ProgressDetail(current: blob.size, total: blob.size))))
+            onEvent(.push(PushEvent(id: id, status: .pushed, progress: ProgressDetail(current: blob.size, total: blob.size))))
         }
         defer { image.cleanup() }
 

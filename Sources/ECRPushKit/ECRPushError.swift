@@ -1,28 +1,17 @@
 import Foundation
 
-/// Failures of the push and login workflows themselves; AWS, Docker and input errors pass through unchanged.
+/// Failures of the push workflows themselves; AWS, Docker, login (`ECRLoginError`) and input errors pass through unchanged.
 package enum ECRPushError: Error, Sendable, CustomStringConvertible {
-    case dockerConfigUnreadable(path: String, detail: String)
-    case dockerConfigUnwritable(path: String, detail: String)
-    case noAuthorizationData
     case repositoryMissing(repository: String, registry: String)
     case imageTagExists(repository: String, tag: String, detail: String)
     case pushDenied(repository: String, action: String, message: String)
     case invalidArgument(String)
     case internalInconsistency(String)
-    /// `$GITHUB_OUTPUT` could not be appended to.
-    case gitHubOutputUnwritable(path: String, detail: String)
     /// The push succeeded; only its step outputs could not be written to `$GITHUB_OUTPUT`.
     case pushedButGitHubOutputUnwritable(imageUri: String, path: String, detail: String)
 
     package var description: String {
         switch self {
-        case .dockerConfigUnreadable(let path, let detail):
-            return "cannot read docker config \(path): \(detail). Fix or move the file, or set DOCKER_CONFIG to another directory."
-        case .dockerConfigUnwritable(let path, let detail):
-            return "cannot write docker config \(path): \(detail)"
-        case .noAuthorizationData:
-            return "ECR GetAuthorizationToken returned no authorization data"
         case .repositoryMissing(let repository, let registry):
             return
                 "repository '\(repository)' does not exist in registry \(registry). Create it (aws ecr create-repository --repository-name "
@@ -37,10 +26,6 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
                 + "policy with an explicit Deny for this principal also causes this."
         case .invalidArgument(let detail), .internalInconsistency(let detail):
             return detail
-        case .gitHubOutputUnwritable(let path, let detail):
-            return
-                "cannot append to the GITHUB_OUTPUT file \(path): \(detail). GitHub Actions sets GITHUB_OUTPUT to a writable file in every step; "
-                + "elsewhere, point it at a file in a directory that exists, or unset it."
         case .pushedButGitHubOutputUnwritable(let imageUri, let path, let detail):
             // A CI log reader must see first that the image is in the registry: pushing again is not the fix.
             return

@@ -1,6 +1,7 @@
 import AWSCore
 import DockerEngine
 import ECR
+import ECRLogin
 import Foundation
 
 /// What the workflow reports while it works; the executable decides how to show it.
@@ -72,7 +73,7 @@ package struct PushWorkflow: Sendable {
     /// The login for the destination's registry, with the registry host overridden when asked.
     package func login(for destination: PushDestination) async throws -> RegistryLogin {
         let logins = try await LoginWorkflow.logins(ecr: ecr, registryIds: destination.registryId.map { [$0] } ?? [])
-        guard var login = logins.first else { throw ECRPushError.noAuthorizationData }
+        guard var login = logins.first else { throw ECRLoginError.noAuthorizationData }
         if let registry = destination.registryOverride { login.registry = registry }
         return login
     }

@@ -1,3 +1,4 @@
+import ECRLogin
 import Foundation
 
 /// What a push produced, for people (the last stdout lines), machines (`--output json`) and CI (`$GITHUB_OUTPUT`).
@@ -30,7 +31,9 @@ package struct PushedImage: Sendable, Equatable, Codable {
         do {
             try GitHubOutput.append(lines, to: path)
         } catch {
-            guard case .gitHubOutputUnwritable(_, let detail) = error else { throw error }
+            // `append` fails only as gitHubOutputUnwritable; whatever it says goes after "the image was pushed".
+            var detail = error.description
+            if case .gitHubOutputUnwritable(_, let why) = error { detail = why }
             throw .pushedButGitHubOutputUnwritable(imageUri: imageUri, path: path, detail: detail)
         }
     }

@@ -1,4 +1,5 @@
 import DockerEngine
+import ECRLogin
 import Foundation
 import HTTPTransport
 import ImageExport
@@ -86,18 +87,18 @@ package struct RegistryPush: Sendable {
         let image = try await EngineImageExport.exportAndUpload(localImage, docker: docker, settings: settings) { blob in
             let id = blob.shortID
             if let diffID = blob.diffID, knownLayers[diffID] != nil {
-                onEvent(.push(PushEvent(id: id, status: "Layer already exists", progress: ProgressDetail(current: blob.size, total: blob.size))))
+                onEvent(.push(PushEvent(id: id, status: .alreadyExists, progress: ProgressDetail(current: blob.size, total: blob.size))))
                 return
             }
             let exists = try await Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
                 try await registry.blobExists(repository: repository, digest: blob.digest)
             }
             if exists {
-                onEvent(.push(PushEvent(id: id, status: "Layer already exists", progress: ProgressDetail(current: blob.size, total: blob.size))))
+                onEvent(.push(PushEvent(id: id, status: .alreadyExists, progress: ProgressDetail(current: blob.size, total: blob.size))))
                 return
             }
             let throttle = ProgressThrottle(total: blob.size)
-            onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: 0, total: blob.size))))
+            onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: 0, total: blob.size))))
             let content: BlobContent
             switch blob.source {
             case .file(let path): content = .file(path: path)
@@ -106,10 +107,10 @@ package struct RegistryPush: Sendable {
             try await Self.mapped(action: "UploadLayerPart", repository: repository, registry: registryName) {
                 try await registry.uploadBlob(repository: repository, digest: blob.digest, size: blob.size, content: content) { done in
                     guard throttle.shouldReport(done) else { return }
-                    onEvent(.push(PushEvent(id: id, status: "Pushing", progress: ProgressDetail(current: done, total: blob.size))))
+                    onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: done, total: blob.size))))
                 }
             }
-            onEvent(.push(PushEvent(id: id, status: "Pushed", progress: ProgressDetail(current: blob.size, total: blob.size))))
+            onEvent(.push(PushEvent(id: id, status: .pushed, progress: ProgressDetail(current: blob.size, total: blob.size))))
         }
         defer { image.cleanup() }
 
@@ -150,7 +151,7 @@ package struct RegistryPush: Sendable {
             return (try? await registry.mountBlob(repository: repository, digest: digest, from: source)) == true
         }
         for (digest, source) in sources.sorted(by: { $0.key < $1.key }) where mounted.contains(digest) {
-            onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: "Mounted from \(source)")))
+            onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: .mounted(from: source))))
         }
         return remembered.confirm(
             missing: missing.subtracting(mounted), mounted: mounted, cache: settings.blobCache,

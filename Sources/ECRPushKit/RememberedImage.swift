@@ -39,7 +39,7 @@ struct RememberedImage: Sendable {
             onEvent(
                 .push(
                     PushEvent(
-                        id: PreparedBlob.shortID(blob.digest), status: "Layer already exists",
+                        id: PreparedBlob.shortID(blob.digest), status: .alreadyExists,
                         progress: ProgressDetail(current: blob.size, total: blob.size))))
         }
         return true

@@ -14,7 +14,8 @@ package final class ImageExportReader: @unchecked Sendable {
     package struct Options: Sendable {
         /// How layers that arrive uncompressed are compressed (layers that arrive as gzip stay as they are).
         package var compression: LayerCompression
-        /// The level for `compression`: gzip 0 (store) to 9 (smallest), 6 by default; zstd 1 to 19, 3 by default.
+        /// The level for `compression` (`LayerCompression.levels`; gzip 0 stores, 9 is smallest); by default the
+        /// compression's own `defaultLevel`.
         package var compressionLevel: Int
         /// Cores to compress on (1: on the feeding thread). The compressed bytes, and so the digests, are the
         /// same whatever this is.
@@ -38,7 +39,7 @@ package final class ImageExportReader: @unchecked Sendable {
         package var onLayerStored: (@Sendable (ExportedLayer) -> Void)?
 
         package init(
-            compressionLevel: Int = LayerCompression.gzip.defaultLevel,
+            compressionLevel: Int? = nil,
             compressionThreads: Int = ProcessInfo.processInfo.activeProcessorCount, temporaryDirectoryParent: URL? = nil,
             reference: String? = nil, platform: String? = nil, inMemoryLimit: Int = 1 << 20,
             bufferSize: Int = GzipDecompressor.defaultBufferSize,
@@ -46,7 +47,8 @@ package final class ImageExportReader: @unchecked Sendable {
         ) {
             self.onLayerStored = onLayerStored
             self.compression = compression
-            self.compressionLevel = compressionLevel
+            // nil: the default of the compression chosen, not gzip's for zstd.
+            self.compressionLevel = compressionLevel ?? compression.defaultLevel
             self.compressionThreads = compressionThreads
             self.temporaryDirectoryParent = temporaryDirectoryParent
             self.reference = reference

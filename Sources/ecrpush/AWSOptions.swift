@@ -2,6 +2,7 @@ import AWSCore
 import AWSCredentials
 import ArgumentParser
 import ECR
+import ECRLogin
 import ECRPushKit
 import Foundation
 import HTTPTransport

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ECRLogin
 import ECRPushKit
 import Foundation
 

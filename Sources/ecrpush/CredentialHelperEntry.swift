@@ -1,4 +1,4 @@
-import ECRPushKit
+import ECRLogin
 import Foundation
 
 /// The docker-credential-helpers protocol entry point (`docker-credential-ecrpush get|list|store|erase|version`).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ECR
+import ECRLogin
 import ECRPushKit
 import Foundation
 

@@ -1,6 +1,7 @@
 import AWSCore
 import ArgumentParser
 import ECR
+import ECRLogin
 import ECRPushKit
 import Foundation
 import HTTPTransport
@@ -168,7 +169,7 @@ extension LoginCommand {
     func writeGitHubOutput(_ login: RegistryLogin, path: String) throws {
         // A line break in a value would let it write other outputs: ECR never sends one, but refuse it anyway.
         for value in [login.registry, login.username, login.password] where value.contains(where: \.isNewline) {
-            throw ECRPushError.invalidArgument("the registry login contains a line break: not writing it to GITHUB_OUTPUT")
+            throw ECRLoginError.invalidArgument("the registry login contains a line break: not writing it to GITHUB_OUTPUT")
         }
         Console.out("::add-mask::\(login.password)")
         var lines = ["registry=\(login.registry)", "username=\(login.username)", "password=\(login.password)"]

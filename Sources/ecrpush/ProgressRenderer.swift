@@ -9,7 +9,7 @@ import Synchronization
 /// Silent with `-q`. Every write happens under one lock, so parallel uploads never interleave their output.
 final class ProgressRenderer: Sendable {
     private struct Layer {
-        var status: String
+        var status: PushStatus
         var current: Int64?
         var total: Int64?
         var started: ContinuousClock.Instant?
@@ -80,7 +80,7 @@ final class ProgressRenderer: Sendable {
         state.withLock { state in
             guard let id = event.id, event.result == nil else {
                 Self.finishLive(&state)
-                Console.err(status)
+                Console.err(status.description)
                 return
             }
             var layer = state.layers[id] ?? Layer(status: status)
@@ -91,10 +91,10 @@ final class ProgressRenderer: Sendable {
                 layer.current = progress.current ?? layer.current
                 layer.total = progress.total ?? layer.total
             }
-            if status == "Pushing", layer.started == nil { layer.started = now }
-            if status == "Pushed", layer.finished == nil { layer.finished = now }
+            if status == .pushing, layer.started == nil { layer.started = now }
+            if status == .pushed, layer.finished == nil { layer.finished = now }
             var logNow = changed
-            if !live, status == "Pushing", !changed, let last = layer.lastLogged, last.duration(to: now) >= logInterval {
+            if !live, status == .pushing, !changed, let last = layer.lastLogged, last.duration(to: now) >= logInterval {
                 logNow = true
             }
             if logNow { layer.lastLogged = now }
@@ -117,18 +117,18 @@ final class ProgressRenderer: Sendable {
 
     /// One layer's line: status, then bytes, total and rate while uploading (or once pushed).
     private static func line(id: String, layer: Layer, now: ContinuousClock.Instant, bar: Bool) -> String {
-        if layer.status == "Layer already exists" {
+        if layer.status == .alreadyExists {
             // Short on a TTY; the registry's own words in logs, which people grep for.
-            return "\(id): " + (bar ? "exists" : layer.status) + (layer.total.map { " (\(bytes($0)))" } ?? "")
+            return "\(id): " + (bar ? "exists" : layer.status.description) + (layer.total.map { " (\(bytes($0)))" } ?? "")
         }
-        var line = "\(id): \(layer.status)"
+        var line = "\(id): \(layer.status.description)"
         guard let current = layer.current, let total = layer.total, total > 0 else { return line }
         let elapsed = layer.started.map { seconds($0.duration(to: layer.finished ?? now)) } ?? 0
         let rate = elapsed > 0.05 ? " \(bytes(Int64(Double(current) / elapsed)))/s" : ""
         switch layer.status {
-        case "Pushing":
+        case .pushing:
             line += (bar ? " \(Self.bar(current: current, total: total))" : "") + " \(bytes(current))/\(bytes(total))" + rate
-        case "Pushed":
+        case .pushed:
             line += " \(bytes(total))" + (elapsed > 0.05 ? " in \(String(format: "%.1f", elapsed))s," + rate : "")
         default:
             if bar { line += " \(Self.bar(current: current, total: total)) \(bytes(current))/\(bytes(total))" }

@@ -166,7 +166,11 @@ struct TransportOptions: ParsableArguments {
     )
     var compression: LayerCompression = .gzip
 
-    @Option(name: .customLong("compression-level"), help: "gzip 0-9 (default 6), zstd 1-19 (default 3).")
+    @Option(
+        name: .customLong("compression-level"),
+        help: ArgumentHelp(
+            LayerCompression.allCases.map { "\($0.rawValue) \($0.levels.lowerBound)-\($0.levels.upperBound) (default \($0.defaultLevel))" }
+                .joined(separator: ", ") + "."))
     var compressionLevelOption: Int?
 
     var compressionLevel: Int { compressionLevelOption ?? compression.defaultLevel }

@@ -98,7 +98,7 @@ import Testing
         let bytes = Self.push
         let (whole, wholeOutcome) = try Self.pushEvents([bytes[...]])
         #expect(whole.count == 6)
-        #expect(whole[2] == PushEvent(id: "5f70bf18a086", status: "Pushing", progress: ProgressDetail(current: 512, total: 2048)))
+        #expect(whole[2] == PushEvent(id: "5f70bf18a086", status: .pushing, progress: ProgressDetail(current: 512, total: 2048)))
         #expect(whole[1].progress == nil)
         // The aux line wins over the older status-line form.
         #expect(wholeOutcome.result == PushResult(tag: "1.0", digest: "sha256:" + String(repeating: "2", count: 64), size: 528))

@@ -11,6 +11,23 @@ import Testing
 
     static func blob(_ n: Int) -> Blob { Blob(digest: "sha256:" + String(repeating: String(n % 10), count: 64), size: Int64(n * 100)) }
 
+    /// The blob cache holds nothing secret: a rewrite keeps the mode its file had (new files are 0600).
+    @Test func keepsTheModeItsFileHad() throws {
+        let directory = TemporaryDirectory()
+        let blobs = BlobDigestCache(directory: directory.path + "/blobs")
+        try blobs.record(
+            imageID: "sha256:img", config: Self.blob(9), layers: [("sha256:a", Self.blob(1))],
+            registry: "r.example", repository: "app")
+        let entry = blobs.path(registry: "r.example")
+        #expect(try FileManager.default.attributesOfItem(atPath: entry)[.posixPermissions] as? Int == 0o600)
+        chmod(entry, 0o640)
+        try blobs.record(
+            imageID: "sha256:img2", config: Self.blob(8), layers: [("sha256:b", Self.blob(2))],
+            registry: "r.example", repository: "app")
+        #expect(try FileManager.default.attributesOfItem(atPath: entry)[.posixPermissions] as? Int == 0o640)
+        #expect(blobs.lookup(imageID: "sha256:img", diffIDs: ["sha256:a"], registry: "r.example") != nil, "the first record survived")
+    }
+
     @Test func answersOnlyForAFullyKnownImageInTheSameRegistry() throws {
         let directory = TemporaryDirectory()
         let cache = BlobDigestCache(directory: directory.path + "/ecrpush/blobs")

@@ -49,7 +49,7 @@ package enum CachedLoginWorkflow {
             let key = key(resolved: resolved, registryId: registryId, principal: principal)
             let (login, fromCache) = try await cache.login(for: key) {
                 let fetched = try await LoginWorkflow.logins(ecr: ecr, registryIds: registryId.map { [$0] } ?? [])
-                guard let first = fetched.first else { throw ECRPushError.noAuthorizationData }
+                guard let first = fetched.first else { throw ECRLoginError.noAuthorizationData }
                 return first
             }
             if fromCache { resolved.context.debug?("login for \(login.registry): from the token cache in \(cache.directory)") }

@@ -160,7 +160,7 @@ package struct TokenCache: Sendable {
         return fd
     }
 
-    func cacheError(_ what: String) -> ECRPushError {
+    func cacheError(_ what: String) -> ECRLoginError {
         .invalidArgument("token cache: \(what). Set ECRPUSH_NO_CACHE=1 to do without the cache, or fix the directory's permissions.")
     }
 }

@@ -1,4 +1,4 @@
-import ECRPushKit
+import ECRLogin
 import Foundation
 import TestWorld
 import Testing

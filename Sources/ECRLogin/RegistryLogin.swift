@@ -23,7 +23,7 @@ package enum LoginWorkflow {
     /// One login per requested registry id (or the caller's own registry when none is given).
     package static func logins(ecr: ECRClient, registryIds: [String]) async throws -> [RegistryLogin] {
         let authorizations = try await ecr.getAuthorizationToken(registryIds: registryIds)
-        guard !authorizations.isEmpty else { throw ECRPushError.noAuthorizationData }
+        guard !authorizations.isEmpty else { throw ECRLoginError.noAuthorizationData }
         return authorizations.map(RegistryLogin.init)
     }
 }

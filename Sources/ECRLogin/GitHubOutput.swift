@@ -9,7 +9,7 @@ package enum GitHubOutput {
     /// Appends `text` as a shell's `>>` would: the file is created when missing (0666 less the umask), and
     /// whatever it holds is kept. Runners create it before the step; a local run or a wrapper script often
     /// names one that does not exist yet, and refusing that would fail a step whose work is done.
-    package static func append(_ text: String, to path: String) throws(ECRPushError) {
+    package static func append(_ text: String, to path: String) throws(ECRLoginError) {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o666)
         guard fd >= 0 else {
             throw .gitHubOutputUnwritable(path: path, detail: "cannot open it for appending: \(String(cString: strerror(errno)))")

@@ -39,7 +39,7 @@ extension CachedLoginWorkflow {
             login = try await publicLogin(resolved: resolved, cache: cache)
         } else {
             let logins = try await logins(resolved: resolved, registryIds: target.registryId.map { [$0] } ?? [], cache: cache)
-            guard let first = logins.first else { throw ECRPushError.noAuthorizationData }
+            guard let first = logins.first else { throw ECRLoginError.noAuthorizationData }
             login = first
         }
         if let registry = target.dockerRegistry { login.registry = registry }

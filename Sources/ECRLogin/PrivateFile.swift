@@ -5,14 +5,14 @@ import Glibc
 #endif
 
 /// Files that hold secrets or state shared between processes (logins, docker config, the blob cache).
-enum PrivateFile {
+package enum PrivateFile {
     /// Why a write failed, in words (the caller wraps it in its own error).
-    struct Failure: Error {
-        let detail: String
+    package struct Failure: Error {
+        package let detail: String
     }
 
     /// Which permissions the replacement gets.
-    enum Permissions {
+    package enum Permissions {
         /// 0600 whatever the replaced file had: logins and other secrets only ecrpush reads.
         case privateFile
         /// The replaced file's permissions (and owner and group, where allowed), as the docker CLI keeps them
@@ -24,7 +24,7 @@ enum PrivateFile {
     /// fsync'd, given its final permissions, and renamed over the target: readers never see half a file, and the
     /// content is never in a file others can read, even briefly. `path` itself is replaced: a symbolic link
     /// there becomes a file (resolve it first with `finalTarget(of:)` to write through it).
-    static func writeAtomically(_ data: Data, to path: String, temporaryPrefix: String, permissions: Permissions) throws(Failure) {
+    package static func writeAtomically(_ data: Data, to path: String, temporaryPrefix: String, permissions: Permissions) throws(Failure) {
         var existing = stat()
         let replaced = permissions == .keepExisting && stat(path, &existing) == 0 && (existing.st_mode & S_IFMT) == S_IFREG
         let directory = directoryOf(path)
@@ -59,7 +59,7 @@ enum PrivateFile {
     /// Where a chain of symbolic links at `path` ends (relative links read from their own directory), as the
     /// docker CLI writes its config through a link a dotfile manager made; `path` itself when it is no link. The
     /// end may not exist yet (a dangling link): the file is then created there.
-    static func finalTarget(of path: String) throws(Failure) -> String {
+    package static func finalTarget(of path: String) throws(Failure) -> String {
         var current = path
         for _ in 0..<40 {
             var info = stat()
@@ -74,13 +74,13 @@ enum PrivateFile {
     }
 
     /// The directory holding `path`; "." for a bare file name (where NSString would say "").
-    static func directoryOf(_ path: String) -> String {
+    package static func directoryOf(_ path: String) -> String {
         let directory = (path as NSString).deletingLastPathComponent
         return directory.isEmpty ? "." : directory
     }
 
     /// Creates `directory` (and missing parents) 0700, and tightens it when it exists with wider permissions.
-    static func prepareDirectory(_ directory: String) throws(Failure) {
+    package static func prepareDirectory(_ directory: String) throws(Failure) {
         do {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true,
@@ -93,7 +93,7 @@ enum PrivateFile {
 
     /// Empties a cache directory of its entries (`*.json`), remembered identities (`*.identity`), lock files and
     /// leftover temporary files; returns how many entries there were. A missing directory is an empty one.
-    static func clearCache(_ directory: String) throws(Failure) -> Int {
+    package static func clearCache(_ directory: String) throws(Failure) -> Int {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
         var removed = 0
         for name in names

@@ -1,5 +1,5 @@
 import AWSCore
-import ECRPushKit
+import ECRLogin
 import Foundation
 import Testing
 

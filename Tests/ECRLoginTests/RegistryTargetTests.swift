@@ -1,5 +1,5 @@
 import AWSCredentials
-import ECRPushKit
+import ECRLogin
 import Foundation
 import TestWorld
 import Testing

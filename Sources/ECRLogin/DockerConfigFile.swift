@@ -52,11 +52,11 @@ package struct DockerConfigFile: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ECRPushError.dockerConfigUnreadable(path: path, detail: error.localizedDescription)
+            throw ECRLoginError.dockerConfigUnreadable(path: path, detail: error.localizedDescription)
         }
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return [:] }
         guard let object = try? JSONSerialization.jsonObject(with: data), let dictionary = object as? [String: Any] else {
-            throw ECRPushError.dockerConfigUnreadable(path: path, detail: "not a JSON object")
+            throw ECRLoginError.dockerConfigUnreadable(path: path, detail: "not a JSON object")
         }
         return dictionary
     }
@@ -68,7 +68,7 @@ package struct DockerConfigFile: Sendable {
         do {
             target = try PrivateFile.finalTarget(of: path)
         } catch {
-            throw ECRPushError.dockerConfigUnwritable(path: path, detail: error.detail)
+            throw ECRLoginError.dockerConfigUnwritable(path: path, detail: error.detail)
         }
         // The temporary file goes beside the link's target: a rename works within one file system only.
         let directory = PrivateFile.directoryOf(target)
@@ -79,12 +79,12 @@ package struct DockerConfigFile: Sendable {
                 attributes: [.posixPermissions: 0o700])
             data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
         } catch {
-            throw ECRPushError.dockerConfigUnwritable(path: path, detail: error.localizedDescription)
+            throw ECRLoginError.dockerConfigUnwritable(path: path, detail: error.localizedDescription)
         }
         do {
             try PrivateFile.writeAtomically(data, to: target, temporaryPrefix: ".config.json.ecrpush-", permissions: .keepExisting)
         } catch {
-            throw ECRPushError.dockerConfigUnwritable(path: path, detail: error.detail)
+            throw ECRLoginError.dockerConfigUnwritable(path: path, detail: error.detail)
         }
         return target
     }
