@@ -39,6 +39,12 @@ import Testing
         }
     }
 
+    /// The layer digests of the manifest at `reference`, in order.
+    static func layerDigests(_ world: World, repository: String, reference: String) async throws -> [String] {
+        let layers = try await world.registry.manifest(repository: repository, reference: reference)["layers"] as? [[String: Any]]
+        return try #require(layers).compactMap { $0["digest"] as? String }
+    }
+
     func push(_ world: World, _ image: String, repository: String, extra: [String] = []) async throws -> ProcessResult {
         try await ECRPushCLI.run(
             ["push", image, "--repository", repository, "--tag", "v1", "--create-repository"] + extra,
@@ -60,10 +66,8 @@ import Testing
 
         // The pushed manifest names the base's own blobs (the Engine mounted them), and it pulls back and runs.
         let baseRepository = String(baseName.dropFirst(world.registry.hostPort.count + 1).dropLast(2))
-        let baseLayers = try await world.registry.manifest(repository: baseRepository, reference: "1")["layers"] as? [[String: Any]]
-        let appLayers = try await world.registry.manifest(repository: repository, reference: "v1")["layers"] as? [[String: Any]]
-        let baseDigests = try #require(baseLayers).compactMap { $0["digest"] as? String }
-        let appDigests = try #require(appLayers).compactMap { $0["digest"] as? String }
+        let baseDigests = try await Self.layerDigests(world, repository: baseRepository, reference: "1")
+        let appDigests = try await Self.layerDigests(world, repository: repository, reference: "v1")
         #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests)
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
@@ -120,10 +124,8 @@ import Testing
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("are in \(world.registry.hostPort)/\(repository) already"), "\(result.stderrText)")
         #expect(result.stderrText.contains("Mounted from \(baseRepository)"))
-        let baseLayers = try await world.registry.manifest(repository: baseRepository, reference: "1")["layers"] as? [[String: Any]]
-        let appLayers = try await world.registry.manifest(repository: repository, reference: "v1")["layers"] as? [[String: Any]]
-        let baseDigests = try #require(baseLayers).compactMap { $0["digest"] as? String }
-        let appDigests = try #require(appLayers).compactMap { $0["digest"] as? String }
+        let baseDigests = try await Self.layerDigests(world, repository: baseRepository, reference: "1")
+        let appDigests = try await Self.layerDigests(world, repository: repository, reference: "v1")
         #expect(appDigests.count == baseDigests.count + 1)
         #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs, not recompressed ones")
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
@@ -171,10 +173,9 @@ import Testing
         let result = try await push(world, app, repository: repository, extra: ["--transport", "registry"])
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("already"), "\(result.stderrText)")
-        let amdLayers = try await world.registry.manifest(repository: baseRepository, reference: "amd")["layers"] as? [[String: Any]]
-        let appLayers = try await world.registry.manifest(repository: repository, reference: "v1")["layers"] as? [[String: Any]]
-        let amdDigests = try #require(amdLayers).compactMap { $0["digest"] as? String }
-        #expect(Array(try #require(appLayers).compactMap { $0["digest"] as? String }.prefix(amdDigests.count)) == amdDigests)
+        let amdDigests = try await Self.layerDigests(world, repository: baseRepository, reference: "amd")
+        let appDigests = try await Self.layerDigests(world, repository: repository, reference: "v1")
+        #expect(Array(appDigests.prefix(amdDigests.count)) == amdDigests)
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
     }
@@ -188,8 +189,7 @@ import Testing
         let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
         _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 4, tag: baseName)
         try await Self.dockerPush(world, baseName, to: world.registry)
-        let baseLayers = try await world.registry.manifest(repository: baseRepository, reference: "1")["layers"] as? [[String: Any]]
-        let baseDigests = try #require(baseLayers).compactMap { $0["digest"] as? String }
+        let baseDigests = try await Self.layerDigests(world, repository: baseRepository, reference: "1")
         let lost = try #require(baseDigests.last)
         #expect(try await world.registry.deleteBlob(repository: baseRepository, digest: lost) == 202)
 
@@ -197,9 +197,7 @@ import Testing
         let repository = BuildAndPushTests.uniqueName("lost-app")
         let result = try await push(world, app, repository: repository, extra: ["--transport", "registry"])
         try #require(result.status == 0, "\(result.combinedText)")
-        let appDigests = try #require(
-            try await world.registry.manifest(repository: repository, reference: "v1")["layers"] as? [[String: Any]]
-        ).compactMap { $0["digest"] as? String }
+        let appDigests = try await Self.layerDigests(world, repository: repository, reference: "v1")
         #expect(appDigests.first == baseDigests.first, "the layer still there is reused")
         #expect(!appDigests.contains(lost), "the lost blob is not named")
         for digest in appDigests { #expect(try await world.registry.blobStatus(repository: repository, digest: digest) == 200) }
