@@ -5,6 +5,7 @@
 #
 #   world.sh registry DIR PORT USER PASSWORD   docker-registry on 127.0.0.1:PORT, htpasswd basic auth,
 #                                              filesystem storage in DIR/registry, delete enabled
+#   world.sh registry DIR PORT                 the same without authentication (anyone may pull and push)
 #   world.sh dockerd DIR                       dockerd on unix://DIR/docker.sock (vfs, no bridge, no iptables)
 #   world.sh base-image DIR                    busybox:local in that dockerd, from Debian's busybox-static
 #   world.sh moto DIR [motoworld args...]      tools/motoworld.py in the background; its JSON line in DIR/moto.json
@@ -68,12 +69,20 @@ watchdog() {
 }
 
 cmd_registry() {
-    (($# == 4)) || die "usage: world.sh registry DIR PORT USER PASSWORD"
-    local dir="$1" port="$2" user="$3" password="$4"
+    (($# == 4 || $# == 2)) || die "usage: world.sh registry DIR PORT [USER PASSWORD]"
+    local dir="$1" port="$2" user="${3:-}" password="${4:-}"
     command -v docker-registry >/dev/null || die "docker-registry not installed (apt-get install docker-registry)"
-    command -v htpasswd >/dev/null || die "htpasswd not installed (apt-get install apache2-utils)"
     mkdir -p "$dir/registry"
-    htpasswd -Bbn "$user" "$password" > "$dir/htpasswd"
+    local auth="" ready=200
+    if (($# == 4)); then
+        command -v htpasswd >/dev/null || die "htpasswd not installed (apt-get install apache2-utils)"
+        htpasswd -Bbn "$user" "$password" > "$dir/htpasswd"
+        auth="auth:
+  htpasswd:
+    realm: loopback-registry
+    path: $dir/htpasswd"
+        ready=401
+    fi
     cat > "$dir/registry.yml" <<EOF
 version: 0.1
 log:
@@ -86,18 +95,15 @@ storage:
 http:
   addr: 127.0.0.1:$port
   secret: $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-auth:
-  htpasswd:
-    realm: loopback-registry
-    path: $dir/htpasswd
+$auth
 EOF
     spawn "$dir/registry.log" docker-registry serve "$dir/registry.yml"
     local pid=$!
     record "$dir" registry "$pid"
     watchdog "$dir"
-    # Ready when /v2/ asks for credentials.
+    # Ready when /v2/ asks for credentials (without authentication: when it answers 200).
     wait_for 30 "docker-registry" "$dir/registry.log" "$pid" \
-        bash -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/v2/ | grep -q 401"
+        bash -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/v2/ | grep -q $ready"
     echo "registry 127.0.0.1:$port pid $pid"
 }
 
@@ -184,7 +190,9 @@ cmd_stop() {
     done
     if [[ -f "$dir/pids/watchdog.pid" ]]; then
         pid="$(cat "$dir/pids/watchdog.pid")"
-        [[ "$pid" == "$PPID" ]] || kill -TERM "$pid" 2>/dev/null || true  # unless it is our caller
+        # Unless it is our caller, or us: the watchdog's subshell runs this stop as its last command, which bash
+        # execs in place, so the watchdog's pid is then our own (and killing it left DIR behind).
+        [[ "$pid" == "$PPID" || "$pid" == "$$" ]] || kill -TERM "$pid" 2>/dev/null || true
     fi
     rm -rf "$dir"
 }
