@@ -66,8 +66,7 @@ demo:
 	$(SWIFT) build $(RELEASE_FLAGS)
 	tools/demo.sh "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/ecrpush"
 
-# Benchmarks print figures; they are not tests. Only the ecrpush product: a plain release build also compiles the
-# TestWorld helper target, which imports Testing and fails to build in release with this toolchain.
+# Benchmarks print figures; they are not tests. Only the ecrpush product is built (the test helpers are not needed).
 # bench_everyday.py (fresh CI runners, docker push against ecrpush push) takes 15-20 minutes.
 bench:
 	$(SWIFT) build $(RELEASE_FLAGS) --product ecrpush
