@@ -45,18 +45,20 @@ package struct RegistryPush: Sendable {
     }
 
     /// `registryName` names the result (`<registryName>/<repository>@<digest>`). Every retry is said as an
-    /// info event before its wait.
+    /// info event before its wait. `estimate` (from `estimate(localImage:registryName:)`) spares a second look-up
+    /// of the image's ancestor.
     package func push(
-        localImage: String, destination: PushDestination, registryName: String,
+        localImage: String, destination: PushDestination, registryName: String, estimate: TransportEstimate? = nil,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage {
         var reporting = self
         reporting.registry.onRetry = { onEvent(.info($0.description)) }
-        return try await reporting.run(localImage: localImage, destination: destination, registryName: registryName, onEvent: onEvent)
+        return try await reporting.run(
+            localImage: localImage, destination: destination, registryName: registryName, estimate: estimate, onEvent: onEvent)
     }
 
     private func run(
-        localImage: String, destination: PushDestination, registryName: String,
+        localImage: String, destination: PushDestination, registryName: String, estimate: TransportEstimate?,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage {
         guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
@@ -73,10 +75,11 @@ package struct RegistryPush: Sendable {
         // The base's layers, where the destination registry already has them: named as the base's manifest names
         // them, neither uploaded nor stored twice.
         var known: [String: KnownLayer] = [:]
-        if settings.reuseBaseLayers,
-            let ancestor = try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: registryName),
-            ancestor.registry == registryName
-        {
+        var ancestor = estimate?.ancestor
+        if estimate == nil, settings.reuseBaseLayers {
+            ancestor = try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: registryName)
+        }
+        if settings.reuseBaseLayers, let ancestor, ancestor.registry == registryName {
             known = await BaseLayers.known(
                 image: inspected, ancestor: ancestor, registry: registry, repository: repository,
                 compression: settings.compression, onEvent: onEvent)

@@ -15,6 +15,8 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     package var reason: String
     package var daemonSeconds: Double
     package var registrySeconds: Double
+    /// The ancestor the estimate was made from, so the push that follows need not look it up again.
+    package var ancestor: RegistryAncestor?
 
     /// Throughputs measured with tools/bench_push.py on the 2-core loopback world (README, Benchmarks): a cold
     /// 196 MiB push took 2.4 s through ecrpush's registry push (about 90 MiB/s of image, export included) and
@@ -38,7 +40,7 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         let daemon = Double(newBytes) / rates.daemonBytesPerSecond + Double(image.rootFS.layers.count) * rates.daemonSecondsPerLayer
         let registry = remembered ? 0 : Double(image.size) / rates.registryBytesPerSecond
         func estimate(_ path: Path, _ reason: String) -> TransportEstimate {
-            TransportEstimate(path: path, reason: reason, daemonSeconds: daemon, registrySeconds: registry)
+            TransportEstimate(path: path, reason: reason, daemonSeconds: daemon, registrySeconds: registry, ancestor: ancestor)
         }
         if zstd { return estimate(.registry, "zstd layers are compressed by ecrpush") }
         if remembered { return estimate(.registry, "the blob cache knows every blob of the image there") }

@@ -100,10 +100,12 @@ struct PushRunner {
                 http: transportOptions.registryHTTP(), retryPolicy: transportOptions.retryPolicy,
                 freshLogin: { try await workflow.login(for: destination) })
             var path: TransportEstimate.Path = transportOptions.transport == .daemon ? .daemon : .registry
+            var estimate: TransportEstimate?
             if transportOptions.transport == .auto {
-                let estimate = try await registryPush.estimate(localImage: localImage, registryName: login.registry)
-                onEvent(.info(estimate.description))
-                path = estimate.path
+                let chosen = try await registryPush.estimate(localImage: localImage, registryName: login.registry)
+                onEvent(.info(chosen.description))
+                path = chosen.path
+                estimate = chosen
             }
             switch path {
             case .daemon:
@@ -111,7 +113,8 @@ struct PushRunner {
                     localImage: localImage, destination: destination, repository: repository, login: login, onEvent: onEvent)
             case .registry:
                 pushed = try await registryPush.push(
-                    localImage: localImage, destination: destination, registryName: login.registry, onEvent: onEvent)
+                    localImage: localImage, destination: destination, registryName: login.registry, estimate: estimate,
+                    onEvent: onEvent)
             }
         }
         // The image is in the registry now: whatever happens to the step outputs, the result is printed.
