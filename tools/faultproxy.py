@@ -12,7 +12,8 @@ itself (a presigned URL's stand-in), or forward requests as they come (then the 
 
 Control, on the main port (never forwarded):
   POST /_fault/rules   a JSON list of rules, replacing the current ones
-  GET  /_fault/log     every request seen: method, path, listener, whether it carried Authorization, status sent
+  GET  /_fault/log     every request seen: method, path, listener, whether it carried Authorization (and the user
+                       name of a Basic one, never the password), status sent
   POST /_fault/reset   no rules, empty log
 
 A rule: {"method": "PUT", "path": "regex on the path", "query": "regex on the query", "max_length": BYTES, "skip": 0,
@@ -55,6 +56,16 @@ def reset_connection(conn):
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     finally:
         conn.close()
+
+
+def basic_username(value):
+    """The user name of a Basic Authorization header (what tests check went where); None otherwise."""
+    if not value or not value.lower().startswith("basic "):
+        return None
+    try:
+        return base64.b64decode(value[6:].strip()).decode("utf-8", "replace").split(":", 1)[0]
+    except ValueError:
+        return None
 
 
 def read_head(reader):
@@ -134,7 +145,8 @@ def handle(conn, listener):
                 control(conn, reader, method, path, length)
                 continue
             entry = {"method": method, "path": path, "listener": listener,
-                     "authorization": header(headers, "Authorization") is not None, "status": None}
+                     "authorization": header(headers, "Authorization") is not None,
+                     "username": basic_username(header(headers, "Authorization")), "status": None}
             with lock:
                 log.append(entry)
             rule = match(method, path, urlsplit(target).query, length) if listener == "main" else None
@@ -190,6 +202,8 @@ def forward(conn, reader, method, target, headers, length, cut, rule, listener):
         if name.lower() not in ("connection", "keep-alive", "proxy-connection"):
             upstream.putheader(name, value)
     upstream.endheaders()
+    if (header(headers, "Transfer-Encoding") or "").lower() == "chunked":
+        relay_chunked(reader, upstream)  # the docker CLI's uploads are chunked (no Content-Length)
     remaining, sent = length, 0
     while remaining > 0:
         chunk = reader.read(min(remaining, 1 << 16))
@@ -219,6 +233,29 @@ def forward(conn, reader, method, target, headers, length, cut, rule, listener):
     upstream.close()
     send_response(conn, response.status, out, body, head_only=method == "HEAD")
     return response.status
+
+
+def relay_chunked(reader, upstream):
+    """Forwards a chunked request body as it comes, framing included, up to its last chunk and trailers."""
+    while True:
+        line = reader.readline()
+        if not line:
+            raise ConnectionError("the client closed a chunked body early")
+        upstream.send(line)
+        size = int(line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            while True:
+                trailer = reader.readline()
+                upstream.send(trailer)
+                if trailer in (b"\r\n", b"\n", b""):
+                    return
+        remaining = size + 2  # the chunk and its CRLF
+        while remaining > 0:
+            data = reader.read(min(remaining, 1 << 16))
+            if not data:
+                raise ConnectionError("the client closed a chunked body early")
+            upstream.send(data)
+            remaining -= len(data)
 
 
 def control(conn, reader, method, path, length):

@@ -143,6 +143,10 @@ extension PushRunner {
     /// the rest with docker's logins for them, or anonymously.
     func sourceRegistries(resolved: ResolvedAWS, ecr: ECRClient, environment: [String: String]) -> SourceRegistries {
         let context = resolved.context
+        // A base's registry that does not answer only means its layers are compressed here: not worth minutes.
+        var retryPolicy = transportOptions.retryPolicy
+        retryPolicy.maxAttempts = min(retryPolicy.maxAttempts, 3)
+        retryPolicy.budget = min(retryPolicy.budget, 15)
         return SourceRegistries(
             ecrLogin: { host in
                 let client = host.region == context.region ? ecr : ECRClient(context: context.with(region: host.region))
@@ -151,7 +155,7 @@ extension PushRunner {
                 return login
             },
             dockerConfig: DockerConfigFile(path: DockerConfigFile.defaultPath(environment: environment, homeDirectory: homeDirectory(environment))),
-            environment: environment, http: transportOptions.registryHTTP(), retryPolicy: transportOptions.retryPolicy)
+            environment: environment, http: transportOptions.registryHTTP(), retryPolicy: retryPolicy)
     }
 }
 

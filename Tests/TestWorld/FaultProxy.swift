@@ -24,6 +24,8 @@ package final class FaultProxy: Sendable {
         /// "main" or "foreign".
         package var listener: String
         package var authorization: Bool
+        /// The user name of a Basic Authorization header, if the request carried one.
+        package var username: String?
         /// The status sent, or "reset", "stall", "refused".
         package var status: Status?
 

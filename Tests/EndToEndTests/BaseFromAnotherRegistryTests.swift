@@ -1,0 +1,143 @@
+import Foundation
+import TestWorld
+import Testing
+
+/// A base image pulled from another registry (as from Docker Hub): ecrpush reads its manifest there with docker's
+/// login for it, copies its blobs into the destination as they are (same digests), and the app's manifest names
+/// them. Both registries sit behind a recording proxy, so the test sees which login went where.
+@Suite struct BaseFromAnotherRegistryTests {
+    typealias World = BuildAndPushTests.World
+
+    /// The other registry (basic auth as user `hub`), the proxy in front of it, and a docker config with its login.
+    struct Source {
+        let registry: LoopbackRegistry
+        let proxy: FaultProxy
+        let dockerConfig: TemporaryDirectory
+        let repository: String
+        var baseName: String { "\(proxy.hostPort)/\(repository):1" }
+
+        func stop() async {
+            proxy.stop()
+            await registry.stop()
+        }
+    }
+
+    /// Builds a base of `megabytes` on the daemon's base image and pushes it to a new registry through its proxy
+    /// with the docker CLI, as the image a CI runner pulls (its RepoDigest names the proxy's host).
+    static func publishBase(_ world: World, megabytes: Int) async throws -> Source {
+        let registry = try await LoopbackRegistry.start(username: "hub")
+        let proxy = try await FaultProxy.start(for: registry, foreignAddsLogin: false)
+        let config = TemporaryDirectory()
+        let auth = Data("hub:\(registry.password)".utf8).base64EncodedString()
+        try #"{"auths":{"\#(proxy.hostPort)":{"auth":"\#(auth)"}}}"#.write(toFile: config.path + "/config.json", atomically: true, encoding: .utf8)
+        let source = Source(registry: registry, proxy: proxy, dockerConfig: config, repository: BuildAndPushTests.uniqueName("hub-base"))
+        _ = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: megabytes, tag: source.baseName)
+        let push = try await runProcess("docker", ["--config", config.path, "-H", world.docker.host, "push", source.baseName])
+        guard push.status == 0 else { throw WorldError.commandFailed(command: "docker push", status: push.status, output: push.combinedText) }
+        try await proxy.reset()
+        return source
+    }
+
+    /// The layer digests of the base's manifest in its own registry.
+    static func baseDigests(_ source: Source) async throws -> [String] {
+        let manifest = try await source.registry.manifest(repository: source.repository, reference: "1")
+        return try #require(manifest["layers"] as? [[String: Any]]).compactMap { $0["digest"] as? String }
+    }
+
+    func push(
+        _ world: World, _ image: String, repository: String, destination: FaultProxy, source: Source, extra: [String] = []
+    )
+        async throws -> ProcessResult
+    {
+        try await ECRPushCLI.run(
+            ["push", image, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", destination.hostPort] + extra,
+            environment: world.environment.merging(["DOCKER_CONFIG": source.dockerConfig.path]) { $1 })
+    }
+
+    @Test func theBaseIsCopiedWithItsDigestsAndTheEnginesPushSkipsIt() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let source = try await Self.publishBase(world, megabytes: 8)
+        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+        defer { destination.stop() }
+        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("hub-app")
+
+        let result = try await push(world, app, repository: repository, destination: destination, source: source)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
+
+        let baseDigests = try await Self.baseDigests(source)
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        #expect(appDigests.count == baseDigests.count + 1)
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs, copied as they are")
+
+        // Each login went to its own registry only.
+        let sourceSeen = try await source.proxy.seen()
+        let destinationSeen = try await destination.seen()
+        #expect(sourceSeen.contains { $0.username == "hub" }, "the source was read with docker's login for it")
+        #expect(!sourceSeen.contains { $0.username != nil && $0.username != "hub" }, "\(sourceSeen.compactMap(\.username))")
+        #expect(!destinationSeen.isEmpty)
+        #expect(!destinationSeen.contains { $0.username == "hub" }, "the source's login never reached the destination")
+
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+        await source.stop()
+    }
+
+    /// A source that lost one blob and serves wrong bytes for another: neither is copied (the copy checks the
+    /// digest before the upload's last byte), both are compressed from the image, and the manifest names only
+    /// blobs the destination has.
+    @Test func aSourceThatLostABlobOrServesWrongBytesFallsBackToCompressing() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let source = try await Self.publishBase(world, megabytes: 4)
+        let baseDigests = try await Self.baseDigests(source)
+        try #require(baseDigests.count == 2)
+        #expect(try await source.registry.deleteBlob(repository: source.repository, digest: baseDigests[0]) == 202)
+        let hex = String(baseDigests[1].dropFirst("sha256:".count))
+        let data = "\(source.registry.directory)/registry/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data"
+        let handle = try #require(FileHandle(forUpdatingAtPath: data))
+        try handle.seek(toOffset: 100)
+        try handle.write(contentsOf: Data(repeating: 0x5a, count: 64))
+        try handle.close()
+        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+        defer { destination.stop() }
+        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("hub-broken")
+
+        let result = try await push(
+            world, app, repository: repository, destination: destination, source: source, extra: ["--transport", "registry", "--no-blob-cache"])
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("could not be copied"), "\(result.stderrText)")
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        #expect(!appDigests.contains(baseDigests[0]) && !appDigests.contains(baseDigests[1]), "\(appDigests)")
+        for digest in appDigests { #expect(try await world.registry.blobStatus(repository: repository, digest: digest) == 200) }
+        #expect(try await world.registry.blobStatus(repository: repository, digest: baseDigests[1]) == 404, "no blob stored under a wrong digest")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+        await source.stop()
+    }
+
+    /// With ecrpush's own registry push, the copied base is named in the manifest too (no Engine push involved).
+    @Test func theRegistryTransportNamesTheCopiedBase() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let source = try await Self.publishBase(world, megabytes: 4)
+        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+        defer { destination.stop() }
+        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("hub-registry")
+        let result = try await push(
+            world, app, repository: repository, destination: destination, source: source, extra: ["--transport", "registry", "--no-blob-cache"])
+        try #require(result.status == 0, "\(result.combinedText)")
+        let baseDigests = try await Self.baseDigests(source)
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "\(result.stderrText)")
+        #expect(!(try await destination.seen()).contains { $0.username == "hub" })
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+        await source.stop()
+    }
+}
