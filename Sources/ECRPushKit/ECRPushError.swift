@@ -32,7 +32,8 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
                 "pushing to '\(repository)' was denied (\(action)): \(message). The principal needs ecr:\(action) on the repository; a repository "
                 + "policy with an explicit Deny for this principal also causes this."
         case .imageNotFound(let repository, let image):
-            return "repository '\(repository)' has no image \(repository)\(image). List its images with: aws ecr list-images --repository-name \(repository)"
+            return
+                "repository '\(repository)' has no image \(repository)\(image). List its images with: aws ecr list-images --repository-name \(repository)"
         case .immutableTagTaken(let repository, let tag, let digest, let awsCode, let hint):
             let code = awsCode.map { " (\($0))" } ?? ""
             return

@@ -37,8 +37,10 @@ package struct ScanGate: Sendable {
         var delay = firstPoll
         var started = false
         var saidWaitingForPush = false
+        var lastStatus: String?
         while true {
             if let page = try await ecr.describeImageScanFindings(digest, repository: name, registryId: registryId) {
+                lastStatus = page.status
                 let phase = ScanPhase.of(status: page.status, published: page.published)
                 switch phase {
                 case .done(let stale):
@@ -70,7 +72,8 @@ package struct ScanGate: Sendable {
                 onEvent(.info("\(name) scans on push: waiting for the scan of \(label) to start"))
             }
             guard waited + delay <= timeout else {
-                throw ECRPushError.scanTimedOut(image: label, seconds: Int(timeout.components.seconds), status: started ? "IN_PROGRESS" : "not started")
+                throw ECRPushError.scanTimedOut(
+                    image: label, seconds: Int(timeout.components.seconds), status: lastStatus ?? (started ? "IN_PROGRESS" : "not started"))
             }
             try await sleep(delay)
             waited += delay

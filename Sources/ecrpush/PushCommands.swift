@@ -88,7 +88,9 @@ struct PushRunner {
             let repository = try await workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
             repositoryInfo = repository
             let registry = destination.registryOverride ?? repository.registryHost ?? fallback
-            if let existing = try await existingImage(destination, repository: repository, registry: registry, ecr: ecr, docker: docker, onEvent: onEvent) {
+            if let existing = try await existingImage(
+                destination, repository: repository, registry: registry, ecr: ecr, docker: docker, onEvent: onEvent)
+            {
                 pushed = existing
                 alreadyPushed = true
                 break
@@ -192,8 +194,9 @@ struct PushRunner {
         guard case .alreadyThere(let existing) = outcome else { return nil }
         let what = existingLocalImage == nil ? "nothing built or pushed" : "nothing pushed"
         onEvent(
-            .info("\(destination.tags.map { "\(destination.repository):\($0)" }.joined(separator: ", ")) already name \(existing.digest) "
-                + "in a repository with immutable tags: \(what) (--skip-existing)"))
+            .info(
+                "\(destination.tags.map { "\(destination.repository):\($0)" }.joined(separator: ", ")) already name \(existing.digest) "
+                    + "in a repository with immutable tags: \(what) (--skip-existing)"))
         return existing
     }
 }

@@ -56,7 +56,8 @@ struct ScanCommand: AsyncParsableCommand {
             gate.timeout = .seconds(timeout)
             var report = try await gate.scan(
                 image.image, in: located.repository, registryId: located.registryId, registry: located.registry,
-                wait: wait || failOn != nil) { renderer.handle($0) }
+                wait: wait || failOn != nil
+            ) { renderer.handle($0) }
             report.judge(failOn: failOn)
             switch output.output {
             case .text: for line in report.textLines { Console.out(line) }
