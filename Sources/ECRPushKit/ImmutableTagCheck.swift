@@ -1,3 +1,4 @@
+import AWSCore
 import ECR
 import Foundation
 
@@ -30,16 +31,26 @@ package struct ImmutableTagCheck: Sendable {
     }
 
     package func check(
-        _ destination: PushDestination, repository: Repository, registry: String, skipExisting: Bool, localImage: LocalImage? = nil
+        _ destination: PushDestination, repository: Repository, registry: String, skipExisting: Bool, localImage: LocalImage? = nil,
+        onEvent: @Sendable (WorkflowEvent) -> Void = { _ in }
     ) async throws -> Outcome {
         let immutable = destination.tags.filter { repository.isTagImmutable($0) }
         guard !immutable.isEmpty else { return .proceed }
         // With --skip-existing every tag matters (a mutable one must name the image too); else only immutable ones.
+        // BatchGetImage rather than DescribeImages: the push policies grant it (the registry transport reads manifests).
         var held: [(tag: String, digest: String)] = []
-        for tag in skipExisting ? destination.tags : immutable {
-            if let digest = try await ecr.digest(forTag: tag, repository: destination.repository, registryId: destination.registryId) {
-                held.append((tag, digest))
+        var manifests: [String: StoredManifest] = [:]
+        do {
+            for tag in skipExisting ? destination.tags : immutable {
+                if let stored = try await ecr.manifest(of: .tag(tag), repository: destination.repository, registryId: destination.registryId) {
+                    held.append((tag, stored.digest))
+                    manifests[stored.digest] = stored
+                }
             }
+        } catch let error as AWSError where error.code == "AccessDeniedException" {
+            // A policy with only the upload actions (ecr-api): ECR still refuses the tag at PutImage, only later.
+            onEvent(.info("warning: cannot check the immutable tags before building (\(error)); ECR will refuse a taken tag at the push"))
+            return .proceed
         }
         let heldImmutable = held.filter { immutable.contains($0.tag) }
         guard !heldImmutable.isEmpty else { return .proceed }
@@ -51,7 +62,8 @@ package struct ImmutableTagCheck: Sendable {
         var conflicts = heldImmutable
         if let localImage {
             var others: [(tag: String, digest: String)] = []
-            for entry in heldImmutable where !(try await holds(localImage, digest: entry.digest, destination: destination, registry: registry)) {
+            for entry in heldImmutable
+            where !holds(localImage, manifests[entry.digest], digest: entry.digest, destination: destination, registry: registry) {
                 others.append(entry)
             }
             conflicts = others
@@ -64,10 +76,10 @@ package struct ImmutableTagCheck: Sendable {
 
     /// Whether the image at `digest` is `local`: the Engine pushed or pulled it there, or its manifest's config is
     /// the local image's config (any push of an image carries its config blob unchanged).
-    private func holds(_ local: LocalImage, digest: String, destination: PushDestination, registry: String) async throws -> Bool {
+    private func holds(_ local: LocalImage, _ stored: StoredManifest?, digest: String, destination: PushDestination, registry: String) -> Bool {
         if local.repoDigests.contains("\(registry)/\(destination.repository)@\(digest)") { return true }
         guard
-            let stored = try await ecr.manifest(of: .digest(digest), repository: destination.repository, registryId: destination.registryId),
+            let stored,
             let object = try? JSONSerialization.jsonObject(with: Data(stored.manifest.utf8)) as? [String: Any],
             let config = object["config"] as? [String: Any], let configDigest = config["digest"] as? String
         else { return false }

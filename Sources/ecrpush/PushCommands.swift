@@ -190,7 +190,8 @@ struct PushRunner {
             local = ImmutableTagCheck.LocalImage(id: image.id, repoDigests: image.repoDigests)
         }
         let outcome = try await ImmutableTagCheck(ecr: ecr).check(
-            destination, repository: repository, registry: registry, skipExisting: gateOptions.skipExisting, localImage: local)
+            destination, repository: repository, registry: registry, skipExisting: gateOptions.skipExisting, localImage: local,
+            onEvent: onEvent)
         guard case .alreadyThere(let existing) = outcome else { return nil }
         let what = existingLocalImage == nil ? "nothing built or pushed" : "nothing pushed"
         onEvent(
