@@ -39,6 +39,12 @@ package struct StoredManifest: Sendable, Equatable {
     /// The manifest text, byte for byte (its sha256 is `digest`).
     package var manifest: String
     package var mediaType: String
+
+    package init(digest: String, manifest: String, mediaType: String) {
+        self.digest = digest
+        self.manifest = manifest
+        self.mediaType = mediaType
+    }
 }
 
 /// What DescribeImages says of one image.

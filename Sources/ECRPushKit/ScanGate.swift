@@ -39,7 +39,8 @@ package struct ScanGate: Sendable {
         var saidWaitingForPush = false
         var lastStatus: String?
         while true {
-            if let page = try await ecr.describeImageScanFindings(digest, repository: name, registryId: registryId) {
+            // ECR's largest page: most scans fit in one, and the pages that follow must ask for the same size.
+            if let page = try await ecr.describeImageScanFindings(digest, repository: name, registryId: registryId, maxResults: 1000) {
                 lastStatus = page.status
                 let phase = ScanPhase.of(status: page.status, published: page.published)
                 switch phase {

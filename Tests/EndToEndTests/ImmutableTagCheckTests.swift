@@ -83,12 +83,20 @@ import Testing
         #expect(partial.stderrText.contains("'v9' does not exist yet"), "\(partial.stderrText)")
         #expect(try await Self.imagesLabelled(label, docker: world.docker).isEmpty)
 
-        // A new tag builds and pushes as usual.
+        // A new tag builds and pushes as usual; --scan reports the new image's scan in the JSON.
         let fresh = try await ECRPushCLI.run(
-            ["build-and-push", context.path, "--repository", repository, "--tag", "v2", "--registry", registry, "--label", "test=\(label)"],
+            [
+                "build-and-push", context.path, "--repository", repository, "--tag", "v2", "--registry", registry, "--label", "test=\(label)",
+                "--transport", "ecr-api", "--scan", "--output", "json"
+            ],
             environment: world.environment)
         #expect(fresh.status == 0, "\(fresh.combinedText)")
         #expect(try await !Self.imagesLabelled(label, docker: world.docker).isEmpty)
+        let built = try #require(try JSONSerialization.jsonObject(with: fresh.stdout) as? [String: Any])
+        let scan = try #require(built["scan"] as? [String: Any])
+        #expect(scan["imageDigest"] as? String == built["digest"] as? String)
+        #expect(scan["status"] as? String == "COMPLETE")
+        #expect(built["alreadyPushed"] == nil)
     }
 
     @Test func pushOfAnotherImageStopsEarlyAndARepushPasses() async throws {

@@ -123,6 +123,37 @@ import Testing
         #expect(try await world.moto.counts()["PutImage"] == 1, "a tag that already names the image is not put again")
     }
 
+    /// An OCI index keeps its bytes and media type (ECR would convert or refuse it without acceptedMediaTypes).
+    @Test func indexIsTaggedAsItIs() async throws {
+        let world = try await World.start()
+        defer { world.stop() }
+        let repository = BuildAndPushTests.uniqueName("tag-index")
+        let digest = try await world.push(repository, tag: "v1")
+        let size = try await world.registry.manifestBytes(repository: repository, reference: "v1").count
+        let index = """
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":\
+            "application/vnd.docker.distribution.manifest.v2+json","digest":"\(digest)","size":\(size),\
+            "platform":{"architecture":"amd64","os":"linux"}}]}
+            """
+        let put = try await runPython(
+            """
+            import boto3, os, sys
+            ecr = boto3.client("ecr", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+            ecr.put_image(repositoryName=sys.argv[1], imageManifest=sys.argv[2], imageTag="multi",
+                          imageManifestMediaType="application/vnd.oci.image.index.v1+json")
+            """, arguments: [repository, index], environment: world.moto.awsEnvironment(.admin))
+        try #require(put.status == 0, "\(put.combinedText)")
+
+        let tagged = try await ECRPushCLI.run(["tag", "\(repository):multi", "multi-copy", "--output", "json"], environment: world.environment)
+        try #require(tagged.status == 0, "\(tagged.combinedText)")
+        let object = try #require(try JSONSerialization.jsonObject(with: tagged.stdout) as? [String: Any])
+        #expect(object["mediaType"] as? String == "application/vnd.oci.image.index.v1+json")
+        let indexDigest = try await sha256Digest(Data(index.utf8))
+        #expect(object["digest"] as? String == indexDigest)
+        let stored = try await world.registry.manifestBytes(repository: repository, reference: "multi-copy")
+        #expect(stored == Data(index.utf8), "the index's own bytes under the new tag")
+    }
+
     @Test func immutableTagOnAnotherImageIsRefused() async throws {
         let world = try await World.start()
         defer { world.stop() }
