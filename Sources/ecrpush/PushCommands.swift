@@ -184,6 +184,8 @@ struct PushRunner {
         _ destination: PushDestination, repository: Repository, registry: String, ecr: ECRClient, docker: DockerClient,
         onEvent: @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage? {
+        // Mutable tags: nothing to check, not even the local image.
+        guard destination.tags.contains(where: { repository.isTagImmutable($0) }) else { return nil }
         var local: ImmutableTagCheck.LocalImage?
         if let name = existingLocalImage {
             guard let image = try await docker.inspectImage(name) else { throw DockerError.imageNotFound(name) }
