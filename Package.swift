@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "ECR", dependencies: ["AWSCore", "Hashing"]),
         .target(name: "DockerEngine", dependencies: ["HTTPTransport"]),
         // The OCI distribution API (what `docker push` speaks to a registry), with basic auth.
-        .target(name: "RegistryClient", dependencies: ["HTTPTransport"]),
+        .target(name: "RegistryClient", dependencies: ["HTTPTransport", "Hashing"]),
         .target(name: "AWSCredentials", dependencies: ["AWSCore", "SigV4", "STS", "HTTPTransport", "Hashing", "ChildProcess"]),
         // Reads `docker save` streams (legacy and OCI layouts) and turns layers into gzip blobs with digests.
         .target(name: "ImageExport", dependencies: ["Hashing", "CZlib", "CLibDeflate", "CZstd"]),

@@ -9,11 +9,14 @@ package enum PushStatus: Sendable, Equatable, CustomStringConvertible {
     case alreadyExists
     /// Mounted from another repository of the same registry (`source` is that repository).
     case mounted(from: String)
+    /// Copied from another registry (`source` is `registry/repository` there), by ecrpush's own transports.
+    case copied(from: String)
     /// Anything else the Engine sends ("The push refers to repository [...]", "<tag>: digest: ... size: N",
     /// "Retrying in 5 seconds"), kept as sent.
     case other(String)
 
     private static let mountedPrefix = "Mounted from "
+    private static let copiedPrefix = "Copied from "
 
     /// The Engine's status text, as one of the states ecrpush knows or `.other`.
     package init(_ text: String) {
@@ -26,6 +29,8 @@ package enum PushStatus: Sendable, Equatable, CustomStringConvertible {
         default:
             if text.hasPrefix(Self.mountedPrefix), text.count > Self.mountedPrefix.count {
                 self = .mounted(from: String(text.dropFirst(Self.mountedPrefix.count)))
+            } else if text.hasPrefix(Self.copiedPrefix), text.count > Self.copiedPrefix.count {
+                self = .copied(from: String(text.dropFirst(Self.copiedPrefix.count)))
             } else {
                 self = .other(text)
             }
@@ -40,6 +45,7 @@ package enum PushStatus: Sendable, Equatable, CustomStringConvertible {
         case .pushed: return "Pushed"
         case .alreadyExists: return "Layer already exists"
         case .mounted(let source): return Self.mountedPrefix + source
+        case .copied(let source): return Self.copiedPrefix + source
         case .other(let text): return text
         }
     }

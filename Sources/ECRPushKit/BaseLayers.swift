@@ -13,37 +13,74 @@ package struct KnownLayer: Sendable, Equatable {
     package var mediaType: String
 }
 
-/// Where the image's first layers came from: the manifest of its ancestor in the destination registry (its
-/// `RepoDigests` entry), read with the push's own login. Each of those layers is checked in the destination
-/// repository (HEAD) and mounted from the ancestor's repository when missing; only layers the destination then
-/// holds count as known, so a manifest never names a blob the destination lacks. Anything unreadable,
-/// inconsistent or refused only means "unknown": those layers are compressed and uploaded as usual.
+/// Where the image's first layers came from: the manifest of its closest ancestor that came from a registry (its
+/// `RepoDigests` entry), read from that registry. Each of those layers is checked in the destination repository
+/// (HEAD) and, when missing, mounted from the ancestor's repository (same registry) or copied from the ancestor's
+/// registry as it is stored there (another registry: same digest, nothing recompressed). Only layers the
+/// destination then holds count as known, so a manifest never names a blob the destination lacks. Anything
+/// unreadable, inconsistent or refused only means "unknown": those layers are compressed and uploaded as usual.
 package enum BaseLayers {
+    /// `source` reads the ancestor's registry (the destination's own client when it is the same registry).
     package static func known(
-        image: ImageInspect, ancestor: RegistryAncestor, registry: RegistryClient, repository: String,
-        compression: LayerCompression, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        image: ImageInspect, ancestor: RegistryAncestor, source: RegistryClient, destination: RegistryClient, repository: String,
+        compression: LayerCompression, jobs: Int = 4, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async -> [String: KnownLayer] {
         do {
-            let layers = try await sourceLayers(image: image, ancestor: ancestor, registry: registry)
+            let layers = try await sourceLayers(image: image, ancestor: ancestor, registry: source)
             guard layers.count == ancestor.layerCount, layers.count <= image.rootFS.layers.count else { return [:] }
-            let source = sourceRepository(of: ancestor)
-            var known: [String: KnownLayer] = [:]
-            for (diffID, layer) in zip(image.rootFS.layers, layers) where known[diffID] == nil {
-                guard let layer = usable(layer, compression: compression) else { continue }
-                var present = try await registry.blobExists(repository: repository, digest: layer.digest)
-                if !present, let source, source != repository {
-                    present = (try? await registry.mountBlob(repository: repository, digest: layer.digest, from: source)) == true
-                    if present { onEvent(.push(PushEvent(id: PreparedBlob.shortID(layer.digest), status: .mounted(from: source)))) }
-                }
-                if present { known[diffID] = layer }
+            guard let sourceRepository = sourceRepository(of: ancestor) else { return [:] }
+            let sameRegistry = RegistryClient.origin(of: source.baseURL) == RegistryClient.origin(of: destination.baseURL)
+            var candidates: [String: KnownLayer] = [:]
+            for (diffID, layer) in zip(image.rootFS.layers, layers) where candidates[diffID] == nil {
+                if let layer = usable(layer, compression: compression) { candidates[diffID] = layer }
             }
-            return known
+            let byDigest = Dictionary(candidates.values.map { ($0.digest, $0) }, uniquingKeysWith: { first, _ in first })
+            let held = try await RememberedImage.digests(Array(byDigest.keys).sorted(), jobs: max(jobs, 4)) { digest in
+                guard let layer = byDigest[digest] else { return false }
+                return try await ensure(
+                    layer, in: destination, repository: repository, source: source, sourceRepository: sourceRepository,
+                    sameRegistry: sameRegistry, onEvent: onEvent)
+            }
+            return candidates.filter { held.contains($0.value.digest) }
         } catch is CancellationError {
             return [:]
         } catch {
-            onEvent(.info("The layers of \(ancestor.reference) could not be found in the registry (\(error)); they are uploaded"))
+            onEvent(.info("The layers of \(ancestor.reference) could not be found in its registry (\(error)); they are uploaded"))
             return [:]
         }
+    }
+
+    /// True when the destination repository holds the layer, after a mount or copy where needed. A refused mount
+    /// or a failed copy is no error: the layer is then compressed and uploaded from the image.
+    private static func ensure(
+        _ layer: KnownLayer, in destination: RegistryClient, repository: String, source: RegistryClient, sourceRepository: String,
+        sameRegistry: Bool, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> Bool {
+        if try await destination.blobExists(repository: repository, digest: layer.digest) { return true }
+        let id = PreparedBlob.shortID(layer.digest)
+        if sameRegistry {
+            guard sourceRepository != repository,
+                (try? await destination.mountBlob(repository: repository, digest: layer.digest, from: sourceRepository)) == true
+            else { return false }
+            onEvent(.push(PushEvent(id: id, status: .mounted(from: sourceRepository))))
+            return true
+        }
+        let place = "\(source.registryName)/\(sourceRepository)"
+        let throttle = ProgressThrottle(total: layer.size)
+        do {
+            try await destination.copyBlob(digest: layer.digest, size: layer.size, from: source, sourceRepository: sourceRepository, to: repository) {
+                done in
+                guard throttle.shouldReport(done) else { return }
+                onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: done, total: layer.size))))
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            onEvent(.info("\(id): could not be copied from \(place) (\(error)); it is compressed from the image instead"))
+            return false
+        }
+        onEvent(.push(PushEvent(id: id, status: .copied(from: place), progress: ProgressDetail(current: layer.size, total: layer.size))))
+        return true
     }
 
     /// The single-platform manifest the ancestor's digest names (for an index, the image's platform), checked

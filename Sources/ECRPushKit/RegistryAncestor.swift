@@ -48,4 +48,9 @@ package struct RegistryAncestor: Sendable, Equatable {
         }
         return best
     }
+
+    /// How many distinct diffIDs the shared layers are (a base may repeat an empty layer).
+    func layerCountDistinct(in image: ImageInspect) -> Int {
+        Set(image.rootFS.layers.prefix(layerCount)).count
+    }
 }

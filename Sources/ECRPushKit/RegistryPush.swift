@@ -13,6 +13,8 @@ package struct RegistryPush: Sendable {
     package private(set) var registry: RegistryClient
     package let docker: DockerClient
     package var settings: ExportSettings
+    /// How base images in other registries are read (nil: only bases in the destination registry are reused).
+    package var sources: SourceRegistries?
 
     package init(registry: RegistryClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         self.registry = registry
@@ -72,18 +74,18 @@ package struct RegistryPush: Sendable {
         }
         let repository = destination.repository
         let registry = self.registry
-        // The base's layers, where the destination registry already has them: named as the base's manifest names
-        // them, neither uploaded nor stored twice.
-        var known: [String: KnownLayer] = [:]
+        // The base's layers, where the destination repository has them (or they were mounted or copied there):
+        // named as the base's manifest names them, neither compressed nor uploaded again.
+        var known = estimate?.knownLayers ?? [:]
         var ancestor = estimate?.ancestor
         if estimate == nil, settings.reuseBaseLayers {
             ancestor = try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: registryName)
         }
-        if settings.reuseBaseLayers, let ancestor, ancestor.registry == registryName {
-            known = await BaseLayers.known(
-                image: inspected, ancestor: ancestor, registry: registry, repository: repository,
-                compression: settings.compression, onEvent: onEvent)
-            if !known.isEmpty { onEvent(.info("\(known.count) layers of \(ancestor.reference) are in \(registryName)/\(repository) already")) }
+        if estimate?.knownLayers == nil, let ancestor {
+            known = await baseLayers(image: inspected, ancestor: ancestor, registryName: registryName, repository: repository, onEvent: onEvent)
+        }
+        if let ancestor, !known.isEmpty {
+            onEvent(.info("\(known.count) layers of \(ancestor.reference) are in \(registryName)/\(repository)"))
         }
         let knownLayers = known
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
@@ -193,15 +195,47 @@ package struct RegistryPush: Sendable {
         }
     }
 
+    /// The ancestor's layers the destination repository holds, mounted or copied there where missing: from the
+    /// destination registry itself, or from another one when `sources` says how to read it. Empty when base layers
+    /// are not reused.
+    func baseLayers(
+        image: ImageInspect, ancestor: RegistryAncestor, registryName: String, repository: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async -> [String: KnownLayer] {
+        guard settings.reuseBaseLayers else { return [:] }
+        let source: RegistryClient
+        if ancestor.registry == registryName {
+            source = registry
+        } else if let sources {
+            source = await sources.client(for: ancestor.registry, onEvent: onEvent)
+        } else {
+            return [:]
+        }
+        var destination = registry
+        destination.onRetry = { onEvent(.info($0.description)) }
+        return await BaseLayers.known(
+            image: image, ancestor: ancestor, source: source, destination: destination, repository: repository,
+            compression: settings.compression, jobs: settings.jobs, onEvent: onEvent)
+    }
+
     /// `--transport auto`: whether this push costs less through the Engine's push or through this one, from the
-    /// image's layers, its closest ancestor that came from a registry, and the blob cache.
-    package func estimate(localImage: String, registryName: String) async throws -> TransportEstimate {
+    /// image's layers, its closest ancestor that came from a registry, and the blob cache. A base from another
+    /// registry is copied to the destination repository first (the Engine would send it again otherwise; with it
+    /// there, the Engine skips those layers as it does for a base from the destination registry).
+    package func estimate(
+        localImage: String, registryName: String, repository: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void = { _ in }
+    ) async throws -> TransportEstimate {
         guard let image = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
         let ancestor =
             settings.reuseBaseLayers ? try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registryName) : nil
         let remembered = RememberedImage(cache: settings.blobCache, image: image, registry: settings.cacheScope(registryName)) != nil
+        var knownLayers: [String: KnownLayer]?
+        if let ancestor, ancestor.registry != registryName, !remembered, settings.compression == .gzip, sources != nil {
+            knownLayers = await baseLayers(image: image, ancestor: ancestor, registryName: registryName, repository: repository, onEvent: onEvent)
+        }
         return TransportEstimate.choose(
-            image: image, ancestor: ancestor, destinationRegistry: registryName, remembered: remembered,
+            image: image, ancestor: ancestor, destinationRegistry: registryName, knownLayers: knownLayers, remembered: remembered,
             zstd: settings.compression == .zstd)
     }
 

@@ -17,6 +17,9 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     package var registrySeconds: Double
     /// The ancestor the estimate was made from, so the push that follows need not look it up again.
     package var ancestor: RegistryAncestor?
+    /// The ancestor's layers the destination repository holds, when the estimate had to make sure of them (a base
+    /// from another registry is copied before choosing); nil when not looked at.
+    package var knownLayers: [String: KnownLayer]?
 
     /// Throughputs measured with tools/bench_push.py on the 2-core loopback world (README, Benchmarks): a cold
     /// 196 MiB push took 2.4 s through ecrpush's registry push (about 90 MiB/s of image, export included) and
@@ -28,19 +31,27 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         package init() {}
     }
 
-    /// `destinationRegistry` is the registry's `host[:port]`; `remembered`, whether the blob cache knows every blob
-    /// of the image there (a re-push then reads nothing); `zstd`, whether layers must be zstd (the Engine only
-    /// pushes gzip).
+    /// `destinationRegistry` is the registry's `host[:port]`; `knownLayers`, the ancestor's layers the destination
+    /// repository was made sure to hold (a base from another registry, copied); `remembered`, whether the blob
+    /// cache knows every blob of the image there (a re-push then reads nothing); `zstd`, whether layers must be
+    /// zstd (the Engine only pushes gzip). The Engine skips a layer the destination holds under the digest it
+    /// recorded when it pulled the base, and mounts what another repository of the same registry has.
     package static func choose(
-        image: ImageInspect, ancestor: RegistryAncestor?, destinationRegistry: String, remembered: Bool, zstd: Bool,
-        rates: Rates = Rates()
+        image: ImageInspect, ancestor: RegistryAncestor?, destinationRegistry: String, knownLayers: [String: KnownLayer]? = nil,
+        remembered: Bool, zstd: Bool, rates: Rates = Rates()
     ) -> TransportEstimate {
-        let known = ancestor.map { $0.registry == destinationRegistry ? $0.size : 0 } ?? 0
+        var baseHeld = false
+        if let ancestor {
+            let copied = knownLayers.map { $0.count >= ancestor.layerCountDistinct(in: image) } ?? false
+            baseHeld = ancestor.registry == destinationRegistry || copied
+        }
+        let known = baseHeld ? ancestor?.size ?? 0 : 0
         let newBytes = max(0, image.size - known)
         let daemon = Double(newBytes) / rates.daemonBytesPerSecond + Double(image.rootFS.layers.count) * rates.daemonSecondsPerLayer
         let registry = remembered ? 0 : Double(image.size) / rates.registryBytesPerSecond
         func estimate(_ path: Path, _ reason: String) -> TransportEstimate {
-            TransportEstimate(path: path, reason: reason, daemonSeconds: daemon, registrySeconds: registry, ancestor: ancestor)
+            TransportEstimate(
+                path: path, reason: reason, daemonSeconds: daemon, registrySeconds: registry, ancestor: ancestor, knownLayers: knownLayers)
         }
         if zstd { return estimate(.registry, "zstd layers are compressed by ecrpush") }
         if remembered { return estimate(.registry, "the blob cache knows every blob of the image there") }
@@ -48,8 +59,10 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         switch ancestor {
         case let ancestor? where ancestor.registry == destinationRegistry:
             source = "\(Self.mebibytes(known)) of layers came from \(ancestor.reference), in this registry"
+        case let ancestor? where baseHeld:
+            source = "\(Self.mebibytes(known)) of layers came from \(ancestor.reference), now in this repository too"
         case let ancestor?:
-            source = "its base \(ancestor.reference) came from another registry, so the Engine would send it again"
+            source = "its base \(ancestor.reference) came from another registry and is not in this one, so the Engine would send it again"
         case nil:
             source = "no layer came from a registry"
         }

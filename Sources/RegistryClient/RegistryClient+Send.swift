@@ -15,6 +15,7 @@ extension RegistryClient {
         let atRegistry = isRegistryOrigin(url)
         var attempt = 0
         var refreshed = false
+        var tokenFetched = false
         while true {
             attempt += 1
             let (credentials, generation) = login.current
@@ -22,8 +23,16 @@ extension RegistryClient {
             var retryAfter: Double?
             do {
                 let response = try await sendOnce(
-                    method, url, headers: headers, body: body, credentials: atRegistry ? credentials : nil,
+                    method, url, headers: headers, body: body, credentials: credentials, authorize: atRegistry,
                     operation: operation, timeout: timeout)
+                if response.status == 401, atRegistry, replayable, !tokenFetched,
+                    let challenge = BearerChallenge(header: response.headers["WWW-Authenticate"])
+                {
+                    // A registry with a token service: the login (or nothing, for anonymous pulls) buys a token.
+                    tokenFetched = true
+                    try await fetchToken(challenge, credentials: credentials, repository: BearerTokens.repository(in: url))
+                    continue
+                }
                 if response.status == 401, atRegistry, replayable, !refreshed,
                     try await freshLogin(after: generation, for: Self.describe(method, url), attempt: attempt)
                 {
@@ -49,13 +58,16 @@ extension RegistryClient {
     }
 
     /// One attempt. A cancelled task surfaces as `CancellationError`, never as a registry failure.
+    /// `authorize`: the URL is on the registry's origin, so its login (or a token bought with it) may go along.
     func sendOnce(
         _ method: String, _ url: String, headers: [String: String], body: HTTPBody, credentials: RegistryCredentials?,
-        operation: String, timeout: TimeInterval? = nil
+        authorize: Bool, operation: String, timeout: TimeInterval? = nil
     ) async throws -> HTTPResponse {
         var request = HTTPRequest(method: method, url: url, body: body)
         for (name, value) in headers { request.headers[name] = value }
-        if let credentials { request.headers["Authorization"] = credentials.headerValue }
+        if authorize, let authorization = authorization(for: url, credentials: credentials) {
+            request.headers["Authorization"] = authorization
+        }
         request.timeout = timeout
         do {
             return try await http.send(request)
@@ -95,7 +107,7 @@ extension RegistryClient {
     }
 
     /// `scheme://host:port`, lowercased, with the scheme's default port made explicit.
-    static func origin(of url: String) -> String {
+    package static func origin(of url: String) -> String {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
             let host = components.host?.lowercased()
         else { return url }

@@ -18,7 +18,9 @@ extension RegistryClient {
             attempt += 1
             let generation = login.current.generation
             do {
-                try await uploadOnce(repository: repository, digest: digest, size: size, content: content, progress: progress)
+                try await uploadOnce(
+                    repository: repository, digest: digest, size: size, body: { try Self.body(content, size: size, progress: progress) },
+                    progress: progress)
                 return
             } catch RegistryError.unauthorized(let registry, let message) {
                 guard !refreshed, try await freshLogin(after: generation, for: "upload of \(digest)", attempt: attempt) else {
@@ -36,8 +38,9 @@ extension RegistryClient {
         }
     }
 
-    private func uploadOnce(
-        repository: String, digest: String, size: Int64, content: BlobContent,
+    /// One upload session; `body` makes the PATCH body once the session is open.
+    func uploadOnce(
+        repository: String, digest: String, size: Int64, body: () throws -> HTTPBody,
         progress: @escaping @Sendable (Int64) -> Void
     ) async throws {
         let start = "starting an upload of \(digest)"
@@ -55,7 +58,7 @@ extension RegistryClient {
             let sent = try await send(
                 "PATCH", location,
                 headers: ["Content-Type": "application/octet-stream", "Content-Length": String(size)],
-                body: Self.body(content, size: size, progress: progress), operation: patch, retries: false)
+                body: try body(), operation: patch, retries: false)
             guard sent.status == 202 || sent.status == 201 || sent.status == 204 else {
                 throw Self.error(for: sent, operation: patch, repository: repository, registry: registryName)
             }
@@ -83,7 +86,7 @@ extension RegistryClient {
         await Task.detached {
             _ = try? await client.sendOnce(
                 "DELETE", location, headers: [:], body: .empty,
-                credentials: client.isRegistryOrigin(location) ? client.login.credentials : nil,
+                credentials: client.login.credentials, authorize: client.isRegistryOrigin(location),
                 operation: "cancelling the upload session", timeout: 3)
         }.value
     }

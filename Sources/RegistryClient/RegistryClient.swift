@@ -33,6 +33,8 @@ package struct RegistryClient: Sendable {
     package var retryPolicy = RegistryRetryPolicy()
     /// Told of every retry before its wait, for stderr and `--debug`.
     package var onRetry: (@Sendable (RegistryRetryNotice) -> Void)?
+    /// Tokens from the registry's token service, when it has one (shared by copies of this client).
+    let bearerTokens = BearerTokens()
 
     /// `refreshLogin` gets a fresh login when the registry refuses the current one mid-push (nil: a 401 is final).
     package init(

@@ -1,7 +1,9 @@
 import AWSCore
+import AWSCredentials
 import ArgumentParser
 import DockerEngine
 import ECR
+import ECRLogin
 import ECRPushKit
 import Foundation
 import HTTPTransport
@@ -115,15 +117,17 @@ struct PushRunner {
             if let expiresAt = login.expiresAt, expiresAt.timeIntervalSinceNow < workflow.tokenRenewalMargin {
                 login = try await workflow.login(for: destination)
             }
-            let registryPush = RegistryPush(
+            var registryPush = RegistryPush(
                 login: login, endpoint: destination.registryOverride, docker: docker,
                 settings: transportOptions.exportSettings(environment: environment),
                 http: transportOptions.registryHTTP(), retryPolicy: transportOptions.retryPolicy,
                 freshLogin: { try await workflow.login(for: destination) })
+            registryPush.sources = sourceRegistries(resolved: resolved, ecr: ecr, environment: environment)
             var path: TransportEstimate.Path = transportOptions.transport == .daemon ? .daemon : .registry
             var estimate: TransportEstimate?
             if transportOptions.transport == .auto {
-                let chosen = try await registryPush.estimate(localImage: localImage, registryName: login.registry)
+                let chosen = try await registryPush.estimate(
+                    localImage: localImage, registryName: login.registry, repository: destination.repository, onEvent: onEvent)
                 onEvent(.info(chosen.description))
                 path = chosen.path
                 estimate = chosen
@@ -223,6 +227,23 @@ struct PushOutput: Encodable {
         imageUri = pushed.imageUri
         self.alreadyPushed = alreadyPushed ? true : nil
         self.scan = scan
+    }
+}
+
+extension PushRunner {
+    /// How base images in other registries are read: other ECR registries with this command's AWS credentials,
+    /// the rest with docker's logins for them, or anonymously.
+    func sourceRegistries(resolved: ResolvedAWS, ecr: ECRClient, environment: [String: String]) -> SourceRegistries {
+        let context = resolved.context
+        return SourceRegistries(
+            ecrLogin: { host in
+                let client = host.region == context.region ? ecr : ECRClient(context: context.with(region: host.region))
+                let logins = try await LoginWorkflow.logins(ecr: client, registryIds: host.accountId.map { [$0] } ?? [])
+                guard let login = logins.first else { throw ECRLoginError.noAuthorizationData }
+                return login
+            },
+            dockerConfig: DockerConfigFile(path: DockerConfigFile.defaultPath(environment: environment, homeDirectory: homeDirectory(environment))),
+            environment: environment, http: transportOptions.registryHTTP(), retryPolicy: transportOptions.retryPolicy)
     }
 }
 

@@ -1,0 +1,116 @@
+import Foundation
+import HTTPTransport
+import Synchronization
+
+extension RegistryClient {
+    /// Streams the blob's bytes to `onChunk` (called on the transfer thread, in order). A registry that keeps blobs
+    /// in other storage redirects there; the login is not sent along (HTTPTransport drops it on another origin).
+    package func readBlob(
+        repository: String, digest: String, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
+        let operation = "reading blob \(digest) from \(registryName)/\(repository)"
+        // A HEAD first: it buys a token where the registry wants one and is retried like every request; the GET
+        // that follows streams, so it cannot be.
+        guard try await blobExists(repository: repository, digest: digest) else {
+            throw RegistryError.rejected(operation: operation, status: 404, code: "BLOB_UNKNOWN", message: "no such blob")
+        }
+        let url = "\(baseURL)/v2/\(repository)/blobs/\(digest)"
+        var request = HTTPRequest(method: "GET", url: url)
+        if let authorization = authorization(for: url, credentials: login.credentials) { request.headers["Authorization"] = authorization }
+        let status = Mutex(0)
+        do {
+            try await http.send(
+                request,
+                onHead: { head in
+                    status.withLock { $0 = head.status }
+                    guard head.status == 200 else { throw RegistryError.unexpectedStatus(operation: operation, status: head.status, body: "") }
+                }, onBody: onChunk)
+        } catch HTTPError.cancelled {
+            throw CancellationError()
+        } catch HTTPError.bodyCallbackFailed(_, let underlying) {
+            throw underlying
+        } catch let error as HTTPError {
+            throw RegistryError.transport(operation: operation, detail: error.description)
+        }
+        if status.withLock({ $0 }) != 200 {
+            throw RegistryError.unexpectedStatus(operation: operation, status: status.withLock { $0 }, body: "")
+        }
+    }
+
+    /// Copies a blob from another registry into `repository` here, as one stream: its download feeds its upload
+    /// through a small buffer (memory stays flat whatever its size), its digest is kept (nothing is recompressed)
+    /// and checked on the way. A failure on either side starts both again, as an upload restarts, within
+    /// `retryPolicy`'s budget.
+    package func copyBlob(
+        digest: String, size: Int64, from source: RegistryClient, sourceRepository: String, to repository: String,
+        progress: @escaping @Sendable (Int64) -> Void = { _ in }
+    ) async throws {
+        let started = ContinuousClock.now
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await copyOnce(digest: digest, size: size, from: source, sourceRepository: sourceRepository, to: repository, progress: progress)
+                return
+            } catch let error as RegistryError where error.isRetryable {
+                guard let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: nil, elapsed: started.secondsSince) else { throw error }
+                onRetry?(
+                    RegistryRetryNotice(
+                        operation: "copy of \(digest) from \(source.registryName)", delay: delay, reason: error.description, attempt: attempt))
+                try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
+            }
+            progress(0)
+        }
+    }
+
+    private func copyOnce(
+        digest: String, size: Int64, from source: RegistryClient, sourceRepository: String, to repository: String,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws {
+        let pipe = BlobPipe(digest: digest, size: size)
+        let sent = Mutex<Int64>(0)
+        let body = HTTPBody.stream(length: size) { buffer in
+            let count = try pipe.read(into: buffer)
+            progress(
+                sent.withLock {
+                    $0 += Int64(count); return $0
+                })
+            return count
+        }
+        enum Side { case download, upload }
+        try await withThrowingTaskGroup(of: Side.self) { group in
+            group.addTask {
+                do {
+                    try await source.readBlob(repository: sourceRepository, digest: digest) { chunk in try pipe.write(chunk) }
+                    pipe.finish()
+                } catch {
+                    pipe.fail(error)
+                    throw error
+                }
+                return .download
+            }
+            group.addTask {
+                do {
+                    try await self.uploadOnce(repository: repository, digest: digest, size: size, body: { body }, progress: progress)
+                } catch {
+                    pipe.fail(error)
+                    throw error
+                }
+                // The registry may take the blob without reading it (201: it had it already): stop the download.
+                pipe.fail(CancellationError())
+                return .upload
+            }
+            var failures: [any Error] = []
+            var uploaded = false
+            while let result = await group.nextResult() {
+                switch result {
+                case .success(let side): uploaded = uploaded || side == .upload
+                case .failure(let error): failures.append(error)
+                }
+            }
+            if uploaded { return }
+            // The download's failure is the cause when both fail: the upload only saw the pipe break.
+            if let first = failures.first(where: { !($0 is CancellationError) }) ?? failures.first { throw first }
+        }
+    }
+}
