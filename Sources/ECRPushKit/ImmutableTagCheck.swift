@@ -55,18 +55,19 @@ package struct ImmutableTagCheck: Sendable {
         let heldImmutable = held.filter { immutable.contains($0.tag) }
         guard !heldImmutable.isEmpty else { return .proceed }
 
-        let digests = Set(held.map(\.digest))
-        if skipExisting, held.count == destination.tags.count, digests.count == 1, let digest = digests.first {
-            return .alreadyThere(PushedImage(registry: registry, repository: destination.repository, tags: destination.tags, digest: digest))
-        }
+        // `push` knows its image: a tag that names another one is a conflict, --skip-existing or not (accepting it
+        // would report an image that is not the one asked for). `build-and-push` cannot know before building.
         var conflicts = heldImmutable
         if let localImage {
-            var others: [(tag: String, digest: String)] = []
-            for entry in heldImmutable
-            where !holds(localImage, manifests[entry.digest], digest: entry.digest, destination: destination, registry: registry) {
-                others.append(entry)
+            conflicts = heldImmutable.filter { entry in
+                !holds(localImage, manifests[entry.digest], digest: entry.digest, destination: destination, registry: registry)
             }
-            conflicts = others
+        }
+        let digests = Set(held.map(\.digest))
+        if skipExisting, conflicts.isEmpty || localImage == nil, held.count == destination.tags.count, digests.count == 1,
+            let digest = digests.first
+        {
+            return .alreadyThere(PushedImage(registry: registry, repository: destination.repository, tags: destination.tags, digest: digest))
         }
         guard let first = conflicts.first else { return .proceed }
         throw ECRPushError.immutableTagTaken(
@@ -91,6 +92,9 @@ package struct ImmutableTagCheck: Sendable {
         guard skipExisting else {
             return "\(action). Use a new tag, or pass --skip-existing to accept the image already there as this run's result "
                 + "(idempotent CI reruns)."
+        }
+        if !building {
+            return "\(action): --skip-existing accepts the image that is there only when it is the one being pushed."
         }
         let missing = destination.tags.filter { tag in !held.contains { $0.tag == tag } }
         if !missing.isEmpty {

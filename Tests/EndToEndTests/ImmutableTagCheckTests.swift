@@ -130,5 +130,23 @@ import Testing
         #expect(refused.stderrText.contains("Nothing was pushed"))
         let counts = try await world.moto.counts()
         #expect(counts["InitiateLayerUpload", default: 0] == 0 && counts["BatchCheckLayerAvailability", default: 0] == 0, "\(counts)")
+
+        // push --skip-existing: the image there is accepted only when it is the local image.
+        let otherSkipped = try await ECRPushCLI.run(
+            ["push", other, "--repository", repository, "--tag", "v1", "--registry", registry, "--transport", "ecr-api", "--skip-existing"],
+            environment: world.environment)
+        #expect(otherSkipped.status == 1, "\(otherSkipped.combinedText)")
+        #expect(otherSkipped.stderrText.contains("only when it is the one being pushed"))
+        try await world.moto.resetCounts()
+        let sameSkipped = try await ECRPushCLI.run(
+            [
+                "push", DockerDaemon.baseImage, "--repository", repository, "--tag", "v1", "--registry", registry, "--transport", "ecr-api",
+                "--skip-existing", "--output", "json"
+            ],
+            environment: world.environment)
+        #expect(sameSkipped.status == 0, "\(sameSkipped.combinedText)")
+        let object = try #require(try JSONSerialization.jsonObject(with: sameSkipped.stdout) as? [String: Any])
+        #expect(object["alreadyPushed"] as? Bool == true)
+        #expect(try await world.moto.counts()["PutImage", default: 0] == 0, "nothing pushed")
     }
 }
