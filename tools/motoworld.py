@@ -43,6 +43,12 @@ proxyEndpoint (the registry is public.ecr.aws). Counted as "ecr-public:GetAuthor
 The role ecr-pusher may call both; IAM user `public-half` (key in the ready line) has only
 ecr-public:GetAuthorizationToken, so its login is refused for want of sts:GetServiceBearerToken.
 
+Scanning: moto's StartImageScan and DescribeImageScanFindings (one HIGH finding, CVE-9999-9999, by default), plus
+scan on push (a repository with scanOnPush gets a completed scan of every image PutImage stores).
+POST /_motoworld/scan-findings {"repositoryName": R, "responses": [answer, ...]} scripts DescribeImageScanFindings for
+R once a scan exists: each call gets the next answer (a whole response: imageScanStatus, imageScanFindings, ...), the
+last one repeated; repositoryName, registryId and imageId are filled in when missing.
+
 Extra endpoints (unsigned): GET /_motoworld/counts -> {"InitiateLayerUpload": n, ...} counts of every
 AWS action that reached moto, authorized or not (requests refused for a missing or malformed
 signature never do); POST /_motoworld/counts/reset zeroes them. /moto-api/* is
@@ -59,6 +65,7 @@ import argparse
 import base64
 import binascii
 import calendar
+import datetime
 import functools
 import hashlib
 import html
@@ -368,7 +375,29 @@ def install_ecr_operations(store, opts, work_dir):
         result = moto_put_image(self)
         if p.get("imageTag"):
             store.put_manifest(repo.name, p["imageTag"], manifest_bytes, media_type)
+        if (repo.image_scanning_configuration or {}).get("scanOnPush"):
+            # ECR's scan on push; moto has none. The scan "completes" at once (findings: moto's or a script's).
+            for image in repo.images:
+                if image.get_image_digest() == digest and image.last_scan is None:
+                    image.last_scan = datetime.datetime.today()
         return result
+
+    moto_describe_image_scan_findings = ECRResponse.describe_image_scan_findings
+
+    def describe_image_scan_findings(self):
+        # moto first: ScanNotFoundException until StartImageScan (or a scan on push) made a scan.
+        result = moto_describe_image_scan_findings(self)
+        p = params(self)
+        with SCAN_SCRIPTS_LOCK:
+            script = SCAN_SCRIPTS.get(p.get("repositoryName"))
+            if not script:
+                return result
+            answer = script[0] if len(script) == 1 else script.pop(0)
+        answer = json.loads(json.dumps(answer))
+        answer.setdefault("repositoryName", p.get("repositoryName"))
+        answer.setdefault("registryId", self.current_account)
+        answer.setdefault("imageId", p.get("imageId") or {})
+        return ok(self, answer)
 
     def get_authorization_token(self):
         p = params(self)
@@ -393,7 +422,7 @@ def install_ecr_operations(store, opts, work_dir):
         return wrapper
 
     for operation in (batch_check_layer_availability, initiate_layer_upload, upload_layer_part,
-                      complete_layer_upload, put_image, get_authorization_token):
+                      complete_layer_upload, put_image, get_authorization_token, describe_image_scan_findings):
         setattr(ECRResponse, operation.__name__, registry_failures_as_server_errors(operation))
 
 
@@ -401,6 +430,8 @@ def install_ecr_operations(store, opts, work_dir):
 
 COUNTS = {}
 COUNTS_LOCK = threading.Lock()
+SCAN_SCRIPTS = {}  # repository -> DescribeImageScanFindings answers, one per call, the last repeated
+SCAN_SCRIPTS_LOCK = threading.Lock()
 INJECTED = {}  # action -> [kind, calls left] (see --fault)
 
 JSON_AUTH_ERRORS = {  # query-protocol code -> what JSON-protocol services (ECR) answer
@@ -585,6 +616,12 @@ class Front:
             with COUNTS_LOCK:
                 body = json.dumps(COUNTS, sort_keys=True)
             return self.respond(start_response, 200, {"Content-Type": "application/json"}, body)
+        if path == "/_motoworld/scan-findings" and method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            script = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            with SCAN_SCRIPTS_LOCK:
+                SCAN_SCRIPTS[script["repositoryName"]] = list(script["responses"])
+            return self.respond(start_response, 200, {"Content-Type": "application/json"}, "{}")
         if path == "/_motoworld/counts/reset" and method == "POST":
             with COUNTS_LOCK:
                 COUNTS.clear()

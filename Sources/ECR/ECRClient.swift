@@ -110,7 +110,7 @@ extension ECRClient {
                     imageIds: [ImageIdentifier(imageTag: tag)]),
                 as: DescribeImagesOutput.self)
             return output.imageDetails?.first?.imageDigest
-        } catch let error as AWSError where error.code == "ImageNotFoundException" {
+        } catch let error as AWSError where error.code == ECRErrorCode.imageNotFound {
             return nil
         }
     }

@@ -4,6 +4,9 @@ package enum ECRError: Error, Sendable, CustomStringConvertible {
     case invalidRepositoryName(String)
     case invalidRegistryId(String)
     case invalidImageTag(String)
+    case invalidImageDigest(String)
+    /// BatchGetImage answered with a failure other than "not found" for the image (`code` is ECR's failureCode).
+    case imageUnavailable(repository: String, image: String, code: String, reason: String)
     case malformedAuthorizationToken(detail: String)
     /// ECR Public's GetAuthorizationToken was refused (AccessDeniedException); `message` is AWS's own.
     case publicLoginDenied(message: String)
@@ -18,6 +21,11 @@ package enum ECRError: Error, Sendable, CustomStringConvertible {
             return "'\(id)' is not a registry id: expected a 12-digit AWS account id"
         case .invalidImageTag(let tag):
             return "'\(tag)' is not a valid image tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"
+        case .invalidImageDigest(let digest):
+            return "'\(digest)' is not an image digest: expected sha256: and 64 lowercase hex digits"
+        case .imageUnavailable(let repository, let image, let code, let reason):
+            let said = reason.isEmpty ? "" : ": \(reason)"
+            return "ECR could not return \(repository)\(image) (\(code)\(said))"
         case .malformedAuthorizationToken(let detail):
             return "ECR returned an authorization token that does not decode to AWS:<password> (\(detail))"
         case .publicLoginDenied(let message):
@@ -42,4 +50,9 @@ package enum ECRErrorCode {
     package static let imageDigestDoesNotMatch = "ImageDigestDoesNotMatchException"
     package static let uploadNotFound = "UploadNotFoundException"
     package static let invalidLayer = "InvalidLayerException"
+    package static let imageNotFound = "ImageNotFoundException"
+    package static let scanNotFound = "ScanNotFoundException"
+    package static let limitExceeded = "LimitExceededException"
+    package static let unsupportedImageType = "UnsupportedImageTypeException"
+    package static let validation = "ValidationException"
 }

@@ -45,6 +45,13 @@ package struct Repository: Sendable, Equatable, Decodable {
     package var registryId: String?
     package var repositoryUri: String?
     package var imageTagMutability: String?
+    /// `IMMUTABLE_WITH_EXCLUSION` and `MUTABLE_WITH_EXCLUSION` repositories: the tags that are the exception.
+    package var imageTagMutabilityExclusionFilters: [TagMutabilityExclusionFilter]?
+    package var imageScanningConfiguration: ScanningConfiguration?
+
+    package struct ScanningConfiguration: Sendable, Equatable, Decodable {
+        package var scanOnPush: Bool?
+    }
 
     /// The registry host of `repositoryUri` (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`).
     package var registryHost: String? {

@@ -35,6 +35,17 @@ package enum ECRValidation {
         return tag.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") }
     }
 
+    /// `sha256:` and 64 lowercase hex digits: the only digest ECR produces.
+    package static func isImageDigest(_ digest: String) -> Bool {
+        guard digest.hasPrefix("sha256:") else { return false }
+        let hex = digest.dropFirst("sha256:".count)
+        return hex.count == 64 && hex.allSatisfy { $0.isASCII && ($0.isNumber || ("a"..."f").contains($0)) }
+    }
+
+    package static func validateDigest(_ digest: String) throws(ECRError) {
+        guard isImageDigest(digest) else { throw .invalidImageDigest(digest) }
+    }
+
     package static func validateRepositoryName(_ name: String) throws(ECRError) {
         guard isRepositoryName(name) else { throw .invalidRepositoryName(name) }
     }

@@ -5,6 +5,13 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
     case repositoryMissing(repository: String, registry: String)
     case imageTagExists(repository: String, tag: String, detail: String)
     case pushDenied(repository: String, action: String, message: String)
+    /// The repository has no image with that tag or digest.
+    case imageNotFound(repository: String, image: String)
+    /// An immutable tag already names another image (`digest`); `awsCode` when ECR itself said so, `hint` what to do.
+    case immutableTagTaken(repository: String, tag: String, digest: String?, awsCode: String?, hint: String)
+    /// The scan ended without findings to judge (FAILED, UNSUPPORTED_IMAGE, …); `hint` says what it means.
+    case scanUnusable(image: String, status: String, description: String?, hint: String)
+    case scanTimedOut(image: String, seconds: Int, status: String)
     case invalidArgument(String)
     case internalInconsistency(String)
     /// The push succeeded; only its step outputs could not be written to `$GITHUB_OUTPUT`.
@@ -24,6 +31,21 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
             return
                 "pushing to '\(repository)' was denied (\(action)): \(message). The principal needs ecr:\(action) on the repository; a repository "
                 + "policy with an explicit Deny for this principal also causes this."
+        case .imageNotFound(let repository, let image):
+            return
+                "repository '\(repository)' has no image \(repository)\(image). List its images with: aws ecr list-images --repository-name \(repository)"
+        case .immutableTagTaken(let repository, let tag, let digest, let awsCode, let hint):
+            let code = awsCode.map { " (\($0))" } ?? ""
+            return
+                "tag '\(tag)' already exists in repository '\(repository)', which has immutable tags, and names \(digest ?? "another image")\(code): "
+                + "ECR never moves it. \(hint)"
+        case .scanUnusable(let image, let status, let description, let hint):
+            let said = description.map { ": \($0)" } ?? ""
+            return "the scan of \(image) ended as \(status)\(said). \(hint)"
+        case .scanTimedOut(let image, let seconds, let status):
+            return
+                "the scan of \(image) was still \(status) after \(seconds) s. Wait longer with --timeout (or --scan-timeout), or look later with "
+                + "`ecrpush scan \(image) --wait`."
         case .invalidArgument(let detail), .internalInconsistency(let detail):
             return detail
         case .pushedButGitHubOutputUnwritable(let imageUri, let path, let detail):

@@ -24,6 +24,9 @@ final class CommandProgress: Sendable {
     /// push and build-and-push: the commands that write temporary files and move tags.
     var pushes: Bool { command == "push" || command == "build-and-push" }
 
+    /// The commands whose interrupt report says which tags moved: the pushes, and `tag`.
+    var movesTags: Bool { pushes || command == "tag" }
+
     func show(on renderer: ProgressRenderer) {
         display.withLock { $0 = renderer }
     }

@@ -13,6 +13,8 @@ struct ECRPush: AsyncParsableCommand {
             BuildCommand.self,
             PushCommand.self,
             BuildAndPushCommand.self,
+            TagCommand.self,
+            ScanCommand.self,
             CacheCommand.self,
             DoctorCommand.self
         ])

@@ -38,11 +38,13 @@ extension Interruption {
         case .notStopped: line = "ecrpush: interrupted (\(name(signal))): the \(command) did not stop within \(gracePeriod) s; exiting anyway"
         case .again: line = "ecrpush: interrupted again (\(name(signal))): exiting at once"
         }
-        guard progress.pushes else { return line }
-        line +=
-            left.isEmpty
-            ? ", temporary files removed"
-            : ", but temporary files could not all be removed: remove \(left.joined(separator: " ")) yourself"
+        guard progress.movesTags else { return line }
+        if progress.pushes {
+            line +=
+                left.isEmpty
+                ? ", temporary files removed"
+                : ", but temporary files could not all be removed: remove \(left.joined(separator: " ")) yourself"
+        }
         let (tagged, uncertain) = progress.tagState
         var tags: [String] = []
         if !tagged.isEmpty { tags.append("tagged: \(tagged.joined(separator: ", "))") }

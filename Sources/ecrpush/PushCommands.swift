@@ -45,6 +45,9 @@ struct PushRunner {
     let destinationOptions: DestinationOptions
     let outputOptions: OutputOptions
     let transportOptions: TransportOptions
+    let gateOptions: PushGateOptions
+    /// `push`: the local image, looked at before the push so that an immutable tag holding another image fails early.
+    var existingLocalImage: String?
 
     typealias ImageProducer = (PushWorkflow, PushDestination, _ registry: String, ProgressRenderer) async throws -> String
 
@@ -78,12 +81,22 @@ struct PushRunner {
         let workflow = PushWorkflow(ecr: ecr, docker: docker)
 
         let pushed: PushedImage
+        let repositoryInfo: Repository
+        var alreadyPushed = false
         switch transportOptions.transport {
         case .ecrAPI:
             // No registry login at all: the host only names the result.
             let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(resolved.context.region).amazonaws.com"
             let repository = try await workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
+            repositoryInfo = repository
             let registry = destination.registryOverride ?? repository.registryHost ?? fallback
+            if let existing = try await existingImage(
+                destination, repository: repository, registry: registry, ecr: ecr, docker: docker, onEvent: onEvent)
+            {
+                pushed = existing
+                alreadyPushed = true
+                break
+            }
             let localImage = try await produceImage(workflow, destination, registry, renderer)
             let push = ECRAPIPush(ecr: ecr, docker: docker, settings: transportOptions.exportSettings(environment: environment))
             pushed = try await push.push(localImage: localImage, destination: destination, registry: registry, onEvent: onEvent)
@@ -91,6 +104,14 @@ struct PushRunner {
             // The token's proxyEndpoint (or --registry), with the token's basic auth, for the Engine or for ecrpush.
             var login = try await workflow.login(for: destination)
             let repository = try await workflow.ensureRepository(destination, registry: login.registry, onEvent: onEvent)
+            repositoryInfo = repository
+            if let existing = try await existingImage(
+                destination, repository: repository, registry: login.registry, ecr: ecr, docker: docker, onEvent: onEvent)
+            {
+                pushed = existing
+                alreadyPushed = true
+                break
+            }
             let localImage = try await produceImage(workflow, destination, login.registry, renderer)
             // A long build can outlive the token: renewed when little of it is left.
             if let expiresAt = login.expiresAt, expiresAt.timeIntervalSinceNow < workflow.tokenRenewalMargin {
@@ -121,20 +142,91 @@ struct PushRunner {
                     onEvent: onEvent)
             }
         }
-        // The image is in the registry now: whatever happens to the step outputs, the result is printed.
+        // The image is in the registry now: whatever happens to its scan or the step outputs, the result is printed.
+        var scan: ScanReport?
+        var scanFailure: (any Error)?
+        if gateOptions.scans {
+            var gate = ScanGate(ecr: ecr)
+            gate.timeout = .seconds(gateOptions.scanTimeout)
+            do {
+                scan = try await gate.scan(
+                    .digest(pushed.digest), in: repositoryInfo, registryId: destination.registryId, registry: pushed.registry, wait: true,
+                    onEvent: onEvent)
+                scan?.judge(failOn: gateOptions.failOn)
+            } catch {
+                if Task.isCancelled { throw error }
+                scanFailure = error
+            }
+        }
         var outputFailure: ECRPushError?
         if let path = environment["GITHUB_OUTPUT"], !path.isEmpty {
             do { try pushed.appendGitHubOutput(path: path) } catch { outputFailure = error }
         }
         switch outputOptions.output {
-        case .text: for line in pushed.stdoutLines { Console.out(line) }
-        case .json: Console.out(try JSONOutput.encode(pushed))
+        case .text:
+            for line in pushed.stdoutLines { Console.out(line) }
+            // On stderr: stdout stays the image references, one per line, as scripts read them.
+            if let scan, !outputOptions.quiet { for line in scan.textLines { Console.err(line) } }
+        case .json:
+            Console.out(try JSONOutput.encode(PushOutput(pushed, alreadyPushed: alreadyPushed, scan: scan)))
         }
         if let outputFailure {
             // Exit 1 all the same: a CI job whose later steps need the outputs must not go on as if all were well.
             Console.err("ecrpush: error: \(outputFailure.description)")
             throw ExitCode.failure
         }
+        if let scanFailure {
+            Console.err("ecrpush: error: \(pushed.imageUri) is in the registry, but its scan gave no verdict: \(scanFailure)")
+            throw ExitCode.failure
+        }
+        if let scan { try ScanVerdict.enforce(scan) }
+    }
+
+    /// The image every tag already names, when `--skip-existing` accepts it; throws when an immutable tag holds
+    /// another image. Before anything is built or read from the Engine.
+    private func existingImage(
+        _ destination: PushDestination, repository: Repository, registry: String, ecr: ECRClient, docker: DockerClient,
+        onEvent: @Sendable (WorkflowEvent) -> Void
+    ) async throws -> PushedImage? {
+        // Mutable tags: nothing to check, not even the local image.
+        guard destination.tags.contains(where: { repository.isTagImmutable($0) }) else { return nil }
+        var local: ImmutableTagCheck.LocalImage?
+        if let name = existingLocalImage {
+            guard let image = try await docker.inspectImage(name) else { throw DockerError.imageNotFound(name) }
+            local = ImmutableTagCheck.LocalImage(id: image.id, repoDigests: image.repoDigests)
+        }
+        let outcome = try await ImmutableTagCheck(ecr: ecr).check(
+            destination, repository: repository, registry: registry, skipExisting: gateOptions.skipExisting, localImage: local,
+            onEvent: onEvent)
+        guard case .alreadyThere(let existing) = outcome else { return nil }
+        let what = existingLocalImage == nil ? "nothing built or pushed" : "nothing pushed"
+        onEvent(
+            .info(
+                "\(destination.tags.map { "\(destination.repository):\($0)" }.joined(separator: ", ")) already name \(existing.digest) "
+                    + "in a repository with immutable tags: \(what) (--skip-existing)"))
+        return existing
+    }
+}
+
+/// `--output json` of `push` and `build-and-push`: the pushed image, plus what the gates found when asked.
+struct PushOutput: Encodable {
+    var registry: String
+    var repository: String
+    var tags: [String]
+    var digest: String
+    var imageUri: String
+    /// `--skip-existing` found every tag already naming this image: nothing was built or pushed.
+    var alreadyPushed: Bool?
+    var scan: ScanReport?
+
+    init(_ pushed: PushedImage, alreadyPushed: Bool, scan: ScanReport?) {
+        registry = pushed.registry
+        repository = pushed.repository
+        tags = pushed.tags
+        digest = pushed.digest
+        imageUri = pushed.imageUri
+        self.alreadyPushed = alreadyPushed ? true : nil
+        self.scan = scan
     }
 }
 
@@ -285,6 +377,7 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var destination: DestinationOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var transport: TransportOptions
+    @OptionGroup var gate: PushGateOptions
     @OptionGroup var aws: AWSOptions
 
     func validate() throws {
@@ -293,8 +386,11 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run {
-            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport)
-                .run(contextDirectory: FileManager.default.currentDirectoryPath) { _, _, _, _ in image }
+            try await PushRunner(
+                aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport, gateOptions: gate,
+                existingLocalImage: image
+            )
+            .run(contextDirectory: FileManager.default.currentDirectoryPath) { _, _, _, _ in image }
         }
     }
 }
@@ -309,6 +405,7 @@ struct BuildAndPushCommand: AsyncParsableCommand {
     @OptionGroup var destination: DestinationOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var transport: TransportOptions
+    @OptionGroup var gate: PushGateOptions
     @OptionGroup var aws: AWSOptions
 
     func validate() throws {
@@ -321,7 +418,7 @@ struct BuildAndPushCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: build.context, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw DockerError.contextMissing(path: build.context)
             }
-            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport)
+            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport, gateOptions: gate)
                 .run(contextDirectory: build.context) { workflow, destination, registry, renderer in
                     let result = try await workflow.build(
                         context: build.buildContext, options: try build.buildOptions(),

@@ -56,6 +56,12 @@ import Testing
         #expect(daemon.isSuperset(of: upload.union(["ecr:GetAuthorizationToken"])))
         let ecrAPI = try actions("push-policy-ecr-api.json")
         #expect(ecrAPI == upload, "the ecr-api transport needs no registry password")
+        #expect(
+            try actions("promote-tag-policy.json") == ["ecr:DescribeRepositories", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:PutImage"],
+            "what `ecrpush tag` calls, and nothing that moves layers")
+        #expect(
+            try actions("scan-gate-policy.json")
+                == ["ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:StartImageScan", "ecr:DescribeImageScanFindings"])
         #expect(try actions("login-policy.json") == ["ecr:GetAuthorizationToken"])
         #expect(try actions("ecr-public-login-policy.json") == ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"])
 

@@ -129,6 +129,21 @@ package final class MotoWorld: Sendable {
         }
     }
 
+    /// Scripts DescribeImageScanFindings for `repository` once a scan of its image exists: each call answers the
+    /// next of `responses` (whole responses: imageScanStatus, imageScanFindings, …), the last one repeated.
+    package func scriptScanFindings(repository: String, responses: [[String: any Sendable]]) async throws {
+        let body = try JSONSerialization.data(withJSONObject: ["repositoryName": repository, "responses": responses] as [String: Any])
+        let result = try await runProcess(
+            "curl",
+            [
+                "-sS", "--fail", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@-",
+                endpoint.appendingPathComponent("_motoworld/scan-findings").absoluteString
+            ], stdin: body)
+        guard result.status == 0 else {
+            throw WorldError.commandFailed(command: "POST /_motoworld/scan-findings", status: result.status, output: result.combinedText)
+        }
+    }
+
     /// Environment for an AWS SDK or CLI (boto3, aws, ecrpush) talking to this world as `identity`,
     /// isolated from any ~/.aws files.
     package func awsEnvironment(_ identity: Identity) -> [String: String] {
