@@ -6,6 +6,8 @@
 #   world.sh registry DIR PORT USER PASSWORD   docker-registry on 127.0.0.1:PORT, htpasswd basic auth,
 #                                              filesystem storage in DIR/registry, delete enabled
 #   world.sh registry DIR PORT                 the same without authentication (anyone may pull and push)
+#   world.sh registry DIR PORT --token REALM   token auth as Docker Hub's: tools/tokenserver.py at REALM issues
+#                                              the tokens, signed with DIR/token.key (DIR/token.crt trusted)
 #   world.sh dockerd DIR                       dockerd on unix://DIR/docker.sock (vfs, no bridge, no iptables)
 #   world.sh base-image DIR                    busybox:local in that dockerd, from Debian's busybox-static
 #   world.sh moto DIR [motoworld args...]      tools/motoworld.py in the background; its JSON line in DIR/moto.json
@@ -69,12 +71,22 @@ watchdog() {
 }
 
 cmd_registry() {
-    (($# == 4 || $# == 2)) || die "usage: world.sh registry DIR PORT [USER PASSWORD]"
+    (($# == 4 || $# == 2)) || die "usage: world.sh registry DIR PORT [USER PASSWORD | --token REALM_URL]"
     local dir="$1" port="$2" user="${3:-}" password="${4:-}"
     command -v docker-registry >/dev/null || die "docker-registry not installed (apt-get install docker-registry)"
     mkdir -p "$dir/registry"
     local auth="" ready=200
-    if (($# == 4)); then
+    if [[ "$user" == --token ]]; then
+        # Token auth (as Docker Hub): tools/tokenserver.py at REALM_URL signs with $dir/token.key, whose
+        # certificate the registry trusts.
+        auth="auth:
+  token:
+    realm: $password
+    service: loopback-registry
+    issuer: loopback-tokens
+    rootcertbundle: $dir/token.crt"
+        ready=401
+    elif (($# == 4)); then
         command -v htpasswd >/dev/null || die "htpasswd not installed (apt-get install apache2-utils)"
         htpasswd -Bbn "$user" "$password" > "$dir/htpasswd"
         auth="auth:

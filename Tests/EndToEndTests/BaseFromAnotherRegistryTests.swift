@@ -140,4 +140,37 @@ import Testing
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
         await source.stop()
     }
+
+    /// A base in a registry with a token service (as Docker Hub): read with an anonymous pull token when docker has
+    /// no login for it; the destination's login never goes to that token service.
+    @Test func aBaseFromATokenRegistryIsReadWithAnAnonymousToken() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let hub = try await TokenRegistry.start()
+        let baseName = "\(hub.hostPort)/library/\(BuildAndPushTests.uniqueName("token-base")):1"
+        _ = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 4, tag: baseName)
+        let publisher = TemporaryDirectory()
+        let cli = ["--config", publisher.path, "-H", world.docker.host]
+        let login = try await runProcess(
+            "docker", cli + ["login", "--username", "hub", "--password-stdin", hub.hostPort], stdin: Data(hub.registry.password.utf8))
+        let published = login.status == 0 ? try await runProcess("docker", cli + ["push", baseName]) : login
+        try #require(published.status == 0, "\(published.combinedText)")
+
+        let app = try await AutoTransportTests.build(world, from: baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("token-app")
+        let anonymous = TemporaryDirectory()
+        let result = try await ECRPushCLI.run(
+            ["push", app, "--repository", repository, "--tag", "v1", "--create-repository", "--no-blob-cache"],
+            environment: world.environment.merging(["DOCKER_CONFIG": anonymous.path]) { $1 })
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Copied from \(hub.hostPort)/library/"), "\(result.stderrText)")
+        let tokens = hub.tokenLog()
+        #expect(tokens.contains("token: anonymous"), "\(tokens)")
+        #expect(!tokens.contains("token: AWS"), "the destination's login went to the source's token service: \(tokens)")
+        let manifest = try await hub.registry.manifestStatus(repository: "x", reference: "1")
+        #expect(manifest == 401, "the source really requires tokens")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+        await hub.stop()
+    }
 }

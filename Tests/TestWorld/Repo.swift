@@ -11,4 +11,5 @@ package enum Repo {
     package static var worldScript: String { tools.appendingPathComponent("world.sh").path }
     package static var motoWorldScript: String { tools.appendingPathComponent("motoworld.py").path }
     package static var faultProxyScript: String { tools.appendingPathComponent("faultproxy.py").path }
+    package static var tokenServerScript: String { tools.appendingPathComponent("tokenserver.py").path }
 }
