@@ -13,34 +13,56 @@ package struct KnownLayer: Sendable, Equatable {
     package var mediaType: String
 }
 
+/// Where a base image is read from: its manifest (by repository and reference), and, when it lives in another
+/// registry than the destination, that registry's client to copy its blobs from.
+package struct BaseSource: Sendable {
+    package var readManifest: @Sendable (_ repository: String, _ reference: String) async throws -> FetchedManifest?
+    /// nil: the base is in the destination's own registry (its blobs are mounted, not copied).
+    package var otherRegistry: RegistryClient?
+
+    package init(
+        otherRegistry: RegistryClient?, readManifest: @escaping @Sendable (_ repository: String, _ reference: String) async throws -> FetchedManifest?
+    ) {
+        self.otherRegistry = otherRegistry
+        self.readManifest = readManifest
+    }
+
+    /// A base read over the distribution API (from the destination registry or another one).
+    package static func registry(_ client: RegistryClient, isDestination: Bool) -> BaseSource {
+        BaseSource(otherRegistry: isDestination ? nil : client) { repository, reference in
+            try await client.manifest(repository: repository, reference: reference)
+        }
+    }
+}
+
 /// Where the image's first layers came from: the manifest of its closest ancestor that came from a registry (its
 /// `RepoDigests` entry), read from that registry. Each of those layers is checked in the destination repository
-/// (HEAD) and, when missing, mounted from the ancestor's repository (same registry) or copied from the ancestor's
-/// registry as it is stored there (another registry: same digest, nothing recompressed). Only layers the
-/// destination then holds count as known, so a manifest never names a blob the destination lacks. Anything
-/// unreadable, inconsistent or refused only means "unknown": those layers are compressed and uploaded as usual.
+/// and, when missing, mounted from the ancestor's repository (same registry) or copied from the ancestor's
+/// registry as it is stored there (another registry: same digest, nothing recompressed), where the store can.
+/// Only layers the destination then holds count as known, so a manifest never names a blob the destination
+/// lacks. Anything unreadable, inconsistent or refused only means "unknown": those layers are compressed and
+/// uploaded as usual.
 package enum BaseLayers {
-    /// `source` reads the ancestor's registry (the destination's own client when it is the same registry).
-    package static func known(
-        image: ImageInspect, ancestor: RegistryAncestor, source: RegistryClient, destination: RegistryClient, repository: String,
-        compression: LayerCompression, jobs: Int = 4, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    static func known(
+        image: ImageInspect, ancestor: RegistryAncestor, source: BaseSource, store: any BlobStore, compression: LayerCompression,
+        jobs: Int = 4, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async -> [String: KnownLayer] {
         do {
-            let layers = try await sourceLayers(image: image, ancestor: ancestor, registry: source)
+            let layers = try await sourceLayers(image: image, ancestor: ancestor, readManifest: source.readManifest)
             guard layers.count == ancestor.layerCount, layers.count <= image.rootFS.layers.count else { return [:] }
             guard let sourceRepository = sourceRepository(of: ancestor) else { return [:] }
-            let sameRegistry = RegistryClient.origin(of: source.baseURL) == RegistryClient.origin(of: destination.baseURL)
             var candidates: [String: KnownLayer] = [:]
             for (diffID, layer) in zip(image.rootFS.layers, layers) where candidates[diffID] == nil {
                 if let layer = usable(layer, compression: compression) { candidates[diffID] = layer }
             }
             let byDigest = Dictionary(candidates.values.map { ($0.digest, $0) }, uniquingKeysWith: { first, _ in first })
-            let held = try await RememberedImage.digests(Array(byDigest.keys).sorted(), jobs: max(jobs, 4)) { digest in
+            let present = try await store.existing(Array(byDigest.keys).sorted())
+            let missing = byDigest.keys.filter { !present.contains($0) }.sorted()
+            let added = try await RememberedImage.digests(missing, jobs: max(jobs, 4)) { digest in
                 guard let layer = byDigest[digest] else { return false }
-                return try await ensure(
-                    layer, in: destination, repository: repository, source: source, sourceRepository: sourceRepository,
-                    sameRegistry: sameRegistry, onEvent: onEvent)
+                return try await add(layer, to: store, from: source, sourceRepository: sourceRepository, onEvent: onEvent)
             }
+            let held = present.union(added)
             return candidates.filter { held.contains($0.value.digest) }
         } catch is CancellationError {
             return [:]
@@ -50,29 +72,26 @@ package enum BaseLayers {
         }
     }
 
-    /// True when the destination repository holds the layer, after a mount or copy where needed. A refused mount
-    /// or a failed copy is no error: the layer is then compressed and uploaded from the image.
-    private static func ensure(
-        _ layer: KnownLayer, in destination: RegistryClient, repository: String, source: RegistryClient, sourceRepository: String,
-        sameRegistry: Bool, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    /// Mounts (same registry) or copies (another registry) a layer the store lacks. A refused mount or a failed
+    /// copy is no error: the layer is then compressed and uploaded from the image.
+    private static func add(
+        _ layer: KnownLayer, to store: any BlobStore, from source: BaseSource, sourceRepository: String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> Bool {
-        if try await destination.blobExists(repository: repository, digest: layer.digest) { return true }
         let id = PreparedBlob.shortID(layer.digest)
-        if sameRegistry {
-            guard sourceRepository != repository,
-                (try? await destination.mountBlob(repository: repository, digest: layer.digest, from: sourceRepository)) == true
-            else { return false }
+        guard let registry = source.otherRegistry else {
+            guard try await store.mount(layer.digest, from: sourceRepository) else { return false }
             onEvent(.push(PushEvent(id: id, status: .mounted(from: sourceRepository))))
             return true
         }
-        let place = "\(source.registryName)/\(sourceRepository)"
+        let place = "\(registry.registryName)/\(sourceRepository)"
         let throttle = ProgressThrottle(total: layer.size)
         do {
-            try await destination.copyBlob(digest: layer.digest, size: layer.size, from: source, sourceRepository: sourceRepository, to: repository) {
-                done in
+            let copied = try await store.copy(layer, from: registry, repository: sourceRepository) { done in
                 guard throttle.shouldReport(done) else { return }
                 onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: done, total: layer.size))))
             }
+            guard copied else { return false }
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -85,9 +104,12 @@ package enum BaseLayers {
 
     /// The single-platform manifest the ancestor's digest names (for an index, the image's platform), checked
     /// against that digest: a registry that answers with other bytes is not believed.
-    static func sourceLayers(image: ImageInspect, ancestor: RegistryAncestor, registry: RegistryClient) async throws -> [KnownLayer] {
+    static func sourceLayers(
+        image: ImageInspect, ancestor: RegistryAncestor,
+        readManifest: @Sendable (_ repository: String, _ reference: String) async throws -> FetchedManifest?
+    ) async throws -> [KnownLayer] {
         guard let repository = sourceRepository(of: ancestor), let digest = ancestor.reference.split(separator: "@").last.map(String.init),
-            var manifest = try await verified(registry.manifest(repository: repository, reference: digest), digest: digest)
+            var manifest = try await verified(readManifest(repository, digest), digest: digest)
         else { return [] }
         var document = try JSONDecoder().decode(ManifestDocument.self, from: Data(manifest.bytes))
         if let platforms = document.manifests {
@@ -95,7 +117,7 @@ package enum BaseLayers {
                 let entry = platforms.first(where: {
                     $0.platform?.os == (image.os ?? "linux") && $0.platform?.architecture == (image.architecture ?? "amd64")
                 }),
-                let platformManifest = try await verified(registry.manifest(repository: repository, reference: entry.digest), digest: entry.digest)
+                let platformManifest = try await verified(readManifest(repository, entry.digest), digest: entry.digest)
             else { return [] }
             manifest = platformManifest
             document = try JSONDecoder().decode(ManifestDocument.self, from: Data(manifest.bytes))

@@ -5,6 +5,11 @@ import HTTPTransport
 package struct FetchedManifest: Sendable {
     package var bytes: [UInt8]
     package var mediaType: String
+
+    package init(bytes: [UInt8], mediaType: String) {
+        self.bytes = bytes
+        self.mediaType = mediaType
+    }
 }
 
 extension RegistryClient {

@@ -80,68 +80,19 @@ struct PushRunner {
         let ecr = ECRClient(context: resolved.context)
         let workflow = PushWorkflow(ecr: ecr, docker: docker)
 
-        let pushed: PushedImage
-        let repositoryInfo: Repository
-        var alreadyPushed = false
-        switch transportOptions.transport {
-        case .ecrAPI:
-            // No registry login at all: the host only names the result.
-            let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(resolved.context.region).amazonaws.com"
-            let repository = try await workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
-            repositoryInfo = repository
-            let registry = destination.registryOverride ?? repository.registryHost ?? fallback
-            if let existing = try await existingImage(
-                destination, repository: repository, registry: registry, ecr: ecr, docker: docker, onEvent: onEvent)
-            {
-                pushed = existing
-                alreadyPushed = true
-                break
-            }
-            let localImage = try await produceImage(workflow, destination, registry, renderer)
-            let push = ECRAPIPush(ecr: ecr, docker: docker, settings: transportOptions.exportSettings(environment: environment))
-            pushed = try await push.push(localImage: localImage, destination: destination, registry: registry, onEvent: onEvent)
-        case .daemon, .registry, .auto:
-            // The token's proxyEndpoint (or --registry), with the token's basic auth, for the Engine or for ecrpush.
-            var login = try await workflow.login(for: destination)
-            let repository = try await workflow.ensureRepository(destination, registry: login.registry, onEvent: onEvent)
-            repositoryInfo = repository
-            if let existing = try await existingImage(
-                destination, repository: repository, registry: login.registry, ecr: ecr, docker: docker, onEvent: onEvent)
-            {
-                pushed = existing
-                alreadyPushed = true
-                break
-            }
-            let localImage = try await produceImage(workflow, destination, login.registry, renderer)
-            // A long build can outlive the token: renewed when little of it is left.
-            if let expiresAt = login.expiresAt, expiresAt.timeIntervalSinceNow < workflow.tokenRenewalMargin {
-                login = try await workflow.login(for: destination)
-            }
-            var registryPush = RegistryPush(
-                login: login, endpoint: destination.registryOverride, docker: docker,
-                settings: transportOptions.exportSettings(environment: environment),
-                http: transportOptions.registryHTTP(), retryPolicy: transportOptions.retryPolicy,
-                freshLogin: { try await workflow.login(for: destination) })
-            registryPush.sources = sourceRegistries(resolved: resolved, ecr: ecr, environment: environment)
-            var path: TransportEstimate.Path = transportOptions.transport == .daemon ? .daemon : .registry
-            var estimate: TransportEstimate?
-            if transportOptions.transport == .auto {
-                let chosen = try await registryPush.estimate(
-                    localImage: localImage, registryName: login.registry, repository: destination.repository, onEvent: onEvent)
-                onEvent(.info(chosen.description))
-                path = chosen.path
-                estimate = chosen
-            }
-            switch path {
-            case .daemon:
-                pushed = try await workflow.push(
-                    localImage: localImage, destination: destination, repository: repository, login: login, onEvent: onEvent)
-            case .registry:
-                pushed = try await registryPush.push(
-                    localImage: localImage, destination: destination, registryName: login.registry, estimate: estimate,
-                    onEvent: onEvent)
-            }
-        }
+        var imagePush = ImagePush(
+            workflow: workflow, transport: transportOptions.transport.imagePushTransport,
+            settings: transportOptions.exportSettings(environment: environment), region: resolved.context.region,
+            http: transportOptions.registryHTTP(), retryPolicy: transportOptions.retryPolicy)
+        imagePush.sources = sourceRegistries(resolved: resolved, ecr: ecr, environment: environment)
+        imagePush.skipExisting = gateOptions.skipExisting
+        imagePush.existingLocalImage = existingLocalImage
+        let outcome = try await imagePush.run(
+            destination,
+            produceImage: { registry in
+                try await produceImage(workflow, destination, registry, renderer)
+            }, onEvent: onEvent)
+        let (pushed, repositoryInfo, alreadyPushed) = (outcome.pushed, outcome.repository, outcome.alreadyPushed)
         // The image is in the registry now: whatever happens to its scan or the step outputs, the result is printed.
         var scan: ScanReport?
         var scanFailure: (any Error)?
@@ -180,31 +131,6 @@ struct PushRunner {
             throw ExitCode.failure
         }
         if let scan { try ScanVerdict.enforce(scan) }
-    }
-
-    /// The image every tag already names, when `--skip-existing` accepts it; throws when an immutable tag holds
-    /// another image. Before anything is built or read from the Engine.
-    private func existingImage(
-        _ destination: PushDestination, repository: Repository, registry: String, ecr: ECRClient, docker: DockerClient,
-        onEvent: @Sendable (WorkflowEvent) -> Void
-    ) async throws -> PushedImage? {
-        // Mutable tags: nothing to check, not even the local image.
-        guard destination.tags.contains(where: { repository.isTagImmutable($0) }) else { return nil }
-        var local: ImmutableTagCheck.LocalImage?
-        if let name = existingLocalImage {
-            guard let image = try await docker.inspectImage(name) else { throw DockerError.imageNotFound(name) }
-            local = ImmutableTagCheck.LocalImage(id: image.id, repoDigests: image.repoDigests)
-        }
-        let outcome = try await ImmutableTagCheck(ecr: ecr).check(
-            destination, repository: repository, registry: registry, skipExisting: gateOptions.skipExisting, localImage: local,
-            onEvent: onEvent)
-        guard case .alreadyThere(let existing) = outcome else { return nil }
-        let what = existingLocalImage == nil ? "nothing built or pushed" : "nothing pushed"
-        onEvent(
-            .info(
-                "\(destination.tags.map { "\(destination.repository):\($0)" }.joined(separator: ", ")) already name \(existing.digest) "
-                    + "in a repository with immutable tags: \(what) (--skip-existing)"))
-        return existing
     }
 }
 
@@ -262,6 +188,15 @@ struct TransportOptions: ParsableArguments {
         case registry
         /// daemon or registry, whichever costs less for this push (TransportEstimate).
         case auto
+
+        var imagePushTransport: ImagePush.Transport {
+            switch self {
+            case .daemon: return .daemon
+            case .ecrAPI: return .ecrAPI
+            case .registry: return .registry
+            case .auto: return .auto
+            }
+        }
     }
 
     // auto is the default: registry is the fastest for new layers (about half of docker push's time in

@@ -1,0 +1,100 @@
+import DockerEngine
+import Foundation
+import ImageExport
+
+/// The one push workflow of ecrpush's own transports (`registry` and `ecr-api`), over a `BlobStore`: an image the
+/// blob cache remembers is checked and tagged without reading it; otherwise the image is read from the Engine
+/// once, each layer compressed once (except the base's layers the store holds, which keep the base's blobs), each
+/// blob uploaded once unless the store has it, then the manifest put under every tag and the blobs remembered.
+struct BlobPush: Sendable {
+    let store: any BlobStore
+    let docker: DockerClient
+    let settings: ExportSettings
+    /// The registry's name in the blob cache and the result (`host[:port]`).
+    let registryName: String
+
+    /// `baseLayers` is asked only when the image must be read (not for a remembered image).
+    func push(
+        localImage: String, image inspected: ImageInspect, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void,
+        baseLayers: () async throws -> [String: KnownLayer]
+    ) async throws -> PushedImage {
+        let scope = settings.cacheScope(registryName)
+        if let remembered = RememberedImage(cache: settings.blobCache, image: inspected, registry: scope),
+            try await holds(remembered, onEvent: onEvent)
+        {
+            try await putManifests(remembered.manifest, tags: tags, onEvent: onEvent)
+            return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: remembered.manifest.digest)
+        }
+        let known = try await baseLayers()
+        onEvent(.info("Reading \(localImage) from the Docker Engine"))
+        let store = self.store
+        let image = try await EngineImageExport.exportAndUpload(localImage, docker: docker, settings: settings) { blob in
+            let done = PushEvent(id: blob.shortID, status: .alreadyExists, progress: ProgressDetail(current: blob.size, total: blob.size))
+            if let diffID = blob.diffID, known[diffID] != nil {
+                onEvent(.push(done))
+                return
+            }
+            if try await store.existing([blob.digest]).contains(blob.digest) {
+                onEvent(.push(done))
+                return
+            }
+            let throttle = ProgressThrottle(total: blob.size)
+            onEvent(.push(PushEvent(id: blob.shortID, status: .pushing, progress: ProgressDetail(current: 0, total: blob.size))))
+            try await store.upload(
+                blob,
+                progress: { sent in
+                    guard throttle.shouldReport(sent) else { return }
+                    onEvent(.push(PushEvent(id: blob.shortID, status: .pushing, progress: ProgressDetail(current: sent, total: blob.size))))
+                }, onInfo: { onEvent(.info($0)) })
+            onEvent(.push(PushEvent(id: blob.shortID, status: .pushed, progress: ProgressDetail(current: blob.size, total: blob.size))))
+        }
+        defer { image.cleanup() }
+
+        let manifest =
+            known.isEmpty
+            ? image.manifest()
+            : ImageManifest.forImage(
+                configDigest: image.configDigest, configSize: Int64(image.config.count),
+                layers: image.layers.map { layer in
+                    known[layer.diffID].map { ($0.digest, $0.size, $0.mediaType) } ?? (layer.digest, layer.size, layer.mediaType)
+                })
+        try await putManifests(manifest, tags: tags, onEvent: onEvent)
+        RememberedImage.remember(image, known: known, in: settings.blobCache, scope: scope, repository: store.repository, onEvent: onEvent)
+        return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: manifest.digest)
+    }
+
+    /// True when the store still has every blob the cache remembers for the image (then no export is needed): in
+    /// this repository, or mounted from the one it was last pushed to. Otherwise the cache forgets the blobs that
+    /// could be neither found nor mounted.
+    private func holds(_ remembered: RememberedImage, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
+        let blobStore = store
+        let digests = remembered.blobs.map(\.digest)
+        let present = try await blobStore.existing(digests)
+        let missing = Set(digests).subtracting(present)
+        // Blobs pushed to another repository of this registry are mounted from there. A refused or failed mount
+        // is no error: the image is then read and the blob uploaded.
+        let repository = blobStore.repository
+        var sources: [String: String] = [:]
+        for (digest, source) in remembered.repositories where missing.contains(digest) && source != repository { sources[digest] = source }
+        let mountFrom = sources
+        let mounted = try await RememberedImage.digests(Array(sources.keys), jobs: max(settings.jobs, 8)) { digest in
+            guard let source = mountFrom[digest] else { return false }
+            return try await blobStore.mount(digest, from: source)
+        }
+        for (digest, source) in sources.sorted(by: { $0.key < $1.key }) where mounted.contains(digest) {
+            onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: .mounted(from: source))))
+        }
+        return remembered.confirm(
+            missing: missing.subtracting(mounted), mounted: mounted, cache: settings.blobCache, scope: settings.cacheScope(registryName),
+            place: blobStore.place, onEvent: onEvent)
+    }
+
+    private func putManifests(_ manifest: ImageManifest, tags: [String], onEvent: @Sendable (WorkflowEvent) -> Void) async throws {
+        for tag in tags {
+            onEvent(.tagging(tag))
+            try await store.putManifest(manifest, tag: tag)
+            onEvent(.tagged(tag))
+            onEvent(.info("\(tag): digest: \(manifest.digest) size: \(manifest.bytes.count)"))
+        }
+    }
+}

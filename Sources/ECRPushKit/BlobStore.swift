@@ -1,0 +1,24 @@
+import ImageExport
+import RegistryClient
+
+/// Where ecrpush's own transports put an image: one repository's blobs and manifests, through the distribution
+/// API (`RegistryBlobStore`, the `registry` transport) or ECR's own API (`ECRBlobStore`, `ecr-api`). `BlobPush` is
+/// the one push workflow over either; `BaseLayers` fills either with a base image's blobs.
+protocol BlobStore: Sendable {
+    /// The repository, in its registry.
+    var repository: String { get }
+    /// `registry/repository`, for messages.
+    var place: String { get }
+    /// Those of `digests` the repository has.
+    func existing(_ digests: [String]) async throws -> Set<String>
+    /// Links `digest` from `source`, another repository of the same registry; false when refused or unsupported.
+    func mount(_ digest: String, from source: String) async throws -> Bool
+    /// Copies a layer from another registry as it is stored there (same digest); false when this store cannot.
+    func copy(
+        _ layer: KnownLayer, from source: RegistryClient, repository: String, progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> Bool
+    /// Uploads a prepared blob; `onInfo` hears of retries and resumed uploads.
+    func upload(_ blob: PreparedBlob, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void) async throws
+    /// Makes `tag` name the manifest; fine when it already does (a re-push to an immutable tag).
+    func putManifest(_ manifest: ImageManifest, tag: String) async throws
+}

@@ -1,0 +1,129 @@
+import DockerEngine
+import ECR
+import ECRLogin
+import Foundation
+import HTTPTransport
+import RegistryClient
+
+/// One push, whatever the transport: the registry login (renewed when a long build outlived it), the repository
+/// (created when asked), the immutable-tag check before anything is built, the image (built or given), then the
+/// transport: the Engine's push (`daemon`), ecrpush's over the distribution API (`registry`) or ECR's API
+/// (`ecr-api`), or `auto` choosing between the first two per push (`TransportEstimate`). The executable only
+/// gathers options and renders what this reports.
+package struct ImagePush: Sendable {
+    package enum Transport: String, Sendable, CaseIterable {
+        case auto, daemon, registry
+        case ecrAPI = "ecr-api"
+    }
+
+    /// An image every tag already names, accepted by `--skip-existing`: nothing built or pushed.
+    package struct Outcome: Sendable {
+        package var pushed: PushedImage
+        package var repository: Repository
+        package var alreadyPushed: Bool
+    }
+
+    package var workflow: PushWorkflow
+    package var transport: Transport
+    package var settings: ExportSettings
+    /// The region of the ECR client, naming the registry of an `ecr-api` push that has no other name for it.
+    package var region: String
+    package var http: HTTPClient
+    package var retryPolicy: RegistryRetryPolicy
+    /// How base images in other registries are read (nil: only bases in the destination registry are reused).
+    package var sources: SourceRegistries?
+    /// `--skip-existing`: an immutable repository whose tags already name an image is success, not an error.
+    package var skipExisting = false
+    /// `push`: the local image, looked at before the push so that an immutable tag holding another image fails early.
+    package var existingLocalImage: String?
+
+    package init(
+        workflow: PushWorkflow, transport: Transport, settings: ExportSettings, region: String, http: HTTPClient = HTTPClient(),
+        retryPolicy: RegistryRetryPolicy = RegistryRetryPolicy()
+    ) {
+        self.workflow = workflow
+        self.transport = transport
+        self.settings = settings
+        self.region = region
+        self.http = http
+        self.retryPolicy = retryPolicy
+    }
+
+    /// `produceImage` gets the registry host the image's tags should name and returns the local image to push.
+    package func run(
+        _ destination: PushDestination, produceImage: (_ registry: String) async throws -> String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> Outcome {
+        if transport == .ecrAPI {
+            // No registry login at all: the host only names the result.
+            let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(region).amazonaws.com"
+            let repository = try await workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
+            let registry = destination.registryOverride ?? repository.registryHost ?? fallback
+            if let existing = try await existingImage(destination, repository: repository, registry: registry, onEvent: onEvent) {
+                return Outcome(pushed: existing, repository: repository, alreadyPushed: true)
+            }
+            let localImage = try await produceImage(registry)
+            var push = ECRAPIPush(ecr: workflow.ecr, docker: workflow.docker, settings: settings)
+            push.sources = sources
+            let pushed = try await push.push(localImage: localImage, destination: destination, registry: registry, onEvent: onEvent)
+            return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
+        }
+        // The token's proxyEndpoint (or --registry), with the token's basic auth, for the Engine or for ecrpush.
+        var login = try await workflow.login(for: destination)
+        let repository = try await workflow.ensureRepository(destination, registry: login.registry, onEvent: onEvent)
+        if let existing = try await existingImage(destination, repository: repository, registry: login.registry, onEvent: onEvent) {
+            return Outcome(pushed: existing, repository: repository, alreadyPushed: true)
+        }
+        let localImage = try await produceImage(login.registry)
+        // A long build can outlive the token: renewed when little of it is left.
+        if let expiresAt = login.expiresAt, expiresAt.timeIntervalSince(workflow.now()) < workflow.tokenRenewalMargin {
+            login = try await workflow.login(for: destination)
+        }
+        let workflow = self.workflow
+        var registryPush = RegistryPush(
+            login: login, endpoint: destination.registryOverride, docker: workflow.docker, settings: settings, http: http,
+            retryPolicy: retryPolicy, freshLogin: { try await workflow.login(for: destination) })
+        registryPush.sources = sources
+        var path: TransportEstimate.Path = transport == .daemon ? .daemon : .registry
+        var estimate: TransportEstimate?
+        if transport == .auto {
+            let chosen = try await registryPush.estimate(
+                localImage: localImage, registryName: login.registry, repository: destination.repository, onEvent: onEvent)
+            onEvent(.info(chosen.description))
+            path = chosen.path
+            estimate = chosen
+        }
+        let pushed: PushedImage
+        switch path {
+        case .daemon:
+            pushed = try await workflow.push(localImage: localImage, destination: destination, repository: repository, login: login, onEvent: onEvent)
+        case .registry:
+            pushed = try await registryPush.push(
+                localImage: localImage, destination: destination, registryName: login.registry, estimate: estimate, onEvent: onEvent)
+        }
+        return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
+    }
+
+    /// The image every tag already names, when `skipExisting` accepts it; throws when an immutable tag holds
+    /// another image. Before anything is built or read from the Engine.
+    private func existingImage(
+        _ destination: PushDestination, repository: Repository, registry: String, onEvent: @Sendable (WorkflowEvent) -> Void
+    ) async throws -> PushedImage? {
+        // Mutable tags: nothing to check, not even the local image.
+        guard destination.tags.contains(where: { repository.isTagImmutable($0) }) else { return nil }
+        var local: ImmutableTagCheck.LocalImage?
+        if let name = existingLocalImage {
+            guard let image = try await workflow.docker.inspectImage(name) else { throw DockerError.imageNotFound(name) }
+            local = ImmutableTagCheck.LocalImage(id: image.id, repoDigests: image.repoDigests)
+        }
+        let outcome = try await ImmutableTagCheck(ecr: workflow.ecr).check(
+            destination, repository: repository, registry: registry, skipExisting: skipExisting, localImage: local, onEvent: onEvent)
+        guard case .alreadyThere(let existing) = outcome else { return nil }
+        let what = existingLocalImage == nil ? "nothing built or pushed" : "nothing pushed"
+        onEvent(
+            .info(
+                "\(destination.tags.map { "\(destination.repository):\($0)" }.joined(separator: ", ")) already name \(existing.digest) "
+                    + "in a repository with immutable tags: \(what) (--skip-existing)"))
+        return existing
+    }
+}

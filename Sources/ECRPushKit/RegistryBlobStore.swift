@@ -1,0 +1,74 @@
+import ImageExport
+import RegistryClient
+
+/// A repository reached over the distribution API with the ECR token's basic auth (the `registry` transport).
+struct RegistryBlobStore: BlobStore {
+    let client: RegistryClient
+    let repository: String
+    /// `host[:port]`, for messages and errors.
+    let registryName: String
+
+    var place: String { "\(registryName)/\(repository)" }
+
+    func existing(_ digests: [String]) async throws -> Set<String> {
+        let (client, repository, registryName) = (self.client, self.repository, self.registryName)
+        return try await RememberedImage.digests(digests, jobs: 8) { digest in
+            try await Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
+                try await client.blobExists(repository: repository, digest: digest)
+            }
+        }
+    }
+
+    func mount(_ digest: String, from source: String) async throws -> Bool {
+        guard source != repository else { return false }
+        return (try? await client.mountBlob(repository: repository, digest: digest, from: source)) == true
+    }
+
+    func copy(
+        _ layer: KnownLayer, from source: RegistryClient, repository sourceRepository: String, progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> Bool {
+        try await Self.mapped(action: "UploadLayerPart", repository: repository, registry: registryName) {
+            try await client.copyBlob(
+                digest: layer.digest, size: layer.size, from: source, sourceRepository: sourceRepository, to: repository, progress: progress)
+        }
+        return true
+    }
+
+    func upload(_ blob: PreparedBlob, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void) async throws {
+        let content: BlobContent
+        switch blob.source {
+        case .file(let path): content = .file(path: path)
+        case .bytes(let bytes): content = .bytes(bytes)
+        }
+        try await Self.mapped(action: "UploadLayerPart", repository: repository, registry: registryName) {
+            try await client.uploadBlob(repository: repository, digest: blob.digest, size: blob.size, content: content, progress: progress)
+        }
+    }
+
+    func putManifest(_ manifest: ImageManifest, tag: String) async throws {
+        do {
+            try await Self.mapped(action: "PutImage", repository: repository, registry: registryName) {
+                try await client.putManifest(repository: repository, reference: tag, bytes: manifest.bytes, mediaType: manifest.mediaType)
+            }
+        } catch RegistryError.tagInvalid(_, _, let message) {
+            // ECR's answer for an immutable tag: fine if the tag already names exactly this manifest (a re-push).
+            let existing = try await Self.mapped(action: "BatchGetImage", repository: repository, registry: registryName) {
+                try await client.manifestDigest(repository: repository, reference: tag, accept: [manifest.mediaType])
+            }
+            if existing == manifest.digest { return }
+            throw ECRPushError.imageTagExists(repository: repository, tag: tag, detail: existing.map { "it points at \($0)" } ?? message)
+        }
+    }
+
+    /// Registry errors that ECRPushKit has words for become ECRPushError; others pass through.
+    @discardableResult
+    static func mapped<T>(action: String, repository: String, registry: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch RegistryError.nameUnknown {
+            throw ECRPushError.repositoryMissing(repository: repository, registry: registry)
+        } catch RegistryError.denied(_, _, let message) {
+            throw ECRPushError.pushDenied(repository: repository, action: action, message: message)
+        }
+    }
+}
