@@ -27,8 +27,47 @@ struct BlobPush: Sendable {
         }
         let known = try await baseLayers()
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
+        let image: ExportedImage
+        do {
+            image = try await export(localImage, known: known, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
+        } catch ImageExportError.layerPredictionFailed(let path, _, _) {
+            // The Engine's export is not laid out as expected: read it again and compress every layer.
+            onEvent(.info("\(path) was not the layer its name promised; reading \(localImage) again"))
+            image = try await export(localImage, known: known, diffIDs: nil, onEvent: onEvent)
+        }
+        defer { image.cleanup() }
+        let skipped = Set(image.layers.filter { $0.path.isEmpty }.map(\.diffID)).count
+        if skipped > 0 { onEvent(.info("\(skipped) layers the registry holds were recognised in the export and not compressed")) }
+
+        let manifest =
+            known.isEmpty
+            ? image.manifest()
+            : ImageManifest.forImage(
+                configDigest: image.configDigest, configSize: Int64(image.config.count),
+                layers: image.layers.map { layer in
+                    known[layer.diffID].map { ($0.digest, $0.size, $0.mediaType) } ?? (layer.digest, layer.size, layer.mediaType)
+                })
+        try await putManifests(manifest, tags: tags, onEvent: onEvent)
+        RememberedImage.remember(image, known: known, in: settings.blobCache, scope: scope, repository: store.repository, onEvent: onEvent)
+        return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: manifest.digest)
+    }
+
+    /// Reads the image from the Engine and uploads what the store lacks. With the image's `diffIDs`, the known
+    /// layers are recognised in the stream and not even compressed.
+    private func export(
+        _ localImage: String, known: [String: KnownLayer], diffIDs: [String]?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> ExportedImage {
         let store = self.store
-        let image = try await EngineImageExport.exportAndUpload(localImage, docker: docker, settings: settings) { blob in
+        var skipped: [String: KnownBlob] = [:]
+        if diffIDs != nil {
+            for (diffID, layer) in known {
+                skipped[diffID] = KnownBlob(
+                    digest: layer.digest, size: layer.size, compression: layer.mediaType == ExportedLayer.zstdMediaType ? .zstd : .gzip)
+            }
+        }
+        return try await EngineImageExport.exportAndUpload(
+            localImage, docker: docker, settings: settings, knownLayers: skipped, diffIDs: diffIDs ?? []
+        ) { blob in
             let done = PushEvent(id: blob.shortID, status: .alreadyExists, progress: ProgressDetail(current: blob.size, total: blob.size))
             if let diffID = blob.diffID, known[diffID] != nil {
                 onEvent(.push(done))
@@ -48,19 +87,6 @@ struct BlobPush: Sendable {
                 }, onInfo: { onEvent(.info($0)) })
             onEvent(.push(PushEvent(id: blob.shortID, status: .pushed, progress: ProgressDetail(current: blob.size, total: blob.size))))
         }
-        defer { image.cleanup() }
-
-        let manifest =
-            known.isEmpty
-            ? image.manifest()
-            : ImageManifest.forImage(
-                configDigest: image.configDigest, configSize: Int64(image.config.count),
-                layers: image.layers.map { layer in
-                    known[layer.diffID].map { ($0.digest, $0.size, $0.mediaType) } ?? (layer.digest, layer.size, layer.mediaType)
-                })
-        try await putManifests(manifest, tags: tags, onEvent: onEvent)
-        RememberedImage.remember(image, known: known, in: settings.blobCache, scope: scope, repository: store.repository, onEvent: onEvent)
-        return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: manifest.digest)
     }
 
     /// True when the store still has every blob the cache remembers for the image (then no export is needed): in

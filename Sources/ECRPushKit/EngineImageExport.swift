@@ -23,22 +23,26 @@ package enum EngineImageExport {
     /// more than `temporarySpaceLimit` bytes of compressed layers wait for their upload, so the temporary
     /// space stays bounded (by that limit plus the layers being written or uploaded) whatever the image size.
     /// On failure the other uploads are cancelled and the temporary files removed.
+    /// `knownLayers` (by diffID, with the image's `diffIDs`) are recognised in the stream and neither compressed nor
+    /// stored: their `PreparedBlob`s come with the image at the end, naming the known blobs, with no file.
     static func exportAndUpload(
-        _ localImage: String, docker: DockerClient, settings: ExportSettings,
+        _ localImage: String, docker: DockerClient, settings: ExportSettings, knownLayers: [String: KnownBlob] = [:], diffIDs: [String] = [],
         upload: @escaping @Sendable (PreparedBlob) async throws -> Void
     ) async throws -> ExportedImage {
         let (events, continuation) = AsyncThrowingStream<Event, any Error>.makeStream()
         let budget = TemporarySpaceBudget(limit: settings.temporarySpaceLimit)
         let jobs = settings.jobs
-        let reader = try ImageExportReader(
-            options: .init(
-                compressionLevel: settings.compressionLevel, temporaryDirectoryParent: settings.temporaryDirectoryParent,
-                onLayerStored: { layer in
-                    budget.add(layer.size)
-                    continuation.yield(.layerStored(layer))
-                    // On the transfer thread: waiting here holds the Engine's stream back (backpressure).
-                    budget.waitUntilWithinLimit()
-                }, compression: settings.compression))
+        var options = ImageExportReader.Options(
+            compressionLevel: settings.compressionLevel, temporaryDirectoryParent: settings.temporaryDirectoryParent,
+            onLayerStored: { layer in
+                budget.add(layer.size)
+                continuation.yield(.layerStored(layer))
+                // On the transfer thread: waiting here holds the Engine's stream back (backpressure).
+                budget.waitUntilWithinLimit()
+            }, compression: settings.compression)
+        options.knownLayers = knownLayers
+        options.layerDiffIDs = diffIDs
+        let reader = try ImageExportReader(options: options)
         do {
             return try await withTaskCancellationHandler {
                 try await exportAndUploadConcurrently(

@@ -38,6 +38,9 @@ package enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertib
     case libdeflate(operation: String)
     /// The reader was used after it finished, failed or was cancelled.
     case readerClosed(reason: String)
+    /// A layer skipped as already held by the destination (`Options.knownLayers`) turned out to be another layer
+    /// than its directory's name promised: the export must be read again without skipping.
+    case layerPredictionFailed(path: String, predicted: String, actual: String)
 
     package var description: String {
         switch self {
@@ -67,6 +70,8 @@ package enum ImageExportError: Error, Sendable, Equatable, CustomStringConvertib
             return "the image index has no manifest for platform \(platform) (it has: \(available.joined(separator: ", ")))."
         case .layerCountMismatch(let manifestLayers, let configDiffIDs):
             return "the image manifest lists \(manifestLayers) layers but its config lists \(configDiffIDs) diff_ids; the export is inconsistent."
+        case .layerPredictionFailed(let path, let predicted, let actual):
+            return "\(path) was expected to be layer \(predicted) but is \(actual): the image is read again and every layer compressed"
         case .diffIDMismatch(let layerIndex, let path, let expected, let actual):
             return
                 "layer \(layerIndex) (\"\(path)\") has uncompressed digest \(actual) but the image config expects \(expected); the export is "

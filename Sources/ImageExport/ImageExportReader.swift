@@ -37,6 +37,12 @@ package final class ImageExportReader: @unchecked Sendable {
         /// failure); `finish()` still decides which entries are layers: one announced here may turn out not
         /// to be (then nothing references it).
         package var onLayerStored: (@Sendable (ExportedLayer) -> Void)?
+        /// Layers the destination already holds, by diffID, under the blob to name for them: in a legacy
+        /// `docker save` stream they are recognised before their bytes arrive (`LegacyLayerID`), hashed to check,
+        /// and neither compressed nor stored. Needs `layerDiffIDs`.
+        package var knownLayers: [String: KnownBlob] = [:]
+        /// The image's diffIDs, in order (the Engine's `RootFS.Layers`), to recognise `knownLayers`.
+        package var layerDiffIDs: [String] = []
 
         package init(
             compressionLevel: Int? = nil,
@@ -92,7 +98,8 @@ package final class ImageExportReader: @unchecked Sendable {
             scratch: scratch,
             settings: .init(
                 compression: options.compression, compressionLevel: options.compressionLevel, compressionThreads: options.compressionThreads,
-                bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit), onLayerStored: options.onLayerStored)
+                bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit, knownLayers: options.knownLayers,
+                layerDiffIDs: options.layerDiffIDs), onLayerStored: options.onLayerStored)
         let tar = TarStreamReader(metadataLimit: max(options.inMemoryLimit, TarStreamReader.defaultMetadataLimit)) { header in
             try store.consumer(for: header)
         }

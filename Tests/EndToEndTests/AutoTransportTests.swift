@@ -124,6 +124,7 @@ import Testing
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("are in \(world.registry.hostPort)/\(repository)"), "\(result.stderrText)")
         #expect(result.stderrText.contains("Mounted from \(baseRepository)"))
+        #expect(result.stderrText.contains("2 layers the registry holds were recognised in the export and not compressed"), "\(result.stderrText)")
         let baseDigests = try await Self.layerDigests(world, repository: baseRepository, reference: "1")
         let appDigests = try await Self.layerDigests(world, repository: repository, reference: "v1")
         #expect(appDigests.count == baseDigests.count + 1)

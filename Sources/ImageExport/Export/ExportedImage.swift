@@ -76,3 +76,17 @@ package enum ArchiveLayout: String, Sendable {
     /// Resolved through the OCI image layout's `index.json` (OCI archives without `manifest.json`).
     case ociIndex
 }
+
+/// A blob the destination already holds for a layer (a base image's), named in the manifest instead of one
+/// compressed here.
+package struct KnownBlob: Sendable, Equatable {
+    package var digest: String
+    package var size: Int64
+    package var compression: LayerCompression
+
+    package init(digest: String, size: Int64, compression: LayerCompression) {
+        self.digest = digest
+        self.size = size
+        self.compression = compression
+    }
+}

@@ -15,10 +15,12 @@ final class PendingEntry: TarEntryConsumer {
     private var mode: Mode = .sniffing
     private var held: [UInt8] = []
 
-    init(path: String, size: Int64, store: ArchiveEntryStore) {
+    /// `writer`: where the bytes go, decided already (no sniffing).
+    init(path: String, size: Int64, store: ArchiveEntryStore, writer: (any BlobWriter)? = nil) {
         self.path = path
         self.size = size
         self.store = store
+        if let writer { mode = .blob(writer, looksLikeLayer: false) }
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer) throws {

@@ -141,3 +141,36 @@ final class UnusableBlobWriter: BlobWriter {
             sourceFormat: .uncompressed, unusableReason: reason)
     }
 }
+
+/// A layer the destination already holds under a known blob: its bytes are only hashed, to check that they are
+/// the layer the directory's name promised (`LegacyLayerID`); nothing is compressed or written. The result names
+/// the known blob, without a file.
+final class KnownLayerWriter: BlobWriter {
+    private let expectedDiffID: String
+    private let known: KnownBlob
+    private let entryPath: String
+    private var hash = SHA256()
+    private var size: Int64 = 0
+
+    init(expectedDiffID: String, known: KnownBlob, entryPath: String) {
+        self.expectedDiffID = expectedDiffID
+        self.known = known
+        self.entryPath = entryPath
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hash.update(bytes)
+        size += Int64(bytes.count)
+    }
+
+    func complete() throws -> StoredBlob {
+        let actual = hash.currentDigest()
+        guard actual.ociDigest == expectedDiffID, let digest = Hex.decode(String(known.digest.dropFirst("sha256:".count))), digest.count == 32
+        else {
+            throw ImageExportError.layerPredictionFailed(path: entryPath, predicted: expectedDiffID, actual: actual.ociDigest)
+        }
+        return StoredBlob(
+            path: "", uncompressedDigest: actual, uncompressedSize: size, compressedDigest: SHA256Digest(bytes: digest),
+            compressedSize: known.size, sourceFormat: .uncompressed, compression: known.compression, unusableReason: nil)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import TestWorld
+import Testing
+
+@testable import ImageExport
+
+/// Layers the destination already holds are recognised in a real `docker save` stream before their bytes arrive
+/// (from their directory's v1 ID), hashed to check, and neither compressed nor stored.
+@Suite struct KnownLayerSkipTests {
+    static let knownA = KnownBlob(digest: "sha256:" + String(repeating: "a", count: 64), size: 123, compression: .gzip)
+    static let knownB = KnownBlob(digest: "sha256:" + String(repeating: "b", count: 64), size: 456, compression: .gzip)
+
+    func options(_ fixture: DockerImageFixture, parent: TemporaryDirectory) -> ImageExportReader.Options {
+        var options = ImageExportReader.Options(temporaryDirectoryParent: parent.url)
+        options.knownLayers = [fixture.diffIDs[0]: Self.knownA, fixture.diffIDs[2]: Self.knownB]
+        options.layerDiffIDs = fixture.diffIDs
+        return options
+    }
+
+    @Test func theRealEnginesDirectoryNamesGiveEachLayersIndex() async throws {
+        let fixture = try await DockerImageFixture.shared()
+        for (index, layerPath) in fixture.layerPaths.enumerated() {
+            let directory = String(layerPath.dropLast("/layer.tar".count))
+            let json = try readFile(fixture.extractedPath + "/" + directory + "/json")
+            // The repeated layer (4 is 1 again) still has a directory of its own, named for its own chain.
+            #expect(LegacyLayerID.layerIndex(directoryName: directory, json: json, diffIDs: fixture.diffIDs) == index, "\(layerPath)")
+            #expect(LegacyLayerID.layerIndex(directoryName: directory, json: json, diffIDs: Array(fixture.diffIDs.reversed())) != index)
+        }
+    }
+
+    @Test func knownLayersAreNamedNotCompressed() async throws {
+        let fixture = try await DockerImageFixture.shared()
+        let archive = try readFile(fixture.archivePath)
+        let parent = TemporaryDirectory(prefix: "iesk")
+        let plain = try exportImage(archive, options: .init(temporaryDirectoryParent: parent.url))
+        defer { plain.cleanup() }
+        let image = try exportImage(archive, chunking: .fixed(16 * 1024), options: options(fixture, parent: parent))
+        defer { image.cleanup() }
+
+        #expect(image.layers.map(\.diffID) == fixture.diffIDs)
+        #expect(image.layers[0].digest == Self.knownA.digest && image.layers[0].size == 123 && image.layers[0].path.isEmpty)
+        #expect(image.layers[2].digest == Self.knownB.digest && image.layers[2].size == 456 && image.layers[2].path.isEmpty)
+        for index in [1, 3, 4] {
+            #expect(image.layers[index].digest == plain.layers[index].digest, "layer \(index) is compressed as always")
+            #expect(!image.layers[index].path.isEmpty)
+        }
+        #expect(filesIn(image.temporaryDirectory).count == filesIn(plain.temporaryDirectory).count - 2, "no files for the known layers")
+    }
+
+    /// A directory whose name promises a known layer but whose bytes are another: the export fails with
+    /// `layerPredictionFailed` (the push then reads the image again), never a layer named for the wrong bytes.
+    @Test func bytesThatAreNotThePromisedLayerFailTheExport() async throws {
+        let fixture = try await DockerImageFixture.shared()
+        var archive = try readFile(fixture.archivePath)
+        let name = Array(fixture.layerPaths[0].utf8)
+        let header = try #require(
+            stride(from: 0, to: archive.count - 512, by: 512).first { archive[$0..<$0 + name.count].elementsEqual(name) })
+        archive[header + 512 + 700] ^= 0xff  // inside the layer's first file: same size, other bytes
+        let parent = TemporaryDirectory(prefix: "iesk")
+        #expect {
+            _ = try exportImage(archive, options: options(fixture, parent: parent))
+        } throws: { error in
+            guard case ImageExportError.layerPredictionFailed(_, let predicted, _) = error else { return false }
+            return predicted == fixture.diffIDs[0]
+        }
+        #expect(filesIn(parent.path).isEmpty, "nothing left behind")
+    }
+}
