@@ -11,6 +11,12 @@ package struct KnownLayer: Sendable, Equatable {
     package var digest: String
     package var size: Int64
     package var mediaType: String
+
+    package init(digest: String, size: Int64, mediaType: String) {
+        self.digest = digest
+        self.size = size
+        self.mediaType = mediaType
+    }
 }
 
 /// Where a base image is read from: its manifest (by repository and reference), and, when it lives in another

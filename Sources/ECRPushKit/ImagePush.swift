@@ -68,9 +68,12 @@ package struct ImagePush: Sendable {
             let pushed = try await push.push(localImage: localImage, destination: destination, registry: registry, onEvent: onEvent)
             return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
         }
-        // The token's proxyEndpoint (or --registry), with the token's basic auth, for the Engine or for ecrpush.
-        var login = try await workflow.login(for: destination)
-        let repository = try await workflow.ensureRepository(destination, registry: login.registry, onEvent: onEvent)
+        // The token's proxyEndpoint (or --registry), with the token's basic auth, for the Engine or for ecrpush;
+        // the repository looked up meanwhile (two round trips at once: an everyday push is a fraction of a second).
+        async let pendingLogin = workflow.login(for: destination)
+        async let pendingLookup = workflow.ecr.findRepository(destination.repository, registryId: destination.registryId)
+        var login = try await pendingLogin
+        let repository = try await workflow.ensureRepository(destination, registry: login.registry, found: try await pendingLookup, onEvent: onEvent)
         if let existing = try await existingImage(destination, repository: repository, registry: login.registry, onEvent: onEvent) {
             return Outcome(pushed: existing, repository: repository, alreadyPushed: true)
         }

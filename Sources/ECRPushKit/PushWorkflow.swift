@@ -83,9 +83,17 @@ package struct PushWorkflow: Sendable {
         _ destination: PushDestination, registry: String,
         onEvent: @Sendable (WorkflowEvent) -> Void
     ) async throws -> Repository {
-        if let repository = try await ecr.findRepository(destination.repository, registryId: destination.registryId) {
-            return repository
-        }
+        try await ensureRepository(
+            destination, registry: registry, found: try await ecr.findRepository(destination.repository, registryId: destination.registryId),
+            onEvent: onEvent)
+    }
+
+    /// `found`: the repository as DescribeRepositories gave it (nil: missing), looked up while the login was made.
+    package func ensureRepository(
+        _ destination: PushDestination, registry: String, found: Repository?,
+        onEvent: @Sendable (WorkflowEvent) -> Void
+    ) async throws -> Repository {
+        if let repository = found { return repository }
         guard let creation = destination.createRepository else {
             throw ECRPushError.repositoryMissing(repository: destination.repository, registry: registry)
         }

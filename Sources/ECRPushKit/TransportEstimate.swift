@@ -28,6 +28,8 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         package var registryBytesPerSecond: Double = 90 * 1_048_576
         package var daemonBytesPerSecond: Double = 52 * 1_048_576
         package var daemonSecondsPerLayer: Double = 0.01
+        /// The export alone, for layers the destination holds (recognised in the stream, not compressed).
+        package var exportBytesPerSecond: Double = 400 * 1_048_576
         package init() {}
     }
 
@@ -48,7 +50,7 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         let known = baseHeld ? ancestor?.size ?? 0 : 0
         let newBytes = max(0, image.size - known)
         let daemon = Double(newBytes) / rates.daemonBytesPerSecond + Double(image.rootFS.layers.count) * rates.daemonSecondsPerLayer
-        let registry = remembered ? 0 : Double(image.size) / rates.registryBytesPerSecond
+        let registry = remembered ? 0 : Double(newBytes) / rates.registryBytesPerSecond + Double(known) / rates.exportBytesPerSecond
         func estimate(_ path: Path, _ reason: String) -> TransportEstimate {
             TransportEstimate(
                 path: path, reason: reason, daemonSeconds: daemon, registrySeconds: registry, ancestor: ancestor, knownLayers: knownLayers)

@@ -74,9 +74,12 @@ struct PushRunner {
 
         let environment = ProcessInfo.processInfo.environment
         let docker = try DockerClient(environment: environment)
-        // A missing daemon is said before any AWS call or build.
-        _ = try await docker.ping()
-        let resolved = try await aws.resolve(http: HTTPClient(), for: target)
+        // The daemon asked while the credentials resolve; a missing daemon is said first all the same, before any
+        // login or build.
+        async let ping = docker.ping()
+        async let pendingResolution = aws.resolve(http: HTTPClient(), for: target)
+        _ = try await ping
+        let resolved = try await pendingResolution
         let ecr = ECRClient(context: resolved.context)
         let workflow = PushWorkflow(ecr: ecr, docker: docker)
 

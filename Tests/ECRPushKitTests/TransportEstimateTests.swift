@@ -49,6 +49,34 @@ import Testing
         #expect(estimate.reason.contains("another registry"))
     }
 
+    /// A base from another registry copied into the destination first counts as held: the Engine then skips it.
+    @Test func aBaseCopiedFromAnotherRegistryCountsAsHeld() {
+        let image = Self.image(size: 129 * Self.mib, layers: 4)
+        let ancestor = Self.ancestor(registry: "docker.io", size: 128 * Self.mib, layers: 3)
+        let layer = KnownLayer(digest: "sha256:" + String(repeating: "c", count: 64), size: 1, mediaType: "gzip")
+        let all = Dictionary(uniqueKeysWithValues: image.rootFS.layers.prefix(3).map { ($0, layer) })
+        let copied = TransportEstimate.choose(
+            image: image, ancestor: ancestor, destinationRegistry: "reg.example:5000", knownLayers: all, remembered: false, zstd: false)
+        #expect(copied.path == .daemon && copied.reason.contains("now in this repository too"), "\(copied)")
+        let partly = TransportEstimate.choose(
+            image: image, ancestor: ancestor, destinationRegistry: "reg.example:5000", knownLayers: [image.rootFS.layers[0]: layer],
+            remembered: false, zstd: false)
+        #expect(partly.path == .registry, "a base only partly copied is sent again by the Engine")
+    }
+
+    /// Through ecrpush, layers the destination holds are only read from the export, not compressed: a large new
+    /// layer on a held base costs its own compression plus the base's export.
+    @Test func heldLayersCostOnlyTheirExport() {
+        let rates = TransportEstimate.Rates()
+        let estimate = TransportEstimate.choose(
+            image: Self.image(size: 384 * Self.mib, layers: 4),
+            ancestor: Self.ancestor(registry: "r:1", size: 128 * Self.mib, layers: 3), destinationRegistry: "r:1", remembered: false,
+            zstd: false, rates: rates)
+        let expected = Double(256 * Self.mib) / rates.registryBytesPerSecond + Double(128 * Self.mib) / rates.exportBytesPerSecond
+        #expect(abs(estimate.registrySeconds - expected) < 0.001)
+        #expect(estimate.path == .registry)
+    }
+
     @Test func theBlobCacheAndZstdDecideForEcrpush() {
         let image = Self.image(size: 129 * Self.mib, layers: 4)
         let ancestor = Self.ancestor(registry: "r:1", size: 128 * Self.mib, layers: 3)
