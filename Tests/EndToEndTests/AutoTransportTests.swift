@@ -133,6 +133,41 @@ import Testing
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
     }
 
+    /// BuildKit keeps the base's layers as the image's first ones too: an image built with `/build?version=2`
+    /// finds its base, whose blobs the pushed manifest then names, as for a classic build.
+    @Test func aBuildKitBuiltImageFindsItsBase() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let baseRepository = BuildAndPushTests.uniqueName("bk-base")
+        let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
+        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 4, tag: baseName)
+        try await Self.dockerPush(world, baseName, to: world.registry)
+        let context = TemporaryDirectory()
+        try "FROM \(baseName)\nCOPY app /app\nCMD [\"sh\", \"-c\", \"echo auto\"]\n".write(
+            toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        try Data((0..<65_536).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: context.path + "/app"))
+        let app = "bk-app-\(UInt32.random(in: 0...UInt32.max))"
+        let socket = String(world.docker.host.dropFirst("unix://".count))
+        let build = try await runProcess(
+            "sh",
+            [
+                "-c",
+                "tar -c -C \"$1\" . | curl -sS --fail --unix-socket \"$2\" -X POST -H 'Content-Type: application/x-tar' --data-binary @- "
+                    + "\"http://docker/build?version=2&networkmode=none&t=$3\"",
+                "buildkit", context.path, socket, app
+            ])
+        try #require(build.status == 0 && build.stdoutText.contains("moby.buildkit.trace"), "a BuildKit build: \(build.combinedText.suffix(500))")
+        let repository = BuildAndPushTests.uniqueName("bk-app")
+        let result = try await push(world, app, repository: repository)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("came from \(world.registry.hostPort)/\(baseRepository)@sha256:"), "\(result.stderrText)")
+        let baseDigests = try await Self.layerDigests(world, repository: baseRepository, reference: "1")
+        let appDigests = try await Self.layerDigests(world, repository: repository, reference: "v1")
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests)
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+    }
+
     /// A base pulled through a manifest list: the list's entry for the image's platform gives the layers (the
     /// other platform's entry names other blobs, which must not be used).
     @Test func aManifestListBaseGivesThePlatformsLayers() async throws {
