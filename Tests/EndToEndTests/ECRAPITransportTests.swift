@@ -171,4 +171,46 @@ import Testing
         #expect(!result.stderrText.contains(keys[1]))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "temp space is empty after failure")
     }
+
+    /// A new tag whose image is built on one pulled from the same repository: the base's manifest is read through
+    /// ECR's API (BatchGetImage), its layers found there (BatchCheckLayerAvailability on the base's digests), and
+    /// neither compressed nor uploaded again.
+    @Test func aBaseFromTheSameRepositoryIsNotUploadedAgain() async throws {
+        let world = try await Self.start()
+        defer { world.moto.stop() }
+        let repository = BuildAndPushTests.uniqueName("api-base")
+        let base = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 4)
+        let pushedBase = try await ECRPushCLI.run(
+            [
+                "push", base, "--repository", repository, "--tag", "base", "--create-repository", "--transport", "ecr-api",
+                "--registry", world.registry.hostPort
+            ], environment: world.environment)
+        try #require(pushedBase.status == 0, "\(pushedBase.combinedText)")
+        // Pulled back, as a CI runner pulls its base: the local image now has a RepoDigest in this registry.
+        let baseName = "\(world.registry.hostPort)/\(repository):base"
+        let config = TemporaryDirectory()
+        let cli = ["--config", config.path, "-H", world.docker.host]
+        let login = try await runProcess(
+            "docker", cli + ["login", "--username", "AWS", "--password-stdin", world.registry.hostPort], stdin: Data(world.registry.password.utf8))
+        _ = try await runProcess("docker", cli + ["rmi", "-f", base])
+        let pull = try await runProcess("docker", cli + ["pull", baseName])
+        try #require(login.status == 0 && pull.status == 0, "\(pull.combinedText)")
+
+        let app = try await AutoTransportTests.build(world, from: baseName, megabytes: 1)
+        try await world.moto.resetCounts()
+        let result = try await ECRPushCLI.run(
+            [
+                "push", app, "--repository", repository, "--tag", "app", "--transport", "ecr-api", "--registry", world.registry.hostPort,
+                "--no-blob-cache"
+            ], environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("2 layers of \(baseName.replacingOccurrences(of: ":base", with: ""))@sha256:"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("recognised in the export and not compressed"), "\(result.stderrText)")
+        let counts = try await world.moto.counts()
+        #expect(counts["BatchGetImage", default: 0] >= 1, "the base's manifest read through ECR's API")
+        #expect(counts["InitiateLayerUpload"] == 2, "the app's layer and the config only: \(counts)")
+        #expect(counts["GetAuthorizationToken", default: 0] == 0)
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):app")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+    }
 }
