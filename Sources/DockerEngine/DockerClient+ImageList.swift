@@ -37,4 +37,12 @@ extension DockerClient {
         let first = name[..<slash]
         return first.contains(".") || first.contains(":") || first == "localhost" ? String(first) : "docker.io"
     }
+
+    /// A RepoDigest with its registry spelled out, as the Engine abbreviates Docker Hub's: `busybox@sha256:…` is
+    /// `docker.io/library/busybox@sha256:…`, `team/app@…` is `docker.io/team/app@…`; others are unchanged.
+    package static func canonicalReference(_ reference: String) -> String {
+        guard registryHost(ofReference: reference) == "docker.io", !reference.hasPrefix("docker.io/") else { return reference }
+        let name = reference.split(separator: "@", maxSplits: 1).first.map(String.init) ?? reference
+        return "docker.io/" + (name.contains("/") ? "" : "library/") + reference
+    }
 }

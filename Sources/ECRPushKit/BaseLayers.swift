@@ -56,7 +56,7 @@ package enum BaseLayers {
         do {
             let layers = try await sourceLayers(image: image, ancestor: ancestor, readManifest: source.readManifest)
             guard layers.count == ancestor.layerCount, layers.count <= image.rootFS.layers.count else { return [:] }
-            guard let sourceRepository = sourceRepository(of: ancestor) else { return [:] }
+            let sourceRepository = ancestor.location.repository
             var candidates: [String: KnownLayer] = [:]
             for (diffID, layer) in zip(image.rootFS.layers, layers) where candidates[diffID] == nil {
                 if let layer = usable(layer, compression: compression) { candidates[diffID] = layer }
@@ -114,8 +114,8 @@ package enum BaseLayers {
         image: ImageInspect, ancestor: RegistryAncestor,
         readManifest: @Sendable (_ repository: String, _ reference: String) async throws -> FetchedManifest?
     ) async throws -> [KnownLayer] {
-        guard let repository = sourceRepository(of: ancestor), let digest = ancestor.reference.split(separator: "@").last.map(String.init),
-            var manifest = try await verified(readManifest(repository, digest), digest: digest)
+        let (repository, digest) = (ancestor.location.repository, ancestor.digest)
+        guard var manifest = try await verified(readManifest(repository, digest), digest: digest)
         else { return [] }
         var document = try JSONDecoder().decode(ManifestDocument.self, from: Data(manifest.bytes))
         if let platforms = document.manifests {
@@ -135,13 +135,6 @@ package enum BaseLayers {
         guard let manifest else { return nil }
         let actual = manifest.bytes.withUnsafeBytes { SHA256.hash($0) }.ociDigest
         return actual == digest ? manifest : nil
-    }
-
-    /// The repository of `host/repository@digest`.
-    static func sourceRepository(of ancestor: RegistryAncestor) -> String? {
-        let name = ancestor.reference.split(separator: "@").first.map(String.init) ?? ""
-        let prefix = ancestor.registry + "/"
-        return name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : nil
     }
 
     /// The layer as this push's manifest can name it: gzip layers (Docker's or OCI's type) in a gzip push, under

@@ -16,7 +16,7 @@ struct ECRBlobStore: BlobStore {
     /// Fresh upload sessions tried for a layer after a failure that is not a resumable part rejection.
     var uploadAttempts = 3
 
-    var place: String { "\(registry)/\(repository)" }
+    var place: String { RepositoryLocation(registry: registry, repository: repository).description }
 
     func existing(_ digests: [String]) async throws -> Set<String> {
         var found = Set<String>()

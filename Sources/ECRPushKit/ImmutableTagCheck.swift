@@ -78,7 +78,7 @@ package struct ImmutableTagCheck: Sendable {
     /// Whether the image at `digest` is `local`: the Engine pushed or pulled it there, or its manifest's config is
     /// the local image's config (any push of an image carries its config blob unchanged).
     private func holds(_ local: LocalImage, _ stored: StoredManifest?, digest: String, destination: PushDestination, registry: String) -> Bool {
-        if local.repoDigests.contains("\(registry)/\(destination.repository)@\(digest)") { return true }
+        if local.repoDigests.contains(RepositoryLocation(registry: registry, repository: destination.repository).pinned(digest)) { return true }
         guard
             let stored,
             let object = try? JSONSerialization.jsonObject(with: Data(stored.manifest.utf8)) as? [String: Any],

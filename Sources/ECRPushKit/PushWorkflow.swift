@@ -118,7 +118,7 @@ package struct PushWorkflow: Sendable {
                     forTag: tag, repository: destination.repository,
                     registryId: destination.registryId)
             else { continue }
-            if !localDigests.contains("\(registry)/\(destination.repository)@\(existing)") {
+            if !localDigests.contains(RepositoryLocation(registry: registry, repository: destination.repository).pinned(existing)) {
                 throw ECRPushError.imageTagExists(
                     repository: destination.repository, tag: tag,
                     detail: "it points at \(existing)")
@@ -132,7 +132,8 @@ package struct PushWorkflow: Sendable {
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> BuildResult {
         var options = options
-        options.tags += destination.tags.map { "\(registry)/\(destination.repository):\($0)" }
+        let location = RepositoryLocation(registry: registry, repository: destination.repository)
+        options.tags += destination.tags.map { location.tagged($0) }
         return try await docker.build(context: context, options: options) { onEvent(.build($0)) }
     }
 
@@ -146,7 +147,7 @@ package struct PushWorkflow: Sendable {
             onEvent(.info("Registry login expires at \(Timestamps.formatISO8601(expiresAt)); getting a new one"))
             login = try await self.login(for: destination)
         }
-        let reference = "\(login.registry)/\(destination.repository)"
+        let reference = RepositoryLocation(registry: login.registry, repository: destination.repository).description
         guard try await docker.inspectImage(localImage) != nil else { throw DockerError.imageNotFound(localImage) }
         try await checkImmutableTags(destination, repository: repository, localImage: localImage, registry: login.registry)
 

@@ -16,10 +16,12 @@ package struct PushedImage: Sendable, Equatable, Codable {
         self.repository = repository
         self.tags = tags
         self.digest = digest
-        self.imageUri = "\(registry)/\(repository)@\(digest)"
+        self.imageUri = RepositoryLocation(registry: registry, repository: repository).pinned(digest)
     }
 
-    package func taggedReferences() -> [String] { tags.map { "\(registry)/\(repository):\($0)" } }
+    package var location: RepositoryLocation { RepositoryLocation(registry: registry, repository: repository) }
+
+    package func taggedReferences() -> [String] { tags.map { location.tagged($0) } }
 
     /// The lines printed on stdout: one per tag, then the digest reference last.
     package var stdoutLines: [String] { taggedReferences() + [imageUri] }

@@ -8,14 +8,21 @@ package struct RegistryAncestor: Sendable, Equatable {
     /// `host[:port]/repository@sha256:…`.
     package var reference: String
     /// `host[:port]`.
-    package var registry: String
+    package var registry: String { location.registry }
+    /// Where it came from, and its manifest's digest there (`reference` taken apart).
+    package var location: RepositoryLocation
+    package var digest: String
     /// The layers it shares with the image (the image's first `layerCount`).
     package var layerCount: Int
     /// Bytes of those layers, uncompressed (the ancestor image's size).
     package var size: Int64
 
-    package init(imageID: String, reference: String, registry: String, layerCount: Int, size: Int64) {
-        (self.imageID, self.reference, self.registry, self.layerCount, self.size) = (imageID, reference, registry, layerCount, size)
+    /// nil when `reference` is not `host[:port]/repository@sha256:…`.
+    package init?(imageID: String, reference: String, layerCount: Int, size: Int64) {
+        guard let location = RepositoryLocation(pinned: reference), let digest = reference.split(separator: "@").last.map(String.init)
+        else { return nil }
+        (self.imageID, self.reference, self.location, self.digest) = (imageID, reference, location, digest)
+        (self.layerCount, self.size) = (layerCount, size)
     }
 
     /// The ancestor sharing the most layers with `image` among the local images that have a registry digest,
@@ -35,9 +42,10 @@ package struct RegistryAncestor: Sendable, Equatable {
             let reference =
                 candidate.repoDigests.first { DockerClient.registryHost(ofReference: $0) == preferredRegistry }
                 ?? candidate.repoDigests[0]
-            let found = RegistryAncestor(
-                imageID: candidate.id, reference: reference, registry: DockerClient.registryHost(ofReference: reference),
-                layerCount: shared.count, size: inspected.size)
+            guard
+                let found = RegistryAncestor(
+                    imageID: candidate.id, reference: DockerClient.canonicalReference(reference), layerCount: shared.count, size: inspected.size)
+            else { continue }
             if let current = best {
                 let better =
                     found.layerCount > current.layerCount

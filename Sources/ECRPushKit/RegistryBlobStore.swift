@@ -8,7 +8,7 @@ struct RegistryBlobStore: BlobStore {
     /// `host[:port]`, for messages and errors.
     let registryName: String
 
-    var place: String { "\(registryName)/\(repository)" }
+    var place: String { RepositoryLocation(registry: registryName, repository: repository).description }
 
     func existing(_ digests: [String]) async throws -> Set<String> {
         let (client, repository, registryName) = (self.client, self.repository, self.registryName)

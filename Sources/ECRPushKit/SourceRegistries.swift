@@ -46,7 +46,8 @@ package struct SourceRegistries: Sendable {
                 onEvent(.info("The docker config could not be read (\(error)); reading \(host) anonymously"))
             }
         }
-        var client = RegistryClient(baseURL: host, credentials: credentials, http: http)
+        // Docker Hub's images are named docker.io/…; its registry API answers at registry-1.docker.io.
+        var client = RegistryClient(baseURL: host == "docker.io" ? "registry-1.docker.io" : host, credentials: credentials, http: http)
         client.retryPolicy = retryPolicy
         client.onRetry = { onEvent(.info($0.description)) }
         return client

@@ -14,8 +14,7 @@ import Testing
 
     static func ancestor(registry: String, size: Int64, layers: Int) -> RegistryAncestor {
         RegistryAncestor(
-            imageID: "sha256:base", reference: "\(registry)/base@sha256:" + String(repeating: "b", count: 64), registry: registry,
-            layerCount: layers, size: size)
+            imageID: "sha256:base", reference: "\(registry)/base@sha256:" + String(repeating: "b", count: 64), layerCount: layers, size: size)!
     }
 
     @Test func aSmallLayerOnABaseFromTheDestinationGoesThroughTheEngine() {
@@ -94,5 +93,11 @@ import Testing
         #expect(DockerClient.registryHost(ofReference: "localhost/app@sha256:abc") == "localhost")
         #expect(DockerClient.registryHost(ofReference: "busybox@sha256:abc") == "docker.io")
         #expect(DockerClient.registryHost(ofReference: "library/busybox@sha256:abc") == "docker.io")
+        #expect(DockerClient.canonicalReference("busybox@sha256:abc") == "docker.io/library/busybox@sha256:abc")
+        #expect(DockerClient.canonicalReference("team/app@sha256:abc") == "docker.io/team/app@sha256:abc")
+        #expect(DockerClient.canonicalReference("127.0.0.1:5000/app@sha256:abc") == "127.0.0.1:5000/app@sha256:abc")
+        let location = RepositoryLocation(pinned: "docker.io/library/busybox@sha256:abc")
+        #expect(location?.registry == "docker.io" && location?.repository == "library/busybox")
+        #expect(RepositoryLocation(pinned: "busybox:1") == nil)
     }
 }
