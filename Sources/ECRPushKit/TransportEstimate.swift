@@ -30,6 +30,8 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         package var daemonSecondsPerLayer: Double = 0.01
         /// The export alone, for layers the destination holds (recognised in the stream, not compressed).
         package var exportBytesPerSecond: Double = 400 * 1_048_576
+        /// What any export costs before its first byte (the Engine writes the image out first), and the config.
+        package var registrySecondsPerPush: Double = 0.05
         package init() {}
     }
 
@@ -50,7 +52,9 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         let known = baseHeld ? ancestor?.size ?? 0 : 0
         let newBytes = max(0, image.size - known)
         let daemon = Double(newBytes) / rates.daemonBytesPerSecond + Double(image.rootFS.layers.count) * rates.daemonSecondsPerLayer
-        let registry = remembered ? 0 : Double(newBytes) / rates.registryBytesPerSecond + Double(known) / rates.exportBytesPerSecond
+        let registry =
+            remembered
+            ? 0 : rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + Double(known) / rates.exportBytesPerSecond
         func estimate(_ path: Path, _ reason: String) -> TransportEstimate {
             TransportEstimate(
                 path: path, reason: reason, daemonSeconds: daemon, registrySeconds: registry, ancestor: ancestor, knownLayers: knownLayers)

@@ -71,7 +71,9 @@ import Testing
             image: Self.image(size: 384 * Self.mib, layers: 4),
             ancestor: Self.ancestor(registry: "r:1", size: 128 * Self.mib, layers: 3), destinationRegistry: "r:1", remembered: false,
             zstd: false, rates: rates)
-        let expected = Double(256 * Self.mib) / rates.registryBytesPerSecond + Double(128 * Self.mib) / rates.exportBytesPerSecond
+        let expected =
+            rates.registrySecondsPerPush + Double(256 * Self.mib) / rates.registryBytesPerSecond + Double(128 * Self.mib)
+            / rates.exportBytesPerSecond
         #expect(abs(estimate.registrySeconds - expected) < 0.001)
         #expect(estimate.path == .registry)
     }
