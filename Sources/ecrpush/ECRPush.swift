@@ -14,6 +14,7 @@ struct ECRPush: AsyncParsableCommand {
             PushCommand.self,
             BuildAndPushCommand.self,
             TagCommand.self,
+            CopyCommand.self,
             ScanCommand.self,
             CacheCommand.self,
             DoctorCommand.self
