@@ -130,3 +130,75 @@ package struct ImagePush: Sendable {
         return existing
     }
 }
+
+extension ImagePush {
+    /// One destination of a fan-out push: its own ECR client (account, region, credentials) and repository.
+    package struct FanOutDestination: Sendable {
+        package var workflow: PushWorkflow
+        package var destination: PushDestination
+
+        package init(workflow: PushWorkflow, destination: PushDestination) {
+            self.workflow = workflow
+            self.destination = destination
+        }
+    }
+
+    /// `--registry` repeated: every destination logged in and its repository checked at the same time, the image
+    /// produced once, then read and compressed once and uploaded to all (`FanOutPush`). A destination that fails
+    /// (login, repository, upload, manifest) is reported in its outcome; the others are pushed all the same.
+    package static func fanOut(
+        _ destinations: [FanOutDestination], settings: ExportSettings, http: HTTPClient, retryPolicy: RegistryRetryPolicy,
+        produceImage: (_ registry: String) async throws -> String, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> [FanOutPush.Outcome] {
+        typealias Ready = (login: RegistryLogin, repository: Repository)
+        let prepared = await withTaskGroup(of: (Int, Result<Ready, any Error>).self) { group in
+            for (number, entry) in destinations.enumerated() {
+                group.addTask {
+                    do {
+                        async let login = entry.workflow.login(for: entry.destination)
+                        async let lookup = entry.workflow.ecr.findRepository(entry.destination.repository, registryId: entry.destination.registryId)
+                        let ready = try await login
+                        let repository = try await entry.workflow.ensureRepository(
+                            entry.destination, registry: ready.registry, found: try await lookup, onEvent: onEvent)
+                        return (number, .success((ready, repository)))
+                    } catch {
+                        return (number, .failure(error))
+                    }
+                }
+            }
+            var results: [Int: Result<Ready, any Error>] = [:]
+            for await (number, result) in group { results[number] = result }
+            return destinations.indices.map { results[$0]! }
+        }
+        var outcomes: [Int: FanOutPush.Outcome] = [:]
+        var live: [(number: Int, push: RegistryPush, registryName: String, repository: String)] = []
+        for (number, (entry, result)) in zip(destinations, prepared).enumerated() {
+            switch result {
+            case .success(let ready):
+                let workflow = entry.workflow
+                let destination = entry.destination
+                let push = RegistryPush(
+                    login: ready.login, endpoint: destination.registryOverride, docker: workflow.docker, settings: settings, http: http,
+                    retryPolicy: retryPolicy, freshLogin: { try await workflow.login(for: destination) })
+                live.append((number, push, ready.login.registry, destination.repository))
+            case .failure(let error):
+                let location = RepositoryLocation(
+                    registry: entry.destination.registryOverride ?? entry.destination.registryId ?? "registry",
+                    repository: entry.destination.repository)
+                onEvent(.info("Destination \(location) failed: \(error); the others go on"))
+                outcomes[number] = FanOutPush.Outcome(destination: location, result: .failure(error))
+            }
+        }
+        guard let first = live.first else {
+            if case .failure(let error)? = outcomes[0]?.result { throw error }
+            throw ECRPushError.invalidArgument("no destination")
+        }
+        let localImage = try await produceImage(first.registryName)
+        let fanOut = FanOutPush(
+            registries: live.map { ($0.push, $0.registryName, $0.repository) }, docker: destinations[first.number].workflow.docker, settings: settings
+        )
+        let pushed = try await fanOut.push(localImage: localImage, tags: destinations[first.number].destination.tags, onEvent: onEvent)
+        for (entry, outcome) in zip(live, pushed) { outcomes[entry.number] = outcome }
+        return destinations.indices.compactMap { outcomes[$0] }
+    }
+}

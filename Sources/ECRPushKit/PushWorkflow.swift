@@ -97,11 +97,17 @@ package struct PushWorkflow: Sendable {
         guard let creation = destination.createRepository else {
             throw ECRPushError.repositoryMissing(repository: destination.repository, registry: registry)
         }
-        let created = try await ecr.createRepository(
-            name: destination.repository, registryId: destination.registryId,
-            tagMutability: creation.tagMutability, scanOnPush: creation.scanOnPush)
-        onEvent(.info("Created repository \(destination.repository)"))
-        return created
+        do {
+            let created = try await ecr.createRepository(
+                name: destination.repository, registryId: destination.registryId,
+                tagMutability: creation.tagMutability, scanOnPush: creation.scanOnPush)
+            onEvent(.info("Created repository \(destination.repository)"))
+            return created
+        } catch let error as AWSError where error.code == "RepositoryAlreadyExistsException" {
+            // Created meanwhile by someone else (a parallel CI job, another destination of this push): use it.
+            guard let repository = try await ecr.findRepository(destination.repository, registryId: destination.registryId) else { throw error }
+            return repository
+        }
     }
 
     /// On an immutable repository, a tag that already exists must point at this very image, else the push

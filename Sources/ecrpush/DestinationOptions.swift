@@ -18,9 +18,9 @@ struct DestinationOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Registry host[:port] to use instead of the token's proxyEndpoint, or an alias: a [registry ALIAS] section of the ecrpush config file "
-                + "(its account, region, credentials and registry_endpoint).",
+                + "(its account, region, credentials and registry_endpoint). Repeat it to push one image to several registries in one pass.",
             valueName: "host[:port]|alias"))
-    var registry: String?
+    var registry: [String] = []
 
     @Flag(name: .customLong("create-repository"), help: "Create the repository when it does not exist.")
     var createRepository = false
@@ -42,16 +42,31 @@ struct DestinationOptions: ParsableArguments {
         if let imageTagMutability, ImageTagMutability(rawValue: imageTagMutability.uppercased()) == nil {
             throw ValidationError("--image-tag-mutability must be MUTABLE or IMMUTABLE")
         }
-        _ = try registryTarget()
+        _ = try registryTargets()
     }
 
-    /// `--registry` through the config file: nil without `--registry`. A host without a section only renames the
-    /// registry (as before aliases); a name that is neither a host nor a section is an error.
+    /// The first `--registry` through the config file: nil without `--registry`. A host without a section only
+    /// renames the registry (as before aliases); a name that is neither a host nor a section is an error.
     func registryTarget() throws -> RegistryTarget? {
-        try registry.map { try privateRegistryTarget($0) }
+        try registry.first.map { try privateRegistryTarget($0) }
     }
 
-    func destination(defaultTagFrom contextDirectory: String?, target: RegistryTarget? = nil) -> (PushDestination, String?) {
+    /// Every `--registry` (a fan-out push when there are several).
+    func registryTargets() throws -> [RegistryTarget] {
+        var seen = Set<String>()
+        return try registry.map { name in
+            guard seen.insert(name.lowercased()).inserted else { throw ValidationError("--registry \(name) is given twice") }
+            return try privateRegistryTarget(name)
+        }
+    }
+
+    /// `registry` names the destination's registry (`--registry` as given); the first `--registry` by default.
+    func destination(
+        defaultTagFrom contextDirectory: String?, target: RegistryTarget? = nil, registry: String? = nil
+    )
+        -> (PushDestination, String?)
+    {
+        let registry = registry ?? self.registry.first
         var tags = self.tags
         var note: String?
         if tags.isEmpty {

@@ -67,6 +67,10 @@ struct PushRunner {
                     "Removed \(abandoned.path) (\(ProgressRenderer.bytes(abandoned.bytes))), left by an ecrpush (pid \(abandoned.pid)) that was killed"
                 ))
         }
+        if destinationOptions.registry.count > 1 {
+            try await runFanOut(contextDirectory: contextDirectory, renderer: renderer, onEvent: onEvent, produceImage: produceImage)
+            return
+        }
         let target = try destinationOptions.registryTarget()
         let (destination, note) = destinationOptions.destination(defaultTagFrom: contextDirectory, target: target)
         try destination.validate()
@@ -289,6 +293,14 @@ struct TransportOptions: ParsableArguments {
         return settings
     }
 
+    /// Several `--registry`: ecrpush's own registry push (one read, uploads to all); the Engine pushes to one only.
+    func checkFanOut(registries: Int) throws {
+        guard registries > 1 else { return }
+        guard transport == .auto || transport == .registry else {
+            throw ValidationError("several --registry need --transport registry (the default auto picks it): one read of the image, uploaded to each")
+        }
+    }
+
     func validate() throws {
         guard compression.levels.contains(compressionLevel) else {
             throw ValidationError(
@@ -319,7 +331,8 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var aws: AWSOptions
 
     func validate() throws {
-        try aws.checkSettings(for: [try destination.registryTarget()])
+        try aws.checkSettings(for: try destination.registryTargets())
+        try transport.checkFanOut(registries: destination.registry.count)
     }
 
     func run() async throws {
@@ -347,7 +360,8 @@ struct BuildAndPushCommand: AsyncParsableCommand {
     @OptionGroup var aws: AWSOptions
 
     func validate() throws {
-        try aws.checkSettings(for: [try destination.registryTarget()])
+        try aws.checkSettings(for: try destination.registryTargets())
+        try transport.checkFanOut(registries: destination.registry.count)
     }
 
     func run() async throws {

@@ -22,11 +22,12 @@ package struct LoopbackRegistry: Sendable {
     }
 
     /// A new registry of its own (stop it with `stop()`).
-    package static func start(username: String = "AWS") async throws -> LoopbackRegistry {
+    /// `password`: the login it accepts (another registry that takes the same ECR token as the shared one).
+    package static func start(username: String = "AWS", password: String? = nil) async throws -> LoopbackRegistry {
         try LiveWorld.require("the loopback registry")
         let directory = try makeServiceDirectory(prefix: "twr")
         WorldCleanup.track(directory: directory)
-        let password = randomHex(bytes: 16)
+        let password = password ?? randomHex(bytes: 16)
         var lastFailure: ProcessResult?
         for _ in 0..<3 {  // a free port can be taken by someone else before the registry binds it
             let port = try freePort()

@@ -1,0 +1,60 @@
+import Foundation
+import TestWorld
+import Testing
+
+/// `--registry` repeated: one read of the image, uploaded to every registry, one digest everywhere; a destination
+/// that fails does not hide the others' results, and the exit code says so.
+@Suite struct FanOutPushTests {
+    typealias World = BuildAndPushTests.World
+
+    @Test func oneImageToTwoRegistriesAndAFailingThird() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        // A second registry that takes the same ECR token (as two regions' registries take theirs).
+        let second = try await LoopbackRegistry.start(password: world.registry.password)
+        let image = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 3)
+        let repository = BuildAndPushTests.uniqueName("fan")
+
+        let result = try await ECRPushCLI.run(
+            [
+                "push", image, "--repository", repository, "--tag", "v1", "--create-repository", "--no-blob-cache", "--registry",
+                world.registry.hostPort, "--registry", second.hostPort, "--output", "json"
+            ], environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
+        let images = try #require(json["images"] as? [[String: Any]])
+        let digest = try #require(json["digest"] as? String)
+        #expect(
+            images.compactMap { $0["imageUri"] as? String }.sorted()
+                == [
+                    "\(second.hostPort)/\(repository)@\(digest)", "\(world.registry.hostPort)/\(repository)@\(digest)"
+                ].sorted())
+        #expect((json["failures"] as? [Any])?.isEmpty == true)
+        #expect(result.stderrText.components(separatedBy: "Reading \(image)").count == 2, "the image is read once: \(result.stderrText)")
+        let layers = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        for layer in layers { #expect(try await second.blobStatus(repository: repository, digest: layer) == 200) }
+        #expect(try await second.manifestStatus(repository: repository, reference: "v1") == 200)
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+
+        // A third destination that refuses connections: the other two are pushed, the failure is said, exit 1.
+        let again = try await ECRPushCLI.run(
+            [
+                "push", image, "--repository", repository, "--tag", "v2", "--no-blob-cache", "--retry-timeout", "0", "--registry",
+                world.registry.hostPort, "--registry", "127.0.0.1:9", "--registry", second.hostPort
+            ], environment: world.environment)
+        #expect(again.status == 1, "\(again.combinedText)")
+        #expect(again.stdoutText.contains("\(world.registry.hostPort)/\(repository):v2"), "\(again.stdoutText)")
+        #expect(again.stdoutText.contains("\(second.hostPort)/\(repository):v2"))
+        #expect(
+            again.stderrText.contains("127.0.0.1:9/\(repository)") && again.stderrText.contains("2 of 3 destinations have the image"),
+            "\(again.stderrText)")
+        #expect(try await second.manifestStatus(repository: repository, reference: "v2") == 200)
+
+        let daemon = try await ECRPushCLI.run(
+            ["push", image, "--repository", repository, "--transport", "daemon", "--registry", "a.example", "--registry", "b.example"],
+            environment: world.environment)
+        #expect(daemon.status == 64 && daemon.stderrText.contains("several --registry"), "\(daemon.combinedText)")
+        await second.stop()
+    }
+}
