@@ -79,11 +79,11 @@ struct CopyCommand: AsyncParsableCommand {
         let aws = self.aws
         return SourceRegistries(
             ecrLogin: { host in
-                let resolved = try await aws.resolve(http: HTTPClient())
-                let ecr = ECRClient(context: resolved.context.with(region: host.region))
-                guard let login = try await LoginWorkflow.logins(ecr: ecr, registryIds: host.accountId.map { [$0] } ?? []).first else {
-                    throw ECRLoginError.noAuthorizationData
-                }
+                var resolved = try await aws.resolve(http: HTTPClient())
+                resolved.context = resolved.context.with(region: host.region)
+                let cache = TokenCache.fromEnvironment(environment, homeDirectory: homeDirectory(environment))
+                let logins = try await CachedLoginWorkflow.logins(resolved: resolved, registryIds: host.accountId.map { [$0] } ?? [], cache: cache)
+                guard let login = logins.first else { throw ECRLoginError.noAuthorizationData }
                 return login
             },
             dockerConfig: DockerConfigFile(path: DockerConfigFile.defaultPath(environment: environment, homeDirectory: homeDirectory(environment))),

@@ -91,7 +91,7 @@ struct PushRunner {
             workflow: workflow, transport: transportOptions.transport.imagePushTransport,
             settings: transportOptions.exportSettings(environment: environment), region: resolved.context.region,
             http: transportOptions.registryHTTP(), retryPolicy: transportOptions.retryPolicy)
-        imagePush.sources = sourceRegistries(resolved: resolved, ecr: ecr, environment: environment)
+        imagePush.sources = sourceRegistries(resolved: resolved, environment: environment)
         imagePush.skipExisting = gateOptions.skipExisting
         imagePush.existingLocalImage = existingLocalImage
         let outcome = try await imagePush.run(
@@ -166,7 +166,7 @@ struct PushOutput: Encodable {
 extension PushRunner {
     /// How base images in other registries are read: other ECR registries with this command's AWS credentials,
     /// the rest with docker's logins for them, or anonymously.
-    func sourceRegistries(resolved: ResolvedAWS, ecr: ECRClient, environment: [String: String]) -> SourceRegistries {
+    func sourceRegistries(resolved: ResolvedAWS, environment: [String: String]) -> SourceRegistries {
         let context = resolved.context
         // A base's registry that does not answer only means its layers are compressed here: not worth minutes.
         var retryPolicy = transportOptions.retryPolicy
@@ -174,8 +174,12 @@ extension PushRunner {
         retryPolicy.budget = min(retryPolicy.budget, 15)
         return SourceRegistries(
             ecrLogin: { host in
-                let client = host.region == context.region ? ecr : ECRClient(context: context.with(region: host.region))
-                let logins = try await LoginWorkflow.logins(ecr: client, registryIds: host.accountId.map { [$0] } ?? [])
+                // Through the token cache, as `ecrpush login` and the credential helper: a CI job that reads the
+                // same base again needs no new token.
+                var inRegion = resolved
+                inRegion.context = context.with(region: host.region)
+                let cache = TokenCache.fromEnvironment(environment, homeDirectory: homeDirectory(environment))
+                let logins = try await CachedLoginWorkflow.logins(resolved: inRegion, registryIds: host.accountId.map { [$0] } ?? [], cache: cache)
                 guard let login = logins.first else { throw ECRLoginError.noAuthorizationData }
                 return login
             },
