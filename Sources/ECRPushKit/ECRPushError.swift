@@ -6,6 +6,8 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
     case imageTagExists(repository: String, tag: String, detail: String)
     case pushDenied(repository: String, action: String, message: String)
     case invalidArgument(String)
+    /// A BuildKit step failed: its name, BuildKit's error and the last lines it printed.
+    case buildStepFailed(step: String, error: String, lastLines: [String])
     case internalInconsistency(String)
     /// The push succeeded; only its step outputs could not be written to `$GITHUB_OUTPUT`.
     case pushedButGitHubOutputUnwritable(imageUri: String, path: String, detail: String)
@@ -24,6 +26,10 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
             return
                 "pushing to '\(repository)' was denied (\(action)): \(message). The principal needs ecr:\(action) on the repository; a repository "
                 + "policy with an explicit Deny for this principal also causes this."
+        case .buildStepFailed(let step, let error, let lastLines):
+            // As docker buildx reports it: the step, what it printed last, then the cause.
+            let output = lastLines.isEmpty ? "" : "\n------\n > \(step):\n" + lastLines.map { "   \($0)" }.joined(separator: "\n") + "\n------"
+            return "the build failed at \(step)\(output)\n\(error)"
         case .invalidArgument(let detail), .internalInconsistency(let detail):
             return detail
         case .pushedButGitHubOutputUnwritable(let imageUri, let path, let detail):

@@ -27,11 +27,14 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run {
             let docker = try DockerClient(environment: ProcessInfo.processInfo.environment)
-            let renderer = ProgressRenderer(quiet: quiet)
+            let renderer = ProgressRenderer(quiet: quiet || build.progress == .quiet, live: build.progress.live)
             CommandProgress.current?.show(on: renderer)
-            let result = try await docker.build(context: build.buildContext, options: try build.buildOptions(extraTags: tags)) {
-                renderer.handle(.build($0))
-            }
+            defer { renderer.finishBuild() }
+            let result = try await ImageBuilder(docker: docker).build(
+                context: build.buildContext, options: try build.buildOptions(extraTags: tags), builder: build.builder,
+                buildKit: try build.buildKitSettings
+            ) { renderer.handle($0) }
+            renderer.finishBuild()
             Console.out(result.imageID)
         }
     }
@@ -43,11 +46,12 @@ struct PushRunner {
     let destinationOptions: DestinationOptions
     let outputOptions: OutputOptions
     let transportOptions: TransportOptions
+    var progressMode: ProgressMode = .auto
 
     typealias ImageProducer = (PushWorkflow, PushDestination, _ registry: String, ProgressRenderer) async throws -> String
 
     func run(contextDirectory: String?, produceImage: ImageProducer) async throws {
-        let renderer = ProgressRenderer(quiet: outputOptions.quiet)
+        let renderer = ProgressRenderer(quiet: outputOptions.quiet || progressMode == .quiet, live: progressMode.live)
         // Which tags moved, for the report of an interrupt; events come on transfer threads, outside the task.
         let progress = CommandProgress.current
         progress?.show(on: renderer)
@@ -296,16 +300,18 @@ struct BuildAndPushCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: build.context, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw DockerError.contextMissing(path: build.context)
             }
-            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport)
-                .run(contextDirectory: build.context) { workflow, destination, registry, renderer in
-                    let result = try await workflow.build(
-                        context: build.buildContext, options: try build.buildOptions(),
-                        destination: destination, registry: registry
-                    ) {
-                        renderer.handle($0)
-                    }
-                    return result.imageID
+            let runner = PushRunner(
+                aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport, progressMode: build.progress)
+            try await runner.run(contextDirectory: build.context) { workflow, destination, registry, renderer in
+                defer { renderer.finishBuild() }
+                let result = try await workflow.build(
+                    context: build.buildContext, options: try build.buildOptions(), destination: destination, registry: registry,
+                    builder: build.builder, buildKit: try build.buildKitSettings
+                ) {
+                    renderer.handle($0)
                 }
+                return result.imageID
+            }
         }
     }
 }
