@@ -118,8 +118,11 @@ struct BuildOptionGroup: ParsableArguments {
         }
     }
 
-    var buildKitSettings: BuildKitSettings {
-        get throws { BuildKitSettings(secrets: try buildSecrets()) }
+    /// Secrets, and registry logins for what the build pulls (`known`: logins this command already has a way to get).
+    func buildKitSettings(known: [String: @Sendable () async throws -> RegistryCredential] = [:]) throws -> BuildKitSettings {
+        let environment = ProcessInfo.processInfo.environment
+        let logins = SessionLogins(known: known, environment: environment, homeDirectory: homeDirectory(environment))
+        return BuildKitSettings(secrets: try buildSecrets(), credentials: logins.provider)
     }
 
     var buildContext: BuildContext {

@@ -1,7 +1,9 @@
 import AWSCore
 import ArgumentParser
+import BuildKitSession
 import DockerEngine
 import ECR
+import ECRLogin
 import ECRPushKit
 import Foundation
 import HTTPTransport
@@ -32,7 +34,7 @@ struct BuildCommand: AsyncParsableCommand {
             defer { renderer.finishBuild() }
             let result = try await ImageBuilder(docker: docker).build(
                 context: build.buildContext, options: try build.buildOptions(extraTags: tags), builder: build.builder,
-                buildKit: try build.buildKitSettings
+                buildKit: try build.buildKitSettings()
             ) { renderer.handle($0) }
             renderer.finishBuild()
             Console.out(result.imageID)
@@ -304,9 +306,14 @@ struct BuildAndPushCommand: AsyncParsableCommand {
                 aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport, progressMode: build.progress)
             try await runner.run(contextDirectory: build.context) { workflow, destination, registry, renderer in
                 defer { renderer.finishBuild() }
+                // A base image from the destination registry is pulled with this command's own login to it.
+                let destinationLogin: @Sendable () async throws -> RegistryCredential = {
+                    let login = try await workflow.login(for: destination)
+                    return RegistryCredential(username: login.username, secret: login.password)
+                }
                 let result = try await workflow.build(
                     context: build.buildContext, options: try build.buildOptions(), destination: destination, registry: registry,
-                    builder: build.builder, buildKit: try build.buildKitSettings
+                    builder: build.builder, buildKit: try build.buildKitSettings(known: [RegistryHost.hostAndPort(of: registry): destinationLogin])
                 ) {
                     renderer.handle($0)
                 }

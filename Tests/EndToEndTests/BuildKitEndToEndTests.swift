@@ -1,0 +1,93 @@
+import Foundation
+import TestWorld
+import Testing
+
+/// `ecrpush build-and-push` with BuildKit, end to end: a private base image pulled through the build session with
+/// the login ecrpush got from moto (nobody runs docker login), secrets that reach the build and nothing else, and
+/// plain progress in logs.
+@Suite struct BuildKitEndToEndTests {
+    typealias World = BuildAndPushTests.World
+
+    /// The base lives only in the loopback registry (basic auth, as ECR's), under a repository of its own; the
+    /// Engine has no login for it: BuildKit asks the session, and ecrpush answers with its ECR login.
+    @Test func privateBaseImageIsPulledThroughTheSession() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let baseRepository = BuildAndPushTests.uniqueName("bk-base")
+        let pushed = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", baseRepository, "--tag", "v1", "--create-repository", "-q"],
+            environment: world.environment)
+        try #require(pushed.status == 0, "\(pushed.combinedText)")
+        let base = "\(world.registry.hostPort)/\(baseRepository):v1"
+        _ = try await world.docker.docker(["rmi", "-f", base])
+        #expect(try await world.docker.docker(["image", "inspect", base]).status != 0, "the base must not be in the Engine")
+
+        let context = TemporaryDirectory()
+        try "FROM \(base)\nRUN echo built-on-private-base > /marker\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let repository = BuildAndPushTests.uniqueName("bk-app")
+        let result = try await ECRPushCLI.run(
+            ["build-and-push", context.path, "--repository", repository, "--tag", "v1", "--create-repository", "--progress", "plain"],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let stderr = result.stderrText
+        #expect(stderr.contains("Build session: registry login for \(world.registry.hostPort) given to the build"), "\(stderr)")
+        #expect(stderr.range(of: #"#\d+ \[1/2\] FROM "# + NSRegularExpression.escapedPattern(for: base), options: .regularExpression) != nil)
+        #expect(stderr.range(of: #"#\d+ DONE \d+\.\ds"#, options: .regularExpression) != nil)
+        #expect(!stderr.contains(world.registry.password) && !result.stdoutText.contains(world.registry.password))
+
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1", command: ["cat", "/marker"])
+        #expect(run.status == 0, "\(run.combinedText)")
+        #expect(run.stdoutText == "built-on-private-base\n")
+    }
+
+    /// A secret from a file and one from the environment are readable in the RUN that mounts them, and appear in
+    /// no pushed blob (each decompressed and searched), in no output, and in no argument.
+    @Test func secretsReachTheBuildAndNoPushedBlob() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let fileValue = "file-secret-\(UUID().uuidString)"
+        let envValue = "env-secret-\(UUID().uuidString)"
+        let context = TemporaryDirectory()
+        let secretFile = TemporaryDirectory()
+        try fileValue.write(toFile: secretFile.path + "/token", atomically: true, encoding: .utf8)
+        try """
+        FROM \(DockerDaemon.baseImage)
+        RUN --mount=type=secret,id=token --mount=type=secret,id=npm \\
+            cat /run/secrets/token /run/secrets/npm | sha256sum | cut -c1-64 > /digest
+        """.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let repository = BuildAndPushTests.uniqueName("bk-secret")
+        let result = try await ECRPushCLI.run(
+            [
+                "build-and-push", context.path, "--repository", repository, "--tag", "v1", "--create-repository", "--progress", "plain",
+                "--secret", "id=token,src=\(secretFile.path)/token", "--secret", "id=npm,env=BK_NPM_TOKEN", "--no-cache"
+            ],
+            environment: world.environment.merging(["BK_NPM_TOKEN": envValue]) { $1 })
+        try #require(result.status == 0, "\(result.combinedText)")
+        for value in [fileValue, envValue] { #expect(!result.combinedText.contains(value)) }
+
+        let expected = try await runProcess("sh", ["-c", "printf %s \"$1$2\" | sha256sum | cut -c1-64", "sh", fileValue, envValue])
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1", command: ["cat", "/digest"])
+        #expect(run.stdoutText == expected.stdoutText, "\(run.combinedText)")
+
+        // Every blob the registry holds for the image: the config (history included) and each layer, decompressed.
+        let manifest = try await world.registry.manifest(repository: repository, reference: "v1")
+        let config = try #require(manifest["config"] as? [String: Any])
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        let scratch = TemporaryDirectory()
+        for (index, blob) in ([config] + layers).enumerated() {
+            let digest = try #require(blob["digest"] as? String)
+            let bytes = try await world.registry.blob(repository: repository, digest: digest)
+            try bytes.write(to: URL(fileURLWithPath: "\(scratch.path)/\(index)"))
+        }
+        let search = try await runProcess(
+            "sh",
+            [
+                "-c",
+                "cd \"$1\" && for f in [0-9]*; do zcat -f \"$f\"; done > ../all.$$ && grep -c -e \"$2\" -e \"$3\" ../all.$$; "
+                    + "grep -c \"$4\" ../all.$$; rm -f ../all.$$",
+                "sh", scratch.path, fileValue, envValue, expected.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            ])
+        // The second count shows the search reads the layers' content: the digest the RUN wrote is found.
+        #expect(search.stdoutText == "0\n1\n", "\(search.combinedText)")
+    }
+}
