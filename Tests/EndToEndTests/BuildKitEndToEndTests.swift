@@ -90,4 +90,48 @@ import Testing
         // The second count shows the search reads the layers' content: the digest the RUN wrote is found.
         #expect(search.stdoutText == "0\n1\n", "\(search.combinedText)")
     }
+
+    /// `--cache-to inline` on one Engine, `--cache-from` of the pushed image on another that never built it: the
+    /// RUN step is CACHED and its layer (random bytes, so never made twice alike) is the same blob.
+    @Test func cacheFromAPushedImageReusesItsLayersOnAnotherEngine() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let baseRepository = BuildAndPushTests.uniqueName("bk-cbase")
+        let pushed = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", baseRepository, "--tag", "v1", "--create-repository", "-q"],
+            environment: world.environment)
+        try #require(pushed.status == 0, "\(pushed.combinedText)")
+        let context = TemporaryDirectory()
+        try "FROM \(world.registry.hostPort)/\(baseRepository):v1\nRUN head -c 200000 /dev/urandom > /random\n"
+            .write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let repository = BuildAndPushTests.uniqueName("bk-cache")
+        let first = try await ECRPushCLI.run(
+            ["build-and-push", context.path, "--repository", repository, "--tag", "v1", "--create-repository", "--cache-to", "inline", "-q"],
+            environment: world.environment)
+        try #require(first.status == 0, "\(first.combinedText)")
+
+        // An Engine of its own, stopped here (and by WorldCleanup's watchdog if the test dies first).
+        let fresh = try await DockerDaemon.start()
+        let cacheImage = "\(world.registry.hostPort)/\(repository):v1"
+        let second: ProcessResult
+        do {
+            second = try await ECRPushCLI.run(
+                [
+                    "build-and-push", context.path, "--repository", repository, "--tag", "v2", "--cache-from", cacheImage, "--progress",
+                    "plain"
+                ],
+                environment: world.environment.merging(["DOCKER_HOST": fresh.host]) { $1 })
+        } catch {
+            await fresh.stop()
+            throw error
+        }
+        await fresh.stop()
+        try #require(second.status == 0, "\(second.combinedText)")
+        #expect(second.stderrText.range(of: #"#\d+ CACHED"#, options: .regularExpression) != nil, "\(second.stderrText)")
+        let one = try await world.registry.manifest(repository: repository, reference: "v1")
+        let two = try await world.registry.manifest(repository: repository, reference: "v2")
+        let layers = { (manifest: [String: Any]) in (manifest["layers"] as? [[String: Any]] ?? []).compactMap { $0["digest"] as? String } }
+        #expect(layers(one).count == 2)
+        #expect(layers(one) == layers(two), "the RUN layer came from the cache, not from running it again")
+    }
 }
