@@ -78,6 +78,9 @@ package struct ImageBuilder: Sendable {
         do {
             let result = try await docker.build(context: context, options: options) { event in
                 guard case .trace(let payload) = event else {
+                    // The Engine's "Successfully tagged" adds nothing to BuildKit's own "naming to …" and would tear a
+                    // live view apart.
+                    if case .output(let text) = event, text.hasPrefix("Successfully tagged ") { return }
                     onEvent(.build(event))
                     return
                 }

@@ -83,9 +83,15 @@ final class ProgressRenderer: Sendable {
     private func render(_ event: BuildEvent) {
         switch event {
         case .output(let text):
-            state.withLock { _ in FileHandle.standardError.write(Data(text.utf8)) }
+            state.withLock { state in
+                Self.finishLive(&state)
+                FileHandle.standardError.write(Data(text.utf8))
+            }
         case .status(let id, let status, _):
-            state.withLock { _ in Console.err(id.map { "\($0): \(status)" } ?? status) }
+            state.withLock { state in
+                Self.finishLive(&state)
+                Console.err(id.map { "\($0): \(status)" } ?? status)
+            }
         case .imageID, .error, .trace:
             break  // the result and the error are reported by the command; traces come decoded as .buildKit
         }

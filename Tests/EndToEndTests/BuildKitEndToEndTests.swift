@@ -134,4 +134,24 @@ import Testing
         #expect(layers(one).count == 2)
         #expect(layers(one) == layers(two), "the RUN layer came from the cache, not from running it again")
     }
+
+    /// Malformed BuildKit flags are usage errors (exit 64) before the Engine is reached (DOCKER_HOST leads nowhere).
+    @Test func badBuildKitFlagsAreUsageErrors() async throws {
+        let context = TemporaryDirectory()
+        try "FROM scratch\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let cases: [([String], String)] = [
+            (["--secret", "mysecretvalue"], "key=value"), (["--secret", "id=a"], "src=FILE"), (["--secret", "id=a,colour=red"], "unknown field"),
+            (["--secret", "id=a,env=A", "--secret", "id=a,src=/x"], "given twice"), (["--secret", "id=a,env=A", "--builder", "classic"], "BuildKit"),
+            (["--cache-to", "type=registry,ref=x"], "only inline"), (["--builder", "magic"], "--builder"), (["--progress", "fancy"], "--progress"),
+            (["--cache-from", "type=local,src=/x"], "--cache-from")
+        ]
+        for (arguments, problem) in cases {
+            for command in [["build", context.path], ["build-and-push", context.path, "--repository", "app", "--tag", "v1"]] {
+                let result = try await ECRPushCLI.run(command + arguments, environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"])
+                #expect(result.status == 64, "\(arguments): \(result.combinedText)")
+                #expect(result.stderrText.contains(problem), "\(arguments): \(result.stderrText)")
+                #expect(!result.stderrText.contains("cannot reach"), "\(arguments): refused before the Engine is asked")
+            }
+        }
+    }
 }
