@@ -14,7 +14,11 @@ let package = Package(
         .executable(name: "ecrpush", targets: ["ecrpush"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // BuildKit's session: gRPC over HTTP/2 served to the Engine on its own socket (only while building).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0")
     ],
     targets: [
         .target(name: "CCryptoShim", linkerSettings: [.linkedLibrary("crypto")]),
@@ -33,6 +37,17 @@ let package = Package(
         .target(name: "STS", dependencies: ["AWSCore", "SigV4"]),
         .target(name: "ECR", dependencies: ["AWSCore", "Hashing"]),
         .target(name: "DockerEngine", dependencies: ["HTTPTransport"]),
+        // BuildKit through the Engine: its progress trace (protobuf) and the session ecrpush serves to the Engine
+        // (secrets, registry credentials), gRPC over HTTP/2 on a connection upgraded from the Engine's socket.
+        // Generated/ is protoc-gen-swift's output for Protos/ (tools/gen-protos.sh), committed.
+        .target(
+            name: "BuildKitSession",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"), .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf")
+            ],
+            exclude: ["Protos"]),
         // The OCI distribution API (what `docker push` speaks to a registry), with basic auth.
         .target(name: "RegistryClient", dependencies: ["HTTPTransport", "Hashing"]),
         .target(name: "AWSCredentials", dependencies: ["AWSCore", "SigV4", "STS", "HTTPTransport", "Hashing", "ChildProcess"]),
@@ -46,13 +61,15 @@ let package = Package(
         .target(
             name: "ECRPushKit",
             dependencies: [
-                "ECRLogin", "AWSCredentials", "AWSCore", "HTTPTransport", "STS", "ECR", "DockerEngine", "ImageExport", "RegistryClient",
-                "Hashing"
+                "ECRLogin", "AWSCredentials", "AWSCore", "HTTPTransport", "STS", "ECR", "DockerEngine", "BuildKitSession", "ImageExport",
+                "RegistryClient", "Hashing"
             ]),
         .executableTarget(
             name: "ecrpush",
             dependencies: [
-                "ECRPushKit", "ECRLogin", "AWSCredentials", "AWSCore", "STS", "ECR", "HTTPTransport", "DockerEngine", "ImageExport", "RegistryClient",
+                "ECRPushKit", "ECRLogin", "AWSCredentials", "AWSCore", "STS", "ECR", "HTTPTransport", "DockerEngine", "BuildKitSession",
+                "ImageExport",
+                "RegistryClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         // Starts and stops the loopback world (moto, registry, dockerd) for integration tests.
@@ -68,6 +85,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "AWSClientsTests", dependencies: ["STS", "ECR", "AWSCore", "SigV4", "HTTPTransport", "Hashing", "TestWorld"]),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "Hashing", "TestWorld"]),
+        .testTarget(name: "BuildKitSessionTests", dependencies: ["BuildKitSession"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "Hashing", "TestWorld"]),
         .testTarget(name: "ImageExportTests", dependencies: ["ImageExport", "Hashing", "TestWorld"]),
         .testTarget(
@@ -75,7 +93,7 @@ let package = Package(
             dependencies: ["ECRLogin", "AWSCore", "AWSCredentials", "ECR", "HTTPTransport", "TestWorld"]),
         .testTarget(
             name: "ECRPushKitTests",
-            dependencies: ["ECRPushKit", "AWSCore", "SigV4", "DockerEngine", "ECR", "TestWorld"]),
+            dependencies: ["ECRPushKit", "AWSCore", "SigV4", "DockerEngine", "BuildKitSession", "ECR", "TestWorld"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestWorld"])
     ],
     swiftLanguageModes: [.v6]

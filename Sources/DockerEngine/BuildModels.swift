@@ -26,6 +26,12 @@ package struct BuildOptions: Sendable, Equatable {
     package var pull: Bool
     /// Network mode for RUN steps (`none`, `host`, a network name); nil is the daemon's default.
     package var networkMode: String?
+    /// Build with BuildKit (`version=2`) instead of the classic builder. Progress then comes as `.trace` events.
+    package var buildKit: Bool = false
+    /// The BuildKit session that serves secrets and registry logins to this build (`session`).
+    package var sessionID: String?
+    /// Images whose cache metadata BuildKit may reuse (`cachefrom`), e.g. the last pushed image.
+    package var cacheFrom: [String] = []
     /// Remove intermediate containers after a successful build (`rm`).
     package var removeIntermediateContainers: Bool
     /// Remove intermediate containers even when the build fails (`forcerm`).
@@ -67,6 +73,9 @@ package enum BuildEvent: Sendable, Equatable {
     case output(String)
     /// A status line, e.g. while pulling a base image (`status`, with the layer `id` and progress if any).
     case status(id: String?, status: String, progress: ProgressDetail?)
+    /// One BuildKit progress update: base64 of a protobuf `StatusResponse` (`{"id":"moby.buildkit.trace","aux":…}`),
+    /// for a module that knows BuildKit's types to decode.
+    case trace(String)
     /// The built image's ID (`aux.ID`).
     case imageID(String)
     /// The daemon reported a failure; the build then throws `DockerError.buildFailed` with this message.

@@ -61,9 +61,20 @@ extension DockerClient {
         if let network = options.networkMode, !network.isEmpty { query.append(("networkmode", network)) }
         if options.noCache { query.append(("nocache", "1")) }
         if options.pull { query.append(("pull", "1")) }
+        if options.buildKit {
+            query.append(("version", "2"))
+            if let session = options.sessionID { query.append(("session", session)) }
+        }
+        if !options.cacheFrom.isEmpty { query.append(("cachefrom", try jsonArray(options.cacheFrom))) }
         query.append(("rm", options.removeIntermediateContainers ? "1" : "0"))
         query.append(("forcerm", options.forceRemoveIntermediateContainers ? "1" : "0"))
         return query
+    }
+
+    static func jsonArray(_ items: [String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(items), as: UTF8.self)
     }
 
     static func jsonObject(_ dictionary: [String: String]) throws -> String {
@@ -89,6 +100,12 @@ struct BuildOutcome: Sendable {
             if failureMessage == nil { failureMessage = failure }
             return .error(message: failure)
         }
+        if message.id == "moby.buildkit.trace" {
+            // `aux` is a string here, which JSONMessage does not keep: read it again for its payload.
+            struct Trace: Decodable { let aux: String }
+            guard let trace = try? JSONDecoder().decode(Trace.self, from: Data(raw)) else { return nil }
+            return .trace(trace.aux)
+        }
         if let id = message.aux?.id {
             imageID = id
             return .imageID(id)
@@ -107,5 +124,15 @@ struct BuildOutcome: Sendable {
             return .status(id: message.id, status: status, progress: progress)
         }
         return nil
+    }
+}
+
+extension DockerClient {
+    /// Whether the Engine has a network of this name (`GET /networks/{name}`).
+    package func networkExists(_ name: String) async throws -> Bool {
+        let response = try await call("GET", "/networks/" + URLEncoding.pathComponent(name))
+        if response.status == 404 { return false }
+        try DockerClient.requireSuccess(response)
+        return true
     }
 }

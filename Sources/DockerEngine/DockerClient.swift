@@ -61,7 +61,7 @@ package final class DockerClient: Sendable {
         negotiatedVersion.withValue { $0 = negotiated }
         return DockerPing(
             apiVersion: daemonVersion, osType: response.headers["OSType"]?.trimmingCharacters(in: .whitespacesAndNewlines),
-            negotiatedVersion: negotiated)
+            negotiatedVersion: negotiated, isPodman: response.headers["Libpod-API-Version"] != nil)
     }
 
     /// The lower of the daemon's version and ours; Docker's 1.24 when the daemon does not say.

@@ -121,7 +121,7 @@ package struct DockerHost: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    var socketPath: String? {
+    package var socketPath: String? {
         if case .unixSocket(let path) = endpoint { return path }
         return nil
     }

@@ -83,6 +83,14 @@ package struct DockerPing: Sendable, Equatable {
     package var osType: String?
     /// The version this client will use: the lower of the daemon's and its own, or the pinned one.
     package var negotiatedVersion: String
+    /// Podman's compat API (`Libpod-API-Version`): it takes `version=2` but builds with buildah, never BuildKit.
+    package var isPodman: Bool = false
+
+    /// Whether `POST /build?version=2` runs BuildKit here: API 1.39 (Docker 18.09) or later on Linux, not podman.
+    package var supportsBuildKit: Bool {
+        guard !isPodman, osType == nil || osType == "linux", let version = APIVersion(negotiatedVersion) else { return false }
+        return version >= APIVersion("1.39")!
+    }
 }
 
 /// `GET /version`.

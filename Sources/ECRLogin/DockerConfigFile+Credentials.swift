@@ -1,81 +1,73 @@
-import ChildProcess
 import Foundation
 
-/// A registry login that the docker CLI keeps: what `docker pull` would send to a registry that is not ECR's.
-package struct StoredRegistryLogin: Sendable, Equatable, CustomStringConvertible {
+/// A registry login as docker would find it: user name and password (or identity token).
+package struct DockerLogin: Sendable, Equatable {
     package var username: String
-    package var password: String
-    /// Where it came from, for messages: `credHelpers (docker-credential-gcr)`, `auths in ~/.docker/config.json`.
-    package var origin: String
+    package var secret: String
 
-    package var description: String { "StoredRegistryLogin(username: \(username), password: <redacted>, from \(origin))" }
+    package init(username: String, secret: String) {
+        self.username = username
+        self.secret = secret
+    }
 }
 
 extension DockerConfigFile {
-    /// The login docker would use for `host`: the `credHelpers` entry for it, else the `credsStore`, else the
-    /// `auths` entry; nil when none has one (the registry is then used anonymously). Identity tokens (OAuth refresh
-    /// tokens) are not used: such registries are read anonymously. A helper that fails or is missing only means
-    /// "no login", said through `onWarning`.
-    package func credentials(
-        for host: String, environment: [String: String], onWarning: @Sendable (String) -> Void = { _ in }
-    ) async throws -> StoredRegistryLogin? {
+    /// The login docker would use for `host` (host[:port]): `credHelpers[host]`, else `credsStore`, else `auths` (its
+    /// `auth`, `username`/`password` or `identitytoken`). nil when the config knows nothing for it. Docker Hub's hosts
+    /// are looked up as `https://index.docker.io/v1/`, as docker stores them.
+    package func login(for host: String, environment: [String: String]) async throws -> DockerLogin? {
         let document = try load()
-        let keys = Self.serverKeys(for: host)
-        if let helpers = document["credHelpers"] as? [String: Any],
-            let helper = keys.lazy.compactMap({ helpers[$0] as? String }).first, !helper.isEmpty
+        let host = RegistryHost.hostAndPort(of: host)
+        let isDockerHub = ["docker.io", "registry-1.docker.io", "index.docker.io"].contains(host)
+        let serverURL = isDockerHub ? "https://index.docker.io/v1/" : host
+        if let helper = (document["credHelpers"] as? [String: Any])?.first(where: { RegistryHost.hostAndPort(of: $0.key) == host })?.value as? String
         {
-            return await Self.askHelper(helper, host: host, kind: "credHelpers", environment: environment, onWarning: onWarning)
+            return try await helperLogin(helper, serverURL: serverURL, environment: environment)
         }
         if let store = document["credsStore"] as? String, !store.isEmpty,
-            let login = await Self.askHelper(store, host: host, kind: "credsStore", environment: environment, onWarning: onWarning)
+            let login = try await helperLogin(store, serverURL: serverURL, environment: environment)
         {
             return login
         }
-        guard let auths = document["auths"] as? [String: Any],
-            let entry = keys.lazy.compactMap({ auths[$0] as? [String: Any] }).first
-        else { return nil }
-        let origin = "auths in \(path)"
-        if let auth = entry["auth"] as? String, !auth.isEmpty, let decoded = Data(base64Encoded: auth).map({ String(decoding: $0, as: UTF8.self) }),
-            let colon = decoded.firstIndex(of: ":")
+        let auths = document["auths"] as? [String: Any] ?? [:]
+        let entry =
+            auths.first { key, _ in
+                isDockerHub
+                    ? key.contains("index.docker.io") || RegistryHost.hostAndPort(of: key) == "docker.io" : RegistryHost.hostAndPort(of: key) == host
+            }?.value as? [String: Any]
+        guard let entry else { return nil }
+        if let token = entry["identitytoken"] as? String, !token.isEmpty { return DockerLogin(username: "", secret: token) }
+        if let auth = entry["auth"] as? String, let decoded = Data(base64Encoded: auth), let text = String(data: decoded, encoding: .utf8),
+            let colon = text.firstIndex(of: ":")
         {
-            return StoredRegistryLogin(
-                username: String(decoded[..<colon]), password: String(decoded[decoded.index(after: colon)...]), origin: origin)
+            return DockerLogin(username: String(text[..<colon]), secret: String(text[text.index(after: colon)...]))
         }
-        if let username = entry["username"] as? String, let password = entry["password"] as? String, !username.isEmpty {
-            return StoredRegistryLogin(username: username, password: password, origin: origin)
+        if let username = entry["username"] as? String, let password = entry["password"] as? String {
+            return DockerLogin(username: username, secret: password)
         }
         return nil
     }
 
-    /// The keys docker may have stored a host's login under (`docker login` writes the bare host; older CLIs and
-    /// Docker Hub use URLs).
-    static func serverKeys(for host: String) -> [String] {
-        let bare = host.lowercased()
-        if ["docker.io", "index.docker.io", "registry-1.docker.io"].contains(bare) {
-            return ["https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io"]
+    /// `docker-credential-<helper> get`; its "not found" answer (exit 1) is nil, any other failure an error naming
+    /// the helper and what it said.
+    private func helperLogin(_ helper: String, serverURL: String, environment: [String: String]) async throws -> DockerLogin? {
+        let delegate = CredentialHelper(environment: environment, homeDirectory: "/", version: "")
+        let output = await delegate.delegate("get", input: Data(serverURL.utf8), to: helper, configuredIn: path)
+        guard output.exitCode == 0 else {
+            if output.stdout.lowercased().contains("credentials not found") { return nil }
+            throw ECRLoginError.dockerConfigUnreadable(
+                path: path,
+                detail: "docker-credential-\(helper) get \(serverURL) failed: \(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        return [bare, "https://\(bare)", "http://\(bare)", "https://\(bare)/v1/", "https://\(bare)/v2/"]
-    }
-
-    /// `docker-credential-<helper> get` with the host on stdin, as docker runs it.
-    static func askHelper(
-        _ helper: String, host: String, kind: String, environment: [String: String], onWarning: @Sendable (String) -> Void
-    ) async -> StoredRegistryLogin? {
-        let program = "docker-credential-" + helper
-        guard let executable = CredentialHelper.findOnPath(program, environment: environment) else {
-            onWarning("\(kind) names \(program), which is not on PATH: \(host) is read anonymously")
+        struct Answer: Decodable {
+            var Username: String?
+            var Secret: String?
+        }
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(output.stdout.utf8)), let secret = answer.Secret, !secret.isEmpty else {
             return nil
         }
-        guard let result = try? await ChildProcess.run(executable, arguments: ["get"], environment: environment, stdin: Array(host.utf8)),
-            result.status == 0
-        else { return nil }  // "credentials not found" is an exit status of 1: anonymous
-        struct Answer: Decodable {
-            var Username: String
-            var Secret: String
-        }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout)), !answer.Secret.isEmpty,
-            answer.Username != "<token>"
-        else { return nil }
-        return StoredRegistryLogin(username: answer.Username, password: answer.Secret, origin: "\(kind) (\(program))")
+        // The helpers' convention for an identity token.
+        let username = answer.Username == "<token>" ? "" : answer.Username ?? ""
+        return DockerLogin(username: username, secret: secret)
     }
 }

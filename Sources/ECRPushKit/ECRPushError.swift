@@ -13,6 +13,8 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
     case scanUnusable(image: String, status: String, description: String?, hint: String)
     case scanTimedOut(image: String, seconds: Int, status: String)
     case invalidArgument(String)
+    /// A BuildKit step failed: its name, BuildKit's error and the last lines it printed.
+    case buildStepFailed(step: String, error: String, lastLines: [String])
     case internalInconsistency(String)
     /// The push succeeded; only its step outputs could not be written to `$GITHUB_OUTPUT`.
     case pushedButGitHubOutputUnwritable(imageUri: String, path: String, detail: String)
@@ -46,6 +48,10 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
             return
                 "the scan of \(image) was still \(status) after \(seconds) s. Wait longer with --timeout (or --scan-timeout), or look later with "
                 + "`ecrpush scan \(image) --wait`."
+        case .buildStepFailed(let step, let error, let lastLines):
+            // As docker buildx reports it: the step, what it printed last, then the cause.
+            let output = lastLines.isEmpty ? "" : "\n------\n > \(step):\n" + lastLines.map { "   \($0)" }.joined(separator: "\n") + "\n------"
+            return "the build failed at \(step)\(output)\n\(error)"
         case .invalidArgument(let detail), .internalInconsistency(let detail):
             return detail
         case .pushedButGitHubOutputUnwritable(let imageUri, let path, let detail):

@@ -1,4 +1,5 @@
 import AWSCore
+import BuildKitSession
 import DockerEngine
 import ECR
 import ECRLogin
@@ -8,6 +9,10 @@ import Foundation
 package enum WorkflowEvent: Sendable {
     case info(String)
     case build(BuildEvent)
+    /// BuildKit's progress (the classic builder's output comes as `.build`).
+    case buildKit(BuildKitUpdate)
+    /// The build session served a secret or a registry login (never its value).
+    case session(SessionEvent)
     case push(PushEvent)
     /// The request that makes `tag` name the image in the registry is about to be sent: from here on, an interrupted
     /// push may have moved the tag.
@@ -134,13 +139,14 @@ package struct PushWorkflow: Sendable {
 
     /// Builds `context` tagged for the destination's registry.
     package func build(
-        context: BuildContext, options: BuildOptions, destination: PushDestination, registry: String,
-        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        context: BuildContext, options: BuildOptions, destination: PushDestination, registry: String, builder: BuilderChoice = .auto,
+        buildKit: BuildKitSettings = BuildKitSettings(), onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> BuildResult {
         var options = options
         let location = RepositoryLocation(registry: registry, repository: destination.repository)
         options.tags += destination.tags.map { location.tagged($0) }
-        return try await docker.build(context: context, options: options) { onEvent(.build($0)) }
+        return try await ImageBuilder(docker: docker).build(
+            context: context, options: options, builder: builder, buildKit: buildKit, onEvent: onEvent)
     }
 
     /// Tags `localImage` for the registry under every destination tag and pushes each with the login.

@@ -40,8 +40,9 @@ package struct SourceRegistries: Sendable {
             }
         } else if let dockerConfig {
             do {
-                let stored = try await dockerConfig.credentials(for: host, environment: environment) { onEvent(.info($0)) }
-                credentials = stored.map { RegistryCredentials(username: $0.username, password: $0.password) }
+                // An identity token (an OAuth refresh token, no user name) is not a password: read anonymously then.
+                let stored = try await dockerConfig.login(for: host, environment: environment)
+                credentials = stored.flatMap { $0.username.isEmpty ? nil : RegistryCredentials(username: $0.username, password: $0.secret) }
             } catch {
                 onEvent(.info("The docker config could not be read (\(error)); reading \(host) anonymously"))
             }

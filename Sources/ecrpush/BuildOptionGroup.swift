@@ -1,5 +1,7 @@
 import ArgumentParser
+import BuildKitSession
 import DockerEngine
+import ECRPushKit
 import Foundation
 
 /// The `docker build` flags ecrpush understands.
@@ -28,9 +30,99 @@ struct BuildOptionGroup: ParsableArguments {
     @Flag(help: "Always try to pull newer base images.")
     var pull = false
 
+    @Option(help: ArgumentHelp("auto (BuildKit when the Engine has it, else classic), buildkit or classic.", valueName: "builder"))
+    var builder: BuilderChoice = .auto
+
+    @Option(
+        help: ArgumentHelp(
+            "auto (tty on a terminal, else plain), plain (docker buildx's --progress=plain lines), tty (a live view) or quiet.",
+            valueName: "mode"))
+    var progress: ProgressMode = .auto
+
+    @Option(
+        name: .customLong("secret"),
+        help: ArgumentHelp(
+            "A secret for RUN --mount=type=secret (BuildKit; repeatable): id=ID,src=FILE or id=ID,env=VARIABLE. Served to the build "
+                + "from memory: never in a layer, the history, argv or a temporary file.",
+            valueName: "id=ID,src=FILE|env=VAR"))
+    var secrets: [String] = []
+
+    @Option(help: ArgumentHelp("Network for RUN steps: default, none or host.", valueName: "mode"))
+    var network: String?
+
+    @Option(
+        name: .customLong("cache-from"),
+        help: ArgumentHelp("An image whose inline build cache BuildKit may reuse (repeatable), e.g. the last pushed one.", valueName: "image"))
+    var cacheFrom: [String] = []
+
+    @Option(
+        name: .customLong("cache-to"),
+        help: ArgumentHelp("inline: write cache metadata into the image (BUILDKIT_INLINE_CACHE=1) for later --cache-from.", valueName: "inline"))
+    var cacheTo: String?
+
     func validate() throws {
         _ = try keyValues(buildArgs, flag: "--build-arg")
         _ = try keyValues(labels, flag: "--label")
+        _ = try buildSecrets()
+        _ = try cacheImages()
+        if let cacheTo, !["inline", "type=inline"].contains(cacheTo) {
+            throw ValidationError("--cache-to '\(cacheTo)': only inline is supported (the cache travels in the pushed image)")
+        }
+        if builder == .classic && !secrets.isEmpty { throw ValidationError("--secret needs BuildKit: drop --builder classic") }
+    }
+
+    /// `--secret` in docker's syntax: comma-separated `id=`, `src=`/`source=`, `env=`, `type=file|env`.
+    func buildSecrets() throws -> [BuildSecret] {
+        var seen = Set<String>()
+        return try secrets.map { spec in
+            var fields: [String: String] = [:]
+            for part in spec.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let equals = part.firstIndex(of: "="), !part[..<equals].isEmpty else {
+                    throw ValidationError("--secret '\(spec)': expected key=value fields (id=ID,src=FILE or id=ID,env=VARIABLE)")
+                }
+                let key = part[..<equals].lowercased()
+                guard ["id", "src", "source", "env", "type"].contains(key) else {
+                    throw ValidationError("--secret '\(spec)': unknown field '\(key)' (id, src, env or type)")
+                }
+                fields[key == "source" ? "src" : key] = String(part[part.index(after: equals)...])
+            }
+            let type = fields["type"] ?? (fields["env"] != nil ? "env" : "file")
+            guard let id = fields["id"] ?? (type == "env" ? fields["env"] : fields["src"].map { ($0 as NSString).lastPathComponent }), !id.isEmpty
+            else { throw ValidationError("--secret '\(spec)': no id") }
+            guard seen.insert(id).inserted else { throw ValidationError("--secret: id '\(id)' is given twice") }
+            switch type {
+            case "file":
+                guard let path = fields["src"], !path.isEmpty else { throw ValidationError("--secret '\(spec)': no src=FILE") }
+                return BuildSecret(id: id, source: .file(path))
+            case "env":
+                return BuildSecret(id: id, source: .environment(fields["env"] ?? id))
+            default:
+                throw ValidationError("--secret '\(spec)': type must be file or env")
+            }
+        }
+    }
+
+    /// `--cache-from IMAGE` or buildx's `type=registry,ref=IMAGE`.
+    func cacheImages() throws -> [String] {
+        try cacheFrom.map { value in
+            guard value.contains("=") else { return value }
+            var fields: [String: String] = [:]
+            for part in value.split(separator: ",") {
+                let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
+                if pair.count == 2 { fields[pair[0]] = pair[1] }
+            }
+            guard fields["type"] ?? "registry" == "registry", let ref = fields["ref"] else {
+                throw ValidationError("--cache-from '\(value)': an image, or type=registry,ref=IMAGE")
+            }
+            return ref
+        }
+    }
+
+    /// Secrets, and registry logins for what the build pulls (`known`: logins this command already has a way to get).
+    func buildKitSettings(known: [String: @Sendable () async throws -> RegistryCredential] = [:]) throws -> BuildKitSettings {
+        let environment = ProcessInfo.processInfo.environment
+        let logins = SessionLogins(known: known, environment: environment, homeDirectory: homeDirectory(environment))
+        return BuildKitSettings(secrets: try buildSecrets(), credentials: logins.provider)
     }
 
     var buildContext: BuildContext {
@@ -46,6 +138,10 @@ struct BuildOptionGroup: ParsableArguments {
         options.platform = platform
         options.noCache = noCache
         options.pull = pull
+        options.networkMode = network
+        options.cacheFrom = try cacheImages()
+        // BuildKit's inline cache: the image's config records which layers came from which steps.
+        if cacheTo != nil { options.buildArgs["BUILDKIT_INLINE_CACHE"] = "1" }
         return options
     }
 
@@ -66,6 +162,22 @@ struct BuildOptionGroup: ParsableArguments {
         return result
     }
 }
+
+/// How build progress is shown (`--progress`).
+enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
+    case auto, plain, tty, quiet
+
+    /// Whether progress is a live view redrawn in place.
+    var live: Bool {
+        switch self {
+        case .tty: return true
+        case .plain, .quiet: return false
+        case .auto: return Console.stderrIsTTY
+        }
+    }
+}
+
+extension BuilderChoice: ExpressibleByArgument {}
 
 struct OutputOptions: ParsableArguments {
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }

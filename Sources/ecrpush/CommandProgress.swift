@@ -40,7 +40,7 @@ final class CommandProgress: Sendable {
         switch event {
         case .tagging(let tag): tags.withLock { if !$0.requested.contains(tag) { $0.requested.append(tag) } }
         case .tagged(let tag): tags.withLock { _ = $0.confirmed.insert(tag) }
-        case .info, .build, .push: break
+        case .info, .build, .buildKit, .session, .push: break
         }
     }
 

@@ -14,6 +14,14 @@ enum Console {
 
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
 
+    /// Columns of the terminal on stderr (`COLUMNS`, else the tty's, else 80).
+    static var terminalWidth: Int {
+        var size = winsize()
+        if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 { return columns }
+        return 80
+    }
+
     /// Runs a command body; any error is printed plainly (its `description` says what to do) and exits 1, or 64
     /// for bad input (`validate()` catches it before any request; this covers input only read later).
     static func run(_ body: () async throws -> Void) async throws {

@@ -1,3 +1,4 @@
+import BuildKitSession
 import DockerEngine
 import ECRPushKit
 import Foundation
@@ -22,6 +23,9 @@ final class ProgressRenderer: Sendable {
         var layers: [String: Layer] = [:]
         var drawnLines = 0
         var lastDraw: ContinuousClock.Instant?
+        /// BuildKit's live view on a TTY: the latest state, and whether the screen shows it yet.
+        var buildKit: BuildKitProgress?
+        var buildKitDrawn = true
     }
 
     private let quiet: Bool
@@ -48,6 +52,14 @@ final class ProgressRenderer: Sendable {
             }
         case .build(let build):
             render(build)
+        case .buildKit(let update):
+            render(update)
+        case .session(let event):
+            state.withLock { state in
+                guard let line = Self.line(for: event) else { return }
+                Self.finishLive(&state)
+                Console.err(line)
+            }
         case .push(let push):
             render(push)
         case .tagging, .tagged:
@@ -56,6 +68,11 @@ final class ProgressRenderer: Sendable {
     }
 
     /// A line from outside the command (an interrupt), printed below the live display even with `-q`.
+    /// Draws BuildKit's last state once the build has ended (the last update may have come within 100 ms).
+    func finishBuild() {
+        state.withLock { Self.finishLive(&$0) }
+    }
+
     func interject(_ line: String) {
         state.withLock { state in
             Self.finishLive(&state)
@@ -66,11 +83,56 @@ final class ProgressRenderer: Sendable {
     private func render(_ event: BuildEvent) {
         switch event {
         case .output(let text):
-            state.withLock { _ in FileHandle.standardError.write(Data(text.utf8)) }
+            state.withLock { state in
+                Self.finishLive(&state)
+                FileHandle.standardError.write(Data(text.utf8))
+            }
         case .status(let id, let status, _):
-            state.withLock { _ in Console.err(id.map { "\($0): \(status)" } ?? status) }
-        case .imageID, .error:
-            break  // the result and the error are reported by the command
+            state.withLock { state in
+                Self.finishLive(&state)
+                Console.err(id.map { "\($0): \(status)" } ?? status)
+            }
+        case .imageID, .error, .trace:
+            break  // the result and the error are reported by the command; traces come decoded as .buildKit
+        }
+    }
+
+    /// BuildKit's progress: plain lines as docker buildx prints them in logs; on a TTY, a compact view redrawn at
+    /// most every 100 ms (the latest state is drawn before anything else prints).
+    private func render(_ update: BuildKitUpdate) {
+        let now = clock.now
+        state.withLock { state in
+            guard live else {
+                for line in update.lines { Console.err(line) }
+                return
+            }
+            state.buildKit = update.progress
+            state.buildKitDrawn = false
+            if let last = state.lastDraw, last.duration(to: now) < redrawInterval { return }
+            state.lastDraw = now
+            Self.drawBuildKit(&state)
+        }
+    }
+
+    private static func drawBuildKit(_ state: inout State) {
+        guard let progress = state.buildKit, !state.buildKitDrawn else { return }
+        let lines = progress.frame(now: Date(), width: Console.terminalWidth)
+        var text = state.drawnLines > 0 ? "\u{1B}[\(state.drawnLines)A" : ""
+        for line in lines { text += "\u{1B}[2K" + line + "\n" }
+        // A frame shorter than the last one: clear what is left below it.
+        if state.drawnLines > lines.count { text += "\u{1B}[J" }
+        state.drawnLines = lines.count
+        state.buildKitDrawn = true
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// What the build session did, for stderr; nil when it is not worth a line.
+    private static func line(for event: SessionEvent) -> String? {
+        switch event {
+        case .secretServed, .credentialsAnonymous: return nil
+        case .secretMissing(let id): return "Build session: the build asked for secret '\(id)', which was not given (--secret id=\(id),…)"
+        case .credentialsServed(let host): return "Build session: registry login for \(host) given to the build"
+        case .credentialsFailed(let host, let reason): return "Build session: no registry login for \(host): \(reason)"
         }
     }
 
@@ -138,6 +200,9 @@ final class ProgressRenderer: Sendable {
 
     /// Stops redrawing the live block so the next lines print below it.
     private static func finishLive(_ state: inout State) {
+        drawBuildKit(&state)
+        state.buildKit = nil
+        state.buildKitDrawn = true
         state.layerOrder = []
         state.layers = [:]
         state.drawnLines = 0

@@ -1,6 +1,7 @@
 import AWSCore
 import AWSCredentials
 import ArgumentParser
+import BuildKitSession
 import DockerEngine
 import ECR
 import ECRLogin
@@ -29,11 +30,14 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run {
             let docker = try DockerClient(environment: ProcessInfo.processInfo.environment)
-            let renderer = ProgressRenderer(quiet: quiet)
+            let renderer = ProgressRenderer(quiet: quiet || build.progress == .quiet, live: build.progress.live)
             CommandProgress.current?.show(on: renderer)
-            let result = try await docker.build(context: build.buildContext, options: try build.buildOptions(extraTags: tags)) {
-                renderer.handle(.build($0))
-            }
+            defer { renderer.finishBuild() }
+            let result = try await ImageBuilder(docker: docker).build(
+                context: build.buildContext, options: try build.buildOptions(extraTags: tags), builder: build.builder,
+                buildKit: try build.buildKitSettings()
+            ) { renderer.handle($0) }
+            renderer.finishBuild()
             Console.out(result.imageID)
         }
     }
@@ -48,11 +52,12 @@ struct PushRunner {
     let gateOptions: PushGateOptions
     /// `push`: the local image, looked at before the push so that an immutable tag holding another image fails early.
     var existingLocalImage: String?
+    var progressMode: ProgressMode = .auto
 
     typealias ImageProducer = (PushWorkflow, PushDestination, _ registry: String, ProgressRenderer) async throws -> String
 
     func run(contextDirectory: String?, produceImage: ImageProducer) async throws {
-        let renderer = ProgressRenderer(quiet: outputOptions.quiet)
+        let renderer = ProgressRenderer(quiet: outputOptions.quiet || progressMode == .quiet, live: progressMode.live)
         // Which tags moved, for the report of an interrupt; events come on transfer threads, outside the task.
         let progress = CommandProgress.current
         progress?.show(on: renderer)
@@ -374,16 +379,24 @@ struct BuildAndPushCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: build.context, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw DockerError.contextMissing(path: build.context)
             }
-            try await PushRunner(aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport, gateOptions: gate)
-                .run(contextDirectory: build.context) { workflow, destination, registry, renderer in
-                    let result = try await workflow.build(
-                        context: build.buildContext, options: try build.buildOptions(),
-                        destination: destination, registry: registry
-                    ) {
-                        renderer.handle($0)
-                    }
-                    return result.imageID
+            let runner = PushRunner(
+                aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport, gateOptions: gate,
+                progressMode: build.progress)
+            try await runner.run(contextDirectory: build.context) { workflow, destination, registry, renderer in
+                defer { renderer.finishBuild() }
+                // A base image from the destination registry is pulled with this command's own login to it.
+                let destinationLogin: @Sendable () async throws -> RegistryCredential = {
+                    let login = try await workflow.login(for: destination)
+                    return RegistryCredential(username: login.username, secret: login.password)
                 }
+                let result = try await workflow.build(
+                    context: build.buildContext, options: try build.buildOptions(), destination: destination, registry: registry,
+                    builder: build.builder, buildKit: try build.buildKitSettings(known: [RegistryHost.hostAndPort(of: registry): destinationLogin])
+                ) {
+                    renderer.handle($0)
+                }
+                return result.imageID
+            }
         }
     }
 }

@@ -179,7 +179,7 @@ import Darwin
     }
 
     /// Cancelling `POST /build` closes the Engine connection, and the Engine then stops the build: the container
-    /// of the RUN step in progress is killed and removed, and nothing is tagged.
+    /// of the classic builder's RUN step in progress is killed and removed, and nothing is tagged.
     @Test func sigintStopsTheDockerBuildOfABuildAndPush() async throws {
         let world = try await BuildAndPushTests.World.start()
         defer { world.moto.stop() }
@@ -188,7 +188,8 @@ import Darwin
         try "FROM \(DockerDaemon.baseImage)\nLABEL ecrpush.test=\"\(repository)\"\nRUN sleep 300\n"
             .write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
         let build = try BackgroundECRPush(
-            ["build-and-push", context.path, "--repository", repository, "--tag", "v1", "--create-repository"], environment: world.environment)
+            ["build-and-push", context.path, "--repository", repository, "--tag", "v1", "--create-repository", "--builder", "classic"],
+            environment: world.environment)
         let container = try #require(
             await eventually(timeout: .seconds(120)) { () -> String? in
                 guard let match = build.stderrText.firstMatch(of: /Running in ([0-9a-f]{12})/) else { return nil }
@@ -208,6 +209,40 @@ import Darwin
         #expect(gone == true, "the Engine stopped the build and removed its RUN container \(container)")
         let tagged = try await world.docker.docker(["image", "inspect", "\(world.registry.hostPort)/\(repository):v1"])
         #expect(tagged.status != 0, "the build never finished, so it tagged nothing")
+        #expect(try await world.registry.manifestStatus(repository: repository, reference: "v1") == 404)
+    }
+
+    /// The same with BuildKit: closing the connection cancels the solve, and the RUN's process (BuildKit runs it
+    /// itself, not as an Engine container) ends; the build session closes with it.
+    @Test func sigintStopsABuildKitBuild() async throws {
+        let world = try await BuildAndPushTests.World.start()
+        defer { world.moto.stop() }
+        let repository = BuildAndPushTests.uniqueName("interrupted-bk")
+        let context = TemporaryDirectory()
+        // The repository's name in the RUN's command line tells its process from any other test's.
+        try "FROM \(DockerDaemon.baseImage)\nRUN sleep 300 || echo \(repository)\n".write(
+            toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let build = try BackgroundECRPush(
+            ["build-and-push", context.path, "--repository", repository, "--tag", "v1", "--create-repository", "--builder", "buildkit"],
+            environment: world.environment)
+        let running = await eventually(timeout: .seconds(120)) { () -> Bool? in
+            let found = try? await runProcess("pgrep", ["-f", "echo \(repository)"])
+            return found?.status == 0 ? true : nil
+        }
+        try #require(running == true, "\(build.stderrText)")
+        #expect(build.stderrText.contains("RUN sleep 300"), "plain progress names the step: \(build.stderrText)")
+
+        build.send(SIGINT)
+        let ending = await build.ending(timeout: .seconds(30))
+        #expect(ending == .exited(130), "\(build.stderrText)")
+        #expect(
+            build.stderrText.contains("ecrpush: interrupted (SIGINT): build-and-push cancelled, temporary files removed; nothing was tagged"),
+            "\(build.stderrText)")
+        let gone = await eventually(timeout: .seconds(60)) { () -> Bool? in
+            let found = try? await runProcess("pgrep", ["-f", "echo \(repository)"])
+            return found?.status == 1 ? true : nil
+        }
+        #expect(gone == true, "the Engine stopped the RUN step")
         #expect(try await world.registry.manifestStatus(repository: repository, reference: "v1") == 404)
     }
 }

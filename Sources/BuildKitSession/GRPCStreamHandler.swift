@@ -1,0 +1,72 @@
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+
+/// One gRPC call on one HTTP/2 stream: collects the request (headers, then the length-prefixed message), asks
+/// `SessionServices` for the answer off the event loop, and writes the response headers, message and trailers.
+/// The Engine's calls are all unary (one message each way).
+final class GRPCStreamHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundOut = HTTP2Frame.FramePayload
+
+    /// A request larger than this is not one of the small messages these services take.
+    static let maxRequestLength = 1 << 20
+
+    private let services: SessionServices
+    private var path: String?
+    private var body: [UInt8] = []
+    private var answered = false
+
+    init(services: SessionServices) {
+        self.services = services
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .headers(let headers):
+            if path == nil { path = headers.headers.first(name: ":path") }
+            if headers.endStream { respond(context) }
+        case .data(let payload):
+            if case .byteBuffer(let buffer) = payload.data, body.count + buffer.readableBytes <= Self.maxRequestLength {
+                body += buffer.readableBytesView
+            }
+            if payload.endStream { respond(context) }
+        default:
+            break
+        }
+    }
+
+    private func respond(_ context: ChannelHandlerContext) {
+        guard !answered else { return }
+        answered = true
+        let path = path ?? ""
+        let request = GRPCFraming.firstMessage(body) ?? []
+        Self.answer(path: path, request: request, services: services, context: NIOLoopBound(context, eventLoop: context.eventLoop))
+    }
+
+    /// The services may wait (an ECR login), so they run in a task; the answer is written back on the event loop.
+    private static func answer(path: String, request: [UInt8], services: SessionServices, context: NIOLoopBound<ChannelHandlerContext>) {
+        Task {
+            let outcome = await services.handle(path: path, request: request)
+            context.eventLoop.execute { write(outcome, to: context.value) }
+        }
+    }
+
+    private static func write(_ outcome: GRPCOutcome, to context: ChannelHandlerContext) {
+        var headers: HPACKHeaders = [":status": "200", "content-type": "application/grpc"]
+        switch outcome {
+        case .message(let message):
+            context.write(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: headers))), promise: nil)
+            var buffer = context.channel.allocator.buffer(capacity: message.count + 5)
+            buffer.writeBytes(GRPCFraming.frame(message))
+            context.write(NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(buffer)))), promise: nil)
+            let trailers: HPACKHeaders = ["grpc-status": "0"]
+            context.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: trailers, endStream: true))), promise: nil)
+        case .failure(let status, let message):
+            // Trailers-only: the status in the one HEADERS frame that ends the stream.
+            headers.add(name: "grpc-status", value: String(status.rawValue))
+            headers.add(name: "grpc-message", value: GRPCFraming.percentEncoded(message))
+            context.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: headers, endStream: true))), promise: nil)
+        }
+    }
+}
