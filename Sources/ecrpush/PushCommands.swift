@@ -340,7 +340,8 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var aws: AWSOptions
 
     func validate() throws {
-        try aws.checkSettings(for: try destination.registryTargets())
+        let targets = try destination.registryTargets()
+        try aws.checkSettings(for: targets.isEmpty ? [nil] : targets)
         try transport.checkFanOut(registries: destination.registry.count)
     }
 
@@ -369,7 +370,8 @@ struct BuildAndPushCommand: AsyncParsableCommand {
     @OptionGroup var aws: AWSOptions
 
     func validate() throws {
-        try aws.checkSettings(for: try destination.registryTargets())
+        let targets = try destination.registryTargets()
+        try aws.checkSettings(for: targets.isEmpty ? [nil] : targets)
         try transport.checkFanOut(registries: destination.registry.count)
     }
 
