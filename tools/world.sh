@@ -116,6 +116,17 @@ EOF
     # Ready when /v2/ asks for credentials (without authentication: when it answers 200).
     wait_for 30 "docker-registry" "$dir/registry.log" "$pid" \
         bash -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/v2/ | grep -q $ready"
+    # The answer may have come from another server that took the port first (tests pick free ports concurrently):
+    # ready only if this registry is the one listening, else it fails (and the caller picks another port).
+    if command -v ss >/dev/null; then
+        local owned=""
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            ss -ltnpH "sport = :$port" 2>/dev/null | grep -q "pid=$pid," && { owned=1; break; }
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        [[ -n "$owned" ]] || { tail -n 30 "$dir/registry.log" >&2 || true; die "docker-registry is not the one listening on port $port"; }
+    fi
     echo "registry 127.0.0.1:$port pid $pid"
 }
 
