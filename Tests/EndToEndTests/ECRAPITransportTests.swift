@@ -34,7 +34,7 @@ import Testing
             [
                 "build-and-push", Repo.root.appendingPathComponent("examples/hello").path, "--repository", repository,
                 "--tag", "v1", "--create-repository", "--transport", "ecr-api", "--registry", world.registry.hostPort,
-                "--label", "test=\(repository)"
+                "--label", "test=\(repository)", "--no-base-layers"
             ],
             environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
@@ -57,7 +57,7 @@ import Testing
         let again = try await ECRPushCLI.run(
             [
                 "push", "\(world.registry.hostPort)/\(repository):v1", "--repository", repository,
-                "--tag", "v1", "--transport", "ecr-api", "--registry", world.registry.hostPort
+                "--tag", "v1", "--transport", "ecr-api", "--registry", world.registry.hostPort, "--no-base-layers"
             ],
             environment: world.environment)
         try #require(again.status == 0, "\(again.combinedText)")
