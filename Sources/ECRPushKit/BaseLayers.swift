@@ -19,6 +19,25 @@ package struct KnownLayer: Sendable, Equatable {
     }
 }
 
+extension KnownLayer {
+    /// As the export reader takes it, to recognise the layer in the stream and name it without compressing it.
+    var exportBlob: KnownBlob {
+        KnownBlob(digest: digest, size: size, compression: mediaType == ExportedLayer.zstdMediaType ? .zstd : .gzip)
+    }
+}
+
+extension ExportedImage {
+    /// The manifest to push: each layer in `known` (by diffID) under the base's blob, the others as exported.
+    func manifest(naming known: [String: KnownLayer]) -> ImageManifest {
+        guard !known.isEmpty else { return manifest() }
+        return ImageManifest.forImage(
+            configDigest: configDigest, configSize: Int64(config.count),
+            layers: layers.map { layer in
+                known[layer.diffID].map { ($0.digest, $0.size, $0.mediaType) } ?? (layer.digest, layer.size, layer.mediaType)
+            })
+    }
+}
+
 /// Where a base image is read from: its manifest (by repository and reference), and, when it lives in another
 /// registry than the destination, that registry's client to copy its blobs from.
 package struct BaseSource: Sendable {

@@ -39,14 +39,7 @@ struct BlobPush: Sendable {
         let skipped = Set(image.layers.filter { $0.path.isEmpty }.map(\.diffID)).count
         if skipped > 0 { onEvent(.info("\(skipped) layers the registry holds were recognised in the export and not compressed")) }
 
-        let manifest =
-            known.isEmpty
-            ? image.manifest()
-            : ImageManifest.forImage(
-                configDigest: image.configDigest, configSize: Int64(image.config.count),
-                layers: image.layers.map { layer in
-                    known[layer.diffID].map { ($0.digest, $0.size, $0.mediaType) } ?? (layer.digest, layer.size, layer.mediaType)
-                })
+        let manifest = image.manifest(naming: known)
         try await putManifests(manifest, tags: tags, onEvent: onEvent)
         RememberedImage.remember(image, known: known, in: settings.blobCache, scope: scope, repository: store.repository, onEvent: onEvent)
         return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: manifest.digest)
@@ -60,10 +53,7 @@ struct BlobPush: Sendable {
         let store = self.store
         var skipped: [String: KnownBlob] = [:]
         if diffIDs != nil {
-            for (diffID, layer) in known {
-                skipped[diffID] = KnownBlob(
-                    digest: layer.digest, size: layer.size, compression: layer.mediaType == ExportedLayer.zstdMediaType ? .zstd : .gzip)
-            }
+            skipped = known.mapValues(\.exportBlob)
         }
         return try await EngineImageExport.exportAndUpload(
             localImage, docker: docker, settings: settings, knownLayers: skipped, diffIDs: diffIDs ?? []

@@ -68,9 +68,7 @@ package struct FanOutPush: Sendable {
 
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
         let knownLayers = known
-        let skipped = knownLayers.mapValues {
-            KnownBlob(digest: $0.digest, size: $0.size, compression: $0.mediaType == ExportedLayer.zstdMediaType ? .zstd : .gzip)
-        }
+        let skipped = knownLayers.mapValues(\.exportBlob)
         let image = try await EngineImageExport.exportAndUpload(
             localImage, docker: docker, settings: settings, knownLayers: skipped, diffIDs: inspected.rootFS.layers
         ) { blob in
@@ -105,14 +103,7 @@ package struct FanOutPush: Sendable {
         }
         defer { image.cleanup() }
 
-        let manifest =
-            knownLayers.isEmpty
-            ? image.manifest()
-            : ImageManifest.forImage(
-                configDigest: image.configDigest, configSize: Int64(image.config.count),
-                layers: image.layers.map { layer in
-                    knownLayers[layer.diffID].map { ($0.digest, $0.size, $0.mediaType) } ?? (layer.digest, layer.size, layer.mediaType)
-                })
+        let manifest = image.manifest(naming: knownLayers)
         await withTaskGroup(of: Void.self) { group in
             for (number, target) in live() {
                 group.addTask {
