@@ -97,8 +97,9 @@ import Testing
         func push(_ repository: String) async throws -> ProcessResult {
             try await ECRPushCLI.run(
                 [
+                    // --no-base-layers: base images other tests push through the shared Engine would change the blobs.
                     "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
-                    "--registry", world.registry.hostPort, "--transport", "registry"
+                    "--registry", world.registry.hostPort, "--transport", "registry", "--no-base-layers"
                 ], environment: environment)
         }
         let first = try await push(source)

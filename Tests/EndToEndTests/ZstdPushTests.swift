@@ -17,8 +17,9 @@ import Testing
         func push(_ repository: String, _ extra: [String]) async throws -> ProcessResult {
             try await ECRPushCLI.run(
                 [
+                    // --no-base-layers: base images other tests push through the shared Engine would change the blobs.
                     "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository",
-                    "--registry", world.registry.hostPort
+                    "--registry", world.registry.hostPort, "--no-base-layers"
                 ] + extra, environment: environment)
         }
 
