@@ -16,12 +16,13 @@ Control, on the main port (never forwarded):
                        name of a Basic one, never the password), status sent
   POST /_fault/reset   no rules, empty log
 
-A rule: {"method": "PUT", "path": "regex on the path", "query": "regex on the query", "max_length": BYTES, "skip": 0,
-"times": 1, <one action>}. It applies to the matching requests (with a body of at most max_length bytes, when
-given) after the first `skip` ones, `times` times (-1: always). Actions:
+A rule: {"method": "PUT", "path": "regex on the path", "query": "regex on the query", "max_length": BYTES,
+"chunked": true|false, "skip": 0, "times": 1, <one action>}. It applies to the matching requests (with a body of at
+most max_length bytes, when given; with a chunked body or not, when given) after the first `skip` ones, `times`
+times (-1: always). The log says of each request whether its body was chunked. Actions:
   "status": 503, "headers": {...}, "body": "..."   answer this instead of forwarding (the request body is read)
   "reset": "before" | "during"                     drop the connection (RST) before forwarding, or half-way
-                                                   through the request body
+                                                   through the request body (a chunked one: after 1 MiB of it)
   "stall": SECONDS                                 read the request, say nothing for that long, then close
   "refuse": SECONDS                                reset this connection and refuse every connection (no
                                                    listener) for that long, as during a registry restart
@@ -90,7 +91,7 @@ def header(headers, name):
     return None
 
 
-def match(method, path, query, length):
+def match(method, path, query, length, chunked):
     """The action of the first rule that applies, counting its use."""
     with lock:
         for rule in rules:
@@ -101,6 +102,8 @@ def match(method, path, query, length):
             if rule.get("query") and not re.search(rule["query"], query):
                 continue
             if "max_length" in rule and length > rule["max_length"]:
+                continue
+            if "chunked" in rule and rule["chunked"] != chunked:
                 continue
             rule["seen"] = rule.get("seen", 0) + 1
             if rule["seen"] <= rule.get("skip", 0):
@@ -141,15 +144,16 @@ def handle(conn, listener):
             method, target, headers = head
             path = urlsplit(target).path
             length = int(header(headers, "Content-Length") or 0)
+            chunked = (header(headers, "Transfer-Encoding") or "").lower() == "chunked"
             if listener == "main" and path.startswith("/_fault/"):
                 control(conn, reader, method, path, length)
                 continue
             entry = {"method": method, "path": path, "listener": listener,
                      "authorization": header(headers, "Authorization") is not None,
-                     "username": basic_username(header(headers, "Authorization")), "status": None}
+                     "username": basic_username(header(headers, "Authorization")), "chunked": chunked, "status": None}
             with lock:
                 log.append(entry)
-            rule = match(method, path, urlsplit(target).query, length) if listener == "main" else None
+            rule = match(method, path, urlsplit(target).query, length, chunked) if listener == "main" else None
             if rule and "status" in rule:
                 drain(reader, length)
                 body = rule.get("body", "").encode()
@@ -203,7 +207,11 @@ def forward(conn, reader, method, target, headers, length, cut, rule, listener):
             upstream.putheader(name, value)
     upstream.endheaders()
     if (header(headers, "Transfer-Encoding") or "").lower() == "chunked":
-        relay_chunked(reader, upstream)  # the docker CLI's uploads are chunked (no Content-Length)
+        # The docker CLI's uploads are chunked (no Content-Length), and so are ecrpush's of a layer still compressed.
+        if not relay_chunked(reader, upstream, cut=(1 << 20) if cut is not None else None):
+            upstream.close()
+            reset_connection(conn)
+            return "reset"
     remaining, sent = length, 0
     while remaining > 0:
         chunk = reader.read(min(remaining, 1 << 16))
@@ -235,8 +243,10 @@ def forward(conn, reader, method, target, headers, length, cut, rule, listener):
     return response.status
 
 
-def relay_chunked(reader, upstream):
-    """Forwards a chunked request body as it comes, framing included, up to its last chunk and trailers."""
+def relay_chunked(reader, upstream, cut=None):
+    """Forwards a chunked request body as it comes, framing included, up to its last chunk and trailers; with
+    `cut`, stops once that many bytes of chunks are relayed and returns False (the caller resets the connection)."""
+    relayed = 0
     while True:
         line = reader.readline()
         if not line:
@@ -248,7 +258,7 @@ def relay_chunked(reader, upstream):
                 trailer = reader.readline()
                 upstream.send(trailer)
                 if trailer in (b"\r\n", b"\n", b""):
-                    return
+                    return True
         remaining = size + 2  # the chunk and its CRLF
         while remaining > 0:
             data = reader.read(min(remaining, 1 << 16))
@@ -256,6 +266,9 @@ def relay_chunked(reader, upstream):
                 raise ConnectionError("the client closed a chunked body early")
             upstream.send(data)
             remaining -= len(data)
+            relayed += len(data)
+            if cut is not None and relayed >= cut:
+                return False
 
 
 def control(conn, reader, method, path, length):

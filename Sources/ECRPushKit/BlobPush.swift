@@ -55,8 +55,26 @@ struct BlobPush: Sendable {
         if diffIDs != nil {
             skipped = known.mapValues(\.exportBlob)
         }
+        let sendGrowing: @Sendable (GrowingLayer) async -> Bool = { layer in
+            // The digest is not known yet: progress goes by the entry's name, the size by an estimate that follows the
+            // compression ratio so far.
+            let id = layer.shortID
+            let throttle = ProgressThrottle(total: layer.uncompressedSize)
+            onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: 0, total: layer.estimatedSize))))
+            let sent = await store.uploadGrowing(
+                layer,
+                progress: { sent in
+                    guard throttle.shouldReport(sent) else { return }
+                    onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: sent, total: layer.estimatedSize))))
+                }, onInfo: { onEvent(.info($0)) })
+            if sent, let completion = layer.completion {
+                onEvent(.push(PushEvent(id: id, status: .pushed, progress: ProgressDetail(current: completion.size, total: completion.size))))
+            }
+            return sent
+        }
         return try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, settings: settings, knownLayers: skipped, diffIDs: diffIDs ?? []
+            localImage, docker: docker, settings: settings, knownLayers: skipped, diffIDs: diffIDs ?? [],
+            uploadGrowing: store.uploadsGrowingLayers ? sendGrowing : nil
         ) { blob in
             let done = PushEvent(id: blob.shortID, status: .alreadyExists, progress: ProgressDetail(current: blob.size, total: blob.size))
             if let diffID = blob.diffID, known[diffID] != nil {

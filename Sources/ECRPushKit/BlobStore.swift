@@ -19,6 +19,24 @@ protocol BlobStore: Sendable {
     ) async throws -> Bool
     /// Uploads a prepared blob; `onInfo` hears of retries and resumed uploads.
     func upload(_ blob: PreparedBlob, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void) async throws
+    /// Whether `uploadGrowing` can send a layer while it is compressed (the extension's default: no).
+    var uploadsGrowingLayers: Bool { get }
+    /// Uploads a layer while it is still being compressed (see the extension's default: false, not supported).
+    func uploadGrowing(
+        _ layer: GrowingLayer, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void
+    ) async -> Bool
     /// Makes `tag` name the manifest; fine when it already does (a re-push to an immutable tag).
     func putManifest(_ manifest: ImageManifest, tag: String) async throws
+}
+
+extension BlobStore {
+    var uploadsGrowingLayers: Bool { false }
+
+    /// Uploads a layer while it is still being compressed, following its file as it grows; false when this store
+    /// cannot, or the upload failed (the finished file is then uploaded with `upload`). `onInfo` hears why.
+    func uploadGrowing(
+        _ layer: GrowingLayer, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void
+    ) async -> Bool {
+        false
+    }
 }

@@ -1,6 +1,7 @@
 import DockerEngine
 import Foundation
 import ImageExport
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -12,11 +13,12 @@ import Glibc
 /// archive's index) follows once the export is finished.
 package enum EngineImageExport {
     private enum Event: Sendable {
+        case layerStarted(GrowingLayer)
         case layerStored(ExportedLayer)
         case finished(ExportedImage)
     }
 
-    private enum Finished: Sendable { case export, upload }
+    private enum Finished: Sendable { case export, upload, growing }
 
     /// Returns the image once every upload has finished; the caller removes what is left of its files
     /// (`cleanup()`): each layer file is deleted as soon as its upload succeeded, and the export pauses while
@@ -25,21 +27,34 @@ package enum EngineImageExport {
     /// On failure the other uploads are cancelled and the temporary files removed.
     /// `knownLayers` (by diffID, with the image's `diffIDs`) are recognised in the stream and neither compressed nor
     /// stored: their `PreparedBlob`s come with the image at the end, naming the known blobs, with no file.
+    /// With `uploadGrowing`, a big layer's upload starts as its compression does and follows its file as it grows
+    /// (`GrowingLayer`); when that returns false (refused or failed), the finished file is uploaded with `upload`.
     static func exportAndUpload(
         _ localImage: String, docker: DockerClient, settings: ExportSettings, knownLayers: [String: KnownBlob] = [:], diffIDs: [String] = [],
+        uploadGrowing: (@Sendable (GrowingLayer) async -> Bool)? = nil,
         upload: @escaping @Sendable (PreparedBlob) async throws -> Void
     ) async throws -> ExportedImage {
         let (events, continuation) = AsyncThrowingStream<Event, any Error>.makeStream()
         let budget = TemporarySpaceBudget(limit: settings.temporarySpaceLimit)
         let jobs = settings.jobs
+        // Growing layers are uploaded as they are written: their files never wait, so they are not in the budget.
+        let growingPaths = Mutex<Set<String>>([])
         var options = ImageExportReader.Options(
             compressionLevel: settings.compressionLevel, temporaryDirectoryParent: settings.temporaryDirectoryParent,
             onLayerStored: { layer in
+                guard !growingPaths.withLock({ $0.contains(layer.path) }) else { return }
                 budget.add(layer.size)
                 continuation.yield(.layerStored(layer))
                 // On the transfer thread: waiting here holds the Engine's stream back (backpressure).
                 budget.waitUntilWithinLimit()
             }, compression: settings.compression)
+        if uploadGrowing != nil {
+            options.growingLayerMinimumSize = settings.growingLayerMinimumSize
+            options.onLayerStarted = { layer in
+                growingPaths.withLock { _ = $0.insert(layer.path) }
+                continuation.yield(.layerStarted(layer))
+            }
+        }
         options.knownLayers = knownLayers
         options.layerDiffIDs = diffIDs
         let reader = try ImageExportReader(options: options)
@@ -47,7 +62,7 @@ package enum EngineImageExport {
             return try await withTaskCancellationHandler {
                 try await exportAndUploadConcurrently(
                     localImage, docker: docker, reader: reader, events: events, continuation: continuation,
-                    budget: budget, jobs: jobs, upload: upload)
+                    budget: budget, jobs: jobs, uploadGrowing: uploadGrowing, upload: upload)
             } onCancel: {
                 budget.abandon()
             }
@@ -62,7 +77,7 @@ package enum EngineImageExport {
     private static func exportAndUploadConcurrently(
         _ localImage: String, docker: DockerClient, reader: ImageExportReader, events: AsyncThrowingStream<Event, any Error>,
         continuation: AsyncThrowingStream<Event, any Error>.Continuation, budget: TemporarySpaceBudget, jobs: Int,
-        upload: @escaping @Sendable (PreparedBlob) async throws -> Void
+        uploadGrowing: (@Sendable (GrowingLayer) async -> Bool)?, upload: @escaping @Sendable (PreparedBlob) async throws -> Void
     ) async throws -> ExportedImage {
         var exported: ExportedImage?
         do {
@@ -80,6 +95,7 @@ package enum EngineImageExport {
                     return .export
                 }
                 var started = Set<String>()
+                var growingLayers: [GrowingLayer] = []
                 var running = 0
                 /// `counted`: the blob's bytes are in the temporary-space budget (announced while the export ran).
                 func start(_ blob: PreparedBlob, counted: Bool) async throws {
@@ -107,11 +123,41 @@ package enum EngineImageExport {
                 }
                 for try await event in events {
                     switch event {
+                    case .layerStarted(let layer):
+                        guard let uploadGrowing else { continue }
+                        growingLayers.append(layer)
+                        // Not one of the `jobs`: it starts now, while the layer is compressed (that is the point).
+                        group.addTask {
+                            let sent = await uploadGrowing(layer)
+                            let completion: GrowingLayer.Completion
+                            do {
+                                completion = try await layer.completed()
+                            } catch {
+                                // The export failed: its own error ends the push.
+                                return .growing
+                            }
+                            if !sent {
+                                // Sent again from the finished file, with the usual retries.
+                                do {
+                                    try await upload(
+                                        PreparedBlob(
+                                            digest: completion.digest, size: completion.size, source: .file(layer.path), diffID: completion.diffID))
+                                } catch {
+                                    budget.abandon()
+                                    continuation.finish(throwing: error)
+                                    throw error
+                                }
+                            }
+                            _ = layer.path.withCString { unlink($0) }
+                            return .growing
+                        }
                     case .layerStored(let layer):
                         try await start(
                             PreparedBlob(digest: layer.digest, size: layer.size, source: .file(layer.path), diffID: layer.diffID), counted: true)
                     case .finished(let image):
                         exported = image
+                        // Complete now (the export is over), and sent by their own tasks.
+                        for layer in growingLayers { if let completion = layer.completion { started.insert(completion.digest) } }
                         for blob in PreparedBlob.blobs(of: image) { try await start(blob, counted: false) }
                     }
                 }

@@ -18,6 +18,9 @@ package struct ExportSettings: Sendable {
     /// Name the base image's blobs where the destination registry has them (`BaseLayers`); false: every layer is
     /// ecrpush's own compression, so the manifest depends only on the image and the level.
     package var reuseBaseLayers = true
+    /// Layers at least this big (uncompressed) are uploaded while they are compressed, where the store can
+    /// (`BlobStore.uploadGrowing`): the upload follows the file as it grows, so the two overlap.
+    package var growingLayerMinimumSize: Int64 = 16 << 20
 
     package init(
         compression: LayerCompression = .gzip, compressionLevel: Int? = nil, jobs: Int = 4,

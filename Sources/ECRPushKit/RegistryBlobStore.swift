@@ -45,6 +45,29 @@ struct RegistryBlobStore: BlobStore {
         }
     }
 
+    var uploadsGrowingLayers: Bool { true }
+
+    /// One chunked PATCH that follows the file as the compressor writes it, then the PUT once its digest is known.
+    func uploadGrowing(
+        _ layer: GrowingLayer, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void
+    ) async -> Bool {
+        do {
+            let reader = try layer.openReader()
+            try await client.uploadStreamingBlob(
+                repository: repository, name: "layer \(layer.shortID)",
+                read: { buffer in
+                    let count = try reader.read(into: buffer)
+                    progress(reader.offset)
+                    return count
+                }, digest: { try await layer.completed().digest })
+            return true
+        } catch {
+            if !Task.isCancelled { onInfo("Layer \(layer.shortID) could not be sent while it was compressed (\(error)); sending it once compressed") }
+            progress(0)
+            return false
+        }
+    }
+
     func putManifest(_ manifest: ImageManifest, tag: String) async throws {
         do {
             try await Self.mapped(action: "PutImage", repository: repository, registry: registryName) {

@@ -37,6 +37,11 @@ package final class ImageExportReader: @unchecked Sendable {
         /// failure); `finish()` still decides which entries are layers: one announced here may turn out not
         /// to be (then nothing references it).
         package var onLayerStored: (@Sendable (ExportedLayer) -> Void)?
+        /// Called on the feeding thread when a layer entry of at least `growingLayerMinimumSize` uncompressed bytes
+        /// starts to be compressed: its upload may follow the file as it grows. `onLayerStored` still announces
+        /// it once complete. Every one is completed, or abandoned if the export fails or is cancelled.
+        package var onLayerStarted: (@Sendable (GrowingLayer) -> Void)?
+        package var growingLayerMinimumSize: Int64 = 16 << 20
         /// Layers the destination already holds, by diffID, under the blob to name for them: in a legacy
         /// `docker save` stream they are recognised before their bytes arrive (`LegacyLayerID`), hashed to check,
         /// and neither compressed nor stored. Needs `layerDiffIDs`.
@@ -99,7 +104,8 @@ package final class ImageExportReader: @unchecked Sendable {
             settings: .init(
                 compression: options.compression, compressionLevel: options.compressionLevel, compressionThreads: options.compressionThreads,
                 bufferSize: options.bufferSize, inMemoryLimit: options.inMemoryLimit, knownLayers: options.knownLayers,
-                layerDiffIDs: options.layerDiffIDs), onLayerStored: options.onLayerStored)
+                layerDiffIDs: options.layerDiffIDs, growingLayerMinimumSize: options.growingLayerMinimumSize),
+            onLayerStored: options.onLayerStored, onLayerStarted: options.onLayerStarted)
         let tar = TarStreamReader(metadataLimit: max(options.inMemoryLimit, TarStreamReader.defaultMetadataLimit)) { header in
             try store.consumer(for: header)
         }
@@ -108,7 +114,10 @@ package final class ImageExportReader: @unchecked Sendable {
 
     deinit {
         // Released without finishing: nothing else will ever use the files.
-        if case .reading(_, let store) = state { store.scratch.remove() }
+        if case .reading(_, let store) = state {
+            store.abandonGrowingLayers("the export was abandoned")
+            store.scratch.remove()
+        }
     }
 
     package var progress: Progress {
@@ -159,6 +168,7 @@ package final class ImageExportReader: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if case .reading(_, let store) = state {
+            store.abandonGrowingLayers("the export was cancelled")
             store.scratch.remove()
             state = .cancelled
         }
@@ -203,6 +213,7 @@ package final class ImageExportReader: @unchecked Sendable {
         let exportError =
             error as? ImageExportError
             ?? .io(path: store.scratch.path, operation: "process the archive in", reason: "\(error)")
+        store.abandonGrowingLayers("\(exportError)")
         store.scratch.remove()
         state = .failed(exportError)
         return exportError

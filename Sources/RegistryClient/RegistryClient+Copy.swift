@@ -91,7 +91,7 @@ extension RegistryClient {
             }
             group.addTask {
                 do {
-                    try await self.uploadOnce(repository: repository, digest: digest, size: size, body: { body }, progress: progress)
+                    try await self.uploadOnce(repository: repository, digest: { digest }, size: size, body: { body })
                 } catch {
                     pipe.fail(error)
                     throw error

@@ -19,8 +19,7 @@ extension RegistryClient {
             let generation = login.current.generation
             do {
                 try await uploadOnce(
-                    repository: repository, digest: digest, size: size, body: { try Self.body(content, size: size, progress: progress) },
-                    progress: progress)
+                    repository: repository, digest: { digest }, size: size, body: { try Self.body(content, size: size, progress: progress) })
                 return
             } catch RegistryError.unauthorized(let registry, let message) {
                 guard !refreshed, try await freshLogin(after: generation, for: "upload of \(digest)", attempt: attempt) else {
@@ -38,12 +37,25 @@ extension RegistryClient {
         }
     }
 
-    /// One upload session; `body` makes the PATCH body once the session is open.
-    func uploadOnce(
-        repository: String, digest: String, size: Int64, body: () throws -> HTTPBody,
-        progress: @escaping @Sendable (Int64) -> Void
+    /// Uploads a blob whose bytes are still being produced (a layer while it is compressed): one `PATCH` whose
+    /// body `read` streams with chunked encoding until it returns 0, then `PUT ?digest=` with the digest `digest`
+    /// gives once the stream has ended. `name` stands for the blob in messages until then. No retry: a failure is
+    /// the caller's to handle, typically with `uploadBlob` of the finished blob. `read` runs on the transfer's
+    /// thread and may block.
+    package func uploadStreamingBlob(
+        repository: String, name: String, read: @escaping @Sendable (UnsafeMutableRawBufferPointer) throws -> Int,
+        digest: () async throws -> String
     ) async throws {
-        let start = "starting an upload of \(digest)"
+        try await uploadOnce(repository: repository, name: name, digest: digest, size: nil, body: { .stream(length: nil, producer: read) })
+    }
+
+    /// One upload session; `body` makes the PATCH body once the session is open (`size` nil: chunked), and
+    /// `digest` names the blob once it is sent.
+    func uploadOnce(
+        repository: String, name: String? = nil, digest: () async throws -> String, size: Int64?, body: () throws -> HTTPBody
+    ) async throws {
+        let name = try await { if let name { return name } else { return try await digest() } }()
+        let start = "starting an upload of \(name)"
         let startURL = "\(baseURL)/v2/\(repository)/blobs/uploads/"
         // Retried on its own (a new session each time is harmless); the rest belongs to this session.
         let session = try await send("POST", startURL, headers: ["Content-Length": "0"], operation: start)
@@ -54,17 +66,17 @@ extension RegistryClient {
         }
         var location = try Self.location(of: session, requestURL: startURL, operation: start)
         do {
-            let patch = "uploading \(digest)"
-            let sent = try await send(
-                "PATCH", location,
-                headers: ["Content-Type": "application/octet-stream", "Content-Length": String(size)],
-                body: try body(), operation: patch, retries: false)
+            let patch = "uploading \(name)"
+            var headers = ["Content-Type": "application/octet-stream"]
+            if let size { headers["Content-Length"] = String(size) }
+            let sent = try await send("PATCH", location, headers: headers, body: try body(), operation: patch, retries: false)
             guard sent.status == 202 || sent.status == 201 || sent.status == 204 else {
                 throw Self.error(for: sent, operation: patch, repository: repository, registry: registryName)
             }
             // The PATCH answer names where to finish; keep the session's own URL when it says nothing.
             if sent.headers["Location"] != nil { location = try Self.location(of: sent, requestURL: location, operation: patch) }
 
+            let digest = try await digest()
             let finish = "finishing the upload of \(digest)"
             let done = try await send(
                 "PUT", RegistryURL.appendingQuery(location, name: "digest", value: digest),

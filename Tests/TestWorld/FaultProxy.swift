@@ -26,6 +26,8 @@ package final class FaultProxy: Sendable {
         package var authorization: Bool
         /// The user name of a Basic Authorization header, if the request carried one.
         package var username: String?
+        /// The request body was sent with chunked transfer encoding (no Content-Length).
+        package var chunked: Bool?
         /// The status sent, or "reset", "stall", "refused".
         package var status: Status?
 

@@ -24,6 +24,8 @@ final class ArchiveEntryStore {
         var inMemoryLimit: Int
         var knownLayers: [String: KnownBlob] = [:]
         var layerDiffIDs: [String] = []
+        /// Layer entries at least this big (uncompressed) are announced to `onLayerStarted` as they start.
+        var growingLayerMinimumSize: Int64 = .max
     }
 
     let scratch: ScratchDirectory
@@ -35,13 +37,25 @@ final class ArchiveEntryStore {
     private var blobCounter = 0
     private(set) var compressedBytesStored: Int64 = 0
     private let onLayerStored: (@Sendable (ExportedLayer) -> Void)?
+    private let onLayerStarted: (@Sendable (GrowingLayer) -> Void)?
     /// Files announced through `onLayerStored`: someone may be reading them, so they stay until cleanup.
     private var announcedPaths: Set<String> = []
+    /// Layers announced to `onLayerStarted`, abandoned if the export fails before they are complete.
+    private var growingLayers: [GrowingLayer] = []
 
-    init(scratch: ScratchDirectory, settings: Settings, onLayerStored: (@Sendable (ExportedLayer) -> Void)? = nil) {
+    init(
+        scratch: ScratchDirectory, settings: Settings, onLayerStored: (@Sendable (ExportedLayer) -> Void)? = nil,
+        onLayerStarted: (@Sendable (GrowingLayer) -> Void)? = nil
+    ) {
         self.scratch = scratch
         self.settings = settings
         self.onLayerStored = onLayerStored
+        self.onLayerStarted = onLayerStarted
+    }
+
+    /// Unblocks the readers of every layer still being written: the export failed or was cancelled.
+    func abandonGrowingLayers(_ why: String) {
+        for layer in growingLayers { layer.abandon(why) }
     }
 
     /// The tar reader's entry handler: decides what to keep of each entry.
@@ -131,7 +145,8 @@ final class ArchiveEntryStore {
         return nil
     }
 
-    func makeWriter(_ kind: StreamKind) throws -> any BlobWriter {
+    /// `entry` (the archive path and size) lets a big layer be announced to `onLayerStarted` as it starts.
+    func makeWriter(_ kind: StreamKind, entry: (path: String, size: Int64)? = nil) throws -> any BlobWriter {
         blobCounter += 1
         let path = "\(scratch.path)/blob-\(blobCounter).gz"
         switch kind {
@@ -140,9 +155,19 @@ final class ArchiveEntryStore {
         case .passthroughGzip:
             return try PassthroughGzipBlobWriter(path: path, bufferSize: settings.bufferSize)
         case .compress, .memory:
-            return try CompressingBlobWriter(
+            var growing: GrowingLayer?
+            if case .compress(layer: true) = kind, let entry, entry.size >= settings.growingLayerMinimumSize, onLayerStarted != nil {
+                growing = GrowingLayer(path: path, uncompressedSize: entry.size, compression: settings.compression, entryName: entry.path)
+            }
+            let writer = try CompressingBlobWriter(
                 path: path, compression: settings.compression, level: settings.compressionLevel, threads: settings.compressionThreads,
-                bufferSize: settings.bufferSize)
+                bufferSize: settings.bufferSize, growing: growing)
+            if let growing, let onLayerStarted {
+                growingLayers.append(growing)
+                announcedPaths.insert(path)
+                onLayerStarted(growing)
+            }
+            return writer
         }
     }
 
@@ -153,7 +178,8 @@ final class ArchiveEntryStore {
         if blob.path.isEmpty { return blob }
         // Same bytes in the archive (so same diffID, and same gzip when kept as is): keep the first file.
         if let existing = blobsByArchiveDigest[blob.archiveDigest], existing.sourceFormat == blob.sourceFormat {
-            removeFile(blob.path)
+            // A growing layer's upload may be reading the file: it goes with the scratch directory.
+            if !announcedPaths.contains(blob.path) { removeFile(blob.path) }
             return existing
         }
         blobsByArchiveDigest[blob.archiveDigest] = blob

@@ -56,7 +56,7 @@ final class PendingEntry: TarEntryConsumer {
             held.reserveCapacity(Int(size))
             mode = .memory
         case .compress, .passthroughGzip, .unusable:
-            let writer = try store.makeWriter(kind)
+            let writer = try store.makeWriter(kind, entry: (path, size))
             try held.withUnsafeBytes { try writer.write($0) }
             held = []
             mode = .blob(writer, looksLikeLayer: kind.looksLikeLayer)

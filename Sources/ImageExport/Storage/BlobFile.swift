@@ -11,6 +11,10 @@ final class BlobFile {
     private var descriptor: Int32
     private let buffer: UnsafeMutableRawBufferPointer
     private var buffered = 0
+    /// Bytes handed to write(2) so far (what a reader of the file can see).
+    private(set) var bytesOnDisk: Int64 = 0
+    /// Called after each write(2) with `bytesOnDisk` (a `GrowingLayer`'s reader follows it).
+    var onWritten: ((Int64) -> Void)?
 
     /// Creates `path`, which must not exist yet.
     init(creating path: String, bufferSize: Int = 256 * 1024) throws {
@@ -60,7 +64,9 @@ final class BlobFile {
             }
             base += written
             remaining -= written
+            bytesOnDisk += Int64(written)
         }
+        onWritten?(bytesOnDisk)
     }
 
     func close() throws {

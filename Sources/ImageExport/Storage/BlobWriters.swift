@@ -43,14 +43,18 @@ final class CompressingBlobWriter: BlobWriter {
     private let compressor: any LayerCompressor
     private var uncompressedHash = SHA256()
     private var compressedHash = SHA256()
+    /// Told how much of the file is written, then its digests (its upload may already be reading it).
+    private let growing: GrowingLayer?
 
-    init(path: String, compression: LayerCompression, level: Int, threads: Int, bufferSize: Int) throws {
+    init(path: String, compression: LayerCompression, level: Int, threads: Int, bufferSize: Int, growing: GrowingLayer? = nil) throws {
         self.compression = compression
         switch compression {
         case .gzip: compressor = try ParallelGzipCompressor(level: level, threads: threads)
         case .zstd: compressor = try ZstdCompressor(level: level, threads: threads)
         }
         file = try BlobFile(creating: path, bufferSize: bufferSize)
+        self.growing = growing
+        if let growing { file.onWritten = { [compressor] in growing.wrote(total: $0, consumed: compressor.bytesIn) } }
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -61,10 +65,13 @@ final class CompressingBlobWriter: BlobWriter {
     func complete() throws -> StoredBlob {
         try compressor.finish(sink: store)
         try file.close()
-        return StoredBlob(
+        let blob = StoredBlob(
             path: file.path, uncompressedDigest: uncompressedHash.currentDigest(), uncompressedSize: compressor.bytesIn,
             compressedDigest: compressedHash.currentDigest(), compressedSize: compressor.bytesOut,
             sourceFormat: .uncompressed, compression: compression, unusableReason: nil)
+        growing?.complete(
+            .init(digest: blob.compressedDigest.ociDigest, size: blob.compressedSize, diffID: blob.uncompressedDigest.ociDigest))
+        return blob
     }
 
     private func store(_ compressed: UnsafeRawBufferPointer) throws {

@@ -1,0 +1,99 @@
+import Foundation
+import TestWorld
+import Testing
+
+/// A layer of 16 MiB or more is uploaded while it is compressed: one chunked PATCH that follows the compressed file
+/// as it grows, then the PUT with the digest known at the end. When that upload breaks, the finished file is sent
+/// again the usual way. Either way the image pulls back and runs with the same bytes.
+@Suite struct GrowingLayerUploadTests {
+    typealias World = BuildAndPushTests.World
+
+    /// busybox and a 24 MiB layer (half random, half text), built once; its command prints the layer's checksum.
+    static let image = ImageOnce()
+
+    actor ImageOnce {
+        private var built: (id: String, output: String)?
+        func get(_ world: World) async throws -> (id: String, output: String) {
+            if let built { return built }
+            let context = TemporaryDirectory()
+            try """
+            FROM \(DockerDaemon.baseImage)
+            RUN head -c 12582912 /dev/urandom > /random && yes "a line of text in the growing layer" | head -c 12582912 > /text
+            LABEL ecrpush.test="growing-\(UInt32.random(in: 0...UInt32.max))"
+            CMD ["sh", "-c", "cat /random /text | md5sum"]
+            """.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+            let build = try await world.docker.docker(["build", "-q", context.path])
+            let id = build.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard build.status == 0, id.hasPrefix("sha256:") else {
+                throw WorldError.commandFailed(command: "docker build", status: build.status, output: build.combinedText)
+            }
+            let run = try await world.docker.docker(["run", "--rm", "--network", "none", id])
+            guard run.status == 0, run.stdoutText.count > 32 else {
+                throw WorldError.commandFailed(command: "docker run", status: run.status, output: run.combinedText)
+            }
+            built = (id, run.stdoutText)
+            return (id, run.stdoutText)
+        }
+    }
+
+    func push(_ world: World, proxy: FaultProxy, imageID: String, repository: String) async throws -> ProcessResult {
+        let scratch = TemporaryDirectory()
+        let result = try await ECRPushCLI.run(
+            [
+                "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", proxy.hostPort,
+                "--transport", "registry", "--no-base-layers", "--no-blob-cache"
+            ],
+            environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "temporary space is empty")
+        return result
+    }
+
+    /// The pushed tag pulls from the registry itself and runs with the layer's bytes intact.
+    func verifyPulled(_ world: World, repository: String, expected: String) async throws {
+        let manifest = try await world.registry.manifest(repository: repository, reference: "v1")
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        #expect(layers.count == 2, "busybox and the big layer")
+        for layer in layers {
+            let digest = try #require(layer["digest"] as? String)
+            let data = try await world.registry.blob(repository: repository, digest: digest)
+            #expect(data.count == layer["size"] as? Int)
+            #expect(try await sha256Digest(data) == digest, "the registry holds the bytes the manifest names")
+        }
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.status == 0 && run.stdoutText == expected, "\(run.combinedText)")
+    }
+
+    @Test func aBigLayerIsSentWhileItIsCompressed() async throws {
+        let world = try await FaultInjectionTests.world.get()
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        let image = try await Self.image.get(world)
+        let repository = BuildAndPushTests.uniqueName("growing")
+        let result = try await push(world, proxy: proxy, imageID: image.id, repository: repository)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let seen = try await proxy.seen()
+        let patches = seen.filter { $0.method == "PATCH" }
+        // The big layer in one chunked PATCH (its size unknown when it started); busybox and the config with theirs.
+        #expect(patches.filter { $0.chunked == true }.map(\.status) == [.code(202)], "\(patches)")
+        #expect(patches.filter { $0.chunked != true }.count == 2, "\(patches)")
+        #expect(!result.stderrText.contains("could not be sent while it was compressed"), "\(result.stderrText)")
+        try await verifyPulled(world, repository: repository, expected: image.output)
+    }
+
+    @Test func aBrokenUploadWhileCompressingIsSentAgainFromTheFinishedFile() async throws {
+        let world = try await FaultInjectionTests.world.get()
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        let image = try await Self.image.get(world)
+        let repository = BuildAndPushTests.uniqueName("growing-reset")
+        try await proxy.setRules([["method": "PATCH", "chunked": true, "reset": "during"]])
+        let result = try await push(world, proxy: proxy, imageID: image.id, repository: repository)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("could not be sent while it was compressed"), "\(result.stderrText)")
+        let patches = try await proxy.seen().filter { $0.method == "PATCH" }
+        #expect(patches.filter { $0.chunked == true }.map(\.status) == [.fault("reset")], "\(patches)")
+        // The big layer again, with its size known, besides busybox and the config.
+        #expect(patches.filter { $0.chunked != true && $0.status == .code(202) }.count == 3, "\(patches)")
+        try await verifyPulled(world, repository: repository, expected: image.output)
+    }
+}
