@@ -27,6 +27,8 @@ package struct ImageInspect: Sendable, Equatable, Decodable {
     package var size: Int64
     package var architecture: String?
     package var os: String?
+    /// The CPU variant (`v7` for linux/arm/v7, `v8` for some arm64 images); the Engine omits it when there is none.
+    package var variant: String?
     package var created: String?
     /// The image's labels (`Config.Labels`).
     package var labels: [String: String]
@@ -34,7 +36,7 @@ package struct ImageInspect: Sendable, Equatable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", size = "Size"
-        case architecture = "Architecture", os = "Os", created = "Created", config = "Config", rootFS = "RootFS"
+        case architecture = "Architecture", os = "Os", variant = "Variant", created = "Created", config = "Config", rootFS = "RootFS"
     }
 
     private struct Config: Decodable {
@@ -44,7 +46,7 @@ package struct ImageInspect: Sendable, Equatable, Decodable {
 
     package init(
         id: String, repoTags: [String], repoDigests: [String], size: Int64, architecture: String? = nil,
-        os: String? = nil, created: String? = nil, labels: [String: String] = [:], rootFS: RootFS
+        os: String? = nil, variant: String? = nil, created: String? = nil, labels: [String: String] = [:], rootFS: RootFS
     ) {
         self.id = id
         self.repoTags = repoTags
@@ -52,6 +54,7 @@ package struct ImageInspect: Sendable, Equatable, Decodable {
         self.size = size
         self.architecture = architecture
         self.os = os
+        self.variant = variant
         self.created = created
         self.labels = labels
         self.rootFS = rootFS
@@ -66,6 +69,7 @@ package struct ImageInspect: Sendable, Equatable, Decodable {
         size = try container.decodeIfPresent(Int64.self, forKey: .size) ?? 0
         architecture = try container.decodeIfPresent(String.self, forKey: .architecture)
         os = try container.decodeIfPresent(String.self, forKey: .os)
+        variant = try container.decodeIfPresent(String.self, forKey: .variant)
         created = try container.decodeIfPresent(String.self, forKey: .created)
         labels = (try? container.decodeIfPresent(Config.self, forKey: .config))?.labels ?? [:]
         rootFS = try container.decodeIfPresent(RootFS.self, forKey: .rootFS) ?? RootFS(type: "", layers: [])

@@ -16,6 +16,11 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
     /// A BuildKit step failed: its name, BuildKit's error and the last lines it printed.
     case buildStepFailed(step: String, error: String, lastLines: [String])
     case internalInconsistency(String)
+    /// The build ran a program of another architecture and the kernel could not (no binfmt/QEMU handler):
+    /// the Engine's error (`cause`) and how to get emulation. `platform`: the `--platform` asked for, if any.
+    case needsEmulation(platform: String?, cause: String)
+    /// The Engine built an image for another platform than the one asked for (its config says `built`).
+    case platformMismatch(requested: String, built: String)
     /// The push succeeded; only its step outputs could not be written to `$GITHUB_OUTPUT`.
     case pushedButGitHubOutputUnwritable(imageUri: String, path: String, detail: String)
 
@@ -54,6 +59,17 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
             return "the build failed at \(step)\(output)\n\(error)"
         case .invalidArgument(let detail), .internalInconsistency(let detail):
             return detail
+        case .needsEmulation(let platform, let cause):
+            let build = platform.map { "The build for \($0)" } ?? "The build"
+            return
+                "\(cause)\n\(build) runs a program built for another CPU architecture, and this machine cannot run it (exec format error). "
+                + "Install QEMU's binfmt handlers (`docker run --privileged --rm tonistiigi/binfmt --install all`, or the qemu-user-static "
+                + "and binfmt-support packages), or build this platform on a runner of that architecture."
+        case .platformMismatch(let requested, let built):
+            return
+                "the image built for --platform \(requested) is \(built) (its config says so): the Engine did not build for the platform asked "
+                + "for. The classic builder ignores --platform for FROM scratch (and for a base it holds for one platform only): build with "
+                + "BuildKit (--builder buildkit), or on a runner of that platform."
         case .pushedButGitHubOutputUnwritable(let imageUri, let path, let detail):
             // A CI log reader must see first that the image is in the registry: pushing again is not the fix.
             return

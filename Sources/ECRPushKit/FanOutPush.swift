@@ -3,11 +3,15 @@ import Foundation
 import ImageExport
 import Synchronization
 
-/// One image to several destinations in one pass (`--registry` repeated): the image is read from the Engine and
-/// each layer compressed once, and every blob goes to every destination at the same time, each destination with
-/// its own login. A destination that fails is dropped and said; the others go on, and the result lists each one's
-/// outcome. Every destination gets the same manifest (one digest): a base layer is named by the base's blob only
-/// where every destination holds it.
+/// One image to several destinations in one pass (`--registry` and `--repository` repeated): the image is read
+/// from the Engine and each layer compressed once, and every blob goes to every registry at the same time, each
+/// destination with its own login. Within one registry a blob is uploaded to its first repository only and mounted
+/// into the others. A destination that fails is dropped and said; the others go on, and the result lists each
+/// one's outcome. Every destination gets the same manifest (one digest): a base layer is named by the base's blob
+/// only where every destination holds it.
+///
+/// Several platforms (`--platform a,b`): each platform's image is pushed so, by digest, then one index naming them
+/// (a Docker manifest list, or an OCI index for OCI manifests) is put under the tags.
 package struct FanOutPush: Sendable {
     /// One destination: where its blobs go, and what names it in the result.
     package struct Target: Sendable {
@@ -20,9 +24,22 @@ package struct FanOutPush: Sendable {
         package var result: Result<PushedImage, any Error>
     }
 
+    /// Each destination's outcome and, for several platforms, each platform's image (the outcomes' digest is then the
+    /// index's).
+    package struct Report: Sendable {
+        package var outcomes: [Outcome]
+        package var platforms: [PlatformImage] = []
+        /// The index's media type; nil for one image.
+        package var indexMediaType: String?
+        /// `--skip-existing`: the tags already named an image; nothing was built or pushed.
+        package var alreadyPushed = false
+    }
+
     let targets: [Target]
     let docker: DockerClient
     let settings: ExportSettings
+    /// Shared by every image of this push: a destination that failed one platform gets none of the others.
+    private let failures = Failures()
 
     /// `registry` transport targets: each a registry client (its login) and the repository there.
     package init(registries: [(push: RegistryPush, registryName: String, repository: String)], docker: DockerClient, settings: ExportSettings) {
@@ -37,18 +54,75 @@ package struct FanOutPush: Sendable {
 
     package func push(localImage: String, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> [Outcome] {
         guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
-        for (number, target) in targets.enumerated() { onEvent(.info("Destination \(number + 1): \(target.store.place)")) }
-        let failures = Failures()
-        let targets = self.targets
-        @Sendable func fail(_ number: Int, _ error: any Error) {
-            let first = failures.record(number, error)
-            if first { onEvent(.info("Destination \(number + 1) (\(targets[number].store.place)) failed: \(error); the others go on")) }
-        }
-        @Sendable func live() -> [(Int, Target)] {
-            let failed = Set(failures.all.keys)
-            return targets.enumerated().filter { !failed.contains($0.offset) }.map { ($0.offset, $0.element) }
-        }
+        announce(onEvent)
+        let manifest = try await pushImage(localImage, inspected: inspected, tags: tags, onEvent: onEvent)
+        return outcomes(tags: tags, digest: manifest.digest)
+    }
 
+    /// Each `(platform, local image)` pushed by digest, then the index naming them put under `tags`. Every image's
+    /// platform (its config's) is checked against the one asked for before anything is read or uploaded.
+    package func push(
+        platformImages: [(platform: ImagePlatform, localImage: String)], tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> Report {
+        var images: [(platform: ImagePlatform, localImage: String, inspected: ImageInspect)] = []
+        for (requested, localImage) in platformImages {
+            guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
+            let built = ImagePlatform(os: inspected.os ?? "", architecture: inspected.architecture ?? "", variant: inspected.variant)
+            guard built.satisfies(requested), !images.contains(where: { $0.platform.normalized == built.normalized }) else {
+                throw ECRPushError.platformMismatch(requested: requested.description, built: built.description)
+            }
+            images.append((built, localImage, inspected))
+        }
+        announce(onEvent)
+        var entries: [ImageManifest.IndexEntry] = []
+        for image in images {
+            onEvent(.info("Pushing the \(image.platform) image (\(image.localImage)) by digest"))
+            let manifest = try await pushImage(image.localImage, inspected: image.inspected, tags: [], onEvent: onEvent)
+            entries.append(ImageManifest.IndexEntry(manifest, platform: image.platform))
+            onEvent(.info("\(image.platform): digest: \(manifest.digest) size: \(manifest.bytes.count)"))
+        }
+        let index = ImageManifest.index(entries)
+        try await putManifest(index, tags: tags, onEvent: onEvent) { _ in }
+        return Report(
+            outcomes: outcomes(tags: tags, digest: index.digest),
+            platforms: entries.map { PlatformImage(platform: $0.platform.description, digest: $0.digest, mediaType: $0.mediaType) },
+            indexMediaType: index.mediaType)
+    }
+
+    private func announce(_ onEvent: @Sendable (WorkflowEvent) -> Void) {
+        for (number, target) in targets.enumerated() { onEvent(.info("Destination \(number + 1): \(target.store.place)")) }
+    }
+
+    private func fail(_ number: Int, _ error: any Error, onEvent: @Sendable (WorkflowEvent) -> Void) {
+        let first = failures.record(number, error)
+        if first { onEvent(.info("Destination \(number + 1) (\(targets[number].store.place)) failed: \(error); the others go on")) }
+    }
+
+    /// The destinations that have not failed, grouped by registry (in the order given).
+    private func liveByRegistry() -> [[(number: Int, target: Target)]] {
+        let failed = Set(failures.all.keys)
+        var groups: [[(number: Int, target: Target)]] = []
+        for (number, target) in targets.enumerated() where !failed.contains(number) {
+            if let group = groups.firstIndex(where: { $0[0].target.registryName == target.registryName }) {
+                groups[group].append((number, target))
+            } else {
+                groups.append([(number, target)])
+            }
+        }
+        return groups
+    }
+
+    private func firstFailure() -> any Error {
+        let failed = failures.all
+        return failed.keys.min().flatMap { failed[$0] } ?? CancellationError()
+    }
+
+    /// Reads the image once and gives each blob to every live destination; then the manifest is put under `tags`
+    /// (by its digest when `tags` is empty). Throws when no destination is left.
+    private func pushImage(
+        _ localImage: String, inspected: ImageInspect, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> ImageManifest {
+        guard !liveByRegistry().isEmpty else { throw firstFailure() }
         // The base's layers, where every destination holds them (mounted or copied there first).
         var known: [String: KnownLayer] = [:]
         if settings.reuseBaseLayers, let ancestor = try await RegistryAncestor.find(for: inspected, docker: docker) {
@@ -74,62 +148,92 @@ package struct FanOutPush: Sendable {
         ) { blob in
             if let diffID = blob.diffID, knownLayers[diffID] != nil { return }
             await withTaskGroup(of: Void.self) { group in
-                for (number, target) in live() {
-                    group.addTask {
-                        let id = "\(blob.shortID)@\(number + 1)"
-                        do {
-                            if try await target.store.existing([blob.digest]).contains(blob.digest) {
-                                onEvent(
-                                    .push(PushEvent(id: id, status: .alreadyExists, progress: ProgressDetail(current: blob.size, total: blob.size))))
-                                return
-                            }
-                            let throttle = ProgressThrottle(total: blob.size)
-                            try await target.store.upload(
-                                blob,
-                                progress: { sent in
-                                    guard throttle.shouldReport(sent) else { return }
-                                    onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: sent, total: blob.size))))
-                                }, onInfo: { onEvent(.info($0)) })
-                            onEvent(.push(PushEvent(id: id, status: .pushed, progress: ProgressDetail(current: blob.size, total: blob.size))))
-                        } catch is CancellationError {
-                        } catch {
-                            fail(number, error)
-                        }
-                    }
+                for members in liveByRegistry() {
+                    group.addTask { await give(blob, to: members, onEvent: onEvent) }
                 }
             }
             try Task.checkCancellation()
-            if live().isEmpty { throw failures.all[0] ?? CancellationError() }
+            if liveByRegistry().isEmpty { throw firstFailure() }
         }
         defer { image.cleanup() }
 
         let manifest = image.manifest(naming: knownLayers)
+        try await putManifest(manifest, tags: tags, onEvent: onEvent) { target in
+            RememberedImage.remember(
+                image, known: knownLayers, in: settings.blobCache, scope: settings.cacheScope(target.registryName),
+                repository: target.store.repository, onEvent: onEvent)
+        }
+        return manifest
+    }
+
+    /// One blob to the repositories of one registry, one after another: the first that lacks it gets it uploaded,
+    /// the others get it mounted from a repository that has it (uploaded only when the mount is refused).
+    private func give(_ blob: PreparedBlob, to members: [(number: Int, target: Target)], onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async {
+        var holder: String?
+        for (number, target) in members {
+            let id = "\(blob.shortID)@\(number + 1)"
+            let done = ProgressDetail(current: blob.size, total: blob.size)
+            do {
+                if try await target.store.existing([blob.digest]).contains(blob.digest) {
+                    onEvent(.push(PushEvent(id: id, status: .alreadyExists, progress: done)))
+                    holder = holder ?? target.store.repository
+                    continue
+                }
+                if let source = holder, try await target.store.mount(blob.digest, from: source) {
+                    onEvent(.push(PushEvent(id: id, status: .mounted(from: source), progress: done)))
+                    continue
+                }
+                let throttle = ProgressThrottle(total: blob.size)
+                try await target.store.upload(
+                    blob,
+                    progress: { sent in
+                        guard throttle.shouldReport(sent) else { return }
+                        onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: sent, total: blob.size))))
+                    }, onInfo: { onEvent(.info($0)) })
+                onEvent(.push(PushEvent(id: id, status: .pushed, progress: done)))
+                holder = target.store.repository
+            } catch is CancellationError {
+                return
+            } catch {
+                fail(number, error, onEvent: onEvent)
+            }
+        }
+    }
+
+    /// `manifest` put under every tag (by its digest when there is none) in every live destination at once;
+    /// `then` runs for each destination that took it. A destination that refuses it is a failure of its own.
+    private func putManifest(
+        _ manifest: ImageManifest, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void,
+        then: @escaping @Sendable (Target) -> Void
+    ) async throws {
         await withTaskGroup(of: Void.self) { group in
-            for (number, target) in live() {
+            for (number, target) in liveByRegistry().joined() {
                 group.addTask {
                     do {
+                        if tags.isEmpty { try await target.store.putManifest(manifest, tag: manifest.digest) }
                         for tag in tags {
                             onEvent(.tagging(tag))
                             try await target.store.putManifest(manifest, tag: tag)
                             onEvent(.tagged(tag))
                         }
-                        RememberedImage.remember(
-                            image, known: knownLayers, in: settings.blobCache, scope: settings.cacheScope(target.registryName),
-                            repository: target.store.repository, onEvent: onEvent)
+                        then(target)
                     } catch {
-                        fail(number, error)
+                        fail(number, error, onEvent: onEvent)
                     }
                 }
             }
         }
+        try Task.checkCancellation()
+    }
+
+    private func outcomes(tags: [String], digest: String) -> [Outcome] {
         let failed = failures.all
         return targets.enumerated().map { number, target in
             let location = RepositoryLocation(registry: target.registryName, repository: target.store.repository)
             if let error = failed[number] { return Outcome(destination: location, result: .failure(error)) }
             return Outcome(
                 destination: location,
-                result: .success(PushedImage(registry: target.registryName, repository: target.store.repository, tags: tags, digest: manifest.digest))
-            )
+                result: .success(PushedImage(registry: target.registryName, repository: target.store.repository, tags: tags, digest: digest)))
         }
     }
 }

@@ -55,8 +55,30 @@ package struct ImageBuilder: Sendable {
         }
     }
 
+    /// A build that fails because a step ran a program of another architecture (`exec format error`, in the
+    /// classic builder's output or BuildKit's step log) fails with `ECRPushError.needsEmulation`: the Engine's
+    /// error and how to get emulation.
     package func build(
         context: BuildContext, options: BuildOptions, builder: BuilderChoice = .auto, buildKit settings: BuildKitSettings = BuildKitSettings(),
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> BuildResult {
+        let foreignExecutable = Locked(false)
+        do {
+            return try await buildWithEngine(context: context, options: options, builder: builder, buildKit: settings) { event in
+                if case .build(.output(let text)) = event, text.contains(Self.execFormatError) { foreignExecutable.withValue { $0 = true } }
+                onEvent(event)
+            }
+        } catch {
+            guard foreignExecutable.current || "\(error)".contains(Self.execFormatError) else { throw error }
+            throw ECRPushError.needsEmulation(platform: options.platform, cause: "\(error)")
+        }
+    }
+
+    /// What the kernel says (ENOEXEC) when asked to run a program of another architecture it has no handler for.
+    static let execFormatError = "exec format error"
+
+    private func buildWithEngine(
+        context: BuildContext, options: BuildOptions, builder: BuilderChoice, buildKit settings: BuildKitSettings,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> BuildResult {
         guard try await usesBuildKit(builder) else {

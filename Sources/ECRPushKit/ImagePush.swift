@@ -3,6 +3,7 @@ import ECR
 import ECRLogin
 import Foundation
 import HTTPTransport
+import ImageExport
 import RegistryClient
 
 /// One push, whatever the transport: the registry login (renewed when a long build outlived it), the repository
@@ -143,14 +144,26 @@ extension ImagePush {
         }
     }
 
-    /// `--registry` repeated: every destination logged in and its repository checked at the same time, the image
-    /// produced once, then read and compressed once and uploaded to all (`FanOutPush`). A destination that fails
-    /// (login, repository, upload, manifest) is reported in its outcome; the others are pushed all the same.
+    /// `--registry` or `--repository` repeated, or several `platforms`: every destination logged in, its repository
+    /// checked (an immutable tag that already names another image fails it before anything is built) at the same
+    /// time, the image produced once (once per platform), then read and compressed once and uploaded to all
+    /// (`FanOutPush`). A destination that fails (login, repository, upload, manifest) is reported in its outcome; the
+    /// others are pushed all the same. `existingLocalImage`: `push`'s image, which an immutable tag may already name.
+    /// `skipExisting` (one destination only): immutable tags that all name one image already are the result, and
+    /// nothing is built or pushed.
     package static func fanOut(
-        _ destinations: [FanOutDestination], settings: ExportSettings, http: HTTPClient, retryPolicy: RegistryRetryPolicy,
-        produceImage: (_ registry: String) async throws -> String, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
-    ) async throws -> [FanOutPush.Outcome] {
-        typealias Ready = (login: RegistryLogin, repository: Repository)
+        _ destinations: [FanOutDestination], platforms: [ImagePlatform] = [], existingLocalImage: String? = nil, skipExisting: Bool = false,
+        settings: ExportSettings, http: HTTPClient, retryPolicy: RegistryRetryPolicy,
+        produceImage: (_ registry: String, _ platform: ImagePlatform?) async throws -> String, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> FanOutPush.Report {
+        typealias Ready = (login: RegistryLogin, repository: Repository, existing: PushedImage?)
+        let skipExisting = skipExisting && destinations.count == 1
+        var local: ImmutableTagCheck.LocalImage?
+        if let name = existingLocalImage, let docker = destinations.first?.workflow.docker {
+            guard let image = try await docker.inspectImage(name) else { throw DockerError.imageNotFound(name) }
+            local = ImmutableTagCheck.LocalImage(id: image.id, repoDigests: image.repoDigests)
+        }
+        let localImage = local
         let prepared = await withTaskGroup(of: (Int, Result<Ready, any Error>).self) { group in
             for (number, entry) in destinations.enumerated() {
                 group.addTask {
@@ -160,7 +173,11 @@ extension ImagePush {
                         let ready = try await login
                         let repository = try await entry.workflow.ensureRepository(
                             entry.destination, registry: ready.registry, found: try await lookup, onEvent: onEvent)
-                        return (number, .success((ready, repository)))
+                        let check = try await ImmutableTagCheck(ecr: entry.workflow.ecr).check(
+                            entry.destination, repository: repository, registry: ready.registry, skipExisting: skipExisting,
+                            localImage: localImage, onEvent: onEvent)
+                        guard case .alreadyThere(let existing) = check else { return (number, .success((ready, repository, nil))) }
+                        return (number, .success((ready, repository, existing)))
                     } catch {
                         return (number, .failure(error))
                     }
@@ -169,6 +186,14 @@ extension ImagePush {
             var results: [Int: Result<Ready, any Error>] = [:]
             for await (number, result) in group { results[number] = result }
             return destinations.indices.map { results[$0]! }
+        }
+        if case .success(let ready)? = prepared.first, let existing = ready.existing, let entry = destinations.first {
+            onEvent(
+                .info(
+                    "\(entry.destination.tags.map { "\(entry.destination.repository):\($0)" }.joined(separator: ", ")) already name "
+                        + "\(existing.digest) in a repository with immutable tags: nothing built or pushed (--skip-existing)"))
+            return FanOutPush.Report(
+                outcomes: [FanOutPush.Outcome(destination: existing.location, result: .success(existing))], alreadyPushed: true)
         }
         var outcomes: [Int: FanOutPush.Outcome] = [:]
         var live: [(number: Int, push: RegistryPush, registryName: String, repository: String)] = []
@@ -193,12 +218,25 @@ extension ImagePush {
             if case .failure(let error)? = outcomes[0]?.result { throw error }
             throw ECRPushError.invalidArgument("no destination")
         }
-        let localImage = try await produceImage(first.registryName)
         let fanOut = FanOutPush(
             registries: live.map { ($0.push, $0.registryName, $0.repository) }, docker: destinations[first.number].workflow.docker, settings: settings
         )
-        let pushed = try await fanOut.push(localImage: localImage, tags: destinations[first.number].destination.tags, onEvent: onEvent)
-        for (entry, outcome) in zip(live, pushed) { outcomes[entry.number] = outcome }
-        return destinations.indices.compactMap { outcomes[$0] }
+        let tags = destinations[first.number].destination.tags
+        var report: FanOutPush.Report
+        if platforms.isEmpty {
+            let localImage = try await produceImage(first.registryName, nil)
+            report = FanOutPush.Report(outcomes: try await fanOut.push(localImage: localImage, tags: tags, onEvent: onEvent))
+        } else {
+            // Every platform built before anything is read: a build that fails (or gives another platform) pushes nothing.
+            var images: [(platform: ImagePlatform, localImage: String)] = []
+            for platform in platforms {
+                onEvent(.info("Building for \(platform) (\(images.count + 1) of \(platforms.count))"))
+                images.append((platform, try await produceImage(first.registryName, platform)))
+            }
+            report = try await fanOut.push(platformImages: images, tags: tags, onEvent: onEvent)
+        }
+        for (entry, outcome) in zip(live, report.outcomes) { outcomes[entry.number] = outcome }
+        report.outcomes = destinations.indices.compactMap { outcomes[$0] }
+        return report
     }
 }

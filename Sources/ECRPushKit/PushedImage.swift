@@ -40,3 +40,20 @@ package struct PushedImage: Sendable, Equatable, Codable {
         }
     }
 }
+
+/// One platform's image of a multi-platform push (`--platform a,b`): pushed by digest, named by the index under the
+/// tags.
+package struct PlatformImage: Sendable, Equatable, Encodable {
+    /// `os/arch[/variant]`, from the image's config.
+    package var platform: String
+    /// `sha256:<hex>` of its manifest.
+    package var digest: String
+    /// Its manifest's media type (Docker v2 for gzip layers, OCI for zstd).
+    package var mediaType: String
+
+    package init(platform: String, digest: String, mediaType: String) {
+        self.platform = platform
+        self.digest = digest
+        self.mediaType = mediaType
+    }
+}

@@ -3,6 +3,7 @@ import BuildKitSession
 import DockerEngine
 import ECRPushKit
 import Foundation
+import ImageExport
 
 /// The `docker build` flags ecrpush understands.
 struct BuildOptionGroup: ParsableArguments {
@@ -21,7 +22,11 @@ struct BuildOptionGroup: ParsableArguments {
     @Option(help: "Build stage to stop at.")
     var target: String?
 
-    @Option(help: "Target platform, e.g. linux/amd64.")
+    @Option(
+        help: ArgumentHelp(
+            "Target platform, e.g. linux/amd64. build-and-push takes a comma-separated list (linux/amd64,linux/arm64): one build per "
+                + "platform, each image pushed by digest, and an image index under the tags.",
+            valueName: "os/arch[/variant][,…]"))
     var platform: String?
 
     @Flag(name: .customLong("no-cache"), help: "Do not use the build cache.")
@@ -61,6 +66,7 @@ struct BuildOptionGroup: ParsableArguments {
     var cacheTo: String?
 
     func validate() throws {
+        _ = try platformList()
         _ = try keyValues(buildArgs, flag: "--build-arg")
         _ = try keyValues(labels, flag: "--label")
         _ = try buildSecrets()
@@ -69,6 +75,17 @@ struct BuildOptionGroup: ParsableArguments {
             throw ValidationError("--cache-to '\(cacheTo)': only inline is supported (the cache travels in the pushed image)")
         }
         if builder == .classic && !secrets.isEmpty { throw ValidationError("--secret needs BuildKit: drop --builder classic") }
+    }
+
+    /// `--platform a,b,…`: the platforms of a multi-platform build, each `os/arch[/variant]`. Nil for no `--platform` or
+    /// a single one, which goes to the Engine as it is (as before lists).
+    func platformList() throws -> [ImagePlatform]? {
+        guard let platform, platform.contains(",") else { return nil }
+        do {
+            return try ImagePlatform.list(platform)
+        } catch {
+            throw ValidationError("--platform \(error.description)")
+        }
     }
 
     /// `--secret` in docker's syntax: comma-separated `id=`, `src=`/`source=`, `env=`, `type=file|env`.

@@ -6,8 +6,18 @@ import Foundation
 
 /// Where to push: repository, tags, registry.
 struct DestinationOptions: ParsableArguments {
-    @Option(help: "ECR repository name, e.g. team/app.")
-    var repository: String
+    @Option(
+        name: .customLong("repository"),
+        help: ArgumentHelp(
+            "ECR repository name, e.g. team/app. Repeat it to push one image to several repositories (of every --registry) in one pass.",
+            valueName: "repository"))
+    var repositories: [String]
+
+    /// The first `--repository`: the destination of a push to one repository.
+    var repository: String { repositories[0] }
+
+    /// How many destinations the push has: every `--registry` (or the default one) × every `--repository`.
+    var destinationCount: Int { max(registry.count, 1) * repositories.count }
 
     @Option(name: .customLong("tag"), help: "Image tag (repeatable; default: the short git commit of the context, else latest).")
     var tags: [String] = []
@@ -32,8 +42,13 @@ struct DestinationOptions: ParsableArguments {
     var scanOnPush = false
 
     func validate() throws {
-        if !ECRValidation.isRepositoryName(repository) {
-            throw ValidationError(ECRError.invalidRepositoryName(repository).description)
+        guard !repositories.isEmpty else { throw ValidationError("--repository is needed") }
+        var seen = Set<String>()
+        for repository in repositories {
+            if !ECRValidation.isRepositoryName(repository) {
+                throw ValidationError(ECRError.invalidRepositoryName(repository).description)
+            }
+            guard seen.insert(repository).inserted else { throw ValidationError("--repository \(repository) is given twice") }
         }
         for tag in tags where !ECRValidation.isImageTag(tag) {
             throw ValidationError(ECRError.invalidImageTag(tag).description)
@@ -61,12 +76,14 @@ struct DestinationOptions: ParsableArguments {
     }
 
     /// `registry` names the destination's registry (`--registry` as given); the first `--registry` by default.
+    /// `repository`: one of the `--repository` (the first by default).
     func destination(
-        defaultTagFrom contextDirectory: String?, target: RegistryTarget? = nil, registry: String? = nil
+        defaultTagFrom contextDirectory: String?, target: RegistryTarget? = nil, registry: String? = nil, repository: String? = nil
     )
         -> (PushDestination, String?)
     {
         let registry = registry ?? self.registry.first
+        let repository = repository ?? self.repository
         var tags = self.tags
         var note: String?
         if tags.isEmpty {

@@ -25,6 +25,11 @@ struct BuildCommand: AsyncParsableCommand {
         for tag in tags {
             do { _ = try ImageReference(parsing: tag) } catch { throw ValidationError("-t \(tag): \(error)") }
         }
+        if try build.platformList() != nil {
+            throw ValidationError(
+                "--platform \(build.platform ?? ""): `ecrpush build` gives one image to the Engine, which cannot hold a multi-platform "
+                    + "index; give one platform, or build and push them all with `ecrpush build-and-push --platform \(build.platform ?? "")`")
+        }
     }
 
     func run() async throws {
@@ -53,8 +58,12 @@ struct PushRunner {
     /// `push`: the local image, looked at before the push so that an immutable tag holding another image fails early.
     var existingLocalImage: String?
     var progressMode: ProgressMode = .auto
+    /// `--platform a,b`: one image per platform, pushed by digest, and an index under the tags (empty: one image).
+    var platforms: [ImagePlatform] = []
 
-    typealias ImageProducer = (PushWorkflow, PushDestination, _ registry: String, ProgressRenderer) async throws -> String
+    /// Builds (or names) the local image to push; `platform` is one of several platforms (nil for a push of one image).
+    typealias ImageProducer = (PushWorkflow, PushDestination, _ registry: String, _ platform: ImagePlatform?, ProgressRenderer) async throws
+        -> String
 
     func run(contextDirectory: String?, produceImage: ImageProducer) async throws {
         let renderer = ProgressRenderer(quiet: outputOptions.quiet || progressMode == .quiet, live: progressMode.live)
@@ -72,7 +81,7 @@ struct PushRunner {
                     "Removed \(abandoned.path) (\(ProgressRenderer.bytes(abandoned.bytes))), left by an ecrpush (pid \(abandoned.pid)) that was killed"
                 ))
         }
-        if destinationOptions.registry.count > 1 {
+        if destinationOptions.destinationCount > 1 || !platforms.isEmpty {
             try await runFanOut(contextDirectory: contextDirectory, renderer: renderer, onEvent: onEvent, produceImage: produceImage)
             return
         }
@@ -102,7 +111,7 @@ struct PushRunner {
         let outcome = try await imagePush.run(
             destination,
             produceImage: { registry in
-                try await produceImage(workflow, destination, registry, renderer)
+                try await produceImage(workflow, destination, registry, nil, renderer)
             }, onEvent: onEvent)
         let (pushed, repositoryInfo, alreadyPushed) = (outcome.pushed, outcome.repository, outcome.alreadyPushed)
         // The image is in the registry now: whatever happens to its scan or the step outputs, the result is printed.
@@ -121,17 +130,34 @@ struct PushRunner {
                 scanFailure = error
             }
         }
+        try report(pushed, alreadyPushed: alreadyPushed, scan: scan, scanFailure: scanFailure)
+    }
+
+    /// The result of a push to one destination: stdout (image references, or the JSON), `$GITHUB_OUTPUT`, then the
+    /// scan's verdict. `platforms`: each platform's image of a multi-platform push (`pushed` is then the index).
+    func report(
+        _ pushed: PushedImage, alreadyPushed: Bool, scan: ScanReport? = nil, scanFailure: (any Error)? = nil, platforms: [PlatformImage] = [],
+        indexMediaType: String? = nil
+    ) throws {
         var outputFailure: ECRPushError?
-        if let path = environment["GITHUB_OUTPUT"], !path.isEmpty {
+        if let path = ProcessInfo.processInfo.environment["GITHUB_OUTPUT"], !path.isEmpty {
             do { try pushed.appendGitHubOutput(path: path) } catch { outputFailure = error }
         }
         switch outputOptions.output {
         case .text:
             for line in pushed.stdoutLines { Console.out(line) }
             // On stderr: stdout stays the image references, one per line, as scripts read them.
-            if let scan, !outputOptions.quiet { for line in scan.textLines { Console.err(line) } }
+            if !outputOptions.quiet {
+                for image in platforms { Console.err("\(image.platform): \(pushed.location.pinned(image.digest))") }
+                if let scan { for line in scan.textLines { Console.err(line) } }
+            }
         case .json:
-            Console.out(try JSONOutput.encode(PushOutput(pushed, alreadyPushed: alreadyPushed, scan: scan)))
+            var output = PushOutput(pushed, alreadyPushed: alreadyPushed, scan: scan)
+            if !platforms.isEmpty {
+                output.platforms = platforms
+                output.mediaType = indexMediaType
+            }
+            Console.out(try JSONOutput.encode(output))
         }
         if let outputFailure {
             // Exit 1 all the same: a CI job whose later steps need the outputs must not go on as if all were well.
@@ -156,6 +182,9 @@ struct PushOutput: Encodable {
     /// `--skip-existing` found every tag already naming this image: nothing was built or pushed.
     var alreadyPushed: Bool?
     var scan: ScanReport?
+    /// Several platforms: the index's media type (`digest` is the index's), and each platform's image.
+    var mediaType: String?
+    var platforms: [PlatformImage]?
 
     init(_ pushed: PushedImage, alreadyPushed: Bool, scan: ScanReport?) {
         registry = pushed.registry
@@ -302,11 +331,18 @@ struct TransportOptions: ParsableArguments {
         return settings
     }
 
-    /// Several `--registry`: ecrpush's own registry push (one read, uploads to all); the Engine pushes to one only.
-    func checkFanOut(registries: Int) throws {
-        guard registries > 1 else { return }
-        guard transport == .auto || transport == .registry else {
-            throw ValidationError("several --registry need --transport registry (the default auto picks it): one read of the image, uploaded to each")
+    /// Several destinations (`--registry`, `--repository`) or platforms: ecrpush's own registry push (one read, uploads
+    /// to all, images by digest); the Engine pushes one image to one repository, by tag.
+    func checkFanOut(destinations: Int, platforms: Int) throws {
+        guard transport != .auto && transport != .registry else { return }
+        if destinations > 1 {
+            throw ValidationError(
+                "several --registry or --repository need --transport registry (the default auto picks it): one read of the image, uploaded to each")
+        }
+        if platforms > 1 {
+            throw ValidationError(
+                "--platform with several platforms needs --transport registry (the default auto picks it): each platform's image is pushed by "
+                    + "digest, then the index under the tags")
         }
     }
 
@@ -342,7 +378,8 @@ struct PushCommand: AsyncParsableCommand {
     func validate() throws {
         let targets = try destination.registryTargets()
         try aws.checkSettings(for: targets.isEmpty ? [nil] : targets)
-        try transport.checkFanOut(registries: destination.registry.count)
+        try transport.checkFanOut(destinations: destination.destinationCount, platforms: 1)
+        try gate.checkFanOut(destinations: destination.destinationCount, platforms: 1)
     }
 
     func run() async throws {
@@ -351,7 +388,7 @@ struct PushCommand: AsyncParsableCommand {
                 aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport, gateOptions: gate,
                 existingLocalImage: image
             )
-            .run(contextDirectory: FileManager.default.currentDirectoryPath) { _, _, _, _ in image }
+            .run(contextDirectory: FileManager.default.currentDirectoryPath) { _, _, _, _, _ in image }
         }
     }
 }
@@ -372,7 +409,9 @@ struct BuildAndPushCommand: AsyncParsableCommand {
     func validate() throws {
         let targets = try destination.registryTargets()
         try aws.checkSettings(for: targets.isEmpty ? [nil] : targets)
-        try transport.checkFanOut(registries: destination.registry.count)
+        let platforms = try build.platformList()?.count ?? 1
+        try transport.checkFanOut(destinations: destination.destinationCount, platforms: platforms)
+        try gate.checkFanOut(destinations: destination.destinationCount, platforms: platforms)
     }
 
     func run() async throws {
@@ -381,18 +420,28 @@ struct BuildAndPushCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: build.context, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw DockerError.contextMissing(path: build.context)
             }
-            let runner = PushRunner(
+            var runner = PushRunner(
                 aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport, gateOptions: gate,
                 progressMode: build.progress)
-            try await runner.run(contextDirectory: build.context) { workflow, destination, registry, renderer in
+            runner.platforms = try build.platformList() ?? []
+            try await runner.run(contextDirectory: build.context) { workflow, destination, registry, platform, renderer in
                 defer { renderer.finishBuild() }
+                var options = try build.buildOptions()
+                var untagged = destination
+                if let platform {
+                    // One of several platforms: the Engine builds that one; the image stays untagged (the tags will name
+                    // the index, which the Engine cannot hold).
+                    options.platform = platform.description
+                    untagged.tags = []
+                }
+                let destination = untagged
                 // A base image from the destination registry is pulled with this command's own login to it.
                 let destinationLogin: @Sendable () async throws -> RegistryCredential = {
                     let login = try await workflow.login(for: destination)
                     return RegistryCredential(username: login.username, secret: login.password)
                 }
                 let result = try await workflow.build(
-                    context: build.buildContext, options: try build.buildOptions(), destination: destination, registry: registry,
+                    context: build.buildContext, options: options, destination: destination, registry: registry,
                     builder: build.builder, buildKit: try build.buildKitSettings(known: [RegistryHost.hostAndPort(of: registry): destinationLogin])
                 ) {
                     renderer.handle($0)

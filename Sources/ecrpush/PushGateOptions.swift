@@ -32,6 +32,26 @@ struct PushGateOptions: ParsableArguments {
     func validate() throws {
         guard (1...86400).contains(scanTimeout) else { throw ValidationError("--scan-timeout must be 1 to 86400 (seconds)") }
     }
+
+    /// The scan judges one image in one repository, and `--skip-existing` accepts one: neither is done for several
+    /// destinations; the scan not for several platforms either (ECR scans each platform's image, not the index).
+    func checkFanOut(destinations: Int, platforms: Int) throws {
+        let flag = failOn != nil ? "--fail-on" : "--scan"
+        if scans && platforms > 1 {
+            throw ValidationError(
+                "\(flag) judges one image, and --platform with several platforms pushes an index: ECR scans each platform's image, not the "
+                    + "index. Push first, then scan each platform's image with `ecrpush scan REPOSITORY@DIGEST` (the digests are in the output)")
+        }
+        if scans && destinations > 1 {
+            throw ValidationError(
+                "\(flag) judges one image in one repository: not with several --registry or --repository. Push first, then scan it where "
+                    + "it matters with `ecrpush scan`")
+        }
+        if skipExisting && destinations > 1 {
+            throw ValidationError(
+                "--skip-existing accepts the image already in one repository: not with several --registry or --repository")
+        }
+    }
 }
 
 extension ScanSeverity: ExpressibleByArgument {

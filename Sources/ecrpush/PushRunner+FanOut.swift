@@ -1,13 +1,16 @@
 import ArgumentParser
 import DockerEngine
 import ECR
+import ECRLogin
 import ECRPushKit
 import Foundation
 import HTTPTransport
 
 extension PushRunner {
-    /// `--registry` repeated: one read of the image, uploaded to every registry; each destination's result on stdout
-    /// (its tag references and digest reference), each failure on stderr, exit 1 unless all succeeded.
+    /// `--registry` or `--repository` repeated (every registry × every repository), or several `--platform`: one read
+    /// of each image, uploaded to every destination. One destination: the result as any push prints it (the index's
+    /// references, each platform's image). Several: each destination's result on stdout (its tag references and
+    /// digest reference), each failure on stderr, exit 1 unless all succeeded.
     func runFanOut(
         contextDirectory: String?, renderer: ProgressRenderer, onEvent: @escaping @Sendable (WorkflowEvent) -> Void,
         produceImage: ImageProducer
@@ -17,42 +20,71 @@ extension PushRunner {
         _ = try await docker.ping()
         var destinations: [ImagePush.FanOutDestination] = []
         var firstWorkflow: PushWorkflow?
-        for (name, target) in zip(destinationOptions.registry, try destinationOptions.registryTargets()) {
-            let (destination, note) = destinationOptions.destination(defaultTagFrom: contextDirectory, target: target, registry: name)
-            try destination.validate()
-            if let note, destinations.isEmpty { renderer.handle(.info(note)) }
+        let registries: [(name: String?, target: RegistryTarget?)] =
+            destinationOptions.registry.isEmpty
+            ? [(nil, nil)]
+            : Array(zip(destinationOptions.registry.map { Optional($0) }, try destinationOptions.registryTargets().map { Optional($0) }))
+        for (name, target) in registries {
+            // One ECR client per registry (its account, region, credentials), shared by its repositories.
             let resolved = try await aws.resolve(http: HTTPClient(), for: target)
             let workflow = PushWorkflow(ecr: ECRClient(context: resolved.context), docker: docker)
             firstWorkflow = firstWorkflow ?? workflow
-            destinations.append(ImagePush.FanOutDestination(workflow: workflow, destination: destination))
+            for repository in destinationOptions.repositories {
+                let (destination, note) = destinationOptions.destination(
+                    defaultTagFrom: contextDirectory, target: target, registry: name, repository: repository)
+                try destination.validate()
+                if let note, destinations.isEmpty { renderer.handle(.info(note)) }
+                destinations.append(ImagePush.FanOutDestination(workflow: workflow, destination: destination))
+            }
         }
         guard let firstWorkflow, let first = destinations.first else { return }
-        let outcomes = try await ImagePush.fanOut(
-            destinations, settings: transportOptions.exportSettings(environment: environment), http: transportOptions.registryHTTP(),
+        let result = try await ImagePush.fanOut(
+            destinations, platforms: platforms, existingLocalImage: existingLocalImage, skipExisting: gateOptions.skipExisting,
+            settings: transportOptions.exportSettings(environment: environment), http: transportOptions.registryHTTP(),
             retryPolicy: transportOptions.retryPolicy,
-            produceImage: { registry in try await produceImage(firstWorkflow, first.destination, registry, renderer) }, onEvent: onEvent)
-        let pushed = outcomes.compactMap { try? $0.result.get() }
-        let failures = outcomes.compactMap { outcome -> FanOutFailure? in
+            produceImage: { registry, platform in try await produceImage(firstWorkflow, first.destination, registry, platform, renderer) },
+            onEvent: onEvent)
+        renderer.finishBuild()
+        if destinations.count == 1, let outcome = result.outcomes.first {
+            try report(
+                try outcome.result.get(), alreadyPushed: result.alreadyPushed, platforms: result.platforms, indexMediaType: result.indexMediaType)
+            return
+        }
+        let pushed = result.outcomes.compactMap { try? $0.result.get() }
+        let failures = result.outcomes.compactMap { outcome -> FanOutFailure? in
             guard case .failure(let error) = outcome.result else { return nil }
             return FanOutFailure(destination: outcome.destination.description, error: "\(error)")
         }
         switch outputOptions.output {
-        case .text: for image in pushed { for line in image.stdoutLines { Console.out(line) } }
-        case .json: Console.out(try JSONOutput.encode(FanOutOutput(digest: pushed.first?.digest, images: pushed, failures: failures)))
+        case .text:
+            for image in pushed { for line in image.stdoutLines { Console.out(line) } }
+            if !outputOptions.quiet, !pushed.isEmpty {
+                for image in result.platforms { Console.err("\(image.platform): \(image.digest) (in every destination)") }
+            }
+        case .json:
+            var output = FanOutOutput(digest: pushed.first?.digest, images: pushed, failures: failures)
+            if !result.platforms.isEmpty {
+                output.mediaType = result.indexMediaType
+                output.platforms = result.platforms
+            }
+            Console.out(try JSONOutput.encode(output))
         }
         for failure in failures { Console.err("ecrpush: error: \(failure.destination): \(failure.error)") }
         if !failures.isEmpty {
-            Console.err("ecrpush: \(pushed.count) of \(outcomes.count) destinations have the image")
+            Console.err("ecrpush: \(pushed.count) of \(result.outcomes.count) destinations have the image")
             throw ExitCode.failure
         }
     }
 }
 
-/// `--output json` of a push to several registries: the one digest, every image pushed, every destination that failed.
+/// `--output json` of a push to several destinations: the one digest, every image pushed, every destination that
+/// failed; for several platforms the index's media type and each platform's image.
 struct FanOutOutput: Encodable {
     var digest: String?
     var images: [PushedImage]
     var failures: [FanOutFailure]
+    var mediaType: String?
+    var platforms: [PlatformImage]?
 }
 
 struct FanOutFailure: Encodable {

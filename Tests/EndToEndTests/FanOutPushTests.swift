@@ -2,39 +2,48 @@ import Foundation
 import TestWorld
 import Testing
 
-/// `--registry` repeated: one read of the image, uploaded to every registry, one digest everywhere; a destination
-/// that fails does not hide the others' results, and the exit code says so.
+/// `--registry` and `--repository` repeated: one read of the image, uploaded to every registry (mounted between the
+/// repositories of one registry), one digest everywhere; a destination that fails does not hide the others' results,
+/// and the exit code says so.
 @Suite struct FanOutPushTests {
     typealias World = BuildAndPushTests.World
 
-    @Test func oneImageToTwoRegistriesAndAFailingThird() async throws {
+    @Test func oneImageToTwoRegistriesTimesTwoRepositoriesAndAFailingThird() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
         // A second registry that takes the same ECR token (as two regions' registries take theirs).
         let second = try await LoopbackRegistry.start(password: world.registry.password)
         let image = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 3)
         let repository = BuildAndPushTests.uniqueName("fan")
+        let other = repository + "-b"
 
+        // Every registry × every repository: destinations 1 and 2 in the first registry, 3 and 4 in the second.
         let result = try await ECRPushCLI.run(
             [
-                "push", image, "--repository", repository, "--tag", "v1", "--create-repository", "--no-blob-cache", "--registry",
-                world.registry.hostPort, "--registry", second.hostPort, "--output", "json"
+                "push", image, "--repository", repository, "--repository", other, "--tag", "v1", "--create-repository", "--no-blob-cache",
+                "--registry", world.registry.hostPort, "--registry", second.hostPort, "--output", "json"
             ], environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
         let images = try #require(json["images"] as? [[String: Any]])
         let digest = try #require(json["digest"] as? String)
-        #expect(
-            images.compactMap { $0["imageUri"] as? String }.sorted()
-                == [
-                    "\(second.hostPort)/\(repository)@\(digest)", "\(world.registry.hostPort)/\(repository)@\(digest)"
-                ].sorted())
+        let places = [world.registry.hostPort, second.hostPort].flatMap { registry in [repository, other].map { "\(registry)/\($0)" } }
+        #expect(images.compactMap { $0["imageUri"] as? String }.sorted() == places.map { "\($0)@\(digest)" }.sorted())
         #expect((json["failures"] as? [Any])?.isEmpty == true)
         #expect(result.stderrText.components(separatedBy: "Reading \(image)").count == 2, "the image is read once: \(result.stderrText)")
+        // Within a registry, each blob is uploaded to the first repository and mounted into the second.
+        for number in [2, 4] {
+            #expect(result.stderrText.contains("@\(number): Mounted from \(repository)"), "\(result.stderrText)")
+            #expect(!result.stderrText.contains("@\(number): Pushed"), "destination \(number) uploads nothing: \(result.stderrText)")
+        }
         let layers = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
-        for layer in layers { #expect(try await second.blobStatus(repository: repository, digest: layer) == 200) }
-        #expect(try await second.manifestStatus(repository: repository, reference: "v1") == 200)
-        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        for registry in [world.registry, second] {
+            for name in [repository, other] {
+                for layer in layers { #expect(try await registry.blobStatus(repository: name, digest: layer) == 200) }
+                #expect(try await registry.manifestStatus(repository: name, reference: "v1") == 200)
+            }
+        }
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(other):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
 
         // A third destination that refuses connections: the other two are pushed, the failure is said, exit 1.
