@@ -34,9 +34,10 @@ package struct RegistryAncestor: Sendable, Equatable {
         let layers = image.rootFS.layers
         guard !layers.isEmpty else { return nil }
         var best: RegistryAncestor?
-        let candidates = try await docker.listImages().filter { !$0.repoDigests.isEmpty }
-        for candidate in candidates.prefix(limit) {
-            guard let inspected = try await docker.inspectImage(candidate.id) else { continue }
+        let candidates = Array(try await docker.listImages().filter { !$0.repoDigests.isEmpty }.prefix(limit))
+        let inspections = try await inspectAll(candidates.map(\.id), docker: docker)
+        for (candidate, inspected) in zip(candidates, inspections) {
+            guard let inspected else { continue }
             let shared = inspected.rootFS.layers
             guard !shared.isEmpty, shared.count <= layers.count, Array(layers.prefix(shared.count)) == shared else { continue }
             let reference =
@@ -55,6 +56,27 @@ package struct RegistryAncestor: Sendable, Equatable {
             best = found
         }
         return best
+    }
+
+    /// Each image inspected (nil: gone meanwhile), in `ids`' order, a few at a time: on an everyday push this
+    /// look-up is on the critical path, and each inspect is a round trip to the Engine.
+    private static func inspectAll(_ ids: [String], docker: DockerClient, width: Int = 8) async throws -> [ImageInspect?] {
+        try await withThrowingTaskGroup(of: (Int, ImageInspect?).self) { group in
+            var results = [ImageInspect?](repeating: nil, count: ids.count)
+            var next = 0
+            func startNext() {
+                guard next < ids.count else { return }
+                let (index, id) = (next, ids[next])
+                next += 1
+                group.addTask { (index, try await docker.inspectImage(id)) }
+            }
+            for _ in 0..<min(width, ids.count) { startNext() }
+            while let (index, inspected) = try await group.next() {
+                results[index] = inspected
+                startNext()
+            }
+            return results
+        }
     }
 
     /// How many distinct diffIDs the shared layers are (a base may repeat an empty layer).
