@@ -77,6 +77,18 @@ package struct BlobDigestCache: Sendable {
         return Known(config: config, layers: layers, repositories: contents.repositories.filter { digests.contains($0.key) })
     }
 
+    /// The blobs the cache knows for any of `diffIDs` in `registry` (an image it does not know whole: a rebuilt top
+    /// layer over layers pushed before), each with the repository it was last pushed to.
+    package func layers(diffIDs: [String], registry: String) -> [String: (blob: Blob, repository: String?)] {
+        guard let contents = read(registry: registry) else { return [:] }
+        var found: [String: (blob: Blob, repository: String?)] = [:]
+        for diffID in diffIDs {
+            guard let blob = contents.layers[diffID] else { continue }
+            found[diffID] = (blob, contents.repositories[blob.digest])
+        }
+        return found
+    }
+
     /// Remembers an image's blobs, and that `repository` now holds them.
     package func record(
         imageID: String, config: Blob, layers: [(diffID: String, blob: Blob)], registry: String,

@@ -25,7 +25,8 @@ struct BlobPush: Sendable {
             try await putManifests(remembered.manifest, tags: tags, onEvent: onEvent)
             return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: remembered.manifest.digest)
         }
-        let known = try await baseLayers()
+        let base = try await baseLayers()
+        let known = base.merging(try await cachedLayers(inspected.rootFS.layers, excluding: Set(base.keys), onEvent: onEvent)) { base, _ in base }
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
         let image: ExportedImage
         do {
@@ -100,6 +101,41 @@ struct BlobPush: Sendable {
     /// True when the store still has every blob the cache remembers for the image (then no export is needed): in
     /// this repository, or mounted from the one it was last pushed to. Otherwise the cache forgets the blobs that
     /// could be neither found nor mounted.
+    /// Layers of an image the cache does not know whole (the top layer rebuilt, say) that an earlier push sent to this
+    /// registry, where the destination repository holds them now (present, or mounted from where they went): named
+    /// by their blobs and only hashed in the export, neither compressed nor sent again. A big layer would otherwise be
+    /// uploaded while it is compressed, before its digest could show that the registry has it.
+    private func cachedLayers(
+        _ diffIDs: [String], excluding base: Set<String>, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> [String: KnownLayer] {
+        guard let cache = settings.blobCache else { return [:] }
+        let mediaType = settings.compression == .zstd ? ExportedLayer.zstdMediaType : ExportedLayer.gzipMediaType
+        let remembered = cache.layers(diffIDs: diffIDs.filter { !base.contains($0) }, registry: settings.cacheScope(registryName))
+            .filter { ($0.value.blob.mediaType ?? ExportedLayer.gzipMediaType) == mediaType }
+        guard !remembered.isEmpty else { return [:] }
+        let blobStore = store
+        let digests = Set(remembered.values.map(\.blob.digest))
+        let present = try await blobStore.existing(Array(digests))
+        var sources: [String: String] = [:]
+        for (_, entry) in remembered where !present.contains(entry.blob.digest) {
+            if let source = entry.repository, source != blobStore.repository { sources[entry.blob.digest] = source }
+        }
+        let mountFrom = sources
+        let mounted = try await RememberedImage.digests(Array(sources.keys), jobs: max(settings.jobs, 8)) { digest in
+            guard let source = mountFrom[digest] else { return false }
+            return try await blobStore.mount(digest, from: source)
+        }
+        for (digest, source) in sources.sorted(by: { $0.key < $1.key }) where mounted.contains(digest) {
+            onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: .mounted(from: source))))
+        }
+        let held = present.union(mounted)
+        let known = remembered.filter { held.contains($0.value.blob.digest) }.mapValues {
+            KnownLayer(digest: $0.blob.digest, size: $0.blob.size, mediaType: mediaType)
+        }
+        if !known.isEmpty { onEvent(.info("\(known.count) layers pushed before are in \(blobStore.place): not compressed or sent again")) }
+        return known
+    }
+
     private func holds(_ remembered: RememberedImage, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
         let blobStore = store
         let digests = remembered.blobs.map(\.digest)

@@ -96,4 +96,41 @@ import Testing
         #expect(patches.filter { $0.chunked != true && $0.status == .code(202) }.count == 3, "\(patches)")
         try await verifyPulled(world, repository: repository, expected: image.output)
     }
+
+    /// The blob cache knows the big layer from an earlier push: an image that adds a layer on top (a rebuilt app over
+    /// unchanged dependencies) gets it mounted into a new repository, neither compressed nor sent again.
+    @Test func aBigLayerPushedBeforeIsMountedNotSentAgain() async throws {
+        let world = try await FaultInjectionTests.world.get()
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        let image = try await Self.image.get(world)
+        let context = TemporaryDirectory()
+        try "FROM \(image.id)\nRUN echo rebuilt > /top\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let build = try await world.docker.docker(["build", "-q", context.path])
+        let rebuilt = build.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(build.status == 0 && rebuilt.hasPrefix("sha256:"), "\(build.combinedText)")
+        let cache = TemporaryDirectory()
+        func push(_ imageID: String, to repository: String) async throws -> ProcessResult {
+            try await ECRPushCLI.run(
+                [
+                    "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", proxy.hostPort,
+                    "--transport", "registry", "--no-base-layers"
+                ],
+                environment: world.environment.merging(["XDG_CACHE_HOME": cache.path]) { $1 })
+        }
+        let first = try await push(image.id, to: BuildAndPushTests.uniqueName("growing-first"))
+        try #require(first.status == 0, "\(first.combinedText)")
+        try await proxy.reset()
+
+        let repository = BuildAndPushTests.uniqueName("growing-rebuilt")
+        let second = try await push(rebuilt, to: repository)
+        try #require(second.status == 0, "\(second.combinedText)")
+        #expect(second.stderrText.contains("2 layers pushed before are in"), "\(second.stderrText)")
+        #expect(second.stderrText.components(separatedBy: "Mounted from").count - 1 == 2, "\(second.stderrText)")
+        let patches = try await proxy.seen().filter { $0.method == "PATCH" }
+        #expect(!patches.contains { $0.chunked == true }, "nothing sent while compressed: \(patches)")
+        #expect(patches.count == 2, "only the new top layer and the config: \(patches)")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.status == 0 && run.stdoutText == image.output, "\(run.combinedText)")
+    }
 }
