@@ -98,9 +98,6 @@ struct BlobPush: Sendable {
         }
     }
 
-    /// True when the store still has every blob the cache remembers for the image (then no export is needed): in
-    /// this repository, or mounted from the one it was last pushed to. Otherwise the cache forgets the blobs that
-    /// could be neither found nor mounted.
     /// Layers of an image the cache does not know whole (the top layer rebuilt, say) that an earlier push sent to this
     /// registry, where the destination repository holds them now (present, or mounted from where they went): named
     /// by their blobs and only hashed in the export, neither compressed nor sent again. A big layer would otherwise be
@@ -117,17 +114,8 @@ struct BlobPush: Sendable {
         let digests = Set(remembered.values.map(\.blob.digest))
         let present = try await blobStore.existing(Array(digests))
         var sources: [String: String] = [:]
-        for (_, entry) in remembered where !present.contains(entry.blob.digest) {
-            if let source = entry.repository, source != blobStore.repository { sources[entry.blob.digest] = source }
-        }
-        let mountFrom = sources
-        let mounted = try await RememberedImage.digests(Array(sources.keys), jobs: max(settings.jobs, 8)) { digest in
-            guard let source = mountFrom[digest] else { return false }
-            return try await blobStore.mount(digest, from: source)
-        }
-        for (digest, source) in sources.sorted(by: { $0.key < $1.key }) where mounted.contains(digest) {
-            onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: .mounted(from: source))))
-        }
+        for (_, entry) in remembered where !present.contains(entry.blob.digest) { sources[entry.blob.digest] = entry.repository }
+        let mounted = try await mount(sources, onEvent: onEvent)
         let held = present.union(mounted)
         let known = remembered.filter { held.contains($0.value.blob.digest) }.mapValues {
             KnownLayer(digest: $0.blob.digest, size: $0.blob.size, mediaType: mediaType)
@@ -136,27 +124,34 @@ struct BlobPush: Sendable {
         return known
     }
 
+    /// True when the store still has every blob the cache remembers for the image (then no export is needed): in
+    /// this repository, or mounted from the one it was last pushed to. Otherwise the cache forgets the blobs that
+    /// could be neither found nor mounted.
     private func holds(_ remembered: RememberedImage, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
         let blobStore = store
         let digests = remembered.blobs.map(\.digest)
         let present = try await blobStore.existing(digests)
         let missing = Set(digests).subtracting(present)
-        // Blobs pushed to another repository of this registry are mounted from there. A refused or failed mount
-        // is no error: the image is then read and the blob uploaded.
-        let repository = blobStore.repository
-        var sources: [String: String] = [:]
-        for (digest, source) in remembered.repositories where missing.contains(digest) && source != repository { sources[digest] = source }
-        let mountFrom = sources
-        let mounted = try await RememberedImage.digests(Array(sources.keys), jobs: max(settings.jobs, 8)) { digest in
-            guard let source = mountFrom[digest] else { return false }
-            return try await blobStore.mount(digest, from: source)
-        }
-        for (digest, source) in sources.sorted(by: { $0.key < $1.key }) where mounted.contains(digest) {
-            onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: .mounted(from: source))))
-        }
+        // A refused or failed mount is no error: the image is then read and the blob uploaded.
+        let mounted = try await mount(remembered.repositories.filter { missing.contains($0.key) }, onEvent: onEvent)
         return remembered.confirm(
             missing: missing.subtracting(mounted), mounted: mounted, cache: settings.blobCache, scope: settings.cacheScope(registryName),
             place: blobStore.place, onEvent: onEvent)
+    }
+
+    /// Mounts blobs pushed before to another repository of this registry (`sources`: digest → that repository), a
+    /// few at a time, and says so for each; returns the digests mounted. Refused or failed mounts are left out.
+    private func mount(_ sources: [String: String?], onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Set<String> {
+        let blobStore = store
+        let mountFrom = sources.compactMapValues { $0 }.filter { $0.value != blobStore.repository }
+        let mounted = try await RememberedImage.digests(Array(mountFrom.keys), jobs: max(settings.jobs, 8)) { digest in
+            guard let source = mountFrom[digest] else { return false }
+            return try await blobStore.mount(digest, from: source)
+        }
+        for (digest, source) in mountFrom.sorted(by: { $0.key < $1.key }) where mounted.contains(digest) {
+            onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: .mounted(from: source))))
+        }
+        return mounted
     }
 
     private func putManifests(_ manifest: ImageManifest, tags: [String], onEvent: @Sendable (WorkflowEvent) -> Void) async throws {
