@@ -1,6 +1,7 @@
 import DockerEngine
 import Foundation
 import Hashing
+import ImageExport
 import RegistryClient
 
 /// `ecrpush copy`: an image from one registry to another (or to another repository of the same one) over the
@@ -126,11 +127,14 @@ package struct ImageCopy: Sendable {
     }
 
     static func entry(for platform: String, in index: Manifest, of name: String) throws -> ManifestDocument.Descriptor {
-        let wanted = platform.split(separator: "/").map(String.init)
+        guard let wanted = ImagePlatform(parsing: platform) else {
+            throw ECRPushError.invalidArgument("--platform \(platform): give os/arch[/variant], e.g. linux/arm64")
+        }
         let entries = index.document.manifests ?? []
+        // As containerd matches: aliases (aarch64 is arm64), and the variant only when one is asked for.
         let found = entries.first { entry in
-            guard let candidate = entry.platform, wanted.count >= 2 else { return false }
-            return candidate.os == wanted[0] && candidate.architecture == wanted[1] && (wanted.count < 3 || candidate.variant == wanted[2])
+            guard let candidate = entry.platform, let os = candidate.os, let architecture = candidate.architecture else { return false }
+            return ImagePlatform(os: os, architecture: architecture, variant: candidate.variant).satisfies(wanted)
         }
         guard let found else {
             let available = entries.map { platformName($0.platform) }.joined(separator: ", ")

@@ -219,7 +219,7 @@ package final class ImageExportReader: @unchecked Sendable {
         return exportError
     }
 
-    static func platform(_ text: String?) throws -> ImageLayoutResolver.Platform {
+    static func platform(_ text: String?) throws -> ImagePlatform {
         guard let text else {
             #if arch(arm64)
             return .init(os: "linux", architecture: "arm64", variant: nil)
@@ -229,10 +229,9 @@ package final class ImageExportReader: @unchecked Sendable {
             return .init(os: "linux", architecture: "unknown", variant: nil)
             #endif
         }
-        let parts = text.split(separator: "/").map(String.init)
-        guard (2...3).contains(parts.count) else {
+        guard let platform = ImagePlatform(parsing: text) else {
             throw ImageExportError.invalidMetadata(path: "platform", reason: "\"\(text)\" is not os/architecture[/variant]")
         }
-        return .init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil)
+        return platform
     }
 }

@@ -169,6 +169,10 @@ import Testing
         #expect(second.repoTags == ["example.com/second:2"])
         let byPlatform = try exportImage(archive, options: .init(temporaryDirectoryParent: parent.url, platform: "linux/arm64"))
         #expect(byPlatform.repoTags == ["example.com/second:2"])
+        // Compared as containerd does: the kernel's name for the architecture finds the same image.
+        let byAlias = try exportImage(archive, options: .init(temporaryDirectoryParent: parent.url, platform: "linux/aarch64"))
+        #expect(byAlias.repoTags == ["example.com/second:2"])
+        byAlias.cleanup()
         #expect(throws: ImageExportError.imageNotFound(reference: "third", available: ["docker.io/library/first:latest", "example.com/second:2"])) {
             try exportImage(archive, options: .init(temporaryDirectoryParent: parent.url, reference: "third"))
         }

@@ -20,7 +20,7 @@ struct OCIDescriptor: Decodable {
         let os: String
         let variant: String?
 
-        var text: String { [os, architecture, variant].compactMap { $0 }.joined(separator: "/") }
+        var imagePlatform: ImagePlatform { ImagePlatform(os: os, architecture: architecture, variant: variant) }
     }
 
     let mediaType: String?

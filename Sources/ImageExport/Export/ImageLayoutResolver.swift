@@ -3,13 +3,6 @@ import Hashing
 /// Once the whole archive has been read: finds the image (through `manifest.json`, else the OCI
 /// `index.json`), checks every layer against the config's diff_ids and builds the `ExportedImage`.
 struct ImageLayoutResolver {
-    struct Platform {
-        let os: String
-        let architecture: String
-        let variant: String?
-
-        var text: String { [os, architecture, variant].compactMap { $0 }.joined(separator: "/") }
-    }
 
     /// What a layout's index says the image is made of.
     struct ImageReferences {
@@ -21,7 +14,7 @@ struct ImageLayoutResolver {
 
     let store: ArchiveEntryStore
     let reference: String?
-    let platform: Platform
+    let platform: ImagePlatform
     let metadataLimit: Int
 
     func resolve() throws -> ExportedImage {
@@ -129,12 +122,18 @@ struct ImageLayoutResolver {
     }
 
     private func choosePlatform(_ candidates: [OCIDescriptor], indexPath: String) throws -> OCIDescriptor {
-        let matching = candidates.filter { $0.platform?.os == platform.os && $0.platform?.architecture == platform.architecture }
-        if let variant = platform.variant, let exact = matching.first(where: { $0.platform?.variant == variant }) {
+        // Compared as containerd does (aarch64 is arm64, arm means arm/v7); the asked-for variant preferred when given.
+        let wanted = platform.normalized
+        let matching = candidates.filter {
+            guard let candidate = $0.platform?.imagePlatform.normalized else { return false }
+            return candidate.os == wanted.os && candidate.architecture == wanted.architecture
+        }
+        if wanted.variant != nil, let exact = matching.first(where: { $0.platform?.imagePlatform.normalized.variant == wanted.variant }) {
             return exact
         }
         guard let first = matching.first else {
-            throw ImageExportError.noMatchingPlatform(platform: platform.text, available: candidates.map { $0.platform?.text ?? "unknown" })
+            throw ImageExportError.noMatchingPlatform(
+                platform: platform.description, available: candidates.map { $0.platform?.imagePlatform.description ?? "unknown" })
         }
         return first
     }
