@@ -22,8 +22,8 @@ package enum BuildKitError: Error, Sendable, Equatable, CustomStringConvertible 
         case .sessionConnection(let socket, let detail):
             return "could not open a build session on \(socket): \(detail)"
         case .sessionNeedsUnixSocket(let host):
-            return "build secrets and registry logins for BuildKit are served over the Engine's unix socket, but DOCKER_HOST is \(host); "
-                + "use a unix:// DOCKER_HOST, or build without --secret"
+            return "build secrets, SSH agents and registry logins for BuildKit are served over the Engine's unix socket, but DOCKER_HOST is \(host); "
+                + "use a unix:// DOCKER_HOST, or build without --secret and --ssh"
         case .secretUnavailable(let id, let source, let detail):
             return "secret '\(id)' from \(source): \(detail)"
         }

@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// A BuildKit session served to the Docker Engine for the length of one build: the Engine asks it for build secrets
-/// and registry logins. It lives on a connection of its own to the Engine's unix socket, upgraded from HTTP/1.1 to
+/// A BuildKit session served to the Docker Engine for the length of one build: the Engine asks it for build secrets,
+/// registry logins and SSH agent connections. It lives on a connection of its own to the Engine's unix socket, upgraded from HTTP/1.1 to
 /// HTTP/2 (`POST /session`, `Upgrade: h2c`); the build then names it (`session=<id>`). Close it when the build ends.
 /// NIO's threads start on first use, so commands that never build pay nothing for this.
 package final class BuildSession: Sendable {
@@ -19,13 +19,14 @@ package final class BuildSession: Sendable {
     /// Connects to the Engine at `socketPath`, opens the session and starts serving it.
     package static func start(
         socketPath: String, apiVersion: String, secrets: [BuildSecret] = [], credentials: RegistryCredentialProvider? = nil,
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        sshAgents: [SSHAgent] = [], environment: [String: String] = ProcessInfo.processInfo.environment,
         onEvent: @escaping @Sendable (SessionEvent) -> Void = { _ in }
     ) async throws -> BuildSession {
         let id = randomID()
         var byID: [String: BuildSecret] = [:]
         for secret in secrets { byID[secret.id] = secret }
-        let services = SessionServices(secrets: byID, credentialProvider: credentials, environment: environment, onEvent: onEvent)
+        var services = SessionServices(secrets: byID, credentialProvider: credentials, environment: environment, onEvent: onEvent)
+        for agent in sshAgents { services.sshAgents[agent.id] = agent }
         let request = upgradeRequest(id: id, apiVersion: apiVersion, methods: services.methods)
 
         let group = MultiThreadedEventLoopGroup.singleton

@@ -1,6 +1,7 @@
 /// The gRPC status codes the session answers with (grpc/grpc doc/statuscodes.md).
 enum GRPCStatus: Int, Sendable {
     case ok = 0
+    case invalidArgument = 3
     case notFound = 5
     case permissionDenied = 7
     case failedPrecondition = 9

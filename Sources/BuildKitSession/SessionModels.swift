@@ -63,4 +63,12 @@ package enum SessionEvent: Sendable, Hashable {
     case credentialsServed(host: String)
     case credentialsAnonymous(host: String)
     case credentialsFailed(host: String, reason: String)
+    /// A step mounted an agent id (`--mount=type=ssh,id=…`) that was forwarded.
+    case sshAgentChecked(id: String)
+    /// A step mounted an agent id that no `--ssh` gave.
+    case sshAgentMissing(id: String)
+    /// The agent's socket could not be reached, or the connection broke.
+    case sshAgentFailed(id: String, reason: String)
+    /// A step asked the agent to add, remove or lock keys (or an extension): refused, the agent is read-only.
+    case sshRequestRefused(id: String, messageType: UInt8)
 }

@@ -6,9 +6,15 @@ struct SessionServices: Sendable {
     static let healthCheck = "/grpc.health.v1.Health/Check"
     static let getSecret = "/moby.buildkit.secrets.v1.Secrets/GetSecret"
     static let credentials = "/moby.filesync.v1.Auth/Credentials"
+    static let checkAgent = "/moby.sshforward.v1.SSH/CheckAgent"
+    /// A stream, not a unary call: `GRPCStreamHandler` hands it to `AgentForwardStream`.
+    static let forwardAgent = "/moby.sshforward.v1.SSH/ForwardAgent"
+    /// The gRPC metadata that names the agent a `ForwardAgent` stream is for.
+    static let agentIDHeader = "buildkit.ssh.id"
 
     let secrets: [String: BuildSecret]
     let credentialProvider: RegistryCredentialProvider?
+    var sshAgents: [String: SSHAgent] = [:]
     let environment: [String: String]
     let onEvent: @Sendable (SessionEvent) -> Void
 
@@ -16,6 +22,7 @@ struct SessionServices: Sendable {
     /// only what is announced for some services, and anything else gets UNIMPLEMENTED.
     var methods: [String] {
         [Self.healthCheck, Self.getSecret] + (credentialProvider == nil ? [] : [Self.credentials])
+            + (sshAgents.isEmpty ? [] : [Self.checkAgent, Self.forwardAgent])
     }
 
     func handle(path: String, request: [UInt8]) async -> GRPCOutcome {
@@ -31,6 +38,9 @@ struct SessionServices: Sendable {
             case Self.credentials:
                 let ask = try Moby_Filesync_V1_CredentialsRequest(serializedBytes: request)
                 return await credentials(for: ask.host)
+            case Self.checkAgent where !sshAgents.isEmpty:
+                let ask = try Moby_Sshforward_V1_CheckAgentRequest(serializedBytes: request)
+                return checkAgent(ask.id.isEmpty ? SSHAgent.defaultID : ask.id)
             default:
                 return .failure(.unimplemented, "ecrpush does not serve \(path)")
             }
@@ -55,6 +65,26 @@ struct SessionServices: Sendable {
             return .failure(.notFound, error.description)
         } catch {
             return .failure(.internalError, "secret \(id) could not be encoded")
+        }
+    }
+
+    /// BuildKit asks once per `--mount=type=ssh` before the step runs. NOT_FOUND lets an optional mount
+    /// (`required=false`) go on without the agent and fails a required one with the id in the message.
+    private func checkAgent(_ id: String) -> GRPCOutcome {
+        guard let agent = sshAgents[id] else {
+            onEvent(.sshAgentMissing(id: id))
+            return .failure(.notFound, "no SSH agent '\(id)' was forwarded (ecrpush --ssh \(id)=SOCKET)")
+        }
+        guard SSHAgent.isSocket(agent.socketPath) else {
+            let reason = "\(agent.socketPath) is not a socket (is the agent still running?)"
+            onEvent(.sshAgentFailed(id: id, reason: reason))
+            return .failure(.unavailable, "SSH agent '\(id)': \(reason)")
+        }
+        onEvent(.sshAgentChecked(id: id))
+        do {
+            return .message(try Moby_Sshforward_V1_CheckAgentResponse().serializedBytes())
+        } catch {
+            return .failure(.internalError, "could not encode the answer for SSH agent '\(id)'")
         }
     }
 

@@ -11,16 +11,22 @@ package enum BuilderChoice: String, Sendable, CaseIterable {
     case buildKit = "buildkit"
 }
 
-/// What a BuildKit build adds to the classic one: secrets and registry logins served through a session.
+/// What a BuildKit build adds to the classic one: secrets, registry logins and SSH agents served through a session.
 package struct BuildKitSettings: Sendable {
     package var secrets: [BuildSecret]
     /// Registry logins for base images and `--cache-from` images; nil: none (anonymous pulls).
     package var credentials: RegistryCredentialProvider?
+    /// Agents for `RUN --mount=type=ssh`, by id.
+    package var sshAgents: [SSHAgent]
 
-    package init(secrets: [BuildSecret] = [], credentials: RegistryCredentialProvider? = nil) {
+    package init(secrets: [BuildSecret] = [], credentials: RegistryCredentialProvider? = nil, sshAgents: [SSHAgent] = []) {
         self.secrets = secrets
         self.credentials = credentials
+        self.sshAgents = sshAgents
     }
+
+    /// What only a session can serve: a build without a session (a TCP `DOCKER_HOST`) cannot have these.
+    var needsSession: Bool { !secrets.isEmpty || !sshAgents.isEmpty }
 }
 
 /// A BuildKit progress update for display: the plain lines it adds (`#5 [2/3] RUN make`, logs, DONE) and the whole
@@ -83,6 +89,7 @@ package struct ImageBuilder: Sendable {
     ) async throws -> BuildResult {
         guard try await usesBuildKit(builder) else {
             if !settings.secrets.isEmpty { throw ECRPushError.invalidArgument("--secret needs BuildKit (--builder buildkit)") }
+            if !settings.sshAgents.isEmpty { throw ECRPushError.invalidArgument("--ssh needs BuildKit (--builder buildkit)") }
             return try await docker.build(context: context, options: options) { onEvent(.build($0)) }
         }
         var options = options
@@ -93,6 +100,9 @@ package struct ImageBuilder: Sendable {
             options.networkMode = "none"
         }
         for secret in settings.secrets { _ = try secret.value(environment: environment) }
+        for agent in settings.sshAgents where !SSHAgent.isSocket(agent.socketPath) {
+            throw ECRPushError.invalidArgument("--ssh \(agent.id): \(agent.socketPath) is not an SSH agent's socket")
+        }
 
         let session = try await openSession(settings, onEvent: onEvent)
         options.sessionID = session?.id
@@ -122,16 +132,16 @@ package struct ImageBuilder: Sendable {
         }
     }
 
-    /// The session for secrets and registry logins, on the Engine's unix socket. Without a unix socket (a TCP
+    /// The session for secrets, registry logins and SSH agents, on the Engine's unix socket. Without a unix socket (a TCP
     /// `DOCKER_HOST`), a build that needs no secret goes on without one.
     private func openSession(_ settings: BuildKitSettings, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> BuildSession? {
         guard let socket = docker.host.socketPath else {
-            if !settings.secrets.isEmpty { throw BuildKitError.sessionNeedsUnixSocket(host: docker.host.description) }
+            if settings.needsSession { throw BuildKitError.sessionNeedsUnixSocket(host: docker.host.description) }
             return nil
         }
         return try await BuildSession.start(
             socketPath: socket, apiVersion: try await docker.apiVersion(), secrets: settings.secrets, credentials: settings.credentials,
-            environment: environment, onEvent: { onEvent(.session($0)) })
+            sshAgents: settings.sshAgents, environment: environment, onEvent: { onEvent(.session($0)) })
     }
 }
 

@@ -52,6 +52,14 @@ struct BuildOptionGroup: ParsableArguments {
             valueName: "id=ID,src=FILE|env=VAR"))
     var secrets: [String] = []
 
+    @Option(
+        name: .customLong("ssh"),
+        help: ArgumentHelp(
+            "An SSH agent for RUN --mount=type=ssh (BuildKit; repeatable): default or ID (the agent of $SSH_AUTH_SOCK), or "
+                + "ID=SOCKET. Forwarded read-only: the build may list keys and sign, never add, remove or lock them.",
+            valueName: "default|ID[=SOCKET]"))
+    var ssh: [String] = []
+
     @Option(help: ArgumentHelp("Network for RUN steps: default, none or host.", valueName: "mode"))
     var network: String?
 
@@ -66,15 +74,17 @@ struct BuildOptionGroup: ParsableArguments {
     var cacheTo: String?
 
     func validate() throws {
+        if builder == .classic && !secrets.isEmpty { throw ValidationError("--secret needs BuildKit: drop --builder classic") }
+        if builder == .classic && !ssh.isEmpty { throw ValidationError("--ssh needs BuildKit: drop --builder classic") }
         _ = try platformList()
         _ = try keyValues(buildArgs, flag: "--build-arg")
         _ = try keyValues(labels, flag: "--label")
         _ = try buildSecrets()
+        _ = try sshAgents()
         _ = try cacheImages()
         if let cacheTo, !["inline", "type=inline"].contains(cacheTo) {
             throw ValidationError("--cache-to '\(cacheTo)': only inline is supported (the cache travels in the pushed image)")
         }
-        if builder == .classic && !secrets.isEmpty { throw ValidationError("--secret needs BuildKit: drop --builder classic") }
     }
 
     /// `--platform a,b,…`: the platforms of a multi-platform build, each `os/arch[/variant]`. Nil for no `--platform` or
@@ -119,6 +129,44 @@ struct BuildOptionGroup: ParsableArguments {
         }
     }
 
+    /// `--ssh` in docker's syntax: `ID` alone (`default` is what a mount without `id=` asks for) forwards the agent of
+    /// `$SSH_AUTH_SOCK`; `ID=SOCKET` another agent. docker also takes key files; ecrpush forwards agents only, so a
+    /// key stays in the agent the user loaded it into.
+    func sshAgents(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [SSHAgent] {
+        let ids = ssh.map { $0.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+        if let twice = ids.first(where: { id in ids.filter { $0 == id }.count > 1 }) {
+            throw ValidationError("--ssh: id '\(twice)' is given twice")
+        }
+        return try ssh.map { spec in
+            let parts = spec.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let id = parts[0]
+            guard !id.isEmpty, !id.contains(",") else { throw ValidationError("--ssh '\(spec)': expected default, ID or ID=SOCKET") }
+            let path: String
+            if parts.count == 2 {
+                guard !parts[1].isEmpty, !parts[1].contains(",") else {
+                    throw ValidationError("--ssh '\(spec)': one agent socket per id (ID=SOCKET)")
+                }
+                path = parts[1]
+            } else {
+                guard let socket = environment["SSH_AUTH_SOCK"], !socket.isEmpty else {
+                    throw ValidationError(
+                        "--ssh \(id): SSH_AUTH_SOCK is not set; start an agent (eval \"$(ssh-agent)\"; ssh-add KEY) or give its socket (--ssh \(id)=SOCKET)"
+                    )
+                }
+                path = socket
+            }
+            guard SSHAgent.isSocket(path) else {
+                if FileManager.default.fileExists(atPath: path) {
+                    throw ValidationError(
+                        "--ssh \(id): \(path) is a file, not an agent's socket; ecrpush forwards agents, not key files: load the key into "
+                            + "an agent (eval \"$(ssh-agent)\"; ssh-add \(path)) and pass --ssh \(id)")
+                }
+                throw ValidationError("--ssh \(id): no agent socket at \(path) (is the agent running?)")
+            }
+            return SSHAgent(id: id, socketPath: path)
+        }
+    }
+
     /// `--cache-from IMAGE` or buildx's `type=registry,ref=IMAGE`.
     func cacheImages() throws -> [String] {
         try cacheFrom.map { value in
@@ -135,11 +183,11 @@ struct BuildOptionGroup: ParsableArguments {
         }
     }
 
-    /// Secrets, and registry logins for what the build pulls (`known`: logins this command already has a way to get).
+    /// Secrets, SSH agents, and registry logins for what the build pulls (`known`: logins this command already has a way to get).
     func buildKitSettings(known: [String: @Sendable () async throws -> RegistryCredential] = [:]) throws -> BuildKitSettings {
         let environment = ProcessInfo.processInfo.environment
         let logins = SessionLogins(known: known, environment: environment, homeDirectory: homeDirectory(environment))
-        return BuildKitSettings(secrets: try buildSecrets(), credentials: logins.provider)
+        return BuildKitSettings(secrets: try buildSecrets(), credentials: logins.provider, sshAgents: try sshAgents(environment: environment))
     }
 
     var buildContext: BuildContext {

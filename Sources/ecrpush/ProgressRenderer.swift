@@ -129,10 +129,14 @@ final class ProgressRenderer: Sendable {
     /// What the build session did, for stderr; nil when it is not worth a line.
     private static func line(for event: SessionEvent) -> String? {
         switch event {
-        case .secretServed, .credentialsAnonymous: return nil
+        case .secretServed, .credentialsAnonymous, .sshAgentChecked: return nil
         case .secretMissing(let id): return "Build session: the build asked for secret '\(id)', which was not given (--secret id=\(id),…)"
         case .credentialsServed(let host): return "Build session: registry login for \(host) given to the build"
         case .credentialsFailed(let host, let reason): return "Build session: no registry login for \(host): \(reason)"
+        case .sshAgentMissing(let id): return "Build session: the build asked for SSH agent '\(id)', which was not given (--ssh \(id)[=SOCKET])"
+        case .sshAgentFailed(let id, let reason): return "Build session: SSH agent '\(id)': \(reason)"
+        case .sshRequestRefused(let id, let type):
+            return "Build session: refused a request to change SSH agent '\(id)' (agent message \(type)): it is forwarded read-only"
         }
     }
 

@@ -103,3 +103,66 @@ final class Events: @unchecked Sendable {
     func append(_ event: SessionEvent) { lock.withLock { events.append(event) } }
     var all: [SessionEvent] { lock.withLock { events } }
 }
+
+/// SSH agent forwarding's pure parts: cutting streams into messages, what a build may ask, CheckAgent's answers.
+@Suite struct SSHAgentForwardingTests {
+    @Test func messagesComeOutWholeWhateverTheChunks() throws {
+        let stream = SSHAgentProtocol.framed([11]) + SSHAgentProtocol.framed([13, 1, 2, 3]) + [0, 0, 0, 9, 1]
+        var reader = LengthPrefixedReader.agent()
+        var messages: [[UInt8]] = []
+        for byte in stream {
+            reader.append([byte])
+            while let message = try reader.next() { messages.append(message) }
+        }
+        #expect(messages == [[11], [13, 1, 2, 3]])
+        #expect(!reader.isEmpty, "the third message is not whole yet")
+
+        var tooLong = LengthPrefixedReader.agent()
+        tooLong.append([0, 0x10, 0, 1])
+        #expect(throws: LengthPrefixedReader.Failure.tooLong(0x10_0001)) { _ = try tooLong.next() }
+
+        var grpc = LengthPrefixedReader.grpc()
+        grpc.append(GRPCFraming.frame([7, 8]) + [1, 0, 0, 0, 0])
+        #expect(try grpc.next() == [7, 8])
+        #expect(throws: LengthPrefixedReader.Failure.compressed) { _ = try grpc.next() }
+    }
+
+    @Test func onlyListingAndSigningReachTheAgent() {
+        #expect(SSHAgentProtocol.isAllowed([11]))
+        #expect(SSHAgentProtocol.isAllowed([13, 0, 0]))
+        // Add, remove, remove all, lock, unlock, add constrained, extension; and an empty message.
+        for type: UInt8 in [17, 18, 19, 22, 23, 25, 27] { #expect(!SSHAgentProtocol.isAllowed([type]), "type \(type)") }
+        #expect(!SSHAgentProtocol.isAllowed([]))
+        #expect(SSHAgentProtocol.failureReply == SSHAgentProtocol.framed([5]))
+    }
+
+    @Test func checkAgentAnswersByIdAndSocket() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ssh-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let notASocket = directory + "/file"
+        try Data().write(to: URL(fileURLWithPath: notASocket))
+        let events = Events()
+        var services = SessionServices(secrets: [:], credentialProvider: nil, environment: [:], onEvent: { events.append($0) })
+        #expect(!services.methods.contains(SessionServices.checkAgent))
+        services.sshAgents = ["default": SSHAgent(socketPath: notASocket)]
+        #expect(services.methods.contains(SessionServices.checkAgent) && services.methods.contains(SessionServices.forwardAgent))
+
+        func check(_ id: String) async throws -> GRPCOutcome {
+            var request = Moby_Sshforward_V1_CheckAgentRequest()
+            request.id = id
+            return await services.handle(path: SessionServices.checkAgent, request: try request.serializedBytes())
+        }
+        guard case .failure(.notFound, let missing) = try await check("deploy") else {
+            Issue.record("an id not given must be NOT_FOUND")
+            return
+        }
+        #expect(missing.contains("--ssh deploy=SOCKET"))
+        guard case .failure(.unavailable, let unreachable) = try await check("") else {
+            Issue.record("a file that is not a socket must be UNAVAILABLE")
+            return
+        }
+        #expect(unreachable.contains("not a socket"))
+        #expect(events.all.first == .sshAgentMissing(id: "deploy"))
+    }
+}

@@ -149,11 +149,15 @@ import Testing
             (["--secret", "mysecretvalue"], "key=value"), (["--secret", "id=a"], "src=FILE"), (["--secret", "id=a,colour=red"], "unknown field"),
             (["--secret", "id=a,env=A", "--secret", "id=a,src=/x"], "given twice"), (["--secret", "id=a,env=A", "--builder", "classic"], "BuildKit"),
             (["--cache-to", "type=registry,ref=x"], "only inline"), (["--builder", "magic"], "--builder"), (["--progress", "fancy"], "--progress"),
-            (["--cache-from", "type=local,src=/x"], "--cache-from")
+            (["--cache-from", "type=local,src=/x"], "--cache-from"), (["--ssh", "default"], "SSH_AUTH_SOCK is not set"),
+            (["--ssh", "deploy=\(context.path)/Dockerfile"], "not key files"), (["--ssh", "deploy=/nonexistent.sock"], "no agent socket"),
+            (["--ssh", "deploy=/a.sock,/b.sock"], "one agent socket"), (["--ssh", "a=/x.sock", "--ssh", "a=/y.sock"], "given twice"),
+            (["--ssh", "default", "--builder", "classic"], "--ssh needs BuildKit")
         ]
         for (arguments, problem) in cases {
             for command in [["build", context.path], ["build-and-push", context.path, "--repository", "app", "--tag", "v1"]] {
-                let result = try await ECRPushCLI.run(command + arguments, environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"])
+                let result = try await ECRPushCLI.run(
+                    command + arguments, environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock", "SSH_AUTH_SOCK": ""])
                 #expect(result.status == 64, "\(arguments): \(result.combinedText)")
                 #expect(result.stderrText.contains(problem), "\(arguments): \(result.stderrText)")
                 #expect(!result.stderrText.contains("cannot reach"), "\(arguments): refused before the Engine is asked")
