@@ -6,9 +6,7 @@ package enum BuildKitError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The Engine refused or did not understand `POST /session`.
     case sessionRefused(status: Int, detail: String)
     /// The connection for the session could not be made or broke while it was set up.
-    case sessionConnection(socket: String, detail: String)
-    /// Sessions need the Engine's unix socket; a TCP `DOCKER_HOST` cannot carry one here.
-    case sessionNeedsUnixSocket(host: String)
+    case sessionConnection(engine: String, detail: String)
     /// A `--secret` whose source cannot be read: a missing file or an unset variable.
     case secretUnavailable(id: String, source: String, detail: String)
 
@@ -19,11 +17,8 @@ package enum BuildKitError: Error, Sendable, Equatable, CustomStringConvertible 
         case .sessionRefused(let status, let detail):
             return "the Docker Engine refused the build session (HTTP \(status)): \(detail); BuildKit needs Docker 18.09 or later "
                 + "(or use --builder classic)"
-        case .sessionConnection(let socket, let detail):
-            return "could not open a build session on \(socket): \(detail)"
-        case .sessionNeedsUnixSocket(let host):
-            return "build secrets, SSH agents and registry logins for BuildKit are served over the Engine's unix socket, but DOCKER_HOST is \(host); "
-                + "use a unix:// DOCKER_HOST, or build without --secret and --ssh"
+        case .sessionConnection(let engine, let detail):
+            return "could not open a build session on \(engine): \(detail)"
         case .secretUnavailable(let id, let source, let detail):
             return "secret '\(id)' from \(source): \(detail)"
         }

@@ -3,8 +3,8 @@ import NIOCore
 import NIOPosix
 
 /// A BuildKit session served to the Docker Engine for the length of one build: the Engine asks it for build secrets,
-/// registry logins and SSH agent connections. It lives on a connection of its own to the Engine's unix socket, upgraded from HTTP/1.1 to
-/// HTTP/2 (`POST /session`, `Upgrade: h2c`); the build then names it (`session=<id>`). Close it when the build ends.
+/// registry logins and SSH agent connections. It lives on a connection of its own to the Engine (its unix socket, or
+/// a plain-TCP `DOCKER_HOST`), upgraded from HTTP/1.1 to HTTP/2 (`POST /session`, `Upgrade: h2c`); the build then names it (`session=<id>`). Close it when the build ends.
 /// NIO's threads start on first use, so commands that never build pay nothing for this.
 package final class BuildSession: Sendable {
     /// The session's id, for the build request.
@@ -16,9 +16,22 @@ package final class BuildSession: Sendable {
         self.channel = channel
     }
 
-    /// Connects to the Engine at `socketPath`, opens the session and starts serving it.
+    /// Where the Engine listens, as the session connects to it.
+    package enum EngineAddress: Sendable, Equatable, CustomStringConvertible {
+        case unixSocket(path: String)
+        case tcp(host: String, port: Int)
+
+        package var description: String {
+            switch self {
+            case .unixSocket(let path): return "unix://\(path)"
+            case .tcp(let host, let port): return "tcp://\(host):\(port)"
+            }
+        }
+    }
+
+    /// Connects to the Engine at `engine`, opens the session and starts serving it.
     package static func start(
-        socketPath: String, apiVersion: String, secrets: [BuildSecret] = [], credentials: RegistryCredentialProvider? = nil,
+        engine: EngineAddress, apiVersion: String, secrets: [BuildSecret] = [], credentials: RegistryCredentialProvider? = nil,
         sshAgents: [SSHAgent] = [], environment: [String: String] = ProcessInfo.processInfo.environment,
         onEvent: @escaping @Sendable (SessionEvent) -> Void = { _ in }
     ) async throws -> BuildSession {
@@ -41,20 +54,23 @@ package final class BuildSession: Sendable {
         }
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(unixDomainSocketPath: socketPath).get()
+            switch engine {
+            case .unixSocket(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port).get()
+            }
         } catch {
             upgraded.fail(error)
-            throw BuildKitError.sessionConnection(socket: socketPath, detail: String(describing: error))
+            throw BuildKitError.sessionConnection(engine: engine.description, detail: String(describing: error))
         }
         do {
             try await upgraded.futureResult.get()
         } catch let error as BuildKitError {
             channel.close(promise: nil)
-            if case .sessionConnection(_, let detail) = error { throw BuildKitError.sessionConnection(socket: socketPath, detail: detail) }
+            if case .sessionConnection(_, let detail) = error { throw BuildKitError.sessionConnection(engine: engine.description, detail: detail) }
             throw error
         } catch {
             channel.close(promise: nil)
-            throw BuildKitError.sessionConnection(socket: socketPath, detail: String(describing: error))
+            throw BuildKitError.sessionConnection(engine: engine.description, detail: String(describing: error))
         }
         return BuildSession(id: id, channel: channel)
     }

@@ -42,7 +42,7 @@ final class H2CUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
         let bytes = received!.readableBytesView
         guard let end = Self.headEnd(bytes) else {
             if bytes.count > Self.maxHeadLength {
-                fail(context, BuildKitError.sessionConnection(socket: "", detail: "the answer's head is too long"))
+                fail(context, BuildKitError.sessionConnection(engine: "", detail: "the answer's head is too long"))
             }
             return
         }
@@ -74,7 +74,7 @@ final class H2CUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !done { fail(context, BuildKitError.sessionConnection(socket: "", detail: "the Engine closed the connection before the upgrade")) }
+        if !done { fail(context, BuildKitError.sessionConnection(engine: "", detail: "the Engine closed the connection before the upgrade")) }
         context.fireChannelInactive()
     }
 

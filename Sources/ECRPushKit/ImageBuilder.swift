@@ -24,9 +24,6 @@ package struct BuildKitSettings: Sendable {
         self.credentials = credentials
         self.sshAgents = sshAgents
     }
-
-    /// What only a session can serve: a build without a session (a TCP `DOCKER_HOST`) cannot have these.
-    var needsSession: Bool { !secrets.isEmpty || !sshAgents.isEmpty }
 }
 
 /// A BuildKit progress update for display: the plain lines it adds (`#5 [2/3] RUN make`, logs, DONE) and the whole
@@ -105,7 +102,7 @@ package struct ImageBuilder: Sendable {
         }
 
         let session = try await openSession(settings, onEvent: onEvent)
-        options.sessionID = session?.id
+        options.sessionID = session.id
         let progress = Locked(BuildKitProgress())
         do {
             let result = try await docker.build(context: context, options: options) { event in
@@ -120,27 +117,27 @@ package struct ImageBuilder: Sendable {
                 let update = progress.withValue { state in BuildKitUpdate(lines: state.absorb(status), progress: state) }
                 onEvent(.buildKit(update))
             }
-            await session?.close()
+            await session.close()
             return result
         } catch DockerError.buildFailed(let message) {
-            await session?.close()
+            await session.close()
             guard let failure = progress.current.failure else { throw DockerError.buildFailed(message: message) }
             throw ECRPushError.buildStepFailed(step: failure.step, error: failure.error, lastLines: failure.lastLines)
         } catch {
-            await session?.close()
+            await session.close()
             throw error
         }
     }
 
-    /// The session for secrets, registry logins and SSH agents, on the Engine's unix socket. Without a unix socket (a TCP
-    /// `DOCKER_HOST`), a build that needs no secret goes on without one.
-    private func openSession(_ settings: BuildKitSettings, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> BuildSession? {
-        guard let socket = docker.host.socketPath else {
-            if settings.needsSession { throw BuildKitError.sessionNeedsUnixSocket(host: docker.host.description) }
-            return nil
+    /// The session for secrets, registry logins and SSH agents, on a connection of its own to the Engine.
+    private func openSession(_ settings: BuildKitSettings, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> BuildSession {
+        let engine: BuildSession.EngineAddress
+        switch docker.host.endpoint {
+        case .unixSocket(let path): engine = .unixSocket(path: path)
+        case .tcp(let host, let port): engine = .tcp(host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
         }
         return try await BuildSession.start(
-            socketPath: socket, apiVersion: try await docker.apiVersion(), secrets: settings.secrets, credentials: settings.credentials,
+            engine: engine, apiVersion: try await docker.apiVersion(), secrets: settings.secrets, credentials: settings.credentials,
             sshAgents: settings.sshAgents, environment: environment, onEvent: { onEvent(.session($0)) })
     }
 }

@@ -200,4 +200,24 @@ import Testing
             ])
         #expect(search.stdoutText == "0\n", "\(search.combinedText)")
     }
+
+    /// A TCP `DOCKER_HOST` (plain HTTP) carries the session as well: the upgrade to HTTP/2 goes over the TCP
+    /// connection, and a secret reaches the build through it.
+    @Test func sessionOverATCPDockerHost() async throws {
+        let (daemon, _) = try await Self.builder()
+        let forwarder = try await TCPForwarder.start(to: daemon.socketPath)
+        let docker = try DockerClient(environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(forwarder.port)"])
+        let value = "tcp-secret-\(UUID().uuidString)"
+        let builder = ImageBuilder(docker: docker, environment: ["TCP_TOKEN": value])
+        let context = try Self.context([
+            "Dockerfile": "FROM busybox:local\nRUN --mount=type=secret,id=token,required=true sha256sum /run/secrets/token | cut -c1-64 > /digest\n"
+        ])
+        let recorder = Recorder()
+        _ = try await builder.build(
+            context: BuildContext(directory: context.path), options: BuildOptions(tags: ["bk-it/tcp:1"], noCache: true),
+            buildKit: BuildKitSettings(secrets: [BuildSecret(id: "token", source: .environment("TCP_TOKEN"))]), onEvent: recorder.record)
+        let digest = try await runProcess("sh", ["-c", "printf %s \"$1\" | sha256sum | cut -c1-64", "sh", value])
+        #expect(try await Self.run(daemon, "bk-it/tcp:1", "cat /digest") == digest.stdoutText)
+        #expect(recorder.sessionEvents == [.secretServed(id: "token")])
+    }
 }

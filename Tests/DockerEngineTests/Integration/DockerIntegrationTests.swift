@@ -321,20 +321,8 @@ import Testing
     /// DOCKER_HOST=tcp://host:port speaks plain HTTP: a loopback forwarder stands in for a TCP-listening daemon.
     @Test func tcpDockerHostReachesTheDaemon() async throws {
         let (daemon, _) = try await Self.daemonAndClient()
-        let forwarder = Process()
-        forwarder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        forwarder.arguments = ["python3", "-c", Self.forwarderScript, daemon.socketPath]
-        let output = Pipe()
-        forwarder.standardOutput = output
-        try forwarder.run()
-        // SIGKILL: the test runner's children can inherit SIGTERM blocked.
-        let stopForwarder = {
-            if forwarder.isRunning { kill(forwarder.processIdentifier, SIGKILL) }
-            forwarder.waitUntilExit()
-        }
-        defer { stopForwarder() }
-        let portLine = try await runOnOwnThread { output.fileHandleForReading.availableData }
-        let port = try #require(Int(String(decoding: portLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let forwarder = try await TCPForwarder.start(to: daemon.socketPath)
+        let port = forwarder.port
 
         let client = try DockerClient(environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(port)"])
         let ping = try await client.ping()
@@ -345,7 +333,7 @@ import Testing
         #expect(try await pinned.version().os == "linux")
 
         // Nothing listening on a TCP port: unreachable, naming the host.
-        stopForwarder()
+        forwarder.stop()
         do {
             _ = try await DockerClient(environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(port)"]).ping()
             Issue.record("ping should fail once the forwarder is gone")
@@ -354,39 +342,6 @@ import Testing
             #expect(host == "tcp://127.0.0.1:\(port)")
         }
     }
-
-    /// Forwards 127.0.0.1:<printed port> to a unix socket; gives up after 60 s without a connection.
-    static let forwarderScript = """
-        import socket, sys, threading
-        server = socket.socket()
-        server.bind(("127.0.0.1", 0))
-        server.listen(16)
-        server.settimeout(60)
-        print(server.getsockname()[1], flush=True)
-        def pump(source, sink):
-            try:
-                while True:
-                    data = source.recv(65536)
-                    if not data:
-                        break
-                    sink.sendall(data)
-            except OSError:
-                pass
-            finally:
-                try:
-                    sink.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
-        while True:
-            try:
-                client, _ = server.accept()
-            except socket.timeout:
-                break
-            upstream = socket.socket(socket.AF_UNIX)
-            upstream.connect(sys.argv[1])
-            threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
-        """
 
     @Test func missingOrDeadSocketIsDaemonUnreachable() async throws {
         let missing = DockerClient(socketPath: "/tmp/dk-nonexistent-\(getpid())/docker.sock")
