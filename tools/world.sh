@@ -10,6 +10,8 @@
 #                                              the tokens, signed with DIR/token.key (DIR/token.crt trusted)
 #   world.sh dockerd DIR                       dockerd on unix://DIR/docker.sock (vfs, no bridge, no iptables)
 #   world.sh base-image DIR                    busybox:local in that dockerd, from Debian's busybox-static
+#   world.sh podman DIR                        podman's Docker-compatible API on unix://DIR/podman.sock (storage
+#                                              in DIR, vfs), with busybox:local
 #   world.sh moto DIR [motoworld args...]      tools/motoworld.py in the background; its JSON line in DIR/moto.json
 #   world.sh stop DIR                          stop everything started in DIR, unmount, remove DIR
 #
@@ -146,8 +148,8 @@ cmd_dockerd() {
     echo "dockerd unix://$sock pid $pid"
 }
 
-cmd_base_image() {
-    (($# == 1)) || die "usage: world.sh base-image DIR"
+# busybox_tar DIR: DIR/busybox.tar, a root filesystem of Debian's busybox-static and its applets.
+busybox_tar() {
     local dir="$1" busybox=/bin/busybox
     [[ -x "$busybox" ]] || die "$busybox missing (apt-get install busybox-static)"
     ! ldd "$busybox" >/dev/null 2>&1 || die "$busybox is dynamically linked; the image needs busybox-static"
@@ -159,10 +161,38 @@ cmd_base_image() {
         [[ -n "$applet" && "$applet" != bin/busybox ]] && ln -sf /bin/busybox "$rootfs/$applet"
     done < <("$busybox" --list-full)
     tar -C "$rootfs" -cf "$dir/busybox.tar" .
+    rm -rf "$rootfs"
+}
+
+cmd_base_image() {
+    (($# == 1)) || die "usage: world.sh base-image DIR"
+    local dir="$1"
+    busybox_tar "$dir"
     DOCKER_CONFIG="$dir/cli" docker -H "unix://$dir/docker.sock" import \
         --change 'CMD ["/bin/sh"]' "$dir/busybox.tar" busybox:local >/dev/null
-    rm -rf "$rootfs" "$dir/busybox.tar"
+    rm -f "$dir/busybox.tar"
     echo "busybox:local ready"
+}
+
+cmd_podman() {
+    (($# == 1)) || die "usage: world.sh podman DIR"
+    local dir="$1"
+    command -v podman >/dev/null || die "podman not installed (apt-get install podman)"
+    local sock="$dir/podman.sock"
+    ((${#sock} < 100)) || die "socket path $sock is too long for a unix socket; use a shorter DIR"
+    mkdir -p "$dir"
+    # Storage, state and events in DIR: nothing of the machine's own podman is used or touched.
+    local podman=(podman --root "$dir/podman-root" --runroot "$dir/podman-run" --storage-driver vfs
+        --cgroup-manager cgroupfs --events-backend file --tmpdir "$dir/podman-tmp")
+    busybox_tar "$dir"
+    "${podman[@]}" import --change 'CMD ["/bin/sh"]' "$dir/busybox.tar" busybox:local >/dev/null 2>&1
+    rm -f "$dir/busybox.tar"
+    spawn "$dir/podman.log" "${podman[@]}" system service --time=0 "unix://$sock"
+    local pid=$!
+    record "$dir" podman "$pid"
+    watchdog "$dir"
+    wait_for 60 "podman" "$dir/podman.log" "$pid" curl -sf --unix-socket "$sock" http://localhost/_ping
+    echo "podman unix://$sock pid $pid"
 }
 
 cmd_moto() {
@@ -200,7 +230,7 @@ cmd_stop() {
         [[ -z "$ids" ]] || DOCKER_CONFIG="$dir/cli" timeout 20 docker -H "unix://$dir/docker.sock" kill $ids >/dev/null 2>&1 || true
     fi
     # The watchdog last: it may be the one running this (then it is our parent).
-    for name in moto registry dockerd; do
+    for name in moto registry dockerd podman; do
         [[ -f "$dir/pids/$name.pid" ]] || continue
         pid="$(cat "$dir/pids/$name.pid")"
         stop_pid "$pid"
@@ -223,8 +253,9 @@ cmd_stop() {
 case "${1:-}" in
     registry) shift; cmd_registry "$@" ;;
     dockerd) shift; cmd_dockerd "$@" ;;
+    podman) shift; cmd_podman "$@" ;;
     base-image) shift; cmd_base_image "$@" ;;
     moto) shift; cmd_moto "$@" ;;
     stop) shift; cmd_stop "$@" ;;
-    *) die "usage: world.sh registry|dockerd|base-image|moto|stop DIR ..." ;;
+    *) die "usage: world.sh registry|dockerd|base-image|podman|moto|stop DIR ..." ;;
 esac

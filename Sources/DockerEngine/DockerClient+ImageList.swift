@@ -22,9 +22,10 @@ package struct ImageSummary: Sendable, Equatable, Decodable {
 }
 
 extension DockerClient {
-    /// `GET /images/json?digests=1`: every local image, with the registry digests the Engine knows for it.
+    /// `GET /images/json`: every local image, with the registry digests the Engine knows for it (`RepoDigests`
+    /// comes without asking; the legacy `digests=1` makes podman's compat API answer 200 with an empty body).
     package func listImages() async throws -> [ImageSummary] {
-        let response = try await call("GET", "/images/json?digests=1")
+        let response = try await call("GET", "/images/json")
         try DockerClient.requireSuccess(response)
         return try DockerClient.decode([ImageSummary].self, from: response.body, what: "listing images")
     }

@@ -4,8 +4,10 @@ import HTTPTransport
 extension DockerClient {
     /// `POST /images/{repository}/push?tag=` with the credentials in `X-Registry-Auth`. `onEvent` gets each
     /// progress line (on the transfer's thread). Returns the manifest digest and size the daemon reports.
+    /// `tlsVerify: false` is for a registry that speaks plain HTTP (a loopback one): dockerd decides that itself
+    /// (127.0.0.0/8 is insecure by default) and ignores the parameter; podman's compat API needs it.
     package func push(
-        repository: String, tag: String, auth: RegistryAuth,
+        repository: String, tag: String, auth: RegistryAuth, tlsVerify: Bool = true,
         onEvent: @escaping @Sendable (PushEvent) -> Void = { _ in }
     ) async throws -> PushResult {
         try ImageReference.validateRepository(repository)
@@ -21,7 +23,8 @@ extension DockerClient {
         headers["X-Registry-Auth"] = auth.headerValue
         let request = makeRequest(
             method: "POST",
-            url: try await url("/images/\(URLEncoding.pathComponent(repository))/push", query: [("tag", tag)]),
+            url: try await url(
+                "/images/\(URLEncoding.pathComponent(repository))/push", query: [("tag", tag)] + (tlsVerify ? [] : [("tlsVerify", "false")])),
             headers: headers)
         do {
             try await performStreaming(request) { chunk in try messages.feed(chunk) }

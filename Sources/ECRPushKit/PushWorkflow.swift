@@ -4,6 +4,7 @@ import DockerEngine
 import ECR
 import ECRLogin
 import Foundation
+import RegistryClient
 
 /// What the workflow reports while it works; the executable decides how to show it.
 package enum WorkflowEvent: Sendable {
@@ -164,6 +165,7 @@ package struct PushWorkflow: Sendable {
         try await checkImmutableTags(destination, repository: repository, localImage: localImage, registry: login.registry)
 
         let auth = RegistryAuth(username: login.username, password: login.password, serverAddress: login.registry)
+        let plainHTTP = RegistryURL.base(for: login.registry).hasPrefix("http://")
         var digest: String?
         for tag in destination.tags {
             try await docker.tag(source: localImage, repository: reference, tag: tag)
@@ -171,7 +173,7 @@ package struct PushWorkflow: Sendable {
             do {
                 // The Engine puts the manifest at the end of its push of the tag.
                 onEvent(.tagging(tag))
-                let result = try await docker.push(repository: reference, tag: tag, auth: auth) { onEvent(.push($0)) }
+                let result = try await docker.push(repository: reference, tag: tag, auth: auth, tlsVerify: !plainHTTP) { onEvent(.push($0)) }
                 onEvent(.tagged(tag))
                 digest = result.digest
             } catch DockerError.pushFailed(let message) {
