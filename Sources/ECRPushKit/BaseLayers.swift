@@ -133,21 +133,29 @@ package enum BaseLayers {
         image: ImageInspect, ancestor: RegistryAncestor,
         readManifest: @Sendable (_ repository: String, _ reference: String) async throws -> FetchedManifest?
     ) async throws -> [KnownLayer] {
-        let (repository, digest) = (ancestor.location.repository, ancestor.digest)
-        guard var manifest = try await verified(readManifest(repository, digest), digest: digest)
-        else { return [] }
-        var document = try JSONDecoder().decode(ManifestDocument.self, from: Data(manifest.bytes))
-        if let platforms = document.manifests {
-            guard
-                let entry = platforms.first(where: {
-                    $0.platform?.os == (image.os ?? "linux") && $0.platform?.architecture == (image.architecture ?? "amd64")
-                }),
-                let platformManifest = try await verified(readManifest(repository, entry.digest), digest: entry.digest)
-            else { return [] }
-            manifest = platformManifest
-            document = try JSONDecoder().decode(ManifestDocument.self, from: Data(manifest.bytes))
-        }
-        return (document.layers ?? []).map { KnownLayer(digest: $0.digest, size: $0.size, mediaType: $0.mediaType) }
+        let document = try await platformManifest(
+            image: image, repository: ancestor.location.repository, reference: ancestor.digest, digest: ancestor.digest,
+            readManifest: readManifest)
+        return (document?.layers ?? []).map { KnownLayer(digest: $0.digest, size: $0.size, mediaType: $0.mediaType) }
+    }
+
+    /// The single-platform manifest `reference` names (for an index, the one for the image's platform). With a
+    /// `digest`, the bytes must hash to it (and an index's entry always to its own): nil otherwise, or when missing.
+    static func platformManifest(
+        image: ImageInspect, repository: String, reference: String, digest: String?,
+        readManifest: @Sendable (_ repository: String, _ reference: String) async throws -> FetchedManifest?
+    ) async throws -> ManifestDocument? {
+        guard let fetched = try await readManifest(repository, reference) else { return nil }
+        guard let manifest = digest.map({ verified(fetched, digest: $0) }) ?? fetched else { return nil }
+        let document = try JSONDecoder().decode(ManifestDocument.self, from: Data(manifest.bytes))
+        guard let platforms = document.manifests else { return document }
+        guard
+            let entry = platforms.first(where: {
+                $0.platform?.os == (image.os ?? "linux") && $0.platform?.architecture == (image.architecture ?? "amd64")
+            }),
+            let platformManifest = try await verified(readManifest(repository, entry.digest), digest: entry.digest)
+        else { return nil }
+        return try JSONDecoder().decode(ManifestDocument.self, from: Data(platformManifest.bytes))
     }
 
     private static func verified(_ manifest: FetchedManifest?, digest: String) -> FetchedManifest? {
@@ -170,7 +178,8 @@ package enum BaseLayers {
         }
     }
 
-    private struct ManifestDocument: Decodable {
+    /// The parts of a manifest or index these look-ups read.
+    struct ManifestDocument: Decodable {
         struct Descriptor: Decodable {
             struct Platform: Decodable {
                 var os: String?
@@ -181,6 +190,7 @@ package enum BaseLayers {
             var size: Int64
             var platform: Platform?
         }
+        var config: Descriptor?
         var layers: [Descriptor]?
         var manifests: [Descriptor]?
     }

@@ -62,14 +62,27 @@ package struct RegistryPush: Sendable {
             if estimate == nil, settings.reuseBaseLayers {
                 ancestor = try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: registryName)
             }
-            guard let ancestor else { return [:] }
-            // Where the estimate already made sure of the base's layers (a base copied from another registry).
-            var known = estimate?.knownLayers ?? [:]
-            if estimate?.knownLayers == nil {
-                known = try await baseLayers(image: inspected, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)
+            // Beside the base's layers, in parallel: what the tag's current image shares, when enough of the image is
+            // not the base for a layer of it to be sent while compressed (unseen by a HEAD first).
+            let beyondBase = inspected.size - (ancestor?.size ?? 0)
+            let readsCurrent = settings.reuseBaseLayers && beyondBase >= settings.growingLayerMinimumSize && !destination.tags.isEmpty
+            async let current =
+                readsCurrent
+                ? CurrentImageLayers.known(image: inspected, tag: destination.tags[0], store: store, compression: settings.compression) : [:]
+            var known: [String: KnownLayer] = [:]
+            if let ancestor {
+                // Where the estimate already made sure of the base's layers (a base copied from another registry).
+                known = estimate?.knownLayers ?? [:]
+                if estimate?.knownLayers == nil {
+                    known = try await baseLayers(image: inspected, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)
+                }
+                if !known.isEmpty { onEvent(.info("\(known.count) layers of \(ancestor.reference) are in \(store.place)")) }
             }
-            if !known.isEmpty { onEvent(.info("\(known.count) layers of \(ancestor.reference) are in \(store.place)")) }
-            return known
+            let shared = await current.filter { known[$0.key] == nil }
+            if !shared.isEmpty {
+                onEvent(.info("\(shared.count) layers of \(store.place):\(destination.tags[0]) as it is now are this image's too: not sent again"))
+            }
+            return known.merging(shared) { base, _ in base }
         }
     }
 

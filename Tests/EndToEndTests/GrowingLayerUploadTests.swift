@@ -133,4 +133,53 @@ import Testing
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
         #expect(run.status == 0 && run.stdoutText == image.output, "\(run.combinedText)")
     }
+
+    /// A fresh runner rebuilt an image whose big layer is unchanged (no local ancestor, an empty blob cache: as
+    /// with BuildKit's --cache-from): the layers the tag's current image shares are read from its manifest and
+    /// config, so the big layer is neither compressed nor sent again; only the new top layer and the config go up.
+    @Test func aBigLayerTheTagAlreadyHasIsNotSentAgain() async throws {
+        let world = try await FaultInjectionTests.world.get()
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        let unique = UInt32.random(in: 0...UInt32.max)
+        func build(top: String) async throws -> String {
+            let context = TemporaryDirectory()
+            try """
+            FROM \(DockerDaemon.baseImage)
+            RUN head -c 20971520 /dev/urandom > /big && echo \(unique) > /unique
+            RUN echo \(top) > /top
+            CMD ["sh", "-c", "md5sum /big | cut -c1-32; cat /top"]
+            """.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+            let build = try await world.docker.docker(["build", "-q", context.path])
+            let id = build.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard build.status == 0, id.hasPrefix("sha256:") else {
+                throw WorldError.commandFailed(command: "docker build", status: build.status, output: build.combinedText)
+            }
+            return id
+        }
+        let (first, second) = (try await build(top: "first"), try await build(top: "second"))
+        let repository = BuildAndPushTests.uniqueName("current-tag")
+        func push(_ imageID: String) async throws -> ProcessResult {
+            try await ECRPushCLI.run(
+                [
+                    "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", proxy.hostPort,
+                    "--transport", "registry"
+                ],
+                // A fresh runner each time: an empty cache.
+                environment: world.environment.merging(["XDG_CACHE_HOME": TemporaryDirectory().path]) { $1 })
+        }
+        let pushedFirst = try await push(first)
+        try #require(pushedFirst.status == 0, "\(pushedFirst.combinedText)")
+        try await proxy.reset()
+
+        let pushedSecond = try await push(second)
+        try #require(pushedSecond.status == 0, "\(pushedSecond.combinedText)")
+        #expect(pushedSecond.stderrText.contains(":v1 as it is now are this image's too"), "\(pushedSecond.stderrText)")
+        let patches = try await proxy.seen().filter { $0.method == "PATCH" }
+        #expect(!patches.contains { $0.chunked == true }, "the big layer is not sent while compressed: \(patches)")
+        #expect(patches.count == 2, "only the new top layer and the config: \(patches)")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        let big = try await world.docker.docker(["run", "--rm", "--network", "none", first])
+        #expect(run.status == 0 && run.stdoutText == big.stdoutText.replacingOccurrences(of: "first", with: "second"), "\(run.combinedText)")
+    }
 }
