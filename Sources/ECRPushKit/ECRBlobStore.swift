@@ -85,6 +85,54 @@ struct ECRBlobStore: BlobStore {
         _ = try await ecr.completeLayerUpload(repository: repository, uploadId: upload.uploadId, digest: blob.digest, registryId: registryId)
     }
 
+    var uploadsGrowingLayers: Bool { true }
+
+    /// A layer sent while it is compressed: one upload session whose parts go up as the file reaches each part's
+    /// end (the last part once the file is complete), then CompleteLayerUpload with the digest known at the end.
+    /// Any failure returns false, and the finished file is uploaded the usual way (with its retries and resumes).
+    func uploadGrowing(
+        _ layer: GrowingLayer, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void
+    ) async -> Bool {
+        do {
+            // Opened first: the descriptor keeps reading the same file whatever the export does with its path.
+            let reader = try FilePartSource(path: layer.path)
+            let upload = try await ecr.initiateLayerUpload(repository: repository, registryId: registryId)
+            let partSize = LayerPartPlan(blobSize: 0, suggested: upload.partSize).partSize
+            var next: Int64 = 0
+            var resumes = 0
+            while true {
+                let written = try await layer.written(atLeast: next + partSize)
+                let completion = layer.completion
+                if written > next, completion != nil || written >= next + partSize {
+                    let end = min(written, next + partSize)
+                    do {
+                        _ = try await ecr.uploadLayerPart(
+                            repository: repository, uploadId: upload.uploadId, range: next...(end - 1), source: reader, registryId: registryId)
+                        next = end
+                    } catch let error as AWSError where error.code == ECRErrorCode.invalidLayerPart && resumes < 3 {
+                        // As for a finished file: ECR says how far it got, and the same upload goes on from there.
+                        guard let text = error.serviceDetails?.fields["lastValidByteReceived"], let lastValid = Int64(text) else { throw error }
+                        resumes += 1
+                        next = lastValid + 1
+                        onInfo("\(layer.shortID): ECR kept the layer only up to byte \(lastValid); resuming from byte \(next)")
+                    }
+                    progress(next)
+                }
+                if let completion, next >= completion.size {
+                    _ = try await ecr.completeLayerUpload(
+                        repository: repository, uploadId: upload.uploadId, digest: completion.digest, registryId: registryId)
+                    return true
+                }
+            }
+        } catch let error as AWSError where error.code == ECRErrorCode.layerAlreadyExists {
+            return true  // the same layer, pushed meanwhile by someone else
+        } catch {
+            if !Task.isCancelled { onInfo("Layer \(layer.shortID) could not be sent while it was compressed (\(error)); sending it once compressed") }
+            progress(0)
+            return false
+        }
+    }
+
     func putManifest(_ manifest: ImageManifest, tag: String) async throws {
         do {
             _ = try await ecr.putImage(

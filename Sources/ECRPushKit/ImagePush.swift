@@ -70,9 +70,11 @@ package struct ImagePush: Sendable {
             return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
         }
         // The token's proxyEndpoint (or --registry), with the token's basic auth, for the Engine or for ecrpush;
-        // the repository looked up meanwhile (two round trips at once: an everyday push is a fraction of a second).
+        // the repository looked up meanwhile (two round trips at once: an everyday push is a fraction of a second),
+        // and, for an image that exists already (`push`), the local images its ancestor is chosen among.
         async let pendingLogin = workflow.login(for: destination)
         async let pendingLookup = workflow.ecr.findRepository(destination.repository, registryId: destination.registryId)
+        async let pendingCandidates = gatherAncestorCandidates()
         var login = try await pendingLogin
         let repository = try await workflow.ensureRepository(destination, registry: login.registry, found: try await pendingLookup, onEvent: onEvent)
         if let existing = try await existingImage(destination, repository: repository, registry: login.registry, onEvent: onEvent) {
@@ -90,9 +92,11 @@ package struct ImagePush: Sendable {
         registryPush.sources = sources
         var path: TransportEstimate.Path = transport == .daemon ? .daemon : .registry
         var estimate: TransportEstimate?
+        let candidates = await pendingCandidates
         if transport == .auto {
             let chosen = try await registryPush.estimate(
-                localImage: localImage, registryName: login.registry, repository: destination.repository, onEvent: onEvent)
+                localImage: localImage, registryName: login.registry, repository: destination.repository, candidates: candidates,
+                onEvent: onEvent)
             onEvent(.info(chosen.description))
             path = chosen.path
             estimate = chosen
@@ -103,9 +107,18 @@ package struct ImagePush: Sendable {
             pushed = try await workflow.push(localImage: localImage, destination: destination, repository: repository, login: login, onEvent: onEvent)
         case .registry:
             pushed = try await registryPush.push(
-                localImage: localImage, destination: destination, registryName: login.registry, estimate: estimate, onEvent: onEvent)
+                localImage: localImage, destination: destination, registryName: login.registry, estimate: estimate, candidates: candidates,
+                onEvent: onEvent)
         }
         return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
+    }
+
+    /// The ancestor's candidates, from the Engine alone, when the image exists before the push (`push`, not a build
+    /// that may pull a base meanwhile) and the transport looks for an ancestor. nil otherwise, or when the Engine
+    /// failed: the look-up is then made later, where its error is reported.
+    private func gatherAncestorCandidates() async -> RegistryAncestor.Candidates? {
+        guard existingLocalImage != nil, settings.reuseBaseLayers, transport == .auto || transport == .registry else { return nil }
+        return try? await RegistryAncestor.gather(docker: workflow.docker)
     }
 
     /// The image every tag already names, when `skipExisting` accepts it; throws when an immutable tag holds

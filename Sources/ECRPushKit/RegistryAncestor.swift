@@ -25,19 +25,34 @@ package struct RegistryAncestor: Sendable, Equatable {
         (self.layerCount, self.size) = (layerCount, size)
     }
 
+    /// The local images that came from a registry (a `RepoDigests` entry), each inspected: what an ancestor is chosen
+    /// among. Only the Engine is asked, so a push gathers them while its registry login is still being made.
+    package struct Candidates: Sendable {
+        var images: [(summary: ImageSummary, inspected: ImageInspect)]
+    }
+
+    /// At most `limit` candidates are inspected (a CI runner has a handful of images; a laptop may have hundreds).
+    package static func gather(docker: DockerClient, limit: Int = 64) async throws -> Candidates {
+        let summaries = Array(try await docker.listImages().filter { !$0.repoDigests.isEmpty }.prefix(limit))
+        let inspections = try await inspectAll(summaries.map(\.id), docker: docker)
+        return Candidates(images: zip(summaries, inspections).compactMap { summary, inspected in inspected.map { (summary, $0) } })
+    }
+
     /// The ancestor sharing the most layers with `image` among the local images that have a registry digest,
     /// preferring one in `preferredRegistry` when several share as many. nil when none shares a layer.
-    /// Inspects at most `limit` candidates (a CI runner has a handful of images; a laptop may have hundreds).
     package static func find(
         for image: ImageInspect, docker: DockerClient, preferredRegistry: String? = nil, limit: Int = 64
     ) async throws -> RegistryAncestor? {
+        guard !image.rootFS.layers.isEmpty else { return nil }
+        return choose(for: image, among: try await gather(docker: docker, limit: limit), preferredRegistry: preferredRegistry)
+    }
+
+    /// `find`'s choice among candidates gathered before.
+    package static func choose(for image: ImageInspect, among candidates: Candidates, preferredRegistry: String? = nil) -> RegistryAncestor? {
         let layers = image.rootFS.layers
         guard !layers.isEmpty else { return nil }
         var best: RegistryAncestor?
-        let candidates = Array(try await docker.listImages().filter { !$0.repoDigests.isEmpty }.prefix(limit))
-        let inspections = try await inspectAll(candidates.map(\.id), docker: docker)
-        for (candidate, inspected) in zip(candidates, inspections) {
-            guard let inspected else { continue }
+        for (candidate, inspected) in candidates.images {
             let shared = inspected.rootFS.layers
             guard !shared.isEmpty, shared.count <= layers.count, Array(layers.prefix(shared.count)) == shared else { continue }
             let reference =

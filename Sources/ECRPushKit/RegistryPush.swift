@@ -49,10 +49,10 @@ package struct RegistryPush: Sendable {
 
     /// `registryName` names the result (`<registryName>/<repository>@<digest>`). Every retry is said as an
     /// info event before its wait. `estimate` (from `estimate(...)`) spares a second look-up of the image's
-    /// ancestor, and a second look at its layers.
+    /// ancestor, and a second look at its layers; `candidates`, gathered before, the Engine's part of that look-up.
     package func push(
         localImage: String, destination: PushDestination, registryName: String, estimate: TransportEstimate? = nil,
-        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        candidates: RegistryAncestor.Candidates? = nil, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage {
         guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
         let store = self.store(destination.repository, registryName: registryName, onEvent: onEvent)
@@ -60,7 +60,10 @@ package struct RegistryPush: Sendable {
         return try await push.push(localImage: localImage, image: inspected, tags: destination.tags, onEvent: onEvent) {
             var ancestor = estimate?.ancestor
             if estimate == nil, settings.reuseBaseLayers {
-                ancestor = try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: registryName)
+                ancestor =
+                    if let candidates { RegistryAncestor.choose(for: inspected, among: candidates, preferredRegistry: registryName) } else {
+                        try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: registryName)
+                    }
             }
             // Beside the base's layers, in parallel: what the tag's current image shares, when enough of the image is
             // not the base for a layer of it to be sent while compressed (unseen by a HEAD first).
@@ -117,13 +120,19 @@ package struct RegistryPush: Sendable {
     /// image's layers, its closest ancestor that came from a registry, and the blob cache. A base from another
     /// registry is copied to the destination repository first (the Engine would send it again otherwise; with it
     /// there, the Engine skips those layers as it does for a base from the destination registry).
+    /// `candidates`: the ancestor's candidates gathered before (while the login was made), else gathered now.
     package func estimate(
-        localImage: String, registryName: String, repository: String,
+        localImage: String, registryName: String, repository: String, candidates: RegistryAncestor.Candidates? = nil,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void = { _ in }
     ) async throws -> TransportEstimate {
         guard let image = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
-        let ancestor =
-            settings.reuseBaseLayers ? try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registryName) : nil
+        var ancestor: RegistryAncestor?
+        if settings.reuseBaseLayers {
+            ancestor =
+                if let candidates { RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: registryName) } else {
+                    try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registryName)
+                }
+        }
         let remembered = RememberedImage(cache: settings.blobCache, image: image, registry: settings.cacheScope(registryName)) != nil
         var knownLayers: [String: KnownLayer]?
         if let ancestor, ancestor.registry != registryName, !remembered, settings.compression == .gzip, sources != nil {

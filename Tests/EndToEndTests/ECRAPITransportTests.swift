@@ -95,6 +95,39 @@ import Testing
         #expect(pulled.stdoutText == local.stdoutText, "the pulled image holds the same bytes")
     }
 
+    /// A layer of 16 MiB or more goes up while it is compressed: its upload session starts with the compression and
+    /// each part leaves as the file reaches its end, so the progress names it by its archive entry (its digest is not
+    /// known yet), never by its digest as a finished file's upload would. Nothing falls back to the finished file.
+    @Test func aBigLayerIsSentWhileItIsCompressed() async throws {
+        let world = try await Self.start()
+        defer { world.moto.stop() }
+        let context = try Self.bigContext()
+        let repository = BuildAndPushTests.uniqueName("api-growing")
+        let result = try await ECRPushCLI.run(
+            [
+                "build-and-push", context.path, "--repository", repository, "--tag", "v1", "--create-repository",
+                "--transport", "ecr-api", "--registry", world.registry.hostPort, "--no-base-layers"
+            ],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(!result.stderrText.contains("could not be sent while it was compressed"), "\(result.stderrText)")
+        let manifest = try await world.registry.manifest(repository: repository, reference: "v1")
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        let big = try #require(layers.first { ($0["size"] as? Int ?? 0) > 20 << 20 }?["digest"] as? String)
+        let digestID = String(big.dropFirst("sha256:".count).prefix(12))
+        let pushedLines = result.stderrText.split(separator: "\n").filter { $0.contains(": Pushed 24.0MiB") }
+        #expect(pushedLines.count == 1 && !pushedLines[0].hasPrefix(digestID), "named by its entry, not \(digestID): \(result.stderrText)")
+        let counts = try await world.moto.counts()
+        #expect(counts["CompleteLayerUpload"] == counts["InitiateLayerUpload"], "no upload session abandoned")
+        #expect(counts["UploadLayerPart", default: 0] >= 3 + 1 + 1 + 1, "24 MiB in parts of at most 10 MiB, then the others")
+
+        let local = try await world.docker.docker(["run", "--rm", "--network", "none", "\(world.registry.hostPort)/\(repository):v1"])
+        let pulled = try await world.pullAndRun(
+            "\(world.registry.hostPort)/\(repository)@\(try #require(result.stdoutText.split(separator: "@").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }))"
+        )
+        #expect(pulled.status == 0 && !local.stdoutText.isEmpty && pulled.stdoutText == local.stdoutText, "\(pulled.combinedText)")
+    }
+
     @Test func immutableTagsAndMissingRepository() async throws {
         let world = try await Self.start()
         defer { world.moto.stop() }

@@ -140,6 +140,29 @@ package final class GrowingLayer: @unchecked Sendable {
         return Reader(layer: self, descriptor: descriptor)
     }
 
+    /// Waits until `count` bytes are written or the file is complete (then maybe fewer); returns how many bytes are
+    /// written. The wait blocks a thread of its own, never Swift's cooperative pool: the writer may take seconds.
+    /// Throws when the file is abandoned.
+    package func written(atLeast count: Int64) async throws -> Int64 {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                do {
+                    continuation.resume(returning: try self.waitFor(count))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    private func waitFor(_ count: Int64) throws -> Int64 {
+        condition.lock()
+        defer { condition.unlock() }
+        while written < count && finished == nil && failure == nil { condition.wait() }
+        if let failure, finished == nil { throw GrowingLayerError.abandoned(failure) }
+        return written
+    }
+
     /// Blocks until more than `offset` bytes are written, or the file is complete or abandoned. Returns how many
     /// bytes are written (== `offset` only when the file is complete at `offset`).
     fileprivate func waitBeyond(_ offset: Int64) throws -> Int64 {
