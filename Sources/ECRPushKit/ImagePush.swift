@@ -150,10 +150,32 @@ extension ImagePush {
     package struct FanOutDestination: Sendable {
         package var workflow: PushWorkflow
         package var destination: PushDestination
+        /// Destinations of one group share one registry login: the repositories of one registry, reached with one
+        /// ECR client. nil: a login of its own.
+        package var loginGroup: Int?
 
-        package init(workflow: PushWorkflow, destination: PushDestination) {
+        package init(workflow: PushWorkflow, destination: PushDestination, loginGroup: Int? = nil) {
             self.workflow = workflow
             self.destination = destination
+            self.loginGroup = loginGroup
+        }
+    }
+
+    /// One login per group, asked once by whichever destination comes first; the others wait for it.
+    actor SharedLogins {
+        private var pending: [Int: Task<RegistryLogin, any Error>] = [:]
+
+        func login(for entry: FanOutDestination) async throws -> RegistryLogin {
+            guard let group = entry.loginGroup else { return try await entry.workflow.login(for: entry.destination) }
+            let task =
+                pending[group]
+                ?? Task { [workflow = entry.workflow, destination = entry.destination] in try await workflow.login(for: destination) }
+            pending[group] = task
+            return try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
+            }
         }
     }
 
@@ -177,11 +199,12 @@ extension ImagePush {
             local = ImmutableTagCheck.LocalImage(id: image.id, repoDigests: image.repoDigests)
         }
         let localImage = local
+        let logins = SharedLogins()
         let prepared = await withTaskGroup(of: (Int, Result<Ready, any Error>).self) { group in
             for (number, entry) in destinations.enumerated() {
                 group.addTask {
                     do {
-                        async let login = entry.workflow.login(for: entry.destination)
+                        async let login = logins.login(for: entry)
                         async let lookup = entry.workflow.ecr.findRepository(entry.destination.repository, registryId: entry.destination.registryId)
                         let ready = try await login
                         let repository = try await entry.workflow.ensureRepository(

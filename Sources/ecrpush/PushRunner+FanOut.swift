@@ -24,7 +24,7 @@ extension PushRunner {
             destinationOptions.registry.isEmpty
             ? [(nil, nil)]
             : Array(zip(destinationOptions.registry.map { Optional($0) }, try destinationOptions.registryTargets().map { Optional($0) }))
-        for (name, target) in registries {
+        for (group, (name, target)) in registries.enumerated() {
             // One ECR client per registry (its account, region, credentials), shared by its repositories.
             let resolved = try await aws.resolve(http: HTTPClient(), for: target)
             let workflow = PushWorkflow(ecr: ECRClient(context: resolved.context), docker: docker)
@@ -34,7 +34,7 @@ extension PushRunner {
                     defaultTagFrom: contextDirectory, target: target, registry: name, repository: repository)
                 try destination.validate()
                 if let note, destinations.isEmpty { renderer.handle(.info(note)) }
-                destinations.append(ImagePush.FanOutDestination(workflow: workflow, destination: destination))
+                destinations.append(ImagePush.FanOutDestination(workflow: workflow, destination: destination, loginGroup: group))
             }
         }
         guard let firstWorkflow, let first = destinations.first else { return }

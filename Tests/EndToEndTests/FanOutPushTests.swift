@@ -30,6 +30,8 @@ import Testing
         let places = [world.registry.hostPort, second.hostPort].flatMap { registry in [repository, other].map { "\(registry)/\($0)" } }
         #expect(images.compactMap { $0["imageUri"] as? String }.sorted() == places.map { "\($0)@\(digest)" }.sorted())
         #expect((json["failures"] as? [Any])?.isEmpty == true)
+        let counts = try await world.moto.counts()
+        #expect(counts["GetAuthorizationToken"] == 2, "one login per registry, not per repository: \(counts)")
         #expect(result.stderrText.components(separatedBy: "Reading \(image)").count == 2, "the image is read once: \(result.stderrText)")
         // Within a registry, each blob is uploaded to the first repository and mounted into the second.
         for number in [2, 4] {
