@@ -1,7 +1,5 @@
 import Foundation
 import NIOCore
-import NIOHPACK
-import NIOHTTP2
 import NIOPosix
 
 /// One `ForwardAgent` stream: a connection a build step made to its agent socket, carried to a new connection to
@@ -33,8 +31,7 @@ final class AgentForwardStream {
     }
 
     func start() {
-        let headers: HPACKHeaders = [":status": "200", "content-type": "application/grpc"]
-        context.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: headers))), promise: nil)
+        GRPCResponse.writeHeaders(context)
         guard let agent else {
             onEvent(.sshAgentMissing(id: id))
             finish(.notFound, "no SSH agent '\(id)' was forwarded (ecrpush --ssh \(id)=SOCKET)")
@@ -148,18 +145,14 @@ final class AgentForwardStream {
         var message = Moby_Sshforward_V1_BytesMessage()
         message.data = Data(bytes)
         guard let encoded = try? message.serializedBytes() as [UInt8] else { return }
-        var buffer = context.channel.allocator.buffer(capacity: encoded.count + 5)
-        buffer.writeBytes(GRPCFraming.frame(encoded))
-        context.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(buffer)))), promise: nil)
+        GRPCResponse.writeMessage(encoded, to: context)
     }
 
     /// Ends the stream with its status in the trailers and lets the agent connection go.
     private func finish(_ status: GRPCStatus, _ message: String?) {
         guard !finished else { return }
         finished = true
-        var trailers: HPACKHeaders = ["grpc-status": String(status.rawValue)]
-        if let message { trailers.add(name: "grpc-message", value: GRPCFraming.percentEncoded(message)) }
-        context.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: trailers, endStream: true))), promise: nil)
+        GRPCResponse.writeStatus(status, message: message, to: context)
         connection?.close(promise: nil)
         connection = nil
     }

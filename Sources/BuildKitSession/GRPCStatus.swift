@@ -25,10 +25,9 @@ enum GRPCFraming {
 
     /// The first message of a request body; nil when the body is not one whole uncompressed message.
     static func firstMessage(_ body: [UInt8]) -> [UInt8]? {
-        guard body.count >= 5, body[0] == 0 else { return nil }
-        let length = Int(body[1]) << 24 | Int(body[2]) << 16 | Int(body[3]) << 8 | Int(body[4])
-        guard body.count >= 5 + length else { return nil }
-        return Array(body[5..<(5 + length)])
+        var reader = LengthPrefixedReader.grpc()
+        reader.append(body)
+        return (try? reader.next()) ?? nil
     }
 
     /// `grpc-message` is percent-encoded (everything outside printable ASCII, and `%`).

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHPACK
 import NIOHTTP2
 
 /// One gRPC call on one HTTP/2 stream: collects the request (headers, then the length-prefixed message), asks
@@ -86,20 +85,13 @@ final class GRPCStreamHandler: ChannelInboundHandler {
     }
 
     private static func write(_ outcome: GRPCOutcome, to context: ChannelHandlerContext) {
-        var headers: HPACKHeaders = [":status": "200", "content-type": "application/grpc"]
         switch outcome {
         case .message(let message):
-            context.write(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: headers))), promise: nil)
-            var buffer = context.channel.allocator.buffer(capacity: message.count + 5)
-            buffer.writeBytes(GRPCFraming.frame(message))
-            context.write(NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(buffer)))), promise: nil)
-            let trailers: HPACKHeaders = ["grpc-status": "0"]
-            context.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: trailers, endStream: true))), promise: nil)
+            GRPCResponse.writeHeaders(context, flush: false)
+            GRPCResponse.writeMessage(message, to: context, flush: false)
+            GRPCResponse.writeStatus(.ok, message: nil, to: context)
         case .failure(let status, let message):
-            // Trailers-only: the status in the one HEADERS frame that ends the stream.
-            headers.add(name: "grpc-status", value: String(status.rawValue))
-            headers.add(name: "grpc-message", value: GRPCFraming.percentEncoded(message))
-            context.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: headers, endStream: true))), promise: nil)
+            GRPCResponse.writeStatus(status, message: message, to: context, trailersOnly: true)
         }
     }
 }

@@ -40,9 +40,7 @@ struct ECRBlobStore: BlobStore {
         while true {
             attempt += 1
             do {
-                try await uploadOnce(blob, progress: progress) { offset in
-                    onInfo("\(blob.shortID): ECR kept the layer only up to byte \(offset - 1); resuming from byte \(offset)")
-                }
+                try await uploadOnce(blob, progress: progress) { offset in onInfo(Self.resumeMessage(blob.shortID, from: offset)) }
                 return
             } catch let error as AWSError where error.code == ECRErrorCode.layerAlreadyExists {
                 return  // pushed meanwhile by someone else: what we wanted
@@ -50,6 +48,19 @@ struct ECRBlobStore: BlobStore {
                 continue  // a fresh upload session; never re-send from byte 0 on the old one
             }
         }
+    }
+
+    /// Where an upload goes on after ECR refused a part (InvalidLayerPart): the byte after the last one it kept,
+    /// on the same upload. Any other error is thrown again.
+    static func resumeOffset(after error: AWSError) throws -> Int64 {
+        guard error.code == ECRErrorCode.invalidLayerPart, let text = error.serviceDetails?.fields["lastValidByteReceived"],
+            let lastValid = Int64(text)
+        else { throw error }
+        return lastValid + 1
+    }
+
+    static func resumeMessage(_ id: String, from offset: Int64) -> String {
+        "\(id): ECR kept the layer only up to byte \(offset - 1); resuming from byte \(offset)"
     }
 
     static func isRetryable(_ error: AWSError) -> Bool {
@@ -73,11 +84,9 @@ struct ECRBlobStore: BlobStore {
                     repository: repository, uploadId: upload.uploadId, range: range, source: reader, registryId: registryId)
                 next = last + 1
                 progress(next)
-            } catch let error as AWSError where error.code == ECRErrorCode.invalidLayerPart && resumes < 3 {
-                // ECR says how far it got: continue from the byte after that on the same upload.
-                guard let text = error.serviceDetails?.fields["lastValidByteReceived"], let lastValid = Int64(text) else { throw error }
+            } catch let error as AWSError where resumes < 3 {
+                next = try Self.resumeOffset(after: error)
                 resumes += 1
-                next = lastValid + 1
                 progress(next)
                 onResume(next)
             }
@@ -109,12 +118,10 @@ struct ECRBlobStore: BlobStore {
                         _ = try await ecr.uploadLayerPart(
                             repository: repository, uploadId: upload.uploadId, range: next...(end - 1), source: reader, registryId: registryId)
                         next = end
-                    } catch let error as AWSError where error.code == ECRErrorCode.invalidLayerPart && resumes < 3 {
-                        // As for a finished file: ECR says how far it got, and the same upload goes on from there.
-                        guard let text = error.serviceDetails?.fields["lastValidByteReceived"], let lastValid = Int64(text) else { throw error }
+                    } catch let error as AWSError where resumes < 3 {
+                        next = try Self.resumeOffset(after: error)
                         resumes += 1
-                        next = lastValid + 1
-                        onInfo("\(layer.shortID): ECR kept the layer only up to byte \(lastValid); resuming from byte \(next)")
+                        onInfo(Self.resumeMessage(layer.shortID, from: next))
                     }
                     progress(next)
                 }
