@@ -46,18 +46,13 @@ enum CurrentImageLayers {
         let bytes = Mutex<[UInt8]>([])
         try await store.client.readBlob(repository: store.repository, digest: digest) { chunk in
             try bytes.withLock { bytes in
+                // Not an image config: the read stops, and the tag counts as unknown.
                 guard bytes.count + chunk.count <= maxConfigSize else { throw CancellationError() }
                 bytes += chunk
             }
         }
         let config = bytes.withLock { $0 }
         guard config.withUnsafeBytes({ SHA256.hash($0) }).ociDigest == digest else { return [] }
-        struct Config: Decodable {
-            struct RootFS: Decodable {
-                var diff_ids: [String]
-            }
-            var rootfs: RootFS
-        }
-        return try JSONDecoder().decode(Config.self, from: Data(config)).rootfs.diff_ids
+        return try JSONDecoder().decode(ImageConfigRootFS.self, from: Data(config)).rootfs.diffIDs
     }
 }

@@ -55,11 +55,11 @@ struct OCIManifestOrIndex: Decodable {
     let layers: [OCIDescriptor]?
 }
 
-/// The parts of an image config this module checks.
-struct ImageConfigRootFS: Decodable {
-    struct RootFS: Decodable {
-        let type: String?
-        let diffIDs: [String]
+/// The parts of an image config this module checks (and a push reads from a registry's config).
+package struct ImageConfigRootFS: Decodable, Sendable {
+    package struct RootFS: Decodable, Sendable {
+        package let type: String?
+        package let diffIDs: [String]
 
         enum CodingKeys: String, CodingKey {
             case type
@@ -67,7 +67,7 @@ struct ImageConfigRootFS: Decodable {
         }
     }
 
-    let rootfs: RootFS
+    package let rootfs: RootFS
 }
 
 enum MetadataDecoding {
