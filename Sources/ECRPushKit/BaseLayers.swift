@@ -70,8 +70,9 @@ package struct BaseSource: Sendable {
 package enum BaseLayers {
     static func known(
         image: ImageInspect, ancestor: RegistryAncestor, source: BaseSource, store: any BlobStore, compression: LayerCompression,
-        jobs: Int = 4, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        jobs: Int = 4, meter: CopyMeter? = nil, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async -> [String: KnownLayer] {
+        defer { meter?.finish() }
         do {
             let layers = try await sourceLayers(image: image, ancestor: ancestor, readManifest: source.readManifest)
             guard layers.count == ancestor.layerCount, layers.count <= image.rootFS.layers.count else { return [:] }
@@ -83,9 +84,10 @@ package enum BaseLayers {
             let byDigest = Dictionary(candidates.values.map { ($0.digest, $0) }, uniquingKeysWith: { first, _ in first })
             let present = try await store.existing(Array(byDigest.keys).sorted())
             let missing = byDigest.keys.filter { !present.contains($0) }.sorted()
+            meter?.expect(source.otherRegistry == nil ? 0 : missing.compactMap { byDigest[$0]?.size }.reduce(0, +))
             let added = try await RememberedImage.digests(missing, jobs: max(jobs, 4)) { digest in
                 guard let layer = byDigest[digest] else { return false }
-                return try await add(layer, to: store, from: source, sourceRepository: sourceRepository, onEvent: onEvent)
+                return try await add(layer, to: store, from: source, sourceRepository: sourceRepository, meter: meter, onEvent: onEvent)
             }
             let held = present.union(added)
             return candidates.filter { held.contains($0.value.digest) }
@@ -100,7 +102,7 @@ package enum BaseLayers {
     /// Mounts (same registry) or copies (another registry) a layer the store lacks. A refused mount or a failed
     /// copy is no error: the layer is then compressed and uploaded from the image.
     private static func add(
-        _ layer: KnownLayer, to store: any BlobStore, from source: BaseSource, sourceRepository: String,
+        _ layer: KnownLayer, to store: any BlobStore, from source: BaseSource, sourceRepository: String, meter: CopyMeter?,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> Bool {
         let id = PreparedBlob.shortID(layer.digest)
@@ -113,6 +115,7 @@ package enum BaseLayers {
         let throttle = ProgressThrottle(total: layer.size)
         do {
             let copied = try await store.copy(layer, from: registry, repository: sourceRepository) { done in
+                meter?.progress(layer.digest, done)
                 guard throttle.shouldReport(done) else { return }
                 onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: done, total: layer.size))))
             }

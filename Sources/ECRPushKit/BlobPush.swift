@@ -13,10 +13,12 @@ struct BlobPush: Sendable {
     /// The registry's name in the blob cache and the result (`host[:port]`).
     let registryName: String
 
-    /// `baseLayers` is asked only when the image must be read (not for a remembered image).
+    /// `baseLayers` is asked only when the image must be read (not for a remembered image), while the Engine's
+    /// export is already requested: the Engine writes the whole image out before its first byte, and the base's
+    /// layers are checked, mounted or copied meanwhile (the first layer entry waits for them).
     func push(
         localImage: String, image inspected: ImageInspect, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void,
-        baseLayers: () async throws -> [String: KnownLayer]
+        baseLayers: @escaping @Sendable () async throws -> [String: KnownLayer]
     ) async throws -> PushedImage {
         let scope = settings.cacheScope(registryName)
         if let remembered = RememberedImage(cache: settings.blobCache, image: inspected, registry: scope),
@@ -25,18 +27,26 @@ struct BlobPush: Sendable {
             try await putManifests(remembered.manifest, tags: tags, onEvent: onEvent)
             return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: remembered.manifest.digest)
         }
-        let base = try await baseLayers()
-        let known = base.merging(try await cachedLayers(inspected.rootFS.layers, excluding: Set(base.keys), onEvent: onEvent)) { base, _ in base }
+        let knownSet = KnownLayerSet.pending()
+        async let lookedUp = Self.settle(knownSet) {
+            let base = try await baseLayers()
+            return base.merging(try await cachedLayers(inspected.rootFS.layers, excluding: Set(base.keys), onEvent: onEvent)) { base, _ in base }
+        }
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
         let image: ExportedImage
         do {
-            image = try await export(localImage, known: known, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
+            image = try await export(localImage, known: knownSet, recognise: true, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
         } catch ImageExportError.layerPredictionFailed(let path, _, _) {
             // The Engine's export is not laid out as expected: read it again and compress every layer.
             onEvent(.info("\(path) was not the layer its name promised; reading \(localImage) again"))
-            image = try await export(localImage, known: known, diffIDs: nil, onEvent: onEvent)
+            image = try await export(localImage, known: knownSet, recognise: false, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
+        } catch {
+            // A failed look-up stops the export: its own error says what happened.
+            if knownSet.hasFailed { _ = try await lookedUp }
+            throw error
         }
         defer { image.cleanup() }
+        let known = try await lookedUp
         let skipped = Set(image.layers.filter { $0.path.isEmpty }.map(\.diffID)).count
         if skipped > 0 { onEvent(.info("\(skipped) layers the registry holds were recognised in the export and not compressed")) }
 
@@ -46,16 +56,12 @@ struct BlobPush: Sendable {
         return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: manifest.digest)
     }
 
-    /// Reads the image from the Engine and uploads what the store lacks. With the image's `diffIDs`, the known
-    /// layers are recognised in the stream and not even compressed.
+    /// Reads the image from the Engine and uploads what the store lacks. With `recognise`, the known layers are
+    /// recognised in the stream and not even compressed; either way a layer the set names is not uploaded.
     private func export(
-        _ localImage: String, known: [String: KnownLayer], diffIDs: [String]?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        _ localImage: String, known: KnownLayerSet, recognise: Bool, diffIDs: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> ExportedImage {
         let store = self.store
-        var skipped: [String: KnownBlob] = [:]
-        if diffIDs != nil {
-            skipped = known.mapValues(\.exportBlob)
-        }
         let sendGrowing: @Sendable (GrowingLayer) async -> Bool = { layer in
             // The digest is not known yet: progress goes by the entry's name, the size by an estimate that follows the
             // compression ratio so far.
@@ -74,11 +80,11 @@ struct BlobPush: Sendable {
             return sent
         }
         return try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, settings: settings, knownLayers: skipped, diffIDs: diffIDs ?? [],
+            localImage, docker: docker, settings: settings, knownLayers: recognise ? known : [:], diffIDs: recognise ? diffIDs : [],
             uploadGrowing: store.uploadsGrowingLayers ? sendGrowing : nil
         ) { blob in
             let done = PushEvent(id: blob.shortID, status: .alreadyExists, progress: ProgressDetail(current: blob.size, total: blob.size))
-            if let diffID = blob.diffID, known[diffID] != nil {
+            if let diffID = blob.diffID, await known.settled()[diffID] != nil {
                 onEvent(.push(done))
                 return
             }
@@ -95,6 +101,23 @@ struct BlobPush: Sendable {
                     onEvent(.push(PushEvent(id: blob.shortID, status: .pushing, progress: ProgressDetail(current: sent, total: blob.size))))
                 }, onInfo: { onEvent(.info($0)) })
             onEvent(.push(PushEvent(id: blob.shortID, status: .pushed, progress: ProgressDetail(current: blob.size, total: blob.size))))
+        }
+    }
+
+    /// Runs the look-up of the known layers and settles `set` with what it found, or with its failure.
+    private static func settle(
+        _ set: KnownLayerSet, lookUp: @Sendable () async throws -> [String: KnownLayer]
+    ) async throws -> [String: KnownLayer] {
+        do {
+            let known = try await lookUp()
+            set.resolve(known.mapValues(\.exportBlob))
+            return known
+        } catch is CancellationError {
+            set.abandon()
+            throw CancellationError()
+        } catch {
+            set.fail("the layers the destination holds could not be looked up")
+            throw error
         }
     }
 

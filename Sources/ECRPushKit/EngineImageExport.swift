@@ -26,11 +26,12 @@ package enum EngineImageExport {
     /// space stays bounded (by that limit plus the layers being written or uploaded) whatever the image size.
     /// On failure the other uploads are cancelled and the temporary files removed.
     /// `knownLayers` (by diffID, with the image's `diffIDs`) are recognised in the stream and neither compressed nor
-    /// stored: their `PreparedBlob`s come with the image at the end, naming the known blobs, with no file.
+    /// stored: their `PreparedBlob`s come with the image at the end, naming the known blobs, with no file. A pending
+    /// set lets the export start before they are known; the first layer entry waits for them.
     /// With `uploadGrowing`, a big layer's upload starts as its compression does and follows its file as it grows
     /// (`GrowingLayer`); when that returns false (refused or failed), the finished file is uploaded with `upload`.
     static func exportAndUpload(
-        _ localImage: String, docker: DockerClient, settings: ExportSettings, knownLayers: [String: KnownBlob] = [:], diffIDs: [String] = [],
+        _ localImage: String, docker: DockerClient, settings: ExportSettings, knownLayers: KnownLayerSet = [:], diffIDs: [String] = [],
         uploadGrowing: (@Sendable (GrowingLayer) async -> Bool)? = nil,
         upload: @escaping @Sendable (PreparedBlob) async throws -> Void
     ) async throws -> ExportedImage {

@@ -144,7 +144,7 @@ package struct FanOutPush: Sendable {
         let knownLayers = known
         let skipped = knownLayers.mapValues(\.exportBlob)
         let image = try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, settings: settings, knownLayers: skipped, diffIDs: inspected.rootFS.layers
+            localImage, docker: docker, settings: settings, knownLayers: KnownLayerSet(skipped), diffIDs: inspected.rootFS.layers
         ) { blob in
             if let diffID = blob.diffID, knownLayers[diffID] != nil { return }
             await withTaskGroup(of: Void.self) { group in

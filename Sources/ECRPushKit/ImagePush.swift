@@ -101,6 +101,8 @@ package struct ImagePush: Sendable {
             path = chosen.path
             estimate = chosen
         }
+        // A base copy left running beside the push ends with it, whatever happens.
+        defer { estimate?.pendingBase?.cancel() }
         let pushed: PushedImage
         switch path {
         case .daemon:

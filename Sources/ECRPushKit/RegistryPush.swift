@@ -16,6 +16,8 @@ package struct RegistryPush: Sendable {
     package var settings: ExportSettings
     /// How base images in other registries are read (nil: only bases in the destination registry are reused).
     package var sources: SourceRegistries?
+    /// `--transport auto`'s throughputs.
+    package var rates = TransportEstimate.Rates()
 
     package init(registry: RegistryClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         self.registry = registry
@@ -74,9 +76,16 @@ package struct RegistryPush: Sendable {
                 ? CurrentImageLayers.known(image: inspected, tag: destination.tags[0], store: store, compression: settings.compression) : [:]
             var known: [String: KnownLayer] = [:]
             if let ancestor {
-                // Where the estimate already made sure of the base's layers (a base copied from another registry).
+                // Where the estimate already made sure of the base's layers (a base copied from another registry), or
+                // left their copy running beside this push.
                 known = estimate?.knownLayers ?? [:]
-                if estimate?.knownLayers == nil {
+                if let copying = estimate?.pendingBase {
+                    known = try await withTaskCancellationHandler {
+                        try await copying.value
+                    } onCancel: {
+                        copying.cancel()
+                    }
+                } else if estimate?.knownLayers == nil {
                     known = try await baseLayers(image: inspected, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)
                 }
                 if !known.isEmpty { onEvent(.info("\(known.count) layers of \(ancestor.reference) are in \(store.place)")) }
@@ -99,7 +108,7 @@ package struct RegistryPush: Sendable {
     /// destination registry itself, or from another one when `sources` says how to read it. Empty when base layers
     /// are not reused.
     func baseLayers(
-        image: ImageInspect, ancestor: RegistryAncestor, store: RegistryBlobStore, registryName: String,
+        image: ImageInspect, ancestor: RegistryAncestor, store: RegistryBlobStore, registryName: String, meter: CopyMeter? = nil,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> [String: KnownLayer] {
         guard settings.reuseBaseLayers else { return [:] }
@@ -113,7 +122,7 @@ package struct RegistryPush: Sendable {
         }
         return await BaseLayers.known(
             image: image, ancestor: ancestor, source: source, store: store, compression: settings.compression, jobs: settings.jobs,
-            onEvent: onEvent)
+            meter: meter, onEvent: onEvent)
     }
 
     /// `--transport auto`: whether this push costs less through the Engine's push or through this one, from the
@@ -137,10 +146,45 @@ package struct RegistryPush: Sendable {
         var knownLayers: [String: KnownLayer]?
         if let ancestor, ancestor.registry != registryName, !remembered, settings.compression == .gzip, sources != nil {
             let store = self.store(repository, registryName: registryName, onEvent: onEvent)
-            knownLayers = try await baseLayers(image: image, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)
+            let meter = CopyMeter()
+            let copying = Task {
+                try await baseLayers(image: image, ancestor: ancestor, store: store, registryName: registryName, meter: meter, onEvent: onEvent)
+            }
+            // A copy that takes a while (a slow link): ecrpush's push starts now, beside it.
+            let beside: TransportEstimate?
+            do {
+                beside = try await Self.besideCopy(meter, image: image, ancestor: ancestor, rates: rates)
+            } catch {
+                copying.cancel()
+                throw error
+            }
+            if let beside {
+                var chosen = beside
+                chosen.pendingBase = copying
+                return chosen
+            }
+            knownLayers = try await withTaskCancellationHandler {
+                try await copying.value
+            } onCancel: {
+                copying.cancel()
+            }
         }
         return TransportEstimate.choose(
             image: image, ancestor: ancestor, destinationRegistry: registryName, knownLayers: knownLayers, remembered: remembered,
-            zstd: settings.compression == .zstd)
+            zstd: settings.compression == .zstd, rates: rates)
+    }
+
+    /// Waits for the copy to end, up to the probe time after its transfers began (or, when they have not begun,
+    /// after it started); when it has not ended, asks `TransportEstimate.besideCopy` with its rate so far.
+    private static func besideCopy(
+        _ meter: CopyMeter, image: ImageInspect, ancestor: RegistryAncestor, rates: TransportEstimate.Rates
+    ) async throws -> TransportEstimate? {
+        let probe = Duration.milliseconds(Int(rates.copyProbeSeconds * 1000))
+        let start = ContinuousClock.now
+        while !meter.isFinished, ContinuousClock.now < (meter.transfersBegan ?? start) + probe {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        guard !meter.isFinished else { return nil }
+        return TransportEstimate.besideCopy(image: image, ancestor: ancestor, copyRemaining: meter.remainingSeconds(), rates: rates)
     }
 }

@@ -20,6 +20,9 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     /// The ancestor's layers the destination repository holds, when the estimate had to make sure of them (a base
     /// from another registry is copied before choosing); nil when not looked at.
     package var knownLayers: [String: KnownLayer]?
+    /// The copy of a base from another registry, still running when ecrpush's push was chosen to read the image
+    /// beside it (`besideCopy`): that push takes the base's layers from it.
+    package var pendingBase: Task<[String: KnownLayer], any Error>?
 
     /// Throughputs measured with tools/bench_push.py on the 2-core loopback world (README, Benchmarks): a cold
     /// 196 MiB push took 2.4 s through ecrpush's registry push (about 90 MiB/s of image, export included) and
@@ -32,6 +35,11 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         package var exportBytesPerSecond: Double = 400 * 1_048_576
         /// What any export costs before its first byte (the Engine writes the image out first), and the config.
         package var registrySecondsPerPush: Double = 0.05
+        /// The Engine writing the whole image out before the export's first byte (the legacy `docker save`): about
+        /// 1.5 s for bench:1's 196 MiB on a warm Engine, 2-2.5 s just after a restart.
+        package var exportWriteBytesPerSecond: Double = 100 * 1_048_576
+        /// How long a base's copy transfers before its rate decides whether ecrpush's push starts beside it.
+        package var copyProbeSeconds: Double = 0.4
         package init() {}
     }
 
@@ -76,6 +84,28 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         return daemon < registry ? estimate(.daemon, detail) : estimate(.registry, detail)
     }
 
+    /// While a base from another registry is still being copied into the destination (`copyRemaining` seconds to
+    /// go at its rate so far; nil when nothing has moved yet): the Engine's push can only start once the copy is
+    /// over (it would send the base again otherwise), while ecrpush's push reads the image from the Engine beside
+    /// the copy and takes the base's layers from it at the end. ecrpush's push, when that costs less, else nil.
+    package static func besideCopy(
+        image: ImageInspect, ancestor: RegistryAncestor, copyRemaining: Double?, rates: Rates = Rates()
+    ) -> TransportEstimate? {
+        let newBytes = max(0, image.size - ancestor.size)
+        let daemon = Double(newBytes) / rates.daemonBytesPerSecond + Double(image.rootFS.layers.count) * rates.daemonSecondsPerLayer
+        let registry =
+            rates.registrySecondsPerPush + Double(image.size) / rates.exportWriteBytesPerSecond + Double(newBytes) / rates.registryBytesPerSecond
+        let waitForCopy = copyRemaining ?? .infinity
+        guard registry < waitForCopy + daemon else { return nil }
+        let remaining = copyRemaining.map { "about \(seconds($0)) to go" } ?? "nothing copied yet"
+        return TransportEstimate(
+            path: .registry,
+            reason: "\(mebibytes(newBytes)) to send; its base \(ancestor.reference), from another registry, is still being copied into "
+                + "this repository (\(remaining)), "
+                + "and ecrpush reads the image meanwhile where the Engine's push would wait for the copy",
+            daemonSeconds: waitForCopy + daemon, registrySeconds: registry, ancestor: ancestor)
+    }
+
     package var description: String {
         let name = path == .daemon ? "daemon (the Engine's push)" : "registry (ecrpush reads and compresses the image)"
         return "Transport auto: \(name): \(reason); estimated \(Self.seconds(daemonSeconds)) through the Engine's push, "
@@ -83,5 +113,5 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     }
 
     static func mebibytes(_ bytes: Int64) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
-    static func seconds(_ value: Double) -> String { String(format: "%.1f s", value) }
+    static func seconds(_ value: Double) -> String { value.isFinite ? String(format: "%.1f s", value) : "the copy's time and more" }
 }

@@ -44,8 +44,8 @@ package final class ImageExportReader: @unchecked Sendable {
         package var growingLayerMinimumSize: Int64 = 16 << 20
         /// Layers the destination already holds, by diffID, under the blob to name for them: in a legacy
         /// `docker save` stream they are recognised before their bytes arrive (`LegacyLayerID`), hashed to check,
-        /// and neither compressed nor stored. Needs `layerDiffIDs`.
-        package var knownLayers: [String: KnownBlob] = [:]
+        /// and neither compressed nor stored. Needs `layerDiffIDs`. A pending set makes the first layer entry wait.
+        package var knownLayers: KnownLayerSet = [:]
         /// The image's diffIDs, in order (the Engine's `RootFS.Layers`), to recognise `knownLayers`.
         package var layerDiffIDs: [String] = []
 
@@ -165,6 +165,8 @@ package final class ImageExportReader: @unchecked Sendable {
 
     /// Stops the export and removes its temporary files (the transfer failed or was abandoned).
     package func cancel() {
+        // A feed waiting for the known layers holds the lock: it goes on (and then stops) once they are settled.
+        options.knownLayers.abandon()
         lock.lock()
         defer { lock.unlock() }
         if case .reading(_, let store) = state {

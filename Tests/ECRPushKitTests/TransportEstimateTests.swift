@@ -102,4 +102,38 @@ import Testing
         #expect(location?.registry == "docker.io" && location?.repository == "library/busybox")
         #expect(RepositoryLocation(pinned: "busybox:1") == nil)
     }
+
+    /// A base still being copied from another registry: the Engine's push would wait for the copy, ecrpush's reads the
+    /// image beside it. Beside wins when the copy has longer to go than ecrpush's push would take; a copy that has not
+    /// moved a byte yet counts as long.
+    @Test func aLongCopyIsOverlappedByEcrpushsPushAndAShortOneIsWaitedFor() {
+        let image = Self.image(size: 129 * Self.mib, layers: 4)
+        let ancestor = Self.ancestor(registry: "docker.io", size: 128 * Self.mib, layers: 3)
+        let rates = TransportEstimate.Rates()
+        let beside = TransportEstimate.besideCopy(image: image, ancestor: ancestor, copyRemaining: 2.9, rates: rates)
+        #expect(beside?.path == .registry && beside?.reason.contains("still being copied") == true, "\(String(describing: beside))")
+        #expect(beside.map { $0.registrySeconds < $0.daemonSeconds } == true)
+        #expect(TransportEstimate.besideCopy(image: image, ancestor: ancestor, copyRemaining: 0.1, rates: rates) == nil)
+        #expect(TransportEstimate.besideCopy(image: image, ancestor: ancestor, copyRemaining: nil, rates: rates)?.path == .registry)
+        // The export's cost is the whole image's: a bigger image needs a longer copy to be worth reading beside it.
+        let big = Self.image(size: 1025 * Self.mib, layers: 4)
+        let bigBase = Self.ancestor(registry: "docker.io", size: 1024 * Self.mib, layers: 3)
+        #expect(TransportEstimate.besideCopy(image: big, ancestor: bigBase, copyRemaining: 2.9, rates: rates) == nil)
+    }
+
+    /// The copy's rate so far gives its time to go; nothing moved yet gives none.
+    @Test func theCopyMeterProjectsTheRateSoFar() async throws {
+        let meter = CopyMeter()
+        #expect(meter.remainingSeconds() == nil && meter.transfersBegan == nil)
+        meter.expect(100)
+        let began = try #require(meter.transfersBegan)
+        #expect(meter.remainingSeconds(now: began + .seconds(1)) == nil, "nothing moved yet")
+        meter.progress("sha256:a", 10)
+        meter.progress("sha256:b", 15)
+        meter.progress("sha256:a", 25)
+        let remaining = try #require(meter.remainingSeconds(now: began + .seconds(1)))
+        #expect(abs(remaining - 1.5) < 0.001, "40 of 100 bytes in 1 s: 60 more take 1.5 s")
+        meter.finish()
+        #expect(meter.isFinished && meter.remainingSeconds() == 0)
+    }
 }

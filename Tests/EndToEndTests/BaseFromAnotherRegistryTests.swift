@@ -120,6 +120,36 @@ import Testing
         await source.stop()
     }
 
+    /// A copy that moves nothing for a while (the source stalls its first blob downloads, as a slow link would delay
+    /// them): `auto` does not wait for it before choosing, but starts ecrpush's push beside it; the export waits for
+    /// the copy at its first layer, and the manifest names the base's own blobs, copied once the source answers.
+    @Test func aSlowCopyRunsBesideEcrpushsPush() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let source = try await Self.publishBase(world, megabytes: 4)
+        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+        defer { destination.stop() }
+        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("hub-slow")
+        try await source.proxy.setRules([["method": "GET", "path": "/blobs/sha256:", "times": 2, "stall": 1.5]])
+
+        let result = try await push(world, app, repository: repository, destination: destination, source: source, extra: ["--no-blob-cache"])
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: registry"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("is still being copied into this repository (nothing copied yet)"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
+        let stalled = try await source.proxy.seen().filter { $0.status == .fault("stall") }
+        #expect(stalled.count == 2, "both first downloads stalled: \(stalled.map(\.path))")
+
+        let baseDigests = try await Self.baseDigests(source)
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        #expect(appDigests.count == baseDigests.count + 1)
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs, from the copy that ran beside")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+        await source.stop()
+    }
+
     /// With ecrpush's own registry push, the copied base is named in the manifest too (no Engine push involved).
     @Test func theRegistryTransportNamesTheCopiedBase() async throws {
         let world = try await World.start()

@@ -47,6 +47,57 @@ import Testing
         #expect(filesIn(image.temporaryDirectory).count == filesIn(plain.temporaryDirectory).count - 2, "no files for the known layers")
     }
 
+    /// The known layers settled only while the export already streams (a base still being checked or copied): the
+    /// first layer entry waits for them on the feeding thread, and the result is the same as if they had been given.
+    @Test func aPendingSetIsWaitedForAtTheFirstLayer() async throws {
+        let fixture = try await DockerImageFixture.shared()
+        let archive = try readFile(fixture.archivePath)
+        let parent = TemporaryDirectory(prefix: "iesk")
+        var options = options(fixture, parent: parent)
+        let pending = KnownLayerSet.pending()
+        options.knownLayers = pending
+        let resolver = Thread {
+            Thread.sleep(forTimeInterval: 0.2)
+            pending.resolve([fixture.diffIDs[0]: Self.knownA, fixture.diffIDs[2]: Self.knownB])
+        }
+        let started = Date()
+        resolver.start()
+        let image = try exportImage(archive, chunking: .fixed(16 * 1024), options: options)
+        defer { image.cleanup() }
+        #expect(Date().timeIntervalSince(started) >= 0.2, "the reader waited for the set")
+        #expect(image.layers[0].digest == Self.knownA.digest && image.layers[0].path.isEmpty)
+        #expect(image.layers[2].digest == Self.knownB.digest && image.layers[2].path.isEmpty)
+        #expect(!image.layers[1].path.isEmpty && !image.layers[3].path.isEmpty)
+        #expect(await pending.settled()[fixture.diffIDs[0]] == Self.knownA)
+    }
+
+    /// Abandoned (the look-up gave nothing): every layer is compressed. Failed: the export stops, nothing left behind.
+    @Test func anAbandonedSetCompressesEverythingAndAFailedOneStopsTheExport() async throws {
+        let fixture = try await DockerImageFixture.shared()
+        let archive = try readFile(fixture.archivePath)
+        let parent = TemporaryDirectory(prefix: "iesk")
+        var options = options(fixture, parent: parent)
+        let abandoned = KnownLayerSet.pending()
+        abandoned.abandon()
+        abandoned.resolve([fixture.diffIDs[0]: Self.knownA])  // too late: the first settlement wins
+        options.knownLayers = abandoned
+        let image = try exportImage(archive, options: options)
+        defer { image.cleanup() }
+        #expect(image.layers.allSatisfy { !$0.path.isEmpty }, "no layer named for a known blob")
+
+        let failed = KnownLayerSet.pending()
+        failed.fail("the look-up failed")
+        options.knownLayers = failed
+        #expect(failed.hasFailed)
+        #expect {
+            _ = try exportImage(archive, options: options)
+        } throws: { error in
+            guard case ImageExportError.readerClosed(let reason) = error else { return false }
+            return reason == "the look-up failed"
+        }
+        #expect(filesIn(parent.path) == [URL(fileURLWithPath: image.temporaryDirectory).lastPathComponent], "the failed one left nothing")
+    }
+
     /// A directory whose name promises a known layer but whose bytes are another: the export fails with
     /// `layerPredictionFailed` (the push then reads the image again), never a layer named for the wrong bytes.
     @Test func bytesThatAreNotThePromisedLayerFailTheExport() async throws {

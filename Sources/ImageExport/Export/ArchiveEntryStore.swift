@@ -22,7 +22,7 @@ final class ArchiveEntryStore {
         var compressionThreads: Int
         var bufferSize: Int
         var inMemoryLimit: Int
-        var knownLayers: [String: KnownBlob] = [:]
+        var knownLayers: KnownLayerSet = [:]
         var layerDiffIDs: [String] = []
         /// Layer entries at least this big (uncompressed) are announced to `onLayerStarted` as they start.
         var growingLayerMinimumSize: Int64 = .max
@@ -70,7 +70,7 @@ final class ArchiveEntryStore {
             record(path, .link(ArchivePath.normalize(header.linkTarget)))
             return nil
         case .regular:
-            if let writer = knownLayerWriter(for: path) { return PendingEntry(path: path, size: header.size, store: self, writer: writer) }
+            if let writer = try knownLayerWriter(for: path) { return PendingEntry(path: path, size: header.size, store: self, writer: writer) }
             return PendingEntry(path: path, size: header.size, store: self)
         case .directory, .characterDevice, .blockDevice, .fifo, .other:
             return nil
@@ -78,13 +78,15 @@ final class ArchiveEntryStore {
     }
 
     /// A legacy `<v1 id>/layer.tar` whose `json` (already read) names one of `knownLayers`: only hashed.
-    private func knownLayerWriter(for path: String) -> KnownLayerWriter? {
-        guard !settings.knownLayers.isEmpty, path.hasSuffix("/layer.tar") else { return nil }
+    private func knownLayerWriter(for path: String) throws -> KnownLayerWriter? {
+        guard path.hasSuffix("/layer.tar") else { return nil }
+        let knownLayers = try settings.knownLayers.waitForBlobs()
+        guard !knownLayers.isEmpty else { return nil }
         let directory = String(path.dropLast("/layer.tar".count))
         guard case .memory(let json)? = entries[directory + "/json"],
             let index = LegacyLayerID.layerIndex(
                 directoryName: String(directory.split(separator: "/").last ?? ""), json: json, diffIDs: settings.layerDiffIDs),
-            let known = settings.knownLayers[settings.layerDiffIDs[index]]
+            let known = knownLayers[settings.layerDiffIDs[index]]
         else { return nil }
         return KnownLayerWriter(expectedDiffID: settings.layerDiffIDs[index], known: known, entryPath: path)
     }

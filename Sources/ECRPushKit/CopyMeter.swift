@@ -1,0 +1,56 @@
+import Foundation
+import Synchronization
+
+/// How far the copy of a base from another registry has got, so that `--transport auto` can tell a copy that ends
+/// in a moment from one that takes seconds (a slow link): the Engine's push has to wait for the copy, while
+/// ecrpush's push can read the image from the Engine beside it.
+package final class CopyMeter: Sendable {
+    private struct State {
+        var total: Int64?
+        var started: ContinuousClock.Instant?
+        var done: [String: Int64] = [:]
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+
+    package init() {}
+
+    /// The copy is about to move `bytes` (the missing layers' sizes).
+    package func expect(_ bytes: Int64) {
+        state.withLock {
+            $0.total = bytes
+            $0.started = .now
+        }
+    }
+
+    /// `digest` has `done` of its bytes at the destination.
+    package func progress(_ digest: String, _ done: Int64) {
+        state.withLock { $0.done[digest] = done }
+    }
+
+    /// Every layer copied, or given up.
+    package func finish() {
+        state.withLock { $0.finished = true }
+    }
+
+    package var isFinished: Bool { state.withLock { $0.finished } }
+
+    /// When the layers' transfers began (once the destination was asked what it lacks); nil before.
+    package var transfersBegan: ContinuousClock.Instant? { state.withLock { $0.started } }
+
+    /// The seconds the copy still needs at its rate so far: nil while nothing has moved (a stalled or not yet
+    /// started copy), 0 when it is over.
+    package func remainingSeconds(now: ContinuousClock.Instant = .now) -> Double? {
+        state.withLock { state in
+            if state.finished { return 0 }
+            guard let total = state.total, let started = state.started else { return nil }
+            let done = state.done.values.reduce(0, +)
+            guard done > 0 else { return total == 0 ? 0 : nil }
+            let elapsed = started.duration(to: now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            guard seconds > 0 else { return nil }
+            return Double(max(0, total - done)) / (Double(done) / seconds)
+        }
+    }
+}
