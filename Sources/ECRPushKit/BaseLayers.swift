@@ -84,7 +84,7 @@ package enum BaseLayers {
             let byDigest = Dictionary(candidates.values.map { ($0.digest, $0) }, uniquingKeysWith: { first, _ in first })
             let present = try await store.existing(Array(byDigest.keys).sorted())
             let missing = byDigest.keys.filter { !present.contains($0) }.sorted()
-            meter?.expect(source.otherRegistry == nil ? 0 : missing.compactMap { byDigest[$0]?.size }.reduce(0, +))
+            meter?.expect(source.otherRegistry == nil ? 0 : missing.compactMap { byDigest[$0]?.size }.reduce(0, +), plan: candidates)
             let added = try await RememberedImage.digests(missing, jobs: max(jobs, 4)) { digest in
                 guard let layer = byDigest[digest] else { return false }
                 return try await add(layer, to: store, from: source, sourceRepository: sourceRepository, meter: meter, onEvent: onEvent)

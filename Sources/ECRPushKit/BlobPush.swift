@@ -2,6 +2,15 @@ import DockerEngine
 import Foundation
 import ImageExport
 
+/// What the look-up before an export found: the layers the destination holds (by diffID), and those whose copy
+/// into it is still running (a base from another registry, copied beside the push), which the export skips on the
+/// copy's word until `confirmCopies` says which arrived.
+struct KnownLayerLookup: Sendable {
+    var held: [String: KnownLayer] = [:]
+    var copying: [String: KnownLayer] = [:]
+    var confirmCopies: (@Sendable () async throws -> [String: KnownLayer])?
+}
+
 /// The one push workflow of ecrpush's own transports (`registry` and `ecr-api`), over a `BlobStore`: an image the
 /// blob cache remembers is checked and tagged without reading it; otherwise the image is read from the Engine
 /// once, each layer compressed once (except the base's layers the store holds, which keep the base's blobs), each
@@ -18,7 +27,7 @@ struct BlobPush: Sendable {
     /// layers are checked, mounted or copied meanwhile (the first layer entry waits for them).
     func push(
         localImage: String, image inspected: ImageInspect, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void,
-        baseLayers: @escaping @Sendable () async throws -> [String: KnownLayer]
+        baseLayers: @escaping @Sendable () async throws -> KnownLayerLookup
     ) async throws -> PushedImage {
         let scope = settings.cacheScope(registryName)
         if let remembered = RememberedImage(cache: settings.blobCache, image: inspected, registry: scope),
@@ -29,24 +38,33 @@ struct BlobPush: Sendable {
         }
         let knownSet = KnownLayerSet.pending()
         async let lookedUp = Self.settle(knownSet) {
-            let base = try await baseLayers()
-            return base.merging(try await cachedLayers(inspected.rootFS.layers, excluding: Set(base.keys), onEvent: onEvent)) { base, _ in base }
+            var lookup = try await baseLayers()
+            let base = lookup.held.merging(lookup.copying) { held, _ in held }
+            lookup.held.merge(try await cachedLayers(inspected.rootFS.layers, excluding: Set(base.keys), onEvent: onEvent)) { base, _ in base }
+            return lookup
         }
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
-        let image: ExportedImage
+        let exported: ExportedImage
         do {
-            image = try await export(localImage, known: knownSet, recognise: true, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
+            exported = try await export(localImage, known: knownSet, recognise: true, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
         } catch ImageExportError.layerPredictionFailed(let path, _, _) {
             // The Engine's export is not laid out as expected: read it again and compress every layer.
             onEvent(.info("\(path) was not the layer its name promised; reading \(localImage) again"))
-            image = try await export(localImage, known: knownSet, recognise: false, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
+            exported = try await export(localImage, known: knownSet, recognise: false, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
         } catch {
             // A failed look-up stops the export: its own error says what happened.
             if knownSet.hasFailed { _ = try await lookedUp }
             throw error
         }
+        let (image, known): (ExportedImage, [String: KnownLayer])
+        do {
+            (image, known) = try await confirmed(
+                exported, lookup: try await lookedUp, localImage: localImage, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
+        } catch {
+            exported.cleanup()
+            throw error
+        }
         defer { image.cleanup() }
-        let known = try await lookedUp
         let skipped = Set(image.layers.filter { $0.path.isEmpty }.map(\.diffID)).count
         if skipped > 0 { onEvent(.info("\(skipped) layers the registry holds were recognised in the export and not compressed")) }
 
@@ -104,14 +122,35 @@ struct BlobPush: Sendable {
         }
     }
 
-    /// Runs the look-up of the known layers and settles `set` with what it found, or with its failure.
+    /// The image and the layers the destination holds, once the copies taken on their word are over. A layer whose
+    /// copy failed makes the image be read again, that layer compressed and uploaded: the manifest never names a
+    /// blob the destination lacks.
+    private func confirmed(
+        _ image: ExportedImage, lookup: KnownLayerLookup, localImage: String, diffIDs: [String],
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> (ExportedImage, [String: KnownLayer]) {
+        guard let confirmCopies = lookup.confirmCopies else { return (image, lookup.held.merging(lookup.copying) { held, _ in held }) }
+        let copied = try await confirmCopies()
+        let lost = Set(lookup.copying.keys).subtracting(copied.keys)
+        let known = lookup.held.merging(lookup.copying.filter { !lost.contains($0.key) }) { held, _ in held }
+        // Even a lost layer the export compressed was not uploaded (the set named it): read again either way.
+        guard !lost.isEmpty else { return (image, known) }
+        onEvent(.info("\(lost.count) layers of the base could not be copied after all; reading \(localImage) again to compress them"))
+        image.cleanup()
+        let again = try await export(
+            localImage, known: KnownLayerSet(known.mapValues(\.exportBlob)), recognise: true, diffIDs: diffIDs, onEvent: onEvent)
+        return (again, known)
+    }
+
+    /// Runs the look-up of the known layers and settles `set` with what it found (the layers being copied
+    /// included), or with its failure.
     private static func settle(
-        _ set: KnownLayerSet, lookUp: @Sendable () async throws -> [String: KnownLayer]
-    ) async throws -> [String: KnownLayer] {
+        _ set: KnownLayerSet, lookUp: @Sendable () async throws -> KnownLayerLookup
+    ) async throws -> KnownLayerLookup {
         do {
-            let known = try await lookUp()
-            set.resolve(known.mapValues(\.exportBlob))
-            return known
+            let lookup = try await lookUp()
+            set.resolve(lookup.held.merging(lookup.copying) { held, _ in held }.mapValues(\.exportBlob))
+            return lookup
         } catch is CancellationError {
             set.abandon()
             throw CancellationError()

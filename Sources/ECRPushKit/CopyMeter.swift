@@ -6,6 +6,7 @@ import Synchronization
 /// ecrpush's push can read the image from the Engine beside it.
 package final class CopyMeter: Sendable {
     private struct State {
+        var plan: [String: KnownLayer]?
         var total: Int64?
         var started: ContinuousClock.Instant?
         var done: [String: Int64] = [:]
@@ -16,9 +17,11 @@ package final class CopyMeter: Sendable {
 
     package init() {}
 
-    /// The copy is about to move `bytes` (the missing layers' sizes).
-    package func expect(_ bytes: Int64) {
+    /// The copy is about to move `bytes` (the missing layers' sizes), after which the destination holds `plan`
+    /// (diffID → the base's blob: those it had and those being copied), unless a copy fails.
+    package func expect(_ bytes: Int64, plan: [String: KnownLayer] = [:]) {
         state.withLock {
+            $0.plan = plan
             $0.total = bytes
             $0.started = .now
         }
@@ -35,6 +38,9 @@ package final class CopyMeter: Sendable {
     }
 
     package var isFinished: Bool { state.withLock { $0.finished } }
+
+    /// What the destination will hold once every copy succeeds; nil before the transfers began.
+    package var plan: [String: KnownLayer]? { state.withLock { $0.plan } }
 
     /// When the layers' transfers began (once the destination was asked what it lacks); nil before.
     package var transfersBegan: ContinuousClock.Instant? { state.withLock { $0.started } }

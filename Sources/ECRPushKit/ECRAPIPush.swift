@@ -29,7 +29,8 @@ package struct ECRAPIPush: Sendable {
             let store = ECRBlobStore(ecr: ecr, repository: destination.repository, registryId: destination.registryId, registry: registry)
             let push = BlobPush(store: store, docker: docker, settings: settings, registryName: registry)
             return try await push.push(localImage: localImage, image: inspected, tags: destination.tags, onEvent: onEvent) {
-                try await baseLayers(image: inspected, store: store, destination: destination, registry: registry, onEvent: onEvent)
+                KnownLayerLookup(
+                    held: try await baseLayers(image: inspected, store: store, destination: destination, registry: registry, onEvent: onEvent))
             }
         } catch let error as AWSError where ["AccessDeniedException", "AccessDenied"].contains(error.code ?? "") {
             // IAM or a repository policy refused one of the push actions: name it.

@@ -74,27 +74,44 @@ package struct RegistryPush: Sendable {
             async let current =
                 readsCurrent
                 ? CurrentImageLayers.known(image: inspected, tag: destination.tags[0], store: store, compression: settings.compression) : [:]
-            var known: [String: KnownLayer] = [:]
+            var lookup = KnownLayerLookup()
             if let ancestor {
-                // Where the estimate already made sure of the base's layers (a base copied from another registry), or
-                // left their copy running beside this push.
-                known = estimate?.knownLayers ?? [:]
+                let found = "layers of \(ancestor.reference) are in \(store.place)"
                 if let copying = estimate?.pendingBase {
-                    known = try await withTaskCancellationHandler {
-                        try await copying.value
-                    } onCancel: {
-                        copying.cancel()
+                    // Left running beside this push by the estimate: its plan is taken on its word (the export skips
+                    // those layers), and confirmed by its end.
+                    let confirm: @Sendable () async throws -> [String: KnownLayer] = {
+                        let copied = try await withTaskCancellationHandler {
+                            try await copying.value
+                        } onCancel: {
+                            copying.cancel()
+                        }
+                        if !copied.isEmpty { onEvent(.info("\(copied.count) \(found)")) }
+                        return copied
                     }
-                } else if estimate?.knownLayers == nil {
-                    known = try await baseLayers(image: inspected, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)
+                    if let plan = estimate?.pendingBasePlan {
+                        lookup.copying = plan
+                        lookup.confirmCopies = confirm
+                    } else {
+                        lookup.held = try await confirm()
+                    }
+                } else {
+                    // Where the estimate already made sure of the base's layers (a base copied from another registry).
+                    lookup.held = estimate?.knownLayers ?? [:]
+                    if estimate?.knownLayers == nil {
+                        lookup.held = try await baseLayers(
+                            image: inspected, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)
+                    }
+                    if !lookup.held.isEmpty { onEvent(.info("\(lookup.held.count) \(found)")) }
                 }
-                if !known.isEmpty { onEvent(.info("\(known.count) layers of \(ancestor.reference) are in \(store.place)")) }
             }
-            let shared = await current.filter { known[$0.key] == nil }
+            let base = lookup.held.merging(lookup.copying) { held, _ in held }
+            let shared = await current.filter { base[$0.key] == nil }
             if !shared.isEmpty {
                 onEvent(.info("\(shared.count) layers of \(store.place):\(destination.tags[0]) as it is now are this image's too: not sent again"))
             }
-            return known.merging(shared) { base, _ in base }
+            lookup.held.merge(shared) { base, _ in base }
+            return lookup
         }
     }
 
@@ -161,6 +178,7 @@ package struct RegistryPush: Sendable {
             if let beside {
                 var chosen = beside
                 chosen.pendingBase = copying
+                chosen.pendingBasePlan = meter.plan
                 return chosen
             }
             knownLayers = try await withTaskCancellationHandler {

@@ -23,6 +23,9 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     /// The copy of a base from another registry, still running when ecrpush's push was chosen to read the image
     /// beside it (`besideCopy`): that push takes the base's layers from it.
     package var pendingBase: Task<[String: KnownLayer], any Error>?
+    /// The base's layers the destination holds once that copy succeeds (what it had, what is being copied): the
+    /// export may skip them on the copy's word.
+    package var pendingBasePlan: [String: KnownLayer]?
 
     /// Throughputs measured with tools/bench_push.py on the 2-core loopback world (README, Benchmarks): a cold
     /// 196 MiB push took 2.4 s through ecrpush's registry push (about 90 MiB/s of image, export included) and
@@ -38,8 +41,9 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         /// The Engine writing the whole image out before the export's first byte (the legacy `docker save`): about
         /// 1.5 s for bench:1's 196 MiB on a warm Engine, 2-2.5 s just after a restart.
         package var exportWriteBytesPerSecond: Double = 100 * 1_048_576
-        /// How long a base's copy transfers before its rate decides whether ecrpush's push starts beside it.
-        package var copyProbeSeconds: Double = 0.4
+        /// How long a base's copy transfers before its rate decides whether ecrpush's push starts beside it. Long
+        /// enough for a small base on a busy machine to be done; a copy worth overlapping has seconds left after it.
+        package var copyProbeSeconds: Double = 1.0
         package init() {}
     }
 

@@ -131,7 +131,7 @@ import Testing
         defer { destination.stop() }
         let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("hub-slow")
-        try await source.proxy.setRules([["method": "GET", "path": "/blobs/sha256:", "times": 2, "stall": 1.5]])
+        try await source.proxy.setRules([["method": "GET", "path": "/blobs/sha256:", "times": 2, "stall": 2.5]])
 
         let result = try await push(world, app, repository: repository, destination: destination, source: source, extra: ["--no-blob-cache"])
         try #require(result.status == 0, "\(result.combinedText)")
@@ -145,6 +145,38 @@ import Testing
         let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
         #expect(appDigests.count == baseDigests.count + 1)
         #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs, from the copy that ran beside")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+        await source.stop()
+    }
+
+    /// The export skips the layers being copied on the copy's word; when one copy fails after all (the source loses
+    /// the blob once the push is under way), the image is read again, that layer compressed and uploaded, and the
+    /// manifest names only blobs the destination holds.
+    @Test func aCopyThatFailsBesideThePushHasItsLayerCompressedAfterAll() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let source = try await Self.publishBase(world, megabytes: 4)
+        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+        defer { destination.stop() }
+        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("hub-lost")
+        let baseDigests = try await Self.baseDigests(source)
+        try #require(baseDigests.count == 2)
+        try await source.proxy.setRules([
+            ["method": "GET", "path": "/blobs/sha256:", "times": 2, "stall": 2.5],
+            ["method": "GET", "path": "/blobs/\(baseDigests[1])", "times": -1, "status": 404]
+        ])
+
+        let result = try await push(world, app, repository: repository, destination: destination, source: source, extra: ["--no-blob-cache"])
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("is still being copied into this repository"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("1 layers of the base could not be copied after all; reading"), "\(result.stderrText)")
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        #expect(appDigests.count == baseDigests.count + 1)
+        #expect(appDigests.first == baseDigests[0], "the layer that was copied keeps the base's blob")
+        #expect(!appDigests.contains(baseDigests[1]), "the lost one is ecrpush's own compression")
+        for digest in appDigests { #expect(try await world.registry.blobStatus(repository: repository, digest: digest) == 200, "\(digest)") }
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
         await source.stop()

@@ -41,17 +41,6 @@ package final class KnownLayerSet: @unchecked Sendable, ExpressibleByDictionaryL
     /// The look-up failed and the push with it: a waiting reader stops with `ImageExportError.readerClosed`.
     package func fail(_ reason: String) { settle(.failed(reason)) }
 
-    /// The blobs, once settled (empty after a failure); nil while pending. Never waits.
-    package var resolved: [String: KnownBlob]? {
-        condition.lock()
-        defer { condition.unlock() }
-        switch state {
-        case .pending: return nil
-        case .resolved(let blobs): return blobs
-        case .failed: return [:]
-        }
-    }
-
     /// The blobs once settled (empty after a failure), for async code.
     package func settled() async -> [String: KnownBlob] {
         await withCheckedContinuation { continuation in
