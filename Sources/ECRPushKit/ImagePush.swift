@@ -102,7 +102,7 @@ package struct ImagePush: Sendable {
             estimate = chosen
         }
         // A base copy left running beside the push ends with it, whatever happens.
-        defer { estimate?.pendingBase?.cancel() }
+        defer { estimate?.pendingCopy?.task.cancel() }
         let pushed: PushedImage
         switch path {
         case .daemon:

@@ -16,8 +16,6 @@ package struct RegistryPush: Sendable {
     package var settings: ExportSettings
     /// How base images in other registries are read (nil: only bases in the destination registry are reused).
     package var sources: SourceRegistries?
-    /// `--transport auto`'s throughputs.
-    package var rates = TransportEstimate.Rates()
 
     package init(registry: RegistryClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         self.registry = registry
@@ -77,19 +75,19 @@ package struct RegistryPush: Sendable {
             var lookup = KnownLayerLookup()
             if let ancestor {
                 let found = "layers of \(ancestor.reference) are in \(store.place)"
-                if let copying = estimate?.pendingBase {
+                if let copying = estimate?.pendingCopy {
                     // Left running beside this push by the estimate: its plan is taken on its word (the export skips
                     // those layers), and confirmed by its end.
                     let confirm: @Sendable () async throws -> [String: KnownLayer] = {
                         let copied = try await withTaskCancellationHandler {
-                            try await copying.value
+                            try await copying.task.value
                         } onCancel: {
-                            copying.cancel()
+                            copying.task.cancel()
                         }
                         if !copied.isEmpty { onEvent(.info("\(copied.count) \(found)")) }
                         return copied
                     }
-                    if let plan = estimate?.pendingBasePlan {
+                    if let plan = copying.plan {
                         lookup.copying = plan
                         lookup.confirmCopies = confirm
                     } else {
@@ -160,6 +158,7 @@ package struct RegistryPush: Sendable {
                 }
         }
         let remembered = RememberedImage(cache: settings.blobCache, image: image, registry: settings.cacheScope(registryName)) != nil
+        let rates = TransportEstimate.Rates()
         var knownLayers: [String: KnownLayer]?
         if let ancestor, ancestor.registry != registryName, !remembered, settings.compression == .gzip, sources != nil {
             let store = self.store(repository, registryName: registryName, onEvent: onEvent)
@@ -175,10 +174,8 @@ package struct RegistryPush: Sendable {
                 copying.cancel()
                 throw error
             }
-            if let beside {
-                var chosen = beside
-                chosen.pendingBase = copying
-                chosen.pendingBasePlan = meter.plan
+            if var chosen = beside {
+                chosen.pendingCopy = TransportEstimate.PendingCopy(task: copying, plan: meter.plan)
                 return chosen
             }
             knownLayers = try await withTaskCancellationHandler {

@@ -22,10 +22,15 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     package var knownLayers: [String: KnownLayer]?
     /// The copy of a base from another registry, still running when ecrpush's push was chosen to read the image
     /// beside it (`besideCopy`): that push takes the base's layers from it.
-    package var pendingBase: Task<[String: KnownLayer], any Error>?
-    /// The base's layers the destination holds once that copy succeeds (what it had, what is being copied): the
-    /// export may skip them on the copy's word.
-    package var pendingBasePlan: [String: KnownLayer]?
+    package var pendingCopy: PendingCopy?
+
+    package struct PendingCopy: Sendable {
+        /// Ends with the base's layers the destination holds.
+        package var task: Task<[String: KnownLayer], any Error>
+        /// What the destination holds once every copy succeeds (what it had, what is being copied), which the export
+        /// may skip on the copy's word; nil when the copy's transfers had not begun.
+        package var plan: [String: KnownLayer]?
+    }
 
     /// Throughputs measured with tools/bench_push.py on the 2-core loopback world (README, Benchmarks): a cold
     /// 196 MiB push took 2.4 s through ecrpush's registry push (about 90 MiB/s of image, export included) and
@@ -46,6 +51,11 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         /// enough for a small base on a busy machine to be done; a copy worth overlapping has seconds left after it.
         package var copyProbeSeconds: Double = 1.0
         package init() {}
+
+        /// The Engine's push of `newBytes`, checking each of `layers` in the destination.
+        func daemonSeconds(newBytes: Int64, layers: Int) -> Double {
+            Double(newBytes) / daemonBytesPerSecond + Double(layers) * daemonSecondsPerLayer
+        }
     }
 
     /// `destinationRegistry` is the registry's `host[:port]`; `knownLayers`, the ancestor's layers the destination
@@ -64,7 +74,7 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         }
         let known = baseHeld ? ancestor?.size ?? 0 : 0
         let newBytes = max(0, image.size - known)
-        let daemon = Double(newBytes) / rates.daemonBytesPerSecond + Double(image.rootFS.layers.count) * rates.daemonSecondsPerLayer
+        let daemon = rates.daemonSeconds(newBytes: newBytes, layers: image.rootFS.layers.count)
         let registry =
             remembered
             ? 0 : rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + Double(known) / rates.exportBytesPerSecond
@@ -97,7 +107,7 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         image: ImageInspect, ancestor: RegistryAncestor, copyRemaining: Double?, rates: Rates = Rates()
     ) -> TransportEstimate? {
         let newBytes = max(0, image.size - ancestor.size)
-        let daemon = Double(newBytes) / rates.daemonBytesPerSecond + Double(image.rootFS.layers.count) * rates.daemonSecondsPerLayer
+        let daemon = rates.daemonSeconds(newBytes: newBytes, layers: image.rootFS.layers.count)
         let registry =
             rates.registrySecondsPerPush + Double(image.size) / rates.exportWriteBytesPerSecond + Double(newBytes) / rates.registryBytesPerSecond
         let waitForCopy = copyRemaining ?? .infinity

@@ -120,32 +120,50 @@ import Testing
         await source.stop()
     }
 
-    /// A copy that moves nothing for a while (the source stalls its first blob downloads, as a slow link would delay
-    /// them): `auto` does not wait for it before choosing, but starts ecrpush's push beside it; the export waits for
-    /// the copy at its first layer, and the manifest names the base's own blobs, copied once the source answers.
+    /// What `pushWithStalledSource` set up and what the push gave.
+    struct StalledCopy {
+        let source: Source
+        let destination: FaultProxy
+        let repository: String
+        let baseDigests: [String]
+        let result: ProcessResult
+    }
+
+    /// A 4 MiB base in another registry whose first two blob downloads say nothing for 2.5 s (a copy that moves
+    /// nothing for a while, as over a slow link), then `moreRules`; the app on it pushed with `auto`.
+    func pushWithStalledSource(
+        _ world: World, name: String, moreRules: (_ baseDigests: [String]) -> [[String: any Sendable]] = { _ in [] }
+    ) async throws -> StalledCopy {
+        let source = try await Self.publishBase(world, megabytes: 4)
+        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName(name)
+        let baseDigests = try await Self.baseDigests(source)
+        try await source.proxy.setRules([["method": "GET", "path": "/blobs/sha256:", "times": 2, "stall": 2.5]] + moreRules(baseDigests))
+        let result = try await push(world, app, repository: repository, destination: destination, source: source, extra: ["--no-blob-cache"])
+        return StalledCopy(source: source, destination: destination, repository: repository, baseDigests: baseDigests, result: result)
+    }
+
+    /// `auto` does not wait for a copy that moves nothing before choosing, but starts ecrpush's push beside it; the
+    /// export waits for the copy at its first layer, and the manifest names the base's own blobs, copied once the
+    /// source answers.
     @Test func aSlowCopyRunsBesideEcrpushsPush() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let source = try await Self.publishBase(world, megabytes: 4)
-        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
-        defer { destination.stop() }
-        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
-        let repository = BuildAndPushTests.uniqueName("hub-slow")
-        try await source.proxy.setRules([["method": "GET", "path": "/blobs/sha256:", "times": 2, "stall": 2.5]])
-
-        let result = try await push(world, app, repository: repository, destination: destination, source: source, extra: ["--no-blob-cache"])
+        let stalled = try await pushWithStalledSource(world, name: "hub-slow")
+        defer { stalled.destination.stop() }
+        let (result, source) = (stalled.result, stalled.source)
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("Transport auto: registry"), "\(result.stderrText)")
         #expect(result.stderrText.contains("is still being copied into this repository (nothing copied yet)"), "\(result.stderrText)")
         #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
-        let stalled = try await source.proxy.seen().filter { $0.status == .fault("stall") }
-        #expect(stalled.count == 2, "both first downloads stalled: \(stalled.map(\.path))")
+        let stalls = try await source.proxy.seen().filter { $0.status == .fault("stall") }
+        #expect(stalls.count == 2, "both first downloads stalled: \(stalls.map(\.path))")
 
-        let baseDigests = try await Self.baseDigests(source)
-        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
-        #expect(appDigests.count == baseDigests.count + 1)
-        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs, from the copy that ran beside")
-        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: stalled.repository, reference: "v1")
+        #expect(appDigests.count == stalled.baseDigests.count + 1)
+        #expect(Array(appDigests.prefix(stalled.baseDigests.count)) == stalled.baseDigests, "the base's own blobs, from the copy beside")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(stalled.repository):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
         await source.stop()
     }
@@ -156,30 +174,24 @@ import Testing
     @Test func aCopyThatFailsBesideThePushHasItsLayerCompressedAfterAll() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let source = try await Self.publishBase(world, megabytes: 4)
-        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
-        defer { destination.stop() }
-        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
-        let repository = BuildAndPushTests.uniqueName("hub-lost")
-        let baseDigests = try await Self.baseDigests(source)
-        try #require(baseDigests.count == 2)
-        try await source.proxy.setRules([
-            ["method": "GET", "path": "/blobs/sha256:", "times": 2, "stall": 2.5],
-            ["method": "GET", "path": "/blobs/\(baseDigests[1])", "times": -1, "status": 404]
-        ])
-
-        let result = try await push(world, app, repository: repository, destination: destination, source: source, extra: ["--no-blob-cache"])
-        try #require(result.status == 0, "\(result.combinedText)")
+        let stalled = try await pushWithStalledSource(world, name: "hub-lost") { digests in
+            [["method": "GET", "path": "/blobs/\(digests[1])", "times": -1, "status": 404]]
+        }
+        defer { stalled.destination.stop() }
+        let (result, baseDigests) = (stalled.result, stalled.baseDigests)
+        try #require(result.status == 0 && baseDigests.count == 2, "\(result.combinedText)")
         #expect(result.stderrText.contains("is still being copied into this repository"), "\(result.stderrText)")
         #expect(result.stderrText.contains("1 layers of the base could not be copied after all; reading"), "\(result.stderrText)")
-        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: stalled.repository, reference: "v1")
         #expect(appDigests.count == baseDigests.count + 1)
         #expect(appDigests.first == baseDigests[0], "the layer that was copied keeps the base's blob")
         #expect(!appDigests.contains(baseDigests[1]), "the lost one is ecrpush's own compression")
-        for digest in appDigests { #expect(try await world.registry.blobStatus(repository: repository, digest: digest) == 200, "\(digest)") }
-        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        for digest in appDigests {
+            #expect(try await world.registry.blobStatus(repository: stalled.repository, digest: digest) == 200, "\(digest)")
+        }
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(stalled.repository):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
-        await source.stop()
+        await stalled.source.stop()
     }
 
     /// With ecrpush's own registry push, the copied base is named in the manifest too (no Engine push involved).
