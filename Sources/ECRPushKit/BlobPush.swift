@@ -9,6 +9,9 @@ struct KnownLayerLookup: Sendable {
     var held: [String: KnownLayer] = [:]
     var copying: [String: KnownLayer] = [:]
     var confirmCopies: (@Sendable () async throws -> [String: KnownLayer])?
+
+    /// Every layer the export may skip: those held and those being copied.
+    var skippable: [String: KnownLayer] { held.merging(copying) { held, _ in held } }
 }
 
 /// The one push workflow of ecrpush's own transports (`registry` and `ecr-api`), over a `BlobStore`: an image the
@@ -39,8 +42,8 @@ struct BlobPush: Sendable {
         let knownSet = KnownLayerSet.pending()
         async let lookedUp = Self.settle(knownSet) {
             var lookup = try await baseLayers()
-            let base = lookup.held.merging(lookup.copying) { held, _ in held }
-            lookup.held.merge(try await cachedLayers(inspected.rootFS.layers, excluding: Set(base.keys), onEvent: onEvent)) { base, _ in base }
+            let cached = try await cachedLayers(inspected.rootFS.layers, excluding: Set(lookup.skippable.keys), onEvent: onEvent)
+            lookup.held.merge(cached) { base, _ in base }
             return lookup
         }
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
@@ -129,7 +132,7 @@ struct BlobPush: Sendable {
         _ image: ExportedImage, lookup: KnownLayerLookup, localImage: String, diffIDs: [String],
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> (ExportedImage, [String: KnownLayer]) {
-        guard let confirmCopies = lookup.confirmCopies else { return (image, lookup.held.merging(lookup.copying) { held, _ in held }) }
+        guard let confirmCopies = lookup.confirmCopies else { return (image, lookup.skippable) }
         let copied = try await confirmCopies()
         let lost = Set(lookup.copying.keys).subtracting(copied.keys)
         let known = lookup.held.merging(lookup.copying.filter { !lost.contains($0.key) }) { held, _ in held }
@@ -149,7 +152,7 @@ struct BlobPush: Sendable {
     ) async throws -> KnownLayerLookup {
         do {
             let lookup = try await lookUp()
-            set.resolve(lookup.held.merging(lookup.copying) { held, _ in held }.mapValues(\.exportBlob))
+            set.resolve(lookup.skippable.mapValues(\.exportBlob))
             return lookup
         } catch is CancellationError {
             set.abandon()

@@ -103,7 +103,7 @@ package struct RegistryPush: Sendable {
                     if !lookup.held.isEmpty { onEvent(.info("\(lookup.held.count) \(found)")) }
                 }
             }
-            let base = lookup.held.merging(lookup.copying) { held, _ in held }
+            let base = lookup.skippable
             let shared = await current.filter { base[$0.key] == nil }
             if !shared.isEmpty {
                 onEvent(.info("\(shared.count) layers of \(store.place):\(destination.tags[0]) as it is now are this image's too: not sent again"))

@@ -10,9 +10,14 @@ import Testing
     static let knownA = KnownBlob(digest: "sha256:" + String(repeating: "a", count: 64), size: 123, compression: .gzip)
     static let knownB = KnownBlob(digest: "sha256:" + String(repeating: "b", count: 64), size: 456, compression: .gzip)
 
+    /// Layers 0 and 2 of the fixture, as held by the destination.
+    static func known(_ fixture: DockerImageFixture) -> [String: KnownBlob] {
+        [fixture.diffIDs[0]: knownA, fixture.diffIDs[2]: knownB]
+    }
+
     func options(_ fixture: DockerImageFixture, parent: TemporaryDirectory) -> ImageExportReader.Options {
         var options = ImageExportReader.Options(temporaryDirectoryParent: parent.url)
-        options.knownLayers = [fixture.diffIDs[0]: Self.knownA, fixture.diffIDs[2]: Self.knownB]
+        options.knownLayers = KnownLayerSet(Self.known(fixture))
         options.layerDiffIDs = fixture.diffIDs
         return options
     }
@@ -58,7 +63,7 @@ import Testing
         options.knownLayers = pending
         let resolver = Thread {
             Thread.sleep(forTimeInterval: 0.2)
-            pending.resolve([fixture.diffIDs[0]: Self.knownA, fixture.diffIDs[2]: Self.knownB])
+            pending.resolve(Self.known(fixture))
         }
         let started = Date()
         resolver.start()
