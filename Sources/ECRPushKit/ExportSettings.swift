@@ -21,6 +21,9 @@ package struct ExportSettings: Sendable {
     /// Layers at least this big (uncompressed) are uploaded while they are compressed, where the store can
     /// (`BlobStore.uploadGrowing`): the upload follows the file as it grows, so the two overlap.
     package var growingLayerMinimumSize: Int64 = 16 << 20
+    /// How long `auto` follows a base's copy from another registry before its rate decides whether ecrpush's push
+    /// starts beside it (`TransportEstimate.Rates.copyProbeSeconds`; `ECRPUSH_COPY_PROBE_SECONDS`).
+    package var copyProbeSeconds = TransportEstimate.Rates().copyProbeSeconds
 
     package init(
         compression: LayerCompression = .gzip, compressionLevel: Int? = nil, jobs: Int = 4,

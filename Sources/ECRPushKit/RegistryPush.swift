@@ -158,13 +158,16 @@ package struct RegistryPush: Sendable {
                 }
         }
         let remembered = RememberedImage(cache: settings.blobCache, image: image, registry: settings.cacheScope(registryName)) != nil
-        let rates = TransportEstimate.Rates()
+        var rates = TransportEstimate.Rates()
+        rates.copyProbeSeconds = settings.copyProbeSeconds
         var knownLayers: [String: KnownLayer]?
         if let ancestor, ancestor.registry != registryName, !remembered, settings.compression == .gzip, sources != nil {
             let store = self.store(repository, registryName: registryName, onEvent: onEvent)
             let meter = CopyMeter()
             let copying = Task {
-                try await baseLayers(image: image, ancestor: ancestor, store: store, registryName: registryName, meter: meter, onEvent: onEvent)
+                defer { meter.finish() }  // whatever way the copy ends, the probe stops waiting for it
+                return try await baseLayers(
+                    image: image, ancestor: ancestor, store: store, registryName: registryName, meter: meter, onEvent: onEvent)
             }
             // A copy that takes a while (a slow link): ecrpush's push starts now, beside it.
             let beside: TransportEstimate?

@@ -328,6 +328,9 @@ struct TransportOptions: ParsableArguments {
             temporarySpaceLimit: tempSpaceLimit << 20,
             blobCache: noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: homeDirectory(environment)))
         settings.reuseBaseLayers = !noBaseLayers
+        if let text = environment["ECRPUSH_COPY_PROBE_SECONDS"], let seconds = Double(text), seconds.isFinite, seconds >= 0 {
+            settings.copyProbeSeconds = seconds
+        }
         return settings
     }
 

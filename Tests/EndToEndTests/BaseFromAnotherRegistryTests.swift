@@ -45,17 +45,19 @@ import Testing
     }
 
     func push(
-        _ world: World, _ image: String, repository: String, destination: FaultProxy, source: Source, extra: [String] = []
+        _ world: World, _ image: String, repository: String, destination: FaultProxy, source: Source, extra: [String] = [],
+        environment: [String: String] = [:]
     )
         async throws -> ProcessResult
     {
         try await ECRPushCLI.run(
             ["push", image, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", destination.hostPort] + extra,
-            environment: world.environment.merging(["DOCKER_CONFIG": source.dockerConfig.path]) { $1 })
+            environment: world.environment.merging(["DOCKER_CONFIG": source.dockerConfig.path]) { $1 }.merging(environment) { $1 })
     }
 
-    /// The base is small, so that its copy ends within `auto`'s probe even on a busy machine (a copy with seconds to
-    /// go runs beside ecrpush's push instead: `aSlowCopyRunsBesideEcrpushsPush`).
+    /// `auto` follows the copy for a minute here, so that it waits for the copy even on a busy CI machine (where
+    /// a 1 MiB copy through the proxy can take over a second: a copy with seconds to go runs beside ecrpush's push
+    /// instead, `aSlowCopyRunsBesideEcrpushsPush`).
     @Test func theBaseIsCopiedWithItsDigestsAndTheEnginesPushSkipsIt() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
@@ -65,7 +67,8 @@ import Testing
         let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("hub-app")
 
-        let result = try await push(world, app, repository: repository, destination: destination, source: source)
+        let result = try await push(
+            world, app, repository: repository, destination: destination, source: source, environment: ["ECRPUSH_COPY_PROBE_SECONDS": "60"])
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
         #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
