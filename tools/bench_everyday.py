@@ -441,6 +441,19 @@ class Bench:
         if left:
             sys.exit(f"images left after docker image prune -a: {left}")
 
+    def forget_pushes(self, image):
+        """Keeps a cold push cold: the references earlier pushes left on the image (the pushed tag, RepoDigests
+        naming the destination registry) are removed, as a runner that just built it has none. Else the next
+        push sees the whole image in the destination registry already, and ecrpush's auto rightly counts on
+        the Engine to mount it, which the Engine cannot do without the distribution metadata removed here."""
+        def references():
+            info = json.loads(self.docker("image", "inspect", image).stdout)[0]
+            return [r for r in (info.get("RepoTags") or []) + (info.get("RepoDigests") or []) if r != image]
+        for reference in references():
+            self.docker("rmi", reference, check=False)  # a tag's removal takes its repository's digests along
+        if references():
+            sys.exit(f"references left on {image}: {references()}")
+
     def fresh_runner(self, base_ref):
         self.remove_images()
         self.restart_dockerd()
@@ -563,6 +576,7 @@ class Bench:
         self.create_repositories(repos.values())
         for i in range(self.args.runs):
             for tool in TOOLS:
+                self.forget_pushes("bench:1")
                 self.restart_dockerd()  # the runner has just built bench:1: it stays
                 seconds, sent = self.push(tool, "bench:1", repos[(tool, i)], "1", False)
                 self.record("4", "first push", tool, seconds, sent)
