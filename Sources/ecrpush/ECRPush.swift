@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPTransport
 
 @main
 struct ECRPush: AsyncParsableCommand {
@@ -27,6 +28,11 @@ struct ECRPush: AsyncParsableCommand {
         if invokedAs.hasPrefix("docker-credential-") {
             Foundation.exit(await CredentialHelperEntry.run(arguments: Array(CommandLine.arguments.dropFirst())))
         }
+        // libcurl loads on a thread of its own while the arguments are parsed (some 6 ms), so that the first request
+        // of a command that makes requests does not wait for the dynamic loader.
+        if let subcommand = CommandLine.arguments.dropFirst().first, requestingSubcommands.contains(subcommand) {
+            HTTPClient.loadInBackground()
+        }
         let command: any ParsableCommand
         do {
             command = try parseAsRoot()
@@ -53,6 +59,12 @@ struct ECRPush: AsyncParsableCommand {
         await interruption.finish(completed: (try? result.get()) != nil)
         if case .failure(let error) = result { exit(withError: error) }
     }
+}
+
+extension ECRPush {
+    /// Subcommands certain to make a request (to AWS, a registry or the Engine, all through libcurl). Not `login`,
+    /// which a warm token cache answers without one, nor `cache` or help.
+    static let requestingSubcommands: Set<String> = ["push", "build-and-push", "build", "tag", "copy", "scan", "whoami", "doctor"]
 }
 
 enum ECRPushVersion {

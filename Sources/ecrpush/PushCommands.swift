@@ -386,7 +386,6 @@ struct PushCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        HTTPClient.loadInBackground()
         try await Console.run {
             try await PushRunner(
                 aws: aws, destinationOptions: destination, outputOptions: output, transportOptions: transport, gateOptions: gate,
@@ -419,7 +418,6 @@ struct BuildAndPushCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        HTTPClient.loadInBackground()
         try await Console.run {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: build.context, isDirectory: &isDirectory), isDirectory.boolValue else {
