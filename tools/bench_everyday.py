@@ -20,7 +20,8 @@ scenario 2 a second registry without authentication. Images: base = busybox:loca
      gzip), app = base + 1 MiB random.
   3  base in the destination registry, app = base + a 256 MiB layer (128 MiB random, 128 MiB text).
   4  the cold push of tools/bench_push.py's `bench:1` (busybox + 3 x 64 MiB random + 64 MiB text, built locally,
-     so nothing is in any registry yet) to a new repository.
+     so nothing is in any registry yet) to a new repository; the tag and RepoDigests each push leaves on it are
+     removed before the next, so that every push is cold.
   5  scenarios 1-3 again over a shaped link: every connection to the destination registry and to moto (pulls
      of the base included; the other registry stays direct) goes through a relay in this process that adds
      --delay-ms each way (and one round trip per new connection, as a TCP handshake) and shares --rate-mbit per
