@@ -22,6 +22,18 @@ import Testing
         return options
     }
 
+    /// The fixture's archive and reader options whose known layers are a pending set, settled by the test.
+    func pendingExport() async throws -> (
+        fixture: DockerImageFixture, archive: [UInt8], parent: TemporaryDirectory, options: ImageExportReader.Options, set: KnownLayerSet
+    ) {
+        let fixture = try await DockerImageFixture.shared()
+        let parent = TemporaryDirectory(prefix: "iesk")
+        var options = options(fixture, parent: parent)
+        let set = KnownLayerSet.pending()
+        options.knownLayers = set
+        return (fixture, try readFile(fixture.archivePath), parent, options, set)
+    }
+
     @Test func theRealEnginesDirectoryNamesGiveEachLayersIndex() async throws {
         let fixture = try await DockerImageFixture.shared()
         for (index, layerPath) in fixture.layerPaths.enumerated() {
@@ -55,19 +67,15 @@ import Testing
     /// The known layers settled only while the export already streams (a base still being checked or copied): the
     /// first layer entry waits for them on the feeding thread, and the result is the same as if they had been given.
     @Test func aPendingSetIsWaitedForAtTheFirstLayer() async throws {
-        let fixture = try await DockerImageFixture.shared()
-        let archive = try readFile(fixture.archivePath)
-        let parent = TemporaryDirectory(prefix: "iesk")
-        var options = options(fixture, parent: parent)
-        let pending = KnownLayerSet.pending()
-        options.knownLayers = pending
+        let (fixture, archive, parent, options, pending) = try await pendingExport()
         let resolver = Thread {
             Thread.sleep(forTimeInterval: 0.2)
             pending.resolve(Self.known(fixture))
         }
         let started = Date()
         resolver.start()
-        let image = try exportImage(archive, chunking: .fixed(16 * 1024), options: options)
+        // The parent directory outlives the export: the reader makes its temporary directory in it.
+        let image = try withExtendedLifetime(parent) { try exportImage(archive, chunking: .fixed(16 * 1024), options: options) }
         defer { image.cleanup() }
         #expect(Date().timeIntervalSince(started) >= 0.2, "the reader waited for the set")
         #expect(image.layers[0].digest == Self.knownA.digest && image.layers[0].path.isEmpty)
@@ -78,14 +86,9 @@ import Testing
 
     /// Abandoned (the look-up gave nothing): every layer is compressed. Failed: the export stops, nothing left behind.
     @Test func anAbandonedSetCompressesEverythingAndAFailedOneStopsTheExport() async throws {
-        let fixture = try await DockerImageFixture.shared()
-        let archive = try readFile(fixture.archivePath)
-        let parent = TemporaryDirectory(prefix: "iesk")
-        var options = options(fixture, parent: parent)
-        let abandoned = KnownLayerSet.pending()
+        var (fixture, archive, parent, options, abandoned) = try await pendingExport()
         abandoned.abandon()
         abandoned.resolve([fixture.diffIDs[0]: Self.knownA])  // too late: the first settlement wins
-        options.knownLayers = abandoned
         let image = try exportImage(archive, options: options)
         defer { image.cleanup() }
         #expect(image.layers.allSatisfy { !$0.path.isEmpty }, "no layer named for a known blob")
