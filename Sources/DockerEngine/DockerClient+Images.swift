@@ -11,6 +11,12 @@ extension DockerClient {
         return try DockerClient.decode(ImageInspect.self, from: response.body, what: "inspecting \(name)")
     }
 
+    /// `inspectImage`, with a missing image an error (`imageNotFound`).
+    package func requireImage(_ name: String) async throws -> ImageInspect {
+        guard let image = try await inspectImage(name) else { throw DockerError.imageNotFound(name) }
+        return image
+    }
+
     /// `POST /images/{source}/tag`: gives the image `source` (a name or ID) the name `repository:tag`.
     package func tag(source: String, repository: String, tag: String) async throws {
         try DockerClient.requireImageName(source)

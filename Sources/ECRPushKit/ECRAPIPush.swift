@@ -25,7 +25,7 @@ package struct ECRAPIPush: Sendable {
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage {
         do {
-            guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
+            let inspected = try await docker.requireImage(localImage)
             let store = ECRBlobStore(ecr: ecr, repository: destination.repository, registryId: destination.registryId, registry: registry)
             let push = BlobPush(store: store, docker: docker, settings: settings, registryName: registry)
             return try await push.push(localImage: localImage, image: inspected, tags: destination.tags, onEvent: onEvent) {

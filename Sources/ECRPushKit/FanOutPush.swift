@@ -53,7 +53,7 @@ package struct FanOutPush: Sendable {
     }
 
     package func push(localImage: String, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> [Outcome] {
-        guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
+        let inspected = try await docker.requireImage(localImage)
         announce(onEvent)
         let manifest = try await pushImage(localImage, inspected: inspected, tags: tags, onEvent: onEvent)
         return outcomes(tags: tags, digest: manifest.digest)
@@ -66,7 +66,7 @@ package struct FanOutPush: Sendable {
     ) async throws -> Report {
         var images: [(platform: ImagePlatform, localImage: String, inspected: ImageInspect)] = []
         for (requested, localImage) in platformImages {
-            guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
+            let inspected = try await docker.requireImage(localImage)
             let built = ImagePlatform(os: inspected.os ?? "", architecture: inspected.architecture ?? "", variant: inspected.variant)
             guard built.satisfies(requested), !images.contains(where: { $0.platform.normalized == built.normalized }) else {
                 throw ECRPushError.platformMismatch(requested: requested.description, built: built.description)

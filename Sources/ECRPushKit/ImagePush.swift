@@ -71,13 +71,18 @@ package struct ImagePush: Sendable {
         }
         // The token's proxyEndpoint (or --registry), with the token's basic auth, for the Engine or for ecrpush;
         // the repository looked up meanwhile (two round trips at once: an everyday push is a fraction of a second),
-        // and, for an image that exists already (`push`), the local images its ancestor is chosen among.
+        // and, for an image that exists already (`push`), the image and the local images its ancestor is chosen
+        // among, from the Engine, which the login does not need.
         async let pendingLogin = workflow.login(for: destination)
         async let pendingLookup = workflow.ecr.findRepository(destination.repository, registryId: destination.registryId)
         async let pendingCandidates = gatherAncestorCandidates()
+        async let pendingInspection = inspectExistingImage()
         var login = try await pendingLogin
         let repository = try await workflow.ensureRepository(destination, registry: login.registry, found: try await pendingLookup, onEvent: onEvent)
-        if let existing = try await existingImage(destination, repository: repository, registry: login.registry, onEvent: onEvent) {
+        let inspected = await pendingInspection
+        if let existing = try await existingImage(
+            destination, repository: repository, registry: login.registry, inspected: inspected, onEvent: onEvent)
+        {
             return Outcome(pushed: existing, repository: repository, alreadyPushed: true)
         }
         let localImage = try await produceImage(login.registry)
@@ -95,8 +100,8 @@ package struct ImagePush: Sendable {
         let candidates = await pendingCandidates
         if transport == .auto {
             let chosen = try await registryPush.estimate(
-                localImage: localImage, registryName: login.registry, repository: destination.repository, candidates: candidates,
-                onEvent: onEvent)
+                localImage: localImage, inspected: inspected, registryName: login.registry, repository: destination.repository,
+                candidates: candidates, onEvent: onEvent)
             onEvent(.info(chosen.description))
             path = chosen.path
             estimate = chosen
@@ -106,11 +111,12 @@ package struct ImagePush: Sendable {
         let pushed: PushedImage
         switch path {
         case .daemon:
-            pushed = try await workflow.push(localImage: localImage, destination: destination, repository: repository, login: login, onEvent: onEvent)
+            pushed = try await workflow.push(
+                localImage: localImage, inspected: inspected, destination: destination, repository: repository, login: login, onEvent: onEvent)
         case .registry:
             pushed = try await registryPush.push(
-                localImage: localImage, destination: destination, registryName: login.registry, estimate: estimate, candidates: candidates,
-                onEvent: onEvent)
+                localImage: localImage, inspected: inspected, destination: destination, registryName: login.registry, estimate: estimate,
+                candidates: candidates, onEvent: onEvent)
         }
         return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
     }
@@ -123,16 +129,24 @@ package struct ImagePush: Sendable {
         return try? await RegistryAncestor.gather(docker: workflow.docker)
     }
 
+    /// `push`'s image as the Engine has it, looked at while the login is made; nil for a build, or when the Engine
+    /// failed: the look-up is then made later, where its error is reported.
+    private func inspectExistingImage() async -> ImageInspect? {
+        guard let name = existingLocalImage else { return nil }
+        return try? await workflow.docker.inspectImage(name)
+    }
+
     /// The image every tag already names, when `skipExisting` accepts it; throws when an immutable tag holds
-    /// another image. Before anything is built or read from the Engine.
+    /// another image. Before anything is built or read from the Engine. `inspected`: `push`'s image, looked at before.
     private func existingImage(
-        _ destination: PushDestination, repository: Repository, registry: String, onEvent: @Sendable (WorkflowEvent) -> Void
+        _ destination: PushDestination, repository: Repository, registry: String, inspected: ImageInspect? = nil,
+        onEvent: @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage? {
         // Mutable tags: nothing to check, not even the local image.
         guard destination.tags.contains(where: { repository.isTagImmutable($0) }) else { return nil }
         var local: ImmutableTagCheck.LocalImage?
         if let name = existingLocalImage {
-            guard let image = try await workflow.docker.inspectImage(name) else { throw DockerError.imageNotFound(name) }
+            let image = if let inspected { inspected } else { try await workflow.docker.requireImage(name) }
             local = ImmutableTagCheck.LocalImage(id: image.id, repoDigests: image.repoDigests)
         }
         let outcome = try await ImmutableTagCheck(ecr: workflow.ecr).check(
@@ -197,7 +211,7 @@ extension ImagePush {
         let skipExisting = skipExisting && destinations.count == 1
         var local: ImmutableTagCheck.LocalImage?
         if let name = existingLocalImage, let docker = destinations.first?.workflow.docker {
-            guard let image = try await docker.inspectImage(name) else { throw DockerError.imageNotFound(name) }
+            let image = try await docker.requireImage(name)
             local = ImmutableTagCheck.LocalImage(id: image.id, repoDigests: image.repoDigests)
         }
         let localImage = local

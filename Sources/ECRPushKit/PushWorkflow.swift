@@ -119,11 +119,11 @@ package struct PushWorkflow: Sendable {
     /// On an immutable repository, a tag that already exists must point at this very image, else the push
     /// would fail half-way; said before pushing.
     func checkImmutableTags(
-        _ destination: PushDestination, repository: Repository, localImage: String,
+        _ destination: PushDestination, repository: Repository, localImage: ImageInspect,
         registry: String
     ) async throws {
         guard repository.imageTagMutability == ImageTagMutability.immutable.rawValue else { return }
-        let localDigests = try await docker.inspectImage(localImage)?.repoDigests ?? []
+        let localDigests = localImage.repoDigests
         for tag in destination.tags {
             guard
                 let existing = try await ecr.digest(
@@ -150,9 +150,10 @@ package struct PushWorkflow: Sendable {
             context: context, options: options, builder: builder, buildKit: buildKit, onEvent: onEvent)
     }
 
-    /// Tags `localImage` for the registry under every destination tag and pushes each with the login.
+    /// Tags `localImage` for the registry under every destination tag and pushes each with the login. `inspected`:
+    /// the Engine's inspection of `localImage`, when the caller made it already (a look-up fewer before the push).
     package func push(
-        localImage: String, destination: PushDestination, repository: Repository, login: RegistryLogin,
+        localImage: String, inspected: ImageInspect? = nil, destination: PushDestination, repository: Repository, login: RegistryLogin,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage {
         var login = login
@@ -161,8 +162,8 @@ package struct PushWorkflow: Sendable {
             login = try await self.login(for: destination)
         }
         let reference = RepositoryLocation(registry: login.registry, repository: destination.repository).description
-        guard try await docker.inspectImage(localImage) != nil else { throw DockerError.imageNotFound(localImage) }
-        try await checkImmutableTags(destination, repository: repository, localImage: localImage, registry: login.registry)
+        let image = if let inspected { inspected } else { try await docker.requireImage(localImage) }
+        try await checkImmutableTags(destination, repository: repository, localImage: image, registry: login.registry)
 
         let auth = RegistryAuth(username: login.username, password: login.password, serverAddress: login.registry)
         let plainHTTP = RegistryURL.base(for: login.registry).hasPrefix("http://")

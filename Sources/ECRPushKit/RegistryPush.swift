@@ -49,12 +49,13 @@ package struct RegistryPush: Sendable {
 
     /// `registryName` names the result (`<registryName>/<repository>@<digest>`). Every retry is said as an
     /// info event before its wait. `estimate` (from `estimate(...)`) spares a second look-up of the image's
-    /// ancestor, and a second look at its layers; `candidates`, gathered before, the Engine's part of that look-up.
+    /// ancestor, and a second look at its layers; `candidates`, gathered before, the Engine's part of that look-up;
+    /// `inspected`, the Engine's inspection of `localImage` when the caller made it already.
     package func push(
-        localImage: String, destination: PushDestination, registryName: String, estimate: TransportEstimate? = nil,
-        candidates: RegistryAncestor.Candidates? = nil, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        localImage: String, inspected: ImageInspect? = nil, destination: PushDestination, registryName: String,
+        estimate: TransportEstimate? = nil, candidates: RegistryAncestor.Candidates? = nil, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage {
-        guard let inspected = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
+        let inspected = if let inspected { inspected } else { try await docker.requireImage(localImage) }
         let store = self.store(destination.repository, registryName: registryName, onEvent: onEvent)
         let push = BlobPush(store: store, docker: docker, settings: settings, registryName: registryName)
         return try await push.push(localImage: localImage, image: inspected, tags: destination.tags, onEvent: onEvent) {
@@ -144,12 +145,13 @@ package struct RegistryPush: Sendable {
     /// image's layers, its closest ancestor that came from a registry, and the blob cache. A base from another
     /// registry is copied to the destination repository first (the Engine would send it again otherwise; with it
     /// there, the Engine skips those layers as it does for a base from the destination registry).
-    /// `candidates`: the ancestor's candidates gathered before (while the login was made), else gathered now.
+    /// `candidates`: the ancestor's candidates gathered before (while the login was made), else gathered now;
+    /// `inspected`: likewise for the Engine's inspection of `localImage`.
     package func estimate(
-        localImage: String, registryName: String, repository: String, candidates: RegistryAncestor.Candidates? = nil,
-        onEvent: @escaping @Sendable (WorkflowEvent) -> Void = { _ in }
+        localImage: String, inspected: ImageInspect? = nil, registryName: String, repository: String,
+        candidates: RegistryAncestor.Candidates? = nil, onEvent: @escaping @Sendable (WorkflowEvent) -> Void = { _ in }
     ) async throws -> TransportEstimate {
-        guard let image = try await docker.inspectImage(localImage) else { throw DockerError.imageNotFound(localImage) }
+        let image = if let inspected { inspected } else { try await docker.requireImage(localImage) }
         var ancestor: RegistryAncestor?
         if settings.reuseBaseLayers {
             ancestor =

@@ -238,6 +238,8 @@ import Testing
         #expect(try await client.inspectImage(DockerDaemon.baseImage) != nil)  // untagging left the image
 
         #expect(try await client.inspectImage("dk-it/never:1") == nil)
+        #expect(try await client.requireImage(base.id).id == base.id)
+        await #expect(throws: DockerError.imageNotFound("dk-it/never:1")) { _ = try await client.requireImage("dk-it/never:1") }
         await #expect(throws: DockerError.imageNotFound("dk-it/never:1")) {
             try await client.tag(source: "dk-it/never:1", repository: "dk-it/x", tag: "1")
         }
