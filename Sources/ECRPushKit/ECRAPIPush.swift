@@ -20,12 +20,13 @@ package struct ECRAPIPush: Sendable {
         self.settings = settings
     }
 
+    /// `inspected`: the Engine's inspection of `localImage`, when the caller made it already.
     package func push(
-        localImage: String, destination: PushDestination, registry: String,
+        localImage: String, inspected: ImageInspect? = nil, destination: PushDestination, registry: String,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage {
         do {
-            let inspected = try await docker.requireImage(localImage)
+            let inspected = if let inspected { inspected } else { try await docker.requireImage(localImage) }
             let store = ECRBlobStore(ecr: ecr, repository: destination.repository, registryId: destination.registryId, registry: registry)
             let push = BlobPush(store: store, docker: docker, settings: settings, registryName: registry)
             return try await push.push(localImage: localImage, image: inspected, tags: destination.tags, onEvent: onEvent) {

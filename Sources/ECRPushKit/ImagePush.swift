@@ -55,18 +55,25 @@ package struct ImagePush: Sendable {
         _ destination: PushDestination, produceImage: (_ registry: String) async throws -> String,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> Outcome {
+        // `push`'s image, asked of the Engine first: a missing one is said before whatever AWS answers, and before
+        // a repository is created.
+        async let pendingInspection = inspectExistingImage()
         if transport == .ecrAPI {
+            let inspected = try await pendingInspection
             // No registry login at all: the host only names the result.
             let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(region).amazonaws.com"
             let repository = try await workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
             let registry = destination.registryOverride ?? repository.registryHost ?? fallback
-            if let existing = try await existingImage(destination, repository: repository, registry: registry, onEvent: onEvent) {
+            if let existing = try await existingImage(
+                destination, repository: repository, registry: registry, inspected: inspected, onEvent: onEvent)
+            {
                 return Outcome(pushed: existing, repository: repository, alreadyPushed: true)
             }
             let localImage = try await produceImage(registry)
             var push = ECRAPIPush(ecr: workflow.ecr, docker: workflow.docker, settings: settings)
             push.sources = sources
-            let pushed = try await push.push(localImage: localImage, destination: destination, registry: registry, onEvent: onEvent)
+            let pushed = try await push.push(
+                localImage: localImage, inspected: inspected, destination: destination, registry: registry, onEvent: onEvent)
             return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
         }
         // The token's proxyEndpoint (or --registry), with the token's basic auth, for the Engine or for ecrpush;
@@ -76,10 +83,9 @@ package struct ImagePush: Sendable {
         async let pendingLogin = workflow.login(for: destination)
         async let pendingLookup = workflow.ecr.findRepository(destination.repository, registryId: destination.registryId)
         async let pendingCandidates = gatherAncestorCandidates()
-        async let pendingInspection = inspectExistingImage()
+        let inspected = try await pendingInspection
         var login = try await pendingLogin
         let repository = try await workflow.ensureRepository(destination, registry: login.registry, found: try await pendingLookup, onEvent: onEvent)
-        let inspected = await pendingInspection
         if let existing = try await existingImage(
             destination, repository: repository, registry: login.registry, inspected: inspected, onEvent: onEvent)
         {
@@ -130,10 +136,13 @@ package struct ImagePush: Sendable {
     }
 
     /// `push`'s image as the Engine has it, looked at while the login is made; nil for a build, or when the Engine
-    /// failed: the look-up is then made later, where its error is reported.
-    private func inspectExistingImage() async -> ImageInspect? {
+    /// failed (the look-up is then made again later, where its error is reported). Throws `imageNotFound`.
+    private func inspectExistingImage() async throws -> ImageInspect? {
         guard let name = existingLocalImage else { return nil }
-        return try? await workflow.docker.inspectImage(name)
+        let image: ImageInspect?
+        do { image = try await workflow.docker.inspectImage(name) } catch { return nil }
+        guard let image else { throw DockerError.imageNotFound(name) }
+        return image
     }
 
     /// The image every tag already names, when `skipExisting` accepts it; throws when an immutable tag holds

@@ -169,7 +169,8 @@ package struct PushWorkflow: Sendable {
         let plainHTTP = RegistryURL.base(for: login.registry).hasPrefix("http://")
         var digest: String?
         for tag in destination.tags {
-            try await docker.tag(source: localImage, repository: reference, tag: tag)
+            // A build names the image for the registry already; a `push` of another name needs the Engine's tag.
+            if !image.repoTags.contains("\(reference):\(tag)") { try await docker.tag(source: localImage, repository: reference, tag: tag) }
             onEvent(.info("Pushing \(reference):\(tag)"))
             do {
                 // The Engine puts the manifest at the end of its push of the tag.

@@ -183,7 +183,15 @@ import Testing
             ["push", "no-such-image:nope", "--repository", repository, "--tag", "t"],
             environment: world.environment)
         #expect(missing.status == 1)
-        #expect(missing.stderrText.contains("no-such-image:nope"))
+        #expect(missing.stderrText.contains("no such image: no-such-image:nope"), "\(missing.stderrText)")
+        // The Engine's answer is said first, whatever AWS answers: here nothing listens at the endpoint.
+        for transport in ["auto", "ecr-api"] {
+            let unreachable = try await ECRPushCLI.run(
+                ["push", "no-such-image:nope", "--repository", repository, "--tag", "t", "--transport", transport],
+                environment: world.environment.merging(["AWS_ENDPOINT_URL": "http://127.0.0.1:\(try freePort())", "AWS_MAX_ATTEMPTS": "1"]) { $1 })
+            #expect(unreachable.status == 1)
+            #expect(unreachable.stderrText.contains("no such image: no-such-image:nope"), "\(transport): \(unreachable.stderrText)")
+        }
     }
 
     @Test func missingDaemonIsSaidFirst() async throws {
