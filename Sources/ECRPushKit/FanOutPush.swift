@@ -1,6 +1,7 @@
 import DockerEngine
 import Foundation
 import ImageExport
+import RegistryClient
 import Synchronization
 
 /// One image to several destinations in one pass (`--registry` and `--repository` repeated): the image is read
@@ -38,6 +39,9 @@ package struct FanOutPush: Sendable {
     let targets: [Target]
     let docker: DockerClient
     let settings: ExportSettings
+    /// How a base in another registry is read, to copy its blobs into every destination (nil: only a base in the
+    /// destinations' registry is reused).
+    package var sources: SourceRegistries?
     /// Shared by every image of this push: a destination that failed one platform gets none of the others.
     private let failures = Failures()
 
@@ -123,18 +127,32 @@ package struct FanOutPush: Sendable {
         _ localImage: String, inspected: ImageInspect, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> ImageManifest {
         guard !liveByRegistry().isEmpty else { throw firstFailure() }
-        // The base's layers, where every destination holds them (mounted or copied there first).
+        // The base's layers, where every destination holds them (mounted, or copied there from another registry).
         var known: [String: KnownLayer] = [:]
-        if settings.reuseBaseLayers, let ancestor = try await RegistryAncestor.find(for: inspected, docker: docker) {
+        if settings.reuseBaseLayers,
+            let ancestor = try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: targets.first?.registryName)
+        {
             var shared: [String: KnownLayer]?
+            var elsewhere: RegistryClient?  // the ancestor's own registry, asked for once
             for target in targets {
-                guard let store = target.store as? RegistryBlobStore, ancestor.registry == target.registryName else {
+                guard let store = target.store as? RegistryBlobStore else {
+                    shared = [:]
+                    break
+                }
+                let source: BaseSource
+                if ancestor.registry == target.registryName {
+                    source = .registry(store.client, isDestination: true)
+                } else if let sources {
+                    let client = if let elsewhere { elsewhere } else { await sources.client(for: ancestor.registry, onEvent: onEvent) }
+                    elsewhere = client
+                    source = .registry(client, isDestination: false)
+                } else {
                     shared = [:]
                     break
                 }
                 let held = await BaseLayers.known(
-                    image: inspected, ancestor: ancestor, source: .registry(store.client, isDestination: true), store: store,
-                    compression: settings.compression, jobs: settings.jobs, onEvent: onEvent)
+                    image: inspected, ancestor: ancestor, source: source, store: store, compression: settings.compression, jobs: settings.jobs,
+                    onEvent: onEvent)
                 shared = (shared ?? held).filter { held[$0.key] == $0.value }
             }
             known = shared ?? [:]

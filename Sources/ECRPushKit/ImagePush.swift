@@ -210,10 +210,10 @@ extension ImagePush {
     /// (`FanOutPush`). A destination that fails (login, repository, upload, manifest) is reported in its outcome; the
     /// others are pushed all the same. `existingLocalImage`: `push`'s image, which an immutable tag may already name.
     /// `skipExisting` (one destination only): immutable tags that all name one image already are the result, and
-    /// nothing is built or pushed.
+    /// nothing is built or pushed. `sources`: how a base in another registry is read, to copy it to every destination.
     package static func fanOut(
         _ destinations: [FanOutDestination], platforms: [ImagePlatform] = [], existingLocalImage: String? = nil, skipExisting: Bool = false,
-        settings: ExportSettings, http: HTTPClient, retryPolicy: RegistryRetryPolicy,
+        settings: ExportSettings, http: HTTPClient, retryPolicy: RegistryRetryPolicy, sources: SourceRegistries? = nil,
         produceImage: (_ registry: String, _ platform: ImagePlatform?) async throws -> String, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> FanOutPush.Report {
         typealias Ready = (login: RegistryLogin, repository: Repository, existing: PushedImage?)
@@ -279,9 +279,10 @@ extension ImagePush {
             if case .failure(let error)? = outcomes[0]?.result { throw error }
             throw ECRPushError.invalidArgument("no destination")
         }
-        let fanOut = FanOutPush(
+        var fanOut = FanOutPush(
             registries: live.map { ($0.push, $0.registryName, $0.repository) }, docker: destinations[first.number].workflow.docker, settings: settings
         )
+        fanOut.sources = sources
         let tags = destinations[first.number].destination.tags
         var report: FanOutPush.Report
         if platforms.isEmpty {

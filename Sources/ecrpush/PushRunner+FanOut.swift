@@ -1,3 +1,4 @@
+import AWSCredentials
 import ArgumentParser
 import DockerEngine
 import ECR
@@ -20,6 +21,7 @@ extension PushRunner {
         _ = try await docker.ping()
         var destinations: [ImagePush.FanOutDestination] = []
         var firstWorkflow: PushWorkflow?
+        var firstResolved: ResolvedAWS?
         let registries: [(name: String?, target: RegistryTarget?)] =
             destinationOptions.registry.isEmpty
             ? [(nil, nil)]
@@ -29,6 +31,7 @@ extension PushRunner {
             let resolved = try await aws.resolve(http: HTTPClient(), for: target)
             let workflow = PushWorkflow(ecr: ECRClient(context: resolved.context), docker: docker)
             firstWorkflow = firstWorkflow ?? workflow
+            firstResolved = firstResolved ?? resolved
             for repository in destinationOptions.repositories {
                 let (destination, note) = destinationOptions.destination(
                     defaultTagFrom: contextDirectory, target: target, registry: name, repository: repository)
@@ -37,11 +40,11 @@ extension PushRunner {
                 destinations.append(ImagePush.FanOutDestination(workflow: workflow, destination: destination, loginGroup: group))
             }
         }
-        guard let firstWorkflow, let first = destinations.first else { return }
+        guard let firstWorkflow, let firstResolved, let first = destinations.first else { return }
         let result = try await ImagePush.fanOut(
             destinations, platforms: platforms, existingLocalImage: existingLocalImage, skipExisting: gateOptions.skipExisting,
             settings: transportOptions.exportSettings(environment: environment), http: transportOptions.registryHTTP(),
-            retryPolicy: transportOptions.retryPolicy,
+            retryPolicy: transportOptions.retryPolicy, sources: sourceRegistries(resolved: firstResolved, environment: environment),
             produceImage: { registry, platform in try await produceImage(firstWorkflow, first.destination, registry, platform, renderer) },
             onEvent: onEvent)
         renderer.finishBuild()

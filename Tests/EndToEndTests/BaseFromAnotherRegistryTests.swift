@@ -220,6 +220,34 @@ import Testing
         await source.stop()
     }
 
+    /// A push to several repositories (one read of the image, `FanOutPush`) copies the base into each of them too:
+    /// every manifest names the base's own blobs, and the source's login stays with the source.
+    @Test func aFanOutPushCopiesTheBaseIntoEveryDestination() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let source = try await Self.publishBase(world, megabytes: 4)
+        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+        defer { destination.stop() }
+        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
+        let repositories = [BuildAndPushTests.uniqueName("hub-fan-a"), BuildAndPushTests.uniqueName("hub-fan-b")]
+        let result = try await ECRPushCLI.run(
+            ["push", app, "--tag", "v1", "--create-repository", "--registry", destination.hostPort, "--no-blob-cache"]
+                + repositories.flatMap { ["--repository", $0] },
+            environment: world.environment.merging(["DOCKER_CONFIG": source.dockerConfig.path]) { $1 })
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
+        let baseDigests = try await Self.baseDigests(source)
+        for repository in repositories {
+            let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+            #expect(appDigests.count == baseDigests.count + 1)
+            #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "\(repository): \(result.stderrText)")
+        }
+        #expect(!(try await destination.seen()).contains { $0.username == "hub" }, "the source's login never reached the destination")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repositories[1]):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+        await source.stop()
+    }
+
     /// A base in a registry with a token service (as Docker Hub): read with an anonymous pull token when docker has
     /// no login for it; the destination's login never goes to that token service.
     @Test func aBaseFromATokenRegistryIsReadWithAnAnonymousToken() async throws {
