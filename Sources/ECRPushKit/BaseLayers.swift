@@ -44,17 +44,29 @@ package struct BaseSource: Sendable {
     package var readManifest: @Sendable (_ repository: String, _ reference: String) async throws -> FetchedManifest?
     /// nil: the base is in the destination's own registry (its blobs are mounted, not copied).
     package var otherRegistry: RegistryClient?
+    /// The destination registry's repository its blobs are mounted from, when not the base's own (nil).
+    package var mountRepository: String?
 
     package init(
-        otherRegistry: RegistryClient?, readManifest: @escaping @Sendable (_ repository: String, _ reference: String) async throws -> FetchedManifest?
+        otherRegistry: RegistryClient?, mountRepository: String? = nil,
+        readManifest: @escaping @Sendable (_ repository: String, _ reference: String) async throws -> FetchedManifest?
     ) {
         self.otherRegistry = otherRegistry
+        self.mountRepository = mountRepository
         self.readManifest = readManifest
     }
 
     /// A base read over the distribution API (from the destination registry or another one).
     package static func registry(_ client: RegistryClient, isDestination: Bool) -> BaseSource {
         BaseSource(otherRegistry: isDestination ? nil : client) { repository, reference in
+            try await client.manifest(repository: repository, reference: reference)
+        }
+    }
+
+    /// A base from another registry (`client`) that an earlier destination's `repository` in this registry got
+    /// copied already: its blobs are mounted from there, not copied again.
+    package static func copied(into repository: String, from client: RegistryClient) -> BaseSource {
+        BaseSource(otherRegistry: nil, mountRepository: repository) { repository, reference in
             try await client.manifest(repository: repository, reference: reference)
         }
     }
@@ -76,7 +88,7 @@ package enum BaseLayers {
         do {
             let layers = try await sourceLayers(image: image, ancestor: ancestor, readManifest: source.readManifest)
             guard layers.count == ancestor.layerCount, layers.count <= image.rootFS.layers.count else { return [:] }
-            let sourceRepository = ancestor.location.repository
+            let sourceRepository = source.mountRepository ?? ancestor.location.repository
             var candidates: [String: KnownLayer] = [:]
             for (diffID, layer) in zip(image.rootFS.layers, layers) where candidates[diffID] == nil {
                 if let layer = usable(layer, compression: compression) { candidates[diffID] = layer }

@@ -134,6 +134,7 @@ package struct FanOutPush: Sendable {
         {
             var shared: [String: KnownLayer]?
             var elsewhere: RegistryClient?  // the ancestor's own registry, asked for once
+            var copiedInto: [String: String] = [:]  // registry → its first repository that got the base copied
             for target in targets {
                 guard let store = target.store as? RegistryBlobStore else {
                     shared = [:]
@@ -145,7 +146,9 @@ package struct FanOutPush: Sendable {
                 } else if let sources {
                     let client = if let elsewhere { elsewhere } else { await sources.client(for: ancestor.registry, onEvent: onEvent) }
                     elsewhere = client
-                    source = .registry(client, isDestination: false)
+                    // Copied once per registry; its other repositories mount it from the first.
+                    source = copiedInto[target.registryName].map { .copied(into: $0, from: client) } ?? .registry(client, isDestination: false)
+                    copiedInto[target.registryName] = copiedInto[target.registryName] ?? store.repository
                 } else {
                     shared = [:]
                     break

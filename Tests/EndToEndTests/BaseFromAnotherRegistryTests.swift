@@ -220,8 +220,9 @@ import Testing
         await source.stop()
     }
 
-    /// A push to several repositories (one read of the image, `FanOutPush`) copies the base into each of them too:
-    /// every manifest names the base's own blobs, and the source's login stays with the source.
+    /// A push to several repositories (one read of the image, `FanOutPush`) gets the base into each of them too:
+    /// copied once into the first, mounted from there into the second. Every manifest names the base's own blobs,
+    /// and the source's login stays with the source.
     @Test func aFanOutPushCopiesTheBaseIntoEveryDestination() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
@@ -236,11 +237,16 @@ import Testing
             environment: world.environment.merging(["DOCKER_CONFIG": source.dockerConfig.path]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("Mounted from \(repositories[0])"), "\(result.stderrText)")
         let baseDigests = try await Self.baseDigests(source)
         for repository in repositories {
             let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
             #expect(appDigests.count == baseDigests.count + 1)
             #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "\(repository): \(result.stderrText)")
+        }
+        let blobReads = try await source.proxy.seen().filter { $0.method == "GET" && $0.path.contains("/blobs/") }
+        for digest in baseDigests {
+            #expect(blobReads.filter { $0.path.hasSuffix(digest) }.count == 1, "each base blob read once: \(blobReads.map(\.path))")
         }
         #expect(!(try await destination.seen()).contains { $0.username == "hub" }, "the source's login never reached the destination")
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repositories[1]):v1")
