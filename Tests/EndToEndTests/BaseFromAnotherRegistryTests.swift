@@ -38,6 +38,20 @@ import Testing
         return source
     }
 
+    /// A base of `megabytes` in the other registry, the destination registry behind a recording proxy, and an app
+    /// image of 1 MiB on the base.
+    struct Scene {
+        let source: Source
+        let destination: FaultProxy
+        let app: String
+
+        init(_ world: World, baseMegabytes: Int) async throws {
+            source = try await BaseFromAnotherRegistryTests.publishBase(world, megabytes: baseMegabytes)
+            destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+            app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
+        }
+    }
+
     /// The layer digests of the base's manifest in its own registry.
     static func baseDigests(_ source: Source) async throws -> [String] {
         let manifest = try await source.registry.manifest(repository: source.repository, reference: "1")
@@ -61,10 +75,9 @@ import Testing
     @Test func theBaseIsCopiedWithItsDigestsAndTheEnginesPushSkipsIt() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let source = try await Self.publishBase(world, megabytes: 1)
-        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+        let scene = try await Scene(world, baseMegabytes: 1)
+        let (source, destination, app) = (scene.source, scene.destination, scene.app)
         defer { destination.stop() }
-        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("hub-app")
 
         let result = try await push(
@@ -139,9 +152,8 @@ import Testing
     func pushWithStalledSource(
         _ world: World, name: String, moreRules: (_ baseDigests: [String]) -> [[String: any Sendable]] = { _ in [] }
     ) async throws -> StalledCopy {
-        let source = try await Self.publishBase(world, megabytes: 4)
-        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
-        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
+        let scene = try await Scene(world, baseMegabytes: 4)
+        let (source, destination, app) = (scene.source, scene.destination, scene.app)
         let repository = BuildAndPushTests.uniqueName(name)
         let baseDigests = try await Self.baseDigests(source)
         try await source.proxy.setRules([["method": "GET", "path": "/blobs/sha256:", "times": 2, "stall": 2.5]] + moreRules(baseDigests))
@@ -203,10 +215,9 @@ import Testing
     @Test func theRegistryTransportNamesTheCopiedBase() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let source = try await Self.publishBase(world, megabytes: 4)
-        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+        let scene = try await Scene(world, baseMegabytes: 4)
+        let (source, destination, app) = (scene.source, scene.destination, scene.app)
         defer { destination.stop() }
-        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("hub-registry")
         let result = try await push(
             world, app, repository: repository, destination: destination, source: source, extra: ["--transport", "registry", "--no-blob-cache"])
@@ -226,10 +237,9 @@ import Testing
     @Test func aFanOutPushCopiesTheBaseIntoEveryDestination() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let source = try await Self.publishBase(world, megabytes: 4)
-        let destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
+        let scene = try await Scene(world, baseMegabytes: 4)
+        let (source, destination, app) = (scene.source, scene.destination, scene.app)
         defer { destination.stop() }
-        let app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
         let repositories = [BuildAndPushTests.uniqueName("hub-fan-a"), BuildAndPushTests.uniqueName("hub-fan-b")]
         let result = try await ECRPushCLI.run(
             ["push", app, "--tag", "v1", "--create-repository", "--registry", destination.hostPort, "--no-blob-cache"]
