@@ -1,7 +1,6 @@
 import DockerEngine
 import Foundation
 import ImageExport
-import RegistryClient
 import Synchronization
 
 /// One image to several destinations in one pass (`--registry` and `--repository` repeated): the image is read
@@ -127,42 +126,8 @@ package struct FanOutPush: Sendable {
         _ localImage: String, inspected: ImageInspect, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> ImageManifest {
         guard !liveByRegistry().isEmpty else { throw firstFailure() }
-        // The base's layers, where every destination holds them (mounted, or copied there from another registry).
-        var known: [String: KnownLayer] = [:]
-        if settings.reuseBaseLayers,
-            let ancestor = try await RegistryAncestor.find(for: inspected, docker: docker, preferredRegistry: targets.first?.registryName)
-        {
-            var shared: [String: KnownLayer]?
-            var elsewhere: RegistryClient?  // the ancestor's own registry, asked for once
-            var copiedInto: [String: String] = [:]  // registry → its first repository that got the base copied
-            for target in targets {
-                guard let store = target.store as? RegistryBlobStore else {
-                    shared = [:]
-                    break
-                }
-                let source: BaseSource
-                if ancestor.registry == target.registryName {
-                    source = .registry(store.client, isDestination: true)
-                } else if let sources {
-                    let client = if let elsewhere { elsewhere } else { await sources.client(for: ancestor.registry, onEvent: onEvent) }
-                    elsewhere = client
-                    // Copied once per registry; its other repositories mount it from the first.
-                    source = copiedInto[target.registryName].map { .copied(into: $0, from: client) } ?? .registry(client, isDestination: false)
-                    copiedInto[target.registryName] = copiedInto[target.registryName] ?? store.repository
-                } else {
-                    shared = [:]
-                    break
-                }
-                let held = await BaseLayers.known(
-                    image: inspected, ancestor: ancestor, source: source, store: store, compression: settings.compression, jobs: settings.jobs,
-                    onEvent: onEvent)
-                shared = (shared ?? held).filter { held[$0.key] == $0.value }
-            }
-            known = shared ?? [:]
-        }
-
+        let knownLayers = try await knownBaseLayers(of: inspected, onEvent: onEvent)
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
-        let knownLayers = known
         let skipped = knownLayers.mapValues(\.exportBlob)
         let image = try await EngineImageExport.exportAndUpload(
             localImage, docker: docker, settings: settings, knownLayers: KnownLayerSet(skipped), diffIDs: inspected.rootFS.layers

@@ -231,36 +231,43 @@ import Testing
         await source.stop()
     }
 
-    /// A push to several repositories (one read of the image, `FanOutPush`) gets the base into each of them too:
-    /// copied once into the first, mounted from there into the second. Every manifest names the base's own blobs,
-    /// and the source's login stays with the source.
+    /// A push to two registries × two repositories (one read of the image, `FanOutPush`) gets the base into each
+    /// destination too: in each registry, copied once into the first repository and mounted from there into the
+    /// second. Every manifest names the base's own blobs, and the source's login stays with the source.
     @Test func aFanOutPushCopiesTheBaseIntoEveryDestination() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
         let scene = try await Scene(world, baseMegabytes: 4)
         let (source, destination, app) = (scene.source, scene.destination, scene.app)
         defer { destination.stop() }
+        // A second registry that takes the same ECR token (as two regions' registries take theirs).
+        let second = try await LoopbackRegistry.start(password: world.registry.password)
         let repositories = [BuildAndPushTests.uniqueName("hub-fan-a"), BuildAndPushTests.uniqueName("hub-fan-b")]
         let result = try await ECRPushCLI.run(
-            ["push", app, "--tag", "v1", "--create-repository", "--registry", destination.hostPort, "--no-blob-cache"]
+            ["push", app, "--tag", "v1", "--create-repository", "--registry", destination.hostPort, "--registry", second.hostPort, "--no-blob-cache"]
                 + repositories.flatMap { ["--repository", $0] },
             environment: world.environment.merging(["DOCKER_CONFIG": source.dockerConfig.path]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
         #expect(result.stderrText.contains("Mounted from \(repositories[0])"), "\(result.stderrText)")
         let baseDigests = try await Self.baseDigests(source)
-        for repository in repositories {
-            let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
-            #expect(appDigests.count == baseDigests.count + 1)
-            #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "\(repository): \(result.stderrText)")
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repositories[0], reference: "v1")
+        #expect(appDigests.count == baseDigests.count + 1)
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "\(result.stderrText)")
+        for registry in [world.registry, second] {
+            for repository in repositories {
+                #expect(try await registry.manifestStatus(repository: repository, reference: "v1") == 200)
+                for digest in appDigests { #expect(try await registry.blobStatus(repository: repository, digest: digest) == 200) }
+            }
         }
         let blobReads = try await source.proxy.seen().filter { $0.method == "GET" && $0.path.contains("/blobs/") }
         for digest in baseDigests {
-            #expect(blobReads.filter { $0.path.hasSuffix(digest) }.count == 1, "each base blob read once: \(blobReads.map(\.path))")
+            #expect(blobReads.filter { $0.path.hasSuffix(digest) }.count == 2, "each base blob read once per registry: \(blobReads.map(\.path))")
         }
         #expect(!(try await destination.seen()).contains { $0.username == "hub" }, "the source's login never reached the destination")
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repositories[1]):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+        await second.stop()
         await source.stop()
     }
 

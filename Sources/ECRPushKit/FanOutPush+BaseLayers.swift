@@ -1,0 +1,55 @@
+import DockerEngine
+import RegistryClient
+
+extension FanOutPush {
+    /// The base's layers where every destination holds them: mounted from the base's repository when it lives in
+    /// the destination's registry, else copied from its own registry (through `sources`). Registries are served at
+    /// the same time; within one, the base is copied into the first repository and mounted from there into the
+    /// others. A layer some destination lacks is not known: the manifest, the same for all, never names it.
+    func knownBaseLayers(of image: ImageInspect, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> [String: KnownLayer] {
+        guard settings.reuseBaseLayers,
+            let ancestor = try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: targets.first?.registryName)
+        else { return [:] }
+        let stores = targets.compactMap { $0.store as? RegistryBlobStore }
+        guard stores.count == targets.count else { return [:] }
+        // The ancestor's own registry, asked for once, when some destination is elsewhere.
+        var elsewhere: RegistryClient?
+        if stores.contains(where: { $0.registryName != ancestor.registry }) {
+            guard let sources else { return [:] }
+            elsewhere = await sources.client(for: ancestor.registry, onEvent: onEvent)
+        }
+        var byRegistry: [[RegistryBlobStore]] = []
+        for store in stores {
+            if let group = byRegistry.firstIndex(where: { $0[0].registryName == store.registryName }) {
+                byRegistry[group].append(store)
+            } else {
+                byRegistry.append([store])
+            }
+        }
+        let settings = self.settings
+        let copyFrom = elsewhere
+        return await withTaskGroup(of: [String: KnownLayer].self) { group in
+            for stores in byRegistry {
+                group.addTask {
+                    var shared: [String: KnownLayer]?
+                    for (index, store) in stores.enumerated() {
+                        let source: BaseSource =
+                            if let copyFrom, store.registryName != ancestor.registry {
+                                index == 0 ? .registry(copyFrom, isDestination: false) : .copied(into: stores[0].repository, from: copyFrom)
+                            } else {
+                                .registry(store.client, isDestination: true)
+                            }
+                        let held = await BaseLayers.known(
+                            image: image, ancestor: ancestor, source: source, store: store, compression: settings.compression,
+                            jobs: settings.jobs, onEvent: onEvent)
+                        shared = (shared ?? held).filter { held[$0.key] == $0.value }
+                    }
+                    return shared ?? [:]
+                }
+            }
+            var known: [String: KnownLayer]?
+            for await held in group { known = (known ?? held).filter { held[$0.key] == $0.value } }
+            return known ?? [:]
+        }
+    }
+}
