@@ -1,7 +1,25 @@
 import DockerEngine
+import ImageExport
 import RegistryClient
 
 extension FanOutPush {
+    /// `knownBaseLayers`, settling `set` with what it found, or with its failure, for the export that runs meanwhile.
+    func knownBaseLayers(
+        of image: ImageInspect, settling set: KnownLayerSet, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> [String: KnownLayer] {
+        do {
+            let known = try await knownBaseLayers(of: image, onEvent: onEvent)
+            set.resolve(known.mapValues(\.exportBlob))
+            return known
+        } catch is CancellationError {
+            set.abandon()
+            throw CancellationError()
+        } catch {
+            set.fail("the base's layers could not be looked up")
+            throw error
+        }
+    }
+
     /// The base's layers where every destination holds them: mounted from the base's repository when it lives in
     /// the destination's registry, else copied from its own registry (through `sources`). Registries are served at
     /// the same time; within one, the base is copied into the first repository and mounted from there into the

@@ -126,22 +126,32 @@ package struct FanOutPush: Sendable {
         _ localImage: String, inspected: ImageInspect, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> ImageManifest {
         guard !liveByRegistry().isEmpty else { throw firstFailure() }
-        let knownLayers = try await knownBaseLayers(of: inspected, onEvent: onEvent)
+        // The export is requested at once (the Engine writes the whole image out before its first byte); the base's
+        // layers are got into every destination meanwhile, and the first layer entry waits for them.
+        let knownSet = KnownLayerSet.pending()
+        async let pendingKnown = knownBaseLayers(of: inspected, settling: knownSet, onEvent: onEvent)
         onEvent(.info("Reading \(localImage) from the Docker Engine"))
-        let skipped = knownLayers.mapValues(\.exportBlob)
-        let image = try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, settings: settings, knownLayers: KnownLayerSet(skipped), diffIDs: inspected.rootFS.layers
-        ) { blob in
-            if let diffID = blob.diffID, knownLayers[diffID] != nil { return }
-            await withTaskGroup(of: Void.self) { group in
-                for members in liveByRegistry() {
-                    group.addTask { await give(blob, to: members, onEvent: onEvent) }
+        let image: ExportedImage
+        do {
+            image = try await EngineImageExport.exportAndUpload(
+                localImage, docker: docker, settings: settings, knownLayers: knownSet, diffIDs: inspected.rootFS.layers
+            ) { blob in
+                if let diffID = blob.diffID, await knownSet.settled()[diffID] != nil { return }
+                await withTaskGroup(of: Void.self) { group in
+                    for members in liveByRegistry() {
+                        group.addTask { await give(blob, to: members, onEvent: onEvent) }
+                    }
                 }
+                try Task.checkCancellation()
+                if liveByRegistry().isEmpty { throw firstFailure() }
             }
-            try Task.checkCancellation()
-            if liveByRegistry().isEmpty { throw firstFailure() }
+        } catch {
+            // A failed look-up stops the export: its own error says what happened.
+            if knownSet.hasFailed { _ = try await pendingKnown }
+            throw error
         }
         defer { image.cleanup() }
+        let knownLayers = try await pendingKnown
 
         let manifest = image.manifest(naming: knownLayers)
         try await putManifest(manifest, tags: tags, onEvent: onEvent) { target in

@@ -232,8 +232,9 @@ import Testing
     }
 
     /// A push to two registries × two repositories (one read of the image, `FanOutPush`) gets the base into each
-    /// destination too: in each registry, copied once into the first repository and mounted from there into the
-    /// second. Every manifest names the base's own blobs, and the source's login stays with the source.
+    /// destination too, while the Engine writes the export out: in each registry, copied once into the first
+    /// repository and mounted from there into the second. Every manifest names the base's own blobs, and the
+    /// source's login stays with the source.
     @Test func aFanOutPushCopiesTheBaseIntoEveryDestination() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
@@ -250,6 +251,10 @@ import Testing
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
         #expect(result.stderrText.contains("Mounted from \(repositories[0])"), "\(result.stderrText)")
+        // The export is requested first; the copies run while the Engine writes it out.
+        let reading = try #require(result.stderrText.range(of: "Reading \(app) from the Docker Engine"))
+        let copied = try #require(result.stderrText.range(of: "Copied from"))
+        #expect(reading.lowerBound < copied.lowerBound, "\(result.stderrText)")
         let baseDigests = try await Self.baseDigests(source)
         let appDigests = try await AutoTransportTests.layerDigests(world, repository: repositories[0], reference: "v1")
         #expect(appDigests.count == baseDigests.count + 1)
