@@ -40,7 +40,9 @@ struct BlobPush: Sendable {
             return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: remembered.manifest.digest)
         }
         let knownSet = KnownLayerSet.pending()
-        async let lookedUp = Self.settle(knownSet) {
+        async let lookedUp = knownSet.settle(
+            reason: "the layers the destination holds could not be looked up", blobs: { $0.skippable.mapValues(\.exportBlob) }
+        ) {
             var lookup = try await baseLayers()
             let cached = try await cachedLayers(inspected.rootFS.layers, excluding: Set(lookup.skippable.keys), onEvent: onEvent)
             lookup.held.merge(cached) { base, _ in base }
@@ -143,24 +145,6 @@ struct BlobPush: Sendable {
         let again = try await export(
             localImage, known: KnownLayerSet(known.mapValues(\.exportBlob)), recognise: true, diffIDs: diffIDs, onEvent: onEvent)
         return (again, known)
-    }
-
-    /// Runs the look-up of the known layers and settles `set` with what it found (the layers being copied
-    /// included), or with its failure.
-    private static func settle(
-        _ set: KnownLayerSet, lookUp: @Sendable () async throws -> KnownLayerLookup
-    ) async throws -> KnownLayerLookup {
-        do {
-            let lookup = try await lookUp()
-            set.resolve(lookup.skippable.mapValues(\.exportBlob))
-            return lookup
-        } catch is CancellationError {
-            set.abandon()
-            throw CancellationError()
-        } catch {
-            set.fail("the layers the destination holds could not be looked up")
-            throw error
-        }
     }
 
     /// Layers of an image the cache does not know whole (the top layer rebuilt, say) that an earlier push sent to this

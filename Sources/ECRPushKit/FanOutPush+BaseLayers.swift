@@ -7,16 +7,8 @@ extension FanOutPush {
     func knownBaseLayers(
         of image: ImageInspect, settling set: KnownLayerSet, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> [String: KnownLayer] {
-        do {
-            let known = try await knownBaseLayers(of: image, onEvent: onEvent)
-            set.resolve(known.mapValues(\.exportBlob))
-            return known
-        } catch is CancellationError {
-            set.abandon()
-            throw CancellationError()
-        } catch {
-            set.fail("the base's layers could not be looked up")
-            throw error
+        try await set.settle(reason: "the base's layers could not be looked up", blobs: { $0.mapValues(\.exportBlob) }) {
+            try await knownBaseLayers(of: image, onEvent: onEvent)
         }
     }
 

@@ -108,6 +108,30 @@ import Testing
 
     /// A directory whose name promises a known layer but whose bytes are another: the export fails with
     /// `layerPredictionFailed` (the push then reads the image again), never a layer named for the wrong bytes.
+    /// `settle` resolves the set with what the look-up found, abandons it when the look-up is cancelled, and fails
+    /// it (its error thrown on) when the look-up fails.
+    @Test func settleEndsThePendingSetAsTheLookUpEnds() async throws {
+        let found = KnownLayerSet.pending()
+        let result = try await found.settle(reason: "unused", blobs: { ["diff": $0] }) { Self.knownA }
+        #expect(result == Self.knownA)
+        #expect(await found.settled() == ["diff": Self.knownA])
+
+        let cancelled = KnownLayerSet.pending()
+        await #expect(throws: CancellationError.self) {
+            try await cancelled.settle(reason: "unused", blobs: { ["diff": $0] }) { () async throws -> KnownBlob in throw CancellationError() }
+        }
+        #expect(await cancelled.settled().isEmpty)
+        #expect(!cancelled.hasFailed)
+
+        struct LookUpFailed: Error {}
+        let failed = KnownLayerSet.pending()
+        await #expect(throws: LookUpFailed.self) {
+            try await failed.settle(reason: "the look-up failed", blobs: { ["diff": $0] }) { () async throws -> KnownBlob in throw LookUpFailed() }
+        }
+        #expect(failed.hasFailed)
+        #expect(throws: ImageExportError.readerClosed(reason: "the look-up failed")) { try failed.waitForBlobs() }
+    }
+
     @Test func bytesThatAreNotThePromisedLayerFailTheExport() async throws {
         let fixture = try await DockerImageFixture.shared()
         var archive = try readFile(fixture.archivePath)

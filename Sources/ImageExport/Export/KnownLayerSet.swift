@@ -59,6 +59,24 @@ package final class KnownLayerSet: @unchecked Sendable, ExpressibleByDictionaryL
         }
     }
 
+    /// Runs the look-up and settles the set with the blobs its result names (`blobs`); a cancelled look-up abandons
+    /// the set, a failed one fails it (`reason`) before its error is thrown on.
+    package func settle<Result>(
+        reason: String, blobs: (Result) -> [String: KnownBlob], _ lookUp: () async throws -> Result
+    ) async throws -> Result {
+        do {
+            let result = try await lookUp()
+            resolve(blobs(result))
+            return result
+        } catch is CancellationError {
+            abandon()
+            throw CancellationError()
+        } catch {
+            fail(reason)
+            throw error
+        }
+    }
+
     /// Whether the look-up failed (`fail`).
     package var hasFailed: Bool {
         condition.lock()
