@@ -34,7 +34,8 @@ struct BlobPush: Sendable {
     ) async throws -> PushedImage {
         let scope = settings.cacheScope(registryName)
         if let remembered = RememberedImage(cache: settings.blobCache, image: inspected, registry: scope),
-            try await holds(remembered, onEvent: onEvent)
+            try await remembered.isHeld(
+                by: store, cache: settings.blobCache, scope: scope, jobs: settings.jobs, onEvent: onEvent)
         {
             try await putManifests(remembered.manifest, tags: tags, onEvent: onEvent)
             return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: remembered.manifest.digest)
@@ -164,43 +165,13 @@ struct BlobPush: Sendable {
         let present = try await blobStore.existing(Array(digests))
         var sources: [String: String] = [:]
         for (_, entry) in remembered where !present.contains(entry.blob.digest) { sources[entry.blob.digest] = entry.repository }
-        let mounted = try await mount(sources, onEvent: onEvent)
+        let mounted = try await RememberedImage.mount(sources, into: blobStore, jobs: settings.jobs, onEvent: onEvent)
         let held = present.union(mounted)
         let known = remembered.filter { held.contains($0.value.blob.digest) }.mapValues {
             KnownLayer(digest: $0.blob.digest, size: $0.blob.size, mediaType: mediaType)
         }
         if !known.isEmpty { onEvent(.info("\(known.count) layers pushed before are in \(blobStore.place): not compressed or sent again")) }
         return known
-    }
-
-    /// True when the store still has every blob the cache remembers for the image (then no export is needed): in
-    /// this repository, or mounted from the one it was last pushed to. Otherwise the cache forgets the blobs that
-    /// could be neither found nor mounted.
-    private func holds(_ remembered: RememberedImage, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Bool {
-        let blobStore = store
-        let digests = remembered.blobs.map(\.digest)
-        let present = try await blobStore.existing(digests)
-        let missing = Set(digests).subtracting(present)
-        // A refused or failed mount is no error: the image is then read and the blob uploaded.
-        let mounted = try await mount(remembered.repositories.filter { missing.contains($0.key) }, onEvent: onEvent)
-        return remembered.confirm(
-            missing: missing.subtracting(mounted), mounted: mounted, cache: settings.blobCache, scope: settings.cacheScope(registryName),
-            place: blobStore.place, onEvent: onEvent)
-    }
-
-    /// Mounts blobs pushed before to another repository of this registry (`sources`: digest → that repository), a
-    /// few at a time, and says so for each; returns the digests mounted. Refused or failed mounts are left out.
-    private func mount(_ sources: [String: String?], onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> Set<String> {
-        let blobStore = store
-        let mountFrom = sources.compactMapValues { $0 }.filter { $0.value != blobStore.repository }
-        let mounted = try await RememberedImage.digests(Array(mountFrom.keys), jobs: max(settings.jobs, 8)) { digest in
-            guard let source = mountFrom[digest] else { return false }
-            return try await blobStore.mount(digest, from: source)
-        }
-        for (digest, source) in mountFrom.sorted(by: { $0.key < $1.key }) where mounted.contains(digest) {
-            onEvent(.push(PushEvent(id: PreparedBlob.shortID(digest), status: .mounted(from: source))))
-        }
-        return mounted
     }
 
     private func putManifests(_ manifest: ImageManifest, tags: [String], onEvent: @Sendable (WorkflowEvent) -> Void) async throws {

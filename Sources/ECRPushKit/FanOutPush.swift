@@ -126,6 +126,11 @@ package struct FanOutPush: Sendable {
         _ localImage: String, inspected: ImageInspect, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> ImageManifest {
         guard !liveByRegistry().isEmpty else { throw firstFailure() }
+        if let remembered = try await rememberedEverywhere(inspected, onEvent: onEvent) {
+            try await putManifest(remembered.manifest, tags: tags, onEvent: onEvent) { _ in }
+            guard !liveByRegistry().isEmpty else { throw firstFailure() }
+            return remembered.manifest
+        }
         // The export is requested at once (the Engine writes the whole image out before its first byte); the base's
         // layers are got into every destination meanwhile, and the first layer entry waits for them.
         let knownSet = KnownLayerSet.pending()
@@ -160,6 +165,29 @@ package struct FanOutPush: Sendable {
                 repository: target.store.repository, onEvent: onEvent)
         }
         return manifest
+    }
+
+    /// The image as the blob cache remembers it in every live destination's registry (one manifest for all), when
+    /// every destination still holds its blobs or gets them mounted: then nothing is read from the Engine. nil
+    /// when one registry does not remember it, remembers other blobs, or lost one.
+    private func rememberedEverywhere(_ image: ImageInspect, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> RememberedImage? {
+        let settings = self.settings
+        let live = Array(liveByRegistry().joined())
+        let remembered = live.map { RememberedImage(cache: settings.blobCache, image: image, registry: settings.cacheScope($0.target.registryName)) }
+        guard let first = remembered.first ?? nil, remembered.allSatisfy({ $0?.manifest.digest == first.manifest.digest }) else { return nil }
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            for (entry, image) in zip(live, remembered) {
+                guard let image else { continue }
+                group.addTask {
+                    try await image.isHeld(
+                        by: entry.target.store, cache: settings.blobCache, scope: settings.cacheScope(entry.target.registryName), jobs: settings.jobs,
+                        onEvent: onEvent)
+                }
+            }
+            var everywhere = true
+            for try await held in group { everywhere = everywhere && held }
+            return everywhere ? first : nil
+        }
     }
 
     /// One blob to the repositories of one registry, one after another: the first that lacks it gets it uploaded,

@@ -85,6 +85,48 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path + "/ecrpush/blobs").filter { $0.hasSuffix(".json") }.isEmpty)
     }
 
+    /// A push to several destinations (fan-out) of an image every destination got before: nothing is read from the
+    /// Engine, each destination gets the same manifest; a blob no destination holds any more makes the image be read.
+    @Test func aFanOutRePushReadsNothingWhenEveryDestinationHoldsTheImage() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let repository = BuildAndPushTests.uniqueName("fan-cache")
+        let other = repository + "-b"
+        let imageID = try await Self.build(world, repository: repository)
+        let cache = TemporaryDirectory()
+        let environment = world.environment.merging(["XDG_CACHE_HOME": cache.path]) { $1 }
+        func push() async throws -> ProcessResult {
+            try await ECRPushCLI.run(
+                [
+                    "push", imageID, "--repository", repository, "--repository", other, "--tag", "v1", "--create-repository",
+                    "--registry", world.registry.hostPort, "--no-base-layers", "--output", "json"
+                ], environment: environment)
+        }
+        func digest(_ result: ProcessResult) throws -> String? {
+            try (JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])?["digest"] as? String
+        }
+        let first = try await push()
+        try #require(first.status == 0, "\(first.combinedText)")
+        #expect(first.stderrText.contains("from the Docker Engine"))
+
+        let second = try await push()
+        try #require(second.status == 0, "\(second.combinedText)")
+        #expect(!second.stderrText.contains("from the Docker Engine"), "\(second.stderrText)")
+        #expect(try digest(second) == digest(first))
+
+        // Both repositories lose the big layer (nothing to mount it from): the image is read again, the blob sent back.
+        let manifest = try await world.registry.manifest(repository: other, reference: "v1")
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        let big = try #require(layers.max { ($0["size"] as? Int ?? 0) < ($1["size"] as? Int ?? 0) }?["digest"] as? String)
+        #expect(try await world.registry.deleteBlob(repository: other, digest: big) == 202)
+        #expect(try await world.registry.deleteBlob(repository: repository, digest: big) == 202)
+        let third = try await push()
+        try #require(third.status == 0, "\(third.combinedText)")
+        #expect(third.stderrText.contains("from the Docker Engine"), "\(third.stderrText)")
+        #expect(try digest(third) == digest(first))
+        #expect(try await world.registry.blobStatus(repository: other, digest: big) == 200)
+    }
+
     /// The same image to another repository of the registry: its blobs are mounted from the repository they were
     /// pushed to (no export, no upload); when the source lost one, the image is read and that blob uploaded.
     @Test func anotherRepositoryMountsTheBlobsPushedBefore() async throws {
