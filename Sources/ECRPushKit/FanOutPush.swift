@@ -126,7 +126,7 @@ package struct FanOutPush: Sendable {
         _ localImage: String, inspected: ImageInspect, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> ImageManifest {
         guard !liveByRegistry().isEmpty else { throw firstFailure() }
-        if let remembered = try await rememberedEverywhere(inspected, onEvent: onEvent) {
+        if let remembered = await rememberedEverywhere(inspected, onEvent: onEvent) {
             try await putManifest(remembered.manifest, tags: tags, onEvent: onEvent) { _ in }
             guard !liveByRegistry().isEmpty else { throw firstFailure() }
             return remembered.manifest
@@ -169,23 +169,25 @@ package struct FanOutPush: Sendable {
 
     /// The image as the blob cache remembers it in every live destination's registry (one manifest for all), when
     /// every destination still holds its blobs or gets them mounted: then nothing is read from the Engine. nil
-    /// when one registry does not remember it, remembers other blobs, or lost one.
-    private func rememberedEverywhere(_ image: ImageInspect, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> RememberedImage? {
+    /// when one registry does not remember it, remembers other blobs, lost one, or could not be asked (the export's
+    /// path then reports that destination's failure and goes on with the others).
+    private func rememberedEverywhere(_ image: ImageInspect, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async -> RememberedImage? {
         let settings = self.settings
-        let live = Array(liveByRegistry().joined())
-        let remembered = live.map { RememberedImage(cache: settings.blobCache, image: image, registry: settings.cacheScope($0.target.registryName)) }
-        guard let first = remembered.first ?? nil, remembered.allSatisfy({ $0?.manifest.digest == first.manifest.digest }) else { return nil }
-        return try await withThrowingTaskGroup(of: Bool.self) { group in
-            for (entry, image) in zip(live, remembered) {
-                guard let image else { continue }
+        let live = liveByRegistry().joined().map(\.target)
+        let remembered = live.compactMap { RememberedImage(cache: settings.blobCache, image: image, registry: settings.cacheScope($0.registryName)) }
+        guard let first = remembered.first, remembered.count == live.count, remembered.allSatisfy({ $0.manifest.digest == first.manifest.digest })
+        else { return nil }
+        return await withTaskGroup(of: Bool.self) { group in
+            for (target, image) in zip(live, remembered) {
                 group.addTask {
-                    try await image.isHeld(
-                        by: entry.target.store, cache: settings.blobCache, scope: settings.cacheScope(entry.target.registryName), jobs: settings.jobs,
+                    let held = try? await image.isHeld(
+                        by: target.store, cache: settings.blobCache, scope: settings.cacheScope(target.registryName), jobs: settings.jobs,
                         onEvent: onEvent)
+                    return held ?? false
                 }
             }
             var everywhere = true
-            for try await held in group { everywhere = everywhere && held }
+            for await held in group { everywhere = everywhere && held }
             return everywhere ? first : nil
         }
     }
