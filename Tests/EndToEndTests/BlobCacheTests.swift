@@ -8,6 +8,13 @@ import Testing
     typealias World = BuildAndPushTests.World
 
     /// A two-layer image of its own (a label makes it unique on the shared daemon), built once.
+    /// The digest of the biggest layer of `repository:v1`'s manifest in the world's registry.
+    static func biggestLayer(_ world: World, repository: String) async throws -> String {
+        let manifest = try await world.registry.manifest(repository: repository, reference: "v1")
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        return try #require(layers.max { ($0["size"] as? Int ?? 0) < ($1["size"] as? Int ?? 0) }?["digest"] as? String)
+    }
+
     static func build(_ world: World, repository: String) async throws -> String {
         let context = TemporaryDirectory()
         try """
@@ -65,9 +72,7 @@ import Testing
         #expect(uncached.stderrText.contains("from the Docker Engine"))
 
         // The registry loses the big layer: the cache must not make the push skip it.
-        let manifest = try await world.registry.manifest(repository: repository, reference: "v1")
-        let layers = try #require(manifest["layers"] as? [[String: Any]])
-        let big = try #require(layers.max { ($0["size"] as? Int ?? 0) < ($1["size"] as? Int ?? 0) }?["digest"] as? String)
+        let big = try await Self.biggestLayer(world, repository: repository)
         #expect(try await world.registry.deleteBlob(repository: repository, digest: big) == 202)
         #expect(try await world.registry.blobStatus(repository: repository, digest: big) == 404)
         let third = try await push()
@@ -115,9 +120,7 @@ import Testing
         #expect(try digest(second) == digest(first))
 
         // Both repositories lose the big layer (nothing to mount it from): the image is read again, the blob sent back.
-        let manifest = try await world.registry.manifest(repository: other, reference: "v1")
-        let layers = try #require(manifest["layers"] as? [[String: Any]])
-        let big = try #require(layers.max { ($0["size"] as? Int ?? 0) < ($1["size"] as? Int ?? 0) }?["digest"] as? String)
+        let big = try await Self.biggestLayer(world, repository: other)
         #expect(try await world.registry.deleteBlob(repository: other, digest: big) == 202)
         #expect(try await world.registry.deleteBlob(repository: repository, digest: big) == 202)
         let third = try await push()
@@ -158,9 +161,7 @@ import Testing
         #expect(run.stdoutText == "hello\n", "\(run.combinedText)")
 
         // The source repository loses the big layer: nothing to mount it from, so the image is read again.
-        let manifest = try await world.registry.manifest(repository: source, reference: "v1")
-        let layers = try #require(manifest["layers"] as? [[String: Any]])
-        let big = try #require(layers.max { ($0["size"] as? Int ?? 0) < ($1["size"] as? Int ?? 0) }?["digest"] as? String)
+        let big = try await Self.biggestLayer(world, repository: source)
         #expect(try await world.registry.deleteBlob(repository: source, digest: big) == 202)
         let third = source + "-third"
         let fallback = try await push(third)
