@@ -12,7 +12,7 @@ extension FanOutPush {
         }
     }
 
-    /// The base's layers where every destination holds them: mounted from the base's repository when it lives in
+    /// The base's layers where every live destination holds them: mounted from the base's repository when it lives in
     /// the destination's registry, else copied from its own registry (through `sources`). Registries are served at
     /// the same time; within one, the base is copied into the first repository and mounted from there into the
     /// others. A layer some destination lacks is not known: the manifest, the same for all, never names it.
@@ -20,21 +20,14 @@ extension FanOutPush {
         guard settings.reuseBaseLayers,
             let ancestor = try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: targets.first?.registryName)
         else { return [:] }
-        let stores = targets.compactMap { $0.store as? RegistryBlobStore }
-        guard stores.count == targets.count else { return [:] }
+        // The live destinations, by registry (a destination that failed an earlier platform gets nothing).
+        let byRegistry = liveByRegistry().map { $0.compactMap { $0.target.store as? RegistryBlobStore } }
+        guard byRegistry.joined().count == liveByRegistry().joined().count else { return [:] }
         // The ancestor's own registry, asked for once, when some destination is elsewhere.
         var elsewhere: RegistryClient?
-        if stores.contains(where: { $0.registryName != ancestor.registry }) {
+        if byRegistry.joined().contains(where: { $0.registryName != ancestor.registry }) {
             guard let sources else { return [:] }
             elsewhere = await sources.client(for: ancestor.registry, onEvent: onEvent)
-        }
-        var byRegistry: [[RegistryBlobStore]] = []
-        for store in stores {
-            if let group = byRegistry.firstIndex(where: { $0[0].registryName == store.registryName }) {
-                byRegistry[group].append(store)
-            } else {
-                byRegistry.append([store])
-            }
         }
         let settings = self.settings
         let copyFrom = elsewhere

@@ -102,7 +102,7 @@ package struct FanOutPush: Sendable {
     }
 
     /// The destinations that have not failed, grouped by registry (in the order given).
-    private func liveByRegistry() -> [[(number: Int, target: Target)]] {
+    func liveByRegistry() -> [[(number: Int, target: Target)]] {
         let failed = Set(failures.all.keys)
         var groups: [[(number: Int, target: Target)]] = []
         for (number, target) in targets.enumerated() where !failed.contains(number) {
