@@ -56,7 +56,29 @@ package struct AWSServiceClient: Sendable {
     }
 
     /// Sends `payload` to the service root with `headers`, returning a 2xx response or throwing `AWSError`.
+    /// A signed request with a body in memory may have been sent ahead already (`RequestsAhead`): its answer is
+    /// taken then.
     func send(action: String, headers: HTTPHeaders, payload: Payload, signing: Signing) async throws -> HTTPResponse {
+        guard case .bytes(let body) = payload, case .signed = signing, RequestsAhead.sending || RequestsAhead.current.holdsAny else {
+            return try await sendNow(action: action, headers: headers, payload: payload, signing: signing)
+        }
+        let key = RequestsAhead.Key(
+            url: endpoint, action: action, body: body, credentials: try await context.credentialProvider.credentials(),
+            signingRegion: signingRegion ?? context.region)
+        if RequestsAhead.sending {
+            return try await RequestsAhead.current.send(key) {
+                try await sendNow(action: action, headers: headers, payload: payload, signing: signing)
+            }
+        }
+        if let response = await RequestsAhead.current.take(key) {
+            context.debug?("<- \(service.displayName) \(action): the answer to the same request, sent while the command line was read")
+            log(response: response, action: action)
+            return response
+        }
+        return try await sendNow(action: action, headers: headers, payload: payload, signing: signing)
+    }
+
+    private func sendNow(action: String, headers: HTTPHeaders, payload: Payload, signing: Signing) async throws -> HTTPResponse {
         let url = endpoint + "/"
         var attempt = 0
         var skewCorrected = false

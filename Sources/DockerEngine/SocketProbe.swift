@@ -65,3 +65,12 @@ enum SocketProbe {
         }
     }
 }
+
+extension DockerHost {
+    /// Whether the daemon's socket takes a connection now (a connect, no request). A TCP daemon is taken to: only
+    /// a request would tell, and it costs a round trip.
+    package var acceptsConnections: Bool {
+        guard case .unixSocket(let path) = endpoint else { return true }
+        return SocketProbe.probe(path) == .connected
+    }
+}

@@ -30,9 +30,11 @@ struct ECRPush: AsyncParsableCommand {
         }
         // libcurl loads on a thread of its own while the arguments are parsed (some 6 ms), so that the first request
         // of a command that makes requests does not wait for the dynamic loader.
-        if let subcommand = CommandLine.arguments.dropFirst().first, requestingSubcommands.contains(subcommand) {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let subcommand = arguments.first, requestingSubcommands.contains(subcommand) {
             HTTPClient.loadInBackground()
         }
+        LoginAhead.start(arguments: arguments)
         let command: any ParsableCommand
         do {
             command = try parseAsRoot()

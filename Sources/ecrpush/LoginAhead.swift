@@ -1,0 +1,44 @@
+import AWSCredentials
+import DockerEngine
+import ECRLogin
+import Foundation
+
+/// A push's first requests are its ECR login, which the environment alone decides in a CI job. They start while
+/// ArgumentParser reads the command line (15-25 ms of a push that lasts 0.2 s), and the push takes their answers
+/// when its own requests turn out the same (`RequestsAhead`): anything the command line changes makes another
+/// request, sent then.
+enum LoginAhead {
+    /// Subcommands whose first requests are an ECR login for the caller's registry, whatever else they do.
+    static let subcommands: Set<String> = ["push", "build-and-push"]
+
+    /// Flags that make the login another one than the environment's (other credentials, region, endpoint,
+    /// registry id): with one of them, a login started ahead would only be wasted.
+    static let otherLoginFlags = [
+        "--region", "--profile", "--endpoint-url", "--role-arn", "--role-session-name", "--external-id", "--duration", "--mfa-serial",
+        "--mfa-token-code", "--registry-id"
+    ]
+
+    /// Not with --debug, whose trace shows every request as the command makes it, nor for help, nor with
+    /// `ECRPUSH_LOGIN_AHEAD=0`.
+    static func isUseful(_ arguments: [String], environment: [String: String]) -> Bool {
+        guard environment["ECRPUSH_LOGIN_AHEAD"] != "0", let subcommand = arguments.first, subcommands.contains(subcommand) else { return false }
+        return !arguments.contains { argument in
+            ["--debug", "--help", "-h"].contains(argument)
+                || otherLoginFlags.contains { argument == $0 || argument.hasPrefix($0 + "=") }
+        }
+    }
+
+    /// Starts the login in the background when it is useful. Only once the Engine's socket takes a connection: a
+    /// push without a daemon says so before any AWS request, as it always has.
+    static func start(arguments: [String]) {
+        let environment = ProcessInfo.processInfo.environment
+        guard isUseful(arguments, environment: environment) else { return }
+        // `--transport ecr-api` pushes through ECR's API with the role's credentials and no registry password.
+        let ecrAPI = zip(arguments, arguments.dropFirst()).contains { $0 == ("--transport", "ecr-api") } || arguments.contains("--transport=ecr-api")
+        LoginWorkflow.startAhead(
+            AWSResolutionInput(environment: environment, homeDirectory: homeDirectory(environment)), registryLogin: !ecrAPI
+        ) {
+            (try? DockerHost.fromEnvironment(environment))?.acceptsConnections ?? false
+        }
+    }
+}

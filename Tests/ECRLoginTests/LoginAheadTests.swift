@@ -1,0 +1,87 @@
+import AWSCore
+import AWSCredentials
+import ECR
+import ECRLogin
+import Foundation
+import HTTPTransport
+import TestWorld
+import Testing
+
+/// The login a push starts while its command line is read (`LoginWorkflow.startAhead`), against moto, which
+/// checks every signature and counts every action: the push's own login takes the early answers when it makes the
+/// same requests, and sends its own when anything differs.
+@Suite struct LoginAheadTests {
+    static func containeriseEnvironment(_ moto: MotoWorld) -> [String: String] {
+        [
+            "AWS_IAM_USER_ACCESS_KEY_ID": moto.userAccessKeyId, "AWS_IAM_USER_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
+            "AWS_IAM_ROLE_ARN": moto.roleArn, "AWS_REGION": moto.region, "AWS_ENDPOINT_URL": moto.endpoint.absoluteString,
+            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_EC2_METADATA_DISABLED": "true"
+        ]
+    }
+
+    /// The push's login as `push` makes it, in `store`.
+    static func login(_ input: AWSResolutionInput, store: RequestsAhead) async throws -> [RegistryLogin] {
+        try await RequestsAhead.$current.withValue(store) {
+            let resolved = try await AWSResolver.resolve(input, http: HTTPClient(), debug: nil)
+            return try await LoginWorkflow.logins(ecr: ECRClient(context: resolved.context), registryIds: [])
+        }
+    }
+
+    @Test func theSameLoginIsMadeOnce() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        let input = AWSResolutionInput(environment: Self.containeriseEnvironment(moto), homeDirectory: "/nonexistent")
+        let store = RequestsAhead()
+        LoginWorkflow.startAhead(input, into: store)
+        let logins = try await Self.login(input, store: store)
+        #expect(logins.first?.username == "AWS")
+        #expect(logins.first?.password.isEmpty == false)
+        let counts = try await moto.counts()
+        #expect(counts["AssumeRole"] == 1, "\(counts)")
+        #expect(counts["GetAuthorizationToken"] == 1, "\(counts)")
+        #expect(!store.holdsAny, "both answers were taken")
+    }
+
+    /// The command line names another session for the role: another AssumeRole, so other credentials and another
+    /// GetAuthorizationToken. The early answers stand in for neither.
+    @Test func anotherRequestIsSentAgain() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        let input = AWSResolutionInput(environment: Self.containeriseEnvironment(moto), homeDirectory: "/nonexistent")
+        let store = RequestsAhead()
+        LoginWorkflow.startAhead(input, into: store)
+        var other = input
+        other.roleSessionName = "OtherSession"
+        let logins = try await Self.login(other, store: store)
+        #expect(logins.first?.password.isEmpty == false)
+        let counts = try await moto.counts()
+        #expect(counts["AssumeRole"] == 2, "\(counts)")
+        #expect(counts["GetAuthorizationToken"] == 2, "\(counts)")
+    }
+
+    /// Credentials from a profile file (or with no region in the environment) are left to the command: nothing
+    /// is sent ahead.
+    @Test func onlyTheEnvironmentsCredentialsStartEarly() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        let home = TemporaryDirectory()
+        let credentials = home.path + "/credentials"
+        try "[default]\naws_access_key_id = \(moto.userAccessKeyId)\naws_secret_access_key = \(moto.userSecretAccessKey)\n"
+            .write(toFile: credentials, atomically: true, encoding: .utf8)
+        var profileEnvironment = moto.awsEnvironment(.user)
+        profileEnvironment["AWS_ACCESS_KEY_ID"] = nil
+        profileEnvironment["AWS_SECRET_ACCESS_KEY"] = nil
+        profileEnvironment["AWS_SHARED_CREDENTIALS_FILE"] = credentials
+        var noRegion = Self.containeriseEnvironment(moto)
+        noRegion["AWS_REGION"] = nil
+        let store = RequestsAhead()
+        for environment in [profileEnvironment, noRegion] {
+            LoginWorkflow.startAhead(AWSResolutionInput(environment: environment, homeDirectory: home.path), into: store)
+        }
+        // The early work is a resolution of files and variables: once nothing is expected any more, it is over.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while store.holdsAny, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!store.holdsAny)
+        #expect(try await moto.counts().isEmpty, "no request was made")
+    }
+}

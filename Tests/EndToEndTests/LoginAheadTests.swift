@@ -1,0 +1,47 @@
+import Foundation
+import TestWorld
+import Testing
+
+/// `push` starts its ECR login while its command line is read, from the environment alone, once the Engine's
+/// socket answers; its own login then takes those answers (moto counts every action).
+@Suite struct LoginAheadTests {
+    typealias World = BuildAndPushTests.World
+
+    @Test func aPushLogsInOnce() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let result = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", BuildAndPushTests.uniqueName("ahead"), "--tag", "v1", "--create-repository"],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let counts = try await world.moto.counts()
+        #expect(counts["AssumeRole"] == 1, "\(counts)")
+        #expect(counts["GetAuthorizationToken"] == 1, "\(counts)")
+    }
+
+    /// moto refuses the first GetAuthorizationToken (503) and the push may not retry (AWS_MAX_ATTEMPTS=1). The
+    /// refused one is the login started ahead: the push sends its own and succeeds, and the early failure is not
+    /// its error. A push that starts nothing ahead (flags that change the login, --debug) meets the 503 itself.
+    @Test(arguments: [[], ["--region", "us-east-1"], ["--debug"]])
+    func theLoginStartsBeforeTheCommandLineIsRead(flags: [String]) async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry, extraArgs: ["--fault", "GetAuthorizationToken:5xx:1"])
+        defer { moto.stop() }
+        let world = World(registry: registry, docker: try await DockerDaemon.shared(), moto: moto)
+        try #require(moto.region == "us-east-1")
+        let result = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", BuildAndPushTests.uniqueName("ahead"), "--tag", "v1", "--create-repository"]
+                + flags,
+            environment: world.environment.merging(["AWS_MAX_ATTEMPTS": "1"]) { $1 })
+        let counts = try await moto.counts()
+        if flags.isEmpty {
+            #expect(result.status == 0, "\(result.combinedText)")
+            #expect(counts["GetAuthorizationToken"] == 2, "\(counts)")
+            #expect(counts["AssumeRole"] == 1, "\(counts)")
+        } else {
+            #expect(result.status == 1, "\(result.combinedText)")
+            #expect(result.stderrText.contains("ServiceUnavailable"), "\(result.stderrText)")
+            #expect(counts["GetAuthorizationToken"] == 1, "\(counts)")
+        }
+    }
+}
