@@ -5,12 +5,15 @@ package struct ImageSummary: Sendable, Equatable, Decodable {
     package var id: String
     /// `host[:port]/repository@sha256:…` for each registry the image was pulled from or pushed to.
     package var repoDigests: [String]
+    /// Bytes of its layers, uncompressed (nil when the Engine does not say).
+    package var size: Int64?
 
-    enum CodingKeys: String, CodingKey { case id = "Id", repoDigests = "RepoDigests" }
+    enum CodingKeys: String, CodingKey { case id = "Id", repoDigests = "RepoDigests", size = "Size" }
 
-    package init(id: String, repoDigests: [String]) {
+    package init(id: String, repoDigests: [String], size: Int64? = nil) {
         self.id = id
         self.repoDigests = repoDigests
+        self.size = size
     }
 
     package init(from decoder: any Decoder) throws {
@@ -18,7 +21,18 @@ package struct ImageSummary: Sendable, Equatable, Decodable {
         id = try container.decode(String.self, forKey: .id)
         // Untagged images list "<none>@<none>": a placeholder, not a registry.
         repoDigests = (try container.decodeIfPresent([String].self, forKey: .repoDigests) ?? []).filter { !$0.hasPrefix("<none>") }
+        size = try container.decodeIfPresent(Int64.self, forKey: .size)
     }
+}
+
+/// One entry of `GET /images/{name}/history`: a step of the image's making, newest first.
+package struct ImageHistoryEntry: Sendable, Equatable, Decodable {
+    /// Bytes of the layer the step made (0 for a step that made none, such as ENV).
+    package var size: Int64
+
+    enum CodingKeys: String, CodingKey { case size = "Size" }
+
+    package init(size: Int64) { self.size = size }
 }
 
 extension DockerClient {
@@ -28,6 +42,15 @@ extension DockerClient {
         let response = try await call("GET", "/images/json")
         try DockerClient.requireSuccess(response)
         return try DockerClient.decode([ImageSummary].self, from: response.body, what: "listing images")
+    }
+
+    /// `GET /images/{name}/history`, newest step first.
+    package func imageHistory(_ name: String) async throws -> [ImageHistoryEntry] {
+        try DockerClient.requireImageName(name)
+        let response = try await call("GET", "/images/\(URLEncoding.pathComponent(name))/history")
+        if response.status == 404 { throw DockerError.imageNotFound(name) }
+        try DockerClient.requireSuccess(response)
+        return try DockerClient.decode([ImageHistoryEntry].self, from: response.body, what: "reading the history of \(name)")
     }
 
     /// The registry host of a `RepoDigests` entry or image name, as docker reads it: the first path component

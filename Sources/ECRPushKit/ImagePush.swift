@@ -132,7 +132,7 @@ package struct ImagePush: Sendable {
     /// failed: the look-up is then made later, where its error is reported.
     private func gatherAncestorCandidates() async -> RegistryAncestor.Candidates? {
         guard existingLocalImage != nil, settings.reuseBaseLayers, transport == .auto || transport == .registry else { return nil }
-        return try? await RegistryAncestor.gather(docker: workflow.docker)
+        return try? await RegistryAncestor.gather(docker: workflow.docker, for: existingLocalImage)
     }
 
     /// `push`'s image as the Engine has it, looked at while the login is made; nil for a build, or when the Engine

@@ -32,10 +32,31 @@ package struct RegistryAncestor: Sendable, Equatable {
     }
 
     /// At most `limit` candidates are inspected (a CI runner has a handful of images; a laptop may have hundreds).
-    package static func gather(docker: DockerClient, limit: Int = 64) async throws -> Candidates {
-        let summaries = Array(try await docker.listImages().filter { !$0.repoDigests.isEmpty }.prefix(limit))
+    /// With `image` (a name or id), only the images whose size is that of the image's first layers together are,
+    /// when there are any: an ancestor can have no other size. So a laptop's hundreds of pushed images neither
+    /// hide the base nor cost an inspection each.
+    package static func gather(docker: DockerClient, for image: String? = nil, limit: Int = 64) async throws -> Candidates {
+        async let pendingSizes = ancestorSizes(of: image, docker: docker)
+        let withDigests = try await docker.listImages().filter { !$0.repoDigests.isEmpty }
+        var summaries = Array(withDigests.prefix(limit))
+        if let sizes = await pendingSizes {
+            let sized = withDigests.filter { $0.size.map(sizes.contains) ?? false }
+            if !sized.isEmpty { summaries = Array(sized.prefix(limit)) }
+        }
         let inspections = try await inspectAll(summaries.map(\.id), docker: docker)
         return Candidates(images: zip(summaries, inspections).compactMap { summary, inspected in inspected.map { (summary, $0) } })
+    }
+
+    /// The sizes an ancestor of `image` can have: those of its first one, two, … layers together (from its
+    /// history, whose steps name each layer's size). nil without an image, or when the Engine does not say.
+    static func ancestorSizes(of image: String?, docker: DockerClient) async -> Set<Int64>? {
+        guard let image, let history = try? await docker.imageHistory(image) else { return nil }
+        var (total, sizes): (Int64, Set<Int64>) = (0, [])
+        for step in history.reversed() where step.size > 0 {
+            total += step.size
+            sizes.insert(total)
+        }
+        return sizes.isEmpty ? nil : sizes
     }
 
     /// The ancestor sharing the most layers with `image` among the local images that have a registry digest,
@@ -44,7 +65,7 @@ package struct RegistryAncestor: Sendable, Equatable {
         for image: ImageInspect, docker: DockerClient, preferredRegistry: String? = nil, limit: Int = 64
     ) async throws -> RegistryAncestor? {
         guard !image.rootFS.layers.isEmpty else { return nil }
-        return choose(for: image, among: try await gather(docker: docker, limit: limit), preferredRegistry: preferredRegistry)
+        return choose(for: image, among: try await gather(docker: docker, for: image.id, limit: limit), preferredRegistry: preferredRegistry)
     }
 
     /// `find`'s choice among candidates gathered before.
