@@ -28,7 +28,7 @@ struct ECRPush: AsyncParsableCommand {
         if invokedAs.hasPrefix("docker-credential-") {
             Foundation.exit(await CredentialHelperEntry.run(arguments: Array(CommandLine.arguments.dropFirst())))
         }
-        // libcurl loads on a thread of its own while the arguments are parsed (some 6 ms), so that the first request
+        // libcurl loads on a thread of its own while the arguments are parsed (8-15 ms), so that the first request
         // of a command that makes requests does not wait for the dynamic loader.
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let subcommand = arguments.first, requestingSubcommands.contains(subcommand) {
