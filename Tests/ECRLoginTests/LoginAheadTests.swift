@@ -11,12 +11,11 @@ import Testing
 /// checks every signature and counts every action: the push's own login takes the early answers when it makes the
 /// same requests, and sends its own when anything differs.
 @Suite struct LoginAheadTests {
+    /// containerise.py's variables, with no config file or instance metadata of this machine's.
     static func containeriseEnvironment(_ moto: MotoWorld) -> [String: String] {
-        [
-            "AWS_IAM_USER_ACCESS_KEY_ID": moto.userAccessKeyId, "AWS_IAM_USER_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
-            "AWS_IAM_ROLE_ARN": moto.roleArn, "AWS_REGION": moto.region, "AWS_ENDPOINT_URL": moto.endpoint.absoluteString,
+        moto.containeriseEnvironment.merging([
             "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_EC2_METADATA_DISABLED": "true"
-        ]
+        ]) { $1 }
     }
 
     /// The push's login as `push` makes it, in `store`.

@@ -11,14 +11,7 @@ import Testing
     @Test func sameKeyAcrossAssumedRoleSessions() async throws {
         let moto = try await MotoWorld.start()
         defer { moto.stop() }
-        let environment = [
-            "AWS_IAM_USER_ACCESS_KEY_ID": moto.userAccessKeyId,
-            "AWS_IAM_USER_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
-            "AWS_IAM_ROLE_ARN": moto.roleArn, "AWS_REGION": moto.region,
-            "AWS_ENDPOINT_URL": moto.endpoint.absoluteString,
-            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "AWS_EC2_METADATA_DISABLED": "true"
-        ]
+        let environment = LoginAheadTests.containeriseEnvironment(moto)
         var keys: [TokenCacheKey] = []
         var accessKeyIds: Set<String> = []
         for _ in 0..<2 {

@@ -48,13 +48,3 @@ enum ECRPushCLI {
         return (clean.merging(environment) { $1 }, isolation)
     }
 }
-
-extension MotoWorld {
-    /// The containerise.py recipe's variables: an IAM user that may only assume the ECR role.
-    var containeriseEnvironment: [String: String] {
-        [
-            "AWS_IAM_USER_ACCESS_KEY_ID": userAccessKeyId, "AWS_IAM_USER_SECRET_ACCESS_KEY": userSecretAccessKey,
-            "AWS_IAM_ROLE_ARN": roleArn, "AWS_REGION": region, "AWS_ENDPOINT_URL": endpoint.absoluteString
-        ]
-    }
-}

@@ -159,6 +159,14 @@ package final class MotoWorld: Sendable {
         ]
     }
 
+    /// The containerise.py recipe's variables: an IAM user that may only assume the ECR role.
+    package var containeriseEnvironment: [String: String] {
+        [
+            "AWS_IAM_USER_ACCESS_KEY_ID": userAccessKeyId, "AWS_IAM_USER_SECRET_ACCESS_KEY": userSecretAccessKey,
+            "AWS_IAM_ROLE_ARN": roleArn, "AWS_REGION": region, "AWS_ENDPOINT_URL": endpoint.absoluteString
+        ]
+    }
+
     /// Stops moto (SIGTERM) and removes its directory.
     package func stop() {
         kill(pid, SIGTERM)
