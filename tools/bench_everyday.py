@@ -2,7 +2,8 @@
 """Benchmark (issue 10): everyday CI pushes, `docker push` against `ecrpush push`, each on a fresh runner.
 
 Usage: python3 tools/bench_everyday.py PATH/TO/ecrpush [--runs 3] [--scenarios 1,2,3,4,5]
-           [--ecrpush-args="--transport auto"] [--delay-ms 10] [--rate-mbit 200] [--count-with-relay] [--verbose]
+           [--ecrpush-args="--transport auto"] [--delay-ms 10] [--rate-mbit 200] [--count-with-relay] [--no-login-peer]
+           [--verbose]
 
 A CI runner starts empty: it pulls the base image, builds the app on it and pushes the result. The registry is
 what persists. So every push here starts from a *fresh runner*: every image in dockerd removed, dockerd stopped,
@@ -34,7 +35,10 @@ push"), then --runs times to the repository of its first push, which already hol
 ecrpush runs as `ECRPUSH push IMAGE --repository R --tag T --registry HOST:PORT` plus --ecrpush-args, with the
 containerise.py variables (AWS_IAM_USER_ACCESS_KEY_ID, AWS_IAM_USER_SECRET_ACCESS_KEY, AWS_IAM_ROLE_ARN): its
 time includes its own login (AssumeRole, GetAuthorizationToken). `docker push` uses a `docker login` made once
-before (password on stdin), outside the timing. ECR repositories are created beforehand through moto.
+before (password on stdin), outside the timing. So scenario 1 (and 5 = 1) also times `aws+docker`, the flow ecrpush
+replaces with its login included, as a CI script writes it: `aws sts assume-role` with the containerise.py user's
+keys, `aws ecr get-login-password | docker login --password-stdin`, `docker push` (the AWS CLI from PyPI, as the
+world's moto is; --no-login-peer leaves it out). ECR repositories are created beforehand through moto.
 
 Bytes sent: the TCP payload that clients send to the registry's port and to moto's port (the ECR API), counted by
 iptables rules on lo in a chain of this process's own (IP bytes minus the IP and TCP headers of every packet),
@@ -72,6 +76,19 @@ WORLD = os.path.join(HERE, "world.sh")
 MIB = 1 << 20
 RELAY_SOURCE = "127.0.0.3"  # moto reaches the registry through this address: its traffic is not counted
 TOOLS = ("docker push", "ecrpush push")
+# Scenario 1 (and 5 = 1) also times the flow ecrpush replaces, login included, as a CI script writes it: the
+# containerise.py role assumed with the AWS CLI, its registry password piped into `docker login`, then `docker push`.
+LOGIN_PEER = "aws+docker"
+LOGIN_PEER_SCRIPT = """set -euo pipefail
+export AWS_DEFAULT_REGION="$AWS_REGION"
+credentials=$(AWS_ACCESS_KEY_ID="$AWS_IAM_USER_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$AWS_IAM_USER_SECRET_ACCESS_KEY" \\
+  aws sts assume-role --role-arn "$AWS_IAM_ROLE_ARN" --role-session-name AssumeRoleSession1 \\
+  --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)
+read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN <<<"$credentials"
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+aws ecr get-login-password | docker login --username AWS --password-stdin "$1" >/dev/null
+docker push -q "$2"
+"""
 
 
 class Interrupted(Exception):
@@ -480,6 +497,10 @@ class Bench:
         if tool == "docker push":
             self.docker("tag", image, f"{registry}/{repository}:{tag}")
             command, env = ["docker", "push", "-q", f"{registry}/{repository}:{tag}"], self.docker_env
+        elif tool == LOGIN_PEER:
+            self.docker("tag", image, f"{registry}/{repository}:{tag}")
+            command = ["bash", "-c", LOGIN_PEER_SCRIPT, LOGIN_PEER, registry, f"{registry}/{repository}:{tag}"]
+            env = dict(self.ecrpush_env(endpoint, f"{self.dir}/cache.peer"), DOCKER_CONFIG=self.docker_env["DOCKER_CONFIG"])
         else:
             cache = f"{self.dir}/cache.{self.pushes}"  # an empty XDG_CACHE_HOME: nothing remembered
             command = [self.ecrpush, "push", image, "--repository", repository, "--tag", tag,
@@ -489,7 +510,7 @@ class Bench:
         seconds = timed(command, env, log)
         after = counter.read()
         sent = {name: after.get(name, 0) - before.get(name, 0) for name in ("registry", "ecr-api")}
-        if tool != "docker push":
+        if tool == "ecrpush push":
             shutil.rmtree(env["XDG_CACHE_HOME"], ignore_errors=True)
         if self.args.verbose:
             with open(log, errors="replace") as f:
@@ -551,13 +572,14 @@ class Bench:
                 write_random(f"{directory}/random", 1)
 
         runs = self.args.runs
+        tools = TOOLS + ((LOGIN_PEER,) if number == 1 and not self.args.no_login_peer else ())
         suffix = secrets.token_hex(3)
-        repos = {(tool, i): f"everyday/s{label}-{tool.split()[0]}-{i}-{suffix}" for tool in TOOLS for i in range(runs)}
+        repos = {(tool, i): f"everyday/s{label}-{tool.split()[0].replace('+', '-')}-{i}-{suffix}" for tool in tools for i in range(runs)}
         self.create_repositories(repos.values())
         version = 0
         for kind in ("first push", "later push"):
             for i in range(runs):
-                for tool in TOOLS:
+                for tool in tools:
                     version += 1
                     tag = f"v{version}"
                     self.fresh_runner(base_ref)
@@ -592,7 +614,8 @@ class Bench:
             "4": "4: cold push of bench:1 (busybox + 3 x 64 MiB random + 64 MiB text) to a new repository",
         }
         shaped = f" over the shaped link ({self.args.delay_ms:g} ms each way, {self.args.rate_mbit:g} Mbit/s)"
-        header = f"  {'tool':13s} {'push':11s} {'median s':>9s} {'x docker':>9s} {'sent MB':>9s} {'x docker':>9s}"
+        header = (f"  {'tool':13s} {'push':11s} {'median s':>9s} {'x docker':>9s} {'sent MB':>9s} {'x docker':>9s}"
+                  f" {'x ' + LOGIN_PEER:>12s}")
         last = None
         for label, kind, tool in self.order:
             if label != last:
@@ -608,7 +631,10 @@ class Bench:
             docker_s = statistics.median(r[0] for r in docker)
             docker_b = statistics.median(r[1] for r in docker)
             ratio_b = f"{sent / docker_b:9.2f}" if docker_b > 0 else f"{'-':>9s}"
-            print(f"  {tool:13s} {kind:11s} {seconds:9.2f} {seconds / docker_s:9.2f} {sent / 1e6:9.1f} {ratio_b}")
+            # Time against the flow with its login, where it ran: ecrpush's time includes its login too.
+            peer = self.results.get((label, kind, LOGIN_PEER))
+            ratio_peer = f"{seconds / statistics.median(r[0] for r in peer):12.2f}" if peer else f"{'-':>12s}"
+            print(f"  {tool:13s} {kind:11s} {seconds:9.2f} {seconds / docker_s:9.2f} {sent / 1e6:9.1f} {ratio_b} {ratio_peer}")
 
 
 def main():
@@ -623,6 +649,9 @@ def main():
     parser.add_argument("--rate-mbit", type=float, default=200.0, help="scenario 5: rate of the link, per direction")
     parser.add_argument("--count-with-relay", action="store_true",
                         help="count bytes with a relay in this process instead of iptables (the fallback)")
+    parser.add_argument("--no-login-peer", action="store_true",
+                        help=f"scenario 1: leave out {LOGIN_PEER} (aws sts assume-role, aws ecr get-login-password | "
+                             "docker login, docker push, timed together)")
     parser.add_argument("--verbose", action="store_true", help="print the last lines of each push's output")
     args = parser.parse_args()
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -630,6 +659,8 @@ def main():
         parser.error("--scenarios takes numbers 1-5 separated by commas; --runs at least 1")
     if os.geteuid() != 0:
         parser.error("run as root (dockerd, iptables)")
+    if not args.no_login_peer and ("1" in args.scenarios or "5" in args.scenarios) and not shutil.which("aws"):
+        parser.error(f"{LOGIN_PEER} needs the AWS CLI (pip install awscli), or pass --no-login-peer")
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
@@ -662,7 +693,8 @@ def main():
               f"{shlex.join(bench.extra) or '(none)'}; {os.cpu_count()} cores; load average at the end "
               f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; took {(time.monotonic() - started) / 60:.1f} min")
         print("sent MB: TCP payload clients sent to the registry and the ECR API (moto), 10^6 bytes; "
-              "x docker: ratio to docker push in the same scenario and kind of push")
+              "x docker: ratio to docker push in the same scenario and kind of push (its login made once before, "
+              f"outside the time); x {LOGIN_PEER}: time against the AWS CLI's login and docker's push timed together")
         bench.report()
     except (KeyboardInterrupt, Interrupted) as interruption:
         print(f"\ninterrupted ({str(interruption) or 'SIGINT'}): cleaning up", file=sys.stderr)
