@@ -83,48 +83,72 @@ package struct ImagePush: Sendable {
         async let pendingLogin = workflow.login(for: destination)
         async let pendingLookup = workflow.ecr.findRepository(destination.repository, registryId: destination.registryId)
         async let pendingCandidates = gatherAncestorCandidates()
-        let inspected = try await pendingInspection
-        var login = try await pendingLogin
-        let repository = try await workflow.ensureRepository(destination, registry: login.registry, found: try await pendingLookup, onEvent: onEvent)
-        if let existing = try await existingImage(
-            destination, repository: repository, registry: login.registry, inspected: inspected, onEvent: onEvent)
-        {
-            return Outcome(pushed: existing, repository: repository, alreadyPushed: true)
+        var inspected = try await pendingInspection
+        // `push`'s tags for the Engine, made meanwhile where the registry's name is known already.
+        var tagsAhead = destination.registryOverride.flatMap { startTagsAhead(destination, registry: $0, inspected: inspected) }
+        var enginePushed = false
+        do {
+            var login = try await pendingLogin
+            if tagsAhead == nil { tagsAhead = startTagsAhead(destination, registry: login.registry, inspected: inspected) }
+            let repository = try await workflow.ensureRepository(
+                destination, registry: login.registry, found: try await pendingLookup, onEvent: onEvent)
+            if let existing = try await existingImage(
+                destination, repository: repository, registry: login.registry, inspected: inspected, onEvent: onEvent)
+            {
+                await tagsAhead?.undo()
+                return Outcome(pushed: existing, repository: repository, alreadyPushed: true)
+            }
+            let localImage = try await produceImage(login.registry)
+            // A long build can outlive the token: renewed when little of it is left.
+            if let expiresAt = login.expiresAt, expiresAt.timeIntervalSince(workflow.now()) < workflow.tokenRenewalMargin {
+                login = try await workflow.login(for: destination)
+            }
+            let workflow = self.workflow
+            var registryPush = RegistryPush(
+                login: login, endpoint: destination.registryOverride, docker: workflow.docker, settings: settings, http: http,
+                retryPolicy: retryPolicy, freshLogin: { try await workflow.login(for: destination) })
+            registryPush.sources = sources
+            var path: TransportEstimate.Path = transport == .daemon ? .daemon : .registry
+            var estimate: TransportEstimate?
+            let candidates = await pendingCandidates
+            if transport == .auto {
+                let chosen = try await registryPush.estimate(
+                    localImage: localImage, inspected: inspected, registryName: login.registry, repository: destination.repository,
+                    candidates: candidates, onEvent: onEvent)
+                onEvent(.info(chosen.description))
+                path = chosen.path
+                estimate = chosen
+            }
+            // A base copy left running beside the push ends with it, whatever happens.
+            defer { estimate?.pendingCopy?.task.cancel() }
+            let pushed: PushedImage
+            switch path {
+            case .daemon:
+                if let tagsAhead, let image = inspected { inspected = await tagsAhead.applied(to: image) }
+                enginePushed = true
+                pushed = try await workflow.push(
+                    localImage: localImage, inspected: inspected, destination: destination, repository: repository, login: login, onEvent: onEvent)
+            case .registry:
+                await tagsAhead?.undo()
+                pushed = try await registryPush.push(
+                    localImage: localImage, inspected: inspected, destination: destination, registryName: login.registry, estimate: estimate,
+                    candidates: candidates, onEvent: onEvent)
+            }
+            return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
+        } catch {
+            // The Engine's push keeps its tags, as `docker push` does; nothing else leaves one behind.
+            if !enginePushed { await tagsAhead?.undo() }
+            throw error
         }
-        let localImage = try await produceImage(login.registry)
-        // A long build can outlive the token: renewed when little of it is left.
-        if let expiresAt = login.expiresAt, expiresAt.timeIntervalSince(workflow.now()) < workflow.tokenRenewalMargin {
-            login = try await workflow.login(for: destination)
-        }
-        let workflow = self.workflow
-        var registryPush = RegistryPush(
-            login: login, endpoint: destination.registryOverride, docker: workflow.docker, settings: settings, http: http,
-            retryPolicy: retryPolicy, freshLogin: { try await workflow.login(for: destination) })
-        registryPush.sources = sources
-        var path: TransportEstimate.Path = transport == .daemon ? .daemon : .registry
-        var estimate: TransportEstimate?
-        let candidates = await pendingCandidates
-        if transport == .auto {
-            let chosen = try await registryPush.estimate(
-                localImage: localImage, inspected: inspected, registryName: login.registry, repository: destination.repository,
-                candidates: candidates, onEvent: onEvent)
-            onEvent(.info(chosen.description))
-            path = chosen.path
-            estimate = chosen
-        }
-        // A base copy left running beside the push ends with it, whatever happens.
-        defer { estimate?.pendingCopy?.task.cancel() }
-        let pushed: PushedImage
-        switch path {
-        case .daemon:
-            pushed = try await workflow.push(
-                localImage: localImage, inspected: inspected, destination: destination, repository: repository, login: login, onEvent: onEvent)
-        case .registry:
-            pushed = try await registryPush.push(
-                localImage: localImage, inspected: inspected, destination: destination, registryName: login.registry, estimate: estimate,
-                candidates: candidates, onEvent: onEvent)
-        }
-        return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
+    }
+
+    /// Tags for the Engine's push, started ahead (`EngineTagsAhead`): only for `push`'s existing image, on a
+    /// transport that may push through the Engine.
+    private func startTagsAhead(_ destination: PushDestination, registry: String, inspected: ImageInspect?) -> EngineTagsAhead? {
+        guard existingLocalImage != nil, let inspected, transport == .auto || transport == .daemon else { return nil }
+        return EngineTagsAhead.start(
+            docker: workflow.docker, image: inspected, location: RepositoryLocation(registry: registry, repository: destination.repository),
+            tags: destination.tags)
     }
 
     /// The ancestor's candidates, from the Engine alone, when the image exists before the push (`push`, not a build
