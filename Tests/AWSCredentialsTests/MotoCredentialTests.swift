@@ -19,14 +19,7 @@ import Testing
     @Test func containeriseEnvironmentAssumesTheRole() async throws {
         let moto = try await MotoWorld.shared()
         let home = try FakeHome()
-        let resolved = try await resolve(
-            home.input([
-                "AWS_IAM_USER_ACCESS_KEY_ID": moto.userAccessKeyId,
-                "AWS_IAM_USER_SECRET_ACCESS_KEY": moto.userSecretAccessKey,
-                "AWS_IAM_ROLE_ARN": moto.roleArn,
-                "AWS_ENDPOINT_URL": moto.endpoint.absoluteString,
-                "AWS_REGION": moto.region
-            ]))
+        let resolved = try await resolve(home.input(moto.containeriseEnvironment))
         let credentials = try await resolved.context.credentialProvider.credentials()
         #expect(credentials.sessionToken != nil)
         #expect(credentials.expiration != nil)
