@@ -24,6 +24,9 @@ package struct ExportSettings: Sendable {
     /// How long `auto` follows a base's copy from another registry before its rate decides whether ecrpush's push
     /// starts beside it (`TransportEstimate.Rates.copyProbeSeconds`; `ECRPUSH_COPY_PROBE_SECONDS`).
     package var copyProbeSeconds = TransportEstimate.Rates().copyProbeSeconds
+    /// The link's upload rate to the registry, when the user knows it (`--upload-rate`): `auto` then counts the
+    /// link's time in both pushes' estimates.
+    package var uploadRate: UploadRate?
 
     package init(
         compression: LayerCompression = .gzip, compressionLevel: Int? = nil, jobs: Int = 4,

@@ -162,6 +162,7 @@ package struct RegistryPush: Sendable {
         let remembered = RememberedImage(cache: settings.blobCache, image: image, registry: settings.cacheScope(registryName)) != nil
         var rates = TransportEstimate.Rates()
         rates.copyProbeSeconds = settings.copyProbeSeconds
+        rates.uploadBytesPerSecond = settings.uploadRate?.bytesPerSecond
         var knownLayers: [String: KnownLayer]?
         if let ancestor, ancestor.registry != registryName, !remembered, settings.compression == .gzip, sources != nil {
             let store = self.store(repository, registryName: registryName, onEvent: onEvent)

@@ -50,11 +50,29 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         /// How long a base's copy transfers before its rate decides whether ecrpush's push starts beside it. Long
         /// enough for a small base on a busy machine to be done; a copy worth overlapping has seconds left after it.
         package var copyProbeSeconds: Double = 1.0
+        /// The link's upload rate to the registry, when the user gave it (`--upload-rate`); nil: the link is taken
+        /// to be faster than either push, as on the loopback world the rates above were measured on.
+        package var uploadBytesPerSecond: Double?
         package init() {}
 
-        /// The Engine's push of `newBytes`, checking each of `layers` in the destination.
+        /// The Engine's push of `newBytes`, checking each of `layers` in the destination. Its first bytes leave at
+        /// once, so on a slower link it takes the link's time.
         func daemonSeconds(newBytes: Int64, layers: Int) -> Double {
-            Double(newBytes) / daemonBytesPerSecond + Double(layers) * daemonSecondsPerLayer
+            let checks = Double(layers) * daemonSecondsPerLayer
+            return max(Double(newBytes) / daemonBytesPerSecond + checks, checks + linkSeconds(newBytes))
+        }
+
+        /// ecrpush's push, estimated at `seconds` on a fast link: its first byte waits for the Engine to write the
+        /// whole image out, so on a slower link it takes that wait plus the link's time for `newBytes`.
+        func registrySeconds(_ seconds: Double, imageSize: Int64, newBytes: Int64) -> Double {
+            guard uploadBytesPerSecond != nil else { return seconds }
+            return max(seconds, registrySecondsPerPush + Double(imageSize) / exportWriteBytesPerSecond + linkSeconds(newBytes))
+        }
+
+        /// `bytes` on the link, counted before compression (the compressed size is not known before the push): an
+        /// upper bound, the same for both pushes. 0 when the rate is unknown.
+        func linkSeconds(_ bytes: Int64) -> Double {
+            uploadBytesPerSecond.map { Double(bytes) / $0 } ?? 0
         }
     }
 
@@ -77,7 +95,10 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         let daemon = rates.daemonSeconds(newBytes: newBytes, layers: image.rootFS.layers.count)
         let registry =
             remembered
-            ? 0 : rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + Double(known) / rates.exportBytesPerSecond
+            ? 0
+            : rates.registrySeconds(
+                rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + Double(known) / rates.exportBytesPerSecond,
+                imageSize: image.size, newBytes: newBytes)
         func estimate(_ path: Path, _ reason: String) -> TransportEstimate {
             TransportEstimate(
                 path: path, reason: reason, daemonSeconds: daemon, registrySeconds: registry, ancestor: ancestor, knownLayers: knownLayers)
@@ -95,7 +116,10 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         case nil:
             source = "no layer came from a registry"
         }
-        let detail = "\(Self.mebibytes(newBytes)) to send; \(source)"
+        var detail = "\(Self.mebibytes(newBytes)) to send; \(source)"
+        if let rate = rates.uploadBytesPerSecond {
+            detail += "; an upload rate of \(UploadRate(bytesPerSecond: rate)), where ecrpush's push first waits for the Engine's export"
+        }
         return daemon < registry ? estimate(.daemon, detail) : estimate(.registry, detail)
     }
 
@@ -108,8 +132,9 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     ) -> TransportEstimate? {
         let newBytes = max(0, image.size - ancestor.size)
         let daemon = rates.daemonSeconds(newBytes: newBytes, layers: image.rootFS.layers.count)
-        let registry =
-            rates.registrySecondsPerPush + Double(image.size) / rates.exportWriteBytesPerSecond + Double(newBytes) / rates.registryBytesPerSecond
+        let registry = rates.registrySeconds(
+            rates.registrySecondsPerPush + Double(image.size) / rates.exportWriteBytesPerSecond + Double(newBytes) / rates.registryBytesPerSecond,
+            imageSize: image.size, newBytes: newBytes)
         let waitForCopy = copyRemaining ?? .infinity
         guard registry < waitForCopy + daemon else { return nil }
         let remaining = copyRemaining.map { "about \(seconds($0)) to go" } ?? "nothing copied yet"

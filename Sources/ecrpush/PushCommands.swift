@@ -309,6 +309,14 @@ struct TransportOptions: ParsableArguments {
             valueName: "seconds"))
     var stallTimeout: Double = 120
 
+    @Option(
+        name: .customLong("upload-rate"),
+        help: ArgumentHelp(
+            "The link's upload rate to the registry, when known (200mbit, 1gbit, 25MB/s; also ECRPUSH_UPLOAD_RATE): auto then counts the "
+                + "link's time, and takes the Engine's push where the link bounds both pushes (ecrpush's waits for the Engine's export first).",
+            valueName: "rate"))
+    var uploadRate: UploadRate?
+
     var retryPolicy: RegistryRetryPolicy {
         retryTimeout == 0 ? .never : RegistryRetryPolicy(budget: retryTimeout)
     }
@@ -328,6 +336,7 @@ struct TransportOptions: ParsableArguments {
             temporarySpaceLimit: tempSpaceLimit << 20,
             blobCache: noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: homeDirectory(environment)))
         settings.reuseBaseLayers = !noBaseLayers
+        settings.uploadRate = uploadRate ?? environment["ECRPUSH_UPLOAD_RATE"].flatMap { UploadRate(parsing: $0) }
         if let text = environment["ECRPUSH_COPY_PROBE_SECONDS"], let seconds = Double(text), seconds.isFinite, seconds >= 0 {
             settings.copyProbeSeconds = seconds
         }
@@ -362,6 +371,9 @@ struct TransportOptions: ParsableArguments {
         guard stallTimeout.isFinite, (1...3600).contains(stallTimeout) else { throw ValidationError("--stall-timeout must be 1 to 3600 (seconds)") }
         guard (0...(1 << 30)).contains(tempSpaceLimit) else {
             throw ValidationError("--temp-space-limit must be 0 to \(1 << 30) (MiB)")
+        }
+        if uploadRate == nil, let text = ProcessInfo.processInfo.environment["ECRPUSH_UPLOAD_RATE"], UploadRate(parsing: text) == nil {
+            throw ValidationError("ECRPUSH_UPLOAD_RATE must be \(UploadRate.expected), not '\(text.prefix(40))'")
         }
     }
 }
@@ -456,3 +468,9 @@ struct BuildAndPushCommand: AsyncParsableCommand {
 }
 
 extension LayerCompression: ExpressibleByArgument {}
+
+extension UploadRate: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(parsing: argument)
+    }
+}

@@ -87,6 +87,48 @@ import Testing
         #expect(zstd.path == .registry)
     }
 
+    /// A known upload rate: where the link bounds both pushes, ecrpush's still waits for the Engine's export before
+    /// its first byte, so the Engine's push costs less; on a link faster than the Engine's gzip, nothing changes.
+    @Test func aSlowLinkMakesTheEnginesPushCheaperForLargeNewLayers() {
+        let image = Self.image(size: 384 * Self.mib, layers: 4)
+        let ancestor = Self.ancestor(registry: "r:1", size: 128 * Self.mib, layers: 3)
+        func choose(_ rate: String?, remembered: Bool = false, zstd: Bool = false, ancestor: RegistryAncestor?) -> TransportEstimate {
+            var rates = TransportEstimate.Rates()
+            rates.uploadBytesPerSecond = rate.flatMap { UploadRate(parsing: $0)?.bytesPerSecond }
+            return TransportEstimate.choose(
+                image: image, ancestor: ancestor, destinationRegistry: "r:1", remembered: remembered, zstd: zstd, rates: rates)
+        }
+        #expect(choose(nil, ancestor: ancestor).path == .registry)
+        #expect(choose("10gbit", ancestor: ancestor).path == .registry)
+        let slow = choose("200mbit", ancestor: ancestor)
+        #expect(slow.path == .daemon, "\(slow)")
+        #expect(slow.reason.contains("an upload rate of 200 Mbit/s"), "\(slow)")
+        // 256 MiB at 25 MB/s: both pushes take the link's 10.7 s; ecrpush's waits 2.6 s for the export first.
+        let link = Double(256 * Self.mib) / 25e6
+        #expect(abs(slow.daemonSeconds - (link + 0.04)) < 0.001, "\(slow)")
+        #expect(abs(slow.registrySeconds - (0.05 + Double(384 * Self.mib) / TransportEstimate.Rates().exportWriteBytesPerSecond + link)) < 0.001)
+        // A cold push on a slow link too; the blob cache and zstd still decide for ecrpush.
+        #expect(choose("20mbit", ancestor: nil).path == .daemon)
+        #expect(choose("20mbit", remembered: true, ancestor: ancestor).path == .registry)
+        #expect(choose("20mbit", zstd: true, ancestor: ancestor).path == .registry)
+    }
+
+    @Test func uploadRatesReadTheirUnits() {
+        let cases: [(String, Double)] = [
+            ("200mbit", 25e6), ("1Gbit", 125e6), ("500kbit", 62_500), ("25MB/s", 25e6), ("1.5 GB/s", 1.5e9), ("800kb/s", 800e3),
+            ("20MiB/s", 20 * 1_048_576), (" 2gib/s ", 2 * 1_073_741_824), ("64KiB/s", 65_536)
+        ]
+        for (text, bytes) in cases {
+            #expect(UploadRate(parsing: text)?.bytesPerSecond == bytes, "\(text)")
+        }
+        for text in ["", "fast", "200", "200 mbps", "0mbit", "-5mbit", "infmbit", "nanmbit", "mbit", "0.001kbit"] {
+            #expect(UploadRate(parsing: text) == nil, "\(text)")
+        }
+        #expect(UploadRate(parsing: "200mbit")?.description == "200 Mbit/s")
+        #expect(UploadRate(parsing: "1.5gbit")?.description == "1.5 Gbit/s")
+        #expect(UploadRate(parsing: "64kbit")?.description == "64 kbit/s")
+    }
+
     @Test func registryHostOfARepoDigest() {
         #expect(DockerClient.registryHost(ofReference: "127.0.0.1:5000/team/app@sha256:abc") == "127.0.0.1:5000")
         #expect(

@@ -83,6 +83,35 @@ import Testing
         #expect(result.stderrText.contains(": Pushed"), "ecrpush uploaded the layers itself")
     }
 
+    /// A known slow uplink (`--upload-rate`, `ECRPUSH_UPLOAD_RATE`): the link bounds both pushes and ecrpush's would
+    /// first wait for the Engine's export, so the Engine pushes even an image whose layers are all new.
+    @Test func aSlowUploadRateTakesTheEnginesPush() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 16)
+        let repository = BuildAndPushTests.uniqueName("auto-slow-link")
+        let result = try await push(world, image, repository: repository, extra: ["--upload-rate", "8mbit"])
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("an upload rate of 8 Mbit/s"), "\(result.stderrText)")
+        #expect(try await Self.layerDigests(world, repository: repository, reference: "v1").count == 2)
+
+        let fromEnvironment = try await ECRPushCLI.run(
+            ["push", image, "--repository", repository, "--tag", "v2"],
+            environment: world.environment.merging(["ECRPUSH_UPLOAD_RATE": "1MB/s"]) { $1 })
+        try #require(fromEnvironment.status == 0, "\(fromEnvironment.combinedText)")
+        #expect(fromEnvironment.stderrText.contains("an upload rate of 8 Mbit/s"), "\(fromEnvironment.stderrText)")
+
+        let notARate = try await ECRPushCLI.run(
+            ["push", image, "--repository", repository, "--tag", "v3"],
+            environment: world.environment.merging(["ECRPUSH_UPLOAD_RATE": "fast"]) { $1 })
+        #expect(notARate.status == 64, "\(notARate.combinedText)")
+        #expect(notARate.stderrText.contains("ECRPUSH_UPLOAD_RATE must be a number and a unit"), "\(notARate.stderrText)")
+        let badFlag = try await push(world, image, repository: repository, extra: ["--upload-rate", "200"])
+        #expect(badFlag.status == 64, "\(badFlag.combinedText)")
+        #expect(badFlag.stderrText.contains("--upload-rate"), "\(badFlag.stderrText)")
+    }
+
     /// A base from another registry would be sent again (recompressed) by the Engine: ecrpush pushes.
     @Test func baseFromAnotherRegistryGoesThroughEcrpushsRegistryPush() async throws {
         let world = try await World.start()
