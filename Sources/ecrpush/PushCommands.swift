@@ -317,6 +317,15 @@ struct TransportOptions: ParsableArguments {
             valueName: "rate"))
     var uploadRate: UploadRate?
 
+    /// `--upload-rate`, else `ECRPUSH_UPLOAD_RATE`; a variable that is no rate is an argument error (`validate()`).
+    func effectiveUploadRate(environment: [String: String]) throws -> UploadRate? {
+        guard uploadRate == nil, let text = environment["ECRPUSH_UPLOAD_RATE"] else { return uploadRate }
+        guard let rate = UploadRate(parsing: text) else {
+            throw ValidationError("ECRPUSH_UPLOAD_RATE must be \(UploadRate.expected), not '\(text.prefix(40))'")
+        }
+        return rate
+    }
+
     var retryPolicy: RegistryRetryPolicy {
         retryTimeout == 0 ? .never : RegistryRetryPolicy(budget: retryTimeout)
     }
@@ -336,7 +345,7 @@ struct TransportOptions: ParsableArguments {
             temporarySpaceLimit: tempSpaceLimit << 20,
             blobCache: noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: homeDirectory(environment)))
         settings.reuseBaseLayers = !noBaseLayers
-        settings.uploadRate = uploadRate ?? environment["ECRPUSH_UPLOAD_RATE"].flatMap { UploadRate(parsing: $0) }
+        settings.uploadRate = try? effectiveUploadRate(environment: environment)  // checked by validate()
         if let text = environment["ECRPUSH_COPY_PROBE_SECONDS"], let seconds = Double(text), seconds.isFinite, seconds >= 0 {
             settings.copyProbeSeconds = seconds
         }
@@ -372,9 +381,7 @@ struct TransportOptions: ParsableArguments {
         guard (0...(1 << 30)).contains(tempSpaceLimit) else {
             throw ValidationError("--temp-space-limit must be 0 to \(1 << 30) (MiB)")
         }
-        if uploadRate == nil, let text = ProcessInfo.processInfo.environment["ECRPUSH_UPLOAD_RATE"], UploadRate(parsing: text) == nil {
-            throw ValidationError("ECRPUSH_UPLOAD_RATE must be \(UploadRate.expected), not '\(text.prefix(40))'")
-        }
+        _ = try effectiveUploadRate(environment: ProcessInfo.processInfo.environment)
     }
 }
 
