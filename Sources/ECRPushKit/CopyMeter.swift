@@ -11,6 +11,13 @@ package final class CopyMeter: Sendable {
         var started: ContinuousClock.Instant?
         var done: [String: Int64] = [:]
         var finished = false
+        /// Those waiting for the plan (`planned()`).
+        var waiting: [CheckedContinuation<[String: KnownLayer]?, Never>] = []
+
+        mutating func takeWaiting() -> [CheckedContinuation<[String: KnownLayer]?, Never>] {
+            defer { waiting = [] }
+            return waiting
+        }
     }
 
     private let state = Mutex(State())
@@ -20,11 +27,13 @@ package final class CopyMeter: Sendable {
     /// The copy is about to move `bytes` (the missing layers' sizes), after which the destination holds `plan`
     /// (diffID → the base's blob: those it had and those being copied), unless a copy fails.
     package func expect(_ bytes: Int64, plan: [String: KnownLayer] = [:]) {
-        state.withLock {
+        let waiting = state.withLock {
             $0.plan = plan
             $0.total = bytes
             $0.started = .now
+            return $0.takeWaiting()
         }
+        for continuation in waiting { continuation.resume(returning: plan) }
     }
 
     /// `digest` has `done` of its bytes at the destination.
@@ -34,13 +43,31 @@ package final class CopyMeter: Sendable {
 
     /// Every layer copied, or given up.
     package func finish() {
-        state.withLock { $0.finished = true }
+        let (waiting, plan) = state.withLock {
+            $0.finished = true
+            return ($0.takeWaiting(), $0.plan)
+        }
+        for continuation in waiting { continuation.resume(returning: plan) }
     }
 
     package var isFinished: Bool { state.withLock { $0.finished } }
 
     /// What the destination will hold once every copy succeeds; nil before the transfers began.
     package var plan: [String: KnownLayer]? { state.withLock { $0.plan } }
+
+    /// The plan once the destination has said what it lacks, or nil when the copy ended before (it failed while
+    /// asking). Only a moment's wait (a few HEADs), where the copy's end may be seconds away; a caller that is
+    /// cancelled must cancel the copy, whose end (`finish()`) releases it.
+    package func planned() async -> [String: KnownLayer]? {
+        await withCheckedContinuation { continuation in
+            let ready: [String: KnownLayer]?? = state.withLock {
+                if $0.plan != nil || $0.finished { return .some($0.plan) }
+                $0.waiting.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
 
     /// When the layers' transfers began (once the destination was asked what it lacks); nil before.
     package var transfersBegan: ContinuousClock.Instant? { state.withLock { $0.started } }

@@ -88,7 +88,14 @@ package struct RegistryPush: Sendable {
                         if !copied.isEmpty { onEvent(.info("\(copied.count) \(found)")) }
                         return copied
                     }
-                    if let plan = copying.plan {
+                    // The plan comes once the copy has asked the destination what it lacks (a few HEADs, which a
+                    // loaded machine may not have finished when auto chose); the copy's end may be seconds later.
+                    let plan = await withTaskCancellationHandler {
+                        await copying.meter.planned()
+                    } onCancel: {
+                        copying.task.cancel()
+                    }
+                    if let plan {
                         lookup.copying = plan
                         lookup.confirmCopies = confirm
                     } else {
@@ -181,7 +188,7 @@ package struct RegistryPush: Sendable {
                 throw error
             }
             if var chosen = beside {
-                chosen.pendingCopy = TransportEstimate.PendingCopy(task: copying, plan: meter.plan)
+                chosen.pendingCopy = TransportEstimate.PendingCopy(task: copying, meter: meter)
                 return chosen
             }
             knownLayers = try await withTaskCancellationHandler {

@@ -27,9 +27,9 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     package struct PendingCopy: Sendable {
         /// Ends with the base's layers the destination holds.
         package var task: Task<[String: KnownLayer], any Error>
-        /// What the destination holds once every copy succeeds (what it had, what is being copied), which the export
-        /// may skip on the copy's word; nil when the copy's transfers had not begun.
-        package var plan: [String: KnownLayer]?
+        /// Says what the destination holds once every copy succeeds (what it had, what is being copied), which the
+        /// export may skip on the copy's word: the plan, once the copy has asked the destination what it lacks.
+        package var meter: CopyMeter
     }
 
     /// Throughputs measured with tools/bench_push.py on the 2-core loopback world (README, Benchmarks): a cold

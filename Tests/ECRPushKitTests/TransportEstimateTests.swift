@@ -178,4 +178,24 @@ import Testing
         meter.finish()
         #expect(meter.isFinished && meter.remainingSeconds() == 0)
     }
+
+    /// A push that took a copy on its word waits for the copy's plan (the destination asked what it lacks), not for
+    /// its end; a copy that ends before it has a plan gives none, and a plan known already is given at once.
+    @Test func theCopysPlanIsAwaitedUntilTheDestinationWasAsked() async throws {
+        let layer = KnownLayer(digest: "sha256:b", size: 4, mediaType: "application/vnd.oci.image.layer.v1.tar+gzip")
+        let meter = CopyMeter()
+        let waiting = Task { await meter.planned() }
+        try await Task.sleep(for: .milliseconds(50))
+        meter.expect(4, plan: ["sha256:d": layer])
+        #expect(await waiting.value == ["sha256:d": layer])
+        #expect(await meter.planned() == ["sha256:d": layer], "known already")
+        meter.finish()
+        #expect(await meter.planned() == ["sha256:d": layer], "still the plan once the copy is over")
+
+        let failed = CopyMeter()
+        let left = Task { await failed.planned() }
+        try await Task.sleep(for: .milliseconds(50))
+        failed.finish()
+        #expect(await left.value == nil, "the copy ended before it asked the destination")
+    }
 }
