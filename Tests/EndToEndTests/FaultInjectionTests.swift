@@ -96,13 +96,12 @@ import Testing
             arguments: ["--retry-timeout", "3"], outcome: .failed(saying: "HTTP 503"))
     ]
 
-    /// A three-layer image of this suite's own (two random layers and a small one), built once.
-    static let image = ImageOnce()
+    /// A three-layer image of this suite's own (two random layers and a small one), built once for all cases: 15
+    /// legacy builds of the same steps at once race in the Engine's build cache ("unable to find image").
+    static let image = Once<String>()
 
-    actor ImageOnce {
-        private var built: String?
-        func id(_ world: World) async throws -> String {
-            if let built { return built }
+    static func imageID(_ world: World) async throws -> String {
+        try await image.get {
             let context = TemporaryDirectory()
             try """
             FROM \(DockerDaemon.baseImage)
@@ -116,30 +115,23 @@ import Testing
             guard build.status == 0, id.hasPrefix("sha256:") else {
                 throw WorldError.commandFailed(command: "docker build", status: build.status, output: build.combinedText)
             }
-            built = id
             return id
         }
     }
 
     /// One moto for the whole suite: a moto per case, all starting at once, starve a 2-core machine.
-    static let world = WorldOnce()
+    static let world = Once<World>()
 
-    actor WorldOnce {
-        private var started: World?
-        func get() async throws -> World {
-            if let started { return started }
-            let world = try await World.start()
-            started = world
-            return world
-        }
+    static func sharedWorld() async throws -> World {
+        try await world.get { try await World.start() }
     }
 
     @Test(arguments: cases)
     func pushThroughTheFault(_ fault: Case) async throws {
-        let world = try await Self.world.get()
+        let world = try await Self.sharedWorld()
         let proxy = try await FaultProxy.start(for: world.registry, foreignAddsLogin: !fault.foreignIsStrict)
         defer { proxy.stop() }
-        let imageID = try await Self.image.id(world)
+        let imageID = try await Self.imageID(world)
         let repository = BuildAndPushTests.uniqueName("fault")
         try await proxy.setRules(fault.rules)
         let scratch = TemporaryDirectory()
@@ -218,7 +210,7 @@ import Testing
         let moto = try await MotoWorld.start(registry: registry, extraArgs: faults.flatMap { ["--fault", $0] })
         defer { moto.stop() }
         let world = World(registry: registry, docker: docker, moto: moto)
-        let imageID = try await Self.image.id(world)
+        let imageID = try await Self.imageID(world)
         let repository = BuildAndPushTests.uniqueName("fault-api")
         let result = try await ECRPushCLI.run(
             [
@@ -245,10 +237,10 @@ import Testing
     /// or a 503 is retried (or falls back to reading the image), and the push completes.
     @Test(arguments: [["reset": "before"], ["status": 503]] as [[String: any Sendable]])
     func mountThroughAFault(_ action: [String: any Sendable]) async throws {
-        let world = try await Self.world.get()
+        let world = try await Self.sharedWorld()
         let proxy = try await FaultProxy.start(for: world.registry)
         defer { proxy.stop() }
-        let imageID = try await Self.image.id(world)
+        let imageID = try await Self.imageID(world)
         let cache = TemporaryDirectory()
         let environment = world.environment.merging(["XDG_CACHE_HOME": cache.path]) { $1 }
         func push(_ repository: String) async throws -> ProcessResult {

@@ -9,12 +9,10 @@ import Testing
     typealias World = BuildAndPushTests.World
 
     /// busybox and a 24 MiB layer (half random, half text), built once; its command prints the layer's checksum.
-    static let image = ImageOnce()
+    static let image = Once<(id: String, output: String)>()
 
-    actor ImageOnce {
-        private var built: (id: String, output: String)?
-        func get(_ world: World) async throws -> (id: String, output: String) {
-            if let built { return built }
+    static func builtImage(_ world: World) async throws -> (id: String, output: String) {
+        try await image.get {
             let context = TemporaryDirectory()
             try """
             FROM \(DockerDaemon.baseImage)
@@ -31,7 +29,6 @@ import Testing
             guard run.status == 0, run.stdoutText.count > 32 else {
                 throw WorldError.commandFailed(command: "docker run", status: run.status, output: run.combinedText)
             }
-            built = (id, run.stdoutText)
             return (id, run.stdoutText)
         }
     }
@@ -64,10 +61,10 @@ import Testing
     }
 
     @Test func aBigLayerIsSentWhileItIsCompressed() async throws {
-        let world = try await FaultInjectionTests.world.get()
+        let world = try await FaultInjectionTests.sharedWorld()
         let proxy = try await FaultProxy.start(for: world.registry)
         defer { proxy.stop() }
-        let image = try await Self.image.get(world)
+        let image = try await Self.builtImage(world)
         let repository = BuildAndPushTests.uniqueName("growing")
         let result = try await push(world, proxy: proxy, imageID: image.id, repository: repository)
         try #require(result.status == 0, "\(result.combinedText)")
@@ -81,10 +78,10 @@ import Testing
     }
 
     @Test func aBrokenUploadWhileCompressingIsSentAgainFromTheFinishedFile() async throws {
-        let world = try await FaultInjectionTests.world.get()
+        let world = try await FaultInjectionTests.sharedWorld()
         let proxy = try await FaultProxy.start(for: world.registry)
         defer { proxy.stop() }
-        let image = try await Self.image.get(world)
+        let image = try await Self.builtImage(world)
         let repository = BuildAndPushTests.uniqueName("growing-reset")
         try await proxy.setRules([["method": "PATCH", "chunked": true, "reset": "during"]])
         let result = try await push(world, proxy: proxy, imageID: image.id, repository: repository)
@@ -100,10 +97,10 @@ import Testing
     /// The blob cache knows the big layer from an earlier push: an image that adds a layer on top (a rebuilt app over
     /// unchanged dependencies) gets it mounted into a new repository, neither compressed nor sent again.
     @Test func aBigLayerPushedBeforeIsMountedNotSentAgain() async throws {
-        let world = try await FaultInjectionTests.world.get()
+        let world = try await FaultInjectionTests.sharedWorld()
         let proxy = try await FaultProxy.start(for: world.registry)
         defer { proxy.stop() }
-        let image = try await Self.image.get(world)
+        let image = try await Self.builtImage(world)
         let context = TemporaryDirectory()
         try "FROM \(image.id)\nRUN echo rebuilt > /top\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
         let build = try await world.docker.docker(["build", "-q", context.path])
@@ -138,7 +135,7 @@ import Testing
     /// with BuildKit's --cache-from): the layers the tag's current image shares are read from its manifest and
     /// config, so the big layer is neither compressed nor sent again; only the new top layer and the config go up.
     @Test func aBigLayerTheTagAlreadyHasIsNotSentAgain() async throws {
-        let world = try await FaultInjectionTests.world.get()
+        let world = try await FaultInjectionTests.sharedWorld()
         let proxy = try await FaultProxy.start(for: world.registry)
         defer { proxy.stop() }
         let unique = UInt32.random(in: 0...UInt32.max)
