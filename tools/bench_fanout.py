@@ -10,6 +10,13 @@ and a private dockerd. The image is tools/bench_push.py's `bench:1` (busybox + 3
 built once. Every push goes to new repositories with `--no-blob-cache`, so nothing is skipped. Runs alternate
 (one registry, then all), so drift hits both alike. Prints the median seconds of each and their ratio; the issue's
 target is a fan-out to three at most 1.4x one push. A benchmark, not a test: it asserts only that pushes succeed.
+
+With --everyday, the everyday push to several regions instead: a fresh runner (every image removed, dockerd's
+distribution metadata removed, the base pulled anew from the first registry) builds base + 1 MiB and pushes it to
+every registry, timed with `docker push` to each registry in turn (its logins made outside the time), `ecrpush push`
+with --registry repeated (auto, the default) and the same with `--transport registry`. The base (busybox + 64 MiB
+random + 64 MiB text) is in the first registry only, as a base kept in one region is. First pushes go to new
+repositories; later pushes go to the repositories of the first run, where the base is then in every registry.
 """
 import argparse
 import os
@@ -29,6 +36,7 @@ def main():
     parser.add_argument("ecrpush")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--destinations", type=int, default=3)
+    parser.add_argument("--everyday", action="store_true", help="the everyday push of base + 1 MiB (see above)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         parser.error("run as root (dockerd, iptables)")
@@ -46,6 +54,9 @@ def main():
             port = bench_push.free_port()
             be.run([be.WORLD, "registry", directory, str(port), "AWS", bench.password], env=bench.env)
             registries.append(f"127.0.0.1:{port}")
+        if args.everyday:
+            everyday(bench, [bench.direct[0]] + registries[1:], args.runs)
+            return
         be.run([be.WORLD, "base-image", bench.dir], env=bench.env)
         bench_push.make_context(f"{bench.dir}/ctx", 64)
         bench.docker("build", "-q", "-t", "bench:1", f"{bench.dir}/ctx")
@@ -76,6 +87,57 @@ def main():
               f"({all_ / (one * args.destinations):.2f}x {args.destinations} single pushes)")
     finally:
         cleanup.run()
+
+
+EVERYDAY_TOOLS = ("docker push", "ecrpush auto", "ecrpush registry")
+
+
+def everyday(bench, registries, runs):
+    """base + 1 MiB from fresh runners to every registry: docker push to each in turn, ecrpush with auto and with
+    --transport registry. Prints each push and the medians."""
+    bench.publish_base()
+    base_ref = f"{registries[0]}/base/app:1"
+    for registry in registries[1:]:
+        bench.docker_login(registry)
+    suffix = secrets.token_hex(3)
+    repos = {(tool, i): f"fanout/everyday-{tool.replace(' ', '-')}-{i}-{suffix}" for tool in EVERYDAY_TOOLS for i in range(runs)}
+    bench.create_repositories(repos.values())
+    times = {}
+    version = 0
+    for kind in ("first push", "later push"):
+        for i in range(runs):
+            for tool in EVERYDAY_TOOLS:
+                version += 1
+                tag = f"v{version}"
+                bench.fresh_runner(base_ref)
+                bench.build(f"app:{tag}", base_ref, lambda directory: be.write_random(f"{directory}/random", 1))
+                repository = repos[(tool, i if kind == "first push" else 0)]
+                log = f"{bench.dir}/logs/everyday-{version:03d}.log"
+                if tool == "docker push":
+                    for registry in registries:
+                        bench.docker("tag", f"app:{tag}", f"{registry}/{repository}:{tag}")
+                    script = " && ".join(f"docker push -q {registry}/{repository}:{tag}" for registry in registries)
+                    command, env = ["bash", "-c", script], bench.docker_env
+                else:
+                    command = [bench.ecrpush, "push", f"app:{tag}", "--repository", repository, "--tag", tag]
+                    for registry in registries:
+                        command += ["--registry", registry]
+                    if tool == "ecrpush registry":
+                        command += ["--transport", "registry"]
+                    env = bench.ecrpush_env(bench.moto["endpoint"], f"{bench.dir}/cache.{version}")
+                seconds = be.timed(command, env, log)
+                times.setdefault((kind, tool), []).append(seconds)
+                print(f"  {kind:11s} {tool:17s} {seconds:6.2f} s", flush=True)
+    load = os.getloadavg()
+    print(f"\nbase + 1 MiB to {len(registries)} registries from fresh runners, {runs} runs, {os.cpu_count()} cores, "
+          f"load average {load[0]:.1f}")
+    print("| push | tool | median s | vs docker push |")
+    print("| --- | --- | --- | --- |")
+    for kind in ("first push", "later push"):
+        docker = statistics.median(times[(kind, "docker push")])
+        for tool in EVERYDAY_TOOLS:
+            median = statistics.median(times[(kind, tool)])
+            print(f"| {kind} | {tool} | {median:.2f} | {median / docker:.2f} |")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,12 @@ extension FanOutPush {
         of image: ImageInspect, settling set: KnownLayerSet, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> [String: KnownLayer] {
         try await set.settle(reason: "the base's layers could not be looked up", blobs: { $0.mapValues(\.exportBlob) }) {
-            try await knownBaseLayers(of: image, onEvent: onEvent)
+            guard let underWay = baseLayersUnderWay else { return try await knownBaseLayers(of: image, onEvent: onEvent) }
+            return try await withTaskCancellationHandler {
+                try await underWay.value
+            } onCancel: {
+                underWay.cancel()
+            }
         }
     }
 
@@ -17,17 +22,33 @@ extension FanOutPush {
     /// the same time; within one, the base is copied into the first repository and mounted from there into the
     /// others. A layer some destination lacks is not known: the manifest, the same for all, never names it.
     func knownBaseLayers(of image: ImageInspect, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> [String: KnownLayer] {
-        guard settings.reuseBaseLayers,
-            let ancestor = try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: targets.first?.registryName)
-        else { return [:] }
+        guard settings.reuseBaseLayers else { return [:] }
+        return await knownBaseLayers(of: image, ancestor: try await ancestor(of: image), onEvent: onEvent)
+    }
+
+    /// The image's ancestor from a registry, preferring the first destination's registry (nil: none).
+    package func ancestor(of image: ImageInspect) async throws -> RegistryAncestor? {
+        try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: targets.first?.registryName)
+    }
+
+    /// `knownBaseLayers` for an ancestor found before.
+    package func knownBaseLayers(
+        of image: ImageInspect, ancestor: RegistryAncestor?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async -> [String: KnownLayer] {
+        guard settings.reuseBaseLayers, let ancestor else { return [:] }
         // The live destinations, by registry (a destination that failed an earlier platform gets nothing).
         let byRegistry = liveByRegistry().map { $0.compactMap { $0.target.store as? RegistryBlobStore } }
         guard byRegistry.joined().count == liveByRegistry().joined().count else { return [:] }
-        // The ancestor's own registry, asked for once, when some destination is elsewhere.
+        // The ancestor's own registry, when some destination is elsewhere: with the login of a destination there (a
+        // base in one region's registry, pushed to two regions), else asked for once.
         var elsewhere: RegistryClient?
         if byRegistry.joined().contains(where: { $0.registryName != ancestor.registry }) {
-            guard let sources else { return [:] }
-            elsewhere = await sources.client(for: ancestor.registry, onEvent: onEvent)
+            if let destination = byRegistry.joined().first(where: { $0.registryName == ancestor.registry }) {
+                elsewhere = destination.client
+            } else {
+                guard let sources else { return [:] }
+                elsewhere = await sources.client(for: ancestor.registry, onEvent: onEvent)
+            }
         }
         let settings = self.settings
         let copyFrom = elsewhere

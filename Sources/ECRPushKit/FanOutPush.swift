@@ -41,6 +41,9 @@ package struct FanOutPush: Sendable {
     /// How a base in another registry is read, to copy its blobs into every destination (nil: only a base in the
     /// destinations' registry is reused).
     package var sources: SourceRegistries?
+    /// The base's layers being got into every destination already (`knownBaseLayers`, started by `auto`'s choice):
+    /// the push of one image takes them from there instead of looking again.
+    package var baseLayersUnderWay: Task<[String: KnownLayer], any Error>?
     /// Shared by every image of this push: a destination that failed one platform gets none of the others.
     private let failures = Failures()
 
@@ -92,7 +95,7 @@ package struct FanOutPush: Sendable {
             indexMediaType: index.mediaType)
     }
 
-    private func announce(_ onEvent: @Sendable (WorkflowEvent) -> Void) {
+    func announce(_ onEvent: @Sendable (WorkflowEvent) -> Void) {
         for (number, target) in targets.enumerated() { onEvent(.info("Destination \(number + 1): \(target.store.place)")) }
     }
 

@@ -29,6 +29,8 @@ package struct ImageCopy: Sendable {
     package var platform: String?
     /// Blobs copied at the same time.
     package var jobs = 4
+    /// Whether each tag's digest is said once put (`ecrpush copy`); a fan-out says its one digest itself.
+    package var saysDigests = true
 
     package init(source: Side, destination: Side, platform: String? = nil) {
         self.source = source
@@ -64,7 +66,7 @@ package struct ImageCopy: Sendable {
             onEvent(.tagging(tag))
             try await put(top, reference: tag)
             onEvent(.tagged(tag))
-            onEvent(.info("\(tag): digest: \(top.digest) size: \(top.bytes.count)"))
+            if saysDigests { onEvent(.info("\(tag): digest: \(top.digest) size: \(top.bytes.count)")) }
         }
         return PushedImage(registry: destination.client.registryName, repository: destination.repository, tags: tags, digest: top.digest)
     }

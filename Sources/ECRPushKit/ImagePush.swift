@@ -237,8 +237,9 @@ extension ImagePush {
     /// nothing is built or pushed. `sources`: how a base in another registry is read, to copy it to every destination.
     package static func fanOut(
         _ destinations: [FanOutDestination], platforms: [ImagePlatform] = [], existingLocalImage: String? = nil, skipExisting: Bool = false,
-        settings: ExportSettings, http: HTTPClient, retryPolicy: RegistryRetryPolicy, sources: SourceRegistries? = nil,
-        produceImage: (_ registry: String, _ platform: ImagePlatform?) async throws -> String, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        transport: Transport = .registry, settings: ExportSettings, http: HTTPClient, retryPolicy: RegistryRetryPolicy,
+        sources: SourceRegistries? = nil, produceImage: (_ registry: String, _ platform: ImagePlatform?) async throws -> String,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> FanOutPush.Report {
         typealias Ready = (login: RegistryLogin, repository: Repository, existing: PushedImage?)
         let skipExisting = skipExisting && destinations.count == 1
@@ -281,7 +282,7 @@ extension ImagePush {
                 outcomes: [FanOutPush.Outcome(destination: existing.location, result: .success(existing))], alreadyPushed: true)
         }
         var outcomes: [Int: FanOutPush.Outcome] = [:]
-        var live: [(number: Int, push: RegistryPush, registryName: String, repository: String)] = []
+        var live: [FanOutTarget] = []
         for (number, (entry, result)) in zip(destinations, prepared).enumerated() {
             switch result {
             case .success(let ready):
@@ -290,7 +291,7 @@ extension ImagePush {
                 let push = RegistryPush(
                     login: ready.login, endpoint: destination.registryOverride, docker: workflow.docker, settings: settings, http: http,
                     retryPolicy: retryPolicy, freshLogin: { try await workflow.login(for: destination) })
-                live.append((number, push, ready.login.registry, destination.repository))
+                live.append(FanOutTarget(number: number, entry: entry, login: ready.login, repository: ready.repository, push: push))
             case .failure(let error):
                 let location = RepositoryLocation(
                     registry: entry.destination.registryOverride ?? entry.destination.registryId ?? "registry",
@@ -304,14 +305,20 @@ extension ImagePush {
             throw ECRPushError.invalidArgument("no destination")
         }
         var fanOut = FanOutPush(
-            registries: live.map { ($0.push, $0.registryName, $0.repository) }, docker: destinations[first.number].workflow.docker, settings: settings
-        )
+            registries: live.map { ($0.push, $0.registryName, $0.entry.destination.repository) }, docker: destinations[first.number].workflow.docker,
+            settings: settings)
         fanOut.sources = sources
         let tags = destinations[first.number].destination.tags
         var report: FanOutPush.Report
         if platforms.isEmpty {
             let localImage = try await produceImage(first.registryName, nil)
-            report = FanOutPush.Report(outcomes: try await fanOut.push(localImage: localImage, tags: tags, onEvent: onEvent))
+            report =
+                if transport == .auto {
+                    try await FanOutThroughEngine(targets: live, fanOut: fanOut, settings: settings, tags: tags).push(
+                        localImage: localImage, onEvent: onEvent)
+                } else {
+                    FanOutPush.Report(outcomes: try await fanOut.push(localImage: localImage, tags: tags, onEvent: onEvent))
+                }
         } else {
             // Every platform built before anything is read: a build that fails (or gives another platform) pushes nothing.
             var images: [(platform: ImagePlatform, localImage: String)] = []

@@ -23,6 +23,9 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     /// The copy of a base from another registry, still running when ecrpush's push was chosen to read the image
     /// beside it (`besideCopy`): that push takes the base's layers from it.
     package var pendingCopy: PendingCopy?
+    /// Destinations of the push: more than one for a fan-out (`fanOut`), whose Engine path pushes to the first and
+    /// copies that image into the others.
+    package var destinations = 1
 
     package struct PendingCopy: Sendable {
         /// Ends with the base's layers the destination holds.
@@ -123,6 +126,45 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         return daemon < registry ? estimate(.daemon, detail) : estimate(.registry, detail)
     }
 
+    /// A push to several destinations (`destinations`): the Engine's push to the first, then its image (manifest
+    /// and blobs, byte for byte: one digest) copied registry to registry into the others, against ecrpush's one read
+    /// of the image uploaded to all. `knownEverywhere`: the base's layers every destination holds (mounted or copied
+    /// there before choosing), nil while that is still under way (the Engine's push would send the base again).
+    /// Both paths get the base into every destination alike; they differ in the new layers, which the Engine path
+    /// compresses on one core and then copies once more (in parallel into each other registry).
+    package static func fanOut(
+        image: ImageInspect, ancestor: RegistryAncestor?, knownEverywhere: [String: KnownLayer]?, destinations: Int, rates: Rates = Rates()
+    ) -> TransportEstimate {
+        let baseHeld = ancestor.map { (knownEverywhere?.count ?? 0) >= $0.layerCountDistinct(in: image) } ?? false
+        let known = baseHeld ? ancestor?.size ?? 0 : 0
+        let newBytes = max(0, image.size - known)
+        let copies = rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + rates.linkSeconds(newBytes)
+        let daemon = knownEverywhere == nil ? .infinity : rates.daemonSeconds(newBytes: newBytes, layers: image.rootFS.layers.count) + copies
+        // The layers every destination holds cost the export's writing out (measured on fresh runners), which
+        // comes before the first byte of any push.
+        let registry = rates.registrySeconds(
+            rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + Double(known) / rates.exportWriteBytesPerSecond,
+            imageSize: image.size, newBytes: newBytes)
+        let source: String
+        switch ancestor {
+        case let ancestor? where knownEverywhere == nil:
+            source = "its base \(ancestor.reference) is still being got into every destination"
+        case let ancestor? where baseHeld:
+            source = "\(mebibytes(known)) of layers came from \(ancestor.reference), held by every destination"
+        case let ancestor?:
+            source = "its base \(ancestor.reference) is not in every destination, so the Engine would send it again"
+        case nil:
+            source = "no layer came from a registry"
+        }
+        var reason = "\(mebibytes(newBytes)) to send to \(destinations) destinations; \(source)"
+        if let rate = rates.uploadBytesPerSecond { reason += "; an upload rate of \(UploadRate(bytesPerSecond: rate))" }
+        var estimate = TransportEstimate(
+            path: daemon < registry ? .daemon : .registry, reason: reason, daemonSeconds: daemon, registrySeconds: registry, ancestor: ancestor,
+            knownLayers: knownEverywhere)
+        estimate.destinations = destinations
+        return estimate
+    }
+
     /// While a base from another registry is still being copied into the destination (`copyRemaining` seconds to
     /// go at its rate so far; nil when nothing has moved yet): the Engine's push can only start once the copy is
     /// over (it would send the base again otherwise), while ecrpush's push reads the image from the Engine beside
@@ -147,7 +189,13 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     }
 
     package var description: String {
-        let name = path == .daemon ? "daemon (the Engine's push)" : "registry (ecrpush reads and compresses the image)"
+        let name =
+            switch (path, destinations > 1) {
+            case (.daemon, false): "daemon (the Engine's push)"
+            case (.daemon, true): "daemon (the Engine's push to the first destination, its image copied from there into the others)"
+            case (.registry, false): "registry (ecrpush reads and compresses the image)"
+            case (.registry, true): "registry (ecrpush reads and compresses the image once for all destinations)"
+            }
         return "Transport auto: \(name): \(reason); estimated \(Self.seconds(daemonSeconds)) through the Engine's push, "
             + "\(Self.seconds(registrySeconds)) through ecrpush's"
     }

@@ -43,7 +43,8 @@ extension PushRunner {
         guard let firstWorkflow, let firstResolved, let first = destinations.first else { return }
         let result = try await ImagePush.fanOut(
             destinations, platforms: platforms, existingLocalImage: existingLocalImage, skipExisting: gateOptions.skipExisting,
-            settings: transportOptions.exportSettings(environment: environment), http: transportOptions.registryHTTP(),
+            transport: transportOptions.transport.imagePushTransport, settings: transportOptions.exportSettings(environment: environment),
+            http: transportOptions.registryHTTP(),
             retryPolicy: transportOptions.retryPolicy, sources: sourceRegistries(resolved: firstResolved, environment: environment),
             produceImage: { registry, platform in try await produceImage(firstWorkflow, first.destination, registry, platform, renderer) },
             onEvent: onEvent)

@@ -163,6 +163,38 @@ import Testing
         #expect(TransportEstimate.besideCopy(image: big, ancestor: bigBase, copyRemaining: 2.9, rates: rates) == nil)
     }
 
+    /// A fan-out's Engine path (push to the first destination, copy its image into the others) pays for the new
+    /// layers twice, so it is taken only where little is new and the base is in every destination; the registry
+    /// path's export writes the whole image out first (150 MiB/s).
+    @Test func aFanOutGoesThroughTheEngineForASmallLayerOnABaseEveryDestinationHolds() throws {
+        let image = Self.image(size: 129 * Self.mib, layers: 4)
+        let ancestor = Self.ancestor(registry: "a.example", size: 128 * Self.mib, layers: 3)
+        let layer = KnownLayer(digest: "sha256:" + String(repeating: "c", count: 64), size: 1, mediaType: "gzip")
+        let everywhere = Dictionary(uniqueKeysWithValues: image.rootFS.layers.prefix(3).map { ($0, layer) })
+        let small = TransportEstimate.fanOut(image: image, ancestor: ancestor, knownEverywhere: everywhere, destinations: 2)
+        #expect(small.path == .daemon && small.destinations == 2, "\(small)")
+        // 1 MiB at 52 MiB/s, 4 checks of 10 ms, then 0.05 s and 1 MiB at 90 MiB/s for the copies; against 0.05 s,
+        // 1 MiB at 90 MiB/s and 128 MiB written out at 150 MiB/s.
+        #expect(abs(small.daemonSeconds - (1.0 / 52 + 0.04 + 0.05 + 1.0 / 90)) < 1e-9)
+        #expect(abs(small.registrySeconds - (0.05 + 1.0 / 90 + 128.0 / 150)) < 1e-9)
+        #expect(small.description.contains("the Engine's push to the first destination") && small.reason.contains("held by every destination"))
+
+        // A layer of the base some destination lacks: the Engine would send the base again.
+        let partly = TransportEstimate.fanOut(
+            image: image, ancestor: ancestor, knownEverywhere: everywhere.filter { $0.key != image.rootFS.layers[0] }, destinations: 2)
+        #expect(partly.path == .registry && partly.reason.contains("not in every destination"), "\(partly)")
+        // The base still being got into the destinations after the probe time: ecrpush's push, beside it.
+        let copying = TransportEstimate.fanOut(image: image, ancestor: ancestor, knownEverywhere: nil, destinations: 2)
+        #expect(copying.path == .registry && copying.daemonSeconds == .infinity && copying.reason.contains("still being got"), "\(copying)")
+        #expect(copying.description.contains("once for all destinations"))
+        // Mostly new bytes, or no base at all: ecrpush's one read.
+        let big = TransportEstimate.fanOut(
+            image: Self.image(size: 384 * Self.mib, layers: 4), ancestor: ancestor, knownEverywhere: everywhere, destinations: 2)
+        #expect(big.path == .registry, "\(big)")
+        let cold = TransportEstimate.fanOut(image: Self.image(size: 20 * Self.mib, layers: 2), ancestor: nil, knownEverywhere: [:], destinations: 3)
+        #expect(cold.path == .registry && cold.reason.contains("no layer came from a registry"), "\(cold)")
+    }
+
     /// The copy's rate so far gives its time to go; nothing moved yet gives none.
     @Test func theCopyMeterProjectsTheRateSoFar() async throws {
         let meter = CopyMeter()

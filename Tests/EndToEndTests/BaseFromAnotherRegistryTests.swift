@@ -231,8 +231,8 @@ import Testing
         await source.stop()
     }
 
-    /// A push to two registries × two repositories (one read of the image, `FanOutPush`) gets the base into each
-    /// destination too, while the Engine writes the export out: in each registry, copied once into the first
+    /// A push to two registries × two repositories through ecrpush's push (`--transport registry`: one read of the
+    /// image, `FanOutPush`) gets the base into each destination too, while the Engine writes the export out: in each registry, copied once into the first
     /// repository and mounted from there into the second. Every manifest names the base's own blobs, and the
     /// source's login stays with the source.
     @Test func aFanOutPushCopiesTheBaseIntoEveryDestination() async throws {
@@ -245,7 +245,11 @@ import Testing
         let second = try await LoopbackRegistry.start(password: world.registry.password)
         let repositories = [BuildAndPushTests.uniqueName("hub-fan-a"), BuildAndPushTests.uniqueName("hub-fan-b")]
         let result = try await ECRPushCLI.run(
-            ["push", app, "--tag", "v1", "--create-repository", "--registry", destination.hostPort, "--registry", second.hostPort, "--no-blob-cache"]
+            [
+                "push", app, "--tag", "v1", "--create-repository", "--registry", destination.hostPort, "--registry", second.hostPort,
+                "--no-blob-cache",
+                "--transport", "registry"
+            ]
                 + repositories.flatMap { ["--repository", $0] },
             environment: world.environment.merging(["DOCKER_CONFIG": source.dockerConfig.path]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")

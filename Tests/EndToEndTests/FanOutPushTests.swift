@@ -24,6 +24,7 @@ import Testing
                 "--registry", world.registry.hostPort, "--registry", second.hostPort, "--output", "json"
             ], environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: registry (ecrpush reads and compresses the image once for all"), "\(result.stderrText)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
         let images = try #require(json["images"] as? [[String: Any]])
         let digest = try #require(json["digest"] as? String)
@@ -66,6 +67,64 @@ import Testing
             ["push", image, "--repository", repository, "--transport", "daemon", "--registry", "a.example", "--registry", "b.example"],
             environment: world.environment)
         #expect(daemon.status == 64 && daemon.stderrText.contains("several --registry"), "\(daemon.combinedText)")
+        await second.stop()
+    }
+
+    /// The everyday push to two regions: a 1 MiB layer on a base in the first registry. auto gets the base into the
+    /// second registry (copied from the first with its destination's login), the Engine pushes to the first
+    /// destination, and that image is copied from there into the others (mounted within a registry): nothing is
+    /// exported, every destination has one manifest, and it names the base's own blobs.
+    @Test func aSmallLayerOnABaseIsPushedByTheEngineOnceAndCopiedToTheOthers() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let second = try await LoopbackRegistry.start(password: world.registry.password)
+        let baseRepository = BuildAndPushTests.uniqueName("fan-base")
+        let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
+        _ = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 16, tag: baseName)
+        try await AutoTransportTests.dockerPush(world, baseName, to: world.registry)
+        let app = try await AutoTransportTests.build(world, from: baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("fan-engine")
+        let other = repository + "-b"
+
+        let result = try await ECRPushCLI.run(
+            [
+                "push", app, "--repository", repository, "--repository", other, "--tag", "v1", "--tag", "latest", "--create-repository",
+                "--no-blob-cache", "--registry", world.registry.hostPort, "--registry", second.hostPort, "--output", "json"
+            ], environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(
+            result.stderrText.contains("Transport auto: daemon (the Engine's push to the first destination, its image copied from there"),
+            "\(result.stderrText)")
+        #expect(result.stderrText.contains("held by every destination"), "\(result.stderrText)")
+        #expect(!result.stderrText.contains("Reading \(app) from the Docker Engine"), "nothing exported: \(result.stderrText)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
+        let digest = try #require(json["digest"] as? String)
+        let images = try #require(json["images"] as? [[String: Any]])
+        let places = [world.registry.hostPort, second.hostPort].flatMap { registry in [repository, other].map { "\(registry)/\($0)" } }
+        #expect(images.compactMap { $0["imageUri"] as? String }.sorted() == places.map { "\($0)@\(digest)" }.sorted())
+        #expect((json["failures"] as? [Any])?.isEmpty == true)
+
+        let baseDigests = try await AutoTransportTests.layerDigests(world, repository: baseRepository, reference: "1")
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        #expect(appDigests.count == baseDigests.count + 1 && Array(appDigests.prefix(baseDigests.count)) == baseDigests)
+        let bytes = try await world.registry.manifestBytes(repository: repository, reference: "v1")
+        #expect(try await sha256Digest(bytes) == digest, "the Engine's manifest, as it pushed it")
+        for registry in [world.registry, second] {
+            for name in [repository, other] {
+                for tag in ["v1", "latest"] {
+                    #expect(try await registry.manifestBytes(repository: name, reference: tag) == bytes, "\(registry.hostPort)/\(name):\(tag)")
+                }
+                for layer in appDigests { #expect(try await registry.blobStatus(repository: name, digest: layer) == 200) }
+            }
+        }
+        // The app's new blobs: mounted from the first destination within its registry (2), copied from it into the
+        // other registry (3), and mounted there from that copy (4).
+        for line in ["@2: Mounted from \(repository)", "@3: Copied from \(world.registry.hostPort)/\(repository)", "@4: Mounted from \(repository)"] {
+            #expect(result.stderrText.contains(line), "\(line): \(result.stderrText)")
+        }
+        #expect(!result.stderrText.contains("@3: Pushed") && !result.stderrText.contains("@4: Pushed"), "\(result.stderrText)")
+        let run = try await World(registry: second, docker: world.docker, moto: world.moto).pullAndRun("\(second.hostPort)/\(other):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
         await second.stop()
     }
 }
