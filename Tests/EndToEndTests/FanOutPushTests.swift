@@ -127,4 +127,46 @@ import Testing
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
         await second.stop()
     }
+
+    /// The Engine's push to the first destination fails (its uploads, chunked PATCHes, are refused by a proxy that lets
+    /// ecrpush's through): the failure is said and ecrpush's own push takes every destination, one digest for all.
+    @Test func aFailedEnginePushIsTakenOverByEcrpushsPush() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        let baseRepository = BuildAndPushTests.uniqueName("fan-fallback-base")
+        let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
+        _ = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 16, tag: baseName)
+        try await AutoTransportTests.dockerPush(world, baseName, to: world.registry)
+        let app = try await AutoTransportTests.build(world, from: baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("fan-fallback")
+        let denied = #"{"errors":[{"code":"DENIED","message":"uploads from the Engine are refused here"}]}"#
+        try await proxy.setRules([["method": "PATCH", "chunked": true, "status": 403, "body": denied, "times": -1]])
+
+        let result = try await ECRPushCLI.run(
+            [
+                "push", app, "--repository", repository, "--tag", "v1", "--create-repository", "--no-blob-cache", "--registry", proxy.hostPort,
+                "--registry", world.registry.hostPort, "--output", "json"
+            ], environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
+        #expect(
+            result.stderrText.contains("The Engine's push to \(proxy.hostPort)/\(repository) failed")
+                && result.stderrText.contains("ecrpush's push to every destination instead"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("Reading \(app) from the Docker Engine"), "\(result.stderrText)")
+        let patches = try await proxy.seen().filter { $0.method == "PATCH" }
+        #expect(patches.contains { $0.chunked == true && $0.status == .code(403) }, "the Engine's upload was refused: \(patches)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
+        let digest = try #require(json["digest"] as? String)
+        #expect((json["images"] as? [[String: Any]])?.compactMap { $0["imageUri"] as? String }.count == 2)
+        #expect((json["failures"] as? [Any])?.isEmpty == true)
+        let bytes = try await world.registry.manifestBytes(repository: repository, reference: "v1")
+        #expect(try await sha256Digest(bytes) == digest)
+        let baseDigests = try await AutoTransportTests.layerDigests(world, repository: baseRepository, reference: "1")
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs still")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+    }
 }
