@@ -312,8 +312,9 @@ struct TransportOptions: ParsableArguments {
     @Option(
         name: .customLong("upload-rate"),
         help: ArgumentHelp(
-            "The link's upload rate to the registry, when known (200mbit, 1gbit, 25MB/s; also ECRPUSH_UPLOAD_RATE): auto then counts the "
-                + "link's time, and takes the Engine's push where the link bounds both pushes (ecrpush's waits for the Engine's export first).",
+            "The link's upload rate to the registry, when known (200mbit, 1gbit, 25MB/s; also ECRPUSH_UPLOAD_RATE), for --transport auto: "
+                + "it then counts the link's time, and takes the Engine's push where the link bounds both pushes (ecrpush's waits for the "
+                + "Engine's export first).",
             valueName: "rate"))
     var uploadRate: UploadRate?
 
@@ -382,6 +383,10 @@ struct TransportOptions: ParsableArguments {
             throw ValidationError("--temp-space-limit must be 0 to \(1 << 30) (MiB)")
         }
         _ = try effectiveUploadRate(environment: ProcessInfo.processInfo.environment)
+        if uploadRate != nil, transport != .auto {
+            throw ValidationError(
+                "--upload-rate informs --transport auto's choice only: with --transport \(transport.rawValue) it would change nothing")
+        }
     }
 }
 

@@ -110,6 +110,16 @@ import Testing
         let badFlag = try await push(world, image, repository: repository, extra: ["--upload-rate", "200"])
         #expect(badFlag.status == 64, "\(badFlag.combinedText)")
         #expect(badFlag.stderrText.contains("--upload-rate"), "\(badFlag.stderrText)")
+        // A rate given with a transport that does not choose changes nothing: said, not ignored. The variable (a CI
+        // setting for every push) is taken where it can inform, and left alone where it cannot.
+        let explicit = try await push(world, image, repository: repository, extra: ["--upload-rate", "8mbit", "--transport", "registry"])
+        #expect(explicit.status == 64, "\(explicit.combinedText)")
+        #expect(explicit.stderrText.contains("--upload-rate informs --transport auto"), "\(explicit.stderrText)")
+        let fromVariable = try await ECRPushCLI.run(
+            ["push", image, "--repository", repository, "--tag", "v4", "--transport", "registry"],
+            environment: world.environment.merging(["ECRPUSH_UPLOAD_RATE": "8mbit"]) { $1 })
+        #expect(fromVariable.status == 0 && !fromVariable.stderrText.contains("Transport auto"), "\(fromVariable.combinedText)")
+        #expect(try await world.registry.manifestStatus(repository: repository, reference: "v4") == 200)
     }
 
     /// A base from another registry would be sent again (recompressed) by the Engine: ecrpush pushes.
