@@ -107,15 +107,8 @@ package struct FanOutPush: Sendable {
     /// The destinations that have not failed, grouped by registry (in the order given).
     func liveByRegistry() -> [[(number: Int, target: Target)]] {
         let failed = Set(failures.all.keys)
-        var groups: [[(number: Int, target: Target)]] = []
-        for (number, target) in targets.enumerated() where !failed.contains(number) {
-            if let group = groups.firstIndex(where: { $0[0].target.registryName == target.registryName }) {
-                groups[group].append((number, target))
-            } else {
-                groups.append([(number, target)])
-            }
-        }
-        return groups
+        return targets.enumerated().filter { !failed.contains($0.offset) }.map { (number: $0.offset, target: $0.element) }
+            .groupedInOrder { $0.target.registryName }
     }
 
     private func firstFailure() -> any Error {

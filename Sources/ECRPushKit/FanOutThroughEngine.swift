@@ -80,14 +80,7 @@ struct FanOutThroughEngine: Sendable {
     private func copies(
         of digest: String, from lead: FanOutTarget, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async -> [FanOutPush.Outcome] {
-        var byRegistry: [[FanOutTarget]] = []
-        for target in targets.dropFirst() {
-            if let group = byRegistry.firstIndex(where: { $0[0].registryName == target.registryName }) {
-                byRegistry[group].append(target)
-            } else {
-                byRegistry.append([target])
-            }
-        }
+        let byRegistry = Array(targets.dropFirst()).groupedInOrder { $0.registryName }
         let (tags, jobs) = (self.tags, settings.jobs)
         let results = await withTaskGroup(of: [(Int, FanOutPush.Outcome)].self) { group in
             for members in byRegistry {
