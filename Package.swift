@@ -69,7 +69,7 @@ let package = Package(
             dependencies: [
                 "ECRPushKit", "ECRLogin", "AWSCredentials", "AWSCore", "STS", "ECR", "HTTPTransport", "DockerEngine", "BuildKitSession",
                 "ImageExport",
-                "RegistryClient",
+                "RegistryClient", "Hashing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         // Starts and stops the loopback world (moto, registry, dockerd) for integration tests.

@@ -1,5 +1,6 @@
 #include "CCryptoShim.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -57,4 +58,8 @@ int ecr_hmac_sha256(const void *key, size_t key_length, const void *data, size_t
     unsigned int written = 0;
     const unsigned char *result = HMAC(EVP_sha256(), key, (int)key_length, data, data_length, out, &written);
     return result != NULL && written == ECR_SHA256_DIGEST_LENGTH;
+}
+
+int ecr_crypto_init_without_exit_cleanup(void) {
+    return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 }

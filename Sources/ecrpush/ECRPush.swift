@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HTTPTransport
+import Hashing
 
 @main
 struct ECRPush: AsyncParsableCommand {
@@ -23,6 +24,8 @@ struct ECRPush: AsyncParsableCommand {
 
     /// The same binary is also `docker-credential-ecrpush` (a link made by `make install`): chosen by its name.
     static func main() async {
+        // Before any thread can touch libcrypto: an early exit must not free its state under libcurl's loader.
+        CryptoLibrary.keepStateUntilExit()
         // The last path component by hand: Foundation's URL parser costs a noticeable part of a warm helper `get`.
         let invokedAs = (CommandLine.arguments.first ?? "ecrpush").split(separator: "/").last.map(String.init) ?? "ecrpush"
         if invokedAs.hasPrefix("docker-credential-") {

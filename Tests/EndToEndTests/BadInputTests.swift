@@ -22,6 +22,19 @@ import Testing
         try await moto.counts().values.reduce(0, +)
     }
 
+    /// An argument error a few milliseconds after the start, while libcurl still loads on a thread of its own (a
+    /// command that makes requests): exit 64 every time. OpenSSL's exit-time cleanup used to free its state under
+    /// that thread: one exit in ten crashed (status 139) with a release build, and CI's debug build crashed so under
+    /// load. A race, so this runs it 40 times; an idle debug build seldom loses it.
+    @Test func anArgumentErrorWhileLibcurlLoadsExitsWith64EveryTime() async throws {
+        var statuses: [Int32: Int] = [:]
+        for _ in 0..<40 {
+            let result = try await ECRPushCLI.run(["doctor", "--registry", "host:99999"], environment: [:])
+            statuses[result.status, default: 0] += 1
+        }
+        #expect(statuses == [64: 40], "\(statuses)")
+    }
+
     @Test func malformedRegistriesAreRefusedBeforeAnyRequest() async throws {
         let moto = try await MotoWorld.start()
         defer { moto.stop() }

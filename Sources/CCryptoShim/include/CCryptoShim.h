@@ -26,4 +26,10 @@ void ecr_sha256_free(ecr_sha256_ctx *ctx);
 int ecr_hmac_sha256(const void *key, size_t key_length, const void *data, size_t data_length,
                     uint8_t out[ECR_SHA256_DIGEST_LENGTH]);
 
+/// Initialises libcrypto without its exit-time cleanup (`OPENSSL_cleanup`, which OpenSSL registers with `atexit`):
+/// a process that exits while another thread is still in libcrypto (libcurl loading in the background, a transfer
+/// in flight) must not have that state freed under the thread. The first initialisation in the process decides, so
+/// call this before any other thread can touch libcrypto. Returns 1 on success.
+int ecr_crypto_init_without_exit_cleanup(void);
+
 #endif
