@@ -8,6 +8,10 @@ import Testing
 @Suite struct FanOutPushTests {
     typealias World = BuildAndPushTests.World
 
+    /// The base's copy into the second registry is waited for whatever it takes: on a loaded machine a debug
+    /// build's copy can outlast the 1 s probe, and auto then rightly reads the image beside it instead.
+    static let patientProbe = ["ECRPUSH_COPY_PROBE_SECONDS": "120"]
+
     @Test func oneImageToTwoRegistriesTimesTwoRepositoriesAndAFailingThird() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
@@ -90,7 +94,7 @@ import Testing
             [
                 "push", app, "--repository", repository, "--repository", other, "--tag", "v1", "--tag", "latest", "--create-repository",
                 "--no-blob-cache", "--registry", world.registry.hostPort, "--registry", second.hostPort, "--output", "json"
-            ], environment: world.environment)
+            ], environment: world.environment.merging(Self.patientProbe) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(
             result.stderrText.contains("Transport auto: daemon (the Engine's push to the first destination, its image copied from there"),
@@ -148,7 +152,7 @@ import Testing
             [
                 "push", app, "--repository", repository, "--tag", "v1", "--create-repository", "--no-blob-cache", "--registry", proxy.hostPort,
                 "--registry", world.registry.hostPort, "--output", "json"
-            ], environment: world.environment)
+            ], environment: world.environment.merging(Self.patientProbe) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
         #expect(
