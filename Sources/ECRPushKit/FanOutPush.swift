@@ -44,6 +44,8 @@ package struct FanOutPush: Sendable {
     /// The base's layers being got into every destination already (`knownBaseLayers`, started by `auto`'s choice):
     /// the push of one image takes them from there instead of looking again.
     package var baseLayersUnderWay: Task<[String: KnownLayer], any Error>?
+    /// The destinations were listed already (by the Engine path that handed this push over after a failure).
+    var announced = false
     /// Shared by every image of this push: a destination that failed one platform gets none of the others.
     private let failures = Failures()
 
@@ -60,7 +62,7 @@ package struct FanOutPush: Sendable {
 
     package func push(localImage: String, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void) async throws -> [Outcome] {
         let inspected = try await docker.requireImage(localImage)
-        announce(onEvent)
+        if !announced { announce(onEvent) }
         let manifest = try await pushImage(localImage, inspected: inspected, tags: tags, onEvent: onEvent)
         return outcomes(tags: tags, digest: manifest.digest)
     }

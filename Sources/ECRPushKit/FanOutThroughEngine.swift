@@ -58,6 +58,7 @@ struct FanOutThroughEngine: Sendable {
             return FanOutPush.Report(outcomes: try await fanOut.push(localImage: localImage, tags: tags, onEvent: onEvent))
         }
         fanOut.announce(onEvent)
+        fanOut.announced = true
         let lead = targets[0]
         let pushed: PushedImage
         do {

@@ -159,6 +159,7 @@ import Testing
             result.stderrText.contains("The Engine's push to \(proxy.hostPort)/\(repository) failed")
                 && result.stderrText.contains("ecrpush's push to every destination instead"), "\(result.stderrText)")
         #expect(result.stderrText.contains("Reading \(app) from the Docker Engine"), "\(result.stderrText)")
+        #expect(result.stderrText.components(separatedBy: "Destination 1: ").count == 2, "listed once: \(result.stderrText)")
         let patches = try await proxy.seen().filter { $0.method == "PATCH" }
         #expect(patches.contains { $0.chunked == true && $0.status == .code(403) }, "the Engine's upload was refused: \(patches)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
