@@ -39,6 +39,16 @@ import Testing
         }
     }
 
+    /// A base of `megabytes` (random) on busybox, pushed by docker to the world's registry as `<prefix>-N:1`: a base
+    /// in the destination registry, with the Engine's record of where its layers went.
+    static func pushedBase(_ world: World, prefix: String, megabytes: Int) async throws -> (repository: String, reference: String) {
+        let repository = BuildAndPushTests.uniqueName(prefix)
+        let reference = "\(world.registry.hostPort)/\(repository):1"
+        _ = try await build(world, from: DockerDaemon.baseImage, megabytes: megabytes, tag: reference)
+        try await dockerPush(world, reference, to: world.registry)
+        return (repository, reference)
+    }
+
     /// The layer digests of the manifest at `reference`, in order.
     static func layerDigests(_ world: World, repository: String, reference: String) async throws -> [String] {
         let layers = try await world.registry.manifest(repository: repository, reference: reference)["layers"] as? [[String: Any]]
@@ -54,9 +64,7 @@ import Testing
     @Test func baseFromTheDestinationRegistryGoesThroughTheEnginesPush() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let baseName = "\(world.registry.hostPort)/\(BuildAndPushTests.uniqueName("auto-base")):1"
-        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 16, tag: baseName)
-        try await Self.dockerPush(world, baseName, to: world.registry)
+        let (baseRepository, baseName) = try await Self.pushedBase(world, prefix: "auto-base", megabytes: 16)
         let app = try await Self.build(world, from: baseName, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("auto-app")
         let result = try await push(world, app, repository: repository)
@@ -65,7 +73,6 @@ import Testing
         #expect(result.stderrText.contains("in this registry"))
 
         // The pushed manifest names the base's own blobs (the Engine mounted them), and it pulls back and runs.
-        let baseRepository = String(baseName.dropFirst(world.registry.hostPort.count + 1).dropLast(2))
         let baseDigests = try await Self.layerDigests(world, repository: baseRepository, reference: "1")
         let appDigests = try await Self.layerDigests(world, repository: repository, reference: "v1")
         #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests)
@@ -153,10 +160,7 @@ import Testing
     @Test func registryTransportReusesTheBaseLayersOfTheDestination() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let baseRepository = BuildAndPushTests.uniqueName("reuse-base")
-        let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
-        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 8, tag: baseName)
-        try await Self.dockerPush(world, baseName, to: world.registry)
+        let (baseRepository, baseName) = try await Self.pushedBase(world, prefix: "reuse-base", megabytes: 8)
         let app = try await Self.build(world, from: baseName, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("reuse-app")
         let result = try await push(world, app, repository: repository, extra: ["--transport", "registry"])
@@ -177,10 +181,7 @@ import Testing
     @Test func aBuildKitBuiltImageFindsItsBase() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let baseRepository = BuildAndPushTests.uniqueName("bk-base")
-        let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
-        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 4, tag: baseName)
-        try await Self.dockerPush(world, baseName, to: world.registry)
+        let (baseRepository, baseName) = try await Self.pushedBase(world, prefix: "bk-base", megabytes: 4)
         let context = TemporaryDirectory()
         try "FROM \(baseName)\nCOPY app /app\nCMD [\"sh\", \"-c\", \"echo auto\"]\n".write(
             toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
@@ -260,10 +261,7 @@ import Testing
     @Test func aBaseThatLostABlobFallsBackToUploading() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let baseRepository = BuildAndPushTests.uniqueName("lost-base")
-        let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
-        _ = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 4, tag: baseName)
-        try await Self.dockerPush(world, baseName, to: world.registry)
+        let (baseRepository, baseName) = try await Self.pushedBase(world, prefix: "lost-base", megabytes: 4)
         let baseDigests = try await Self.layerDigests(world, repository: baseRepository, reference: "1")
         let lost = try #require(baseDigests.last)
         #expect(try await world.registry.deleteBlob(repository: baseRepository, digest: lost) == 202)

@@ -82,10 +82,7 @@ import Testing
         let world = try await World.start()
         defer { world.moto.stop() }
         let second = try await LoopbackRegistry.start(password: world.registry.password)
-        let baseRepository = BuildAndPushTests.uniqueName("fan-base")
-        let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
-        _ = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 16, tag: baseName)
-        try await AutoTransportTests.dockerPush(world, baseName, to: world.registry)
+        let (baseRepository, baseName) = try await AutoTransportTests.pushedBase(world, prefix: "fan-base", megabytes: 16)
         let app = try await AutoTransportTests.build(world, from: baseName, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("fan-engine")
         let other = repository + "-b"
@@ -139,10 +136,7 @@ import Testing
         defer { world.moto.stop() }
         let proxy = try await FaultProxy.start(for: world.registry)
         defer { proxy.stop() }
-        let baseRepository = BuildAndPushTests.uniqueName("fan-fallback-base")
-        let baseName = "\(world.registry.hostPort)/\(baseRepository):1"
-        _ = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 16, tag: baseName)
-        try await AutoTransportTests.dockerPush(world, baseName, to: world.registry)
+        let (baseRepository, baseName) = try await AutoTransportTests.pushedBase(world, prefix: "fan-fallback-base", megabytes: 16)
         let app = try await AutoTransportTests.build(world, from: baseName, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("fan-fallback")
         let denied = #"{"errors":[{"code":"DENIED","message":"uploads from the Engine are refused here"}]}"#
