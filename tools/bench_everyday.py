@@ -3,7 +3,7 @@
 
 Usage: python3 tools/bench_everyday.py PATH/TO/ecrpush [--runs 3] [--scenarios 1,2,3,4,5]
            [--ecrpush-args="--transport auto"] [--delay-ms 10] [--rate-mbit 200] [--count-with-relay] [--no-login-peer]
-           [--verbose]
+           [--verbose] [--keep-logs DIR]
 
 A CI runner starts empty: it pulls the base image, builds the app on it and pushes the result. The registry is
 what persists. So every push here starts from a *fresh runner*: every image in dockerd removed, dockerd stopped,
@@ -512,6 +512,9 @@ class Bench:
         sent = {name: after.get(name, 0) - before.get(name, 0) for name in ("registry", "ecr-api")}
         if tool == "ecrpush push":
             shutil.rmtree(env["XDG_CACHE_HOME"], ignore_errors=True)
+        if self.args.keep_logs:
+            os.makedirs(self.args.keep_logs, exist_ok=True)
+            shutil.copy(log, self.args.keep_logs)
         if self.args.verbose:
             with open(log, errors="replace") as f:
                 tail = f.read().strip().splitlines()[-3:]
@@ -653,6 +656,7 @@ def main():
                         help=f"scenario 1: leave out {LOGIN_PEER} (aws sts assume-role, aws ecr get-login-password | "
                              "docker login, docker push, timed together)")
     parser.add_argument("--verbose", action="store_true", help="print the last lines of each push's output")
+    parser.add_argument("--keep-logs", metavar="DIR", help="copy each push's output into DIR (NNN-tool.log)")
     args = parser.parse_args()
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     if not args.scenarios or any(s not in "12345" or len(s) != 1 for s in args.scenarios) or args.runs < 1:

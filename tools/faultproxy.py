@@ -27,6 +27,7 @@ times (-1: always). The log says of each request whether its body was chunked. A
   "refuse": SECONDS                                reset this connection and refuse every connection (no
                                                    listener) for that long, as during a registry restart
   "foreign": "presigned" | "strict"                forward, then point the answer's Location at the foreign port
+  "rate": BYTES_PER_SECOND                         forward, then send the answer's body at that rate (a slow link)
 Runs until SIGTERM/SIGINT; --exit-with-parent stops it when its parent dies.
 """
 import argparse
@@ -116,14 +117,24 @@ def match(method, path, query, length, chunked):
     return None
 
 
-def send_response(conn, status, headers, body=b"", head_only=False):
+def send_response(conn, status, headers, body=b"", head_only=False, rate=None):
     lines = [f"HTTP/1.1 {status} {http.client.responses.get(status, 'Status')}"]
     names = {name.lower() for name, _ in headers}
     for name, value in headers:
         lines.append(f"{name}: {value}")
     if "content-length" not in names:
         lines.append(f"Content-Length: {len(body)}")
-    conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head_only else body))
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    if head_only or not rate:
+        conn.sendall(head + (b"" if head_only else body))
+        return
+    conn.sendall(head)
+    piece, start = max(1, int(rate) // 50), time.monotonic()  # 50 pieces a second, each sent on time
+    for offset in range(0, len(body), piece):
+        wait = start + offset / rate - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        conn.sendall(body[offset:offset + piece])
 
 
 def drain(reader, length):
@@ -239,7 +250,7 @@ def forward(conn, reader, method, target, headers, length, cut, rule, listener):
     if method != "HEAD":
         out.append(("Content-Length", str(len(body))))
     upstream.close()
-    send_response(conn, response.status, out, body, head_only=method == "HEAD")
+    send_response(conn, response.status, out, body, head_only=method == "HEAD", rate=rule.get("rate") if rule else None)
     return response.status
 
 

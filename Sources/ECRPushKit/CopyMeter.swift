@@ -80,8 +80,7 @@ package final class CopyMeter: Sendable {
             guard let total = state.total, let started = state.started else { return nil }
             let done = state.done.values.reduce(0, +)
             guard done > 0 else { return total == 0 ? 0 : nil }
-            let elapsed = started.duration(to: now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = started.duration(to: now).inSeconds
             guard seconds > 0 else { return nil }
             return Double(max(0, total - done)) / (Double(done) / seconds)
         }

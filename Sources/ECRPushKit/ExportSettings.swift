@@ -27,6 +27,9 @@ package struct ExportSettings: Sendable {
     /// The link's upload rate to the registry, when the user knows it (`--upload-rate`): `auto` then counts the
     /// link's time in both pushes' estimates.
     package var uploadRate: UploadRate?
+    /// How `auto` measures the link when `uploadRate` is not given and its choice depends on the link (nil: it does
+    /// not, and takes the link to be fast; `ECRPUSH_LINK_PROBE=0`).
+    package var linkProbe: LinkProbe? = LinkProbe()
 
     package init(
         compression: LayerCompression = .gzip, compressionLevel: Int? = nil, jobs: Int = 4,

@@ -197,9 +197,44 @@ package struct RegistryPush: Sendable {
                 copying.cancel()
             }
         }
-        return TransportEstimate.choose(
+        let chosen = TransportEstimate.choose(
             image: image, ancestor: ancestor, destinationRegistry: registryName, knownLayers: knownLayers, remembered: remembered,
             zstd: settings.compression == .zstd, rates: rates)
+        // Chosen for a fast link, where the link's rate was not given: measured, when the registry holds a blob to read.
+        guard chosen.path == .registry, rates.uploadBytesPerSecond == nil, !remembered, settings.compression == .gzip,
+            let probe = settings.linkProbe, let ancestor,
+            let measured = try await measureLink(
+                probe, ancestor: ancestor, image: image, knownLayers: knownLayers, registryName: registryName, repository: repository)
+        else { return chosen }
+        rates.uploadBytesPerSecond = measured.bytesPerSecond
+        rates.measuredLink = measured
+        return TransportEstimate.choose(
+            image: image, ancestor: ancestor, destinationRegistry: registryName, knownLayers: knownLayers, remembered: remembered,
+            zstd: false, rates: rates)
+    }
+
+    /// The link's rate (`LinkProbe`), read from the largest of the base's blobs the destination registry holds: in
+    /// this repository when copied there, else in the ancestor's own repository of this registry. nil when there is
+    /// none or it cannot be read.
+    private func measureLink(
+        _ probe: LinkProbe, ancestor: RegistryAncestor, image: ImageInspect, knownLayers: [String: KnownLayer]?, registryName: String,
+        repository: String
+    ) async throws -> LinkProbe.Measurement? {
+        let client = registry
+        let blobs: [KnownLayer]
+        let blobRepository: String
+        if let knownLayers, !knownLayers.isEmpty {
+            (blobs, blobRepository) = (Array(knownLayers.values), repository)
+        } else if ancestor.registry == registryName {
+            let layers = try? await BaseLayers.sourceLayers(image: image, ancestor: ancestor) { repository, reference in
+                try await client.manifest(repository: repository, reference: reference)
+            }
+            (blobs, blobRepository) = (layers ?? [], ancestor.location.repository)
+        } else {
+            return nil
+        }
+        guard let largest = blobs.max(by: { $0.size < $1.size }) else { return nil }
+        return try await probe.measure(client: client, repository: blobRepository, blob: largest)
     }
 
     /// Waits for the copy to end, up to the probe time after its transfers began (or, when they have not begun,

@@ -53,9 +53,12 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         /// How long a base's copy transfers before its rate decides whether ecrpush's push starts beside it. Long
         /// enough for a small base on a busy machine to be done; a copy worth overlapping has seconds left after it.
         package var copyProbeSeconds: Double = 1.0
-        /// The link's upload rate to the registry, when the user gave it (`--upload-rate`); nil: the link is taken
-        /// to be faster than either push, as on the loopback world the rates above were measured on.
+        /// The link's upload rate to the registry, when the user gave it (`--upload-rate`) or the probe measured it;
+        /// nil: the link is taken to be faster than either push, as on the loopback world the rates above were
+        /// measured on.
         package var uploadBytesPerSecond: Double?
+        /// How `uploadBytesPerSecond` was measured (`LinkProbe`), when it was not given.
+        package var measuredLink: LinkProbe.Measurement?
         package init() {}
 
         /// The Engine's push of `newBytes`, checking each of `layers` in the destination. Its first bytes leave at
@@ -121,7 +124,7 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         }
         var detail = "\(Self.mebibytes(newBytes)) to send; \(source)"
         if let rate = rates.uploadBytesPerSecond {
-            detail += "; an upload rate of \(UploadRate(bytesPerSecond: rate)), where ecrpush's push first waits for the Engine's export"
+            detail += "; " + Self.describeLink(rate, measured: rates.measuredLink) + ", where ecrpush's push first waits for the Engine's export"
         }
         return daemon < registry ? estimate(.daemon, detail) : estimate(.registry, detail)
     }
@@ -198,6 +201,13 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
             }
         return "Transport auto: \(name): \(reason); estimated \(Self.seconds(daemonSeconds)) through the Engine's push, "
             + "\(Self.seconds(registrySeconds)) through ecrpush's"
+    }
+
+    /// The link's rate as the user gave it, or as the probe measured it (rounded: a measurement is no exact figure).
+    static func describeLink(_ rate: Double, measured: LinkProbe.Measurement?) -> String {
+        guard let measured else { return "an upload rate of \(UploadRate(bytesPerSecond: rate))" }
+        return "the registry's link reads at \(UploadRate(bytesPerSecond: rate).rounded) (\(mebibytes(measured.bytes)) of a blob it holds, "
+            + "taken for the upload rate)"
     }
 
     static func mebibytes(_ bytes: Int64) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }

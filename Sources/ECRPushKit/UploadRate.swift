@@ -29,6 +29,14 @@ package struct UploadRate: Sendable, Equatable, CustomStringConvertible {
     /// What a message says when a value is not a rate.
     package static let expected = "a number and a unit, in bits (200mbit, 1gbit, 500kbit) or bytes per second (25MB/s, 20MiB/s)"
 
+    /// To three significant figures (in bits), for a measured rate.
+    package var rounded: UploadRate {
+        let bits = bytesPerSecond * 8
+        guard bits > 0, bits.isFinite else { return self }
+        let step = pow(10, floor(log10(bits)) - 2)
+        return UploadRate(bytesPerSecond: (bits / step).rounded() * step / 8)
+    }
+
     package var description: String {
         let bits = bytesPerSecond * 8
         let (scale, unit) = bits >= 1e9 ? (1e9, "Gbit/s") : bits >= 1e6 ? (1e6, "Mbit/s") : (1e3, "kbit/s")

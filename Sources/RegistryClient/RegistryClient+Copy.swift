@@ -5,8 +5,10 @@ import Synchronization
 extension RegistryClient {
     /// Streams the blob's bytes to `onChunk` (called on the transfer thread, in order). A registry that keeps blobs
     /// in other storage redirects there; the login is not sent along (HTTPTransport drops it on another origin).
+    /// `firstBytes`: only that many from its start (a `Range` request); a registry that ignores the range sends the
+    /// whole blob, so `onChunk` stops reading by throwing when it has enough.
     package func readBlob(
-        repository: String, digest: String, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
+        repository: String, digest: String, firstBytes: Int64? = nil, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
     ) async throws {
         let operation = "reading blob \(digest) from \(registryName)/\(repository)"
         // A HEAD first: it buys a token where the registry wants one and is retried like every request; the GET
@@ -17,13 +19,17 @@ extension RegistryClient {
         let url = "\(baseURL)/v2/\(repository)/blobs/\(digest)"
         var request = HTTPRequest(method: "GET", url: url)
         if let authorization = authorization(for: url, credentials: login.credentials) { request.headers["Authorization"] = authorization }
+        if let firstBytes, firstBytes > 0 { request.headers["Range"] = "bytes=0-\(firstBytes - 1)" }
+        let expected: Set<Int> = firstBytes == nil ? [200] : [200, 206]
         let status = Mutex(0)
         do {
             try await http.send(
                 request,
                 onHead: { head in
                     status.withLock { $0 = head.status }
-                    guard head.status == 200 else { throw RegistryError.unexpectedStatus(operation: operation, status: head.status, body: "") }
+                    guard expected.contains(head.status) else {
+                        throw RegistryError.unexpectedStatus(operation: operation, status: head.status, body: "")
+                    }
                 }, onBody: onChunk)
         } catch HTTPError.cancelled {
             throw CancellationError()
@@ -32,7 +38,7 @@ extension RegistryClient {
         } catch let error as HTTPError {
             throw RegistryError.transport(operation: operation, detail: error.description)
         }
-        if status.withLock({ $0 }) != 200 {
+        if !expected.contains(status.withLock({ $0 })) {
             throw RegistryError.unexpectedStatus(operation: operation, status: status.withLock { $0 }, body: "")
         }
     }

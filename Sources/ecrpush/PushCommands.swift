@@ -314,7 +314,7 @@ struct TransportOptions: ParsableArguments {
         help: ArgumentHelp(
             "The link's upload rate to the registry, when known (200mbit, 1gbit, 25MB/s; also ECRPUSH_UPLOAD_RATE), for --transport auto: "
                 + "it then counts the link's time, and takes the Engine's push where the link bounds both pushes (ecrpush's waits for the "
-                + "Engine's export first).",
+                + "Engine's export first). Without it, auto measures the link by reading a base blob the registry holds.",
             valueName: "rate"))
     var uploadRate: UploadRate?
 
@@ -350,6 +350,7 @@ struct TransportOptions: ParsableArguments {
         if let text = environment["ECRPUSH_COPY_PROBE_SECONDS"], let seconds = Double(text), seconds.isFinite, seconds >= 0 {
             settings.copyProbeSeconds = seconds
         }
+        if environment["ECRPUSH_LINK_PROBE"] == "0" { settings.linkProbe = nil }
         return settings
     }
 

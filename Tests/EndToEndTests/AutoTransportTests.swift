@@ -26,12 +26,13 @@ import Testing
     }
 
     /// `docker push` by the Engine to `registry`, logged in through stdin: the image then has a RepoDigest there,
-    /// as a base image a CI runner pulled has.
-    static func dockerPush(_ world: World, _ reference: String, to registry: LoopbackRegistry) async throws {
+    /// as a base image a CI runner pulled has. `address`: where the reference names the registry, when not its own
+    /// (a proxy in front of it).
+    static func dockerPush(_ world: World, _ reference: String, to registry: LoopbackRegistry, at address: String? = nil) async throws {
         let config = TemporaryDirectory()
         let base = ["--config", config.path, "-H", world.docker.host]
         let login = try await runProcess(
-            "docker", base + ["login", "--username", registry.username, "--password-stdin", registry.hostPort],
+            "docker", base + ["login", "--username", registry.username, "--password-stdin", address ?? registry.hostPort],
             stdin: Data(registry.password.utf8))
         let push = login.status == 0 ? try await runProcess("docker", base + ["push", reference]) : login
         guard push.status == 0 else {

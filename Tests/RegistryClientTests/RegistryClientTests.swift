@@ -1,6 +1,7 @@
 import Foundation
 import Hashing
 import RegistryClient
+import Synchronization
 import TestWorld
 import Testing
 
@@ -33,6 +34,13 @@ import Testing
         ) { progress.record($0) }
         #expect(try await client.blobExists(repository: repository, digest: blob.digest))
         #expect(progress.last == 3 << 20, "progress reaches the blob's size")
+        // Read back whole, and its start alone (a Range request: what the link probe reads).
+        let whole = Mutex<[UInt8]>([])
+        try await client.readBlob(repository: repository, digest: blob.digest) { chunk in whole.withLock { $0 += chunk } }
+        #expect(whole.withLock { SHA256.hash($0).ociDigest } == blob.digest)
+        let start = Mutex<[UInt8]>([])
+        try await client.readBlob(repository: repository, digest: blob.digest, firstBytes: 100_000) { chunk in start.withLock { $0 += chunk } }
+        #expect(start.withLock { $0 } == Array(whole.withLock { $0 }.prefix(100_000)))
 
         let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}".utf8)
         let configDigest = SHA256.hash(config).ociDigest
