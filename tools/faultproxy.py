@@ -129,11 +129,14 @@ def send_response(conn, status, headers, body=b"", head_only=False, rate=None):
         conn.sendall(head + (b"" if head_only else body))
         return
     conn.sendall(head)
-    piece, start = max(1, int(rate) // 50), time.monotonic()  # 50 pieces a second, each sent on time
+    # 50 pieces a second. A piece sent late (a busy machine) moves the next ones later too, never sooner: the
+    # rate is at most `rate` over any stretch, as on a slow link, with no burst to catch up.
+    piece, due = max(1, int(rate) // 50), time.monotonic()
     for offset in range(0, len(body), piece):
-        wait = start + offset / rate - time.monotonic()
+        wait = due - time.monotonic()
         if wait > 0:
             time.sleep(wait)
+        due = max(due, time.monotonic()) + piece / rate
         conn.sendall(body[offset:offset + piece])
 
 

@@ -10,13 +10,13 @@ import Testing
     typealias World = BuildAndPushTests.World
 
     /// A base of 8 MiB pushed by docker to the registry at `address` (the registry's own, or a proxy's), and the app
-    /// on it with 16 MiB of new layers.
-    static func appOnABase(_ world: World, address: String) async throws -> (app: String, baseRepository: String) {
+    /// on it with `megabytes` of new layers.
+    static func appOnABase(_ world: World, address: String, megabytes: Int) async throws -> (app: String, baseRepository: String) {
         let baseRepository = BuildAndPushTests.uniqueName("link-base")
         let baseName = "\(address)/\(baseRepository):1"
         _ = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 8, tag: baseName)
         try await AutoTransportTests.dockerPush(world, baseName, to: world.registry, at: address)
-        return (try await AutoTransportTests.build(world, from: baseName, megabytes: 16), baseRepository)
+        return (try await AutoTransportTests.build(world, from: baseName, megabytes: megabytes), baseRepository)
     }
 
     @Test func aSlowLinkTakesTheEnginesPush() async throws {
@@ -24,7 +24,7 @@ import Testing
         defer { world.moto.stop() }
         let proxy = try await FaultProxy.start(for: world.registry)
         defer { proxy.stop() }
-        let (app, baseRepository) = try await Self.appOnABase(world, address: proxy.hostPort)
+        let (app, baseRepository) = try await Self.appOnABase(world, address: proxy.hostPort, megabytes: 16)
         try await proxy.reset()
         try await proxy.setRules([["method": "GET", "path": "/blobs/sha256:", "rate": 2_000_000, "times": -1]])
         let repository = BuildAndPushTests.uniqueName("link-slow")
@@ -35,7 +35,8 @@ import Testing
         #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
         #expect(result.stderrText.contains("the registry's link reads at"), "\(result.stderrText)")
         let rate = try #require(Self.saidRate(result.stderrText), "\(result.stderrText)")
-        #expect(rate > 8e6 && rate < 24e6, "about 16 Mbit/s: \(rate) bit/s")
+        // The proxy sends at 16 Mbit/s at most; on a busy machine a little less. Loopback reads at gigabits.
+        #expect(rate > 4e6 && rate < 24e6, "about 16 Mbit/s: \(rate) bit/s")
         let reads = try await proxy.seen().filter { $0.method == "GET" && $0.path.hasPrefix("/v2/\(baseRepository)/blobs/") }
         #expect(reads.count == 1, "one read of a base blob: \(reads.map(\.path))")
         #expect(try await proxy.seen().contains { $0.method == "PATCH" && $0.chunked == true }, "the Engine uploaded (docker's chunked PATCH)")
@@ -46,14 +47,15 @@ import Testing
     @Test func aFastLinkKeepsEcrpushsPushAndTheProbeCanBeTurnedOff() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let (app, _) = try await Self.appOnABase(world, address: world.registry.hostPort)
+        // 48 MiB of new layers: ecrpush's push wins above about 0.8 Gbit/s, a margin for a busy machine's loopback.
+        let (app, _) = try await Self.appOnABase(world, address: world.registry.hostPort, megabytes: 48)
         let repository = BuildAndPushTests.uniqueName("link-fast")
         let result = try await ECRPushCLI.run(
             ["push", app, "--repository", repository, "--tag", "v1", "--create-repository", "--no-blob-cache"], environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("Transport auto: registry"), "\(result.stderrText)")
         let rate = try #require(Self.saidRate(result.stderrText), "\(result.stderrText)")
-        #expect(rate > 1e9, "loopback reads at gigabits: \(rate) bit/s")
+        #expect(rate > 8e8, "loopback reads at gigabits: \(rate) bit/s")
 
         let unmeasured = try await ECRPushCLI.run(
             ["push", app, "--repository", repository, "--tag", "v2", "--no-blob-cache"],
