@@ -37,7 +37,7 @@ struct AWSOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Current MFA code, for profiles or roles that require MFA.", valueName: "code"))
     var mfaTokenCode: String?
 
-    @Flag(help: "Print every request and response on stderr, with secrets redacted.")
+    @Flag(help: "Print every request and response on stderr, with secrets redacted, each line timed from the start.")
     var debug = false
 
     func validate() throws {
@@ -59,8 +59,9 @@ struct AWSOptions: ParsableArguments {
         }
     }
 
+    /// Each line says how long the command has run, so that `--debug` also shows where the time goes.
     var debugLog: DebugLog? {
-        debug ? DebugLog { Console.err("[debug] " + $0) } : nil
+        debug ? DebugLog { Console.err("[debug +\(Console.elapsed)] " + $0) } : nil
     }
 
     /// With a `--registry` target, its config section and host fill in what no flag says (and its region, FIPS

@@ -12,6 +12,16 @@ enum Console {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// When the command started: `main()` reads it first, so that it is set before any other work.
+    static let started = ContinuousClock.now
+
+    /// Seconds since `started`, to the millisecond ("0.081s").
+    static var elapsed: String {
+        let duration = ContinuousClock.now - started
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return String(format: "%d.%03ds", Int(milliseconds / 1000), Int(milliseconds % 1000))
+    }
+
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
 
     /// Columns of the terminal on stderr (`COLUMNS`, else the tty's, else 80).

@@ -24,6 +24,7 @@ struct ECRPush: AsyncParsableCommand {
 
     /// The same binary is also `docker-credential-ecrpush` (a link made by `make install`): chosen by its name.
     static func main() async {
+        _ = Console.started
         // Before any thread can touch libcrypto: an early exit must not free its state under libcurl's loader.
         CryptoLibrary.keepStateUntilExit()
         // The last path component by hand: Foundation's URL parser costs a noticeable part of a warm helper `get`.

@@ -163,6 +163,12 @@ import Testing
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("AssumeRole"))
         #expect(result.stderrText.contains("GetAuthorizationToken"))
+        // Every debug line is timed from the command's start.
+        let times = result.stderrText.split(separator: "\n").filter { $0.hasPrefix("[debug") }.map { line in
+            Double(line.dropFirst("[debug +".count).prefix { $0 != "s" }) ?? -1
+        }
+        #expect(times.count >= 4)
+        #expect(times.allSatisfy { $0 >= 0 && $0 < 60 }, "\(times)")
         #expect(!result.stderrText.contains(moto.userSecretAccessKey))
         #expect(!result.stderrText.contains(registry.password))
         #expect(!result.stderrText.contains("Signature=") || result.stderrText.contains("Signature=<redacted>"))
