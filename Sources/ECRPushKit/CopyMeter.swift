@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 import Synchronization
 
 /// How far the copy of a base from another registry has got, so that `--transport auto` can tell a copy that ends

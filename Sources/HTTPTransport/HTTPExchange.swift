@@ -21,7 +21,7 @@ struct HTTPExchange: Sendable {
             var remaining: TimeInterval?
             if let total = original.timeout {
                 let elapsed = start.duration(to: clock.now)
-                let left = total - (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                let left = total - elapsed.inSeconds
                 guard left > 0 else {
                     throw HTTPError.timedOut(
                         url: URLDisplay.redacted(request.url),

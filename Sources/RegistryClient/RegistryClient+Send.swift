@@ -132,7 +132,6 @@ extension HTTPBody {
 
 extension ContinuousClock.Instant {
     var secondsSince: Double {
-        let elapsed = ContinuousClock.now - self
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        (ContinuousClock.now - self).inSeconds
     }
 }

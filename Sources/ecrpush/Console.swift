@@ -1,6 +1,7 @@
 import AWSCore
 import ArgumentParser
 import Foundation
+import HTTPTransport
 
 /// The only place that writes to the terminal. Results go to stdout, diagnostics to stderr.
 enum Console {
@@ -17,9 +18,7 @@ enum Console {
 
     /// Seconds since `started`, to the millisecond ("0.081s").
     static var elapsed: String {
-        let duration = ContinuousClock.now - started
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        return String(format: "%d.%03ds", Int(milliseconds / 1000), Int(milliseconds % 1000))
+        String(format: "%.3fs", (ContinuousClock.now - started).inSeconds)
     }
 
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }

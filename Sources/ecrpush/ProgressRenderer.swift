@@ -2,6 +2,7 @@ import BuildKitSession
 import DockerEngine
 import ECRPushKit
 import Foundation
+import HTTPTransport
 import Synchronization
 
 /// Shows build output and push progress on stderr: build text as it comes; push progress as one live line per
@@ -189,7 +190,7 @@ final class ProgressRenderer: Sendable {
         }
         var line = "\(id): \(layer.status.description)"
         guard let current = layer.current, let total = layer.total, total > 0 else { return line }
-        let elapsed = layer.started.map { seconds($0.duration(to: layer.finished ?? now)) } ?? 0
+        let elapsed = layer.started.map { $0.duration(to: layer.finished ?? now).inSeconds } ?? 0
         let rate = elapsed > 0.05 ? " \(bytes(Int64(Double(current) / elapsed)))/s" : ""
         switch layer.status {
         case .pushing:
@@ -211,10 +212,6 @@ final class ProgressRenderer: Sendable {
         state.layers = [:]
         state.drawnLines = 0
         state.lastDraw = nil
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
     static func bar(current: Int64, total: Int64, width: Int = 20) -> String {
