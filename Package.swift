@@ -93,7 +93,7 @@ let package = Package(
             dependencies: ["ECRLogin", "AWSCore", "AWSCredentials", "ECR", "HTTPTransport", "TestWorld"]),
         .testTarget(
             name: "ECRPushKitTests",
-            dependencies: ["ECRPushKit", "AWSCore", "SigV4", "DockerEngine", "BuildKitSession", "ECR", "TestWorld"]),
+            dependencies: ["ECRPushKit", "AWSCore", "SigV4", "DockerEngine", "BuildKitSession", "ECR", "Hashing", "TestWorld"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestWorld"])
     ],
     swiftLanguageModes: [.v6]

@@ -111,7 +111,8 @@ def parse_args():
     p.add_argument("--fault", action="append", default=[], metavar="ACTION:KIND:N",
                    help="fault injection: the first N calls of ACTION (e.g. UploadLayerPart, PutImage) answer KIND: "
                         "throttle (400 ThrottlingException) or 5xx (503 ServiceUnavailable), as ECR's own API does "
-                        "under load; counted in /_motoworld/counts like any call")
+                        "under load, or slow (answered as usual after 3 s, as a distant endpoint); counted in "
+                        "/_motoworld/counts like any call")
     p.add_argument("--work-dir", help="where layer uploads are assembled (default: a new temp dir)")
     p.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process exits")
     return p.parse_args()
@@ -433,6 +434,7 @@ COUNTS_LOCK = threading.Lock()
 SCAN_SCRIPTS = {}  # repository -> DescribeImageScanFindings answers, one per call, the last repeated
 SCAN_SCRIPTS_LOCK = threading.Lock()
 INJECTED = {}  # action -> [kind, calls left] (see --fault)
+SLOW_SECONDS = 3.0  # how long a "slow" fault holds its answer
 
 JSON_AUTH_ERRORS = {  # query-protocol code -> what JSON-protocol services (ECR) answer
     "SignatureDoesNotMatch": "InvalidSignatureException",
@@ -502,6 +504,8 @@ def install_counting_and_json_auth_errors():
         if kind == "throttle":
             return 400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": "ThrottlingException"}, \
                 json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
+        if kind == "slow":
+            time.sleep(SLOW_SECONDS)  # then answered as usual: a distant or loaded endpoint
         if kind == "5xx":
             return 503, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": "ServiceUnavailableException"}, \
                 json.dumps({"__type": "ServiceUnavailableException", "message": "Service Unavailable"})
@@ -709,8 +713,8 @@ def main():
     install_ecr_operations(store, opts, work_dir)
     for spec in opts.fault:
         action, kind, calls = spec.split(":")
-        if kind not in ("throttle", "5xx"):
-            raise SystemExit(f"--fault {spec}: KIND must be throttle or 5xx")
+        if kind not in ("throttle", "5xx", "slow"):
+            raise SystemExit(f"--fault {spec}: KIND must be throttle, 5xx or slow")
         INJECTED[action] = [kind, int(calls)]
     install_counting_and_json_auth_errors()
     install_unsigned_sts_actions()

@@ -77,6 +77,16 @@ package struct BlobDigestCache: Sendable {
         return Known(config: config, layers: layers, repositories: contents.repositories.filter { digests.contains($0.key) })
     }
 
+    /// Whether any registry's file names `imageID`: when none does, no push of it can be answered from the cache,
+    /// whatever registry the login names (asked before the login says which).
+    package func mayRemember(imageID: String) -> Bool {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return false }
+        let needle = Data("\"\(imageID)\"".utf8)
+        return names.contains { name in
+            name.hasSuffix(".json") && FileManager.default.contents(atPath: directory + "/" + name)?.range(of: needle) != nil
+        }
+    }
+
     /// The blobs the cache knows for any of `diffIDs` in `registry` (an image it does not know whole: a rebuilt top
     /// layer over layers pushed before), each with the repository it was last pushed to.
     package func layers(diffIDs: [String], registry: String) -> [String: (blob: Blob, repository: String?)] {

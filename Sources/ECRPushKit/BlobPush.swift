@@ -24,6 +24,8 @@ struct BlobPush: Sendable {
     let settings: ExportSettings
     /// The registry's name in the blob cache and the result (`host[:port]`).
     let registryName: String
+    /// The image's export, requested while the login was made (`EngineExportAhead`): read by the first export.
+    var exportAhead: EngineExportAhead?
 
     /// `baseLayers` is asked only when the image must be read (not for a remembered image), while the Engine's
     /// export is already requested: the Engine writes the whole image out before its first byte, and the base's
@@ -49,10 +51,12 @@ struct BlobPush: Sendable {
             lookup.held.merge(cached) { base, _ in base }
             return lookup
         }
-        onEvent(.info("Reading \(localImage) from the Docker Engine"))
+        let ahead = exportAhead.flatMap { $0.image == localImage ? $0 : nil }
+        onEvent(.info("Reading \(localImage) from the Docker Engine" + (ahead == nil ? "" : " (asked for while logging in)")))
         let exported: ExportedImage
         do {
-            exported = try await export(localImage, known: knownSet, recognise: true, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
+            exported = try await export(
+                localImage, ahead: ahead, known: knownSet, recognise: true, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
         } catch ImageExportError.layerPredictionFailed(let path, _, _) {
             // The Engine's export is not laid out as expected: read it again and compress every layer.
             onEvent(.info("\(path) was not the layer its name promised; reading \(localImage) again"))
@@ -83,7 +87,8 @@ struct BlobPush: Sendable {
     /// Reads the image from the Engine and uploads what the store lacks. With `recognise`, the known layers are
     /// recognised in the stream and not even compressed; either way a layer the set names is not uploaded.
     private func export(
-        _ localImage: String, known: KnownLayerSet, recognise: Bool, diffIDs: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        _ localImage: String, ahead: EngineExportAhead? = nil, known: KnownLayerSet, recognise: Bool, diffIDs: [String],
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> ExportedImage {
         let store = self.store
         let sendGrowing: @Sendable (GrowingLayer) async -> Bool = { layer in
@@ -104,7 +109,7 @@ struct BlobPush: Sendable {
             return sent
         }
         return try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, settings: settings, knownLayers: recognise ? known : [:], diffIDs: recognise ? diffIDs : [],
+            localImage, docker: docker, settings: settings, ahead: ahead, knownLayers: recognise ? known : [:], diffIDs: recognise ? diffIDs : [],
             uploadGrowing: store.uploadsGrowingLayers ? sendGrowing : nil
         ) { blob in
             let done = PushEvent(id: blob.shortID, status: .alreadyExists, progress: ProgressDetail(current: blob.size, total: blob.size))

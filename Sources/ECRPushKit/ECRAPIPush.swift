@@ -13,6 +13,8 @@ package struct ECRAPIPush: Sendable {
     package var settings: ExportSettings
     /// How base images in other registries are read (nil: only bases in the destination registry are looked at).
     package var sources: SourceRegistries?
+    /// The image's export, requested while the repository was looked up (`EngineExportAhead`), for `push` to read.
+    package var exportAhead: EngineExportAhead?
 
     package init(ecr: ECRClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         self.ecr = ecr
@@ -28,7 +30,8 @@ package struct ECRAPIPush: Sendable {
         do {
             let inspected = if let inspected { inspected } else { try await docker.requireImage(localImage) }
             let store = ECRBlobStore(ecr: ecr, repository: destination.repository, registryId: destination.registryId, registry: registry)
-            let push = BlobPush(store: store, docker: docker, settings: settings, registryName: registry)
+            var push = BlobPush(store: store, docker: docker, settings: settings, registryName: registry)
+            push.exportAhead = exportAhead
             return try await push.push(localImage: localImage, image: inspected, tags: destination.tags, onEvent: onEvent) {
                 KnownLayerLookup(
                     held: try await baseLayers(image: inspected, store: store, destination: destination, registry: registry, onEvent: onEvent))

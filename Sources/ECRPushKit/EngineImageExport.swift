@@ -30,8 +30,10 @@ package enum EngineImageExport {
     /// set lets the export start before they are known; the first layer entry waits for them.
     /// With `uploadGrowing`, a big layer's upload starts as its compression does and follows its file as it grows
     /// (`GrowingLayer`); when that returns false (refused or failed), the finished file is uploaded with `upload`.
+    /// `ahead`: the export of `localImage`, requested before (`EngineExportAhead`), read instead of a new one.
     static func exportAndUpload(
-        _ localImage: String, docker: DockerClient, settings: ExportSettings, knownLayers: KnownLayerSet = [:], diffIDs: [String] = [],
+        _ localImage: String, docker: DockerClient, settings: ExportSettings, ahead: EngineExportAhead? = nil,
+        knownLayers: KnownLayerSet = [:], diffIDs: [String] = [],
         uploadGrowing: (@Sendable (GrowingLayer) async -> Bool)? = nil,
         upload: @escaping @Sendable (PreparedBlob) async throws -> Void
     ) async throws -> ExportedImage {
@@ -62,7 +64,7 @@ package enum EngineImageExport {
         do {
             return try await withTaskCancellationHandler {
                 try await exportAndUploadConcurrently(
-                    localImage, docker: docker, reader: reader, events: events, continuation: continuation,
+                    localImage, docker: docker, ahead: ahead, reader: reader, events: events, continuation: continuation,
                     budget: budget, jobs: jobs, uploadGrowing: uploadGrowing, upload: upload)
             } onCancel: {
                 budget.abandon()
@@ -76,7 +78,8 @@ package enum EngineImageExport {
 
     /// The export as one child task and the uploads as others, at most `jobs` of them at a time, each blob once.
     private static func exportAndUploadConcurrently(
-        _ localImage: String, docker: DockerClient, reader: ImageExportReader, events: AsyncThrowingStream<Event, any Error>,
+        _ localImage: String, docker: DockerClient, ahead: EngineExportAhead?, reader: ImageExportReader,
+        events: AsyncThrowingStream<Event, any Error>,
         continuation: AsyncThrowingStream<Event, any Error>.Continuation, budget: TemporarySpaceBudget, jobs: Int,
         uploadGrowing: (@Sendable (GrowingLayer) async -> Bool)?, upload: @escaping @Sendable (PreparedBlob) async throws -> Void
     ) async throws -> ExportedImage {
@@ -85,7 +88,11 @@ package enum EngineImageExport {
             try await withThrowingTaskGroup(of: Finished.self) { group in
                 group.addTask {
                     do {
-                        try await docker.exportImage([localImage]) { chunk in try reader.feed(chunk) }
+                        if let ahead {
+                            try await ahead.take { chunk in try reader.feed(chunk) }
+                        } else {
+                            try await docker.exportImage([localImage]) { chunk in try reader.feed(chunk) }
+                        }
                         continuation.yield(.finished(try reader.finish()))
                         continuation.finish()
                     } catch {

@@ -60,6 +60,8 @@ package struct ImagePush: Sendable {
         async let pendingInspection = inspectExistingImage()
         if transport == .ecrAPI {
             let inspected = try await pendingInspection
+            let ahead = startExportAhead(destination, inspected: inspected, candidates: nil)
+            defer { ahead?.cancel() }
             // No registry login at all: the host only names the result.
             let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(region).amazonaws.com"
             let repository = try await workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
@@ -72,6 +74,7 @@ package struct ImagePush: Sendable {
             let localImage = try await produceImage(registry)
             var push = ECRAPIPush(ecr: workflow.ecr, docker: workflow.docker, settings: settings)
             push.sources = sources
+            push.exportAhead = ahead
             let pushed = try await push.push(
                 localImage: localImage, inspected: inspected, destination: destination, registry: registry, onEvent: onEvent)
             return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
@@ -86,6 +89,11 @@ package struct ImagePush: Sendable {
         var inspected = try await pendingInspection
         // `push`'s tags for the Engine, made meanwhile where the registry's name is known already.
         var tagsAhead = destination.registryOverride.flatMap { startTagsAhead(destination, registry: $0, inspected: inspected) }
+        // The local images its ancestor is chosen among come from the Engine, sooner than the login.
+        let candidates = await pendingCandidates
+        let exportAhead = startExportAhead(destination, inspected: inspected, candidates: candidates)
+        // Taken by ecrpush's push; ended on every other way out (the Engine's push, an image already there, a failure).
+        defer { exportAhead?.cancel() }
         var enginePushed = false
         do {
             var login = try await pendingLogin
@@ -108,9 +116,9 @@ package struct ImagePush: Sendable {
                 login: login, endpoint: destination.registryOverride, docker: workflow.docker, settings: settings, http: http,
                 retryPolicy: retryPolicy, freshLogin: { try await workflow.login(for: destination) })
             registryPush.sources = sources
+            registryPush.exportAhead = exportAhead
             var path: TransportEstimate.Path = transport == .daemon ? .daemon : .registry
             var estimate: TransportEstimate?
-            let candidates = await pendingCandidates
             if transport == .auto {
                 let chosen = try await registryPush.estimate(
                     localImage: localImage, inspected: inspected, registryName: login.registry, repository: destination.repository,
@@ -124,6 +132,7 @@ package struct ImagePush: Sendable {
             let pushed: PushedImage
             switch path {
             case .daemon:
+                exportAhead?.cancel()  // now: the Engine need not write the image out beside its own push
                 if let tagsAhead, let image = inspected { inspected = await tagsAhead.applied(to: image) }
                 enginePushed = true
                 pushed = try await workflow.push(
@@ -149,6 +158,31 @@ package struct ImagePush: Sendable {
         return EngineTagsAhead.start(
             docker: workflow.docker, image: inspected, location: RepositoryLocation(registry: registry, repository: destination.repository),
             tags: destination.tags)
+    }
+
+    /// `push`'s export, requested now (`EngineExportAhead`) when ecrpush's push will read the image whatever the
+    /// login and the registry say: `registry` or `ecr-api`, or `auto` choosing ecrpush's push even with the base held
+    /// by the destination (mostly new layers, or zstd), and no push of it the blob cache could answer without an
+    /// export. nil otherwise (a build, the Engine's push, `--skip-existing`, which may push nothing).
+    private func startExportAhead(
+        _ destination: PushDestination, inspected: ImageInspect?, candidates: RegistryAncestor.Candidates?
+    ) -> EngineExportAhead? {
+        guard let name = existingLocalImage, let image = inspected, !skipExisting, transport != .daemon,
+            settings.blobCache?.mayRemember(imageID: image.id) != true
+        else { return nil }
+        if transport == .auto {
+            let ancestor =
+                settings.reuseBaseLayers
+                ? candidates.flatMap { RegistryAncestor.choose(for: image, among: $0, preferredRegistry: destination.registryOverride) } : nil
+            var rates = TransportEstimate.Rates()
+            rates.uploadBytesPerSecond = settings.uploadRate?.bytesPerSecond
+            // The best case for the Engine's push: the base in the destination's registry.
+            let provisional = TransportEstimate.choose(
+                image: image, ancestor: ancestor, destinationRegistry: ancestor?.registry ?? "", remembered: false,
+                zstd: settings.compression == .zstd, rates: rates)
+            guard provisional.path == .registry else { return nil }
+        }
+        return EngineExportAhead.start(image: name, docker: workflow.docker)
     }
 
     /// The ancestor's candidates, from the Engine alone, when the image exists before the push (`push`, not a build

@@ -16,6 +16,8 @@ package struct RegistryPush: Sendable {
     package var settings: ExportSettings
     /// How base images in other registries are read (nil: only bases in the destination registry are reused).
     package var sources: SourceRegistries?
+    /// The image's export, requested while the login was made (`EngineExportAhead`), for `push` to read.
+    package var exportAhead: EngineExportAhead?
 
     package init(registry: RegistryClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         self.registry = registry
@@ -57,7 +59,8 @@ package struct RegistryPush: Sendable {
     ) async throws -> PushedImage {
         let inspected = if let inspected { inspected } else { try await docker.requireImage(localImage) }
         let store = self.store(destination.repository, registryName: registryName, onEvent: onEvent)
-        let push = BlobPush(store: store, docker: docker, settings: settings, registryName: registryName)
+        var push = BlobPush(store: store, docker: docker, settings: settings, registryName: registryName)
+        push.exportAhead = exportAhead
         return try await push.push(localImage: localImage, image: inspected, tags: destination.tags, onEvent: onEvent) {
             var ancestor = estimate?.ancestor
             if estimate == nil, settings.reuseBaseLayers {

@@ -1,0 +1,80 @@
+import Foundation
+import TestWorld
+import Testing
+
+/// `push` asks the Engine for the image's export while it logs in, when ecrpush's own push will read the image
+/// (`EngineExportAhead`). moto holds AssumeRole's answer 3 s (`--fault AssumeRole:slow:N`), so nothing of the push
+/// can come before then but what was asked for ahead; the Engine's `save` event says when it wrote the image out.
+@Suite struct ExportAheadTests {
+    typealias World = BuildAndPushTests.World
+
+    static func slowLoginWorld() async throws -> World {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry, extraArgs: ["--fault", "AssumeRole:slow:10"])
+        return World(registry: registry, docker: try await DockerDaemon.shared(), moto: moto)
+    }
+
+    /// When the Engine finished writing out `id` for an export since `start` (its `save` events), in seconds after
+    /// `start`.
+    static func saves(_ world: World, _ id: String, since start: Date) async throws -> [Double] {
+        let events = try await world.docker.docker([
+            "events", "--since", String(format: "%.6f", start.timeIntervalSince1970), "--until", "\(Int(Date().timeIntervalSince1970) + 1)",
+            "--filter", "type=image", "--filter", "event=save", "--filter", "image=\(id)", "--format", "{{.TimeNano}}"
+        ])
+        try #require(events.status == 0, "\(events.combinedText)")
+        return events.stdoutText.split(separator: "\n").compactMap { Double($0) }.map { $0 / 1e9 - start.timeIntervalSince1970 }
+    }
+
+    @Test(arguments: ["auto", "registry", "ecr-api"])
+    func theExportIsAskedForWhileLoggingIn(transport: String) async throws {
+        let world = try await Self.slowLoginWorld()
+        defer { world.moto.stop() }
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 2)
+        let repository = BuildAndPushTests.uniqueName("export-ahead")
+        let start = Date()
+        let result = try await ECRPushCLI.run(
+            ["push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", transport],
+            environment: world.environment)
+        let elapsed = Date().timeIntervalSince(start)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(elapsed > 3, "moto held AssumeRole for 3 s: \(elapsed) s")
+        #expect(result.stderrText.contains("Reading \(image.tag) from the Docker Engine (asked for while logging in)"), "\(result.stderrText)")
+        let saves = try await Self.saves(world, image.id, since: start)
+        #expect(saves.count == 1, "\(saves)")
+        #expect(saves.allSatisfy { $0 < 2.5 }, "the export was written out \(saves) s after the start, the login ended after 3 s")
+
+        let layers = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        let inspect = try await world.docker.docker(["image", "inspect", "--format", "{{len .RootFS.Layers}}", image.id])
+        #expect("\(layers.count)" == inspect.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The base in the destination registry: `auto` takes the Engine's push, and the Engine never writes the image
+    /// out for an export.
+    @Test func theEnginesPushAsksForNoExport() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let base = try await AutoTransportTests.pushedBase(world, prefix: "export-ahead-base", megabytes: 4)
+        let app = try await AutoTransportTests.build(
+            world, from: base.reference, megabytes: 1, tag: "export-ahead-app-\(UInt32.random(in: 0...UInt32.max)):1")
+        let start = Date()
+        let result = try await ECRPushCLI.run(
+            ["push", app, "--repository", BuildAndPushTests.uniqueName("export-ahead-daemon"), "--tag", "v1", "--create-repository"],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
+        #expect(!result.stderrText.contains("asked for while logging in"), "\(result.stderrText)")
+        #expect(try await Self.saves(world, app, since: start).isEmpty)
+    }
+
+    /// A push that fails after its export was asked for says its own error, and ends.
+    @Test func aMissingRepositoryIsStillTheError() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
+        let result = try await ECRPushCLI.run(
+            ["push", image.tag, "--repository", BuildAndPushTests.uniqueName("export-ahead-missing"), "--tag", "v1", "--transport", "registry"],
+            environment: world.environment)
+        #expect(result.status == 1, "\(result.combinedText)")
+        #expect(result.stderrText.contains("--create-repository"), "\(result.stderrText)")
+    }
+}
