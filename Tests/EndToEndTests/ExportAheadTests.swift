@@ -29,7 +29,9 @@ import Testing
     func theExportIsAskedForWhileLoggingIn(transport: String) async throws {
         let world = try await Self.slowLoginWorld()
         defer { world.moto.stop() }
-        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 2)
+        // Mostly new bytes: `auto` takes ecrpush's push even where busybox came from the destination registry (other
+        // tests push it there).
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 16)
         let repository = BuildAndPushTests.uniqueName("export-ahead")
         let start = Date()
         let result = try await ECRPushCLI.run(
