@@ -6,9 +6,11 @@ package enum LayerCompression: String, Sendable, CaseIterable {
     /// `tar+zstd` layers (Docker 23+, containerd 1.5+, podman).
     case zstd
 
+    /// gzip 5, not zlib's customary 6: with libdeflate, 6 costs 1.2-1.5x the CPU of 5 for 0.05-0.7% fewer bytes
+    /// (measured on binaries and on text), and 5 still gives 2% fewer bytes than the Engine's own gzip.
     package var defaultLevel: Int {
         switch self {
-        case .gzip: 6
+        case .gzip: 5
         case .zstd: 3
         }
     }
