@@ -6,6 +6,7 @@ Usage:
   python3 tools/motoworld.py [--port 0] [--region us-east-1]
       [--registry http://127.0.0.1:PORT --registry-user AWS --registry-password PW]
       [--proxy-endpoint http://127.0.0.1:PORT] [--part-size 10485760]
+      [--fault-truncate-part N] [--fault ACTION:KIND:N ...] [--work-dir DIR]
       [--exit-with-parent]
 
 What it sets up (account 123456789012, through moto's backends, before serving):
@@ -42,6 +43,10 @@ sts:GetServiceBearerToken. Its token decodes to "AWS:" + --registry-password, ex
 proxyEndpoint (the registry is public.ecr.aws). Counted as "ecr-public:GetAuthorizationToken".
 The role ecr-pusher may call both; IAM user `public-half` (key in the ready line) has only
 ecr-public:GetAuthorizationToken, so its login is refused for want of sts:GetServiceBearerToken.
+
+Fault injection: --fault ACTION:KIND:N makes the first N calls of ACTION answer KIND: throttle (400
+ThrottlingException), 5xx (503 ServiceUnavailable) or slow (the usual answer, held 3 s, as from a distant endpoint).
+--fault-truncate-part N keeps half of the Nth UploadLayerPart and answers InvalidLayerPartException.
 
 Scanning: moto's StartImageScan and DescribeImageScanFindings (one HIGH finding, CVE-9999-9999, by default), plus
 scan on push (a repository with scanOnPush gets a completed scan of every image PutImage stores).
