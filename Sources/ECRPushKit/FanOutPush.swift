@@ -44,6 +44,9 @@ package struct FanOutPush: Sendable {
     /// The base's layers being got into every destination already (`knownBaseLayers`, started by `auto`'s choice):
     /// the push of one image takes them from there instead of looking again.
     package var baseLayersUnderWay: Task<[String: KnownLayer], any Error>?
+    /// `push`'s export, requested while the destinations were logged in (`EngineExportAhead`): read instead of a new
+    /// one by the push of that image.
+    package var exportAhead: EngineExportAhead?
     /// The destinations were listed already (by the Engine path that handed this push over after a failure).
     var announced = false
     /// Shared by every image of this push: a destination that failed one platform gets none of the others.
@@ -133,11 +136,12 @@ package struct FanOutPush: Sendable {
         // layers are got into every destination meanwhile, and the first layer entry waits for them.
         let knownSet = KnownLayerSet.pending()
         async let pendingKnown = knownBaseLayers(of: inspected, settling: knownSet, onEvent: onEvent)
-        onEvent(.info("Reading \(localImage) from the Docker Engine"))
+        let ahead = exportAhead.flatMap { $0.image == localImage ? $0 : nil }
+        onEvent(.info("Reading \(localImage) from the Docker Engine" + (ahead == nil ? "" : " (asked for while logging in)")))
         let image: ExportedImage
         do {
             image = try await EngineImageExport.exportAndUpload(
-                localImage, docker: docker, settings: settings, knownLayers: knownSet, diffIDs: inspected.rootFS.layers
+                localImage, docker: docker, settings: settings, ahead: ahead, knownLayers: knownSet, diffIDs: inspected.rootFS.layers
             ) { blob in
                 if let diffID = blob.diffID, await knownSet.settled()[diffID] != nil { return }
                 await withTaskGroup(of: Void.self) { group in

@@ -57,6 +57,9 @@ struct FanOutThroughEngine: Sendable {
         guard chosen.path == .daemon else {
             return FanOutPush.Report(outcomes: try await fanOut.push(localImage: localImage, tags: tags, onEvent: onEvent))
         }
+        // Now: the Engine need not write the image out beside its own push. Should that push fail, ecrpush's asks anew.
+        fanOut.exportAhead?.cancel()
+        fanOut.exportAhead = nil
         fanOut.announce(onEvent)
         fanOut.announced = true
         let lead = targets[0]

@@ -275,38 +275,19 @@ extension ImagePush {
         sources: SourceRegistries? = nil, produceImage: (_ registry: String, _ platform: ImagePlatform?) async throws -> String,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> FanOutPush.Report {
-        typealias Ready = (login: RegistryLogin, repository: Repository, existing: PushedImage?)
         let skipExisting = skipExisting && destinations.count == 1
-        var local: ImmutableTagCheck.LocalImage?
-        if let name = existingLocalImage, let docker = destinations.first?.workflow.docker {
-            let image = try await docker.requireImage(name)
-            local = ImmutableTagCheck.LocalImage(id: image.id, repoDigests: image.repoDigests)
-        }
-        let localImage = local
-        let logins = SharedLogins()
-        let prepared = await withTaskGroup(of: (Int, Result<Ready, any Error>).self) { group in
-            for (number, entry) in destinations.enumerated() {
-                group.addTask {
-                    do {
-                        async let login = logins.login(for: entry)
-                        async let lookup = entry.workflow.ecr.findRepository(entry.destination.repository, registryId: entry.destination.registryId)
-                        let ready = try await login
-                        let repository = try await entry.workflow.ensureRepository(
-                            entry.destination, registry: ready.registry, found: try await lookup, onEvent: onEvent)
-                        let check = try await ImmutableTagCheck(ecr: entry.workflow.ecr).check(
-                            entry.destination, repository: repository, registry: ready.registry, skipExisting: skipExisting,
-                            localImage: localImage, onEvent: onEvent)
-                        guard case .alreadyThere(let existing) = check else { return (number, .success((ready, repository, nil))) }
-                        return (number, .success((ready, repository, existing)))
-                    } catch {
-                        return (number, .failure(error))
-                    }
-                }
-            }
-            var results: [Int: Result<Ready, any Error>] = [:]
-            for await (number, result) in group { results[number] = result }
-            return destinations.indices.map { results[$0]! }
-        }
+        var inspected: ImageInspect?
+        if let name = existingLocalImage, let docker = destinations.first?.workflow.docker { inspected = try await docker.requireImage(name) }
+        let localImage = inspected.map { ImmutableTagCheck.LocalImage(id: $0.id, repoDigests: $0.repoDigests) }
+        async let pendingPrepared = prepare(destinations, skipExisting: skipExisting, localImage: localImage, onEvent: onEvent)
+        // `push`'s export, asked for while the destinations are logged in, when ecrpush's push will read the image.
+        let exportAhead = await FanOutExportAhead.start(
+            image: inspected, name: existingLocalImage, docker: destinations.first?.workflow.docker, platforms: platforms,
+            skipExisting: skipExisting, transport: transport, settings: settings,
+            preferredRegistry: destinations.first?.destination.registryOverride)
+        // Taken by ecrpush's push; ended on every other way out (the Engine's push, an image already there, a failure).
+        defer { exportAhead?.cancel() }
+        let prepared = await pendingPrepared
         if case .success(let ready)? = prepared.first, let existing = ready.existing, let entry = destinations.first {
             onEvent(
                 .info(
@@ -342,6 +323,7 @@ extension ImagePush {
             registries: live.map { ($0.push, $0.registryName, $0.entry.destination.repository) }, docker: destinations[first.number].workflow.docker,
             settings: settings)
         fanOut.sources = sources
+        fanOut.exportAhead = exportAhead
         let tags = destinations[first.number].destination.tags
         var report: FanOutPush.Report
         if platforms.isEmpty {
@@ -365,5 +347,38 @@ extension ImagePush {
         for (entry, outcome) in zip(live, report.outcomes) { outcomes[entry.number] = outcome }
         report.outcomes = destinations.indices.compactMap { outcomes[$0] }
         return report
+    }
+
+    typealias PreparedDestination = (login: RegistryLogin, repository: Repository, existing: PushedImage?)
+
+    /// Every destination logged in and its repository checked, at the same time: each one's result, in order.
+    private static func prepare(
+        _ destinations: [FanOutDestination], skipExisting: Bool, localImage: ImmutableTagCheck.LocalImage?,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async -> [Result<PreparedDestination, any Error>] {
+        let logins = SharedLogins()
+        return await withTaskGroup(of: (Int, Result<PreparedDestination, any Error>).self) { group in
+            for (number, entry) in destinations.enumerated() {
+                group.addTask {
+                    do {
+                        async let login = logins.login(for: entry)
+                        async let lookup = entry.workflow.ecr.findRepository(entry.destination.repository, registryId: entry.destination.registryId)
+                        let ready = try await login
+                        let repository = try await entry.workflow.ensureRepository(
+                            entry.destination, registry: ready.registry, found: try await lookup, onEvent: onEvent)
+                        let check = try await ImmutableTagCheck(ecr: entry.workflow.ecr).check(
+                            entry.destination, repository: repository, registry: ready.registry, skipExisting: skipExisting,
+                            localImage: localImage, onEvent: onEvent)
+                        guard case .alreadyThere(let existing) = check else { return (number, .success((ready, repository, nil))) }
+                        return (number, .success((ready, repository, existing)))
+                    } catch {
+                        return (number, .failure(error))
+                    }
+                }
+            }
+            var results: [Int: Result<PreparedDestination, any Error>] = [:]
+            for await (number, result) in group { results[number] = result }
+            return destinations.indices.map { results[$0]! }
+        }
     }
 }

@@ -129,6 +129,30 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         return daemon < registry ? estimate(.daemon, detail) : estimate(.registry, detail)
     }
 
+    /// Whether `fanOut` could choose ecrpush's push even in the Engine's best case (the ancestor's layers held by every
+    /// destination): then ecrpush's push reads the image whatever the destinations hold, and its export can be asked
+    /// for before the logins end (`EngineExportAhead`).
+    package static func fanOutReadsTheImageInAnyCase(image: ImageInspect, ancestor: RegistryAncestor?, rates: Rates = Rates()) -> Bool {
+        let (daemon, registry, _) = fanOutSeconds(image: image, known: ancestor?.size ?? 0, baseSettled: true, rates: rates)
+        return daemon >= registry
+    }
+
+    /// `fanOut`'s two estimates, with `known` bytes of the image held by every destination; `baseSettled`: false while
+    /// the base is still being got into them (the Engine's push would send it again).
+    private static func fanOutSeconds(
+        image: ImageInspect, known: Int64, baseSettled: Bool, rates: Rates
+    ) -> (daemon: Double, registry: Double, newBytes: Int64) {
+        let newBytes = max(0, image.size - known)
+        let copies = rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + rates.linkSeconds(newBytes)
+        let daemon = baseSettled ? rates.daemonSeconds(newBytes: newBytes, layers: image.rootFS.layers.count) + copies : .infinity
+        // The layers every destination holds cost the export's writing out (measured on fresh runners), which
+        // comes before the first byte of any push.
+        let registry = rates.registrySeconds(
+            rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + Double(known) / rates.exportWriteBytesPerSecond,
+            imageSize: image.size, newBytes: newBytes)
+        return (daemon, registry, newBytes)
+    }
+
     /// A push to several destinations (`destinations`): the Engine's push to the first, then its image (manifest
     /// and blobs, byte for byte: one digest) copied registry to registry into the others, against ecrpush's one read
     /// of the image uploaded to all. `knownEverywhere`: the base's layers every destination holds (mounted or copied
@@ -140,14 +164,7 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     ) -> TransportEstimate {
         let baseHeld = ancestor.map { (knownEverywhere?.count ?? 0) >= $0.layerCountDistinct(in: image) } ?? false
         let known = baseHeld ? ancestor?.size ?? 0 : 0
-        let newBytes = max(0, image.size - known)
-        let copies = rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + rates.linkSeconds(newBytes)
-        let daemon = knownEverywhere == nil ? .infinity : rates.daemonSeconds(newBytes: newBytes, layers: image.rootFS.layers.count) + copies
-        // The layers every destination holds cost the export's writing out (measured on fresh runners), which
-        // comes before the first byte of any push.
-        let registry = rates.registrySeconds(
-            rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + Double(known) / rates.exportWriteBytesPerSecond,
-            imageSize: image.size, newBytes: newBytes)
+        let (daemon, registry, newBytes) = fanOutSeconds(image: image, known: known, baseSettled: knownEverywhere != nil, rates: rates)
         let source: String
         switch ancestor {
         case let ancestor? where knownEverywhere == nil:

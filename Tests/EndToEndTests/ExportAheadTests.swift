@@ -50,6 +50,55 @@ import Testing
         #expect("\(layers.count)" == inspect.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// A push to two repositories asks for the export while both are logged in, and both get the image.
+    @Test(arguments: ["auto", "registry"])
+    func aFanOutAsksForTheExportWhileLoggingIn(transport: String) async throws {
+        let world = try await Self.slowLoginWorld()
+        defer { world.moto.stop() }
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 16)
+        let repositories = [BuildAndPushTests.uniqueName("export-ahead-fan"), BuildAndPushTests.uniqueName("export-ahead-fan")]
+        let start = Date()
+        let result = try await ECRPushCLI.run(
+            [
+                "push", image.tag, "--repository", repositories[0], "--repository", repositories[1], "--tag", "v1", "--create-repository",
+                "--transport", transport
+            ],
+            environment: world.environment)
+        let elapsed = Date().timeIntervalSince(start)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(elapsed > 3, "moto held AssumeRole for 3 s: \(elapsed) s")
+        #expect(result.stderrText.contains("Reading \(image.tag) from the Docker Engine (asked for while logging in)"), "\(result.stderrText)")
+        let saves = try await Self.saves(world, image.id, since: start)
+        #expect(saves.count == 1, "\(saves)")
+        #expect(saves.allSatisfy { $0 < 2.5 }, "the export was written out \(saves) s after the start, the logins ended after 3 s")
+        let inspect = try await world.docker.docker(["image", "inspect", "--format", "{{len .RootFS.Layers}}", image.id])
+        for repository in repositories {
+            let layers = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+            #expect("\(layers.count)" == inspect.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "\(repository)")
+        }
+    }
+
+    /// A fan-out whose base every destination's registry holds: `auto` takes the Engine's push to the first
+    /// destination, and the Engine never writes the image out for an export.
+    @Test func aFanOutThroughTheEngineAsksForNoExport() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let base = try await AutoTransportTests.pushedBase(world, prefix: "export-ahead-fan-base", megabytes: 16)
+        let app = try await AutoTransportTests.build(
+            world, from: base.reference, megabytes: 1, tag: "export-ahead-fan-app-\(UInt32.random(in: 0...UInt32.max)):1")
+        let start = Date()
+        let result = try await ECRPushCLI.run(
+            [
+                "push", app, "--repository", BuildAndPushTests.uniqueName("export-ahead-fan-daemon"), "--repository",
+                BuildAndPushTests.uniqueName("export-ahead-fan-daemon"), "--tag", "v1", "--create-repository"
+            ],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
+        #expect(!result.stderrText.contains("asked for while logging in"), "\(result.stderrText)")
+        #expect(try await Self.saves(world, app, since: start).isEmpty)
+    }
+
     /// The base in the destination registry: `auto` takes the Engine's push, and the Engine never writes the image
     /// out for an export.
     @Test func theEnginesPushAsksForNoExport() async throws {
