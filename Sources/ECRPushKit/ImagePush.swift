@@ -60,7 +60,7 @@ package struct ImagePush: Sendable {
         async let pendingInspection = inspectExistingImage()
         if transport == .ecrAPI {
             let inspected = try await pendingInspection
-            let ahead = startExportAhead(destination, inspected: inspected, candidates: nil)
+            let ahead = await startExportAhead(destination, inspected: inspected, candidates: nil)
             defer { ahead?.cancel() }
             // No registry login at all: the host only names the result.
             let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(region).amazonaws.com"
@@ -91,7 +91,7 @@ package struct ImagePush: Sendable {
         var tagsAhead = destination.registryOverride.flatMap { startTagsAhead(destination, registry: $0, inspected: inspected) }
         // The local images its ancestor is chosen among come from the Engine, sooner than the login.
         let candidates = await pendingCandidates
-        let exportAhead = startExportAhead(destination, inspected: inspected, candidates: candidates)
+        let exportAhead = await startExportAhead(destination, inspected: inspected, candidates: candidates)
         // Taken by ecrpush's push; ended on every other way out (the Engine's push, an image already there, a failure).
         defer { exportAhead?.cancel() }
         var enginePushed = false
@@ -160,29 +160,18 @@ package struct ImagePush: Sendable {
             tags: destination.tags)
     }
 
-    /// `push`'s export, requested now (`EngineExportAhead`) when ecrpush's push will read the image whatever the
-    /// login and the registry say: `registry` or `ecr-api`, or `auto` choosing ecrpush's push even with the base held
-    /// by the destination (mostly new layers, or zstd), and no push of it the blob cache could answer without an
-    /// export. nil otherwise (a build, the Engine's push, `--skip-existing`, which may push nothing).
+    /// `push`'s export, requested now when ecrpush's push will read the image whatever the login and the registry say
+    /// (`ExportAheadChoice`); nil otherwise.
     private func startExportAhead(
         _ destination: PushDestination, inspected: ImageInspect?, candidates: RegistryAncestor.Candidates?
-    ) -> EngineExportAhead? {
-        guard let name = existingLocalImage, let image = inspected, !skipExisting, transport != .daemon,
-            settings.blobCache?.mayRemember(imageID: image.id) != true
-        else { return nil }
-        if transport == .auto {
-            let ancestor =
-                settings.reuseBaseLayers
-                ? candidates.flatMap { RegistryAncestor.choose(for: image, among: $0, preferredRegistry: destination.registryOverride) } : nil
-            var rates = TransportEstimate.Rates()
-            rates.uploadBytesPerSecond = settings.uploadRate?.bytesPerSecond
-            // The best case for the Engine's push: the base in the destination's registry.
-            let provisional = TransportEstimate.choose(
-                image: image, ancestor: ancestor, destinationRegistry: ancestor?.registry ?? "", remembered: false,
-                zstd: settings.compression == .zstd, rates: rates)
-            guard provisional.path == .registry else { return nil }
+    ) async -> EngineExportAhead? {
+        await ExportAheadChoice.start(
+            image: inspected, name: existingLocalImage, docker: workflow.docker, fanOut: false, skipExisting: skipExisting, transport: transport,
+            settings: settings
+        ) {
+            guard let image = inspected, let candidates else { return nil }
+            return RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: destination.registryOverride)
         }
-        return EngineExportAhead.start(image: name, docker: workflow.docker)
     }
 
     /// The ancestor's candidates, from the Engine alone, when the image exists before the push (`push`, not a build
@@ -280,11 +269,20 @@ extension ImagePush {
         if let name = existingLocalImage, let docker = destinations.first?.workflow.docker { inspected = try await docker.requireImage(name) }
         let localImage = inspected.map { ImmutableTagCheck.LocalImage(id: $0.id, repoDigests: $0.repoDigests) }
         async let pendingPrepared = prepare(destinations, skipExisting: skipExisting, localImage: localImage, onEvent: onEvent)
-        // `push`'s export, asked for while the destinations are logged in, when ecrpush's push will read the image.
-        let exportAhead = await FanOutExportAhead.start(
-            image: inspected, name: existingLocalImage, docker: destinations.first?.workflow.docker, platforms: platforms,
-            skipExisting: skipExisting, transport: transport, settings: settings,
-            preferredRegistry: destinations.first?.destination.registryOverride)
+        // `push`'s export, asked for while the destinations are logged in, when ecrpush's push will read the image
+        // (one platform: several are each built first).
+        var exportAhead: EngineExportAhead?
+        if platforms.isEmpty, let docker = destinations.first?.workflow.docker {
+            let preferred = destinations.first?.destination.registryOverride
+            exportAhead = await ExportAheadChoice.start(
+                image: inspected, name: existingLocalImage, docker: docker, fanOut: true, skipExisting: skipExisting, transport: transport,
+                settings: settings
+            ) {
+                // An Engine that cannot be asked now is asked again later, where its error is reported.
+                guard let image = inspected else { return nil }
+                return (try? await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: preferred)) ?? nil
+            }
+        }
         // Taken by ecrpush's push; ended on every other way out (the Engine's push, an image already there, a failure).
         defer { exportAhead?.cancel() }
         let prepared = await pendingPrepared
