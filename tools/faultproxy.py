@@ -4,6 +4,7 @@ registry, it forwards to the real one (docker-registry) and breaks what its rule
 registry restart or a throttling front end would.
 
   python3 tools/faultproxy.py --upstream http://127.0.0.1:PORT [--upstream-auth-file FILE]
+  python3 tools/faultproxy.py --upstream unix:///path/to/docker.sock   (in front of a Docker Engine instead)
 
 Prints "READY <port> <foreign-port>" on stdout once both listeners accept. The foreign port is a second origin
 (another port is another origin) that forwards to the same registry: a rule can point upload Locations at it,
@@ -28,6 +29,8 @@ times (-1: always). The log says of each request whether its body was chunked. A
                                                    listener) for that long, as during a registry restart
   "foreign": "presigned" | "strict"                forward, then point the answer's Location at the foreign port
   "rate": BYTES_PER_SECOND                         forward, then send the answer's body at that rate (a slow link)
+  "flip": OFFSET                                   forward, then invert the byte at OFFSET of the answer's body
+                                                   (bytes that changed on the way, or an Engine that lies)
 Runs until SIGTERM/SIGINT; --exit-with-parent stops it when its parent dies.
 """
 import argparse
@@ -213,8 +216,24 @@ def handle(conn, listener):
             pass
 
 
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket (a Docker Engine's)."""
+
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
 def forward(conn, reader, method, target, headers, length, cut, rule, listener):
-    upstream = http.client.HTTPConnection(state["upstream_host"], state["upstream_port"], timeout=300)
+    if state.get("upstream_unix"):
+        upstream = UnixHTTPConnection(state["upstream_unix"], timeout=300)
+    else:
+        upstream = http.client.HTTPConnection(state["upstream_host"], state["upstream_port"], timeout=300)
     upstream.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
     for name, value in headers:
         if name.lower() not in ("connection", "keep-alive", "proxy-connection"):
@@ -240,6 +259,10 @@ def forward(conn, reader, method, target, headers, length, cut, rule, listener):
         sent += len(chunk)
     response = upstream.getresponse()
     body = b"" if method == "HEAD" else response.read()
+    if rule and "flip" in rule and int(rule["flip"]) < len(body):
+        flipped = bytearray(body)
+        flipped[int(rule["flip"])] ^= 0xFF
+        body = bytes(flipped)
     out = []
     for name, value in response.getheaders():
         if name.lower() in ("connection", "keep-alive", "transfer-encoding"):
@@ -351,7 +374,10 @@ def main():
     if args.upstream_auth_file:
         with open(args.upstream_auth_file, encoding="utf-8") as handle:
             auth = handle.read().strip()
-    state.update(upstream_host=upstream.hostname, upstream_port=upstream.port or 80, auth=auth)
+    if upstream.scheme == "unix":
+        state.update(upstream_unix=upstream.path, auth=auth)
+    else:
+        state.update(upstream_host=upstream.hostname, upstream_port=upstream.port or 80, auth=auth)
     main_ready, foreign_ready = [], []
     threading.Thread(target=serve, args=(args.port, "main", main_ready), daemon=True).start()
     threading.Thread(target=serve, args=(args.foreign_port, "foreign", foreign_ready), daemon=True).start()

@@ -48,15 +48,24 @@ package final class FaultProxy: Sendable {
     /// A proxy for `registry`. The foreign origin adds the registry's login itself when `foreignAddsLogin` (as
     /// a presigned storage URL would carry its own authorization).
     package static func start(for registry: LoopbackRegistry, foreignAddsLogin: Bool = true) async throws -> FaultProxy {
+        try await start(upstream: registry.url, login: foreignAddsLogin ? "\(registry.username):\(registry.password)" : nil)
+    }
+
+    /// A proxy for the Engine `docker` (DOCKER_HOST=tcp://`hostPort`), whose answers its rules can break.
+    package static func start(for docker: DockerDaemon) async throws -> FaultProxy {
+        try await start(upstream: "unix://\(docker.socketPath)", login: nil)
+    }
+
+    private static func start(upstream: String, login: String?) async throws -> FaultProxy {
         try LiveWorld.require("the fault-injecting proxy")
         let directory = try makeServiceDirectory(prefix: "twf")
         let logPath = "\(directory)/faultproxy.log"
-        var arguments = [try resolveExecutable("python3"), Repo.faultProxyScript, "--upstream", registry.url, "--exit-with-parent"]
-        if foreignAddsLogin {
+        var arguments = [try resolveExecutable("python3"), Repo.faultProxyScript, "--upstream", upstream, "--exit-with-parent"]
+        if let login {
             // In a 0600 file, not in argv: a password never shows in the process list.
             let authFile = "\(directory)/upstream-auth"
             FileManager.default.createFile(
-                atPath: authFile, contents: Data("\(registry.username):\(registry.password)".utf8),
+                atPath: authFile, contents: Data(login.utf8),
                 attributes: [.posixPermissions: 0o600])
             arguments += ["--upstream-auth-file", authFile]
         }
