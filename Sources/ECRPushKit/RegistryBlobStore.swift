@@ -90,7 +90,7 @@ struct RegistryBlobStore: BlobStore {
             return try await body()
         } catch RegistryError.nameUnknown {
             throw ECRPushError.repositoryMissing(repository: repository, registry: registry)
-        } catch RegistryError.denied(_, _, let message) {
+        } catch RegistryError.denied(_, _, let message, _) {
             throw ECRPushError.pushDenied(repository: repository, action: action, message: message)
         }
     }

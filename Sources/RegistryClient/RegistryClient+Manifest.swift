@@ -31,7 +31,8 @@ extension RegistryClient {
         case 404:
             return nil
         default:
-            throw Self.error(for: response, operation: operation, repository: repository, registry: registryName)
+            throw Self.error(
+                for: response, operation: operation, repository: repository, registry: registryName, needs: RegistryError.manifestReadPermissions)
         }
     }
 }

@@ -94,27 +94,32 @@ package struct RegistryClient: Sendable {
         switch response.status {
         case 200: return response.headers["Docker-Content-Digest"]
         case 404: return nil
-        default: throw Self.error(for: response, operation: operation, repository: repository, registry: registryName)
+        default:
+            throw Self.error(
+                for: response, operation: operation, repository: repository, registry: registryName, needs: RegistryError.manifestReadPermissions)
         }
     }
 
     // MARK: - Plumbing
 
     /// The registry's error body (or status) as a `RegistryError`.
-    static func error(for response: HTTPResponse, operation: String, repository: String, registry: String) -> RegistryError {
+    /// `needs`: the ECR permissions the operation takes, said when it is denied.
+    static func error(
+        for response: HTTPResponse, operation: String, repository: String, registry: String, needs: String = RegistryError.pushPermissions
+    ) -> RegistryError {
         let entries = RegistryErrorBody.parse(response.body)
         let first = entries.first
         let message = first?.message ?? ""
         switch first?.code {
         case "UNAUTHORIZED": return .unauthorized(registry: registry, message: message)
-        case "DENIED": return .denied(repository: repository, operation: operation, message: message)
+        case "DENIED": return .denied(repository: repository, operation: operation, message: message, needs: needs)
         case "NAME_UNKNOWN": return .nameUnknown(repository: repository, registry: registry)
         case "TAG_INVALID": return .tagInvalid(repository: repository, tag: "", message: message)
         case let code?: return .rejected(operation: operation, status: response.status, code: code, message: message)
         case nil:
             switch response.status {
             case 401: return .unauthorized(registry: registry, message: "HTTP 401")
-            case 403: return .denied(repository: repository, operation: operation, message: "HTTP 403")
+            case 403: return .denied(repository: repository, operation: operation, message: "HTTP 403", needs: needs)
             default:
                 return .unexpectedStatus(
                     operation: operation, status: response.status,

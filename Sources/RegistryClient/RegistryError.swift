@@ -5,8 +5,9 @@ import Foundation
 package enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
     /// 401 / UNAUTHORIZED: the login was refused (expired token, wrong password, wrong registry).
     case unauthorized(registry: String, message: String)
-    /// 403 / DENIED: authenticated, but not allowed to do this to the repository.
-    case denied(repository: String, operation: String, message: String)
+    /// 403 / DENIED: authenticated, but not allowed to do this to the repository. `needs`: the permissions that
+    /// operation takes on ECR, for the description (pushing by default; reading a manifest takes others).
+    case denied(repository: String, operation: String, message: String, needs: String = RegistryError.pushPermissions)
     /// NAME_UNKNOWN: the repository does not exist in this registry.
     case nameUnknown(repository: String, registry: String)
     /// TAG_INVALID: ECR's answer when an immutable tag already names another image.
@@ -24,16 +25,21 @@ package enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable 
     case credentialsAskedElsewhere(operation: String, origin: String, registry: String)
     case invalidArgument(String)
 
+    /// What a push takes on an ECR repository.
+    package static let pushPermissions =
+        "the ECR push permissions (ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, "
+        + "ecr:BatchCheckLayerAvailability)"
+    /// What reading a manifest takes on an ECR repository (a base image's, to reuse its layers).
+    package static let manifestReadPermissions = "ecr:BatchGetImage (and ecr:GetDownloadUrlForLayer to read its layers)"
+
     package var description: String {
         switch self {
         case .unauthorized(let registry, let message):
             return
                 "the registry \(registry) refused the login (\(message)). The ECR token may have expired or belong to another registry: run the "
                 + "push again, or check --registry and --registry-id."
-        case .denied(let repository, let operation, let message):
-            return
-                "the registry denied \(operation) on repository '\(repository)': \(message). The principal needs the ECR push permissions "
-                + "(ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability) on it."
+        case .denied(let repository, let operation, let message, let needs):
+            return "the registry denied \(operation) on repository '\(repository)': \(message). The principal needs \(needs) on it."
         case .nameUnknown(let repository, let registry):
             return "repository '\(repository)' does not exist in registry \(registry). Create it or pass --create-repository."
         case .tagInvalid(let repository, let tag, let message):

@@ -111,6 +111,14 @@ import Testing
         ) {
             try await client.uploadBlob(repository: "denied", digest: blob.digest, size: 10, content: .file(path: blob.path))
         }
+        // Reading a manifest (a base image's) is denied for want of pull permissions, which the description names.
+        await #expect {
+            _ = try await client.manifest(repository: "denied", reference: "v1")
+        } throws: { error in
+            guard let error = error as? RegistryError, case .denied(_, _, _, let needs) = error else { return false }
+            return needs == RegistryError.manifestReadPermissions && error.description.contains("ecr:BatchGetImage")
+                && !error.description.contains("ecr:PutImage")
+        }
         await #expect(throws: RegistryError.nameUnknown(repository: "missing", registry: "127.0.0.1:\(server.port)")) {
             try await client.uploadBlob(repository: "missing", digest: blob.digest, size: 10, content: .file(path: blob.path))
         }
