@@ -55,12 +55,7 @@ struct BlobPush: Sendable {
         onEvent(.info("Reading \(localImage) from the Docker Engine" + (ahead == nil ? "" : " (asked for while logging in)")))
         let exported: ExportedImage
         do {
-            exported = try await export(
-                localImage, ahead: ahead, known: knownSet, recognise: true, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
-        } catch ImageExportError.layerPredictionFailed(let path, _, _) {
-            // The Engine's export is not laid out as expected: read it again and compress every layer.
-            onEvent(.info("\(path) was not the layer its name promised; reading \(localImage) again"))
-            exported = try await export(localImage, known: knownSet, recognise: false, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
+            exported = try await export(localImage, ahead: ahead, known: knownSet, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
         } catch {
             // A failed look-up stops the export: its own error says what happened.
             if knownSet.hasFailed { _ = try await lookedUp }
@@ -84,10 +79,11 @@ struct BlobPush: Sendable {
         return PushedImage(registry: registryName, repository: store.repository, tags: tags, digest: manifest.digest)
     }
 
-    /// Reads the image from the Engine and uploads what the store lacks. With `recognise`, the known layers are
-    /// recognised in the stream and not even compressed; either way a layer the set names is not uploaded.
+    /// Reads the image from the Engine and uploads what the store lacks. The known layers are recognised in the stream
+    /// and not even compressed (unless the export is read again, `EngineImageExport`); either way a layer the set names
+    /// is not uploaded.
     private func export(
-        _ localImage: String, ahead: EngineExportAhead? = nil, known: KnownLayerSet, recognise: Bool, diffIDs: [String],
+        _ localImage: String, ahead: EngineExportAhead? = nil, known: KnownLayerSet, diffIDs: [String],
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> ExportedImage {
         let store = self.store
@@ -109,8 +105,8 @@ struct BlobPush: Sendable {
             return sent
         }
         return try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, settings: settings, ahead: ahead, knownLayers: recognise ? known : [:], diffIDs: recognise ? diffIDs : [],
-            uploadGrowing: store.uploadsGrowingLayers ? sendGrowing : nil
+            localImage, docker: docker, settings: settings, ahead: ahead, knownLayers: known, diffIDs: diffIDs,
+            uploadGrowing: store.uploadsGrowingLayers ? sendGrowing : nil, onEvent: onEvent
         ) { blob in
             let done = PushEvent(id: blob.shortID, status: .alreadyExists, progress: ProgressDetail(current: blob.size, total: blob.size))
             if let diffID = blob.diffID, await known.settled()[diffID] != nil {
@@ -149,7 +145,7 @@ struct BlobPush: Sendable {
         onEvent(.info("\(lost.count) layers of the base could not be copied after all; reading \(localImage) again to compress them"))
         image.cleanup()
         let again = try await export(
-            localImage, known: KnownLayerSet(known.mapValues(\.exportBlob)), recognise: true, diffIDs: diffIDs, onEvent: onEvent)
+            localImage, known: KnownLayerSet(known.mapValues(\.exportBlob)), diffIDs: diffIDs, onEvent: onEvent)
         return (again, known)
     }
 

@@ -31,10 +31,31 @@ package enum EngineImageExport {
     /// With `uploadGrowing`, a big layer's upload starts as its compression does and follows its file as it grows
     /// (`GrowingLayer`); when that returns false (refused or failed), the finished file is uploaded with `upload`.
     /// `ahead`: the export of `localImage`, requested before (`EngineExportAhead`), read instead of a new one.
+    /// A known layer whose bytes are not the layer its directory promised (`layerPredictionFailed`: the Engine's
+    /// export is not laid out as expected) makes it read the image once more, said on `onEvent`, recognising nothing:
+    /// every layer is then compressed, and `upload` still decides what to send.
     static func exportAndUpload(
         _ localImage: String, docker: DockerClient, settings: ExportSettings, ahead: EngineExportAhead? = nil,
         knownLayers: KnownLayerSet = [:], diffIDs: [String] = [],
         uploadGrowing: (@Sendable (GrowingLayer) async -> Bool)? = nil,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void = { _ in },
+        upload: @escaping @Sendable (PreparedBlob) async throws -> Void
+    ) async throws -> ExportedImage {
+        do {
+            return try await exportAndUploadOnce(
+                localImage, docker: docker, settings: settings, ahead: ahead, knownLayers: knownLayers, diffIDs: diffIDs,
+                uploadGrowing: uploadGrowing, upload: upload)
+        } catch ImageExportError.layerPredictionFailed(let path, _, _) {
+            onEvent(.info("\(path) was not the layer its name promised; reading \(localImage) again"))
+            return try await exportAndUploadOnce(
+                localImage, docker: docker, settings: settings, knownLayers: [:], diffIDs: [], uploadGrowing: uploadGrowing, upload: upload)
+        }
+    }
+
+    /// One read of the image, as `exportAndUpload` describes it.
+    private static func exportAndUploadOnce(
+        _ localImage: String, docker: DockerClient, settings: ExportSettings, ahead: EngineExportAhead? = nil,
+        knownLayers: KnownLayerSet, diffIDs: [String], uploadGrowing: (@Sendable (GrowingLayer) async -> Bool)?,
         upload: @escaping @Sendable (PreparedBlob) async throws -> Void
     ) async throws -> ExportedImage {
         let (events, continuation) = AsyncThrowingStream<Event, any Error>.makeStream()

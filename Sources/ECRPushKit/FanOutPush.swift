@@ -140,12 +140,19 @@ package struct FanOutPush: Sendable {
         onEvent(.info("Reading \(localImage) from the Docker Engine" + (ahead == nil ? "" : " (asked for while logging in)")))
         let image: ExportedImage
         do {
-            image = try await exportAndGive(
-                localImage, ahead: ahead, known: knownSet, recognise: true, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
-        } catch ImageExportError.layerPredictionFailed(let path, _, _) {
-            // The Engine's export is not laid out as expected: read it again and compress every layer (as a single push does).
-            onEvent(.info("\(path) was not the layer its name promised; reading \(localImage) again"))
-            image = try await exportAndGive(localImage, known: knownSet, recognise: false, diffIDs: inspected.rootFS.layers, onEvent: onEvent)
+            image = try await EngineImageExport.exportAndUpload(
+                localImage, docker: docker, settings: settings, ahead: ahead, knownLayers: knownSet, diffIDs: inspected.rootFS.layers,
+                onEvent: onEvent
+            ) { blob in
+                if let diffID = blob.diffID, await knownSet.settled()[diffID] != nil { return }
+                await withTaskGroup(of: Void.self) { group in
+                    for members in liveByRegistry() {
+                        group.addTask { await give(blob, to: members, onEvent: onEvent) }
+                    }
+                }
+                try Task.checkCancellation()
+                if liveByRegistry().isEmpty { throw firstFailure() }
+            }
         } catch {
             // A failed look-up stops the export: its own error says what happened.
             if knownSet.hasFailed { _ = try await pendingKnown }
@@ -161,27 +168,6 @@ package struct FanOutPush: Sendable {
                 repository: target.store.repository, onEvent: onEvent)
         }
         return manifest
-    }
-
-    /// Reads the image from the Engine and gives each blob to every live destination, but for the layers `known`
-    /// names (the base's, held by every destination). With `recognise`, those are recognised in the stream and not even
-    /// compressed.
-    private func exportAndGive(
-        _ localImage: String, ahead: EngineExportAhead? = nil, known: KnownLayerSet, recognise: Bool, diffIDs: [String],
-        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
-    ) async throws -> ExportedImage {
-        try await EngineImageExport.exportAndUpload(
-            localImage, docker: docker, settings: settings, ahead: ahead, knownLayers: recognise ? known : [:], diffIDs: recognise ? diffIDs : []
-        ) { blob in
-            if let diffID = blob.diffID, await known.settled()[diffID] != nil { return }
-            await withTaskGroup(of: Void.self) { group in
-                for members in liveByRegistry() {
-                    group.addTask { await give(blob, to: members, onEvent: onEvent) }
-                }
-            }
-            try Task.checkCancellation()
-            if liveByRegistry().isEmpty { throw firstFailure() }
-        }
     }
 
     /// The image as the blob cache remembers it in every live destination's registry (one manifest for all), when
