@@ -14,16 +14,18 @@ extension LoginWorkflow {
     /// `credential_process`, instance metadata or a container endpoint are left to the command. Nothing is said
     /// and nothing fails here: whatever goes wrong, the command's own requests meet it and report it.
     /// `registryLogin`: false for a push that needs no registry password (ECR's layer-upload API): only the role is
-    /// assumed. `when`: checked first, in the background (the daemon's socket answers, say); false sends nothing.
+    /// assumed. `repository`: the one repository the command line names, looked up (DescribeRepositories) beside
+    /// GetAuthorizationToken, as the push does next. `when`: checked first, in the background (the daemon's socket
+    /// answers, say); false sends nothing.
     package static func startAhead(
-        _ input: AWSResolutionInput, registryLogin: Bool = true, into store: RequestsAhead = RequestsAhead.current,
-        when condition: @escaping @Sendable () -> Bool = { true }
+        _ input: AWSResolutionInput, registryLogin: Bool = true, repository: String? = nil,
+        into store: RequestsAhead = RequestsAhead.current, when condition: @escaping @Sendable () -> Bool = { true }
     ) {
         let region = input.environment["AWS_REGION"] ?? input.environment["AWS_DEFAULT_REGION"]
         guard let region, !region.isEmpty else { return }
-        // Announced before the work starts: the command's own AssumeRole or GetAuthorizationToken waits for the
-        // early one rather than racing it.
-        store.expect(registryLogin ? ["AssumeRole", "GetAuthorizationToken"] : ["AssumeRole"])
+        // Announced before the work starts: the command's own AssumeRole, GetAuthorizationToken or
+        // DescribeRepositories waits for the early one rather than racing it.
+        store.expect(["AssumeRole"] + (registryLogin ? ["GetAuthorizationToken"] : []) + (repository != nil ? ["DescribeRepositories"] : []))
         Task.detached(priority: .userInitiated) {
             defer { store.forget(nil) }
             guard condition() else { return }
@@ -33,11 +35,13 @@ extension LoginWorkflow {
                         resolved.credentialSource.isEnvironmentKeys
                     else { return }
                     if case .environmentKeys = resolved.credentialSource { store.forget("AssumeRole") }
-                    if registryLogin {
-                        _ = try? await ECRClient(context: resolved.context).getAuthorizationToken()
-                    } else {
-                        _ = try? await resolved.context.credentialProvider.credentials()
-                    }
+                    // The role first (AssumeRole), then the registry's token and the repository at once: the push
+                    // needs both before its first layer and waits for the later of the two.
+                    guard (try? await resolved.context.credentialProvider.credentials()) != nil else { return }
+                    let ecr = ECRClient(context: resolved.context)
+                    async let lookup: Void = { if let repository { _ = try? await ecr.findRepository(repository) } }()
+                    if registryLogin { _ = try? await ecr.getAuthorizationToken() }
+                    await lookup
                 }
             }
         }

@@ -7,4 +7,10 @@ extension HTTPClient {
     package static func loadInBackground() {
         Thread.detachNewThread { _ = try? CurlGlobal.ensureInitialized() }
     }
+
+    /// Loads libcurl now, on the calling thread, when the command's first request is its critical path and nothing
+    /// else needs the CPU meanwhile.
+    package static func loadNow() {
+        _ = try? CurlGlobal.ensureInitialized()
+    }
 }

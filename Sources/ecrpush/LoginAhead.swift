@@ -30,15 +30,33 @@ enum LoginAhead {
 
     /// Starts the login in the background when it is useful. Only once the Engine's socket takes a connection: a
     /// push without a daemon says so before any AWS request, as it always has.
-    static func start(arguments: [String]) {
+    /// Returns whether it started.
+    @discardableResult
+    static func start(arguments: [String]) -> Bool {
         let environment = ProcessInfo.processInfo.environment
-        guard isUseful(arguments, environment: environment) else { return }
+        guard isUseful(arguments, environment: environment) else { return false }
         // `--transport ecr-api` pushes through ECR's API with the role's credentials and no registry password.
         let ecrAPI = zip(arguments, arguments.dropFirst()).contains { $0 == ("--transport", "ecr-api") } || arguments.contains("--transport=ecr-api")
         LoginWorkflow.startAhead(
-            AWSResolutionInput(environment: environment, homeDirectory: homeDirectory(environment)), registryLogin: !ecrAPI
+            AWSResolutionInput(environment: environment, homeDirectory: homeDirectory(environment)), registryLogin: !ecrAPI,
+            repository: onlyRepository(arguments)
         ) {
             (try? DockerHost.fromEnvironment(environment))?.acceptsConnections ?? false
         }
+        return true
+    }
+
+    /// The repository a push names when it names exactly one (`--repository X` or `--repository=X`): the push looks
+    /// it up beside its login. nil for a fan-out to several, or none.
+    static func onlyRepository(_ arguments: [String]) -> String? {
+        var named: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--repository", index + 1 < arguments.count {
+                named.append(arguments[index + 1])
+            } else if argument.hasPrefix("--repository=") {
+                named.append(String(argument.dropFirst("--repository=".count)))
+            }
+        }
+        return named.count == 1 ? named[0] : nil
     }
 }

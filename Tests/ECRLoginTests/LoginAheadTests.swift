@@ -41,6 +41,51 @@ import Testing
         #expect(!store.holdsAny, "both answers were taken")
     }
 
+    /// The repository the command line names is looked up beside GetAuthorizationToken. moto refuses the first
+    /// DescribeRepositories (503) and no request may be retried: the early one meets the refusal, and the command's
+    /// own look-up, sent then, gets the answer. A look-up not sent ahead would have met the 503 itself.
+    @Test func theRepositoryIsLookedUpAhead() async throws {
+        let moto = try await MotoWorld.start(extraArgs: ["--fault", "DescribeRepositories:5xx:1"])
+        defer { moto.stop() }
+        var environment = Self.containeriseEnvironment(moto)
+        environment["AWS_MAX_ATTEMPTS"] = "1"
+        let input = AWSResolutionInput(environment: environment, homeDirectory: "/nonexistent")
+        let store = RequestsAhead()
+        LoginWorkflow.startAhead(input, repository: "team/ahead", into: store)
+        let found = try await RequestsAhead.$current.withValue(store) {
+            let resolved = try await AWSResolver.resolve(input, http: HTTPClient(), debug: nil)
+            return try await ECRClient(context: resolved.context).findRepository("team/ahead")
+        }
+        #expect(found == nil, "moto has no such repository")
+        let counts = try await moto.counts()
+        #expect(counts["DescribeRepositories"] == 2, "\(counts)")
+        #expect(counts["AssumeRole"] == 1, "\(counts)")
+    }
+
+    /// An existing repository: the early look-up's answer is the command's, and nothing is sent twice.
+    @Test func theEarlyLookupIsTaken() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        let input = AWSResolutionInput(environment: Self.containeriseEnvironment(moto), homeDirectory: "/nonexistent")
+        let created = try await ECRClient(context: AWSResolver.resolve(input, http: HTTPClient(), debug: nil).context)
+            .createRepository(name: "team/taken")
+        try await moto.resetCounts()
+        let store = RequestsAhead()
+        LoginWorkflow.startAhead(input, repository: "team/taken", into: store)
+        let (logins, found) = try await RequestsAhead.$current.withValue(store) {
+            let resolved = try await AWSResolver.resolve(input, http: HTTPClient(), debug: nil)
+            let ecr = ECRClient(context: resolved.context)
+            async let lookup = ecr.findRepository("team/taken")
+            return (try await LoginWorkflow.logins(ecr: ecr, registryIds: []), try await lookup)
+        }
+        #expect(logins.first?.username == "AWS")
+        #expect(found?.repositoryArn == created.repositoryArn)
+        let counts = try await moto.counts()
+        #expect(counts["DescribeRepositories"] == 1, "\(counts)")
+        #expect(counts["GetAuthorizationToken"] == 1, "\(counts)")
+        #expect(!store.holdsAny, "every answer was taken")
+    }
+
     /// The command line names another session for the role: another AssumeRole, so other credentials and another
     /// GetAuthorizationToken. The early answers stand in for neither.
     @Test func anotherRequestIsSentAgain() async throws {

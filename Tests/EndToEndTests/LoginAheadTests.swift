@@ -19,13 +19,14 @@ import Testing
         #expect(counts["GetAuthorizationToken"] == 1, "\(counts)")
     }
 
-    /// moto refuses the first GetAuthorizationToken (503) and the push may not retry (AWS_MAX_ATTEMPTS=1). The
-    /// refused one is the login started ahead: the push sends its own and succeeds, and the early failure is not
-    /// its error. A push that starts nothing ahead (flags that change the login, --debug) meets the 503 itself.
-    @Test(arguments: [[], ["--region", "us-east-1"], ["--debug"]])
-    func theLoginStartsBeforeTheCommandLineIsRead(flags: [String]) async throws {
+    /// moto refuses the first GetAuthorizationToken, or the first DescribeRepositories (503), and the push may not
+    /// retry (AWS_MAX_ATTEMPTS=1). The refused one is the request started ahead: the push sends its own and
+    /// succeeds, and the early failure is not its error. A push that starts nothing ahead (flags that change the
+    /// login, --debug) meets the 503 itself.
+    @Test(arguments: ["GetAuthorizationToken", "DescribeRepositories"], [[], ["--region", "us-east-1"], ["--debug"]])
+    func theLoginStartsBeforeTheCommandLineIsRead(refused action: String, flags: [String]) async throws {
         let registry = try await LoopbackRegistry.shared()
-        let moto = try await MotoWorld.start(registry: registry, extraArgs: ["--fault", "GetAuthorizationToken:5xx:1"])
+        let moto = try await MotoWorld.start(registry: registry, extraArgs: ["--fault", "\(action):5xx:1"])
         defer { moto.stop() }
         let world = World(registry: registry, docker: try await DockerDaemon.shared(), moto: moto)
         try #require(moto.region == "us-east-1")
@@ -36,12 +37,12 @@ import Testing
         let counts = try await moto.counts()
         if flags.isEmpty {
             #expect(result.status == 0, "\(result.combinedText)")
-            #expect(counts["GetAuthorizationToken"] == 2, "\(counts)")
+            #expect(counts[action] == 2, "\(counts)")
             #expect(counts["AssumeRole"] == 1, "\(counts)")
         } else {
             #expect(result.status == 1, "\(result.combinedText)")
             #expect(result.stderrText.contains("ServiceUnavailable"), "\(result.stderrText)")
-            #expect(counts["GetAuthorizationToken"] == 1, "\(counts)")
+            #expect(counts[action] == 1, "\(counts)")
         }
     }
 }
