@@ -33,9 +33,9 @@ struct ECRPush: AsyncParsableCommand {
             Foundation.exit(await CredentialHelperEntry.run(arguments: Array(CommandLine.arguments.dropFirst())))
         }
         // A command that makes requests loads libcurl before its first one needs it. A push whose login starts
-        // ahead loads it here, before the arguments are parsed (8-15 ms): its AssumeRole waits for nothing else
-        // (it left 5-7 ms sooner, measured), as dlopen takes 4-5 ms alone and up to 10-12 beside the parse on two
-        // cores. Other commands load it on a thread of its own while the arguments are parsed.
+        // ahead loads it here, before the arguments are parsed (8-15 ms), and its AssumeRole leaves a few
+        // milliseconds sooner (measured): dlopen takes 4-5 ms alone but up to 10-12 beside the parse on two cores.
+        // Other commands load it on a thread of its own while the arguments are parsed.
         let arguments = Array(CommandLine.arguments.dropFirst())
         if LoginAhead.start(arguments: arguments) {
             HTTPClient.loadNow()

@@ -30,7 +30,7 @@ enum LoginAhead {
 
     /// Starts the login in the background when it is useful. Only once the Engine's socket takes a connection: a
     /// push without a daemon says so before any AWS request, as it always has.
-    /// Returns whether it started.
+    /// Returns whether the login may have started (the caller then loads libcurl at once, for its AssumeRole).
     @discardableResult
     static func start(arguments: [String]) -> Bool {
         let environment = ProcessInfo.processInfo.environment
