@@ -36,27 +36,28 @@ enum LoginAhead {
         let environment = ProcessInfo.processInfo.environment
         guard isUseful(arguments, environment: environment) else { return false }
         // `--transport ecr-api` pushes through ECR's API with the role's credentials and no registry password.
-        let ecrAPI = zip(arguments, arguments.dropFirst()).contains { $0 == ("--transport", "ecr-api") } || arguments.contains("--transport=ecr-api")
+        let ecrAPI = values(of: "--transport", in: arguments).contains("ecr-api")
+        // The repository a push to one names is looked up beside the login (not for a fan-out to several).
+        let repositories = values(of: "--repository", in: arguments)
         LoginWorkflow.startAhead(
             AWSResolutionInput(environment: environment, homeDirectory: homeDirectory(environment)), registryLogin: !ecrAPI,
-            repository: onlyRepository(arguments)
+            repository: repositories.count == 1 ? repositories[0] : nil
         ) {
             (try? DockerHost.fromEnvironment(environment))?.acceptsConnections ?? false
         }
         return true
     }
 
-    /// The repository a push names when it names exactly one (`--repository X` or `--repository=X`): the push looks
-    /// it up beside its login. nil for a fan-out to several, or none.
-    static func onlyRepository(_ arguments: [String]) -> String? {
-        var named: [String] = []
+    /// The values an option is given on the command line, as `--option value` or `--option=value`.
+    static func values(of option: String, in arguments: [String]) -> [String] {
+        var values: [String] = []
         for (index, argument) in arguments.enumerated() {
-            if argument == "--repository", index + 1 < arguments.count {
-                named.append(arguments[index + 1])
-            } else if argument.hasPrefix("--repository=") {
-                named.append(String(argument.dropFirst("--repository=".count)))
+            if argument == option, index + 1 < arguments.count {
+                values.append(arguments[index + 1])
+            } else if argument.hasPrefix(option + "=") {
+                values.append(String(argument.dropFirst(option.count + 1)))
             }
         }
-        return named.count == 1 ? named[0] : nil
+        return values
     }
 }
