@@ -70,12 +70,18 @@ package struct AWSServiceClient: Sendable {
                 try await sendNow(action: action, headers: headers, payload: payload, signing: signing)
             }
         }
-        if let response = await RequestsAhead.current.take(key) {
+        switch await RequestsAhead.current.takeOutcome(key) {
+        case .success(let response):
             context.debug?("<- \(service.displayName) \(action): the answer to the same request, sent while the command line was read")
             log(response: response, action: action)
             return response
+        case .failure(AWSError.service(let details)) where !context.retry.isRetryable(details):
+            // A definite answer (a missing repository, a denied action) is what the same request would get again.
+            throw AWSError.service(details)
+        case .failure, nil:
+            // Nothing sent ahead, or a failure worth another try: the command's own request, retries and errors.
+            return try await sendNow(action: action, headers: headers, payload: payload, signing: signing)
         }
-        return try await sendNow(action: action, headers: headers, payload: payload, signing: signing)
     }
 
     private func sendNow(action: String, headers: HTTPHeaders, payload: Payload, signing: Signing) async throws -> HTTPResponse {

@@ -91,6 +91,12 @@ package final class RequestsAhead: Sendable {
     /// The answer to the same request sent ahead, waited for when it is still on its way. Each answer is taken once.
     /// nil when none was sent or it failed: the command then sends its own, whose retries and errors are its own.
     func take(_ key: Key) async -> HTTPResponse? {
+        try? await takeOutcome(key)?.get()
+    }
+
+    /// `take`, with the early request's failure when it failed: the caller judges whether the same request would
+    /// fail the same way (a missing repository) or deserves one more try (a 503). nil when none was sent.
+    func takeOutcome(_ key: Key) async -> Result<HTTPResponse, any Error>? {
         while true {
             enum Found { case task(Task<HTTPResponse, any Error>), waitForEarlyWork(generation: Int), none }
             let found: Found = state.withLock { state in
@@ -103,8 +109,8 @@ package final class RequestsAhead: Sendable {
             case .none:
                 return nil
             case .task(let task):
-                return try? await withTaskCancellationHandler {
-                    try await task.value
+                return await withTaskCancellationHandler {
+                    await task.result
                 } onCancel: {
                     task.cancel()
                 }

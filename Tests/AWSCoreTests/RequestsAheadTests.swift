@@ -65,6 +65,17 @@ import Testing
         #expect(await store.take(Self.key("AssumeRole")) == nil)
     }
 
+    /// `takeOutcome` gives the early failure itself, for the caller to judge (AWSServiceClient takes a definite
+    /// service error as its own answer); once, as an answer is.
+    @Test func anEarlyFailureIsGivenToWhoJudgesIt() async throws {
+        let store = RequestsAhead()
+        struct Refused: Error {}
+        _ = try? await store.send(Self.key("DescribeRepositories")) { throw Refused() }
+        let outcome = try #require(await store.takeOutcome(Self.key("DescribeRepositories")))
+        #expect(throws: Refused.self) { try outcome.get() }
+        #expect(await store.takeOutcome(Self.key("DescribeRepositories")) == nil, "taken once")
+    }
+
     /// The command asks before the early work has sent the request it announced: it waits for it, and takes it.
     @Test func anAnnouncedRequestIsWaitedFor() async throws {
         let store = RequestsAhead()

@@ -62,6 +62,24 @@ import Testing
         #expect(counts["AssumeRole"] == 1, "\(counts)")
     }
 
+    /// A missing repository is a definite answer: the command takes the early RepositoryNotFoundException as its
+    /// own instead of asking again (a push that creates its repository asks once).
+    @Test func aMissingRepositoryIsAskedOnce() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        let input = AWSResolutionInput(environment: Self.containeriseEnvironment(moto), homeDirectory: "/nonexistent")
+        let store = RequestsAhead()
+        LoginWorkflow.startAhead(input, registryLogin: false, repository: "team/missing", into: store)
+        let found = try await RequestsAhead.$current.withValue(store) {
+            let resolved = try await AWSResolver.resolve(input, http: HTTPClient(), debug: nil)
+            return try await ECRClient(context: resolved.context).findRepository("team/missing")
+        }
+        #expect(found == nil)
+        let counts = try await moto.counts()
+        #expect(counts["DescribeRepositories"] == 1, "\(counts)")
+        #expect(!store.holdsAny, "the early answer was taken")
+    }
+
     /// An existing repository: the early look-up's answer is the command's, and nothing is sent twice.
     @Test func theEarlyLookupIsTaken() async throws {
         let moto = try await MotoWorld.start()

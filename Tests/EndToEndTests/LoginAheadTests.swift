@@ -17,6 +17,9 @@ import Testing
         let counts = try await world.moto.counts()
         #expect(counts["AssumeRole"] == 1, "\(counts)")
         #expect(counts["GetAuthorizationToken"] == 1, "\(counts)")
+        // The repository looked up beside the login; missing, it is created without asking again.
+        #expect(counts["DescribeRepositories"] == 1, "\(counts)")
+        #expect(counts["CreateRepository"] == 1, "\(counts)")
     }
 
     /// moto refuses the first GetAuthorizationToken, or the first DescribeRepositories (503), and the push may not
