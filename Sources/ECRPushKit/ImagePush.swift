@@ -94,6 +94,8 @@ package struct ImagePush: Sendable {
         let exportAhead = await startExportAhead(destination, inspected: inspected, candidates: candidates)
         // Taken by ecrpush's push; ended on every other way out (the Engine's push, an image already there, a failure).
         defer { exportAhead?.cancel() }
+        let sourceAhead = startSourceBaseAhead(destination, inspected: inspected, candidates: candidates, onEvent: onEvent)
+        defer { sourceAhead?.cancel() }
         var enginePushed = false
         do {
             var login = try await pendingLogin
@@ -117,6 +119,7 @@ package struct ImagePush: Sendable {
                 retryPolicy: retryPolicy, freshLogin: { try await workflow.login(for: destination) })
             registryPush.sources = sources
             registryPush.exportAhead = exportAhead
+            registryPush.sourceAhead = sourceAhead
             var path: TransportEstimate.Path = transport == .daemon ? .daemon : .registry
             var estimate: TransportEstimate?
             if transport == .auto {
@@ -172,6 +175,20 @@ package struct ImagePush: Sendable {
             guard let image = inspected, let candidates else { return nil }
             return RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: destination.registryOverride)
         }
+    }
+
+    /// The manifest of a base in another registry, read while the login is made (`SourceBaseAhead`): only for a
+    /// transport that reads base layers, and an ancestor whose registry cannot be the destination's (`--registry`
+    /// names another one, or it is no ECR registry), as the push chooses it before the login names the registry.
+    private func startSourceBaseAhead(
+        _ destination: PushDestination, inspected: ImageInspect?, candidates: RegistryAncestor.Candidates?,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) -> SourceBaseAhead? {
+        guard transport == .auto || transport == .registry, settings.reuseBaseLayers, let sources, let inspected, let candidates,
+            let ancestor = RegistryAncestor.choose(for: inspected, among: candidates, preferredRegistry: destination.registryOverride)
+        else { return nil }
+        let elsewhere = destination.registryOverride.map { ancestor.registry != $0 } ?? (RegistryHost.parse(ancestor.registry) == nil)
+        return elsewhere ? SourceBaseAhead.start(ancestor: ancestor, sources: sources, onEvent: onEvent) : nil
     }
 
     /// The ancestor's candidates, from the Engine alone, when the image exists before the push (`push`, not a build

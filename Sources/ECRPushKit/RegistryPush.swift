@@ -16,6 +16,8 @@ package struct RegistryPush: Sendable {
     package var settings: ExportSettings
     /// How base images in other registries are read (nil: only bases in the destination registry are reused).
     package var sources: SourceRegistries?
+    /// The base's manifest in another registry, read while the login was made.
+    var sourceAhead: SourceBaseAhead?
     /// The image's export, requested while the login was made (`EngineExportAhead`), for `push` to read.
     package var exportAhead: EngineExportAhead?
 
@@ -141,6 +143,8 @@ package struct RegistryPush: Sendable {
         let source: BaseSource
         if ancestor.registry == registryName {
             source = .registry(store.client, isDestination: true)
+        } else if let ahead = sourceAhead, let read = await ahead.source(for: ancestor) {
+            source = read
         } else if let sources {
             source = .registry(await sources.client(for: ancestor.registry, onEvent: onEvent), isDestination: false)
         } else {

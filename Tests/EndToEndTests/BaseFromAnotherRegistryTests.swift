@@ -104,6 +104,38 @@ import Testing
         await source.stop()
     }
 
+    /// The base's manifest is read from its registry while the destination's login is made: moto holds AssumeRole
+    /// 3 s (`ExportAheadTests.slowLoginWorld`), and the source's proxy sees the manifest read well before then. The
+    /// push then copies the base with that manifest's digests, as it does after a quick login.
+    @Test func theBasesManifestIsReadWhileLoggingIn() async throws {
+        let world = try await ExportAheadTests.slowLoginWorld()
+        defer { world.moto.stop() }
+        let scene = try await Scene(world, baseMegabytes: 1)
+        let (source, destination, app) = (scene.source, scene.destination, scene.app)
+        defer { destination.stop() }
+        let repository = BuildAndPushTests.uniqueName("hub-ahead")
+        let start = ContinuousClock.now
+        async let pushed = push(
+            world, app, repository: repository, destination: destination, source: source, environment: ["ECRPUSH_COPY_PROBE_SECONDS": "60"])
+        var readWhileLoggingIn = false
+        while ContinuousClock.now - start < .milliseconds(2500), !readWhileLoggingIn {
+            readWhileLoggingIn = try await source.proxy.seen().contains {
+                $0.method == "GET" && $0.path.hasPrefix("/v2/\(source.repository)/manifests/sha256:")
+            }
+            if !readWhileLoggingIn { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let result = try await pushed
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(ContinuousClock.now - start > .seconds(3), "moto held AssumeRole for 3 s")
+        let paths = try await source.proxy.seen().map(\.path)
+        #expect(readWhileLoggingIn, "the base's manifest was read within 2.5 s: \(paths)")
+        #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
+        let baseDigests = try await Self.baseDigests(source)
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs, copied as they are")
+        await source.stop()
+    }
+
     /// A source that lost one blob and serves wrong bytes for another: neither is copied (the copy checks the
     /// digest before the upload's last byte), both are compressed from the image, and the manifest names only
     /// blobs the destination has.
