@@ -42,23 +42,28 @@ extension FanOutPush {
         // The ancestor's own registry, when some destination is elsewhere: with the login of a destination there (a
         // base in one region's registry, pushed to two regions), else asked for once.
         var elsewhere: RegistryClient?
+        var readAhead: SourceBaseAhead.Read?
         if byRegistry.joined().contains(where: { $0.registryName != ancestor.registry }) {
             if let destination = byRegistry.joined().first(where: { $0.registryName == ancestor.registry }) {
                 elsewhere = destination.client
+            } else if let read = await sourceAhead?.read(for: ancestor) {
+                (elsewhere, readAhead) = (read.client, read)
             } else {
                 guard let sources else { return [:] }
                 elsewhere = await sources.client(for: ancestor.registry, onEvent: onEvent)
             }
         }
         let settings = self.settings
-        let copyFrom = elsewhere
+        let (copyFrom, read) = (elsewhere, readAhead)
         return await withTaskGroup(of: [String: KnownLayer].self) { group in
             for stores in byRegistry {
                 group.addTask {
                     var shared: [String: KnownLayer]?
                     for (index, store) in stores.enumerated() {
                         let source: BaseSource =
-                            if let copyFrom, store.registryName != ancestor.registry {
+                            if let read, store.registryName != ancestor.registry {
+                                index == 0 ? read.source : read.copied(into: stores[0].repository)
+                            } else if let copyFrom, store.registryName != ancestor.registry {
                                 index == 0 ? .registry(copyFrom, isDestination: false) : .copied(into: stores[0].repository, from: copyFrom)
                             } else {
                                 .registry(store.client, isDestination: true)

@@ -41,6 +41,8 @@ package struct FanOutPush: Sendable {
     /// How a base in another registry is read, to copy its blobs into every destination (nil: only a base in the
     /// destinations' registry is reused).
     package var sources: SourceRegistries?
+    /// The base's manifest in another registry, read while the destinations logged in.
+    var sourceAhead: SourceBaseAhead?
     /// The base's layers being got into every destination already (`knownBaseLayers`, started by `auto`'s choice):
     /// the push of one image takes them from there instead of looking again.
     package var baseLayersUnderWay: Task<[String: KnownLayer], any Error>?

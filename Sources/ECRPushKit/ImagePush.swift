@@ -178,17 +178,16 @@ package struct ImagePush: Sendable {
     }
 
     /// The manifest of a base in another registry, read while the login is made (`SourceBaseAhead`): only for a
-    /// transport that reads base layers, and an ancestor whose registry cannot be the destination's (`--registry`
-    /// names another one, or it is no ECR registry), as the push chooses it before the login names the registry.
+    /// transport that reads base layers, and an ancestor whose registry cannot be the destination's, as the push
+    /// chooses it before the login names the registry.
     private func startSourceBaseAhead(
         _ destination: PushDestination, inspected: ImageInspect?, candidates: RegistryAncestor.Candidates?,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) -> SourceBaseAhead? {
-        guard transport == .auto || transport == .registry, settings.reuseBaseLayers, let sources, let inspected, let candidates,
-            let ancestor = RegistryAncestor.choose(for: inspected, among: candidates, preferredRegistry: destination.registryOverride)
-        else { return nil }
-        let elsewhere = destination.registryOverride.map { ancestor.registry != $0 } ?? (RegistryHost.parse(ancestor.registry) == nil)
-        return elsewhere ? SourceBaseAhead.start(ancestor: ancestor, sources: sources, onEvent: onEvent) : nil
+        guard transport == .auto || transport == .registry, settings.reuseBaseLayers, let sources, let inspected, let candidates else { return nil }
+        return SourceBaseAhead.start(destinationRegistries: [destination.registryOverride], sources: sources, onEvent: onEvent) {
+            RegistryAncestor.choose(for: inspected, among: candidates, preferredRegistry: destination.registryOverride)
+        }
     }
 
     /// The ancestor's candidates, from the Engine alone, when the image exists before the push (`push`, not a build
@@ -302,6 +301,18 @@ extension ImagePush {
         }
         // Taken by ecrpush's push; ended on every other way out (the Engine's push, an image already there, a failure).
         defer { exportAhead?.cancel() }
+        // A base in another registry, its manifest read while the destinations log in (one platform: several are
+        // each built first).
+        var sourceAhead: SourceBaseAhead?
+        if platforms.isEmpty, settings.reuseBaseLayers, transport == .auto || transport == .registry, let sources, let image = inspected,
+            let docker = destinations.first?.workflow.docker
+        {
+            let preferred = destinations.first?.destination.registryOverride
+            sourceAhead = SourceBaseAhead.start(
+                destinationRegistries: destinations.map(\.destination.registryOverride), sources: sources, onEvent: onEvent
+            ) { (try? await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: preferred)) ?? nil }
+        }
+        defer { sourceAhead?.cancel() }
         let prepared = await pendingPrepared
         if case .success(let ready)? = prepared.first, let existing = ready.existing, let entry = destinations.first {
             onEvent(
@@ -339,6 +350,7 @@ extension ImagePush {
             settings: settings)
         fanOut.sources = sources
         fanOut.exportAhead = exportAhead
+        fanOut.sourceAhead = sourceAhead
         let tags = destinations[first.number].destination.tags
         var report: FanOutPush.Report
         if platforms.isEmpty {

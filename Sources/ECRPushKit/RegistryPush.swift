@@ -143,8 +143,8 @@ package struct RegistryPush: Sendable {
         let source: BaseSource
         if ancestor.registry == registryName {
             source = .registry(store.client, isDestination: true)
-        } else if let ahead = sourceAhead, let read = await ahead.source(for: ancestor) {
-            source = read
+        } else if let read = await sourceAhead?.read(for: ancestor) {
+            source = read.source
         } else if let sources {
             source = .registry(await sources.client(for: ancestor.registry, onEvent: onEvent), isDestination: false)
         } else {

@@ -106,17 +106,20 @@ import Testing
 
     /// The base's manifest is read from its registry while the destination's login is made: moto holds AssumeRole
     /// 3 s (`ExportAheadTests.slowLoginWorld`), and the source's proxy sees the manifest read well before then. The
-    /// push then copies the base with that manifest's digests, as it does after a quick login.
-    @Test func theBasesManifestIsReadWhileLoggingIn() async throws {
+    /// push then copies the base with that manifest's digests, as it does after a quick login. To one repository,
+    /// and to two (a fan-out).
+    @Test(arguments: [1, 2])
+    func theBasesManifestIsReadWhileLoggingIn(repositories count: Int) async throws {
         let world = try await ExportAheadTests.slowLoginWorld()
         defer { world.moto.stop() }
         let scene = try await Scene(world, baseMegabytes: 1)
         let (source, destination, app) = (scene.source, scene.destination, scene.app)
         defer { destination.stop() }
-        let repository = BuildAndPushTests.uniqueName("hub-ahead")
+        let repositories = (0..<count).map { _ in BuildAndPushTests.uniqueName("hub-ahead") }
         let start = ContinuousClock.now
         async let pushed = push(
-            world, app, repository: repository, destination: destination, source: source, environment: ["ECRPUSH_COPY_PROBE_SECONDS": "60"])
+            world, app, repository: repositories[0], destination: destination, source: source,
+            extra: repositories.dropFirst().flatMap { ["--repository", $0] }, environment: ["ECRPUSH_COPY_PROBE_SECONDS": "60"])
         var readWhileLoggingIn = false
         while ContinuousClock.now - start < .milliseconds(2500), !readWhileLoggingIn {
             readWhileLoggingIn = try await source.proxy.seen().contains {
@@ -131,8 +134,10 @@ import Testing
         #expect(readWhileLoggingIn, "the base's manifest was read within 2.5 s: \(paths)")
         #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
         let baseDigests = try await Self.baseDigests(source)
-        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
-        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs, copied as they are")
+        for repository in repositories {
+            let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+            #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "\(repository): the base's own blobs, copied as they are")
+        }
         await source.stop()
     }
 
