@@ -177,6 +177,18 @@ package struct ImagePush: Sendable {
         }
     }
 
+    /// `image`'s ancestor from a registry, looked up in the background for whoever needs it first; nil without an
+    /// image, or when the Engine cannot be asked now (it is asked again later, where its error is reported).
+    private static func ancestorLookup(
+        of image: ImageInspect?, docker: DockerClient, preferredRegistry: String?
+    ) -> Task<RegistryAncestor?, Never> {
+        Task {
+            guard let image else { return nil }
+            let found: RegistryAncestor?? = try? await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: preferredRegistry)
+            return found ?? nil
+        }
+    }
+
     /// The manifest of a base in another registry, read while the login is made (`SourceBaseAhead`): only for a
     /// transport that reads base layers, and an ancestor whose registry cannot be the destination's, as the push
     /// chooses it before the login names the registry.
@@ -288,30 +300,26 @@ extension ImagePush {
         // `push`'s export, asked for while the destinations are logged in, when ecrpush's push will read the image
         // (one platform: several are each built first).
         var exportAhead: EngineExportAhead?
+        var sourceAhead: SourceBaseAhead?
         if platforms.isEmpty, let docker = destinations.first?.workflow.docker {
+            // The image's ancestor from a registry, looked up once for both: the export's choice and the base's read.
             let preferred = destinations.first?.destination.registryOverride
+            // Only where base layers are read (`ExportAheadChoice` asks for it only then too).
+            let readsBases = settings.reuseBaseLayers && (transport == .auto || transport == .registry)
+            let lookup: Task<RegistryAncestor?, Never>? =
+                readsBases ? Self.ancestorLookup(of: inspected, docker: docker, preferredRegistry: preferred) : nil
+            let ancestor: @Sendable () async -> RegistryAncestor? = { await lookup?.value ?? nil }
+            // A base in another registry: its manifest read while the destinations log in.
+            if readsBases, let sources {
+                let registries = destinations.map(\.destination.registryOverride)
+                sourceAhead = SourceBaseAhead.start(destinationRegistries: registries, sources: sources, onEvent: onEvent, ancestor: ancestor)
+            }
             exportAhead = await ExportAheadChoice.start(
                 image: inspected, name: existingLocalImage, docker: docker, fanOut: true, skipExisting: skipExisting, transport: transport,
-                settings: settings
-            ) {
-                // An Engine that cannot be asked now is asked again later, where its error is reported.
-                guard let image = inspected else { return nil }
-                return (try? await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: preferred)) ?? nil
-            }
+                settings: settings, ancestor: ancestor)
         }
         // Taken by ecrpush's push; ended on every other way out (the Engine's push, an image already there, a failure).
         defer { exportAhead?.cancel() }
-        // A base in another registry, its manifest read while the destinations log in (one platform: several are
-        // each built first).
-        var sourceAhead: SourceBaseAhead?
-        if platforms.isEmpty, settings.reuseBaseLayers, transport == .auto || transport == .registry, let sources, let image = inspected,
-            let docker = destinations.first?.workflow.docker
-        {
-            let preferred = destinations.first?.destination.registryOverride
-            sourceAhead = SourceBaseAhead.start(
-                destinationRegistries: destinations.map(\.destination.registryOverride), sources: sources, onEvent: onEvent
-            ) { (try? await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: preferred)) ?? nil }
-        }
         defer { sourceAhead?.cancel() }
         let prepared = await pendingPrepared
         if case .success(let ready)? = prepared.first, let existing = ready.existing, let entry = destinations.first {
