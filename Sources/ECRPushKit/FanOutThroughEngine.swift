@@ -47,11 +47,15 @@ struct FanOutThroughEngine: Sendable {
         }
         defer { base.cancel() }  // handed to FanOutPush, which awaits it, or over already
         // As for one destination: a base copied in a moment is waited for, a slow copy goes on beside ecrpush's push.
-        let known = try await ended.value(within: ancestor == nil ? 0 : settings.copyProbeSeconds)
+        // A base in every destination's registry is not: its mounts are the Engine's path too, whatever their pace
+        // (under load they once took longer than the probe time, and `auto` read the whole image for a small layer).
+        let inAncestorsRegistry = ancestor.map { ancestor in targets.allSatisfy { $0.registryName == ancestor.registry } } ?? false
+        let known = try await ended.value(within: ancestor == nil || inAncestorsRegistry ? 0 : settings.copyProbeSeconds)
         var rates = TransportEstimate.Rates()
         rates.uploadBytesPerSecond = settings.uploadRate?.bytesPerSecond
         let chosen = TransportEstimate.fanOut(
-            image: inspected, ancestor: ancestor, knownEverywhere: ancestor == nil ? [:] : known, destinations: targets.count, rates: rates)
+            image: inspected, ancestor: ancestor, knownEverywhere: ancestor == nil ? [:] : known, destinations: targets.count,
+            inAncestorsRegistry: inAncestorsRegistry, rates: rates)
         onEvent(.info(chosen.description))
         fanOut.baseLayersUnderWay = base
         guard chosen.path == .daemon else {

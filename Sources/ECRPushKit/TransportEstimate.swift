@@ -159,14 +159,22 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
     /// there before choosing), nil while that is still under way (the Engine's push would send the base again).
     /// Both paths get the base into every destination alike; they differ in the new layers, which the Engine path
     /// compresses on one core and then copies once more (in parallel into each other registry).
+    /// `inAncestorsRegistry`: every destination is in the ancestor's registry. The base is then as good as held
+    /// whatever its mounts' state: the Engine's push mounts it into the first destination itself, and the copies
+    /// from there are mounts too (as `choose` counts a base from the destination registry).
     package static func fanOut(
-        image: ImageInspect, ancestor: RegistryAncestor?, knownEverywhere: [String: KnownLayer]?, destinations: Int, rates: Rates = Rates()
+        image: ImageInspect, ancestor: RegistryAncestor?, knownEverywhere: [String: KnownLayer]?, destinations: Int,
+        inAncestorsRegistry: Bool = false, rates: Rates = Rates()
     ) -> TransportEstimate {
-        let baseHeld = ancestor.map { (knownEverywhere?.count ?? 0) >= $0.layerCountDistinct(in: image) } ?? false
+        let mounted = ancestor != nil && inAncestorsRegistry
+        let baseHeld = mounted || ancestor.map { (knownEverywhere?.count ?? 0) >= $0.layerCountDistinct(in: image) } ?? false
         let known = baseHeld ? ancestor?.size ?? 0 : 0
-        let (daemon, registry, newBytes) = fanOutSeconds(image: image, known: known, baseSettled: knownEverywhere != nil, rates: rates)
+        let settled = mounted || knownEverywhere != nil
+        let (daemon, registry, newBytes) = fanOutSeconds(image: image, known: known, baseSettled: settled, rates: rates)
         let source: String
         switch ancestor {
+        case let ancestor? where mounted:
+            source = "\(mebibytes(known)) of layers came from \(ancestor.reference), in every destination's registry"
         case let ancestor? where knownEverywhere == nil:
             source = "its base \(ancestor.reference) is still being got into every destination"
         case let ancestor? where baseHeld:

@@ -187,6 +187,11 @@ import Testing
         let copying = TransportEstimate.fanOut(image: image, ancestor: ancestor, knownEverywhere: nil, destinations: 2)
         #expect(copying.path == .registry && copying.daemonSeconds == .infinity && copying.reason.contains("still being got"), "\(copying)")
         #expect(copying.description.contains("once for all destinations"))
+        // A base in every destination's registry is mounted, by the Engine's push as by the copies: held, its own
+        // mounts done or not.
+        let mounting = TransportEstimate.fanOut(image: image, ancestor: ancestor, knownEverywhere: nil, destinations: 2, inAncestorsRegistry: true)
+        #expect(mounting.path == .daemon && mounting.daemonSeconds == small.daemonSeconds, "\(mounting)")
+        #expect(mounting.reason.contains("in every destination's registry"), "\(mounting)")
         // Mostly new bytes, or no base at all: ecrpush's one read.
         let big = TransportEstimate.fanOut(
             image: Self.image(size: 384 * Self.mib, layers: 4), ancestor: ancestor, knownEverywhere: everywhere, destinations: 2)
