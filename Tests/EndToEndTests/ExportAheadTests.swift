@@ -44,7 +44,9 @@ import Testing
         #expect(result.stderrText.contains("Reading \(image.tag) from the Docker Engine (asked for while logging in)"), "\(result.stderrText)")
         let saves = try await Self.saves(world, image.id, since: start)
         #expect(saves.count == 1, "\(saves)")
-        #expect(saves.allSatisfy { $0 < 2.5 }, "the export was written out \(saves) s after the start, the login ended after 3 s")
+        // Before 3 s the login cannot have ended (moto held its first answer that long): an export written out by then
+        // was asked for during it.
+        #expect(saves.allSatisfy { $0 < 3 }, "the export was written out \(saves) s after the start, the login ended after 3 s")
 
         let inspect = try await world.docker.docker(["image", "inspect", "--format", "{{len .RootFS.Layers}}", image.id])
         for repository in repositories {
