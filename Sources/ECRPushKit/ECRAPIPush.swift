@@ -15,6 +15,11 @@ package struct ECRAPIPush: Sendable {
     package var sources: SourceRegistries?
     /// The image's export, requested while the repository was looked up (`EngineExportAhead`), for `push` to read.
     package var exportAhead: EngineExportAhead?
+    /// The local images the ancestor is chosen among, gathered while the repository was looked up (nil: gathered
+    /// when needed).
+    var candidates: RegistryAncestor.Candidates?
+    /// A base's manifest in another registry, read while the repository was looked up.
+    var sourceAhead: SourceBaseAhead?
 
     package init(ecr: ECRClient, docker: DockerClient, settings: ExportSettings = ExportSettings()) {
         self.ecr = ecr
@@ -44,14 +49,19 @@ package struct ECRAPIPush: Sendable {
         }
     }
 
-    /// The image's base layers that the repository has: the base's manifest read through ECR's API when the base is
-    /// in this registry (BatchGetImage), else from its own registry as `sources` says.
+    /// The image's base layers that the repository has, or gets: the base's manifest read through ECR's API when
+    /// the base is in this registry (BatchGetImage; layers only named where the repository has them), else from its
+    /// own registry as `sources` says (its layers copied part by part, `ECRBlobStore+Copy.swift`).
     private func baseLayers(
         image: ImageInspect, store: ECRBlobStore, destination: PushDestination, registry: String,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> [String: KnownLayer] {
-        guard settings.reuseBaseLayers, let ancestor = try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registry)
-        else { return [:] }
+        guard settings.reuseBaseLayers else { return [:] }
+        let found: RegistryAncestor? =
+            if let candidates { RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: registry) } else {
+                try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registry)
+            }
+        guard let ancestor = found else { return [:] }
         let source: BaseSource
         if ancestor.registry == registry {
             let (ecr, registryId) = (self.ecr, destination.registryId)
@@ -59,6 +69,8 @@ package struct ECRAPIPush: Sendable {
                 guard let stored = try await ecr.manifest(of: .digest(reference), repository: repository, registryId: registryId) else { return nil }
                 return FetchedManifest(bytes: Array(stored.manifest.utf8), mediaType: stored.mediaType)
             }
+        } else if let read = await sourceAhead?.read(for: ancestor) {
+            source = read.source
         } else if let sources {
             source = .registry(await sources.client(for: ancestor.registry, onEvent: onEvent), isDestination: false)
         } else {

@@ -5,8 +5,8 @@ import ImageExport
 import RegistryClient
 
 /// A repository reached through ECR's own API, signed with SigV4 (the `ecr-api` transport): BatchCheckLayerAvailability,
-/// Initiate/UploadLayerPart/CompleteLayerUpload, PutImage. No registry password exists; ECR's API mounts and copies
-/// nothing, so a base's layers count only where the repository already has them.
+/// Initiate/UploadLayerPart/CompleteLayerUpload, PutImage. No registry password exists, so nothing is mounted from
+/// another repository; a base in another registry is copied part by part (`ECRBlobStore+Copy.swift`).
 struct ECRBlobStore: BlobStore {
     let ecr: ECRClient
     let repository: String
@@ -30,10 +30,6 @@ struct ECRBlobStore: BlobStore {
     }
 
     func mount(_ digest: String, from source: String) async throws -> Bool { false }
-
-    func copy(
-        _ layer: KnownLayer, from source: RegistryClient, repository: String, progress: @escaping @Sendable (Int64) -> Void
-    ) async throws -> Bool { false }
 
     func upload(_ blob: PreparedBlob, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void) async throws {
         var attempt = 0

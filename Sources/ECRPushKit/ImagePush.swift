@@ -62,9 +62,15 @@ package struct ImagePush: Sendable {
             let inspected = try await pendingInspection
             let ahead = await startExportAhead(destination, inspected: inspected, candidates: nil)
             defer { ahead?.cancel() }
-            // No registry login at all: the host only names the result.
+            // No registry login at all: the host only names the result. The repository's look-up (after the AWS
+            // credentials) is this transport's login: the ancestor's candidates come from the Engine meanwhile, and a
+            // base in another registry has its manifest read beside it.
             let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(region).amazonaws.com"
-            let repository = try await workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
+            async let pendingRepository = workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
+            let candidates = await gatherAncestorCandidates()
+            let sourceAhead = startSourceBaseAhead(destination, inspected: inspected, candidates: candidates, onEvent: onEvent)
+            defer { sourceAhead?.cancel() }
+            let repository = try await pendingRepository
             let registry = destination.registryOverride ?? repository.registryHost ?? fallback
             if let existing = try await existingImage(
                 destination, repository: repository, registry: registry, inspected: inspected, onEvent: onEvent)
@@ -75,6 +81,7 @@ package struct ImagePush: Sendable {
             var push = ECRAPIPush(ecr: workflow.ecr, docker: workflow.docker, settings: settings)
             push.sources = sources
             push.exportAhead = ahead
+            (push.candidates, push.sourceAhead) = (candidates, sourceAhead)
             let pushed = try await push.push(
                 localImage: localImage, inspected: inspected, destination: destination, registry: registry, onEvent: onEvent)
             return Outcome(pushed: pushed, repository: repository, alreadyPushed: false)
@@ -196,7 +203,7 @@ package struct ImagePush: Sendable {
         _ destination: PushDestination, inspected: ImageInspect?, candidates: RegistryAncestor.Candidates?,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) -> SourceBaseAhead? {
-        guard transport == .auto || transport == .registry, settings.reuseBaseLayers, let sources, let inspected, let candidates else { return nil }
+        guard transport != .daemon, settings.reuseBaseLayers, let sources, let inspected, let candidates else { return nil }
         return SourceBaseAhead.start(destinationRegistries: [destination.registryOverride], sources: sources, onEvent: onEvent) {
             RegistryAncestor.choose(for: inspected, among: candidates, preferredRegistry: destination.registryOverride)
         }
@@ -206,7 +213,7 @@ package struct ImagePush: Sendable {
     /// that may pull a base meanwhile) and the transport looks for an ancestor. nil otherwise, or when the Engine
     /// failed: the look-up is then made later, where its error is reported.
     private func gatherAncestorCandidates() async -> RegistryAncestor.Candidates? {
-        guard existingLocalImage != nil, settings.reuseBaseLayers, transport == .auto || transport == .registry else { return nil }
+        guard existingLocalImage != nil, settings.reuseBaseLayers, transport != .daemon else { return nil }
         return try? await RegistryAncestor.gather(docker: workflow.docker, for: existingLocalImage)
     }
 

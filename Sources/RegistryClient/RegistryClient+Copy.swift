@@ -10,17 +10,58 @@ extension RegistryClient {
     package func readBlob(
         repository: String, digest: String, firstBytes: Int64? = nil, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
     ) async throws {
+        let range = firstBytes.flatMap { $0 > 0 ? 0...($0 - 1) : nil }
+        try await streamBlob(repository: repository, digest: digest, range: range, wholeWillDo: true, checked: false, onChunk: onChunk)
+    }
+
+    /// The bytes `range` of the blob (a `Range` request), for a copy that goes up in parts. `checked`: an earlier part
+    /// was read already (its HEAD bought the token), so this one asks no HEAD first. A registry that ignores the range
+    /// serves only a part at the blob's start (its first bytes are kept); for any other, that is an error.
+    package func readBlobPart(repository: String, digest: String, range: ClosedRange<Int64>, checked: Bool) async throws -> [UInt8] {
+        struct Enough: Error {}
+        let wanted = range.count
+        let part = Mutex<[UInt8]>([])
+        part.withLock { $0.reserveCapacity(wanted) }
+        do {
+            try await streamBlob(repository: repository, digest: digest, range: range, wholeWillDo: range.lowerBound == 0, checked: checked) {
+                chunk in
+                let leftOver = part.withLock { bytes in
+                    let taken = min(chunk.count, wanted - bytes.count)
+                    bytes.append(contentsOf: chunk.prefix(taken))
+                    return chunk.count - taken
+                }
+                // Only a whole-blob answer sends more than the range: stop reading it there.
+                if leftOver > 0 { throw Enough() }
+            }
+        } catch is Enough {}
+        let bytes = part.withLock { $0 }
+        guard bytes.count == wanted else {
+            throw RegistryError.unexpectedStatus(
+                operation: "reading bytes \(range.lowerBound)-\(range.upperBound) of blob \(digest) from \(registryName)/\(repository)",
+                status: 206, body: "\(bytes.count) bytes came, not \(wanted)")
+        }
+        return bytes
+    }
+
+    /// The blob's bytes, or those of `range`, streamed to `onChunk`. `wholeWillDo`: a 200 with the whole blob is
+    /// accepted for a range request (`onChunk` stops reading when it has enough).
+    private func streamBlob(
+        repository: String, digest: String, range: ClosedRange<Int64>?, wholeWillDo: Bool, checked: Bool,
+        onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
+    ) async throws {
         let operation = "reading blob \(digest) from \(registryName)/\(repository)"
         // A HEAD first: it buys a token where the registry wants one and is retried like every request; the GET
         // that follows streams, so it cannot be.
-        guard try await blobExists(repository: repository, digest: digest) else {
-            throw RegistryError.rejected(operation: operation, status: 404, code: "BLOB_UNKNOWN", message: "no such blob")
+        if !checked {
+            guard try await blobExists(repository: repository, digest: digest) else {
+                throw RegistryError.rejected(operation: operation, status: 404, code: "BLOB_UNKNOWN", message: "no such blob")
+            }
         }
         let url = "\(baseURL)/v2/\(repository)/blobs/\(digest)"
         var request = HTTPRequest(method: "GET", url: url)
         if let authorization = authorization(for: url, credentials: login.credentials) { request.headers["Authorization"] = authorization }
-        if let firstBytes, firstBytes > 0 { request.headers["Range"] = "bytes=0-\(firstBytes - 1)" }
-        let expected: Set<Int> = firstBytes == nil ? [200] : [200, 206]
+        if let range { request.headers["Range"] = "bytes=\(range.lowerBound)-\(range.upperBound)" }
+        let expected: Set<Int> = range == nil ? [200] : wholeWillDo ? [200, 206] : [206]
         let status = Mutex(0)
         do {
             try await http.send(

@@ -107,9 +107,9 @@ import Testing
     /// The base's manifest is read from its registry while the destination's login is made: moto holds AssumeRole
     /// 3 s (`ExportAheadTests.slowLoginWorld`), and the source's proxy sees the manifest read well before then. The
     /// push then copies the base with that manifest's digests, as it does after a quick login. To one repository,
-    /// and to two (a fan-out).
-    @Test(arguments: [1, 2])
-    func theBasesManifestIsReadWhileLoggingIn(repositories count: Int) async throws {
+    /// to two (a fan-out), and through ECR's API (whose login is the repository's look-up).
+    @Test(arguments: [("auto", 1), ("auto", 2), ("ecr-api", 1)])
+    func theBasesManifestIsReadWhileLoggingIn(transport: String, repositories count: Int) async throws {
         let world = try await ExportAheadTests.slowLoginWorld()
         defer { world.moto.stop() }
         let scene = try await Scene(world, baseMegabytes: 1)
@@ -119,7 +119,8 @@ import Testing
         let start = ContinuousClock.now
         async let pushed = push(
             world, app, repository: repositories[0], destination: destination, source: source,
-            extra: repositories.dropFirst().flatMap { ["--repository", $0] }, environment: ["ECRPUSH_COPY_PROBE_SECONDS": "60"])
+            extra: repositories.dropFirst().flatMap { ["--repository", $0] } + ["--transport", transport],
+            environment: ["ECRPUSH_COPY_PROBE_SECONDS": "60"])
         var readWhileLoggingIn = false
         // Before 3 s the login cannot have ended: a read seen then was made during it (polled to 2.9 s, for load).
         while ContinuousClock.now - start < .milliseconds(2900), !readWhileLoggingIn {
@@ -144,8 +145,9 @@ import Testing
 
     /// A source that lost one blob and serves wrong bytes for another: neither is copied (the copy checks the
     /// digest before the upload's last byte), both are compressed from the image, and the manifest names only
-    /// blobs the destination has.
-    @Test func aSourceThatLostABlobOrServesWrongBytesFallsBackToCompressing() async throws {
+    /// blobs the destination has. Through the registry API and through ECR's.
+    @Test(arguments: ["registry", "ecr-api"])
+    func aSourceThatLostABlobOrServesWrongBytesFallsBackToCompressing(transport: String) async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
         let source = try await Self.publishBase(world, megabytes: 4)
@@ -164,13 +166,39 @@ import Testing
         let repository = BuildAndPushTests.uniqueName("hub-broken")
 
         let result = try await push(
-            world, app, repository: repository, destination: destination, source: source, extra: ["--transport", "registry", "--no-blob-cache"])
+            world, app, repository: repository, destination: destination, source: source, extra: ["--transport", transport, "--no-blob-cache"])
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("could not be copied"), "\(result.stderrText)")
+        #expect(!result.stderrText.contains("Copied from"), "\(result.stderrText)")
         let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
         #expect(!appDigests.contains(baseDigests[0]) && !appDigests.contains(baseDigests[1]), "\(appDigests)")
         for digest in appDigests { #expect(try await world.registry.blobStatus(repository: repository, digest: digest) == 200) }
         #expect(try await world.registry.blobStatus(repository: repository, digest: baseDigests[1]) == 404, "no blob stored under a wrong digest")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+        await source.stop()
+    }
+
+    /// `ecr-api` copies a base's layer from another registry in parts (moto suggests 10 MiB): each part is a `Range`
+    /// read (206) while the part before goes up, and the layer keeps its digest.
+    @Test func theECRAPICopiesABaseLayerInParts() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let scene = try await Scene(world, baseMegabytes: 12)
+        let (source, destination, app) = (scene.source, scene.destination, scene.app)
+        defer { destination.stop() }
+        let repository = BuildAndPushTests.uniqueName("hub-parts")
+        let result = try await push(
+            world, app, repository: repository, destination: destination, source: source, extra: ["--transport", "ecr-api", "--no-blob-cache"])
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
+        let baseDigests = try await Self.baseDigests(source)
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        #expect(appDigests.count == baseDigests.count + 1)
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs: \(result.stderrText)")
+        let large = try #require(baseDigests.last)
+        let reads = try await source.proxy.seen().filter { $0.method == "GET" && $0.path.hasSuffix("/blobs/\(large)") }
+        #expect(reads.count == 2 && reads.allSatisfy { $0.status == .code(206) }, "two parts of 10 and 2 MiB: \(reads.map(\.status))")
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
         await source.stop()

@@ -3,7 +3,7 @@ import TestWorld
 
 /// A small distribution-API server on loopback (python, stdlib only) whose answers vary by repository name,
 /// for the cases a real registry does not produce on demand: relative and absolute upload Locations with a
-/// query, 202 where 201 is usual, a failing PATCH, error bodies, and a redirect to another port. It logs every
+/// query, 202 where 201 is usual, a failing PATCH, blobs served whole whatever the Range, error bodies, and a redirect to another port. It logs every
 /// request (`GET /log` on either port) with whether it carried Authorization.
 final class FakeRegistry: @unchecked Sendable {
     let port: Int
@@ -63,7 +63,9 @@ final class FakeRegistry: @unchecked Sendable {
                 if parts[3] == "blobs" and parts[4] != "uploads":
                     if repo == "redirected":
                         return self.reply(307, {"Location": f"http://127.0.0.1:{ports['other']}{u.path}"})
-                    return self.reply(200 if (repo, parts[4]) in blobs else 404)
+                    # The whole blob whatever the Range (as a registry that ignores it).
+                    stored = blobs.get((repo, parts[4]))
+                    return self.reply(404) if stored is None else self.reply(200, {}, stored)
                 if parts[3] == "blobs" and self.command == "POST":
                     uid = uuid.uuid4().hex
                     uploads[uid] = b""
@@ -84,7 +86,7 @@ final class FakeRegistry: @unchecked Sendable {
                     digest = q.get("digest", [""])[0]
                     if "sha256:" + hashlib.sha256(uploads.get(uid, b"") + data).hexdigest() != digest:
                         return self.reply(400, {}, err("DIGEST_INVALID", "digest does not match"))
-                    blobs[(repo, digest)] = True
+                    blobs[(repo, digest)] = uploads.get(uid, b"") + data
                     return self.reply(202 if repo == "ecrlike" else 201, {"Docker-Content-Digest": digest})
                 if parts[3] == "manifests" and self.command == "PUT":
                     if repo == "immutable":

@@ -41,6 +41,11 @@ import Testing
         let start = Mutex<[UInt8]>([])
         try await client.readBlob(repository: repository, digest: blob.digest, firstBytes: 100_000) { chunk in start.withLock { $0 += chunk } }
         #expect(start.withLock { $0 } == Array(whole.withLock { $0 }.prefix(100_000)))
+        // And in parts, as ecr-api copies a base: a middle part and the last (206 each).
+        let middle = try await client.readBlobPart(repository: repository, digest: blob.digest, range: 1_000_000...1_999_999, checked: false)
+        #expect(middle == Array(whole.withLock { $0 }[1_000_000...1_999_999]))
+        let last = try await client.readBlobPart(repository: repository, digest: blob.digest, range: 2_000_000...(3 << 20) - 1, checked: true)
+        #expect(last == Array(whole.withLock { $0 }[2_000_000...]))
 
         let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}".utf8)
         let configDigest = SHA256.hash(config).ociDigest
@@ -97,6 +102,25 @@ import Testing
         let patches = log.filter { $0.method == "PATCH" }.map(\.path)
         #expect(patches.count == 2)
         #expect(Set(patches).count == 2, "nothing is re-sent on the failed session")
+    }
+
+    /// A registry that ignores `Range` serves a part at the blob's start from its whole answer (the rest is not
+    /// read); any later part is an error, never the wrong bytes.
+    @Test func aPartFromARegistryThatIgnoresRanges() async throws {
+        let server = try FakeRegistry()
+        defer { server.stop() }
+        let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
+        let blob = try Self.blobFile(size: 300_000)
+        try await client.uploadBlob(repository: "plain", digest: blob.digest, size: 300_000, content: .file(path: blob.path))
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: blob.path)))
+        let first = try await client.readBlobPart(repository: "plain", digest: blob.digest, range: 0...99_999, checked: false)
+        #expect(first == Array(bytes.prefix(100_000)))
+        await #expect {
+            try await client.readBlobPart(repository: "plain", digest: blob.digest, range: 100_000...199_999, checked: true)
+        } throws: { error in
+            guard case RegistryError.unexpectedStatus(_, let status, _) = error else { return false }
+            return status == 200
+        }
     }
 
     @Test func registryErrorsAreNamed() async throws {
