@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "HTTPTransport", dependencies: ["CCurl"]),
         .target(name: "AWSCore", dependencies: ["SigV4", "HTTPTransport"]),
         .target(name: "STS", dependencies: ["AWSCore", "SigV4"]),
-        .target(name: "ECR", dependencies: ["AWSCore", "Hashing"]),
+        .target(name: "ECR", dependencies: ["AWSCore", "HTTPTransport", "Hashing"]),
         .target(name: "DockerEngine", dependencies: ["HTTPTransport"]),
         // BuildKit through the Engine: its progress trace (protobuf) and the session ecrpush serves to the Engine
         // (secrets, registry credentials), gRPC over HTTP/2 on a connection upgraded from the Engine's socket.

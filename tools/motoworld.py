@@ -30,6 +30,9 @@ with lastValidByteReceived = bytes received - 1), partLastByte is inclusive, a p
 (LayerPartTooSmallException at CompleteLayerUpload), the digest is checked at CompleteLayerUpload
 (InvalidLayerException), an existing blob gives LayerAlreadyExistsException.
 BatchCheckLayerAvailability reports a missing layer as a failure with failureCode MissingLayerDigest.
+GetDownloadUrlForLayer (a layer the repository has, else LayerNotFoundException) answers a URL on motoworld
+itself, GET /_motoworld/layers/TOKEN, good for an hour and unsigned, as S3's presigned URLs are: it streams the
+blob from the registry, honouring Range. Counted as "LayerDownloadPart" (a 206) or "LayerDownload" (whole).
 With --registry, blobs go to that distribution registry (docker-registry) and PutImage also puts the
 manifest there, so an image pushed through the ECR API can be pulled with `docker pull`. Without it,
 completed blobs are only remembered (their bytes are dropped).
@@ -183,6 +186,16 @@ class RegistryStore:
             raise RegistryError(status, body)
 
 
+    def open_blob(self, repo, digest, byte_range=None):
+        """The blob's response from the registry, unread (the caller streams and closes it)."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=300, blocksize=MIB)
+        headers = dict(self.auth)
+        if byte_range:
+            headers["Range"] = byte_range
+        conn.request("GET", f"/v2/{repo}/blobs/{digest}", headers=headers)
+        return conn, conn.getresponse()
+
+
 class MemoryStore:
     """Without a registry: remember which blobs were completed (and their size), drop the bytes."""
 
@@ -229,6 +242,7 @@ def install_ecr_operations(store, opts, work_dir):
 
     uploads = {}
     uploads_lock = threading.Lock()
+    DOWNLOADS["store"] = store
 
     def ok(self, result):
         self.response_headers["Content-Type"] = "application/x-amz-json-1.1"
@@ -405,6 +419,21 @@ def install_ecr_operations(store, opts, work_dir):
         answer.setdefault("imageId", p.get("imageId") or {})
         return ok(self, answer)
 
+    def get_download_url_for_layer(self):
+        p = params(self)
+        repo = repository(self, p)
+        digest = p.get("layerDigest") or ""
+        if not DIGEST_RE.match(digest):
+            raise ecr_exc.InvalidParameterException(f"Invalid parameter at 'layerDigest': {digest!r} is not a digest")
+        if store.blob_size(repo.name, digest) is None:
+            raise error("LayerNotFoundException", f"The layer {digest} does not exist in repository '{repo.name}'")
+        token = uuid.uuid4().hex
+        with DOWNLOADS_LOCK:
+            DOWNLOADS[token] = (repo.name, digest, time.time() + 3600)
+        host = self.headers.get("Host") or "127.0.0.1"
+        return ok(self, {"downloadUrl": f"http://{host}/_motoworld/layers/{token}?X-Amz-Signature={uuid.uuid4().hex}",
+                         "layerDigest": digest})
+
     def get_authorization_token(self):
         p = params(self)
         token = base64.b64encode(f"AWS:{opts.registry_password}".encode()).decode()
@@ -428,7 +457,8 @@ def install_ecr_operations(store, opts, work_dir):
         return wrapper
 
     for operation in (batch_check_layer_availability, initiate_layer_upload, upload_layer_part,
-                      complete_layer_upload, put_image, get_authorization_token, describe_image_scan_findings):
+                      complete_layer_upload, put_image, get_authorization_token, describe_image_scan_findings,
+                      get_download_url_for_layer):
         setattr(ECRResponse, operation.__name__, registry_failures_as_server_errors(operation))
 
 
@@ -436,6 +466,8 @@ def install_ecr_operations(store, opts, work_dir):
 
 COUNTS = {}
 COUNTS_LOCK = threading.Lock()
+DOWNLOADS = {}  # token -> (repository, digest, expiry); "store": the blob store they read
+DOWNLOADS_LOCK = threading.Lock()
 SCAN_SCRIPTS = {}  # repository -> DescribeImageScanFindings answers, one per call, the last repeated
 SCAN_SCRIPTS_LOCK = threading.Lock()
 INJECTED = {}  # action -> [kind, calls left] (see --fault)
@@ -631,11 +663,41 @@ class Front:
             with SCAN_SCRIPTS_LOCK:
                 SCAN_SCRIPTS[script["repositoryName"]] = list(script["responses"])
             return self.respond(start_response, 200, {"Content-Type": "application/json"}, "{}")
+        if path.startswith("/_motoworld/layers/") and method == "GET":
+            return self.layer_download(environ, start_response, path.rsplit("/", 1)[-1])
         if path == "/_motoworld/counts/reset" and method == "POST":
             with COUNTS_LOCK:
                 COUNTS.clear()
             return self.respond(start_response, 200, {"Content-Type": "application/json"}, "{}")
         return self.respond(start_response, 404, {"Content-Type": "text/plain"}, "not found\n")
+
+    def layer_download(self, environ, start_response, token):
+        """A GetDownloadUrlForLayer URL: the blob from the registry, streamed, with its Range honoured."""
+        with DOWNLOADS_LOCK:
+            found = DOWNLOADS.get(token)
+        if found is None or found[2] < time.time():
+            return self.respond(start_response, 403, {"Content-Type": "text/plain"}, "no such download (or expired)\n")
+        byte_range = environ.get("HTTP_RANGE")
+        store = DOWNLOADS.get("store")
+        if not hasattr(store, "open_blob"):
+            return self.respond(start_response, 404, {"Content-Type": "text/plain"}, "no registry behind motoworld\n")
+        conn, resp = store.open_blob(found[0], found[1], byte_range)
+        if resp.status not in (200, 206):
+            conn.close()
+            return self.respond(start_response, resp.status, {"Content-Type": "text/plain"}, "the registry refused the read\n")
+        with COUNTS_LOCK:
+            key = "LayerDownloadPart" if resp.status == 206 else "LayerDownload"
+            COUNTS[key] = COUNTS.get(key, 0) + 1
+        headers = [(k, v) for k, v in resp.getheaders() if k.lower() in ("content-length", "content-range", "content-type")]
+        start_response(f"{resp.status} {'OK' if resp.status == 200 else 'Partial Content'}", headers)
+
+        def body():
+            try:
+                while chunk := resp.read(MIB):
+                    yield chunk
+            finally:
+                conn.close()
+        return body()
 
     @staticmethod
     def respond(start_response, status, headers, body):

@@ -10,6 +10,8 @@ package enum ECRError: Error, Sendable, CustomStringConvertible {
     case malformedAuthorizationToken(detail: String)
     /// ECR Public's GetAuthorizationToken was refused (AccessDeniedException); `message` is AWS's own.
     case publicLoginDenied(message: String)
+    /// A part of a layer could not be read from its download URL (GetDownloadUrlForLayer's; `url` without its query).
+    case layerReadFailed(digest: String, range: ClosedRange<Int64>, url: String, status: Int?, detail: String)
 
     package var description: String {
         switch self {
@@ -34,6 +36,10 @@ package enum ECRError: Error, Sendable, CustomStringConvertible {
                 "ECR Public refused the login to public.ecr.aws (AccessDeniedException\(said)). Logging in to ECR Public needs both "
                 + "ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken on \"*\": grant them to the principal in an IAM policy "
                 + "(pulling public images needs no login at all)."
+        case .layerReadFailed(let digest, let range, let url, let status, let detail):
+            let answered = status.map { " (HTTP \($0))" } ?? ""
+            return
+                "Reading bytes \(range.lowerBound)-\(range.upperBound) of layer \(digest) from its ECR download URL \(url) failed\(answered): \(detail)"
         }
     }
 }

@@ -111,22 +111,28 @@ package enum BaseLayers {
         }
     }
 
-    /// Mounts (same registry) or copies (another registry) a layer the store lacks. A refused mount or a failed
-    /// copy is no error: the layer is then compressed and uploaded from the image.
+    /// Mounts (same registry; where the store cannot, copies) or copies (another registry) a layer the store lacks.
+    /// A refused mount or a failed copy is no error: the layer is then compressed and uploaded from the image.
     private static func add(
         _ layer: KnownLayer, to store: any BlobStore, from source: BaseSource, sourceRepository: String, meter: CopyMeter?,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> Bool {
         let id = PreparedBlob.shortID(layer.digest)
-        guard let registry = source.otherRegistry else {
-            guard try await store.mount(layer.digest, from: sourceRepository) else { return false }
+        let place: String
+        let copy: @Sendable (_ progress: @escaping @Sendable (Int64) -> Void) async throws -> Bool
+        if let registry = source.otherRegistry {
+            place = "\(registry.registryName)/\(sourceRepository)"
+            copy = { progress in try await store.copy(layer, from: registry, repository: sourceRepository, progress: progress) }
+        } else if try await store.mount(layer.digest, from: sourceRepository) {
             onEvent(.push(PushEvent(id: id, status: .mounted(from: sourceRepository))))
             return true
+        } else {
+            place = sourceRepository
+            copy = { progress in try await store.copyWithinRegistry(layer, from: sourceRepository, progress: progress) }
         }
-        let place = "\(registry.registryName)/\(sourceRepository)"
         let throttle = ProgressThrottle(total: layer.size)
         do {
-            let copied = try await store.copy(layer, from: registry, repository: sourceRepository) { done in
+            let copied = try await copy { done in
                 meter?.progress(layer.digest, done)
                 guard throttle.shouldReport(done) else { return }
                 onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: done, total: layer.size))))

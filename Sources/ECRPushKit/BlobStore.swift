@@ -17,6 +17,11 @@ protocol BlobStore: Sendable {
     func copy(
         _ layer: KnownLayer, from source: RegistryClient, repository: String, progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool
+    /// Copies a layer from another repository of the same registry where it cannot be mounted (ECR's API has no
+    /// mount); false when this store cannot (the extension's default).
+    func copyWithinRegistry(
+        _ layer: KnownLayer, from repository: String, progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> Bool
     /// Uploads a prepared blob; `onInfo` hears of retries and resumed uploads.
     func upload(_ blob: PreparedBlob, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void) async throws
     /// Whether `uploadGrowing` can send a layer while it is compressed (the extension's default: no).
@@ -31,6 +36,10 @@ protocol BlobStore: Sendable {
 
 extension BlobStore {
     var uploadsGrowingLayers: Bool { false }
+
+    func copyWithinRegistry(
+        _ layer: KnownLayer, from repository: String, progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> Bool { false }
 
     /// Uploads a layer while it is still being compressed, following its file as it grows; false when this store
     /// cannot, or the upload failed (the finished file is then uploaded with `upload`). `onInfo` hears why.

@@ -4,32 +4,57 @@ import Hashing
 import RegistryClient
 
 extension ECRBlobStore {
-    /// Copies a base's layer from another registry as it is stored there (its digest kept, nothing recompressed):
-    /// each part is read with a `Range` request while the one before goes up with UploadLayerPart, so at most two
-    /// parts (5-20 MiB each) are in memory whatever the layer's size. The bytes are hashed on the way and the last
-    /// part goes up only if they match the digest: a source that serves other bytes completes no layer.
+    /// Copies a base's layer from another registry as it is stored there (its digest kept, nothing recompressed),
+    /// read part by part with `Range` requests.
     func copy(
         _ layer: KnownLayer, from source: RegistryClient, repository sourceRepository: String,
         progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> Bool {
+        try await copyInParts(layer, from: "\(source.registryName)/\(sourceRepository)", progress: progress) { range, isFirst in
+            try await source.readBlobPart(repository: sourceRepository, digest: layer.digest, range: range, checked: !isFirst)
+        }
+    }
+
+    /// Copies a base's layer from another repository of this registry, which ECR's API cannot mount: read from the
+    /// layer's download URL (GetDownloadUrlForLayer on the base's repository), part by part.
+    func copyWithinRegistry(
+        _ layer: KnownLayer, from sourceRepository: String, progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> Bool {
+        let (ecr, registryId) = (self.ecr, self.registryId)
+        let url = try await ecr.downloadURL(forLayer: layer.digest, repository: sourceRepository, registryId: registryId)
+        return try await copyInParts(
+            layer, from: RepositoryLocation(registry: registry, repository: sourceRepository).description, progress: progress
+        ) {
+            range, _ in try await ecr.readLayerPart(at: url, digest: layer.digest, range: range)
+        }
+    }
+
+    /// One upload of ECR's parts (5-20 MiB, as InitiateLayerUpload suggests), each read with `read` while the part
+    /// before goes up with UploadLayerPart: at most two parts are in memory whatever the layer's size. The bytes are
+    /// hashed on the way and the last part goes up only if they match the digest, so a source that serves other
+    /// bytes completes no layer.
+    private func copyInParts(
+        _ layer: KnownLayer, from place: String, progress: @escaping @Sendable (Int64) -> Void,
+        read: @escaping @Sendable (_ range: ClosedRange<Int64>, _ isFirst: Bool) async throws -> [UInt8]
     ) async throws -> Bool {
         do {
             let upload = try await ecr.initiateLayerUpload(repository: repository, registryId: registryId)
             let parts = LayerPartPlan(blobSize: layer.size, suggested: upload.partSize).parts()
             var hasher = SHA256()
-            var reading = parts.first.map { Self.read($0, of: layer, from: source, repository: sourceRepository, checked: false) }
+            var reading = parts.first.map { first in Task { try await read(first, true) } }
             defer { reading?.cancel() }
             for (index, range) in parts.enumerated() {
                 guard let bytes = try await reading?.value else { break }
                 let isLast = index == parts.count - 1
-                reading = isLast ? nil : Self.read(parts[index + 1], of: layer, from: source, repository: sourceRepository, checked: true)
+                reading = isLast ? nil : Task { [next = parts[index + 1]] in try await read(next, false) }
                 hasher.update(bytes)
-                if isLast { try Self.check(hasher.currentDigest(), is: layer, source: source, repository: sourceRepository) }
+                if isLast { try Self.check(hasher.currentDigest(), is: layer, from: place) }
                 _ = try await ecr.uploadLayerPart(
                     repository: repository, uploadId: upload.uploadId, range: range,
                     source: PartBytesSource(bytes: bytes, firstByte: range.lowerBound), registryId: registryId)
                 progress(range.upperBound + 1)
             }
-            if parts.isEmpty { try Self.check(hasher.currentDigest(), is: layer, source: source, repository: sourceRepository) }
+            if parts.isEmpty { try Self.check(hasher.currentDigest(), is: layer, from: place) }
             _ = try await ecr.completeLayerUpload(repository: repository, uploadId: upload.uploadId, digest: layer.digest, registryId: registryId)
             return true
         } catch let error as AWSError where error.code == ECRErrorCode.layerAlreadyExists {
@@ -37,18 +62,9 @@ extension ECRBlobStore {
         }
     }
 
-    /// A part's bytes, read ahead while the part before goes up.
-    private static func read(
-        _ range: ClosedRange<Int64>, of layer: KnownLayer, from source: RegistryClient, repository: String, checked: Bool
-    ) -> Task<[UInt8], any Error> {
-        Task { try await source.readBlobPart(repository: repository, digest: layer.digest, range: range, checked: checked) }
-    }
-
-    private static func check(_ digest: SHA256Digest, is layer: KnownLayer, source: RegistryClient, repository: String) throws {
+    private static func check(_ digest: SHA256Digest, is layer: KnownLayer, from place: String) throws {
         guard digest.ociDigest == layer.digest else {
-            throw RegistryError.invalidResponse(
-                operation: "reading blob \(layer.digest) from \(source.registryName)/\(repository)",
-                detail: "its \(layer.size) bytes have digest \(digest.ociDigest)")
+            throw ECRPushError.baseLayerMismatch(place: place, digest: layer.digest, size: layer.size, actual: digest.ociDigest)
         }
     }
 }

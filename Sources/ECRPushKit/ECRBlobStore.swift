@@ -5,8 +5,8 @@ import ImageExport
 import RegistryClient
 
 /// A repository reached through ECR's own API, signed with SigV4 (the `ecr-api` transport): BatchCheckLayerAvailability,
-/// Initiate/UploadLayerPart/CompleteLayerUpload, PutImage. No registry password exists, so nothing is mounted from
-/// another repository; a base in another registry is copied part by part (`ECRBlobStore+Copy.swift`).
+/// Initiate/UploadLayerPart/CompleteLayerUpload, PutImage. No registry password exists and ECR's API has no mount, so
+/// a base's layers from another repository or registry are copied part by part (`ECRBlobStore+Copy.swift`).
 struct ECRBlobStore: BlobStore {
     let ecr: ECRClient
     let repository: String

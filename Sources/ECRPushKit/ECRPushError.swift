@@ -16,6 +16,8 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
     /// A BuildKit step failed: its name, BuildKit's error and the last lines it printed.
     case buildStepFailed(step: String, error: String, lastLines: [String])
     case internalInconsistency(String)
+    /// A base's layer read for a copy had other bytes than its digest names (`actual`): the copy is not completed.
+    case baseLayerMismatch(place: String, digest: String, size: Int64, actual: String)
     /// The build ran a program of another architecture and the kernel could not (no binfmt/QEMU handler):
     /// the Engine's error (`cause`) and how to get emulation. `platform`: the `--platform` asked for, if any.
     case needsEmulation(platform: String?, cause: String)
@@ -59,6 +61,8 @@ package enum ECRPushError: Error, Sendable, CustomStringConvertible {
             return "the build failed at \(step)\(output)\n\(error)"
         case .invalidArgument(let detail), .internalInconsistency(let detail):
             return detail
+        case .baseLayerMismatch(let place, let digest, let size, let actual):
+            return "\(place) served \(size) bytes with digest \(actual) for blob \(digest); that copy was not completed"
         case .needsEmulation(let platform, let cause):
             let build = platform.map { "The build for \($0)" } ?? "The build"
             return

@@ -212,22 +212,7 @@ import Testing
         let world = try await Self.start()
         defer { world.moto.stop() }
         let repository = BuildAndPushTests.uniqueName("api-base")
-        let base = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 4)
-        let pushedBase = try await ECRPushCLI.run(
-            [
-                "push", base, "--repository", repository, "--tag", "base", "--create-repository", "--transport", "ecr-api",
-                "--registry", world.registry.hostPort
-            ], environment: world.environment)
-        try #require(pushedBase.status == 0, "\(pushedBase.combinedText)")
-        // Pulled back, as a CI runner pulls its base: the local image now has a RepoDigest in this registry.
-        let baseName = "\(world.registry.hostPort)/\(repository):base"
-        let config = TemporaryDirectory()
-        let cli = ["--config", config.path, "-H", world.docker.host]
-        let login = try await runProcess(
-            "docker", cli + ["login", "--username", "AWS", "--password-stdin", world.registry.hostPort], stdin: Data(world.registry.password.utf8))
-        _ = try await runProcess("docker", cli + ["rmi", "-f", base])
-        let pull = try await runProcess("docker", cli + ["pull", baseName])
-        try #require(login.status == 0 && pull.status == 0, "\(pull.combinedText)")
+        let baseName = try await Self.pushAndPullBase(world, repository: repository, megabytes: 4)
 
         let app = try await AutoTransportTests.build(world, from: baseName, megabytes: 1)
         try await world.moto.resetCounts()
@@ -243,6 +228,57 @@ import Testing
         #expect(counts["BatchGetImage", default: 0] >= 1, "the base's manifest read through ECR's API")
         #expect(counts["InitiateLayerUpload"] == 2, "the app's layer and the config only: \(counts)")
         #expect(counts["GetAuthorizationToken", default: 0] == 0)
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):app")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+    }
+
+    /// A base of `megabytes` pushed to `repository` (tag `base`) with `ecr-api` and pulled back, as a CI runner
+    /// pulls its base: the local image then has a RepoDigest in this registry. Returns its name.
+    static func pushAndPullBase(_ world: BuildAndPushTests.World, repository: String, megabytes: Int) async throws -> String {
+        let base = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: megabytes)
+        let pushedBase = try await ECRPushCLI.run(
+            [
+                "push", base, "--repository", repository, "--tag", "base", "--create-repository", "--transport", "ecr-api",
+                "--registry", world.registry.hostPort
+            ], environment: world.environment)
+        try #require(pushedBase.status == 0, "\(pushedBase.combinedText)")
+        let baseName = "\(world.registry.hostPort)/\(repository):base"
+        let config = TemporaryDirectory()
+        let cli = ["--config", config.path, "-H", world.docker.host]
+        let login = try await runProcess(
+            "docker", cli + ["login", "--username", "AWS", "--password-stdin", world.registry.hostPort], stdin: Data(world.registry.password.utf8))
+        _ = try await runProcess("docker", cli + ["rmi", "-f", base])
+        let pull = try await runProcess("docker", cli + ["pull", baseName])
+        try #require(login.status == 0 && pull.status == 0, "\(pull.combinedText)")
+        return baseName
+    }
+
+    /// A base from another repository of the same registry, which ECR's API cannot mount: each of its layers is
+    /// copied from its download URL (GetDownloadUrlForLayer) in parts of 10 MiB, `Range` reads (206) while the part
+    /// before goes up, so the app's manifest names the base's own blobs, none compressed again.
+    @Test func aBaseFromAnotherRepositoryIsCopiedThroughItsDownloadURL() async throws {
+        let world = try await Self.start()
+        defer { world.moto.stop() }
+        let baseRepository = BuildAndPushTests.uniqueName("api-base")
+        let baseName = try await Self.pushAndPullBase(world, repository: baseRepository, megabytes: 12)
+        let app = try await AutoTransportTests.build(world, from: baseName, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("api-app")
+        try await world.moto.resetCounts()
+        let result = try await ECRPushCLI.run(
+            [
+                "push", app, "--repository", repository, "--tag", "app", "--create-repository", "--transport", "ecr-api",
+                "--registry", world.registry.hostPort, "--no-blob-cache"
+            ], environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Copied from \(baseRepository)"), "\(result.stderrText)")
+        let baseDigests = try await AutoTransportTests.layerDigests(world, repository: baseRepository, reference: "base")
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "app")
+        try #require(baseDigests.count == 2, "\(baseDigests)")
+        #expect(appDigests.count == 3 && Array(appDigests.prefix(2)) == baseDigests, "the base's own blobs: \(result.stderrText)")
+        let counts = try await world.moto.counts()
+        #expect(counts["GetDownloadUrlForLayer"] == 2, "one URL per base layer: \(counts)")
+        #expect(counts["LayerDownloadPart"] == 3 && counts["LayerDownload", default: 0] == 0, "1 + 2 parts, each a range: \(counts)")
+        #expect(counts["InitiateLayerUpload"] == 4, "two copies, the app's layer and the config: \(counts)")
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):app")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
     }
