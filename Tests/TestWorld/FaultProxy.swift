@@ -64,9 +64,9 @@ package final class FaultProxy: Sendable {
         if let login {
             // In a 0600 file, not in argv: a password never shows in the process list.
             let authFile = "\(directory)/upstream-auth"
-            FileManager.default.createFile(
-                atPath: authFile, contents: Data(login.utf8),
-                attributes: [.posixPermissions: 0o600])
+            guard FileManager.default.createFile(atPath: authFile, contents: Data(login.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw WorldError.commandFailed(command: "writing \(authFile)", status: -1, output: "")
+            }
             arguments += ["--upstream-auth-file", authFile]
         }
         let (pid, output) = try ServiceProcess.spawn(arguments, name: "faultproxy.py", logPath: logPath)
