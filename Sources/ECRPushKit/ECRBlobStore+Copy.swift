@@ -44,7 +44,13 @@ extension ECRBlobStore {
             var reading = parts.first.map { first in Task { try await read(first, true) } }
             defer { reading?.cancel() }
             for (index, range) in parts.enumerated() {
-                guard let bytes = try await reading?.value else { break }
+                guard let pending = reading else { break }
+                // The read is a task of its own (it runs beside the upload): it hears of this one's cancellation.
+                let bytes = try await withTaskCancellationHandler {
+                    try await pending.value
+                } onCancel: {
+                    pending.cancel()
+                }
                 let isLast = index == parts.count - 1
                 reading = isLast ? nil : Task { [next = parts[index + 1]] in try await read(next, false) }
                 hasher.update(bytes)
