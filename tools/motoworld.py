@@ -30,6 +30,8 @@ with lastValidByteReceived = bytes received - 1), partLastByte is inclusive, a p
 (LayerPartTooSmallException at CompleteLayerUpload), the digest is checked at CompleteLayerUpload
 (InvalidLayerException), an existing blob gives LayerAlreadyExistsException.
 BatchCheckLayerAvailability reports a missing layer as a failure with failureCode MissingLayerDigest.
+BatchGetImage of images moto has no record of (pushed to the registry directly, as by docker push) reads their
+manifests from the registry, as ECR's API sees what its registry holds.
 GetDownloadUrlForLayer (a layer the repository has, else LayerNotFoundException) answers a URL on motoworld
 itself, GET /_motoworld/layers/TOKEN, good for an hour and unsigned, as S3's presigned URLs are: it streams the
 blob from the registry, honouring Range. Counted as "LayerDownloadPart" (a 206) or "LayerDownload" (whole).
@@ -185,6 +187,16 @@ class RegistryStore:
         if status != 201:
             raise RegistryError(status, body)
 
+
+    def get_manifest(self, repo, reference, accept):
+        """(bytes, media type, digest) of the manifest `reference` names in repo, or None."""
+        status, headers, body = self._request("GET", f"/v2/{repo}/manifests/{reference}", headers={"Accept": accept})
+        if status == 404:
+            return None
+        if status != 200:
+            raise RegistryError(status, body)
+        headers = {k.lower(): v for k, v in headers.items()}
+        return body, headers.get("content-type"), headers.get("docker-content-digest")
 
     def open_blob(self, repo, digest, byte_range=None):
         """The blob's response from the registry, unread (the caller streams and closes it)."""
@@ -402,6 +414,33 @@ def install_ecr_operations(store, opts, work_dir):
                     image.last_scan = datetime.datetime.today()
         return result
 
+    moto_batch_get_image = ECRResponse.batch_get_image
+    manifest_types = ("application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.manifest.v1+json,"
+                      "application/vnd.docker.distribution.manifest.list.v2+json,application/vnd.oci.image.index.v1+json")
+
+    def batch_get_image(self):
+        # ECR's API and its registry are one service: an image pushed to the registry directly (docker push here)
+        # is one BatchGetImage returns too. moto knows only what its PutImage stored, so the rest is read there.
+        p = params(self)
+        repo = repository(self, p)
+        ids = p.get("imageIds") or []
+        in_moto = any(image.get_image_digest() == i.get("imageDigest") or i.get("imageTag") in image.image_tags
+                      for i in ids for image in repo.images)
+        if in_moto or not ids or not hasattr(store, "get_manifest"):
+            return moto_batch_get_image(self)
+        accept = ",".join(p.get("acceptedMediaTypes") or []) or manifest_types
+        images, failures = [], []
+        for image_id in ids:
+            found = store.get_manifest(repo.name, image_id.get("imageDigest") or image_id.get("imageTag"), accept)
+            if found is None:
+                failures.append({"imageId": image_id, "failureCode": "ImageNotFound", "failureReason": "Requested image not found"})
+                continue
+            body, media_type, digest = found
+            images.append({"registryId": repo.registry_id, "repositoryName": repo.name,
+                           "imageId": {**image_id, "imageDigest": digest}, "imageManifest": body.decode("utf-8"),
+                           "imageManifestMediaType": media_type})
+        return ok(self, {"images": images, "failures": failures})
+
     moto_describe_image_scan_findings = ECRResponse.describe_image_scan_findings
 
     def describe_image_scan_findings(self):
@@ -458,7 +497,7 @@ def install_ecr_operations(store, opts, work_dir):
 
     for operation in (batch_check_layer_availability, initiate_layer_upload, upload_layer_part,
                       complete_layer_upload, put_image, get_authorization_token, describe_image_scan_findings,
-                      get_download_url_for_layer):
+                      get_download_url_for_layer, batch_get_image):
         setattr(ECRResponse, operation.__name__, registry_failures_as_server_errors(operation))
 
 
