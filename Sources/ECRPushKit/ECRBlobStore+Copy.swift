@@ -41,7 +41,7 @@ extension ECRBlobStore {
             let upload = try await ecr.initiateLayerUpload(repository: repository, registryId: registryId)
             let parts = LayerPartPlan(blobSize: layer.size, suggested: upload.partSize).parts()
             var hasher = SHA256()
-            var reading = parts.first.map { first in Task { try await read(first, true) } }
+            var reading = parts.first.map { first in Task { try await Self.readRetrying(first, isFirst: true, read: read) } }
             defer { reading?.cancel() }
             for (index, range) in parts.enumerated() {
                 guard let pending = reading else { break }
@@ -52,7 +52,7 @@ extension ECRBlobStore {
                     pending.cancel()
                 }
                 let isLast = index == parts.count - 1
-                reading = isLast ? nil : Task { [next = parts[index + 1]] in try await read(next, false) }
+                reading = isLast ? nil : Task { [next = parts[index + 1]] in try await Self.readRetrying(next, isFirst: false, read: read) }
                 hasher.update(bytes)
                 if isLast { try Self.check(hasher.currentDigest(), is: layer, from: place) }
                 _ = try await ecr.uploadLayerPart(
@@ -65,6 +65,31 @@ extension ECRBlobStore {
             return true
         } catch let error as AWSError where error.code == ECRErrorCode.layerAlreadyExists {
             return true  // the same layer, pushed meanwhile by someone else
+        }
+    }
+
+    /// A part's read, made again after a transient failure (a dropped connection, a 5xx, a throttle): a hiccup
+    /// costs that part's read, not the whole copy (whose layer would then be compressed from the image).
+    private static func readRetrying(
+        _ range: ClosedRange<Int64>, isFirst: Bool, attempts: Int = 3,
+        read: @Sendable (_ range: ClosedRange<Int64>, _ isFirst: Bool) async throws -> [UInt8]
+    ) async throws -> [UInt8] {
+        var attempt = 1
+        while true {
+            do {
+                return try await read(range, isFirst)
+            } catch  where attempt < attempts && isTransient(error) {
+                try await Task.sleep(for: .milliseconds(250 * attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    static func isTransient(_ error: any Error) -> Bool {
+        switch error {
+        case let error as RegistryError: return error.isRetryable
+        case ECRError.layerReadFailed(_, _, _, let status, _): return status.map { $0 >= 500 || $0 == 429 } ?? true
+        default: return false
         }
     }
 
