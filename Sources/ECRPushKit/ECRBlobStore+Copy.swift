@@ -55,9 +55,7 @@ extension ECRBlobStore {
                 reading = isLast ? nil : Task { [next = parts[index + 1]] in try await Self.readRetrying(next, isFirst: false, read: read) }
                 hasher.update(bytes)
                 if isLast { try Self.check(hasher.currentDigest(), is: layer, from: place) }
-                _ = try await ecr.uploadLayerPart(
-                    repository: repository, uploadId: upload.uploadId, range: range,
-                    source: PartBytesSource(bytes: bytes, firstByte: range.lowerBound), registryId: registryId)
+                try await uploadPart(bytes, range: range, uploadId: upload.uploadId)
                 progress(range.upperBound + 1)
             }
             if parts.isEmpty { try Self.check(hasher.currentDigest(), is: layer, from: place) }
@@ -65,6 +63,26 @@ extension ECRBlobStore {
             return true
         } catch let error as AWSError where error.code == ECRErrorCode.layerAlreadyExists {
             return true  // the same layer, pushed meanwhile by someone else
+        }
+    }
+
+    /// One part from memory. A part ECR kept only in part (InvalidLayerPart) goes on from the byte after the last
+    /// one it kept, as an upload from a file does (`ECRBlobStore.resumeOffset`), while that byte is in this part.
+    private func uploadPart(_ bytes: [UInt8], range: ClosedRange<Int64>, uploadId: String) async throws {
+        let source = PartBytesSource(bytes: bytes, firstByte: range.lowerBound)
+        var next = range.lowerBound
+        var resumes = 0
+        while next <= range.upperBound {
+            do {
+                let last = try await ecr.uploadLayerPart(
+                    repository: repository, uploadId: uploadId, range: next...range.upperBound, source: source, registryId: registryId)
+                next = max(next, last + 1)
+            } catch let error as AWSError where resumes < 3 {
+                let resumed = try Self.resumeOffset(after: error)
+                guard resumed >= range.lowerBound, resumed <= range.upperBound + 1 else { throw error }
+                next = resumed
+                resumes += 1
+            }
         }
     }
 

@@ -281,8 +281,10 @@ import Testing
     /// copied from its download URL (GetDownloadUrlForLayer) in parts of 10 MiB, `Range` reads (206) while the part
     /// before goes up, so the app's manifest names the base's own blobs, none compressed again. The base was pushed
     /// with `docker push`, as most bases are: its manifest is read through ECR's API all the same.
+    /// The second part ECR receives (one of the copies': the app's layer waits for the base's) arrives cut in half,
+    /// and the copy goes on from the last byte ECR kept, on the same upload: no upload is started twice.
     @Test func aBaseFromAnotherRepositoryIsCopiedThroughItsDownloadURL() async throws {
-        let world = try await Self.start()
+        let world = try await Self.start(extraArgs: ["--fault-truncate-part", "2"])
         defer { world.moto.stop() }
         let baseRepository = BuildAndPushTests.uniqueName("api-base")
         let baseName = try await Self.pushAndPullBase(world, repository: baseRepository, megabytes: 12, withDocker: true)
@@ -304,6 +306,8 @@ import Testing
         #expect(counts["GetDownloadUrlForLayer"] == 2, "one URL per base layer: \(counts)")
         #expect(counts["LayerDownloadPart"] == 3 && counts["LayerDownload", default: 0] == 0, "1 + 2 parts, each a range: \(counts)")
         #expect(counts["InitiateLayerUpload"] == 4, "two copies, the app's layer and the config: \(counts)")
+        #expect(counts["CompleteLayerUpload"] == 4, "the cut part resumed, not the copy abandoned: \(counts)")
+        #expect(counts["UploadLayerPart"] == 6, "3 parts of the copies, one resumed, and 2 of the app: \(counts)")
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):app")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
     }
