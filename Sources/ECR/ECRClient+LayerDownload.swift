@@ -1,7 +1,6 @@
 import AWSCore
 import Foundation
 import HTTPTransport
-import Synchronization
 
 /// Reading a layer through ECR's API, for a copy into another repository where the registry's mount is out of reach
 /// (`ecr-api` has no registry password): GetDownloadUrlForLayer, then `Range` reads of that URL.
@@ -22,10 +21,7 @@ extension ECRClient {
     /// Bytes `range` of the layer at its download URL: a `Range` GET with no credentials (the URL carries its own),
     /// answered 206; a 200 with the whole layer does for a range at its start (the rest is not read).
     package func readLayerPart(at url: String, digest: String, range: ClosedRange<Int64>) async throws -> [UInt8] {
-        struct Enough: Error {}
-        let wanted = range.count
-        let part = Mutex<[UInt8]>([])
-        part.withLock { $0.reserveCapacity(wanted) }
+        let part = RangeBody(range: range)
         var request = HTTPRequest(method: "GET", url: url)
         request.headers["Range"] = "bytes=\(range.lowerBound)-\(range.upperBound)"
         let accepted: Set<Int> = range.lowerBound == 0 ? [200, 206] : [206]
@@ -39,17 +35,8 @@ extension ECRClient {
                 request,
                 onHead: { head in
                     guard accepted.contains(head.status) else { throw failure(head.status, "the download URL did not serve the range") }
-                },
-                onBody: { chunk in
-                    let leftOver = part.withLock { bytes in
-                        let taken = min(chunk.count, wanted - bytes.count)
-                        bytes.append(contentsOf: chunk.prefix(taken))
-                        return chunk.count - taken
-                    }
-                    // Only a whole-layer answer sends more than the range: stop reading it there.
-                    if leftOver > 0 { throw Enough() }
-                })
-        } catch HTTPError.bodyCallbackFailed(_, let underlying) where underlying is Enough {
+                }, onBody: part.append)
+        } catch HTTPError.bodyCallbackFailed(_, let underlying) where underlying is RangeBody.Enough {
         } catch HTTPError.bodyCallbackFailed(_, let underlying) {
             throw underlying
         } catch HTTPError.cancelled {
@@ -57,8 +44,8 @@ extension ECRClient {
         } catch let error as HTTPError {
             throw failure(nil, error.description.replacingOccurrences(of: url, with: redacted))
         }
-        let bytes = part.withLock { $0 }
-        guard bytes.count == wanted else { throw failure(206, "\(bytes.count) bytes came, not \(wanted)") }
+        let bytes = part.collected
+        guard bytes.count == part.wanted else { throw failure(206, "\(bytes.count) bytes came, not \(part.wanted)") }
         return bytes
     }
 

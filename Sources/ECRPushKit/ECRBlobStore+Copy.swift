@@ -69,7 +69,7 @@ extension ECRBlobStore {
     /// One part from memory. A part ECR kept only in part (InvalidLayerPart) goes on from the byte after the last
     /// one it kept, as an upload from a file does (`ECRBlobStore.resumeOffset`), while that byte is in this part.
     private func uploadPart(_ bytes: [UInt8], range: ClosedRange<Int64>, uploadId: String) async throws {
-        let source = PartBytesSource(bytes: bytes, firstByte: range.lowerBound)
+        let source = BytesPartSource(bytes: bytes, firstByte: range.lowerBound)
         var next = range.lowerBound
         var resumes = 0
         while next <= range.upperBound {
@@ -115,19 +115,5 @@ extension ECRBlobStore {
         guard digest.ociDigest == layer.digest else {
             throw ECRPushError.baseLayerMismatch(place: place, digest: layer.digest, size: layer.size, actual: digest.ociDigest)
         }
-    }
-}
-
-/// One part's bytes, held in memory, as UploadLayerPart reads them: by offset within the whole layer.
-private struct PartBytesSource: LayerPartSource {
-    let bytes: [UInt8]
-    let firstByte: Int64
-
-    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let start = Int(offset - firstByte)
-        guard start >= 0, start < bytes.count else { return 0 }
-        let count = min(buffer.count, bytes.count - start)
-        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!.advanced(by: start), byteCount: count) }
-        return count
     }
 }

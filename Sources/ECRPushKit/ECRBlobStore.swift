@@ -189,14 +189,17 @@ final class FilePartSource: LayerPartSource {
     }
 }
 
-/// A small blob (the image config) already in memory.
+/// Bytes in memory, read by offset within the whole layer: a small blob (the image config, from byte 0), or one
+/// part of a copied layer (from the part's first byte).
 struct BytesPartSource: LayerPartSource {
     let bytes: [UInt8]
+    var firstByte: Int64 = 0
 
     func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard offset < Int64(bytes.count) else { return 0 }
-        let count = min(buffer.count, bytes.count - Int(offset))
-        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!.advanced(by: Int(offset)), byteCount: count) }
+        let start = offset - firstByte
+        guard start >= 0, start < Int64(bytes.count) else { return 0 }
+        let count = min(buffer.count, bytes.count - Int(start))
+        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!.advanced(by: Int(start)), byteCount: count) }
         return count
     }
 }

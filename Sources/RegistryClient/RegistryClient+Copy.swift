@@ -18,27 +18,16 @@ extension RegistryClient {
     /// was read already (its HEAD bought the token), so this one asks no HEAD first. A registry that ignores the range
     /// serves only a part at the blob's start (its first bytes are kept); for any other, that is an error.
     package func readBlobPart(repository: String, digest: String, range: ClosedRange<Int64>, checked: Bool) async throws -> [UInt8] {
-        struct Enough: Error {}
-        let wanted = range.count
-        let part = Mutex<[UInt8]>([])
-        part.withLock { $0.reserveCapacity(wanted) }
+        let part = RangeBody(range: range)
         do {
-            try await streamBlob(repository: repository, digest: digest, range: range, wholeWillDo: range.lowerBound == 0, checked: checked) {
-                chunk in
-                let leftOver = part.withLock { bytes in
-                    let taken = min(chunk.count, wanted - bytes.count)
-                    bytes.append(contentsOf: chunk.prefix(taken))
-                    return chunk.count - taken
-                }
-                // Only a whole-blob answer sends more than the range: stop reading it there.
-                if leftOver > 0 { throw Enough() }
-            }
-        } catch is Enough {}
-        let bytes = part.withLock { $0 }
-        guard bytes.count == wanted else {
+            try await streamBlob(
+                repository: repository, digest: digest, range: range, wholeWillDo: range.lowerBound == 0, checked: checked, onChunk: part.append)
+        } catch is RangeBody.Enough {}
+        let bytes = part.collected
+        guard bytes.count == part.wanted else {
             throw RegistryError.unexpectedStatus(
                 operation: "reading bytes \(range.lowerBound)-\(range.upperBound) of blob \(digest) from \(registryName)/\(repository)",
-                status: 206, body: "\(bytes.count) bytes came, not \(wanted)")
+                status: 206, body: "\(bytes.count) bytes came, not \(part.wanted)")
         }
         return bytes
     }
