@@ -187,7 +187,6 @@ class RegistryStore:
         if status != 201:
             raise RegistryError(status, body)
 
-
     def get_manifest(self, repo, reference, accept):
         """(bytes, media type, digest) of the manifest `reference` names in repo, or None."""
         status, headers, body = self._request("GET", f"/v2/{repo}/manifests/{reference}", headers={"Accept": accept})
@@ -254,7 +253,6 @@ def install_ecr_operations(store, opts, work_dir):
 
     uploads = {}
     uploads_lock = threading.Lock()
-    DOWNLOADS["store"] = store
 
     def ok(self, result):
         self.response_headers["Content-Type"] = "application/x-amz-json-1.1"
@@ -505,7 +503,7 @@ def install_ecr_operations(store, opts, work_dir):
 
 COUNTS = {}
 COUNTS_LOCK = threading.Lock()
-DOWNLOADS = {}  # token -> (repository, digest, expiry); "store": the blob store they read
+DOWNLOADS = {}  # GetDownloadUrlForLayer's token -> (repository, digest, expiry)
 DOWNLOADS_LOCK = threading.Lock()
 SCAN_SCRIPTS = {}  # repository -> DescribeImageScanFindings answers, one per call, the last repeated
 SCAN_SCRIPTS_LOCK = threading.Lock()
@@ -667,9 +665,10 @@ def ecr_public(environ, opts):
 class Front:
     """WSGI in front of moto: our endpoints, then refuse what moto would mis-route or crash on."""
 
-    def __init__(self, moto_app, opts):
+    def __init__(self, moto_app, opts, store):
         self.moto_app = moto_app
         self.opts = opts
+        self.store = store  # where GetDownloadUrlForLayer's URLs read the blobs
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -717,10 +716,9 @@ class Front:
         if found is None or found[2] < time.time():
             return self.respond(start_response, 403, {"Content-Type": "text/plain"}, "no such download (or expired)\n")
         byte_range = environ.get("HTTP_RANGE")
-        store = DOWNLOADS.get("store")
-        if not hasattr(store, "open_blob"):
+        if not hasattr(self.store, "open_blob"):
             return self.respond(start_response, 404, {"Content-Type": "text/plain"}, "no registry behind motoworld\n")
-        conn, resp = store.open_blob(found[0], found[1], byte_range)
+        conn, resp = self.store.open_blob(found[0], found[1], byte_range)
         if resp.status not in (200, 206):
             conn.close()
             return self.respond(start_response, resp.status, {"Content-Type": "text/plain"}, "the registry refused the read\n")
@@ -831,7 +829,7 @@ def main():
         def log_request(self, *args, **kwargs):
             pass
 
-    server = make_server("127.0.0.1", opts.port, Front(DomainDispatcherApplication(create_backend_app), opts),
+    server = make_server("127.0.0.1", opts.port, Front(DomainDispatcherApplication(create_backend_app), opts, store),
                          threaded=True, request_handler=QuietHandler)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()

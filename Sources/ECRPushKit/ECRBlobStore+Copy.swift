@@ -96,7 +96,7 @@ extension ECRBlobStore {
         while true {
             do {
                 return try await read(range, isFirst)
-            } catch  where attempt < attempts && isTransient(error) {
+            } catch let error where attempt < attempts && isTransient(error) {
                 try await Task.sleep(for: .milliseconds(250 * attempt))
                 attempt += 1
             }
