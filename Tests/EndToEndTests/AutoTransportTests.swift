@@ -17,12 +17,32 @@ import Testing
         LABEL ecrpush.test="auto-\(UInt32.random(in: 0...UInt32.max))"
         CMD ["sh", "-c", "echo auto"]
         """.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        return try await dockerBuild(world, context: context, tag: tag)
+    }
+
+    /// The image ID of a `docker build` of `context`.
+    static func dockerBuild(_ world: World, context: TemporaryDirectory, tag: String? = nil) async throws -> String {
         let build = try await world.docker.docker(["build", "-q"] + (tag.map { ["-t", $0] } ?? []) + [context.path])
         let id = build.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard build.status == 0, id.hasPrefix("sha256:") else {
             throw WorldError.commandFailed(command: "docker build", status: build.status, output: build.combinedText)
         }
         return id
+    }
+
+    /// An image of one layer of `megabytes` random bytes on nothing (`FROM scratch`): truly cold, whatever RepoDigests
+    /// other tests' pushes left on the daemon's base image.
+    static func buildCold(_ world: World, megabytes: Int) async throws -> String {
+        let context = TemporaryDirectory()
+        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        try random.read(upToCount: megabytes << 20)?.write(to: URL(fileURLWithPath: context.path + "/layer"))
+        try random.close()
+        try """
+        FROM scratch
+        COPY layer /layer
+        LABEL ecrpush.test="cold-\(UInt32.random(in: 0...UInt32.max))"
+        """.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        return try await dockerBuild(world, context: context)
     }
 
     /// `docker push` by the Engine to `registry`, logged in through stdin: the image then has a RepoDigest there,
@@ -84,7 +104,7 @@ import Testing
     @Test func newLayersGoThroughEcrpushsRegistryPush() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let image = try await Self.build(world, from: DockerDaemon.baseImage, megabytes: 16)
+        let image = try await Self.buildCold(world, megabytes: 16)
         let result = try await push(world, image, repository: BuildAndPushTests.uniqueName("auto-cold"))
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("Transport auto: registry"), "\(result.stderrText)")
