@@ -48,6 +48,13 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf")
             ],
             exclude: ["Protos"]),
+        // A registry on 127.0.0.1 for the Engine's push, relaying to the destination through ecrpush's clients.
+        .target(
+            name: "RegistryRelay",
+            dependencies: [
+                "Hashing", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio")
+            ]),
         // The OCI distribution API (what `docker push` speaks to a registry), with basic auth.
         .target(name: "RegistryClient", dependencies: ["HTTPTransport", "Hashing"]),
         .target(name: "AWSCredentials", dependencies: ["AWSCore", "SigV4", "STS", "HTTPTransport", "Hashing", "ChildProcess"]),
@@ -62,7 +69,7 @@ let package = Package(
             name: "ECRPushKit",
             dependencies: [
                 "ECRLogin", "AWSCredentials", "AWSCore", "HTTPTransport", "STS", "ECR", "DockerEngine", "BuildKitSession", "ImageExport",
-                "RegistryClient", "Hashing"
+                "RegistryClient", "RegistryRelay", "Hashing"
             ]),
         .executableTarget(
             name: "ecrpush",

@@ -10,7 +10,7 @@ extension ECRClient {
 
     private struct BatchCheckInput: Encodable { var registryId: String?; var repositoryName: String; var layerDigests: [String] }
     private struct BatchCheckOutput: Decodable {
-        struct Layer: Decodable { var layerDigest: String?; var layerAvailability: String? }
+        struct Layer: Decodable { var layerDigest: String?; var layerAvailability: String?; var layerSize: Int64? }
         struct Failure: Decodable { var layerDigest: String?; var failureCode: String?; var failureReason: String? }
         var layers: [Layer]?
         var failures: [Failure]?
@@ -31,6 +31,16 @@ extension ECRClient {
             }
         }
         return result
+    }
+
+    /// The layer's size when the repository holds it (BatchCheckLayerAvailability), else nil.
+    package func layerSize(repository: String, digest: String, registryId: String? = nil) async throws -> Int64? {
+        let output = try await call(
+            "BatchCheckLayerAvailability",
+            BatchCheckInput(registryId: registryId, repositoryName: repository, layerDigests: [digest]),
+            as: BatchCheckOutput.self)
+        let layer = output.layers?.first { $0.layerDigest == digest && $0.layerAvailability == "AVAILABLE" }
+        return layer?.layerSize
     }
 
     package struct LayerUpload: Sendable, Equatable {

@@ -11,6 +11,8 @@ protocol BlobStore: Sendable {
     var place: String { get }
     /// Those of `digests` the repository has.
     func existing(_ digests: [String]) async throws -> Set<String>
+    /// The blob's size when the repository has it, else nil.
+    func size(of digest: String) async throws -> Int64?
     /// Links `digest` from `source`, another repository of the same registry; false when refused or unsupported.
     func mount(_ digest: String, from source: String) async throws -> Bool
     /// Copies a layer from another registry as it is stored there (same digest); false when this store cannot.

@@ -29,6 +29,10 @@ struct ECRBlobStore: BlobStore {
         return found
     }
 
+    func size(of digest: String) async throws -> Int64? {
+        try await ecr.layerSize(repository: repository, digest: digest, registryId: registryId)
+    }
+
     func mount(_ digest: String, from source: String) async throws -> Bool { false }
 
     func upload(_ blob: PreparedBlob, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void) async throws {

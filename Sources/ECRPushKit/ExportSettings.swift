@@ -18,6 +18,10 @@ package struct ExportSettings: Sendable {
     /// Name the base image's blobs where the destination registry has them (`BaseLayers`); false: every layer is
     /// ecrpush's own compression, so the manifest depends only on the image and the level.
     package var reuseBaseLayers = true
+    /// The Engine's push goes to ecrpush's relay on 127.0.0.1, which sends it on with ecrpush's login
+    /// (`EngineRelayPush`); false: the Engine pushes to the registry itself, with the password (`--no-engine-relay`,
+    /// `ECRPUSH_ENGINE_RELAY=0`).
+    package var engineRelay = true
     /// Layers at least this big (uncompressed) are uploaded while they are compressed, where the store can
     /// (`BlobStore.uploadGrowing`): the upload follows the file as it grows, so the two overlap.
     package var growingLayerMinimumSize: Int64 = 16 << 20

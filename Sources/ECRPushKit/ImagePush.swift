@@ -143,7 +143,17 @@ package struct ImagePush: Sendable {
             switch path {
             case .daemon:
                 exportAhead?.cancel()  // now: the Engine need not write the image out beside its own push
-                if let tagsAhead, let image = inspected { inspected = await tagsAhead.applied(to: image) }
+                let image = if let inspected { inspected } else { try await workflow.docker.requireImage(localImage) }
+                try await workflow.checkImmutableTags(destination, repository: repository, localImage: image, registry: login.registry)
+                if let relayed = try await registryPush.pushThroughRelay(
+                    image: image, destination: destination, registryName: login.registry, estimate: estimate, candidates: candidates,
+                    onEvent: onEvent)
+                {
+                    await tagsAhead?.undo()  // the relay's push needs no tag for the registry
+                    pushed = relayed
+                    break
+                }
+                inspected = if let tagsAhead { await tagsAhead.applied(to: image) } else { image }
                 enginePushed = true
                 pushed = try await workflow.push(
                     localImage: localImage, inspected: inspected, destination: destination, repository: repository, login: login, onEvent: onEvent)
@@ -162,9 +172,11 @@ package struct ImagePush: Sendable {
     }
 
     /// Tags for the Engine's push, started ahead (`EngineTagsAhead`): only for `push`'s existing image, on a
-    /// transport that may push through the Engine.
+    /// transport that may push through the Engine, and where the Engine would push to the registry itself (a push
+    /// through ecrpush's relay names the image for the relay only).
     private func startTagsAhead(_ destination: PushDestination, registry: String, inspected: ImageInspect?) -> EngineTagsAhead? {
         guard existingLocalImage != nil, let inspected, transport == .auto || transport == .daemon else { return nil }
+        guard !settings.engineRelay || !EngineRelayPush.applies(to: inspected, docker: workflow.docker) else { return nil }
         return EngineTagsAhead.start(
             docker: workflow.docker, image: inspected, location: RepositoryLocation(registry: registry, repository: destination.repository),
             tags: destination.tags)

@@ -19,6 +19,13 @@ struct RegistryBlobStore: BlobStore {
         }
     }
 
+    func size(of digest: String) async throws -> Int64? {
+        let (client, repository) = (self.client, self.repository)
+        return try await Self.mapped(action: "BatchCheckLayerAvailability", repository: repository, registry: registryName) {
+            try await client.blobSize(repository: repository, digest: digest)
+        }
+    }
+
     func mount(_ digest: String, from source: String) async throws -> Bool {
         guard source != repository else { return false }
         return (try? await client.mountBlob(repository: repository, digest: digest, from: source)) == true

@@ -126,7 +126,7 @@ package struct RegistryPush: Sendable {
         }
     }
 
-    private func store(_ repository: String, registryName: String, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) -> RegistryBlobStore {
+    func store(_ repository: String, registryName: String, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) -> RegistryBlobStore {
         var client = registry
         client.onRetry = { onEvent(.info($0.description)) }
         return RegistryBlobStore(client: client, repository: repository, registryName: registryName)

@@ -67,6 +67,24 @@ package struct RegistryClient: Sendable {
         }
     }
 
+    /// `HEAD /v2/<repo>/blobs/<digest>`: the blob's size when the registry has it in this repository, else nil.
+    package func blobSize(repository: String, digest: String) async throws -> Int64? {
+        let operation = "checking blob \(digest)"
+        let response = try await send("HEAD", "\(baseURL)/v2/\(repository)/blobs/\(digest)", operation: operation)
+        switch response.status {
+        case 200:
+            guard let size = response.headers["Content-Length"].flatMap({ Int64($0) }) else {
+                throw RegistryError.invalidResponse(operation: operation, detail: "the registry named no size (Content-Length) for the blob")
+            }
+            return size
+        case 404 where response.body.isEmpty: return nil
+        default:
+            let error = Self.error(for: response, operation: operation, repository: repository, registry: registryName)
+            if case .rejected(_, _, "BLOB_UNKNOWN", _) = error { return nil }
+            throw error
+        }
+    }
+
     /// `PUT /v2/<repo>/manifests/<reference>` with the manifest's media type; returns the digest the registry
     /// reports (`Docker-Content-Digest`), if any.
     @discardableResult

@@ -294,6 +294,14 @@ struct TransportOptions: ParsableArguments {
                 + "depends only on the image and the compression level (and auto always picks registry)."))
     var noBaseLayers = false
 
+    @Flag(
+        name: .customLong("no-engine-relay"),
+        help: ArgumentHelp(
+            "When the Engine pushes (transport daemon, or auto's choice), let it push to the registry itself with the registry "
+                + "password, instead of to ecrpush's relay on 127.0.0.1 (which sends only what the registry lacks, with ecrpush's "
+                + "own login). Also ECRPUSH_ENGINE_RELAY=0."))
+    var noEngineRelay = false
+
     @Option(
         name: .customLong("retry-timeout"),
         help: ArgumentHelp(
@@ -346,6 +354,7 @@ struct TransportOptions: ParsableArguments {
             temporarySpaceLimit: tempSpaceLimit << 20,
             blobCache: noBlobCache ? nil : BlobDigestCache.fromEnvironment(environment, homeDirectory: homeDirectory(environment)))
         settings.reuseBaseLayers = !noBaseLayers
+        settings.engineRelay = !noEngineRelay && environment["ECRPUSH_ENGINE_RELAY"] != "0"
         settings.uploadRate = try? effectiveUploadRate(environment: environment)  // checked by validate()
         if let text = environment["ECRPUSH_COPY_PROBE_SECONDS"], let seconds = Double(text), seconds.isFinite, seconds >= 0 {
             settings.copyProbeSeconds = seconds

@@ -4,7 +4,8 @@ import Testing
 
 /// `push` tags the image for the Engine while its login is made (`EngineTagsAhead`). The Engine must end as it did
 /// before: the tag stays after the Engine's push, and nothing else leaves one. The Engine's event log shows that
-/// the tag was made ahead and taken back.
+/// the tag was made ahead and taken back. Tags are made ahead only where the Engine would push to the registry
+/// itself, so these tests pass `--no-engine-relay` (`EngineRelayTests` has the relay's push).
 @Suite struct EngineTagsAheadTests {
     typealias World = BuildAndPushTests.World
 
@@ -51,7 +52,7 @@ import Testing
         let start = Date()
         let registry = namingTheRegistry ? ["--registry", world.registry.hostPort] : []
         let result = try await ECRPushCLI.run(
-            ["push", image.tag, "--repository", repository, "--tag", "v1"] + registry, environment: world.environment)
+            ["push", image.tag, "--repository", repository, "--tag", "v1", "--no-engine-relay"] + registry, environment: world.environment)
         #expect(result.status != 0)
         #expect(result.stderrText.contains("--create-repository"), "\(result.stderrText)")
 
@@ -61,6 +62,7 @@ import Testing
         #expect(events == ["tag \(reference)", "untag"], "\(events)")
     }
 
+    /// Without the relay (`--no-engine-relay`): the Engine's push to the registry needs its tags, and keeps them.
     @Test func theEnginesPushKeepsItsTagAndTagsOnce() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
@@ -70,7 +72,7 @@ import Testing
         let result = try await ECRPushCLI.run(
             [
                 "push", image.tag, "--repository", repository, "--tag", "v1", "--tag", "v2", "--create-repository", "--transport", "daemon",
-                "--registry", world.registry.hostPort
+                "--registry", world.registry.hostPort, "--no-engine-relay"
             ],
             environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
@@ -97,7 +99,7 @@ import Testing
         let result = try await ECRPushCLI.run(
             [
                 "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", world.registry.hostPort,
-                "--no-base-layers"
+                "--no-base-layers", "--no-engine-relay"
             ],
             environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")

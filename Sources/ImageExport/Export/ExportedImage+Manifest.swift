@@ -7,6 +7,17 @@ package struct ImageManifest: Sendable, Equatable {
     /// `sha256:<hex>` of `bytes`.
     package let digest: String
 
+    /// A manifest as another tool wrote it (the Engine's push through ecrpush's relay): its digest computed here.
+    package init(bytes: [UInt8], mediaType: String) {
+        self.bytes = bytes
+        self.mediaType = mediaType
+        self.digest = SHA256.hash(bytes).ociDigest
+    }
+
+    init(bytes: [UInt8], mediaType: String, digest: String) {
+        (self.bytes, self.mediaType, self.digest) = (bytes, mediaType, digest)
+    }
+
     package static let dockerV2MediaType = "application/vnd.docker.distribution.manifest.v2+json"
     package static let dockerConfigMediaType = "application/vnd.docker.container.image.v1+json"
     package static let ociManifestMediaType = "application/vnd.oci.image.manifest.v1+json"

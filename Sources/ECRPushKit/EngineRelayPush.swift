@@ -1,0 +1,70 @@
+import DockerEngine
+import Foundation
+import RegistryRelay
+
+/// The Engine's push, made to ecrpush's relay on 127.0.0.1 (`RegistryRelay`) instead of the registry: the Engine
+/// reads and compresses only the layers the relay says the destination lacks (no export of the whole image), and
+/// ecrpush sends them on with its own login, which the Engine never sees. It may start before the login is made:
+/// the relay's answers wait for what they need. The image gets a name for the relay only for the push; that name
+/// and the digest reference the push leaves are removed after it, whatever happens.
+struct EngineRelayPush: Sendable {
+    let docker: DockerClient
+    let settings: ExportSettings
+
+    /// Whether the Engine can reach a relay on this machine's loopback: only an Engine on a local socket can (a
+    /// remote one, or one behind `tcp://`, has a loopback of its own); and the image needs a name of its own, since
+    /// removing the relay's last name would remove the image.
+    static func applies(to image: ImageInspect, docker: DockerClient) -> Bool {
+        docker.host.socketPath != nil && !image.repoTags.isEmpty
+    }
+
+    /// Pushes `image` under `tags` through a relay to `upstream`; nil when the Engine never reached the relay (the
+    /// caller then pushes straight to the registry). Errors of the destination are the ones thrown, not the Engine's
+    /// report of the relay's refusal.
+    func push(
+        image: ImageInspect, repository: String, tags: [String], upstream: any RelayUpstream,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> String? {
+        let spool = try Self.makeSpoolDirectory(parent: settings.temporaryDirectoryParent)
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        let relay = try await RegistryRelay.start(upstream: upstream, spoolDirectory: spool)
+        let name = "\(relay.host)/\(repository)"
+        do {
+            try await docker.tag(source: image.id, repository: name, tag: tags[0])
+            let result = try await withTaskCancellationHandler {
+                try await docker.push(
+                    repository: name, tag: tags[0], auth: RegistryAuth(username: "", password: "", serverAddress: relay.host),
+                    tlsVerify: false
+                ) { onEvent(.push($0)) }
+            } onCancel: {
+                Task { await relay.stop() }
+            }
+            await finish(relay, name: name, tag: tags[0], digest: result.digest)
+            return relay.manifestDigest ?? result.digest
+        } catch {
+            await finish(relay, name: name, tag: tags[0], digest: relay.manifestDigest)
+            if let failure = relay.upstreamFailure { throw failure }
+            if relay.requestCount == 0, !(error is CancellationError) {
+                onEvent(.info("The Engine could not reach ecrpush's relay on \(relay.host) (\(error)); it pushes to the registry itself"))
+                return nil
+            }
+            throw error
+        }
+    }
+
+    /// Stops the relay and removes the names the push gave the image (best effort: a name already gone is fine).
+    private func finish(_ relay: RegistryRelay, name: String, tag: String, digest: String?) async {
+        await relay.stop()
+        try? await docker.removeImage("\(name):\(tag)")
+        if let digest { try? await docker.removeImage("\(name)@\(digest)") }
+    }
+
+    static func makeSpoolDirectory(parent: URL?) throws -> String {
+        let base = parent?.path ?? NSTemporaryDirectory()
+        var template = Array("\(base.hasSuffix("/") ? String(base.dropLast()) : base)/ecrpush-relay-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw ECRPushError.invalidArgument("could not make a temporary directory in \(base): \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+}

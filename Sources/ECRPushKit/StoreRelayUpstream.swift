@@ -1,0 +1,31 @@
+import ImageExport
+import RegistryRelay
+
+/// The relay's destination: one repository through either store (`registry` or `ecr-api`), under the push's tags.
+/// Blob checks first wait for the base's layers to be got into the repository (`base`: mounted or copied while the
+/// Engine starts its push), so that the Engine skips every layer the base gave the image.
+struct StoreRelayUpstream: RelayUpstream {
+    let store: any BlobStore
+    let tags: [String]
+    let base: Task<[String: KnownLayer], Never>
+    let onEvent: @Sendable (WorkflowEvent) -> Void
+
+    func blobSize(_ digest: String) async throws -> Int64? {
+        if let layer = await base.value.values.first(where: { $0.digest == digest }) { return layer.size }
+        return try await store.size(of: digest)
+    }
+
+    func uploadBlob(digest: String, size: Int64, path: String) async throws {
+        let onEvent = self.onEvent
+        try await store.upload(PreparedBlob(digest: digest, size: size, source: .file(path)), progress: { _ in }) { onEvent(.info($0)) }
+    }
+
+    func putManifest(bytes: [UInt8], mediaType: String, digest: String) async throws {
+        let manifest = ImageManifest(bytes: bytes, mediaType: mediaType)
+        for tag in tags {
+            onEvent(.tagging(tag))
+            try await store.putManifest(manifest, tag: tag)
+            onEvent(.tagged(tag))
+        }
+    }
+}

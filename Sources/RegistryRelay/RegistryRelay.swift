@@ -1,0 +1,60 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A registry on 127.0.0.1 for the Engine to push to, which sends what it gets on to the destination with
+/// ecrpush's own clients (`RelayUpstream`). The Engine's push reads its layers cheaply (no export of the whole
+/// image) and skips what the relay says the destination holds; the relay answers those checks from what ecrpush
+/// knows, takes uploads whole, and makes fewer requests to the destination than the Engine would over a slow link
+/// (no version check, no auth challenge, one manifest for every tag). The Engine takes loopback registries as
+/// insecure (127.0.0.0/8 by default), so plain HTTP is what it expects here. One relay serves one push.
+package final class RegistryRelay: Sendable {
+    package let port: Int
+    private let channel: any Channel
+    private let sessions: RelaySessions
+
+    private init(port: Int, channel: any Channel, sessions: RelaySessions) {
+        (self.port, self.channel, self.sessions) = (port, channel, sessions)
+    }
+
+    /// Listens on 127.0.0.1 at a port of the system's choosing; uploads are written to `spoolDirectory`.
+    package static func start(upstream: any RelayUpstream, spoolDirectory: String) async throws -> RegistryRelay {
+        let sessions = RelaySessions(directory: spoolDirectory, upstream: upstream)
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 64)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(RelayRequestHandler(sessions: sessions))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+        } catch {
+            throw RelayError.cannotListen("\(error)")
+        }
+        guard let port = channel.localAddress?.port else {
+            try? await channel.close()
+            throw RelayError.cannotListen("no port was given")
+        }
+        return RegistryRelay(port: port, channel: channel, sessions: sessions)
+    }
+
+    /// `127.0.0.1:<port>`, the registry part of the names the Engine pushes.
+    package var host: String { "127.0.0.1:\(port)" }
+    /// Requests the Engine made: none means it never reached the relay (it runs in another network namespace).
+    package var requestCount: Int { sessions.requests }
+    /// The destination's first failure, which says more than the Engine's report of the relay's refusal.
+    package var upstreamFailure: (any Error)? { sessions.failure }
+    /// The digest of the manifest the relay put, once it has.
+    package var manifestDigest: String? { sessions.manifestDigest }
+
+    /// Stops listening, ends open connections and work, deletes spooled uploads.
+    package func stop() async {
+        try? await channel.close()
+        for connection in sessions.close() { try? await connection.close() }
+    }
+}

@@ -1,0 +1,11 @@
+/// Where the relay sends what the Engine pushes to it: the destination repository, reached by ecrpush's own
+/// clients with ecrpush's own login (the Engine never sees a registry password). Each call may wait for what the
+/// push prepares beside the Engine (its login, the base layers it mounts or copies into the repository).
+package protocol RelayUpstream: Sendable {
+    /// The blob's size when the destination holds `digest`, else nil (the Engine then uploads it).
+    func blobSize(_ digest: String) async throws -> Int64?
+    /// Sends a blob the Engine uploaded, spooled whole (digest checked) in the file at `path`.
+    func uploadBlob(digest: String, size: Int64, path: String) async throws
+    /// Puts the image's manifest (these exact bytes, whose SHA-256 is `digest`) under the push's tags.
+    func putManifest(bytes: [UInt8], mediaType: String, digest: String) async throws
+}

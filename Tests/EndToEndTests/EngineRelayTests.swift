@@ -1,0 +1,71 @@
+import Foundation
+import TestWorld
+import Testing
+
+/// The Engine's push through ecrpush's relay on 127.0.0.1 (`EngineRelayPush`): the Engine reads and compresses the
+/// layers, ecrpush sends them on with its own login. Asserted on what the registry saw (its access log names each
+/// request's client), what the image pulls back as, and what is left on the Engine and on disk.
+@Suite struct EngineRelayTests {
+    typealias World = BuildAndPushTests.World
+
+    /// The registry's access log lines for `repository`: distribution logs each request with its URI and user agent.
+    static func registryRequests(_ world: World, repository: String) throws -> [Substring] {
+        let log = try String(contentsOfFile: world.registry.directory + "/registry.log", encoding: .utf8)
+        return log.split(separator: "\n").filter { $0.contains("/v2/\(repository)/") && $0.contains("http.request.useragent") }
+    }
+
+    static func inspect(_ world: World, _ id: String, _ field: String) async throws -> [String] {
+        let inspect = try await world.docker.docker(["image", "inspect", "--format", "{{json .\(field)}}", id])
+        try #require(inspect.status == 0, "\(inspect.combinedText)")
+        return try JSONDecoder().decode([String]?.self, from: inspect.stdout) ?? []
+    }
+
+    @Test func theEngineSendsNothingToTheRegistryItself() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("relay")
+        let temporary = TemporaryDirectory()
+        let result = try await ECRPushCLI.run(
+            [
+                "push", image.tag, "--repository", repository, "--tag", "v1", "--tag", "v2", "--create-repository", "--transport", "daemon",
+                "--registry", world.registry.hostPort, "--output", "json"
+            ],
+            environment: world.environment.merging(["TMPDIR": temporary.path]) { $1 })
+        try #require(result.status == 0, "\(result.combinedText)")
+
+        // Every request for the repository came from ecrpush (the Engine never had the registry's password), and the
+        // one manifest went under both tags.
+        let requests = try Self.registryRequests(world, repository: repository)
+        #expect(!requests.isEmpty)
+        #expect(requests.allSatisfy { $0.contains("useragent=ecrpush") || $0.contains("useragent=\"ecrpush") }, "\(requests.prefix(3))")
+        #expect(!requests.contains { $0.contains("docker/") }, "\(requests.filter { $0.contains("docker/") }.prefix(3))")
+        let v1 = try await world.registry.manifestBytes(repository: repository, reference: "v1")
+        #expect(try await world.registry.manifestBytes(repository: repository, reference: "v2") == v1)
+        #expect(result.stdoutText.contains("sha256:"), "\(result.stdoutText)")
+
+        // The image pulls back to the same layers, and the relay left no name, digest reference or spooled upload.
+        let location = "\(world.registry.hostPort)/\(repository)"
+        #expect(try await Self.inspect(world, image.id, "RepoTags") == [image.tag])
+        #expect(try await Self.inspect(world, image.id, "RepoDigests").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).filter { $0.hasPrefix("ecrpush-relay") }.isEmpty)
+        let run = try await world.pullAndRun("\(location):v1", command: ["sh", "-c", "wc -c < /layer"])
+        #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "1048576", "\(run.combinedText)")
+    }
+
+    /// `--no-engine-relay`: the Engine pushes to the registry itself (docker's own user agent in the log).
+    @Test func withoutTheRelayTheEnginePushesItself() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = try await EngineTagsAheadTests.taggedImage(world)
+        let repository = BuildAndPushTests.uniqueName("relay-off")
+        let result = try await ECRPushCLI.run(
+            [
+                "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon",
+                "--registry", world.registry.hostPort, "--no-engine-relay"
+            ],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(try Self.registryRequests(world, repository: repository).contains { $0.contains("docker/") })
+    }
+}
