@@ -15,7 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Modules that come with the toolchain or the system, never declared as targets.
 SYSTEM = {"Foundation", "FoundationNetworking", "FoundationEssentials", "Glibc", "Musl", "Darwin", "Dispatch",
           "Synchronization", "Testing", "XCTest", "Android", "WinSDK", "ucrt"}
-PRODUCTS = {"ArgumentParser": "ArgumentParser", "NIOCore": "NIOCore", "NIOPosix": "NIOPosix", "NIOHTTP2": "NIOHTTP2", "NIOHPACK": "NIOHPACK",
+PRODUCTS = {"ArgumentParser": "ArgumentParser", "NIOCore": "NIOCore", "NIOPosix": "NIOPosix", "NIOHTTP1": "NIOHTTP1", "NIOHTTP2": "NIOHTTP2", "NIOHPACK": "NIOHPACK",
             "SwiftProtobuf": "SwiftProtobuf"}
 
 IMPORT = re.compile(r'^(?:@[\w]+(?:\([^)]*\))?\s+)*(?:(?:internal|public|package|private|fileprivate)\s+)?import\s+(?:(?:struct|class|enum|func|var|protocol|typealias)\s+)?([A-Za-z_][A-Za-z0-9_]*)', re.M)

@@ -1,0 +1,135 @@
+import Foundation
+import Hashing
+import RegistryClient
+import RegistryRelay
+import Synchronization
+import Testing
+
+/// The relay served over real sockets, driven by ecrpush's own distribution client (the calls an Engine's push
+/// makes: check, upload session with a streamed PATCH, finish by digest, manifest), with an upstream that records.
+@Suite struct RegistryRelayTests {
+    final class RecordingUpstream: RelayUpstream {
+        struct Sent: Equatable { var digest: String; var bytes: [UInt8] }
+        let held: [String: Int64]
+        let failUploads: Bool
+        let sent = Mutex<[Sent]>([])
+        let manifests = Mutex<[(bytes: [UInt8], mediaType: String, digest: String)]>([])
+
+        init(held: [String: Int64] = [:], failUploads: Bool = false) {
+            (self.held, self.failUploads) = (held, failUploads)
+        }
+
+        func blobSize(_ digest: String) async throws -> Int64? { held[digest] }
+
+        func uploadBlob(digest: String, size: Int64, path: String) async throws {
+            if failUploads { throw RegistryError.denied(repository: "app", operation: "uploading \(digest)", message: "no") }
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            #expect(Int64(bytes.count) == size)
+            sent.withLock { $0.append(Sent(digest: digest, bytes: bytes)) }
+        }
+
+        func putManifest(bytes: [UInt8], mediaType: String, digest: String) async throws {
+            manifests.withLock { $0.append((bytes, mediaType, digest)) }
+        }
+    }
+
+    static func relay(_ upstream: RecordingUpstream) async throws -> (RegistryRelay, RegistryClient, String) {
+        let spool = NSTemporaryDirectory() + "relay-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
+        let relay = try await RegistryRelay.start(upstream: upstream, spoolDirectory: spool)
+        return (relay, RegistryClient(baseURL: "http://\(relay.host)", credentials: nil), spool)
+    }
+
+    @Test func anUploadArrivesWholeAndChecked() async throws {
+        let upstream = RecordingUpstream()
+        let (relay, client, spool) = try await Self.relay(upstream)
+        let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let digest = SHA256.hash(bytes).ociDigest
+        #expect(try await client.blobExists(repository: "team/app", digest: digest) == false)
+
+        try await client.uploadBlob(repository: "team/app", digest: digest, size: Int64(bytes.count), content: .bytes(bytes))
+        #expect(upstream.sent.withLock { $0 } == [RecordingUpstream.Sent(digest: digest, bytes: bytes)])
+        // The Engine checks what it just sent: the relay knows it now.
+        #expect(try await client.blobSize(repository: "team/app", digest: digest) == Int64(bytes.count))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty, "the spooled upload is deleted")
+        #expect(relay.requestCount >= 4)
+        await relay.stop()
+    }
+
+    @Test func aBlobTheDestinationHoldsIsAnsweredWithItsSize() async throws {
+        let digest = "sha256:" + String(repeating: "0", count: 64)
+        let (relay, client, _) = try await Self.relay(RecordingUpstream(held: [digest: 1234]))
+        #expect(try await client.blobSize(repository: "app", digest: digest) == 1234)
+        await relay.stop()
+    }
+
+    @Test func bytesThatAreNotTheirDigestAreRefused() async throws {
+        let upstream = RecordingUpstream()
+        let (relay, client, _) = try await Self.relay(upstream)
+        let wrong = "sha256:" + String(repeating: "1", count: 64)
+        await #expect(throws: RegistryError.self) {
+            try await client.uploadBlob(repository: "app", digest: wrong, size: 3, content: .bytes([1, 2, 3]))
+        }
+        #expect(upstream.sent.withLock { $0 }.isEmpty)
+        await relay.stop()
+    }
+
+    /// A destination that refuses: the Engine is told DENIED (which it does not retry), and the push learns the
+    /// destination's own error.
+    @Test func theDestinationsFailureIsKept() async throws {
+        let (relay, client, _) = try await Self.relay(RecordingUpstream(failUploads: true))
+        let bytes: [UInt8] = [1, 2, 3]
+        do {
+            try await client.uploadBlob(repository: "app", digest: SHA256.hash(bytes).ociDigest, size: 3, content: .bytes(bytes))
+            Issue.record("the upload should have failed")
+        } catch let error as RegistryError {
+            #expect("\(error)".contains("DENIED") || "\(error)".contains("denied"), "\(error)")
+        }
+        #expect(relay.upstreamFailure is RegistryError)
+        await relay.stop()
+    }
+
+    @Test func theManifestGoesOnWithItsDigest() async throws {
+        let upstream = RecordingUpstream()
+        let (relay, client, _) = try await Self.relay(upstream)
+        let manifest = Array(#"{"schemaVersion":2}"#.utf8)
+        let mediaType = "application/vnd.docker.distribution.manifest.v2+json"
+        let answered = try await client.putManifest(repository: "app", reference: "v1", bytes: manifest, mediaType: mediaType)
+        let digest = SHA256.hash(manifest).ociDigest
+        #expect(answered == digest)
+        let put = upstream.manifests.withLock { $0 }
+        #expect(put.count == 1 && put.first?.bytes == manifest && put.first?.mediaType == mediaType && put.first?.digest == digest)
+        #expect(relay.manifestDigest == digest)
+        await relay.stop()
+    }
+
+    /// The Engine tries HTTPS first on a loopback registry: a TLS hello gets an HTTP error, and the relay goes on.
+    @Test func aTLSHelloDoesNotStopTheRelay() async throws {
+        let (relay, client, _) = try await Self.relay(RecordingUpstream())
+        let socket = Darwinless.connect(port: relay.port)
+        #expect(socket >= 0)
+        let hello: [UInt8] = [0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00]
+        _ = hello.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) }
+        var answer = [UInt8](repeating: 0, count: 64)
+        let read = recv(socket, &answer, answer.count, 0)
+        close(socket)
+        #expect(read > 0 && String(decoding: answer.prefix(max(0, read)), as: UTF8.self).hasPrefix("HTTP/1.1 400"))
+        #expect(try await client.blobExists(repository: "app", digest: "sha256:" + String(repeating: "2", count: 64)) == false)
+        await relay.stop()
+    }
+}
+
+/// A plain TCP connection to 127.0.0.1 (Glibc), for bytes no HTTP client would send.
+enum Darwinless {
+    static func connect(port: Int) -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return result == 0 ? descriptor : -1
+    }
+}
