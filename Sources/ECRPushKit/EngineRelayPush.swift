@@ -52,11 +52,15 @@ struct EngineRelayPush: Sendable {
         }
     }
 
-    /// Stops the relay and removes the names the push gave the image (best effort: a name already gone is fine).
+    /// Stops the relay and removes the names the push gave the image (best effort: a name already gone is fine);
+    /// outside the push's task, whose cancellation would abort the Engine's calls.
     private func finish(_ relay: RegistryRelay, name: String, tag: String, digest: String?) async {
-        await relay.stop()
-        try? await docker.removeImage("\(name):\(tag)")
-        if let digest { try? await docker.removeImage("\(name)@\(digest)") }
+        let docker = self.docker
+        await Task.detached {
+            await relay.stop()
+            try? await docker.removeImage("\(name):\(tag)")
+            if let digest { try? await docker.removeImage("\(name)@\(digest)") }
+        }.value
     }
 
     static func makeSpoolDirectory(parent: URL?) throws -> String {

@@ -103,6 +103,9 @@ package struct ImagePush: Sendable {
         defer { exportAhead?.cancel() }
         let sourceAhead = startSourceBaseAhead(destination, inspected: inspected, candidates: candidates, onEvent: onEvent)
         defer { sourceAhead?.cancel() }
+        // The Engine's push through the relay, started now where it may be chosen: what it asks of the registry waits
+        // for the choice, and it is given up on every other way out.
+        let relayAhead = startRelayAhead(destination, inspected: inspected, exportAhead: exportAhead, onEvent: onEvent)
         var enginePushed = false
         do {
             var login = try await pendingLogin
@@ -113,6 +116,7 @@ package struct ImagePush: Sendable {
                 destination, repository: repository, registry: login.registry, inspected: inspected, onEvent: onEvent)
             {
                 await tagsAhead?.undo()
+                await relayAhead?.abandon()
                 return Outcome(pushed: existing, repository: repository, alreadyPushed: true)
             }
             let localImage = try await produceImage(login.registry)
@@ -147,7 +151,7 @@ package struct ImagePush: Sendable {
                 try await workflow.checkImmutableTags(destination, repository: repository, localImage: image, registry: login.registry)
                 if let relayed = try await registryPush.pushThroughRelay(
                     image: image, destination: destination, registryName: login.registry, estimate: estimate, candidates: candidates,
-                    onEvent: onEvent)
+                    ahead: relayAhead, onEvent: onEvent)
                 {
                     await tagsAhead?.undo()  // the relay's push needs no tag for the registry
                     pushed = relayed
@@ -159,6 +163,7 @@ package struct ImagePush: Sendable {
                     localImage: localImage, inspected: inspected, destination: destination, repository: repository, login: login, onEvent: onEvent)
             case .registry:
                 await tagsAhead?.undo()
+                await relayAhead?.abandon()
                 pushed = try await registryPush.push(
                     localImage: localImage, inspected: inspected, destination: destination, registryName: login.registry, estimate: estimate,
                     candidates: candidates, onEvent: onEvent)
@@ -167,6 +172,7 @@ package struct ImagePush: Sendable {
         } catch {
             // The Engine's push keeps its tags, as `docker push` does; nothing else leaves one behind.
             if !enginePushed { await tagsAhead?.undo() }
+            await relayAhead?.abandon()
             throw error
         }
     }
@@ -180,6 +186,21 @@ package struct ImagePush: Sendable {
         return EngineTagsAhead.start(
             docker: workflow.docker, image: inspected, location: RepositoryLocation(registry: registry, repository: destination.repository),
             tags: destination.tags)
+    }
+
+    /// `push`'s Engine push through the relay, started while the login is made (`EngineRelayAhead`): for an image
+    /// that exists already, where the Engine's push may be chosen (no export was asked ahead, the blob cache cannot
+    /// answer, gzip layers) and will push (not `--skip-existing`, which may push nothing).
+    private func startRelayAhead(
+        _ destination: PushDestination, inspected: ImageInspect?, exportAhead: EngineExportAhead?,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) -> EngineRelayAhead? {
+        guard existingLocalImage != nil, let inspected, exportAhead == nil, !skipExisting, transport == .auto || transport == .daemon,
+            settings.compression == .gzip, settings.blobCache?.mayRemember(imageID: inspected.id) != true
+        else { return nil }
+        return EngineRelayAhead.start(
+            docker: workflow.docker, settings: settings, image: inspected, repository: destination.repository, tags: destination.tags,
+            onEvent: onEvent)
     }
 
     /// `push`'s export, requested now when ecrpush's push will read the image whatever the login and the registry say

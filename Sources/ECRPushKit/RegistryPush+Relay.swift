@@ -2,17 +2,34 @@ import DockerEngine
 
 extension RegistryPush {
     /// The Engine's push through ecrpush's relay (`EngineRelayPush`) into `destination`'s repository over the
-    /// distribution API with this push's login: the base's layers mounted (or, as the estimate left them, copied)
-    /// into the repository beside the Engine's start, so that its checks find them. nil when the relay does not apply
-    /// or the Engine could not reach it: the caller then has the Engine push to the registry itself.
+    /// distribution API with this push's login. `ahead`: that push, started while the login was made; else it
+    /// starts now. nil when the relay does not apply or the Engine could not reach it: the caller then has the
+    /// Engine push to the registry itself.
     func pushThroughRelay(
         image: ImageInspect, destination: PushDestination, registryName: String, estimate: TransportEstimate?,
-        candidates: RegistryAncestor.Candidates?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        candidates: RegistryAncestor.Candidates?, ahead: EngineRelayAhead?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage? {
         guard settings.engineRelay, EngineRelayPush.applies(to: image, docker: docker) else { return nil }
+        let upstream = relayUpstream(
+            image: image, destination: destination, registryName: registryName, estimate: estimate, candidates: candidates, onEvent: onEvent)
+        defer { upstream.base.cancel() }
+        let digest =
+            if let ahead { try await ahead.proceed(to: upstream) } else {
+                try await EngineRelayPush(docker: docker, settings: settings).push(
+                    image: image, repository: destination.repository, tags: destination.tags, upstream: upstream, onEvent: onEvent)
+            }
+        guard let digest else { return nil }
+        return PushedImage(registry: registryName, repository: destination.repository, tags: destination.tags, digest: digest)
+    }
+
+    /// The repository as the relay's destination: the base's layers mounted (or, as the estimate left them, copied)
+    /// into it beside the Engine's start, so that the Engine's checks find them.
+    private func relayUpstream(
+        image: ImageInspect, destination: PushDestination, registryName: String, estimate: TransportEstimate?,
+        candidates: RegistryAncestor.Candidates?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) -> StoreRelayUpstream {
         let store = self.store(destination.repository, registryName: registryName, onEvent: onEvent)
-        let (docker, settings) = (self.docker, self.settings)
-        let push = self
+        let (docker, settings, push) = (self.docker, self.settings, self)
         let base = Task<[String: KnownLayer], Never> {
             if let known = estimate?.knownLayers { return known }
             guard settings.reuseBaseLayers else { return [:] }
@@ -27,12 +44,6 @@ extension RegistryPush {
             guard let ancestor else { return [:] }
             return (try? await push.baseLayers(image: image, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)) ?? [:]
         }
-        defer { base.cancel() }
-        let upstream = StoreRelayUpstream(store: store, tags: destination.tags, base: base, onEvent: onEvent)
-        guard
-            let digest = try await EngineRelayPush(docker: docker, settings: settings).push(
-                image: image, repository: destination.repository, tags: destination.tags, upstream: upstream, onEvent: onEvent)
-        else { return nil }
-        return PushedImage(registry: registryName, repository: destination.repository, tags: destination.tags, digest: digest)
+        return StoreRelayUpstream(store: store, tags: destination.tags, base: base, onEvent: onEvent)
     }
 }

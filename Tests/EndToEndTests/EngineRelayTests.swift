@@ -53,6 +53,24 @@ import Testing
         #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "1048576", "\(run.combinedText)")
     }
 
+    /// The Engine's push starts while the login is made; a push that then fails (a missing repository) gives it up,
+    /// and the relay's name for the image goes with it.
+    @Test func aPushThatFailsLeavesNoName() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = try await EngineTagsAheadTests.taggedImage(world)
+        let start = Date()
+        let result = try await ECRPushCLI.run(
+            ["push", image.tag, "--repository", BuildAndPushTests.uniqueName("relay-missing"), "--tag", "v1", "--registry", world.registry.hostPort],
+            environment: world.environment)
+        #expect(result.status != 0)
+        #expect(result.stderrText.contains("--create-repository"), "\(result.stderrText)")
+        #expect(try await Self.inspect(world, image.id, "RepoTags") == [image.tag])
+        let events = try await EngineTagsAheadTests.tagEvents(world, image.id, since: start)
+        #expect(events.count == 2 && events.first?.hasPrefix("tag 127.0.0.1:") == true && events.last == "untag", "\(events)")
+        #expect(!result.stderrText.contains("Preparing"), "the Engine's progress is not shown for a push given up")
+    }
+
     /// `--no-engine-relay`: the Engine pushes to the registry itself (docker's own user agent in the log).
     @Test func withoutTheRelayTheEnginePushesItself() async throws {
         let world = try await World.start()
