@@ -18,6 +18,17 @@ struct EngineRelayPush: Sendable {
         docker.host.socketPath != nil && !image.repoTags.isEmpty
     }
 
+    /// The most new bytes (uncompressed) a push sends through the relay: it takes each upload whole before sending
+    /// it on, so a big layer's compression and upload would follow each other where the Engine's own push overlaps
+    /// them (on a 200 Mbit/s link, 256 MiB took 10.4 s through the relay against 6.8 s). Past this, the Engine pushes
+    /// to the registry itself.
+    static let newBytesLimit: Int64 = 16 << 20
+
+    /// Whether the relay is worth it for `image` whose first layers came from `ancestor` (the bytes past it are new).
+    static func suits(_ image: ImageInspect, ancestor: RegistryAncestor?) -> Bool {
+        image.size - (ancestor?.size ?? 0) <= newBytesLimit
+    }
+
     /// Pushes `image` under `tags` through a relay to `upstream`; nil when the Engine never reached the relay (the
     /// caller then pushes straight to the registry). Errors of the destination are the ones thrown, not the Engine's
     /// report of the relay's refusal.

@@ -105,7 +105,7 @@ package struct ImagePush: Sendable {
         defer { sourceAhead?.cancel() }
         // The Engine's push through the relay, started now where it may be chosen: what it asks of the registry waits
         // for the choice, and it is given up on every other way out.
-        let relayAhead = startRelayAhead(destination, inspected: inspected, exportAhead: exportAhead, onEvent: onEvent)
+        let relayAhead = startRelayAhead(destination, inspected: inspected, exportAhead: exportAhead, candidates: candidates, onEvent: onEvent)
         var enginePushed = false
         do {
             var login = try await pendingLogin
@@ -190,14 +190,17 @@ package struct ImagePush: Sendable {
 
     /// `push`'s Engine push through the relay, started while the login is made (`EngineRelayAhead`): for an image
     /// that exists already, where the Engine's push may be chosen (no export was asked ahead, the blob cache cannot
-    /// answer, gzip layers) and will push (not `--skip-existing`, which may push nothing).
+    /// answer, gzip layers) and will push (not `--skip-existing`, which may push nothing), with few new bytes past
+    /// the image's ancestor from a registry (`EngineRelayPush.suits`).
     private func startRelayAhead(
-        _ destination: PushDestination, inspected: ImageInspect?, exportAhead: EngineExportAhead?,
+        _ destination: PushDestination, inspected: ImageInspect?, exportAhead: EngineExportAhead?, candidates: RegistryAncestor.Candidates?,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) -> EngineRelayAhead? {
         guard existingLocalImage != nil, let inspected, exportAhead == nil, !skipExisting, transport == .auto || transport == .daemon,
             settings.compression == .gzip, settings.blobCache?.mayRemember(imageID: inspected.id) != true
         else { return nil }
+        let ancestor = candidates.flatMap { RegistryAncestor.choose(for: inspected, among: $0, preferredRegistry: destination.registryOverride) }
+        guard EngineRelayPush.suits(inspected, ancestor: ancestor) else { return nil }
         return EngineRelayAhead.start(
             docker: workflow.docker, settings: settings, image: inspected, repository: destination.repository, tags: destination.tags,
             onEvent: onEvent)

@@ -10,6 +10,13 @@ extension RegistryPush {
         candidates: RegistryAncestor.Candidates?, ahead: EngineRelayAhead?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage? {
         guard settings.engineRelay, EngineRelayPush.applies(to: image, docker: docker) else { return nil }
+        if ahead == nil {
+            let ancestor: RegistryAncestor? =
+                if let estimate { estimate.ancestor } else if let candidates {
+                    RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: registryName)
+                } else { try? await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registryName) }
+            guard EngineRelayPush.suits(image, ancestor: ancestor) else { return nil }
+        }
         let upstream = relayUpstream(
             image: image, destination: destination, registryName: registryName, estimate: estimate, candidates: candidates, onEvent: onEvent)
         defer { upstream.base.cancel() }

@@ -71,6 +71,23 @@ import Testing
         #expect(!result.stderrText.contains("Preparing"), "the Engine's progress is not shown for a push given up")
     }
 
+    /// More new bytes than the relay takes (`EngineRelayPush.newBytesLimit`, 16 MiB): the Engine pushes to the registry
+    /// itself, so that its compression and upload overlap.
+    @Test func aBigNewLayerGoesStraightFromTheEngine() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 17)
+        let repository = BuildAndPushTests.uniqueName("relay-big")
+        let result = try await ECRPushCLI.run(
+            [
+                "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon",
+                "--registry", world.registry.hostPort
+            ],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(try Self.registryRequests(world, repository: repository).contains { $0.contains("docker/") })
+    }
+
     /// `--no-engine-relay`: the Engine pushes to the registry itself (docker's own user agent in the log).
     @Test func withoutTheRelayTheEnginePushesItself() async throws {
         let world = try await World.start()

@@ -1,0 +1,57 @@
+import RegistryRelay
+import Synchronization
+import Testing
+
+@testable import ECRPushKit
+
+/// The relay's destination before the push has chosen: the Engine's requests wait, then go on or are refused.
+@Suite struct GatedRelayUpstreamTests {
+    final class Sizes: RelayUpstream {
+        func blobSize(_ digest: String) async throws -> Int64? { Int64(digest.count) }
+        func uploadBlob(digest: String, size: Int64, path: String) async throws {}
+        func putManifest(bytes: [UInt8], mediaType: String, digest: String) async throws {}
+    }
+
+    @Test func waitsThenGoesToTheDestinationItIsGiven() async throws {
+        let gate = GatedRelayUpstream()
+        let early = Task { try await gate.blobSize("abc") }
+        try await Task.sleep(for: .milliseconds(50))
+        gate.open(Sizes())
+        #expect(try await early.value == 3)
+        #expect(try await gate.blobSize("abcd") == 4, "later calls go straight on")
+    }
+
+    @Test func aRefusedGateEndsEveryWaitingCall() async throws {
+        let gate = GatedRelayUpstream()
+        let early = Task { try await gate.blobSize("abc") }
+        try await Task.sleep(for: .milliseconds(50))
+        gate.refuse()
+        await #expect(throws: CancellationError.self) { try await early.value }
+        await #expect(throws: CancellationError.self) { try await gate.blobSize("x") }
+        gate.open(Sizes())
+        await #expect(throws: CancellationError.self, "refused for good") { try await gate.blobSize("x") }
+    }
+
+    @Test func aCancelledCallStopsWaiting() async throws {
+        let gate = GatedRelayUpstream()
+        let early = Task { try await gate.blobSize("abc") }
+        try await Task.sleep(for: .milliseconds(50))
+        early.cancel()
+        await #expect(throws: CancellationError.self) { try await early.value }
+    }
+
+    @Test func heldEventsComeInOrderOnceReleasedAndNeverOtherwise() {
+        let seen = Mutex<[String]>([])
+        let held = HeldEvents { event in
+            if case .info(let text) = event { seen.withLock { $0.append(text) } }
+        }
+        held.deliver(.info("a"))
+        held.deliver(.info("b"))
+        #expect(seen.withLock { $0 }.isEmpty)
+        held.release()
+        held.deliver(.info("c"))
+        #expect(seen.withLock { $0 } == ["a", "b", "c"])
+        let dropped = HeldEvents { _ in Issue.record("never released") }
+        dropped.deliver(.info("x"))
+    }
+}
