@@ -35,11 +35,24 @@ package struct ECRAPIPush: Sendable {
         do {
             let inspected = if let inspected { inspected } else { try await docker.requireImage(localImage) }
             let store = ECRBlobStore(ecr: ecr, repository: destination.repository, registryId: destination.registryId, registry: registry)
+            var known: [String: KnownLayer]?
+            if relayMaySuit(inspected) {
+                let base = try await baseLayers(image: inspected, store: store, destination: destination, registry: registry, onEvent: onEvent)
+                known = base.layers
+                if let pushed = try await pushThroughRelay(
+                    image: inspected, ancestor: base.ancestor, known: base.layers, store: store, destination: destination, registry: registry,
+                    onEvent: onEvent)
+                {
+                    return pushed
+                }
+            }
             var push = BlobPush(store: store, docker: docker, settings: settings, registryName: registry)
             push.exportAhead = exportAhead
+            let looked = known
             return try await push.push(localImage: localImage, image: inspected, tags: destination.tags, onEvent: onEvent) {
-                KnownLayerLookup(
-                    held: try await baseLayers(image: inspected, store: store, destination: destination, registry: registry, onEvent: onEvent))
+                if let looked { return KnownLayerLookup(held: looked) }
+                return KnownLayerLookup(
+                    held: try await baseLayers(image: inspected, store: store, destination: destination, registry: registry, onEvent: onEvent).layers)
             }
         } catch let error as AWSError where ["AccessDeniedException", "AccessDenied"].contains(error.code ?? "") {
             // IAM or a repository policy refused one of the push actions: name it.
@@ -49,19 +62,48 @@ package struct ECRAPIPush: Sendable {
         }
     }
 
+    /// Whether the Engine's push through the relay may be this push's: an Engine on a local socket, an image with a
+    /// name of its own, gzip layers, no export asked ahead, and the blob cache unable to answer (a re-push it
+    /// remembers reads nothing).
+    private func relayMaySuit(_ image: ImageInspect) -> Bool {
+        settings.engineRelay && exportAhead == nil && settings.compression == .gzip && EngineRelayPush.applies(to: image, docker: docker)
+            && settings.blobCache?.mayRemember(imageID: image.id) != true
+    }
+
+    /// The Engine's push through the relay into `store` (ECR's API: no registry password anywhere), where the base's
+    /// layers are all in the repository and few bytes are new: the Engine then compresses only those, where this
+    /// transport's own push would read the whole image. nil otherwise, or when the Engine could not reach the relay.
+    private func pushThroughRelay(
+        image: ImageInspect, ancestor: RegistryAncestor?, known: [String: KnownLayer], store: ECRBlobStore, destination: PushDestination,
+        registry: String, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) async throws -> PushedImage? {
+        let baseHeld = ancestor.map { known.count >= $0.layerCountDistinct(in: image) } ?? true
+        guard baseHeld, EngineRelayPush.suits(image, ancestor: ancestor) else { return nil }
+        let newBytes = String(format: "%.1f MiB", Double(max(0, image.size - (ancestor?.size ?? 0))) / 1_048_576)
+        onEvent(.info("\(newBytes) to send past the base the repository holds: the Engine compresses it, through ecrpush's relay"))
+        let base = Task<[String: KnownLayer], Never> { known }
+        let upstream = StoreRelayUpstream(store: store, tags: destination.tags, base: base, onEvent: onEvent)
+        guard
+            let digest = try await EngineRelayPush(docker: docker, settings: settings).push(
+                image: image, repository: destination.repository, tags: destination.tags, upstream: upstream, onEvent: onEvent)
+        else { return nil }
+        return PushedImage(registry: registry, repository: destination.repository, tags: destination.tags, digest: digest)
+    }
+
     /// The image's base layers that the repository has, or gets: the base's manifest read through ECR's API when
     /// the base is in this registry (BatchGetImage; layers only named where the repository has them), else from its
-    /// own registry as `sources` says (its layers copied part by part, `ECRBlobStore+Copy.swift`).
+    /// own registry as `sources` says (its layers copied part by part, `ECRBlobStore+Copy.swift`). With the ancestor
+    /// they came from (nil: none).
     private func baseLayers(
         image: ImageInspect, store: ECRBlobStore, destination: PushDestination, registry: String,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
-    ) async throws -> [String: KnownLayer] {
-        guard settings.reuseBaseLayers else { return [:] }
+    ) async throws -> (layers: [String: KnownLayer], ancestor: RegistryAncestor?) {
+        guard settings.reuseBaseLayers else { return ([:], nil) }
         let found: RegistryAncestor? =
             if let candidates { RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: registry) } else {
                 try await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registry)
             }
-        guard let ancestor = found else { return [:] }
+        guard let ancestor = found else { return ([:], nil) }
         let source: BaseSource
         if ancestor.registry == registry {
             let (ecr, registryId) = (self.ecr, destination.registryId)
@@ -74,12 +116,12 @@ package struct ECRAPIPush: Sendable {
         } else if let sources {
             source = .registry(await sources.client(for: ancestor.registry, onEvent: onEvent), isDestination: false)
         } else {
-            return [:]
+            return ([:], ancestor)
         }
         let known = await BaseLayers.known(
             image: image, ancestor: ancestor, source: source, store: store, compression: settings.compression, jobs: settings.jobs,
             onEvent: onEvent)
         if !known.isEmpty { onEvent(.info("\(known.count) layers of \(ancestor.reference) are in \(store.place)")) }
-        return known
+        return (known, ancestor)
     }
 }

@@ -2,7 +2,8 @@ import DockerEngine
 import ImageExport
 
 /// Whether `push` asks the Engine for the image's export before its logins end (`EngineExportAhead`): only when
-/// ecrpush's own push will read the image whatever the destinations hold. That is `registry` or `ecr-api`, or `auto`
+/// ecrpush's own push will read the image whatever the destinations hold. That is `registry`; `ecr-api` unless the
+/// Engine's push through the relay may suit it (few new bytes past the base, `EngineRelayPush.suits`); or `auto`
 /// where even the Engine's best case (the base held by every destination) loses to ecrpush's push (mostly new
 /// layers, or zstd). Never for a build (the image does not exist yet), several platforms (each is built first),
 /// `--skip-existing` (which may push nothing), or an image the blob cache may answer without an export.
@@ -18,6 +19,11 @@ enum ExportAheadChoice {
         let readers: Set<ImagePush.Transport> = fanOut ? [.registry, .auto] : [.registry, .ecrAPI, .auto]
         guard let image, let name, !skipExisting, readers.contains(transport), settings.blobCache?.mayRemember(imageID: image.id) != true
         else { return nil }
+        // `ecr-api` reads the image unless the Engine's push through the relay suits it (few new bytes past the base).
+        if transport == .ecrAPI, !fanOut, settings.engineRelay, settings.compression == .gzip, EngineRelayPush.applies(to: image, docker: docker) {
+            let ancestor = settings.reuseBaseLayers ? await ancestor() : nil
+            if EngineRelayPush.suits(image, ancestor: ancestor) { return nil }
+        }
         if transport == .auto, settings.compression == .gzip {
             let ancestor = settings.reuseBaseLayers ? await ancestor() : nil
             var rates = TransportEstimate.Rates()

@@ -60,14 +60,15 @@ package struct ImagePush: Sendable {
         async let pendingInspection = inspectExistingImage()
         if transport == .ecrAPI {
             let inspected = try await pendingInspection
-            let ahead = await startExportAhead(destination, inspected: inspected, candidates: nil)
-            defer { ahead?.cancel() }
             // No registry login at all: the host only names the result. The repository's look-up (after the AWS
-            // credentials) is this transport's login: the ancestor's candidates come from the Engine meanwhile, and a
-            // base in another registry has its manifest read beside it.
+            // credentials) is this transport's login: the ancestor's candidates come from the Engine meanwhile (the
+            // export is asked ahead unless the Engine's push through the relay may suit), and a base in another
+            // registry has its manifest read beside it.
             let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(region).amazonaws.com"
             async let pendingRepository = workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
             let candidates = await gatherAncestorCandidates()
+            let ahead = await startExportAhead(destination, inspected: inspected, candidates: candidates)
+            defer { ahead?.cancel() }
             let sourceAhead = startSourceBaseAhead(destination, inspected: inspected, candidates: candidates, onEvent: onEvent)
             defer { sourceAhead?.cancel() }
             let repository = try await pendingRepository

@@ -88,6 +88,33 @@ import Testing
         #expect(try Self.registryRequests(world, repository: repository).contains { $0.contains("docker/") })
     }
 
+    /// `ecr-api` (no registry password anywhere): once the base's layers are in the repository (copied there through
+    /// ECR's API), the 1 MiB past them goes through the relay into ECR's layer upload, not through an export of the
+    /// whole image.
+    @Test func ecrAPIPushesFewNewBytesThroughTheRelay() async throws {
+        let world = try await ECRAPITransportTests.start()
+        defer { world.moto.stop() }
+        let baseRepository = BuildAndPushTests.uniqueName("relay-api-base")
+        let baseName = try await ECRAPITransportTests.pushAndPullBase(world, repository: baseRepository, megabytes: 4, withDocker: true)
+        let app = "\(BuildAndPushTests.uniqueName("relay-api-app")):1"
+        _ = try await AutoTransportTests.build(world, from: baseName, megabytes: 1, tag: app)
+        let repository = BuildAndPushTests.uniqueName("relay-api")
+        let result = try await ECRPushCLI.run(
+            [
+                "push", app, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "ecr-api",
+                "--registry", world.registry.hostPort
+            ],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("through ecrpush's relay"), "\(result.stderrText)")
+        let baseDigests = try await AutoTransportTests.layerDigests(world, repository: baseRepository, reference: "base")
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
+        #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests)
+        #expect(!(try Self.registryRequests(world, repository: repository)).contains { $0.contains("docker/") })
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+    }
+
     /// `--no-engine-relay`: the Engine pushes to the registry itself (docker's own user agent in the log).
     @Test func withoutTheRelayTheEnginePushesItself() async throws {
         let world = try await World.start()
