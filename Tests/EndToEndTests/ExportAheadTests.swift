@@ -31,8 +31,8 @@ import Testing
         let world = try await Self.slowLoginWorld()
         defer { world.moto.stop() }
         // Mostly new bytes: `auto` takes ecrpush's push even where busybox came from the destination registry (other
-        // tests push it there).
-        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 16)
+        // tests push it there), and more than the relay takes (16 MiB), so that `ecr-api` reads the image too.
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 20)
         let repositories = (0..<count).map { _ in BuildAndPushTests.uniqueName("export-ahead") }
         let start = Date()
         let result = try await ECRPushCLI.run(
