@@ -79,7 +79,7 @@ package struct ECRAPIPush: Sendable {
     ) async throws -> PushedImage? {
         let baseHeld = ancestor.map { known.count >= $0.layerCountDistinct(in: image) } ?? true
         guard baseHeld, EngineRelayPush.suits(image, ancestor: ancestor) else { return nil }
-        let newBytes = String(format: "%.1f MiB", Double(max(0, image.size - (ancestor?.size ?? 0))) / 1_048_576)
+        let newBytes = TransportEstimate.mebibytes(max(0, image.size - (ancestor?.size ?? 0)))
         onEvent(.info("\(newBytes) to send past the base the repository holds: the Engine compresses it, through ecrpush's relay"))
         let base = Task<[String: KnownLayer], Never> { known }
         let upstream = StoreRelayUpstream(store: store, tags: destination.tags, base: base, onEvent: onEvent)

@@ -1,5 +1,6 @@
 import DockerEngine
 import Foundation
+import ImageExport
 import RegistryRelay
 
 /// The Engine's push, made to ecrpush's relay on 127.0.0.1 (`RegistryRelay`) instead of the registry: the Engine
@@ -36,9 +37,10 @@ struct EngineRelayPush: Sendable {
         image: ImageInspect, repository: String, tags: [String], upstream: any RelayUpstream,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> String? {
-        let spool = try Self.makeSpoolDirectory(parent: settings.temporaryDirectoryParent)
-        defer { try? FileManager.default.removeItem(atPath: spool) }
-        let relay = try await RegistryRelay.start(upstream: upstream, spoolDirectory: spool)
+        // Named as an export's, so that a later run removes it when this process is killed before it could.
+        let spool = try ScratchDirectory(parent: settings.temporaryDirectoryParent)
+        defer { spool.remove() }
+        let relay = try await RegistryRelay.start(upstream: upstream, spoolDirectory: spool.path)
         let name = "\(relay.host)/\(repository)"
         do {
             try await docker.tag(source: image.id, repository: name, tag: tags[0])
@@ -72,14 +74,5 @@ struct EngineRelayPush: Sendable {
             try? await docker.removeImage("\(name):\(tag)")
             if let digest { try? await docker.removeImage("\(name)@\(digest)") }
         }.value
-    }
-
-    static func makeSpoolDirectory(parent: URL?) throws -> String {
-        let base = parent?.path ?? NSTemporaryDirectory()
-        var template = Array("\(base.hasSuffix("/") ? String(base.dropLast()) : base)/ecrpush-relay-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw ECRPushError.invalidArgument("could not make a temporary directory in \(base): \(String(cString: strerror(errno)))")
-        }
-        return String(cString: made)
     }
 }

@@ -11,10 +11,7 @@ extension RegistryPush {
     ) async throws -> PushedImage? {
         guard settings.engineRelay, EngineRelayPush.applies(to: image, docker: docker) else { return nil }
         if ahead == nil {
-            let ancestor: RegistryAncestor? =
-                if let estimate { estimate.ancestor } else if let candidates {
-                    RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: registryName)
-                } else { try? await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registryName) }
+            let ancestor = await relayAncestor(of: image, registryName: registryName, estimate: estimate, candidates: candidates)
             guard EngineRelayPush.suits(image, ancestor: ancestor) else { return nil }
         }
         let upstream = relayUpstream(
@@ -36,21 +33,23 @@ extension RegistryPush {
         candidates: RegistryAncestor.Candidates?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) -> StoreRelayUpstream {
         let store = self.store(destination.repository, registryName: registryName, onEvent: onEvent)
-        let (docker, settings, push) = (self.docker, self.settings, self)
+        let (settings, push) = (self.settings, self)
         let base = Task<[String: KnownLayer], Never> {
             if let known = estimate?.knownLayers { return known }
-            guard settings.reuseBaseLayers else { return [:] }
-            let ancestor: RegistryAncestor?
-            if let estimate {
-                ancestor = estimate.ancestor
-            } else if let candidates {
-                ancestor = RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: registryName)
-            } else {
-                ancestor = try? await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registryName)
-            }
-            guard let ancestor else { return [:] }
+            guard settings.reuseBaseLayers,
+                let ancestor = await push.relayAncestor(of: image, registryName: registryName, estimate: estimate, candidates: candidates)
+            else { return [:] }
             return (try? await push.baseLayers(image: image, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)) ?? [:]
         }
         return StoreRelayUpstream(store: store, tags: destination.tags, base: base, onEvent: onEvent)
+    }
+
+    /// The image's ancestor from a registry: the estimate's, else chosen among the candidates, else looked up.
+    private func relayAncestor(
+        of image: ImageInspect, registryName: String, estimate: TransportEstimate?, candidates: RegistryAncestor.Candidates?
+    ) async -> RegistryAncestor? {
+        if let estimate { return estimate.ancestor }
+        if let candidates { return RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: registryName) }
+        return try? await RegistryAncestor.find(for: image, docker: docker, preferredRegistry: registryName)
     }
 }
