@@ -60,14 +60,14 @@ import Testing
         let world = try await ExportAheadTests.slowLoginWorld()
         defer { world.moto.stop() }
         let image = try await EngineTagsAheadTests.taggedImage(world)
-        let start = Date()
+        let recording = try EngineTagsAheadTests.recordTagEvents(world, image.id)
         let result = try await ECRPushCLI.run(
             ["push", image.tag, "--repository", BuildAndPushTests.uniqueName("relay-missing"), "--tag", "v1", "--registry", world.registry.hostPort],
             environment: world.environment)
         #expect(result.status != 0)
         #expect(result.stderrText.contains("--create-repository"), "\(result.stderrText)")
         #expect(try await Self.inspect(world, image.id, "RepoTags") == [image.tag])
-        let events = try await EngineTagsAheadTests.tagEvents(world, image.id, since: start)
+        let events = await EngineTagsAheadTests.tagEvents(recording)
         #expect(events.count == 2 && events.first?.hasPrefix("tag 127.0.0.1:") == true && events.last == "untag", "\(events)")
         #expect(!result.stderrText.contains("Preparing"), "the Engine's progress is not shown for a push given up")
     }

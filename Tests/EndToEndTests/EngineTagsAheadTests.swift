@@ -32,15 +32,14 @@ import Testing
         return Set(try JSONDecoder().decode([String].self, from: inspect.stdout))
     }
 
-    /// The Engine's `tag` and `untag` events for the image since `start`, as "tag NAME" and "untag".
-    static func tagEvents(_ world: World, _ id: String, since start: Date) async throws -> [String] {
-        let events = try await world.docker.docker([
-            "events", "--since", String(format: "%.6f", start.timeIntervalSince1970), "--until", "\(Int(Date().timeIntervalSince1970) + 1)",
-            "--filter", "type=image", "--filter", "image=\(id)", "--format", "{{.Action}} {{.Actor.Attributes.name}}"
-        ])
-        try #require(events.status == 0, "\(events.combinedText)")
-        return events.stdoutText.split(separator: "\n").map { $0.hasPrefix("untag") ? "untag" : String($0) }
-            .filter { $0.hasPrefix("tag ") || $0 == "untag" }
+    /// Records the Engine's `tag` and `untag` events for the image from now on; `tagEvents` gives them as
+    /// "tag NAME" and "untag".
+    static func recordTagEvents(_ world: World, _ id: String) throws -> DockerEventRecording {
+        try world.docker.recordEvents(filters: ["type=image", "image=\(id)"], format: "{{.Action}} {{.Actor.Attributes.name}}")
+    }
+
+    static func tagEvents(_ recording: DockerEventRecording) async -> [String] {
+        await recording.stop().map { $0.hasPrefix("untag") ? "untag" : $0 }.filter { $0.hasPrefix("tag ") || $0 == "untag" }
     }
 
     @Test(arguments: [true, false])
@@ -49,7 +48,7 @@ import Testing
         defer { world.moto.stop() }
         let image = try await Self.taggedImage(world)
         let repository = BuildAndPushTests.uniqueName("tags-ahead-missing")
-        let start = Date()
+        let recording = try Self.recordTagEvents(world, image.id)
         let registry = namingTheRegistry ? ["--registry", world.registry.hostPort] : []
         let result = try await ECRPushCLI.run(
             ["push", image.tag, "--repository", repository, "--tag", "v1", "--no-engine-relay"] + registry, environment: world.environment)
@@ -58,7 +57,7 @@ import Testing
 
         #expect(try await Self.repoTags(world, image.id) == [image.tag])
         let reference = "\(world.registry.hostPort)/\(repository):v1"
-        let events = try await Self.tagEvents(world, image.id, since: start)
+        let events = await Self.tagEvents(recording)
         #expect(events == ["tag \(reference)", "untag"], "\(events)")
     }
 
@@ -68,7 +67,7 @@ import Testing
         defer { world.moto.stop() }
         let image = try await Self.taggedImage(world)
         let repository = BuildAndPushTests.uniqueName("tags-ahead-daemon")
-        let start = Date()
+        let recording = try Self.recordTagEvents(world, image.id)
         let result = try await ECRPushCLI.run(
             [
                 "push", image.tag, "--repository", repository, "--tag", "v1", "--tag", "v2", "--create-repository", "--transport", "daemon",
@@ -79,7 +78,7 @@ import Testing
 
         let location = "\(world.registry.hostPort)/\(repository)"
         #expect(try await Self.repoTags(world, image.id) == [image.tag, "\(location):v1", "\(location):v2"])
-        let events = try await Self.tagEvents(world, image.id, since: start)
+        let events = await Self.tagEvents(recording)
         #expect(events == ["tag \(location):v1", "tag \(location):v2"], "\(events)")
         for tag in ["v1", "v2"] {
             let manifest = try await world.registry.manifest(repository: repository, reference: tag)
@@ -95,7 +94,7 @@ import Testing
         defer { world.moto.stop() }
         let image = try await Self.taggedImage(world, megabytes: 8)
         let repository = BuildAndPushTests.uniqueName("tags-ahead-registry")
-        let start = Date()
+        let recording = try Self.recordTagEvents(world, image.id)
         let result = try await ECRPushCLI.run(
             [
                 "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", world.registry.hostPort,
@@ -107,7 +106,7 @@ import Testing
 
         #expect(try await Self.repoTags(world, image.id) == [image.tag])
         let reference = "\(world.registry.hostPort)/\(repository):v1"
-        let events = try await Self.tagEvents(world, image.id, since: start)
+        let events = await Self.tagEvents(recording)
         #expect(events == ["tag \(reference)", "untag"], "\(events)")
     }
 }

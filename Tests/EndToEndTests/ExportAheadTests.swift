@@ -14,15 +14,14 @@ import Testing
         return World(registry: registry, docker: try await DockerDaemon.shared(), moto: moto)
     }
 
-    /// When the Engine finished writing out `id` for an export since `start` (its `save` events), in seconds after
-    /// `start`.
-    static func saves(_ world: World, _ id: String, since start: Date) async throws -> [Double] {
-        let events = try await world.docker.docker([
-            "events", "--since", String(format: "%.6f", start.timeIntervalSince1970), "--until", "\(Int(Date().timeIntervalSince1970) + 1)",
-            "--filter", "type=image", "--filter", "event=save", "--filter", "image=\(id)", "--format", "{{.TimeNano}}"
-        ])
-        try #require(events.status == 0, "\(events.combinedText)")
-        return events.stdoutText.split(separator: "\n").compactMap { Double($0) }.map { $0 / 1e9 - start.timeIntervalSince1970 }
+    /// Records when the Engine finishes writing out `id` for an export (its `save` events) from now on.
+    static func recordSaves(_ world: World, _ id: String) throws -> DockerEventRecording {
+        try world.docker.recordEvents(filters: ["type=image", "event=save", "image=\(id)"], format: "{{.TimeNano}}")
+    }
+
+    /// The recorded saves, in seconds after `start`.
+    static func saves(_ recording: DockerEventRecording, since start: Date) async -> [Double] {
+        await recording.stop().compactMap { Double($0) }.map { $0 / 1e9 - start.timeIntervalSince1970 }
     }
 
     /// One repository, with each transport that reads the image, and two at once (a fan-out: no `ecr-api` there).
@@ -34,6 +33,7 @@ import Testing
         // tests push it there), and more than the relay takes (16 MiB), so that `ecr-api` reads the image too.
         let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 20)
         let repositories = (0..<count).map { _ in BuildAndPushTests.uniqueName("export-ahead") }
+        let recording = try Self.recordSaves(world, image.id)
         let start = Date()
         let result = try await ECRPushCLI.run(
             ["push", image.tag] + repositories.flatMap { ["--repository", $0] } + ["--tag", "v1", "--create-repository", "--transport", transport],
@@ -42,7 +42,7 @@ import Testing
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(elapsed > 3, "moto held AssumeRole for 3 s: \(elapsed) s")
         #expect(result.stderrText.contains("Reading \(image.tag) from the Docker Engine (asked for while logging in)"), "\(result.stderrText)")
-        let saves = try await Self.saves(world, image.id, since: start)
+        let saves = await Self.saves(recording, since: start)
         #expect(saves.count == 1, "\(saves)")
         // Before 3 s the login cannot have ended (moto held its first answer that long): an export written out by then
         // was asked for during it.
@@ -68,14 +68,14 @@ import Testing
         let app = try await AutoTransportTests.build(
             world, from: base.reference, megabytes: 1, tag: "export-ahead-app-\(UInt32.random(in: 0...UInt32.max)):1")
         let repositories = (0..<count).map { _ in BuildAndPushTests.uniqueName("export-ahead-daemon") }
-        let start = Date()
+        let recording = try Self.recordSaves(world, app)
         let result = try await ECRPushCLI.run(
             ["push", app] + repositories.flatMap { ["--repository", $0] } + ["--tag", "v1", "--create-repository"],
             environment: world.environment.merging(["ECRPUSH_COPY_PROBE_SECONDS": "0"]) { $1 })
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
         #expect(!result.stderrText.contains("asked for while logging in"), "\(result.stderrText)")
-        #expect(try await Self.saves(world, app, since: start).isEmpty)
+        #expect(await Self.saves(recording, since: Date()).isEmpty)
     }
 
     /// A push that fails after its export was asked for says its own error, and ends.
