@@ -14,12 +14,13 @@ itself (a presigned URL's stand-in), or forward requests as they come (then the 
 Control, on the main port (never forwarded):
   POST /_fault/rules   a JSON list of rules, replacing the current ones
   GET  /_fault/log     every request seen: method, path, listener, whether it carried Authorization (and the user
-                       name of a Basic one, never the password), status sent
+                       name of a Basic one, never the password), its Content-Length (null: chunked), status sent
   POST /_fault/reset   no rules, empty log
 
-A rule: {"method": "PUT", "path": "regex on the path", "query": "regex on the query", "max_length": BYTES,
-"chunked": true|false, "skip": 0, "times": 1, <one action>}. It applies to the matching requests (with a body of at
-most max_length bytes, when given; with a chunked body or not, when given) after the first `skip` ones, `times`
+A rule: {"method": "PUT", "path": "regex on the path", "query": "regex on the query", "min_length": BYTES,
+"max_length": BYTES, "chunked": true|false, "skip": 0, "times": 1, <one action>}. It applies to the matching requests
+(with a body of at least min_length and at most max_length bytes, when given; with a chunked body or not, when given)
+after the first `skip` ones, `times`
 times (-1: always). The log says of each request whether its body was chunked. Actions:
   "status": 503, "headers": {...}, "body": "..."   answer this instead of forwarding (the request body is read)
   "reset": "before" | "during"                     drop the connection (RST) before forwarding, or half-way
@@ -105,6 +106,8 @@ def match(method, path, query, length, chunked):
                 continue
             if rule.get("query") and not re.search(rule["query"], query):
                 continue
+            if "min_length" in rule and length < rule["min_length"]:
+                continue
             if "max_length" in rule and length > rule["max_length"]:
                 continue
             if "chunked" in rule and rule["chunked"] != chunked:
@@ -167,7 +170,8 @@ def handle(conn, listener):
                 continue
             entry = {"method": method, "path": path, "listener": listener,
                      "authorization": header(headers, "Authorization") is not None,
-                     "username": basic_username(header(headers, "Authorization")), "chunked": chunked, "status": None}
+                     "username": basic_username(header(headers, "Authorization")), "chunked": chunked,
+                     "length": None if chunked else length, "status": None}
             with lock:
                 log.append(entry)
             rule = match(method, path, urlsplit(target).query, length, chunked) if listener == "main" else None

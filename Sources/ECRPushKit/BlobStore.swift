@@ -32,12 +32,20 @@ protocol BlobStore: Sendable {
     func uploadGrowing(
         _ layer: GrowingLayer, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void
     ) async -> Bool
+    /// Prepares for an upload about to come (`RegistryBlobStore` opens its session now); returns at once.
+    func prepareUpload()
+    /// Gives up what `prepareUpload` prepared and no upload used.
+    func discardPreparedUploads() async
     /// Makes `tag` name the manifest; fine when it already does (a re-push to an immutable tag).
     func putManifest(_ manifest: ImageManifest, tag: String) async throws
 }
 
 extension BlobStore {
     var uploadsGrowingLayers: Bool { false }
+
+    func prepareUpload() {}
+
+    func discardPreparedUploads() async {}
 
     func copyWithinRegistry(
         _ layer: KnownLayer, from repository: String, progress: @escaping @Sendable (Int64) -> Void

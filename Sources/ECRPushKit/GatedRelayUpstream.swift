@@ -55,6 +55,10 @@ final class GatedRelayUpstream: RelayUpstream {
 
     func blobSize(_ digest: String) async throws -> Int64? { try await destination().blobSize(digest) }
 
+    func uploadStarted() {
+        Task { try? await destination().uploadStarted() }
+    }
+
     func uploadBlob(digest: String, size: Int64, path: String) async throws {
         try await destination().uploadBlob(digest: digest, size: size, path: path)
     }

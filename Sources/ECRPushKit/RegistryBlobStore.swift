@@ -52,6 +52,10 @@ struct RegistryBlobStore: BlobStore {
         }
     }
 
+    func prepareUpload() { client.openUploadSessionAhead(repository: repository) }
+
+    func discardPreparedUploads() async { await client.closeUploadSessionsAhead() }
+
     var uploadsGrowingLayers: Bool { true }
 
     /// One chunked PATCH that follows the file as the compressor writes it, then the PUT once its digest is known.

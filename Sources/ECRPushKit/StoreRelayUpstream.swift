@@ -15,6 +15,8 @@ struct StoreRelayUpstream: RelayUpstream {
         return try await store.size(of: digest)
     }
 
+    func uploadStarted() { store.prepareUpload() }
+
     func uploadBlob(digest: String, size: Int64, path: String) async throws {
         let onEvent = self.onEvent
         try await store.upload(PreparedBlob(digest: digest, size: size, source: .file(path)), progress: { _ in }) { onEvent(.info($0)) }

@@ -2,8 +2,8 @@ import Foundation
 import HTTPTransport
 
 extension RegistryClient {
-    /// Uploads a blob: `POST /v2/<repo>/blobs/uploads/`, one streaming `PATCH` of the whole blob, then
-    /// `PUT <location>?digest=`. A retryable failure starts a fresh upload session after `retryPolicy`'s backoff
+    /// Uploads a blob: `POST /v2/<repo>/blobs/uploads/` (or a session opened ahead), then `PUT <location>?digest=`
+    /// with the whole blob, streamed. A retryable failure starts a fresh upload session after `retryPolicy`'s backoff
     /// (never re-sending from byte 0 on the old one); a 401 gets one fresh login. A cancelled task cancels the
     /// open session (`DELETE`, best effort, bounded). `progress` gets the bytes sent so far, from the transfer
     /// thread.
@@ -19,7 +19,8 @@ extension RegistryClient {
             let generation = login.current.generation
             do {
                 try await uploadOnce(
-                    repository: repository, digest: { digest }, size: size, body: { try Self.body(content, size: size, progress: progress) })
+                    repository: repository, digest: { digest }, size: size, sessionAhead: true,
+                    body: { try Self.body(content, size: size, progress: progress) })
                 return
             } catch RegistryError.unauthorized(let registry, let message) {
                 guard !refreshed, try await freshLogin(after: generation, for: "upload of \(digest)", attempt: attempt) else {
@@ -49,12 +50,24 @@ extension RegistryClient {
         try await uploadOnce(repository: repository, name: name, digest: digest, size: nil, body: { .stream(length: nil, producer: read) })
     }
 
-    /// One upload session; `body` makes the PATCH body once the session is open (`size` nil: chunked), and
-    /// `digest` names the blob once it is sent.
+    /// One upload session; `body` makes the blob's body once the session is open, and `digest` names the blob once
+    /// it is sent. A blob of known `size` goes up in the `PUT ?digest=` that finishes the session (OCI's monolithic
+    /// upload: a round trip fewer than a `PATCH` first); one whose size is not known yet (nil: a layer still being
+    /// compressed) in a chunked `PATCH`, then the `PUT`. With `sessionAhead` (for a `body` that can be made again),
+    /// a session opened ahead (`openUploadSessionAhead`) saves the `POST` as well; if the registry no longer knows
+    /// it, a fresh session takes the blob at once.
     func uploadOnce(
-        repository: String, name: String? = nil, digest: () async throws -> String, size: Int64?, body: () throws -> HTTPBody
+        repository: String, name: String? = nil, digest: () async throws -> String, size: Int64?, sessionAhead: Bool = false,
+        body: () throws -> HTTPBody
     ) async throws {
         let name = try await { if let name { return name } else { return try await digest() } }()
+        if sessionAhead, let size, let location = await uploadSessionsAhead.take(repository: repository) {
+            do {
+                return try await finishUpload(at: location, repository: repository, name: name, digest: digest, size: size, body: body)
+            } catch let error as RegistryError where !Task.isCancelled && error.isUnknownUploadSession {
+                // Gone (expired or purged): the blob goes on a fresh session below.
+            }
+        }
         let start = "starting an upload of \(name)"
         let startURL = "\(baseURL)/v2/\(repository)/blobs/uploads/"
         // Retried on its own (a new session each time is harmless); the rest belongs to this session.
@@ -64,23 +77,34 @@ extension RegistryClient {
         guard session.status == 202 else {
             throw Self.error(for: session, operation: start, repository: repository, registry: registryName)
         }
-        var location = try Self.location(of: session, requestURL: startURL, operation: start)
-        do {
-            let patch = "uploading \(name)"
-            var headers = ["Content-Type": "application/octet-stream"]
-            if let size { headers["Content-Length"] = String(size) }
-            let sent = try await send("PATCH", location, headers: headers, body: try body(), operation: patch, retries: false)
-            guard sent.status == 202 || sent.status == 201 || sent.status == 204 else {
-                throw Self.error(for: sent, operation: patch, repository: repository, registry: registryName)
-            }
-            // The PATCH answer names where to finish; keep the session's own URL when it says nothing.
-            if sent.headers["Location"] != nil { location = try Self.location(of: sent, requestURL: location, operation: patch) }
+        let location = try Self.location(of: session, requestURL: startURL, operation: start)
+        try await finishUpload(at: location, repository: repository, name: name, digest: digest, size: size, body: body)
+    }
 
+    /// Sends the blob on the open session at `location` and finishes it (see `uploadOnce`); a cancelled task
+    /// cancels the session.
+    private func finishUpload(
+        at location: String, repository: String, name: String, digest: () async throws -> String, size: Int64?, body: () throws -> HTTPBody
+    ) async throws {
+        var location = location
+        do {
+            if size == nil {
+                let patch = "uploading \(name)"
+                let sent = try await send(
+                    "PATCH", location, headers: ["Content-Type": "application/octet-stream"], body: try body(), operation: patch, retries: false)
+                guard sent.status == 202 || sent.status == 201 || sent.status == 204 else {
+                    throw Self.error(for: sent, operation: patch, repository: repository, registry: registryName)
+                }
+                // The PATCH answer names where to finish; keep the session's own URL when it says nothing.
+                if sent.headers["Location"] != nil { location = try Self.location(of: sent, requestURL: location, operation: patch) }
+            }
             let digest = try await digest()
-            let finish = "finishing the upload of \(digest)"
+            let finish = size == nil ? "finishing the upload of \(digest)" : "uploading \(digest)"
+            var headers = ["Content-Length": "0"]
+            if let size { headers = ["Content-Type": "application/octet-stream", "Content-Length": String(size)] }
             let done = try await send(
                 "PUT", RegistryURL.appendingQuery(location, name: "digest", value: digest),
-                headers: ["Content-Length": "0"], operation: finish, retries: false)
+                headers: headers, body: size == nil ? .empty : try body(), operation: finish, retries: false)
             // The distribution registry answers 201; ECR has been seen to answer 202 (accepted, being stored).
             guard done.status == 201 || done.status == 202 || done.status == 204 else {
                 throw Self.error(for: done, operation: finish, repository: repository, registry: registryName)

@@ -35,6 +35,8 @@ package struct RegistryClient: Sendable {
     package var onRetry: (@Sendable (RegistryRetryNotice) -> Void)?
     /// Tokens from the registry's token service, when it has one (shared by copies of this client).
     let bearerTokens = BearerTokens()
+    /// Upload sessions opened before their blob was whole (`openUploadSessionAhead`; shared by copies of this client).
+    let uploadSessionsAhead = UploadSessionsAhead()
 
     /// `refreshLogin` gets a fresh login when the registry refuses the current one mid-push (nil: a 401 is final).
     package init(

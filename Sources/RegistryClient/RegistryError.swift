@@ -76,6 +76,15 @@ package enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable 
         }
     }
 
+    /// The registry does not know the upload session (it expired, or was purged).
+    var isUnknownUploadSession: Bool {
+        switch self {
+        case .rejected(_, _, "BLOB_UPLOAD_UNKNOWN", _): return true
+        case .unexpectedStatus(_, 404, _): return true
+        default: return false
+        }
+    }
+
     /// The connection failed, broke or stalled: the request never got an answer.
     var isTransportFailure: Bool {
         if case .transport = self { return true }

@@ -92,6 +92,7 @@ final class RelaySessions: Sendable {
             record(error)
             return .error(403, code: "DENIED", message: error.description)
         }
+        upstream.uploadStarted()
         return RelayReply(
             status: 202,
             headers: [

@@ -4,6 +4,9 @@
 package protocol RelayUpstream: Sendable {
     /// The blob's size when the destination holds `digest`, else nil (the Engine then uploads it).
     func blobSize(_ digest: String) async throws -> Int64?
+    /// The Engine started an upload: the destination may open a session of its own now, so that sending the blob
+    /// on once it is whole takes fewer round trips. Returns at once.
+    func uploadStarted()
     /// Sends a blob the Engine uploaded, spooled whole (digest checked) in the file at `path`.
     func uploadBlob(digest: String, size: Int64, path: String) async throws
     /// Puts the image's manifest (these exact bytes, whose SHA-256 is `digest`) under the push's tags.

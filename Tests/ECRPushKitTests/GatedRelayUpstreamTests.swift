@@ -7,7 +7,9 @@ import Testing
 /// The relay's destination before the push has chosen: the Engine's requests wait, then go on or are refused.
 @Suite struct GatedRelayUpstreamTests {
     final class Sizes: RelayUpstream {
+        let uploadsStarted = Mutex(0)
         func blobSize(_ digest: String) async throws -> Int64? { Int64(digest.count) }
+        func uploadStarted() { uploadsStarted.withLock { $0 += 1 } }
         func uploadBlob(digest: String, size: Int64, path: String) async throws {}
         func putManifest(bytes: [UInt8], mediaType: String, digest: String) async throws {}
     }
@@ -19,6 +21,18 @@ import Testing
         gate.open(Sizes())
         #expect(try await early.value == 3)
         #expect(try await gate.blobSize("abcd") == 4, "later calls go straight on")
+    }
+
+    /// An upload the Engine starts before the choice reaches the destination once it is named, not before.
+    @Test func anUploadStartedEarlyIsToldOnceOpen() async throws {
+        let gate = GatedRelayUpstream()
+        gate.uploadStarted()
+        try await Task.sleep(for: .milliseconds(50))
+        let destination = Sizes()
+        gate.open(destination)
+        gate.uploadStarted()
+        for _ in 0..<100 where destination.uploadsStarted.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(destination.uploadsStarted.withLock { $0 } == 2)
     }
 
     @Test func aRefusedGateEndsEveryWaitingCall() async throws {

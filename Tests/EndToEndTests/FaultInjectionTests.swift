@@ -57,10 +57,11 @@ import Testing
             rules: [["method": "POST", "path": uploads, "foreign": "strict", "times": -1]],
             outcome: .failed(saying: "which asked for credentials (HTTP 401)"), foreignIsStrict: true),
         Case(
-            name: "connection reset in the middle of a PATCH", rules: [["method": "PATCH", "reset": "during"]],
+            name: "connection reset in the middle of a layer's upload",
+            rules: [["method": "PUT", "path": uploads, "min_length": 65537, "reset": "during"]],
             outcome: .complete(saying: ["on a fresh session"])),
         Case(
-            name: "503 on a PATCH", rules: [["method": "PATCH", "status": 503]],
+            name: "503 on a layer's upload", rules: [["method": "PUT", "path": uploads, "min_length": 65537, "status": 503]],
             outcome: .complete(saying: ["on a fresh session"])),
         Case(
             name: "503 on the blob PUT that finishes an upload", rules: [["method": "PUT", "path": uploads, "status": 503]],
@@ -71,9 +72,9 @@ import Testing
         // libcurl resends a request whose reused connection died before any answer: no retry of ecrpush's own.
         Case(
             name: "connection reset during the config upload",
-            rules: [["method": "PATCH", "max_length": 65536, "reset": "before"]], outcome: .complete(saying: [])),
+            rules: [["method": "PUT", "path": uploads, "min_length": 1, "max_length": 65536, "reset": "before"]], outcome: .complete(saying: [])),
         Case(
-            name: "503 on the config upload", rules: [["method": "PATCH", "max_length": 65536, "status": 503]],
+            name: "503 on the config upload", rules: [["method": "PUT", "path": uploads, "min_length": 1, "max_length": 65536, "status": 503]],
             outcome: .complete(saying: ["on a fresh session"])),
         Case(
             name: "401 once in the middle of the push (a token rotated)",

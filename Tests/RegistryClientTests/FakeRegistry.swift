@@ -3,7 +3,8 @@ import TestWorld
 
 /// A small distribution-API server on loopback (python, stdlib only) whose answers vary by repository name,
 /// for the cases a real registry does not produce on demand: relative and absolute upload Locations with a
-/// query, 202 where 201 is usual, a failing PATCH, blobs served whole whatever the Range, error bodies, and a redirect to another port. It logs every
+/// query, 202 where 201 is usual, a failing upload, a forgotten session, blobs served whole whatever the Range, error bodies, and a
+/// redirect to another port. It logs every
 /// request (`GET /log` on either port) with whether it carried Authorization.
 final class FakeRegistry: @unchecked Sendable {
     let port: Int
@@ -27,7 +28,7 @@ final class FakeRegistry: @unchecked Sendable {
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         from urllib.parse import urlsplit, parse_qs
 
-        log, blobs, uploads, failed = [], {}, {}, set()
+        log, blobs, uploads, failed, gone = [], {}, {}, set(), set()
         lock = threading.Lock()
         ports = {}
 
@@ -44,6 +45,13 @@ final class FakeRegistry: @unchecked Sendable {
                 self.end_headers()
                 if self.command != "HEAD": self.wfile.write(body)
             def body(self):
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    data = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0], 16)
+                        chunk = self.rfile.read(size + 2)[:size]
+                        if size == 0: return data
+                        data += chunk
                 n = int(self.headers.get("Content-Length") or 0)
                 return self.rfile.read(n) if n else b""
             def handle_any(self):
@@ -69,15 +77,21 @@ final class FakeRegistry: @unchecked Sendable {
                 if parts[3] == "blobs" and self.command == "POST":
                     uid = uuid.uuid4().hex
                     uploads[uid] = b""
+                    # "gone-sessions" forgets its first session (as a registry purges an old one).
+                    if repo == "gone-sessions" and not gone: gone.add(uid)
                     path = f"/v2/{repo}/blobs/uploads/{uid}"
                     location = f"http://127.0.0.1:{me}{path}" if repo == "absolute" else f"{path}?_state=s-{uid}"
                     return self.reply(202, {"Location": location, "Docker-Upload-UUID": uid})
-                if parts[3] == "blobs" and self.command == "PATCH":
+                if parts[3] == "blobs" and self.command in ("PATCH", "PUT") and (self.command == "PATCH" or data):
+                    # A blob's bytes (a PATCH, or a monolithic PUT): "flaky" fails the first session that sends them.
                     uid = parts[5]
                     if uid in failed: return self.reply(400, {}, err("BLOB_UPLOAD_INVALID", "resent on a failed session"))
+                    if uid in gone: return self.reply(404, {"Content-Type": "application/json"}, err("BLOB_UPLOAD_UNKNOWN", "blob upload unknown"))
                     if repo == "flaky" and not failed:
                         failed.add(uid)
                         return self.reply(500, {"Content-Type": "application/json"}, err("UNKNOWN", "disk hiccup"))
+                if parts[3] == "blobs" and self.command == "PATCH":
+                    uid = parts[5]
                     uploads[uid] += data
                     return self.reply(202, {"Location": f"/v2/{repo}/blobs/uploads/{uid}?_state=p-{uid}", "Range": f"0-{len(uploads[uid]) - 1}"})
                 if parts[3] == "blobs" and self.command == "PUT":

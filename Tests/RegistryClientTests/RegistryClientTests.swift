@@ -80,15 +80,68 @@ import Testing
         try await client.uploadBlob(repository: repository, digest: blob.digest, size: 200_000, content: .file(path: blob.path))
         #expect(try await client.blobExists(repository: repository, digest: blob.digest))
         let log = try await server.requests()
-        let patch = try #require(log.first { $0.method == "PATCH" })
-        #expect(patch.bodyLength == 200_000, "the whole blob in one PATCH")
+        #expect(log.map(\.method) == ["POST", "PUT", "HEAD"], "a blob of known size goes up in the PUT that finishes its session")
         let put = try #require(log.first { $0.method == "PUT" })
+        #expect(put.bodyLength == 200_000, "the whole blob in the PUT")
         #expect(put.query.contains("digest=sha256"))
+        if repository == "relative" { #expect(put.query.hasPrefix("_state=s-"), "the session's query is kept") }
+        #expect(log.allSatisfy { $0.authorization == "Basic " + Data("AWS:fake-password".utf8).base64EncodedString() })
+    }
+
+    /// A blob still being made (its size and digest unknown at the start) goes in one chunked PATCH, and the PUT
+    /// that names its digest goes where the PATCH answer says.
+    @Test(arguments: ["relative", "absolute", "ecrlike"])
+    func aStreamedUploadPatchesThenPuts(repository: String) async throws {
+        let server = try FakeRegistry()
+        defer { server.stop() }
+        let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
+        let bytes = (0..<150_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let offset = Mutex(0)
+        try await client.uploadStreamingBlob(
+            repository: repository, name: "the layer",
+            read: { buffer in
+                offset.withLock { offset in
+                    let count = min(buffer.count, 40_000, bytes.count - offset)
+                    buffer.copyBytes(from: bytes[offset..<offset + count])
+                    offset += count
+                    return count
+                }
+            }, digest: { SHA256.hash(bytes).ociDigest })
+        #expect(try await client.blobExists(repository: repository, digest: SHA256.hash(bytes).ociDigest))
+        let log = try await server.requests()
+        #expect(log.map(\.method) == ["POST", "PATCH", "PUT", "HEAD"])
+        let patch = try #require(log.first { $0.method == "PATCH" })
+        let put = try #require(log.first { $0.method == "PUT" })
+        #expect(patch.bodyLength == 150_000 && put.bodyLength == 0)
         if repository == "relative" {
             #expect(patch.query.hasPrefix("_state=s-"), "the session's query is kept")
             #expect(put.query.hasPrefix("_state=p-"), "the PATCH answer's Location is where the upload finishes")
         }
-        #expect(log.allSatisfy { $0.authorization == "Basic " + Data("AWS:fake-password".utf8).base64EncodedString() })
+    }
+
+    /// Sessions opened ahead are used by the next uploads to their repository (no POST of their own), and those
+    /// left are closed; one the registry no longer knows gives way to a fresh session at once.
+    @Test func sessionsOpenedAheadAreUsedThenClosed() async throws {
+        let server = try FakeRegistry()
+        defer { server.stop() }
+        let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
+        let first = try Self.blobFile(size: 50_000)
+        for _ in 0..<3 { client.openUploadSessionAhead(repository: "ahead") }
+        try await client.uploadBlob(repository: "ahead", digest: first.digest, size: 50_000, content: .file(path: first.path))
+        await client.closeUploadSessionsAhead()
+        var log = try await server.requests()
+        let posts = log.filter { $0.method == "POST" }.map(\.path)
+        let put = try #require(log.first { $0.method == "PUT" })
+        #expect(posts.count == 3, "three sessions opened ahead, none for the upload itself")
+        let deletes = log.filter { $0.method == "DELETE" }.map(\.path)
+        #expect(deletes.count == 2 && !deletes.contains(put.path), "the two sessions left are closed: \(log.map(\.method))")
+
+        let second = try Self.blobFile(size: 60_000)
+        client.openUploadSessionAhead(repository: "gone-sessions")
+        try await client.uploadBlob(repository: "gone-sessions", digest: second.digest, size: 60_000, content: .file(path: second.path))
+        log = try await server.requests().filter { $0.path.hasPrefix("/v2/gone-sessions/") }
+        #expect(log.map(\.method) == ["POST", "PUT", "POST", "PUT"], "the unknown session gives way to a fresh one")
+        #expect(try await client.blobExists(repository: "gone-sessions", digest: second.digest))
     }
 
     @Test func aFailedUploadStartsAFreshSession() async throws {
@@ -99,9 +152,9 @@ import Testing
         try await client.uploadBlob(repository: "flaky", digest: blob.digest, size: 100_000, content: .file(path: blob.path))
         let log = try await server.requests()
         #expect(log.filter { $0.method == "POST" }.count == 2, "a new upload session after the failure")
-        let patches = log.filter { $0.method == "PATCH" }.map(\.path)
-        #expect(patches.count == 2)
-        #expect(Set(patches).count == 2, "nothing is re-sent on the failed session")
+        let puts = log.filter { $0.method == "PUT" }.map(\.path)
+        #expect(puts.count == 2)
+        #expect(Set(puts).count == 2, "nothing is re-sent on the failed session")
     }
 
     /// A registry that ignores `Range` serves a part at the blob's start from its whole answer (the rest is not

@@ -14,12 +14,15 @@ import Testing
         let failUploads: Bool
         let sent = Mutex<[Sent]>([])
         let manifests = Mutex<[(bytes: [UInt8], mediaType: String, digest: String)]>([])
+        let uploadsStarted = Mutex(0)
 
         init(held: [String: Int64] = [:], failUploads: Bool = false) {
             (self.held, self.failUploads) = (held, failUploads)
         }
 
         func blobSize(_ digest: String) async throws -> Int64? { held[digest] }
+
+        func uploadStarted() { uploadsStarted.withLock { $0 += 1 } }
 
         func uploadBlob(digest: String, size: Int64, path: String) async throws {
             if failUploads { throw RegistryError.denied(repository: "app", operation: "uploading \(digest)", message: "no") }
@@ -49,10 +52,31 @@ import Testing
 
         try await client.uploadBlob(repository: "team/app", digest: digest, size: Int64(bytes.count), content: .bytes(bytes))
         #expect(upstream.sent.withLock { $0 } == [RecordingUpstream.Sent(digest: digest, bytes: bytes)])
+        #expect(upstream.uploadsStarted.withLock { $0 } == 1, "the destination heard of the upload when its session opened")
         // The Engine checks what it just sent: the relay knows it now.
         #expect(try await client.blobSize(repository: "team/app", digest: digest) == Int64(bytes.count))
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty, "the spooled upload is deleted")
         #expect(relay.requestCount >= 4)
+        await relay.stop()
+    }
+
+    /// The Engine's way: a chunked PATCH of a layer as it is compressed, then the PUT that names its digest.
+    @Test func aChunkedPatchThenPutArrivesWhole() async throws {
+        let upstream = RecordingUpstream()
+        let (relay, client, _) = try await Self.relay(upstream)
+        let bytes = (0..<2_500_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let offset = Mutex(0)
+        try await client.uploadStreamingBlob(
+            repository: "team/app", name: "a layer",
+            read: { buffer in
+                offset.withLock { offset in
+                    let count = min(buffer.count, 100_000, bytes.count - offset)
+                    buffer.copyBytes(from: bytes[offset..<offset + count])
+                    offset += count
+                    return count
+                }
+            }, digest: { SHA256.hash(bytes).ociDigest })
+        #expect(upstream.sent.withLock { $0 } == [RecordingUpstream.Sent(digest: SHA256.hash(bytes).ociDigest, bytes: bytes)])
         await relay.stop()
     }
 

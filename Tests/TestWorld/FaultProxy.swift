@@ -28,8 +28,16 @@ package final class FaultProxy: Sendable {
         package var username: String?
         /// The request body was sent with chunked transfer encoding (no Content-Length).
         package var chunked: Bool?
+        /// The request body's Content-Length (nil when chunked).
+        package var length: Int?
         /// The status sent, or "reset", "stall", "refused".
         package var status: Status?
+
+        /// A request that carries a blob's bytes: a PATCH (the Engine's uploads, ecrpush's of a layer still being
+        /// compressed), or a PUT that finishes an upload with the whole blob (ecrpush's of a blob of known size).
+        package var sendsBlob: Bool {
+            method == "PATCH" || (method == "PUT" && path.contains("/blobs/uploads/") && (length ?? 0) > 0)
+        }
 
         package enum Status: Decodable, Sendable, Equatable {
             case code(Int)
