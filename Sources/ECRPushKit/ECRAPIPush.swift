@@ -82,7 +82,7 @@ package struct ECRAPIPush: Sendable {
         let newBytes = TransportEstimate.mebibytes(max(0, image.size - (ancestor?.size ?? 0)))
         onEvent(.info("\(newBytes) to send past the base the repository holds: the Engine compresses it, through ecrpush's relay"))
         let base = Task<[String: KnownLayer], Never> { known }
-        let upstream = StoreRelayUpstream(store: store, tags: destination.tags, base: base, onEvent: onEvent)
+        let upstream = StoreRelayUpstream(store: store, tags: destination.tags, base: base, configDigest: image.id, onEvent: onEvent)
         guard
             let digest = try await EngineRelayPush(docker: docker, settings: settings).push(
                 image: image, repository: destination.repository, tags: destination.tags, upstream: upstream, onEvent: onEvent)

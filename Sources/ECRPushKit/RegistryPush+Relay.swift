@@ -48,7 +48,7 @@ extension RegistryPush {
             else { return [:] }
             return (try? await push.baseLayers(image: image, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)) ?? [:]
         }
-        return StoreRelayUpstream(store: store, tags: destination.tags, base: base, onEvent: onEvent)
+        return StoreRelayUpstream(store: store, tags: destination.tags, base: base, configDigest: image.id, onEvent: onEvent)
     }
 
     /// The image's ancestor from a registry: the estimate's, else chosen among the candidates, else looked up.
