@@ -101,7 +101,10 @@ let package = Package(
             dependencies: ["ECRLogin", "AWSCore", "AWSCredentials", "ECR", "HTTPTransport", "TestWorld"]),
         .testTarget(
             name: "ECRPushKitTests",
-            dependencies: ["ECRPushKit", "AWSCore", "SigV4", "DockerEngine", "BuildKitSession", "ECR", "ImageExport", "RegistryClient", "RegistryRelay", "Hashing", "TestWorld"]),
+            dependencies: [
+                "ECRPushKit", "AWSCore", "SigV4", "DockerEngine", "BuildKitSession", "ECR", "ImageExport", "RegistryClient", "RegistryRelay",
+                "Hashing", "TestWorld"
+            ]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestWorld"])
     ],
     swiftLanguageModes: [.v6]
