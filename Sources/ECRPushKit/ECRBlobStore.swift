@@ -15,6 +15,8 @@ struct ECRBlobStore: BlobStore {
     let registry: String
     /// Fresh upload sessions tried for a layer after a failure that is not a resumable part rejection.
     var uploadAttempts = 3
+    /// Uploads initiated ahead for the relay (`prepareUpload`).
+    let uploadsAhead = ECRUploadsAhead()
 
     var place: String { RepositoryLocation(registry: registry, repository: repository).description }
 
@@ -72,7 +74,12 @@ struct ECRBlobStore: BlobStore {
     }
 
     private func uploadOnce(_ blob: PreparedBlob, progress: @Sendable (Int64) -> Void, onResume: @Sendable (Int64) -> Void) async throws {
-        let upload = try await ecr.initiateLayerUpload(repository: repository, registryId: registryId)
+        let upload: ECRClient.LayerUpload
+        if let ahead = await uploadsAhead.take() {
+            upload = ahead
+        } else {
+            upload = try await ecr.initiateLayerUpload(repository: repository, registryId: registryId)
+        }
         let plan = LayerPartPlan(blobSize: blob.size, suggested: upload.partSize)
         let reader = try Self.partSource(blob.source)
         var next: Int64 = 0

@@ -8,18 +8,22 @@ final class GatedRelayUpstream: RelayUpstream {
     private struct State {
         var upstream: (any RelayUpstream)?
         var refused = false
+        /// Uploads the Engine started before the destination was named: told to it as it is named.
+        var startedUploads = 0
         var waiters: [Int: CheckedContinuation<any RelayUpstream, any Error>] = [:]
         var nextWaiter = 0
     }
     private let state = Mutex(State())
 
     func open(_ upstream: any RelayUpstream) {
-        let waiters = state.withLock { state in
-            guard state.upstream == nil, !state.refused else { return [CheckedContinuation<any RelayUpstream, any Error>]() }
+        let (started, waiters) = state.withLock { state in
+            guard state.upstream == nil, !state.refused else { return (0, [CheckedContinuation<any RelayUpstream, any Error>]()) }
             state.upstream = upstream
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
+            defer { (state.waiters, state.startedUploads) = ([:], 0) }
+            return (state.startedUploads, Array(state.waiters.values))
         }
+        // Before the waiting calls go on: an upload they finish then finds the session prepared for it.
+        for _ in 0..<started { upstream.uploadStarted() }
         for waiter in waiters { waiter.resume(returning: upstream) }
     }
 
@@ -56,7 +60,15 @@ final class GatedRelayUpstream: RelayUpstream {
     func blobSize(_ digest: String) async throws -> Int64? { try await destination().blobSize(digest) }
 
     func uploadStarted() {
-        Task { try? await destination().uploadStarted() }
+        let upstream = state.withLock { state in
+            if state.upstream == nil, !state.refused { state.startedUploads += 1 }
+            return state.upstream
+        }
+        upstream?.uploadStarted()
+    }
+
+    func relayStopped() async {
+        if let upstream = state.withLock({ $0.upstream }) { await upstream.relayStopped() }
     }
 
     func uploadBlob(digest: String, size: Int64, path: String) async throws {

@@ -17,18 +17,11 @@ extension RegistryPush {
         let upstream = relayUpstream(
             image: image, destination: destination, registryName: registryName, estimate: estimate, candidates: candidates, onEvent: onEvent)
         defer { upstream.base.cancel() }
-        let digest: String?
-        do {
-            digest =
-                if let ahead { try await ahead.proceed(to: upstream) } else {
-                    try await EngineRelayPush(docker: docker, settings: settings).push(
-                        image: image, repository: destination.repository, tags: destination.tags, upstream: upstream, onEvent: onEvent)
-                }
-            await upstream.store.discardPreparedUploads()
-        } catch {
-            await upstream.store.discardPreparedUploads()
-            throw error
-        }
+        let digest =
+            if let ahead { try await ahead.proceed(to: upstream) } else {
+                try await EngineRelayPush(docker: docker, settings: settings).push(
+                    image: image, repository: destination.repository, tags: destination.tags, upstream: upstream, onEvent: onEvent)
+            }
         guard let digest else { return nil }
         return PushedImage(registry: registryName, repository: destination.repository, tags: destination.tags, digest: digest)
     }

@@ -1,46 +1,42 @@
 import ImageExport
 import RegistryRelay
-import Synchronization
 
 /// The relay's destination: one repository through either store (`registry` or `ecr-api`), under the push's tags.
 /// Blob checks first wait for the base's layers to be got into the repository (`base`: mounted or copied while the
 /// Engine starts its push), so that the Engine skips every layer the base gave the image.
-final class StoreRelayUpstream: RelayUpstream {
+struct StoreRelayUpstream: RelayUpstream {
     let store: any BlobStore
     let tags: [String]
     let base: Task<[String: KnownLayer], Never>
-    /// The image's config blob (its ID, with the Engine's own image store), which the Engine checks for last, just
-    /// before the manifest. Its check is answered "absent" at once and asked of the destination meanwhile: the
-    /// Engine then sends the few bytes of the config to the relay, which sends them on only if the destination
-    /// lacks them. The check's round trip to the destination leaves the push's critical path.
-    let configDigest: String?
     let onEvent: @Sendable (WorkflowEvent) -> Void
-    private let configCheck = Mutex<Task<Int64?, any Error>?>(nil)
+    /// The destination's answer for the image's config blob (`configDigest`: its ID, with the Engine's own image
+    /// store), asked at once: the Engine checks for the config last, just before the manifest, and finds the answer
+    /// ready instead of waiting a round trip on the push's critical path.
+    private let configCheck: (digest: String, size: Task<Int64?, Never>)?
 
     init(
         store: any BlobStore, tags: [String], base: Task<[String: KnownLayer], Never>, configDigest: String? = nil,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) {
-        (self.store, self.tags, self.base, self.configDigest, self.onEvent) = (store, tags, base, configDigest, onEvent)
+        (self.store, self.tags, self.base, self.onEvent) = (store, tags, base, onEvent)
+        // A failed check answers "absent": the Engine then sends the config's few bytes.
+        configCheck = configDigest.map { digest in (digest, Task { try? await store.size(of: digest) }) }
     }
 
     func blobSize(_ digest: String) async throws -> Int64? {
+        if let configCheck, digest == configCheck.digest { return await configCheck.size.value }
         if let layer = await base.value.values.first(where: { $0.digest == digest }) { return layer.size }
-        if digest == configDigest {
-            let store = self.store
-            configCheck.withLock { check in
-                if check == nil { check = Task { try await store.size(of: digest) } }
-            }
-            return nil
-        }
         return try await store.size(of: digest)
     }
 
     func uploadStarted() { store.prepareUpload() }
 
+    func relayStopped() async {
+        configCheck?.size.cancel()
+        await store.discardPreparedUploads()
+    }
+
     func uploadBlob(digest: String, size: Int64, path: String) async throws {
-        // A config the destination already holds (its check failed: sent anyway).
-        if digest == configDigest, let check = configCheck.withLock({ $0 }), (try? await check.value) == size { return }
         let onEvent = self.onEvent
         try await store.upload(PreparedBlob(digest: digest, size: size, source: .file(path)), progress: { _ in }) { onEvent(.info($0)) }
     }

@@ -56,5 +56,6 @@ package final class RegistryRelay: Sendable {
     package func stop() async {
         try? await channel.close()
         for connection in sessions.close() { try? await connection.close() }
+        await sessions.upstream.relayStopped()
     }
 }

@@ -9,6 +9,8 @@ package protocol RelayUpstream: Sendable {
     func uploadStarted()
     /// Sends a blob the Engine uploaded, spooled whole (digest checked) in the file at `path`.
     func uploadBlob(digest: String, size: Int64, path: String) async throws
+    /// The relay stopped: whatever `uploadStarted` prepared and no upload used may go.
+    func relayStopped() async
     /// Puts the image's manifest (these exact bytes, whose SHA-256 is `digest`) under the push's tags.
     func putManifest(bytes: [UInt8], mediaType: String, digest: String) async throws
 }

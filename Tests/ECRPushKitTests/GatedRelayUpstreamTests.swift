@@ -10,6 +10,7 @@ import Testing
         let uploadsStarted = Mutex(0)
         func blobSize(_ digest: String) async throws -> Int64? { Int64(digest.count) }
         func uploadStarted() { uploadsStarted.withLock { $0 += 1 } }
+        func relayStopped() async {}
         func uploadBlob(digest: String, size: Int64, path: String) async throws {}
         func putManifest(bytes: [UInt8], mediaType: String, digest: String) async throws {}
     }
@@ -27,12 +28,17 @@ import Testing
     @Test func anUploadStartedEarlyIsToldOnceOpen() async throws {
         let gate = GatedRelayUpstream()
         gate.uploadStarted()
-        try await Task.sleep(for: .milliseconds(50))
+        gate.uploadStarted()
         let destination = Sizes()
         gate.open(destination)
+        #expect(destination.uploadsStarted.withLock { $0 } == 2, "told as it opens")
         gate.uploadStarted()
-        for _ in 0..<100 where destination.uploadsStarted.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(destination.uploadsStarted.withLock { $0 } == 2)
+        #expect(destination.uploadsStarted.withLock { $0 } == 3)
+        let refused = GatedRelayUpstream()
+        refused.uploadStarted()
+        refused.refuse()
+        refused.open(destination)
+        #expect(destination.uploadsStarted.withLock { $0 } == 3, "a refused gate tells nothing")
     }
 
     @Test func aRefusedGateEndsEveryWaitingCall() async throws {

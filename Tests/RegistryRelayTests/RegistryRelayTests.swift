@@ -15,6 +15,7 @@ import Testing
         let sent = Mutex<[Sent]>([])
         let manifests = Mutex<[(bytes: [UInt8], mediaType: String, digest: String)]>([])
         let uploadsStarted = Mutex(0)
+        let stopped = Mutex(false)
 
         init(held: [String: Int64] = [:], failUploads: Bool = false) {
             (self.held, self.failUploads) = (held, failUploads)
@@ -23,6 +24,8 @@ import Testing
         func blobSize(_ digest: String) async throws -> Int64? { held[digest] }
 
         func uploadStarted() { uploadsStarted.withLock { $0 += 1 } }
+
+        func relayStopped() async { stopped.withLock { $0 = true } }
 
         func uploadBlob(digest: String, size: Int64, path: String) async throws {
             if failUploads { throw RegistryError.denied(repository: "app", operation: "uploading \(digest)", message: "no") }
@@ -57,7 +60,9 @@ import Testing
         #expect(try await client.blobSize(repository: "team/app", digest: digest) == Int64(bytes.count))
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty, "the spooled upload is deleted")
         #expect(relay.requestCount >= 4)
+        #expect(!upstream.stopped.withLock { $0 })
         await relay.stop()
+        #expect(upstream.stopped.withLock { $0 }, "the destination hears that the relay stopped")
     }
 
     /// The Engine's way: a chunked PATCH of a layer as it is compressed, then the PUT that names its digest.
