@@ -42,6 +42,9 @@ final class EngineRelayAhead: Sendable {
         }
     }
 
+    /// Lets the Engine's uploads go on to `upstream` before the choice (`GatedRelayUpstream.openUploads`).
+    func openUploads(to upstream: any RelayUpstream) { gate.openUploads(to: upstream) }
+
     /// Not the Engine's push after all: the relay refuses, the Engine's push ends, the names it gave the image go.
     func abandon() async {
         gate.refuse()

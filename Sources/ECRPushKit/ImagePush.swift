@@ -132,6 +132,9 @@ package struct ImagePush: Sendable {
             registryPush.sources = sources
             registryPush.exportAhead = exportAhead
             registryPush.sourceAhead = sourceAhead
+            // The relay suits few new bytes, so its path is the likely choice: the new layers the Engine compressed go
+            // up while the choice is weighed (it waits for the destination's answers about the base).
+            relayAhead?.openUploads(to: registryPush.relayUploads(to: destination.repository, registryName: login.registry, onEvent: onEvent))
             var path: TransportEstimate.Path = transport == .daemon ? .daemon : .registry
             var estimate: TransportEstimate?
             if transport == .auto {

@@ -26,6 +26,12 @@ extension RegistryPush {
         return PushedImage(registry: registryName, repository: destination.repository, tags: destination.tags, digest: digest)
     }
 
+    /// The repository as the destination of the relay's uploads only, before the push's choice: through this push's
+    /// client, so that the sessions prepared for them serve the destination `pushThroughRelay` names later.
+    func relayUploads(to repository: String, registryName: String, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) -> StoreRelayUpstream {
+        StoreRelayUpstream(store: store(repository, registryName: registryName, onEvent: onEvent), tags: [], base: Task { [:] }, onEvent: onEvent)
+    }
+
     /// The repository as the relay's destination: the base's layers mounted (or, as the estimate left them, copied)
     /// into it beside the Engine's start, so that the Engine's checks find them.
     private func relayUpstream(

@@ -8,10 +8,11 @@ import Testing
 @Suite struct GatedRelayUpstreamTests {
     final class Sizes: RelayUpstream {
         let uploadsStarted = Mutex(0)
+        let uploaded = Mutex<[String]>([])
         func blobSize(_ digest: String) async throws -> Int64? { Int64(digest.count) }
         func uploadStarted() { uploadsStarted.withLock { $0 += 1 } }
         func relayStopped() async {}
-        func uploadBlob(digest: String, size: Int64, path: String) async throws {}
+        func uploadBlob(digest: String, size: Int64, path: String) async throws { uploaded.withLock { $0.append(digest) } }
         func putManifest(bytes: [UInt8], mediaType: String, digest: String) async throws {}
     }
 
@@ -39,6 +40,32 @@ import Testing
         refused.refuse()
         refused.open(destination)
         #expect(destination.uploadsStarted.withLock { $0 } == 3, "a refused gate tells nothing")
+    }
+
+    /// Uploads may go on before the choice; checks and the manifest wait for it.
+    @Test func uploadsGoOnFirstWhereTheyAreLetThrough() async throws {
+        let gate = GatedRelayUpstream()
+        gate.uploadStarted()
+        let earlyUpload = Task { try await gate.uploadBlob(digest: "early", size: 1, path: "/x") }
+        let answered = Mutex(false)
+        let check = Task {
+            defer { answered.withLock { $0 = true } }
+            return try await gate.blobSize("abc")
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let uploads = Sizes()
+        gate.openUploads(to: uploads)
+        try await earlyUpload.value
+        try await gate.uploadBlob(digest: "later", size: 1, path: "/x")
+        #expect(uploads.uploaded.withLock { $0 } == ["early", "later"])
+        #expect(uploads.uploadsStarted.withLock { $0 } == 1, "the upload started before is told to the uploads' destination")
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(!answered.withLock { $0 }, "checks are not uploads")
+        let final = Sizes()
+        gate.open(final)
+        #expect(try await check.value == 3, "the check waited for the destination of every call")
+        try await gate.uploadBlob(digest: "last", size: 1, path: "/x")
+        #expect(final.uploaded.withLock { $0 } == ["last"])
     }
 
     @Test func aRefusedGateEndsEveryWaitingCall() async throws {
