@@ -186,10 +186,13 @@ package struct RegistryPush: Sendable {
                 return try await baseLayers(
                     image: image, ancestor: ancestor, store: store, registryName: registryName, meter: meter, onEvent: onEvent)
             }
-            // A copy that takes a while (a slow link): ecrpush's push starts now, beside it.
+            // A copy that takes a while (a slow link): ecrpush's push starts now, beside it. Not where the Engine's push
+            // goes through the relay: its new layers go up beside the copy too, and it reads no more than they are.
+            let relayCarries =
+                settings.engineRelay && EngineRelayPush.applies(to: image, docker: docker) && EngineRelayPush.suits(image, ancestor: ancestor)
             let beside: TransportEstimate?
             do {
-                beside = try await Self.besideCopy(meter, image: image, ancestor: ancestor, rates: rates)
+                beside = relayCarries ? nil : try await Self.besideCopy(meter, image: image, ancestor: ancestor, rates: rates)
             } catch {
                 copying.cancel()
                 throw error

@@ -39,16 +39,17 @@ import Testing
     }
 
     /// A base of `megabytes` in the other registry, the destination registry behind a recording proxy, and an app
-    /// image of 1 MiB on the base.
+    /// image of 1 MiB on the base (by ID, or by `appTag` where given: the relay's push needs a name).
     struct Scene {
         let source: Source
         let destination: FaultProxy
         let app: String
 
-        init(_ world: World, baseMegabytes: Int) async throws {
+        init(_ world: World, baseMegabytes: Int, appTag: String? = nil) async throws {
             source = try await BaseFromAnotherRegistryTests.publishBase(world, megabytes: baseMegabytes)
             destination = try await FaultProxy.start(for: world.registry, foreignAddsLogin: false)
-            app = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1)
+            let id = try await AutoTransportTests.build(world, from: source.baseName, megabytes: 1, tag: appTag)
+            app = appTag ?? id
         }
     }
 
@@ -217,22 +218,24 @@ import Testing
     }
 
     /// A 4 MiB base in another registry whose first two blob downloads say nothing for 2.5 s (a copy that moves
-    /// nothing for a while, as over a slow link), then `moreRules`; the app on it pushed with `auto`.
+    /// nothing for a while, as over a slow link), then `moreRules`; the app on it pushed with `auto` (and `extra`).
     func pushWithStalledSource(
-        _ world: World, name: String, moreRules: (_ baseDigests: [String]) -> [[String: any Sendable]] = { _ in [] }
+        _ world: World, name: String, extra: [String] = ["--no-engine-relay"], appTag: String? = nil,
+        moreRules: (_ baseDigests: [String]) -> [[String: any Sendable]] = { _ in [] }
     ) async throws -> StalledCopy {
-        let scene = try await Scene(world, baseMegabytes: 4)
+        let scene = try await Scene(world, baseMegabytes: 4, appTag: appTag)
         let (source, destination, app) = (scene.source, scene.destination, scene.app)
         let repository = BuildAndPushTests.uniqueName(name)
         let baseDigests = try await Self.baseDigests(source)
         try await source.proxy.setRules([["method": "GET", "path": "/blobs/sha256:", "times": 2, "stall": 2.5]] + moreRules(baseDigests))
-        let result = try await push(world, app, repository: repository, destination: destination, source: source, extra: ["--no-blob-cache"])
+        let result = try await push(
+            world, app, repository: repository, destination: destination, source: source, extra: ["--no-blob-cache"] + extra)
         return StalledCopy(source: source, destination: destination, repository: repository, baseDigests: baseDigests, result: result)
     }
 
-    /// `auto` does not wait for a copy that moves nothing before choosing, but starts ecrpush's push beside it; the
-    /// export waits for the copy at its first layer, and the manifest names the base's own blobs, copied once the
-    /// source answers.
+    /// Without the relay (`--no-engine-relay`), `auto` does not wait for a copy that moves nothing before choosing,
+    /// but starts ecrpush's push beside it; the export waits for the copy at its first layer, and the manifest names
+    /// the base's own blobs, copied once the source answers.
     @Test func aSlowCopyRunsBesideEcrpushsPush() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
@@ -249,6 +252,32 @@ import Testing
         let appDigests = try await AutoTransportTests.layerDigests(world, repository: stalled.repository, reference: "v1")
         #expect(appDigests.count == stalled.baseDigests.count + 1)
         #expect(Array(appDigests.prefix(stalled.baseDigests.count)) == stalled.baseDigests, "the base's own blobs, from the copy beside")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(stalled.repository):v1")
+        #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
+        await source.stop()
+    }
+
+    /// With the relay, the Engine's push is the one beside a slow copy: its new layer goes up meanwhile (it reads no
+    /// more than that layer, where ecrpush's push would export the whole image), and the manifest waits for the copy
+    /// and names the base's own blobs.
+    @Test func aSlowCopyRunsBesideTheEnginesPushThroughTheRelay() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let stalled = try await pushWithStalledSource(
+            world, name: "hub-slow-relay", extra: [], appTag: "\(BuildAndPushTests.uniqueName("hub-slow-relay-app")):1")
+        defer { stalled.destination.stop() }
+        let (result, source) = (stalled.result, stalled.source)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("Copied from \(source.proxy.hostPort)/\(source.repository)"), "\(result.stderrText)")
+        #expect(!result.stderrText.contains("from the Docker Engine"), "the image is not exported: \(result.stderrText)")
+        let appDigests = try await AutoTransportTests.layerDigests(world, repository: stalled.repository, reference: "v1")
+        #expect(Array(appDigests.prefix(stalled.baseDigests.count)) == stalled.baseDigests, "the base's own blobs")
+        #expect(appDigests.count == stalled.baseDigests.count + 1)
+        let uploads = try await stalled.destination.seen().filter(\.sendsBlob)
+        #expect(
+            uploads.count == stalled.baseDigests.count + 2,
+            "the base's layers copied, the new layer and the config, each once: \(uploads.map(\.path))")
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(stalled.repository):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
         await source.stop()
