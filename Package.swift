@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "Hashing", "TestWorld"]),
         .testTarget(name: "BuildKitSessionTests", dependencies: ["BuildKitSession"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "Hashing", "TestWorld"]),
-        .testTarget(name: "RegistryRelayTests", dependencies: ["RegistryRelay", "RegistryClient", "Hashing"]),
+        .testTarget(name: "RegistryRelayTests", dependencies: ["RegistryRelay", "RegistryClient", "Hashing", "TestWorld"]),
         .testTarget(name: "ImageExportTests", dependencies: ["ImageExport", "Hashing", "TestWorld"]),
         .testTarget(
             name: "ECRLoginTests",

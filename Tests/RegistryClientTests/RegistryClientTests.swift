@@ -96,17 +96,9 @@ import Testing
         defer { server.stop() }
         let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
         let bytes = (0..<150_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-        let offset = Mutex(0)
+        let stream = StreamedBytes(bytes, chunk: 40_000)
         try await client.uploadStreamingBlob(
-            repository: repository, name: "the layer",
-            read: { buffer in
-                offset.withLock { offset in
-                    let count = min(buffer.count, 40_000, bytes.count - offset)
-                    buffer.copyBytes(from: bytes[offset..<offset + count])
-                    offset += count
-                    return count
-                }
-            }, digest: { SHA256.hash(bytes).ociDigest })
+            repository: repository, name: "the layer", read: { stream.read(into: $0) }, digest: { SHA256.hash(bytes).ociDigest })
         #expect(try await client.blobExists(repository: repository, digest: SHA256.hash(bytes).ociDigest))
         let log = try await server.requests()
         #expect(log.map(\.method) == ["POST", "PATCH", "PUT", "HEAD"])

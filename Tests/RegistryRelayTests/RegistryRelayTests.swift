@@ -3,6 +3,7 @@ import Hashing
 import RegistryClient
 import RegistryRelay
 import Synchronization
+import TestWorld
 import Testing
 
 /// The relay served over real sockets, driven by ecrpush's own distribution client (the calls an Engine's push
@@ -70,17 +71,9 @@ import Testing
         let upstream = RecordingUpstream()
         let (relay, client, _) = try await Self.relay(upstream)
         let bytes = (0..<2_500_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
-        let offset = Mutex(0)
+        let stream = StreamedBytes(bytes, chunk: 100_000)
         try await client.uploadStreamingBlob(
-            repository: "team/app", name: "a layer",
-            read: { buffer in
-                offset.withLock { offset in
-                    let count = min(buffer.count, 100_000, bytes.count - offset)
-                    buffer.copyBytes(from: bytes[offset..<offset + count])
-                    offset += count
-                    return count
-                }
-            }, digest: { SHA256.hash(bytes).ociDigest })
+            repository: "team/app", name: "a layer", read: { stream.read(into: $0) }, digest: { SHA256.hash(bytes).ociDigest })
         #expect(upstream.sent.withLock { $0 } == [RecordingUpstream.Sent(digest: SHA256.hash(bytes).ociDigest, bytes: bytes)])
         await relay.stop()
     }
