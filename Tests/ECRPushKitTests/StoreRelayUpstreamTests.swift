@@ -53,17 +53,25 @@ import Testing
         #expect(try await upstream.blobSize(Self.config) == 1234)
         #expect(try await upstream.blobSize(Self.config) == 1234)
         #expect(store.asked.withLock { $0 } == [Self.config], "asked once")
+        #expect(store.prepared.withLock { $0 } == 0, "no upload prepared for a config the destination holds")
     }
 
-    @Test func aConfigTheDestinationLacksIsSentAndOtherBlobsAreCheckedAsAsked() async throws {
+    /// A config the destination lacks has its upload prepared when the check answers; the upload the Engine starts
+    /// after its check is that one (not prepared twice), and others are prepared as they start.
+    @Test func aConfigTheDestinationLacksIsPreparedForAndSent() async throws {
         let store = MemoryStore(held: [Self.layer: 99])
         let upstream = Self.upstream(store)
+        upstream.uploadStarted()
+        #expect(store.prepared.withLock { $0 } == 1, "a layer's upload, prepared as the Engine starts it")
         #expect(try await upstream.blobSize(Self.layer) == 99)
         #expect(try await upstream.blobSize(Self.config) == nil)
+        #expect(store.prepared.withLock { $0 } == 2, "the config's upload, prepared once the destination said it lacks it")
         upstream.uploadStarted()
+        #expect(store.prepared.withLock { $0 } == 2, "the config's upload was prepared already")
+        upstream.uploadStarted()
+        #expect(store.prepared.withLock { $0 } == 3)
         try await upstream.uploadBlob(digest: Self.config, size: 1234, path: "/nonexistent")
         #expect(store.uploaded.withLock { $0 } == [Self.config])
-        #expect(store.prepared.withLock { $0 } == 1, "the destination heard of the upload when it started")
         await upstream.relayStopped()
         #expect(store.discarded.withLock { $0 } == 1, "what was prepared and not used goes with the relay")
     }
