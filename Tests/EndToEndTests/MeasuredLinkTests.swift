@@ -50,13 +50,20 @@ import Testing
         defer { world.moto.stop() }
         // 48 MiB of new layers: ecrpush's push wins above about 0.8 Gbit/s, a margin for a busy machine's loopback.
         let (app, _) = try await Self.appOnABase(world, address: world.registry.hostPort, megabytes: 48)
-        let repository = BuildAndPushTests.uniqueName("link-fast")
-        let result = try await ECRPushCLI.run(
-            ["push", app, "--repository", repository, "--tag", "v1", "--create-repository", "--no-blob-cache"], environment: world.environment)
-        try #require(result.status == 0, "\(result.combinedText)")
-        #expect(result.stderrText.contains("Transport auto: registry"), "\(result.stderrText)")
-        let rate = try #require(Self.saidRate(result.stderrText), "\(result.stderrText)")
+        // The probe reads for 0.2 s: while the whole suite loads both cores, loopback was once measured at 46 Mbit/s
+        // (and `auto` rightly took the Engine's push for that rate). Up to three pushes, each to a new repository,
+        // for one measurement that shows the link as it is.
+        var (repository, said, rate) = ("", "", 0.0)
+        for _ in 0..<3 where rate <= 8e8 {
+            repository = BuildAndPushTests.uniqueName("link-fast")
+            let result = try await ECRPushCLI.run(
+                ["push", app, "--repository", repository, "--tag", "v1", "--create-repository", "--no-blob-cache"], environment: world.environment)
+            try #require(result.status == 0, "\(result.combinedText)")
+            said = result.stderrText
+            rate = try #require(Self.saidRate(said), "\(said)")
+        }
         #expect(rate > 8e8, "loopback reads at gigabits: \(rate) bit/s")
+        #expect(said.contains("Transport auto: registry"), "\(said)")
 
         let unmeasured = try await ECRPushCLI.run(
             ["push", app, "--repository", repository, "--tag", "v2", "--no-blob-cache"],
