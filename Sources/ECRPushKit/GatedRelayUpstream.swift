@@ -17,8 +17,8 @@ final class GatedRelayUpstream: RelayUpstream {
         var waiters: [Int: Waiter] = [:]
         var nextWaiter = 0
 
-        /// Where an upload goes now, if anywhere.
-        var uploadDestination: (any RelayUpstream)? { upstream ?? uploads }
+        /// Where an upload goes now, if anywhere: nowhere once refused, even where uploads were let through.
+        var uploadDestination: (any RelayUpstream)? { refused ? nil : upstream ?? uploads }
 
         /// Takes the uploads started so far and the waiters `destination` may answer.
         mutating func release(uploadsOnly: Bool) -> (started: Int, waiters: [Waiter]) {

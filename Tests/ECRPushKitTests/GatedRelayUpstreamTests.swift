@@ -77,6 +77,16 @@ import Testing
         await #expect(throws: CancellationError.self) { try await gate.blobSize("x") }
         gate.open(Sizes())
         await #expect(throws: CancellationError.self, "refused for good") { try await gate.blobSize("x") }
+
+        let letThrough = GatedRelayUpstream()
+        let uploads = Sizes()
+        letThrough.openUploads(to: uploads)
+        letThrough.refuse()
+        await #expect(throws: CancellationError.self, "no upload goes on once refused") {
+            try await letThrough.uploadBlob(digest: "late", size: 1, path: "/x")
+        }
+        letThrough.uploadStarted()
+        #expect(uploads.uploaded.withLock { $0 }.isEmpty && uploads.uploadsStarted.withLock { $0 } == 0)
     }
 
     @Test func aCancelledCallStopsWaiting() async throws {
