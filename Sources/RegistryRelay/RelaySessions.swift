@@ -4,8 +4,14 @@ import NIOCore
 import Synchronization
 
 /// What the relay's connections share: the open upload sessions (the Engine may start one on a connection and
-/// finish it on another), the blobs sent on, and what the push should learn afterwards (whether the Engine came
-/// at all, the first failure of the destination, the manifest's digest).
+/// finish it on another), the blobs being sent on and sent, and what the push should learn afterwards (whether the
+/// Engine came at all, the first failure of the destination, the manifest's digest).
+///
+/// A finished upload is answered as soon as its digest checks, and sent on behind the Engine's back: the Engine
+/// goes on to its next blob (the config comes only after every layer) while the last one travels, instead of
+/// waiting for each in turn. The manifest waits for every blob it may name to be in the destination, and a blob
+/// the destination refused fails it: the destination never gets a manifest whose blobs it lacks, and the push
+/// learns the destination's own error.
 final class RelaySessions: Sendable {
     let directory: String
     let upstream: any RelayUpstream
@@ -15,6 +21,8 @@ final class RelaySessions: Sendable {
     private struct State {
         var spools: [String: UploadSpool] = [:]
         var sent: [String: Int64] = [:]
+        /// Blobs on their way to the destination, by digest.
+        var forwards: [String: Forward] = [:]
         var requests = 0
         var failure: (any Error)?
         var manifestDigest: String?
@@ -24,6 +32,11 @@ final class RelaySessions: Sendable {
         var closed = false
     }
     private let state = Mutex(State())
+
+    private struct Forward {
+        var size: Int64
+        var task: Task<Void, any Error>
+    }
 
     init(directory: String, upstream: any RelayUpstream) {
         self.directory = directory
@@ -61,12 +74,16 @@ final class RelaySessions: Sendable {
 
     /// Ends every connection and task, and deletes what is spooled.
     func close() -> [any Channel] {
-        let (channels, tasks, spools) = state.withLock { state in
+        let (channels, tasks, spools, forwards) = state.withLock { state in
             state.closed = true
-            defer { (state.channels, state.tasks, state.spools) = ([:], [:], [:]) }
-            return (Array(state.channels.values), Array(state.tasks.values), Array(state.spools.values))
+            defer { (state.channels, state.tasks, state.spools, state.forwards) = ([:], [:], [:], [:]) }
+            return (
+                Array(state.channels.values), Array(state.tasks.values), Array(state.spools.values), state.forwards.values.map(\.task)
+            )
         }
+        // A blob still on its way deletes its spool when its task ends.
         for task in tasks { task.cancel() }
+        for task in forwards { task.cancel() }
         for spool in spools { spool.discard() }
         return channels
     }
@@ -76,6 +93,7 @@ final class RelaySessions: Sendable {
     // MARK: - Answers
 
     func startUpload(repository: String) -> RelayReply {
+        if let refusal = refusalAfterFailure() { return refusal }
         let session = UUID().uuidString.lowercased()
         do {
             let spool = try UploadSpool(directory: directory, session: session)
@@ -115,7 +133,7 @@ final class RelaySessions: Sendable {
     }
 
     func blobCheck(digest: String) async -> RelayReply {
-        if let size = state.withLock({ $0.sent[digest] }) { return Self.blobPresent(digest, size: size) }
+        if let size = state.withLock({ $0.sent[digest] ?? $0.forwards[digest]?.size }) { return Self.blobPresent(digest, size: size) }
         do {
             guard let size = try await upstream.blobSize(digest) else { return RelayReply(status: 404) }
             return Self.blobPresent(digest, size: size)
@@ -129,23 +147,72 @@ final class RelaySessions: Sendable {
         guard let spool = state.withLock({ $0.spools.removeValue(forKey: session) }) else {
             return .error(404, code: "BLOB_UPLOAD_UNKNOWN", message: "no upload session \(session)")
         }
-        defer { spool.discard() }
         guard let written = spool.finish(), written.digest == digest else {
+            spool.discard()
             return .error(400, code: "DIGEST_INVALID", message: "the upload's bytes are not \(digest)")
         }
-        do {
-            try await upstream.uploadBlob(digest: digest, size: written.size, path: spool.path)
-        } catch {
-            record(error)
-            return .error(403, code: "DENIED", message: "ecrpush could not send \(digest) on: \(error)")
+        if let refusal = refusalAfterFailure() {
+            spool.discard()
+            return refusal
         }
-        state.withLock { $0.sent[digest] = written.size }
+        let upstream = self.upstream
+        let started = state.withLock { state -> Bool? in
+            guard !state.closed else { return nil }
+            // The same blob twice (an Engine retrying a connection that broke): the first is on its way.
+            guard state.sent[digest] == nil, state.forwards[digest] == nil else { return false }
+            let task = Task { [weak self] in
+                defer { spool.discard() }
+                do {
+                    try await upstream.uploadBlob(digest: digest, size: written.size, path: spool.path)
+                } catch {
+                    self?.record(error)
+                    throw error
+                }
+            }
+            state.forwards[digest] = Forward(size: written.size, task: task)
+            return true
+        }
+        switch started {
+        case nil:
+            spool.discard()
+            return .error(503, code: "UNAVAILABLE", message: "the relay is closing")
+        case false?:
+            spool.discard()
+        case true?:
+            break
+        }
         return RelayReply(
             status: 201, headers: [("Location", "/v2/\(repository)/blobs/\(digest)"), ("Docker-Content-Digest", digest)])
     }
 
+    /// Waits for every blob on its way to the destination; the first refused one's error, else nil.
+    private func blobsSent() async -> (digest: String, error: any Error)? {
+        let forwards = state.withLock { $0.forwards }
+        for (digest, forward) in forwards {
+            do {
+                try await forward.task.value
+            } catch {
+                return (digest, error)
+            }
+            state.withLock { state in
+                state.sent[digest] = forward.size
+                state.forwards[digest] = nil
+            }
+        }
+        return nil
+    }
+
+    /// Once the destination refused a blob the push cannot succeed: the Engine is told at its next request.
+    private func refusalAfterFailure() -> RelayReply? {
+        guard let failure else { return nil }
+        return .error(403, code: "DENIED", message: "ecrpush could not send a blob on: \(failure)")
+    }
+
     func putManifest(repository: String, reference: String, bytes: [UInt8], mediaType: String) async -> RelayReply {
         let digest = SHA256.hash(bytes).ociDigest
+        if let (blob, error) = await blobsSent() {
+            return .error(403, code: "DENIED", message: "ecrpush could not send \(blob) on: \(error)")
+        }
         do {
             try await upstream.putManifest(bytes: bytes, mediaType: mediaType, digest: digest)
         } catch {

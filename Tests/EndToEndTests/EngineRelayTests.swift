@@ -78,6 +78,39 @@ import Testing
         #expect(!result.stderrText.contains("Preparing"), "the Engine's progress is not shown for a push given up")
     }
 
+    /// The relay answers the Engine's upload before the registry has the layer; the registry then refuses it
+    /// (403 DENIED, as ECR does for a policy that forbids the upload): the push fails with the registry's words, the
+    /// manifest is never sent, and nothing is tagged or left behind.
+    @Test func aLayerTheRegistryRefusesFailsThePushBeforeItsManifest() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        try await proxy.setRules([
+            [
+                "method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "status": 403, "times": -1,
+                "body": #"{"errors":[{"code":"DENIED","message":"uploads forbidden by policy"}]}"#
+            ]
+        ])
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("relay-refused")
+        let temporary = TemporaryDirectory()
+        let result = try await ECRPushCLI.run(
+            [
+                "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon",
+                "--registry", proxy.hostPort
+            ],
+            environment: world.environment.merging(["TMPDIR": temporary.path]) { $1 })
+        #expect(result.status == 1, "\(result.combinedText)")
+        #expect(result.stderrText.contains("uploads forbidden by policy"), "\(result.stderrText)")
+        let seen = try await proxy.seen()
+        #expect(seen.contains { $0.sendsBlob && $0.status == .code(403) }, "the layer went to the registry")
+        #expect(!seen.contains { $0.method == "PUT" && $0.path.contains(FaultInjectionTests.manifestPath) }, "no manifest was sent")
+        #expect(try Self.engineRequests(world, repository: repository).isEmpty)
+        #expect(try await Self.inspect(world, image.id, "RepoTags") == [image.tag])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "no spooled upload is left")
+    }
+
     /// More new bytes than the relay takes (`EngineRelayPush.newBytesLimit`, 16 MiB): the Engine pushes to the registry
     /// itself, so that its compression and upload overlap.
     @Test func aBigNewLayerGoesStraightFromTheEngine() async throws {

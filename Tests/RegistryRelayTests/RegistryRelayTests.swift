@@ -17,9 +17,13 @@ import Testing
         let manifests = Mutex<[(bytes: [UInt8], mediaType: String, digest: String)]>([])
         let uploadsStarted = Mutex(0)
         let stopped = Mutex(false)
+        /// What reached the destination, in order: "blob sha256:…", "manifest".
+        let arrivals = Mutex<[String]>([])
+        /// Opened by the test: until then uploads wait (a slow destination).
+        let uploadsGo: Latch?
 
-        init(held: [String: Int64] = [:], failUploads: Bool = false) {
-            (self.held, self.failUploads) = (held, failUploads)
+        init(held: [String: Int64] = [:], failUploads: Bool = false, uploadsGo: Latch? = nil) {
+            (self.held, self.failUploads, self.uploadsGo) = (held, failUploads, uploadsGo)
         }
 
         func blobSize(_ digest: String) async throws -> Int64? { held[digest] }
@@ -29,16 +33,46 @@ import Testing
         func relayStopped() async { stopped.withLock { $0 = true } }
 
         func uploadBlob(digest: String, size: Int64, path: String) async throws {
+            await uploadsGo?.wait()
             if failUploads { throw RegistryError.denied(repository: "app", operation: "uploading \(digest)", message: "no") }
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
             #expect(Int64(bytes.count) == size)
             sent.withLock { $0.append(Sent(digest: digest, bytes: bytes)) }
+            arrivals.withLock { $0.append("blob \(digest)") }
         }
 
         func putManifest(bytes: [UInt8], mediaType: String, digest: String) async throws {
             manifests.withLock { $0.append((bytes, mediaType, digest)) }
+            arrivals.withLock { $0.append("manifest") }
         }
     }
+
+    /// Closed until `open()`; `wait()` returns once it is open.
+    final class Latch: Sendable {
+        private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let isOpen = state.withLock { state in
+                    if !state.isOpen { state.waiters.append(continuation) }
+                    return state.isOpen
+                }
+                if isOpen { continuation.resume() }
+            }
+        }
+
+        func open() {
+            let waiters = state.withLock { state in
+                state.isOpen = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    static let manifest = Array(#"{"schemaVersion":2}"#.utf8)
+    static let manifestType = "application/vnd.docker.distribution.manifest.v2+json"
 
     static func relay(_ upstream: RecordingUpstream) async throws -> (RegistryRelay, RegistryClient, String) {
         let spool = NSTemporaryDirectory() + "relay-test-" + UUID().uuidString
@@ -55,10 +89,13 @@ import Testing
         #expect(try await client.blobExists(repository: "team/app", digest: digest) == false)
 
         try await client.uploadBlob(repository: "team/app", digest: digest, size: Int64(bytes.count), content: .bytes(bytes))
-        #expect(upstream.sent.withLock { $0 } == [RecordingUpstream.Sent(digest: digest, bytes: bytes)])
         #expect(upstream.uploadsStarted.withLock { $0 } == 1, "the destination heard of the upload when its session opened")
         // The Engine checks what it just sent: the relay knows it now.
         #expect(try await client.blobSize(repository: "team/app", digest: digest) == Int64(bytes.count))
+        // The manifest goes on once its blobs have.
+        _ = try await client.putManifest(repository: "team/app", reference: "v1", bytes: Self.manifest, mediaType: Self.manifestType)
+        #expect(upstream.sent.withLock { $0 } == [RecordingUpstream.Sent(digest: digest, bytes: bytes)])
+        #expect(upstream.arrivals.withLock { $0 } == ["blob \(digest)", "manifest"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty, "the spooled upload is deleted")
         #expect(relay.requestCount >= 4)
         #expect(!upstream.stopped.withLock { $0 })
@@ -74,6 +111,7 @@ import Testing
         let stream = StreamedBytes(bytes, chunk: 100_000)
         try await client.uploadStreamingBlob(
             repository: "team/app", name: "a layer", read: { stream.read(into: $0) }, digest: { SHA256.hash(bytes).ociDigest })
+        _ = try await client.putManifest(repository: "team/app", reference: "v1", bytes: Self.manifest, mediaType: Self.manifestType)
         #expect(upstream.sent.withLock { $0 } == [RecordingUpstream.Sent(digest: SHA256.hash(bytes).ociDigest, bytes: bytes)])
         await relay.stop()
     }
@@ -96,26 +134,63 @@ import Testing
         await relay.stop()
     }
 
-    /// A destination that refuses: the Engine is told DENIED (which it does not retry), and the push learns the
-    /// destination's own error.
+    /// The Engine is answered as soon as an upload's digest checks, and goes on (to its config, to the manifest)
+    /// while the blob travels to a slow destination; the manifest waits for it: the destination never gets a
+    /// manifest before the blobs it names.
+    // A relay that waits for the destination before answering never gets to the manifest: the limit fails it.
+    @Test(.timeLimit(.minutes(1))) func anUploadIsAnsweredBeforeTheDestinationHasItAndTheManifestWaitsForIt() async throws {
+        let go = Latch()
+        let upstream = RecordingUpstream(uploadsGo: go)
+        let (relay, client, spool) = try await Self.relay(upstream)
+        let layer = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let config = Array(#"{"architecture":"amd64"}"#.utf8)
+        for blob in [layer, config] {
+            try await client.uploadBlob(repository: "app", digest: SHA256.hash(blob).ociDigest, size: Int64(blob.count), content: .bytes(blob))
+            #expect(try await client.blobSize(repository: "app", digest: SHA256.hash(blob).ociDigest) == Int64(blob.count))
+        }
+        #expect(upstream.arrivals.withLock { $0 }.isEmpty, "the destination has nothing yet")
+
+        let manifestPut = Task {
+            try await client.putManifest(repository: "app", reference: "v1", bytes: Self.manifest, mediaType: Self.manifestType)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(upstream.manifests.withLock { $0 }.isEmpty, "the manifest waits for its blobs")
+        go.open()
+        #expect(try await manifestPut.value == SHA256.hash(Self.manifest).ociDigest)
+        let arrivals = upstream.arrivals.withLock { $0 }
+        #expect(Set(arrivals.prefix(2)) == ["blob \(SHA256.hash(layer).ociDigest)", "blob \(SHA256.hash(config).ociDigest)"])
+        #expect(arrivals.last == "manifest" && arrivals.count == 3)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty, "the spooled uploads are deleted")
+        await relay.stop()
+    }
+
+    /// A destination that refuses a blob the Engine was told it had: the manifest is refused with DENIED (which
+    /// the Engine does not retry) and never reaches the destination, the Engine's next upload is refused as well,
+    /// and the push learns the destination's own error.
     @Test func theDestinationsFailureIsKept() async throws {
-        let (relay, client, _) = try await Self.relay(RecordingUpstream(failUploads: true))
+        let upstream = RecordingUpstream(failUploads: true)
+        let (relay, client, _) = try await Self.relay(upstream)
         let bytes: [UInt8] = [1, 2, 3]
+        try await client.uploadBlob(repository: "app", digest: SHA256.hash(bytes).ociDigest, size: 3, content: .bytes(bytes))
         do {
-            try await client.uploadBlob(repository: "app", digest: SHA256.hash(bytes).ociDigest, size: 3, content: .bytes(bytes))
-            Issue.record("the upload should have failed")
+            _ = try await client.putManifest(repository: "app", reference: "v1", bytes: Self.manifest, mediaType: Self.manifestType)
+            Issue.record("the manifest should have been refused")
         } catch let error as RegistryError {
             #expect("\(error)".contains("DENIED") || "\(error)".contains("denied"), "\(error)")
         }
+        #expect(upstream.manifests.withLock { $0 }.isEmpty)
         #expect(relay.upstreamFailure is RegistryError)
+        let more: [UInt8] = [4, 5]
+        await #expect(throws: RegistryError.self) {
+            try await client.uploadBlob(repository: "app", digest: SHA256.hash(more).ociDigest, size: 2, content: .bytes(more))
+        }
         await relay.stop()
     }
 
     @Test func theManifestGoesOnWithItsDigest() async throws {
         let upstream = RecordingUpstream()
         let (relay, client, _) = try await Self.relay(upstream)
-        let manifest = Array(#"{"schemaVersion":2}"#.utf8)
-        let mediaType = "application/vnd.docker.distribution.manifest.v2+json"
+        let (manifest, mediaType) = (Self.manifest, Self.manifestType)
         let answered = try await client.putManifest(repository: "app", reference: "v1", bytes: manifest, mediaType: mediaType)
         let digest = SHA256.hash(manifest).ociDigest
         #expect(answered == digest)
