@@ -4,10 +4,12 @@ extension RegistryPush {
     /// The Engine's push through ecrpush's relay (`EngineRelayPush`) into `destination`'s repository over the
     /// distribution API with this push's login. `ahead`: that push, started while the login was made; else it
     /// starts now. nil when the relay does not apply or the Engine could not reach it: the caller then has the
-    /// Engine push to the registry itself.
+    /// Engine push to the registry itself. `uploads`: the destination the relay's uploads went to before the choice
+    /// (`relayUploads`), whose check of the config this one takes over.
     func pushThroughRelay(
         image: ImageInspect, destination: PushDestination, registryName: String, estimate: TransportEstimate?,
-        candidates: RegistryAncestor.Candidates?, ahead: EngineRelayAhead?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        candidates: RegistryAncestor.Candidates?, ahead: EngineRelayAhead?, uploads: StoreRelayUpstream? = nil,
+        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage? {
         guard settings.engineRelay, EngineRelayPush.applies(to: image, docker: docker) else { return nil }
         if ahead == nil {
@@ -15,7 +17,8 @@ extension RegistryPush {
             guard EngineRelayPush.suits(image, ancestor: ancestor) else { return nil }
         }
         let upstream = relayUpstream(
-            image: image, destination: destination, registryName: registryName, estimate: estimate, candidates: candidates, onEvent: onEvent)
+            image: image, destination: destination, registryName: registryName, estimate: estimate, candidates: candidates,
+            config: uploads?.config, onEvent: onEvent)
         defer { upstream.base.cancel() }
         let digest =
             if let ahead { try await ahead.proceed(to: upstream) } else {
@@ -27,16 +30,21 @@ extension RegistryPush {
     }
 
     /// The repository as the destination of the relay's uploads only, before the push's choice: through this push's
-    /// client, so that the sessions prepared for them serve the destination `pushThroughRelay` names later.
-    func relayUploads(to repository: String, registryName: String, onEvent: @escaping @Sendable (WorkflowEvent) -> Void) -> StoreRelayUpstream {
-        StoreRelayUpstream(store: store(repository, registryName: registryName, onEvent: onEvent), tags: [], base: Task { [:] }, onEvent: onEvent)
+    /// client, so that the sessions prepared for them serve the destination `pushThroughRelay` names later. The
+    /// config (`configDigest`) is checked now, beside the choice's checks of the base.
+    func relayUploads(
+        to repository: String, registryName: String, configDigest: String?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+    ) -> StoreRelayUpstream {
+        StoreRelayUpstream(
+            store: store(repository, registryName: registryName, onEvent: onEvent), tags: [], base: Task { [:] }, configDigest: configDigest,
+            onEvent: onEvent)
     }
 
     /// The repository as the relay's destination: the base's layers mounted (or, as the estimate left them, copied)
     /// into it beside the Engine's start, so that the Engine's checks find them.
     private func relayUpstream(
         image: ImageInspect, destination: PushDestination, registryName: String, estimate: TransportEstimate?,
-        candidates: RegistryAncestor.Candidates?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        candidates: RegistryAncestor.Candidates?, config: RelayConfigCheck?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) -> StoreRelayUpstream {
         let store = self.store(destination.repository, registryName: registryName, onEvent: onEvent)
         let (settings, push) = (self.settings, self)
@@ -47,7 +55,9 @@ extension RegistryPush {
             else { return [:] }
             return (try? await push.baseLayers(image: image, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)) ?? [:]
         }
-        return StoreRelayUpstream(store: store, tags: destination.tags, base: base, configDigest: image.id, onEvent: onEvent)
+        return StoreRelayUpstream(
+            store: store, tags: destination.tags, base: base, configDigest: image.id, config: config.flatMap { $0.digest == image.id ? $0 : nil },
+            onEvent: onEvent)
     }
 
     /// The image's ancestor from a registry: the estimate's, else chosen among the candidates, else looked up.

@@ -75,4 +75,22 @@ import Testing
         await upstream.relayStopped()
         #expect(store.discarded.withLock { $0 } == 1, "what was prepared and not used goes with the relay")
     }
+
+    /// The relay's destination for uploads, named before the push's choice, checks the config then; the destination
+    /// named after the choice takes that check over: the config is asked about once, and its upload, prepared once
+    /// the destination said it lacks it, is the one the Engine's config upload takes.
+    @Test func theCheckMadeBeforeTheChoiceServesTheDestinationNamedAfterIt() async throws {
+        let store = MemoryStore(held: [:])
+        let uploads = StoreRelayUpstream(store: store, tags: [], base: Task { [:] }, configDigest: Self.config, onEvent: { _ in })
+        for _ in 0..<100 where store.prepared.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(store.asked.withLock { $0 } == [Self.config], "asked before the choice")
+        #expect(store.prepared.withLock { $0 } == 1, "the config's upload prepared then")
+
+        let chosen = StoreRelayUpstream(
+            store: store, tags: ["v1"], base: Task { [:] }, configDigest: Self.config, config: uploads.config, onEvent: { _ in })
+        #expect(try await chosen.blobSize(Self.config) == nil)
+        chosen.uploadStarted()
+        #expect(store.prepared.withLock { $0 } == 1, "the Engine's config upload takes the session prepared before the choice")
+        #expect(store.asked.withLock { $0 } == [Self.config], "asked once")
+    }
 }
