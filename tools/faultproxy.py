@@ -14,7 +14,8 @@ itself (a presigned URL's stand-in), or forward requests as they come (then the 
 Control, on the main port (never forwarded):
   POST /_fault/rules   a JSON list of rules, replacing the current ones
   GET  /_fault/log     every request seen: method, path, listener, whether it carried Authorization (and the user
-                       name of a Basic one, never the password), its Content-Length (null: chunked), status sent
+                       name of a Basic one, never the password), its Content-Length (null: chunked), status sent,
+                       and its connection (the client's port)
   POST /_fault/reset   no rules, empty log
 
 A rule: {"method": "PUT", "path": "regex on the path", "query": "regex on the query", "min_length": BYTES,
@@ -156,6 +157,7 @@ def drain(reader, length):
 
 def handle(conn, listener):
     reader = conn.makefile("rb")
+    connection = conn.getpeername()[1]  # the client's port: which requests shared a connection
     try:
         while True:
             head = read_head(reader)
@@ -171,7 +173,7 @@ def handle(conn, listener):
             entry = {"method": method, "path": path, "listener": listener,
                      "authorization": header(headers, "Authorization") is not None,
                      "username": basic_username(header(headers, "Authorization")), "chunked": chunked,
-                     "length": None if chunked else length, "status": None}
+                     "length": None if chunked else length, "status": None, "connection": connection}
             with lock:
                 log.append(entry)
             rule = match(method, path, urlsplit(target).query, length, chunked) if listener == "main" else None

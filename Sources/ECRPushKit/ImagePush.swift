@@ -24,6 +24,10 @@ package struct ImagePush: Sendable {
         package var alreadyPushed: Bool
     }
 
+    /// Connections to the registry opened while the login is made: as many as the requests an everyday push makes
+    /// side by side once it has the login (the base's layers checked, the config's check, a first upload session).
+    static let connectionsAhead = 4
+
     package var workflow: PushWorkflow
     package var transport: Transport
     package var settings: ExportSettings
@@ -92,6 +96,10 @@ package struct ImagePush: Sendable {
         // and, for an image that exists already (`push`), the image and the local images its ancestor is chosen
         // among, from the Engine, which the login does not need.
         async let pendingLogin = workflow.login(for: destination)
+        // Where the registry is known before the login (`--registry`), its connections are opened meanwhile.
+        if let registry = destination.registryOverride {
+            RegistryClient(baseURL: registry, credentials: nil, http: http).openConnections(Self.connectionsAhead)
+        }
         async let pendingLookup = workflow.ecr.findRepository(destination.repository, registryId: destination.registryId)
         async let pendingCandidates = gatherAncestorCandidates()
         var inspected = try await pendingInspection
@@ -134,7 +142,12 @@ package struct ImagePush: Sendable {
             registryPush.sourceAhead = sourceAhead
             // The relay suits few new bytes, so its path is the likely choice: the new layers the Engine compressed go
             // up while the choice is weighed (it waits for the destination's answers about the base).
-            relayAhead?.openUploads(to: registryPush.relayUploads(to: destination.repository, registryName: login.registry, onEvent: onEvent))
+            let relayUploads = relayAhead.map { relayAhead in
+                let uploads = registryPush.relayUploads(
+                    to: destination.repository, registryName: login.registry, configDigest: inspected?.id, onEvent: onEvent)
+                relayAhead.openUploads(to: uploads)
+                return uploads
+            }
             var path: TransportEstimate.Path = transport == .daemon ? .daemon : .registry
             var estimate: TransportEstimate?
             if transport == .auto {
@@ -155,7 +168,7 @@ package struct ImagePush: Sendable {
                 try await workflow.checkImmutableTags(destination, repository: repository, localImage: image, registry: login.registry)
                 if let relayed = try await registryPush.pushThroughRelay(
                     image: image, destination: destination, registryName: login.registry, estimate: estimate, candidates: candidates,
-                    ahead: relayAhead, onEvent: onEvent)
+                    ahead: relayAhead, uploads: relayUploads, onEvent: onEvent)
                 {
                     await tagsAhead?.undo()  // the relay's push needs no tag for the registry
                     pushed = relayed

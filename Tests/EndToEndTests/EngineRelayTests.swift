@@ -111,6 +111,29 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "no spooled upload is left")
     }
 
+    /// Where the registry is known before the login (`--registry`), connections to it are opened while the login is
+    /// made (a version check without credentials each), and the push's requests go over them.
+    @Test func connectionsOpenedDuringTheLoginCarryThePush() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
+        let result = try await ECRPushCLI.run(
+            [
+                "push", image.tag, "--repository", BuildAndPushTests.uniqueName("relay-warm"), "--tag", "v1", "--create-repository",
+                "--registry", proxy.hostPort
+            ],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let seen = try await proxy.seen()
+        let opened = seen.filter { $0.method == "GET" && $0.path == "/v2/" && !$0.authorization }
+        #expect((1...4).contains(opened.count), "\(seen.map { "\($0.method) \($0.path)" })")
+        let warm = Set(opened.compactMap(\.connection))
+        let pushedOver = seen.filter { $0.authorization && $0.connection.map(warm.contains) == true }
+        #expect(!pushedOver.isEmpty, "the push's requests went over the connections opened ahead")
+    }
+
     /// More new bytes than the relay takes (`EngineRelayPush.newBytesLimit`, 16 MiB): the Engine pushes to the registry
     /// itself, so that its compression and upload overlap.
     @Test func aBigNewLayerGoesStraightFromTheEngine() async throws {

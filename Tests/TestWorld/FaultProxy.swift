@@ -32,6 +32,8 @@ package final class FaultProxy: Sendable {
         package var length: Int?
         /// The status sent, or "reset", "stall", "refused".
         package var status: Status?
+        /// The client's port: requests with the same one came over one connection.
+        package var connection: Int?
 
         /// A request that carries a blob's bytes: a PATCH (the Engine's uploads, ecrpush's of a layer still being
         /// compressed), or a PUT that finishes an upload with the whole blob (ecrpush's of a blob of known size).
