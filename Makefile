@@ -4,7 +4,7 @@ SWIFT ?= swift
 RELEASE_FLAGS ?= -c release --static-swift-stdlib
 PREFIX ?= /usr/local
 APT_PACKAGES = libcurl4-openssl-dev libssl-dev zlib1g-dev libdeflate-dev libzstd-dev pkg-config \
-               docker.io docker-registry apache2-utils busybox-static skopeo amazon-ecr-credential-helper zstd openssl curl openssh-client podman
+               docker.io docker-registry apache2-utils busybox-static skopeo amazon-ecr-credential-helper zstd openssl curl openssh-client podman iproute2
 PIP_PACKAGES = moto[server]==5.2.1 boto3 awscli
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

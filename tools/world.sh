@@ -9,6 +9,9 @@
 #   world.sh registry DIR PORT --token REALM   token auth as Docker Hub's: tools/tokenserver.py at REALM issues
 #                                              the tokens, signed with DIR/token.key (DIR/token.crt trusted)
 #   world.sh dockerd DIR                       dockerd on unix://DIR/docker.sock (vfs, no bridge, no iptables)
+#   world.sh dockerd DIR --netns-bridge PORT   the same in a network namespace of its own (as rootless Docker's):
+#                                              its 127.0.0.1 is not the host's, but for 127.0.0.1:PORT, bridged to
+#                                              the host's (a registry) by tools/netns_bridge.py
 #   world.sh base-image DIR                    busybox:local in that dockerd, from Debian's busybox-static
 #   world.sh podman DIR                        podman's Docker-compatible API on unix://DIR/podman.sock (storage
 #                                              in DIR, vfs), with busybox:local
@@ -133,13 +136,30 @@ EOF
 }
 
 cmd_dockerd() {
-    (($# == 1)) || die "usage: world.sh dockerd DIR"
+    (($# == 1)) || { (($# == 3)) && [[ "$2" == --netns-bridge ]]; } || die "usage: world.sh dockerd DIR [--netns-bridge PORT]"
     local dir="$1"
     command -v dockerd >/dev/null || die "dockerd not installed (apt-get install docker.io)"
     local sock="$dir/docker.sock"
     ((${#sock} < 100)) || die "socket path $sock is too long for a unix socket; use a shorter DIR"
     mkdir -p "$dir/root" "$dir/exec" "$dir/cli"
-    spawn "$dir/dockerd.log" dockerd --host "unix://$sock" --data-root "$dir/root" --exec-root "$dir/exec" \
+    local inside=()
+    if (($# == 3)); then
+        local port="$3" netns
+        netns="ecrw-$(basename "$dir")"
+        ip netns add "$netns" || die "cannot create the network namespace $netns"
+        echo "$netns" > "$dir/netns"
+        watchdog "$dir"
+        ip netns exec "$netns" ip link set lo up
+        spawn "$dir/bridge-out.log" python3 "$here/netns_bridge.py" out "$dir/bridge.sock" "$port"
+        record "$dir" bridge-out $!
+        wait_for 10 "the bridge's host side" "$dir/bridge-out.log" "$!" test -S "$dir/bridge.sock"
+        # nsenter, not `ip netns exec`: that one also mounts a sysfs of the namespace's over /sys, which hides the
+        # cgroup mounts dockerd needs.
+        inside=(nsenter "--net=/run/netns/$netns")
+        spawn "$dir/bridge-in.log" "${inside[@]}" python3 "$here/netns_bridge.py" in "$port" "$dir/bridge.sock"
+        record "$dir" bridge-in $!
+    fi
+    spawn "$dir/dockerd.log" "${inside[@]}" dockerd --host "unix://$sock" --data-root "$dir/root" --exec-root "$dir/exec" \
         --pidfile "$dir/docker.pid" --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs
     local pid=$!
     record "$dir" dockerd "$pid"
@@ -230,7 +250,7 @@ cmd_stop() {
         [[ -z "$ids" ]] || DOCKER_CONFIG="$dir/cli" timeout 20 docker -H "unix://$dir/docker.sock" kill $ids >/dev/null 2>&1 || true
     fi
     # The watchdog last: it may be the one running this (then it is our parent).
-    for name in moto registry dockerd podman; do
+    for name in moto registry dockerd podman bridge-in bridge-out; do
         [[ -f "$dir/pids/$name.pid" ]] || continue
         pid="$(cat "$dir/pids/$name.pid")"
         stop_pid "$pid"
@@ -241,6 +261,7 @@ cmd_stop() {
     awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
         umount -l "$m" 2>/dev/null || true
     done
+    [[ ! -f "$dir/netns" ]] || ip netns del "$(cat "$dir/netns")" 2>/dev/null || true
     if [[ -f "$dir/pids/watchdog.pid" ]]; then
         pid="$(cat "$dir/pids/watchdog.pid")"
         # Unless it is our caller, or us: the watchdog's subshell runs this stop as its last command, which bash

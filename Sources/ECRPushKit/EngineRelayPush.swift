@@ -58,7 +58,10 @@ struct EngineRelayPush: Sendable {
             await finish(relay, name: name, tag: tags[0], digest: relay.manifestDigest)
             if let failure = relay.upstreamFailure { throw failure }
             if relay.requestCount == 0, !(error is CancellationError) {
-                onEvent(.info("The Engine could not reach ecrpush's relay on \(relay.host) (\(error)); it pushes to the registry itself"))
+                onEvent(
+                    .info(
+                        "The Engine could not reach ecrpush's relay on \(relay.host) (\(error)); it pushes to the registry itself. "
+                            + "An Engine with a loopback of its own (rootless Docker) never can: --no-engine-relay skips the attempt"))
                 return nil
             }
             throw error

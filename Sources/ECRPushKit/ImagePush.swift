@@ -25,8 +25,9 @@ package struct ImagePush: Sendable {
     }
 
     /// Connections to the registry opened while the login is made: as many as the requests an everyday push makes
-    /// side by side once it has the login (the base's layers checked, the config's check, a first upload session).
-    static let connectionsAhead = 4
+    /// side by side once it has the login (the base's layers checked, the config's check and upload session, a
+    /// first layer's upload session). An idle one costs the registry a socket until the push ends.
+    static let connectionsAhead = 6
 
     package var workflow: PushWorkflow
     package var transport: Transport

@@ -128,10 +128,37 @@ import Testing
         try #require(result.status == 0, "\(result.combinedText)")
         let seen = try await proxy.seen()
         let opened = seen.filter { $0.method == "GET" && $0.path == "/v2/" && !$0.authorization }
-        #expect((1...4).contains(opened.count), "\(seen.map { "\($0.method) \($0.path)" })")
+        #expect((1...6).contains(opened.count), "\(seen.map { "\($0.method) \($0.path)" })")
         let warm = Set(opened.compactMap(\.connection))
         let pushedOver = seen.filter { $0.authorization && $0.connection.map(warm.contains) == true }
         #expect(!pushedOver.isEmpty, "the push's requests went over the connections opened ahead")
+    }
+
+    /// An Engine on a local socket whose 127.0.0.1 is not ecrpush's (rootless Docker's network namespace) cannot
+    /// reach the relay: the push says so and the Engine pushes to the registry itself, which it can reach.
+    @Test func anEngineThatCannotReachTheRelayPushesToTheRegistryItself() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let docker = try await DockerDaemon.start(bridgingPort: registry.port)
+        let world = World(registry: registry, docker: docker, moto: try await MotoWorld.start(registry: registry))
+        defer { world.moto.stop() }
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("relay-unreachable")
+        let temporary = TemporaryDirectory()
+        let result = try await ECRPushCLI.run(
+            [
+                "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon",
+                "--registry", registry.hostPort
+            ],
+            environment: world.environment.merging(["TMPDIR": temporary.path]) { $1 })
+        await docker.stop()
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("The Engine could not reach ecrpush's relay"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("--no-engine-relay skips the attempt"), "\(result.stderrText)")
+        #expect(!(try Self.engineRequests(world, repository: repository)).isEmpty, "the Engine pushed to the registry itself")
+        let manifest = try await registry.manifest(repository: repository, reference: "v1")
+        #expect((manifest["layers"] as? [Any])?.count == 2)
+        #expect(result.stdoutText.contains("\(registry.hostPort)/\(repository)@sha256:"), "\(result.stdoutText)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "no spooled upload is left")
     }
 
     /// More new bytes than the relay takes (`EngineRelayPush.newBytesLimit`, 16 MiB): the Engine pushes to the registry

@@ -20,12 +20,15 @@ package struct DockerDaemon: Sendable {
         return try await SharedWorld.instance.docker()
     }
 
-    /// A new daemon of its own, with busybox:local (stop it with `stop()`).
-    package static func start() async throws -> DockerDaemon {
+    /// A new daemon of its own, with busybox:local (stop it with `stop()`). `bridgingPort`: the daemon runs in a
+    /// network namespace of its own (as rootless Docker's does), where 127.0.0.1 is not this machine's loopback
+    /// except for that port, bridged to the host's (a registry's).
+    package static func start(bridgingPort: Int? = nil) async throws -> DockerDaemon {
         try LiveWorld.require("dockerd")
         let directory = try makeServiceDirectory(prefix: "twd")
         WorldCleanup.track(directory: directory)
-        for step in [["dockerd", directory], ["base-image", directory]] {
+        let daemon = ["dockerd", directory] + (bridgingPort.map { ["--netns-bridge", String($0)] } ?? [])
+        for step in [daemon, ["base-image", directory]] {
             let result = try await runProcess(Repo.worldScript, step, environment: WorldCleanup.ownerEnvironment)
             guard result.status == 0 else {
                 _ = try? await runProcess(Repo.worldScript, ["stop", directory])
