@@ -48,7 +48,11 @@ struct EngineRelayPush: Sendable {
                 try await docker.push(
                     repository: name, tag: tags[0], auth: RegistryAuth(username: "", password: "", serverAddress: relay.host),
                     tlsVerify: false
-                ) { onEvent(.push($0)) }
+                ) { event in
+                    // "The push refers to repository [127.0.0.1:<port>/…]" names the relay, not where the image goes.
+                    if case .other(let text)? = event.status, text.contains("[\(name)]") { return }
+                    onEvent(.push(event))
+                }
             } onCancel: {
                 Task { await relay.stop() }
             }

@@ -20,6 +20,8 @@ extension RegistryPush {
             image: image, destination: destination, registryName: registryName, estimate: estimate, candidates: candidates,
             config: uploads?.config, onEvent: onEvent)
         defer { upstream.base.cancel() }
+        // In place of the Engine's line, which names the relay.
+        onEvent(.push(PushEvent(status: .other("The push refers to repository [\(registryName)/\(destination.repository)]"))))
         let digest =
             if let ahead { try await ahead.proceed(to: upstream) } else {
                 try await EngineRelayPush(docker: docker, settings: settings).push(

@@ -49,6 +49,9 @@ import Testing
         let v1 = try await world.registry.manifestBytes(repository: repository, reference: "v1")
         #expect(try await world.registry.manifestBytes(repository: repository, reference: "v2") == v1)
         #expect(result.stdoutText.contains("sha256:"), "\(result.stdoutText)")
+        // Progress names the registry the image goes to, never the relay's 127.0.0.1:<port>.
+        #expect(result.stderrText.contains("The push refers to repository [\(world.registry.hostPort)/\(repository)]"), "\(result.stderrText)")
+        #expect(result.stderrText.components(separatedBy: "The push refers to repository").count == 2, "\(result.stderrText)")
 
         // The image pulls back to the same layers, and the relay left no name, digest reference or spooled upload.
         let location = "\(world.registry.hostPort)/\(repository)"
