@@ -157,8 +157,8 @@ def drain(reader, length):
 
 def handle(conn, listener):
     reader = conn.makefile("rb")
-    connection = conn.getpeername()[1]  # the client's port: which requests shared a connection
     try:
+        connection = conn.getpeername()[1]  # the client's port: which requests shared a connection
         while True:
             head = read_head(reader)
             if head is None:
