@@ -114,6 +114,45 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "no spooled upload is left")
     }
 
+    /// A registry that fails once while the relay sends a layer on behind the Engine (a 503 on its `PUT`, a
+    /// connection reset half-way through it) or refuses the manifest for a moment (429 with Retry-After): ecrpush's
+    /// client retries, the manifest still waits for the layer, and the image pulls back and runs.
+    @Test(arguments: [
+        ["method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "status": 503],
+        ["method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "reset": "during"],
+        [
+            "method": "PUT", "path": FaultInjectionTests.manifestPath, "status": 429, "headers": ["Retry-After": "1"],
+            "body": #"{"errors":[{"code":"TOOMANYREQUESTS","message":"Rate exceeded"}]}"#
+        ]
+    ] as [[String: any Sendable]])
+    func aFlakyRegistryBehindTheRelay(_ rule: [String: any Sendable]) async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        try await proxy.setRules([rule])
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("relay-flaky")
+        let result = try await ECRPushCLI.run(
+            [
+                "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon",
+                "--registry", proxy.hostPort
+            ],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let seen = try await proxy.seen()
+        let injected = seen.contains { entry in
+            switch entry.status {
+            case .fault(_)?, .code(503)?, .code(429)?: true
+            default: false
+            }
+        }
+        #expect(injected, "the fault happened")
+        #expect(try Self.engineRequests(world, repository: repository).isEmpty, "the relay carried the push")
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1", command: ["sh", "-c", "wc -c < /layer"])
+        #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "1048576", "\(run.combinedText)")
+    }
+
     /// Where the registry is known before the login (`--registry`), connections to it are opened while the login is
     /// made (a version check without credentials each), and the push's requests go over them.
     @Test func connectionsOpenedDuringTheLoginCarryThePush() async throws {
