@@ -117,14 +117,15 @@ import Testing
     /// A registry that fails once while the relay sends a layer on behind the Engine (a 503 on its `PUT`, a
     /// connection reset half-way through it) or refuses the manifest for a moment (429 with Retry-After): ecrpush's
     /// client retries, the manifest still waits for the layer, and the image pulls back and runs.
-    @Test(arguments: [
-        ["method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "status": 503],
-        ["method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "reset": "during"],
-        [
-            "method": "PUT", "path": FaultInjectionTests.manifestPath, "status": 429, "headers": ["Retry-After": "1"],
-            "body": #"{"errors":[{"code":"TOOMANYREQUESTS","message":"Rate exceeded"}]}"#
-        ]
-    ] as [[String: any Sendable]])
+    @Test(
+        arguments: [
+            ["method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "status": 503],
+            ["method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "reset": "during"],
+            [
+                "method": "PUT", "path": FaultInjectionTests.manifestPath, "status": 429, "headers": ["Retry-After": "1"],
+                "body": #"{"errors":[{"code":"TOOMANYREQUESTS","message":"Rate exceeded"}]}"#
+            ]
+        ] as [[String: any Sendable]])
     func aFlakyRegistryBehindTheRelay(_ rule: [String: any Sendable]) async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
