@@ -25,6 +25,21 @@ import Testing
         return try JSONDecoder().decode([String]?.self, from: inspect.stdout) ?? []
     }
 
+    /// `push` of a new image (a 1 MiB layer on the base) into a new repository of `registry`, through the Engine's push
+    /// (and so the relay) unless `arguments` say otherwise; `temporary`: its TMPDIR.
+    static func pushNewImage(
+        _ world: World, to registry: String, name: String, arguments: [String] = ["--transport", "daemon"], temporary: TemporaryDirectory? = nil
+    ) async throws -> (image: (id: String, tag: String), repository: String, result: ProcessResult) {
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName(name)
+        var environment = world.environment
+        if let temporary { environment["TMPDIR"] = temporary.path }
+        let result = try await ECRPushCLI.run(
+            ["push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", registry] + arguments,
+            environment: environment)
+        return (image, repository, result)
+    }
+
     @Test func theEngineSendsNothingToTheRegistryItself() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
@@ -95,15 +110,8 @@ import Testing
                 "body": #"{"errors":[{"code":"DENIED","message":"uploads forbidden by policy"}]}"#
             ]
         ])
-        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
-        let repository = BuildAndPushTests.uniqueName("relay-refused")
         let temporary = TemporaryDirectory()
-        let result = try await ECRPushCLI.run(
-            [
-                "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon",
-                "--registry", proxy.hostPort
-            ],
-            environment: world.environment.merging(["TMPDIR": temporary.path]) { $1 })
+        let (image, repository, result) = try await Self.pushNewImage(world, to: proxy.hostPort, name: "relay-refused", temporary: temporary)
         #expect(result.status == 1, "\(result.combinedText)")
         #expect(result.stderrText.contains("uploads forbidden by policy"), "\(result.stderrText)")
         let seen = try await proxy.seen()
@@ -132,14 +140,7 @@ import Testing
         let proxy = try await FaultProxy.start(for: world.registry)
         defer { proxy.stop() }
         try await proxy.setRules([rule])
-        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
-        let repository = BuildAndPushTests.uniqueName("relay-flaky")
-        let result = try await ECRPushCLI.run(
-            [
-                "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon",
-                "--registry", proxy.hostPort
-            ],
-            environment: world.environment)
+        let (_, repository, result) = try await Self.pushNewImage(world, to: proxy.hostPort, name: "relay-flaky")
         try #require(result.status == 0, "\(result.combinedText)")
         let seen = try await proxy.seen()
         let injected = seen.contains { entry in
@@ -161,13 +162,7 @@ import Testing
         defer { world.moto.stop() }
         let proxy = try await FaultProxy.start(for: world.registry)
         defer { proxy.stop() }
-        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
-        let result = try await ECRPushCLI.run(
-            [
-                "push", image.tag, "--repository", BuildAndPushTests.uniqueName("relay-warm"), "--tag", "v1", "--create-repository",
-                "--registry", proxy.hostPort
-            ],
-            environment: world.environment)
+        let (_, _, result) = try await Self.pushNewImage(world, to: proxy.hostPort, name: "relay-warm", arguments: [])
         try #require(result.status == 0, "\(result.combinedText)")
         let seen = try await proxy.seen()
         let opened = seen.filter { $0.method == "GET" && $0.path == "/v2/" && !$0.authorization }
@@ -184,15 +179,8 @@ import Testing
         let docker = try await DockerDaemon.start(bridgingPort: registry.port)
         let world = World(registry: registry, docker: docker, moto: try await MotoWorld.start(registry: registry))
         defer { world.moto.stop() }
-        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
-        let repository = BuildAndPushTests.uniqueName("relay-unreachable")
         let temporary = TemporaryDirectory()
-        let result = try await ECRPushCLI.run(
-            [
-                "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon",
-                "--registry", registry.hostPort
-            ],
-            environment: world.environment.merging(["TMPDIR": temporary.path]) { $1 })
+        let (_, repository, result) = try await Self.pushNewImage(world, to: registry.hostPort, name: "relay-unreachable", temporary: temporary)
         await docker.stop()
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("The Engine could not reach ecrpush's relay"), "\(result.stderrText)")
