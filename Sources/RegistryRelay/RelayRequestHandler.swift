@@ -83,7 +83,8 @@ final class RelayRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             write(sessions.cancelUpload(session: session), context: context)
         case .finishUpload(let session, let digest):
             guard spool != nil else { return write(Self.unknownSession(session), context: context) }
-            later(context: context) { await sessions.finishUpload(repository: repository, session: session, digest: digest) }
+            // Answered at once: the blob goes on to the destination behind the Engine (`RelaySessions`).
+            write(sessions.finishUpload(repository: repository, session: session, digest: digest), context: context)
         case .blobCheck(let digest):
             later(context: context) { await sessions.blobCheck(digest: digest) }
         case .putManifest(let reference):

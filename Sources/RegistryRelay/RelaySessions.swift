@@ -143,7 +143,7 @@ final class RelaySessions: Sendable {
         }
     }
 
-    func finishUpload(repository: String, session: String, digest: String) async -> RelayReply {
+    func finishUpload(repository: String, session: String, digest: String) -> RelayReply {
         guard let spool = state.withLock({ $0.spools.removeValue(forKey: session) }) else {
             return .error(404, code: "BLOB_UPLOAD_UNKNOWN", message: "no upload session \(session)")
         }
