@@ -805,11 +805,33 @@ def enable_auth():
 
 # ---------------------------------------------------------------- main
 
+def keep_connections():
+    """werkzeug's server reads and drops whatever its socket holds after each response (10 ms select rounds), which
+    on a kept-alive connection swallows the client's next request. It finds the socket through its module's
+    `selectors`; a selector that never reports data turns that read off (the handler drains the body instead)."""
+    import selectors
+    import types
+    import werkzeug.serving
+
+    class NothingToRead:
+        def register(self, *args):
+            pass
+
+        def select(self, timeout=None):
+            return []
+
+        def close(self):
+            pass
+
+    werkzeug.serving.selectors = types.SimpleNamespace(DefaultSelector=NothingToRead, EVENT_READ=selectors.EVENT_READ)
+
+
 def main():
     parent = os.getppid()  # before the slow imports, so a parent that dies meanwhile is noticed
     opts = parse_args()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import WSGIRequestHandler, make_server
+    from werkzeug.wsgi import LimitedStream
 
     work_dir = opts.work_dir or tempfile.mkdtemp(prefix="motoworld-")
     os.makedirs(work_dir, exist_ok=True)
@@ -825,9 +847,39 @@ def main():
     keys = bootstrap(opts.region)
     enable_auth()
 
+    keep_connections()
+
     class QuietHandler(WSGIRequestHandler):
+        """Keeps connections alive between requests, as AWS's endpoints do (werkzeug's server closes each one after
+        its response, which would make every call pay a new connection). werkzeug closes because http.server cannot
+        find the next request line behind a body the application left unread, and after each response it reads
+        whatever the socket holds (which on a kept connection is the client's next request). Here each body is read
+        within its length (or its chunks) and drained to its end after the response, and werkzeug's read-all is off
+        (`keep_connections`)."""
+        protocol_version = "HTTP/1.1"
+
         def log_request(self, *args, **kwargs):
             pass
+
+        def make_environ(self):
+            environ = super().make_environ()
+            if not environ.get("wsgi.input_terminated"):
+                environ["wsgi.input"] = LimitedStream(self.rfile, int(environ.get("CONTENT_LENGTH") or 0))
+            self.request_body = environ["wsgi.input"]
+            return environ
+
+        def run_wsgi(self):
+            super().run_wsgi()
+            try:
+                while self.request_body.read(1 << 16):
+                    pass
+            except Exception:
+                self.close_connection = True
+
+        def send_header(self, keyword, value):
+            if keyword.lower() == "connection" and value.lower() == "close":
+                return
+            super().send_header(keyword, value)
 
     server = make_server("127.0.0.1", opts.port, Front(DomainDispatcherApplication(create_backend_app), opts, store),
                          threaded=True, request_handler=QuietHandler)
