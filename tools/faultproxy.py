@@ -15,7 +15,7 @@ Control, on the main port (never forwarded):
   POST /_fault/rules   a JSON list of rules, replacing the current ones
   GET  /_fault/log     every request seen: method, path, listener, whether it carried Authorization (and the user
                        name of a Basic one, never the password), its Content-Length (null: chunked), status sent,
-                       and its connection (the client's port)
+                       its connection (the client's port), and its X-Amz-Target (an AWS JSON API's action)
   POST /_fault/reset   no rules, empty log
 
 A rule: {"method": "PUT", "path": "regex on the path", "query": "regex on the query", "min_length": BYTES,
@@ -173,7 +173,8 @@ def handle(conn, listener):
             entry = {"method": method, "path": path, "listener": listener,
                      "authorization": header(headers, "Authorization") is not None,
                      "username": basic_username(header(headers, "Authorization")), "chunked": chunked,
-                     "length": None if chunked else length, "status": None, "connection": connection}
+                     "length": None if chunked else length, "status": None, "connection": connection,
+                     "target": header(headers, "X-Amz-Target")}
             with lock:
                 log.append(entry)
             rule = match(method, path, urlsplit(target).query, length, chunked) if listener == "main" else None

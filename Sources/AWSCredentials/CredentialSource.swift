@@ -31,6 +31,15 @@ package indirect enum CredentialSource: Sendable, Hashable, CustomStringConverti
         case profile(name: String, via: String)
     }
 
+    /// Whether the credentials take a request to some endpoint before the first call can be signed (a role to
+    /// assume, a token to exchange, a metadata endpoint to ask), rather than being read from where they are kept.
+    package var isFetchedOverNetwork: Bool {
+        switch self {
+        case .environmentKeys, .profileKeys, .credentialProcess: false
+        case .webIdentity, .assumedRole, .containerEndpoint, .instanceMetadata: true
+        }
+    }
+
     package var description: String {
         switch self {
         case .environmentKeys(let variable, _):

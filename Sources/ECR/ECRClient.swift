@@ -12,6 +12,12 @@ package struct ECRClient: Sendable {
 
     package var endpoint: String { service.endpoint }
 
+    /// Opens `count` connections to ECR's endpoint ahead of the calls that will take them
+    /// (`AWSServiceClient.openConnections`).
+    package func openConnections(_ count: Int) {
+        service.openConnections(count)
+    }
+
     func call<Output: Decodable>(_ action: String, _ input: some Encodable, as output: Output.Type) async throws -> Output {
         try await service.json(targetPrefix: Self.targetPrefix, action: action, input: input, output: output)
     }

@@ -16,9 +16,10 @@ extension LoginWorkflow {
     /// `registryLogin`: false for a push that needs no registry password (ECR's layer-upload API): only the role is
     /// assumed. `repository`: the one repository the command line names, looked up (DescribeRepositories) beside
     /// GetAuthorizationToken, as the push does next. `when`: checked first, in the background (the daemon's socket
-    /// answers, say); false sends nothing.
+    /// answers, say); false sends nothing. `http`: the command's own AWS client, so that the connections these
+    /// requests leave open carry the command's later calls.
     package static func startAhead(
-        _ input: AWSResolutionInput, registryLogin: Bool = true, repository: String? = nil,
+        _ input: AWSResolutionInput, registryLogin: Bool = true, repository: String? = nil, http: HTTPClient = HTTPClient(),
         into store: RequestsAhead = RequestsAhead.current, when condition: @escaping @Sendable () -> Bool = { true }
     ) {
         let region = input.environment["AWS_REGION"] ?? input.environment["AWS_DEFAULT_REGION"]
@@ -31,10 +32,11 @@ extension LoginWorkflow {
             guard condition() else { return }
             await RequestsAhead.$current.withValue(store) {
                 await RequestsAhead.$sending.withValue(true) {
-                    guard let resolved = try? await AWSResolver.resolve(input, http: HTTPClient(), debug: nil),
+                    guard let resolved = try? await AWSResolver.resolve(input, http: http, debug: nil),
                         resolved.credentialSource.isEnvironmentKeys
                     else { return }
                     if case .environmentKeys = resolved.credentialSource { store.forget("AssumeRole") }
+                    openECRConnections(for: resolved, count: repository != nil && registryLogin ? 2 : 1)
                     // The role first (AssumeRole), then the registry's token and the repository at once: the push
                     // needs both before its first layer and waits for the later of the two.
                     guard (try? await resolved.context.credentialProvider.credentials()) != nil else { return }

@@ -2,12 +2,17 @@ import AWSCredentials
 import DockerEngine
 import ECRLogin
 import Foundation
+import HTTPTransport
 
 /// A push's first requests are its ECR login, which the environment alone decides in a CI job. They start while
 /// ArgumentParser reads the command line (15-25 ms of a push that lasts 0.2 s), and the push takes their answers
 /// when its own requests turn out the same (`RequestsAhead`): anything the command line changes makes another
 /// request, sent then.
 enum LoginAhead {
+    /// The AWS client of the login started ahead and of the command's own calls: the connections the early
+    /// requests leave open carry the push's later ECR calls.
+    static let http = HTTPClient()
+
     /// Subcommands whose first requests are an ECR login for the caller's registry, whatever else they do.
     static let subcommands: Set<String> = ["push", "build-and-push"]
 
@@ -41,7 +46,7 @@ enum LoginAhead {
         let repositories = values(of: "--repository", in: arguments)
         LoginWorkflow.startAhead(
             AWSResolutionInput(environment: environment, homeDirectory: homeDirectory(environment)), registryLogin: !ecrAPI,
-            repository: repositories.count == 1 ? repositories[0] : nil
+            repository: repositories.count == 1 ? repositories[0] : nil, http: http
         ) {
             (try? DockerHost.fromEnvironment(environment))?.acceptsConnections ?? false
         }

@@ -95,9 +95,11 @@ struct PushRunner {
         // The daemon asked while the credentials resolve; a missing daemon is said first all the same, before any
         // login or build.
         async let ping = docker.ping()
-        async let pendingResolution = aws.resolve(http: HTTPClient(), for: target)
+        async let pendingResolution = aws.resolve(http: LoginAhead.http, for: target)
         _ = try await ping
         let resolved = try await pendingResolution
+        // Where no login was started ahead (which opened them itself), ECR's connections open while the role is assumed.
+        if !RequestsAhead.current.holdsAny { LoginWorkflow.openECRConnections(for: resolved) }
         let ecr = ECRClient(context: resolved.context)
         let workflow = PushWorkflow(ecr: ecr, docker: docker)
 

@@ -34,6 +34,8 @@ package final class FaultProxy: Sendable {
         package var status: Status?
         /// The client's port: requests with the same one came over one connection.
         package var connection: Int?
+        /// The `X-Amz-Target` header: which action of an AWS JSON API (ECR's) the request calls.
+        package var target: String?
 
         /// A request that carries a blob's bytes: a PATCH (the Engine's uploads, ecrpush's of a layer still being
         /// compressed), or a PUT that finishes an upload with the whole blob (ecrpush's of a blob of known size).
@@ -64,6 +66,11 @@ package final class FaultProxy: Sendable {
     /// A proxy for the Engine `docker` (DOCKER_HOST=tcp://`hostPort`), whose answers its rules can break.
     package static func start(for docker: DockerDaemon) async throws -> FaultProxy {
         try await start(upstream: "unix://\(docker.socketPath)", login: nil)
+    }
+
+    /// A proxy for moto's AWS endpoint (given to one service as `AWS_ENDPOINT_URL_<SERVICE>`).
+    package static func start(for moto: MotoWorld) async throws -> FaultProxy {
+        try await start(upstream: moto.endpoint.absoluteString, login: nil)
     }
 
     private static func start(upstream: String, login: String?) async throws -> FaultProxy {
