@@ -857,6 +857,9 @@ def main():
         within its length (or its chunks) and drained to its end after the response, and werkzeug's read-all is off
         (`keep_connections`)."""
         protocol_version = "HTTP/1.1"
+        # A response is written in two sends (head, body): with Nagle's algorithm the body waits for the client's
+        # delayed ACK of the head, 40 ms on a kept connection (a closing one flushes it with its FIN).
+        disable_nagle_algorithm = True
 
         def log_request(self, *args, **kwargs):
             pass
