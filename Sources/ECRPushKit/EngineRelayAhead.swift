@@ -6,18 +6,26 @@ import Synchronization
 /// names its layers, checks and compresses meanwhile, and its requests that need the destination wait for the
 /// push's choice (`GatedRelayUpstream`). Its progress is held until then, so a push that goes another way shows
 /// none of it. Only started where the Engine's push may be chosen (no export was asked ahead).
+///
+/// It starts as soon as the Engine has described the image, before the push knows whether the relay suits it (that
+/// takes the image's ancestor, from the Engine's list of images): the relay's listener and the image's name for it
+/// (a tag, which the Engine takes 10-20 ms to write) are made meanwhile, and the Engine is asked to push once the
+/// push `confirm`s. `abandon` gives it up at any point.
 final class EngineRelayAhead: Sendable {
     private let gate = GatedRelayUpstream()
     private let held: HeldEvents
+    private let decision = RelayDecision()
     private let task: Task<String?, any Error>
 
     private init(push: EngineRelayPush, image: ImageInspect, repository: String, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void)
     {
         let held = HeldEvents(onEvent)
-        let gate = self.gate
+        let (gate, decision) = (self.gate, self.decision)
         self.held = held
         task = Task {
-            try await push.push(image: image, repository: repository, tags: tags, upstream: gate) { held.deliver($0) }
+            try await push.push(image: image, repository: repository, tags: tags, upstream: gate, proceed: { await decision.value }) {
+                held.deliver($0)
+            }
         }
     }
 
@@ -30,9 +38,14 @@ final class EngineRelayAhead: Sendable {
             push: EngineRelayPush(docker: docker, settings: settings), image: image, repository: repository, tags: tags, onEvent: onEvent)
     }
 
+    /// The relay suits the push: the Engine is asked to push (to the relay, whose answers that need the
+    /// destination wait for `proceed` or `openUploads`).
+    func confirm() { decision.settle(true) }
+
     /// The Engine's push it is: into `upstream`. The manifest's digest, or nil when the Engine could not reach the
     /// relay (the caller has the Engine push to the registry itself).
     func proceed(to upstream: any RelayUpstream) async throws -> String? {
+        decision.settle(true)
         held.release()
         gate.open(upstream)
         return try await withTaskCancellationHandler {
@@ -47,9 +60,39 @@ final class EngineRelayAhead: Sendable {
 
     /// Not the Engine's push after all: the relay refuses, the Engine's push ends, the names it gave the image go.
     func abandon() async {
+        decision.settle(false)
         gate.refuse()
         task.cancel()
         _ = try? await task.value
+    }
+}
+
+/// Whether the Engine's push through the relay goes ahead, settled once; awaited by the push.
+final class RelayDecision: Sendable {
+    private let state = Mutex<(value: Bool?, waiters: [CheckedContinuation<Bool, Never>])>((nil, []))
+
+    var value: Bool {
+        get async {
+            await withCheckedContinuation { continuation in
+                let settled: Bool? = state.withLock { state in
+                    if let value = state.value { return value }
+                    state.waiters.append(continuation)
+                    return nil
+                }
+                if let settled { continuation.resume(returning: settled) }
+            }
+        }
+    }
+
+    /// The first call decides; later ones change nothing.
+    func settle(_ value: Bool) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            guard state.value == nil else { return [] }
+            state.value = value
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: value) }
     }
 }
 

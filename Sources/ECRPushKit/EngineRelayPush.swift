@@ -32,10 +32,11 @@ struct EngineRelayPush: Sendable {
 
     /// Pushes `image` under `tags` through a relay to `upstream`; nil when the Engine never reached the relay (the
     /// caller then pushes straight to the registry). Errors of the destination are the ones thrown, not the Engine's
-    /// report of the relay's refusal.
+    /// report of the relay's refusal. `proceed`: asked once the relay listens and the image has its name for it,
+    /// before the Engine is asked to push; false gives the push up (the name goes, `CancellationError` is thrown).
     func push(
         image: ImageInspect, repository: String, tags: [String], upstream: any RelayUpstream,
-        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        proceed: @escaping @Sendable () async -> Bool = { true }, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> String? {
         // Named as an export's, so that a later run removes it when this process is killed before it could.
         let spool = try ScratchDirectory(parent: settings.temporaryDirectoryParent)
@@ -44,6 +45,7 @@ struct EngineRelayPush: Sendable {
         let name = "\(relay.host)/\(repository)"
         do {
             try await docker.tag(source: image.id, repository: name, tag: tags[0])
+            guard await proceed() else { throw CancellationError() }
             let result = try await withTaskCancellationHandler {
                 try await docker.push(
                     repository: name, tag: tags[0], auth: RegistryAuth(username: "", password: "", serverAddress: relay.host),

@@ -104,6 +104,9 @@ package struct ImagePush: Sendable {
         async let pendingLookup = workflow.ecr.findRepository(destination.repository, registryId: destination.registryId)
         async let pendingCandidates = gatherAncestorCandidates()
         var inspected = try await pendingInspection
+        // The Engine's push through the relay, started now where it may be chosen: its listener and the image's name
+        // for it are made while the ancestor is looked for, which says whether the relay suits the push.
+        var relayAhead = startRelayAhead(destination, inspected: inspected, onEvent: onEvent)
         // `push`'s tags for the Engine, made meanwhile where the registry's name is known already.
         var tagsAhead = destination.registryOverride.flatMap { startTagsAhead(destination, registry: $0, inspected: inspected) }
         // The local images its ancestor is chosen among come from the Engine, sooner than the login.
@@ -113,9 +116,9 @@ package struct ImagePush: Sendable {
         defer { exportAhead?.cancel() }
         let sourceAhead = startSourceBaseAhead(destination, inspected: inspected, candidates: candidates, onEvent: onEvent)
         defer { sourceAhead?.cancel() }
-        // The Engine's push through the relay, started now where it may be chosen: what it asks of the registry waits
-        // for the choice, and it is given up on every other way out.
-        let relayAhead = startRelayAhead(destination, inspected: inspected, exportAhead: exportAhead, candidates: candidates, onEvent: onEvent)
+        // The Engine asked to push through the relay where it suits: what it asks of the registry waits for the choice,
+        // and it is given up on every other way out.
+        relayAhead = await confirmRelayAhead(relayAhead, destination, inspected: inspected, exportAhead: exportAhead, candidates: candidates)
         var enginePushed = false
         do {
             var login = try await pendingLogin
@@ -207,21 +210,37 @@ package struct ImagePush: Sendable {
     }
 
     /// `push`'s Engine push through the relay, started while the login is made (`EngineRelayAhead`): for an image
-    /// that exists already, where the Engine's push may be chosen (no export was asked ahead, the blob cache cannot
-    /// answer, gzip layers) and will push (not `--skip-existing`, which may push nothing), with few new bytes past
-    /// the image's ancestor from a registry (`EngineRelayPush.suits`).
+    /// that exists already, where the Engine's push may be chosen (the blob cache cannot answer, gzip layers) and
+    /// will push (not `--skip-existing`, which may push nothing). The Engine is asked to push once
+    /// `confirmRelayAhead` finds that the relay suits the image.
     private func startRelayAhead(
-        _ destination: PushDestination, inspected: ImageInspect?, exportAhead: EngineExportAhead?, candidates: RegistryAncestor.Candidates?,
-        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        _ destination: PushDestination, inspected: ImageInspect?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) -> EngineRelayAhead? {
-        guard existingLocalImage != nil, let inspected, exportAhead == nil, !skipExisting, transport == .auto || transport == .daemon,
+        guard existingLocalImage != nil, let inspected, !skipExisting, transport == .auto || transport == .daemon,
             settings.compression == .gzip, settings.blobCache?.mayRemember(imageID: inspected.id) != true
         else { return nil }
-        let ancestor = candidates.flatMap { RegistryAncestor.choose(for: inspected, among: $0, preferredRegistry: destination.registryOverride) }
-        guard EngineRelayPush.suits(inspected, ancestor: ancestor) else { return nil }
         return EngineRelayAhead.start(
             docker: workflow.docker, settings: settings, image: inspected, repository: destination.repository, tags: destination.tags,
             onEvent: onEvent)
+    }
+
+    /// The relay started ahead, confirmed where it suits the push: no export was asked ahead (ecrpush's push reads the
+    /// image whatever happens), and few new bytes past the image's ancestor from a registry (`EngineRelayPush.suits`).
+    /// Otherwise given up (its name for the image removed) and nil.
+    private func confirmRelayAhead(
+        _ ahead: EngineRelayAhead?, _ destination: PushDestination, inspected: ImageInspect?, exportAhead: EngineExportAhead?,
+        candidates: RegistryAncestor.Candidates?
+    ) async -> EngineRelayAhead? {
+        guard let ahead else { return nil }
+        if exportAhead == nil, let inspected {
+            let ancestor = candidates.flatMap { RegistryAncestor.choose(for: inspected, among: $0, preferredRegistry: destination.registryOverride) }
+            if EngineRelayPush.suits(inspected, ancestor: ancestor) {
+                ahead.confirm()
+                return ahead
+            }
+        }
+        await ahead.abandon()
+        return nil
     }
 
     /// `push`'s export, requested now when ecrpush's push will read the image whatever the login and the registry say

@@ -193,12 +193,14 @@ import Testing
     }
 
     /// More new bytes than the relay takes (`EngineRelayPush.newBytesLimit`, 16 MiB): the Engine pushes to the registry
-    /// itself, so that its compression and upload overlap.
+    /// itself, so that its compression and upload overlap. The relay started before the image's size past its base
+    /// was known is given up before the Engine is asked to push to it: its name for the image, if given, goes.
     @Test func aBigNewLayerGoesStraightFromTheEngine() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
         let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 17)
         let repository = BuildAndPushTests.uniqueName("relay-big")
+        let recording = try EngineTagsAheadTests.recordTagEvents(world, image.id)
         let result = try await ECRPushCLI.run(
             [
                 "push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon",
@@ -207,6 +209,17 @@ import Testing
             environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(!(try Self.engineRequests(world, repository: repository)).isEmpty)
+        let reference = "\(world.registry.hostPort)/\(repository):v1"
+        let events = await EngineTagsAheadTests.tagEvents(recording)
+        // The relay's name, where it was given before the push gave the relay up (it may be given up sooner), then the
+        // Engine's own name for its push.
+        #expect(events.last == "tag \(reference)", "\(events)")
+        let relayEvents = events.dropLast()
+        #expect(relayEvents.isEmpty || (relayEvents.count == 2 && relayEvents.last == "untag"), "\(events)")
+        #expect(relayEvents.first.map { $0.hasPrefix("tag 127.0.0.1:") && !$0.contains(world.registry.hostPort) } ?? true, "\(events)")
+        // The Engine's own push keeps its tag, as `docker push` does; the relay's name is gone.
+        #expect(Set(try await Self.inspect(world, image.id, "RepoTags")) == [image.tag, reference])
+        #expect(!result.combinedText.contains("could not reach ecrpush's relay"), "the Engine was never asked to push to the relay")
     }
 
     /// `ecr-api` (no registry password anywhere): once the base's layers are in the repository (copied there through
