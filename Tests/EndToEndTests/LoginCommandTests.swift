@@ -16,6 +16,35 @@ import Testing
         #expect(counts["GetAuthorizationToken"] == 1)
     }
 
+    /// STS and ECR are two hosts on AWS: a login that is not cached opens ECR's connection while the role is
+    /// assumed (an unsigned `GET /` before any signed call), and GetAuthorizationToken goes over it. ECR here is moto
+    /// behind a proxy that logs each request's connection. The same login again comes from the token cache: nothing
+    /// more reaches ECR.
+    @Test func aLoginOpensECRsConnectionWhileTheRoleIsAssumed() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let proxy = try await FaultProxy.start(for: moto)
+        defer { proxy.stop() }
+        let cache = TemporaryDirectory()
+        let environment = moto.containeriseEnvironment.merging(["AWS_ENDPOINT_URL_ECR": "http://\(proxy.hostPort)", "XDG_CACHE_HOME": cache.path]) {
+            $1
+        }
+        let result = try await ECRPushCLI.run(["login"], environment: environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stdoutText == registry.password + "\n")
+        let seen = try await proxy.seen()
+        let described = seen.map { "\($0.method) \($0.path) \($0.target ?? "-") \($0.connection ?? 0)" }
+        #expect(seen.count == 2, "\(described)")
+        #expect(seen.first.map { $0.method == "GET" && $0.path == "/" && !$0.authorization } == true, "\(described)")
+        #expect(seen.last.map { $0.target?.hasSuffix(".GetAuthorizationToken") == true && $0.authorization } == true, "\(described)")
+        #expect(seen.first?.connection != nil && seen.first?.connection == seen.last?.connection, "one connection: \(described)")
+
+        let again = try await ECRPushCLI.run(["login"], environment: environment)
+        try #require(again.status == 0, "\(again.combinedText)")
+        #expect(try await proxy.seen().count == 2, "the token cache answered")
+    }
+
     @Test func jsonOutputDescribesTheLogin() async throws {
         let registry = try await LoopbackRegistry.shared()
         let moto = try await MotoWorld.start(registry: registry)
