@@ -5,7 +5,7 @@ import Synchronization
 /// `push`'s Engine push through the relay, started while the login is made (the image exists already): the Engine
 /// names its layers, checks and compresses meanwhile, and its requests that need the destination wait for the
 /// push's choice (`GatedRelayUpstream`). Its progress is held until then, so a push that goes another way shows
-/// none of it. Only started where the Engine's push may be chosen (no export was asked ahead).
+/// none of it. Only asked to push where the Engine's push may be chosen (no export was asked ahead).
 ///
 /// It starts as soon as the Engine has described the image, before the push knows whether the relay suits it (that
 /// takes the image's ancestor, from the Engine's list of images): the relay's listener and the image's name for it

@@ -36,9 +36,10 @@ import Testing
         let seen = try await proxy.seen()
         let described = seen.map { "\($0.method) \($0.path) \($0.target ?? "-") \($0.connection ?? 0)" }
         #expect(seen.count == 2, "\(described)")
-        #expect(seen.first.map { $0.method == "GET" && $0.path == "/" && !$0.authorization } == true, "\(described)")
-        #expect(seen.last.map { $0.target?.hasSuffix(".GetAuthorizationToken") == true && $0.authorization } == true, "\(described)")
-        #expect(seen.first?.connection != nil && seen.first?.connection == seen.last?.connection, "one connection: \(described)")
+        // The connection the GET opened carried the login after it: it was open before the login could be signed.
+        let opened = seen.first { $0.method == "GET" && $0.path == "/" && !$0.authorization }
+        let login = seen.first { $0.target?.hasSuffix(".GetAuthorizationToken") == true && $0.authorization }
+        #expect(opened?.connection != nil && opened?.connection == login?.connection, "one connection: \(described)")
 
         let again = try await ECRPushCLI.run(["login"], environment: environment)
         try #require(again.status == 0, "\(again.combinedText)")
