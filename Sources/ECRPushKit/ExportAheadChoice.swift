@@ -8,12 +8,21 @@ import ImageExport
 /// layers, or zstd). Never for a build (the image does not exist yet), several platforms (each is built first),
 /// `--skip-existing` (which may push nothing), or an image the blob cache may answer without an export.
 enum ExportAheadChoice {
+    /// How soon a registry near this machine answers a version check on a new connection (`ConnectionsAhead`): on
+    /// loopback, or in the same region, a few milliseconds (under load up to about 25 here); past a 20 ms round trip
+    /// (another region, another network) at least 40 and more.
+    static let nearRegistryAnswer = Duration.milliseconds(40)
+
     /// Starts the export of `name` (`push`'s image, as the Engine described it: `image`) when the push (`fanOut`: to
     /// several destinations, one platform) will read it; nil otherwise. `ancestor`: the image's ancestor from a
-    /// registry, asked only for `auto`.
+    /// registry, asked only for `auto`. `registryIsNear`: asked only for `auto`, where the push would read the image
+    /// at the link's best; a far registry's link is the likelier to be slow, and there the export is not asked
+    /// ahead: where `auto` then takes the Engine's push (its link probe finds it slow), an export asked for already
+    /// goes on all the same (the Engine writes the whole image out, whoever reads it) beside the Engine's push, and
+    /// slows it.
     static func start(
         image: ImageInspect?, name: String?, docker: DockerClient, fanOut: Bool, skipExisting: Bool, transport: ImagePush.Transport,
-        settings: ExportSettings, ancestor: () async -> RegistryAncestor?
+        settings: ExportSettings, ancestor: () async -> RegistryAncestor?, registryIsNear: () async -> Bool = { true }
     ) async -> EngineExportAhead? {
         // A push to several destinations is ecrpush's push or the Engine's, never ECR's API.
         let readers: Set<ImagePush.Transport> = fanOut ? [.registry, .auto] : [.registry, .ecrAPI, .auto]
@@ -36,6 +45,10 @@ enum ExportAheadChoice {
                     image: image, ancestor: ancestor, destinationRegistry: ancestor?.registry ?? "", remembered: false, zstd: false, rates: rates
                 ).path == .registry
             guard readsInAnyCase else { return nil }
+            // Where the link's rate is neither given nor to be measured, `auto` counts it fast in any case.
+            if rates.uploadBytesPerSecond == nil, settings.linkProbe != nil {
+                guard await registryIsNear() else { return nil }
+            }
         }
         return EngineExportAhead.start(image: name, docker: docker)
     }

@@ -98,7 +98,7 @@ package struct ImagePush: Sendable {
         // among, from the Engine, which the login does not need.
         async let pendingLogin = workflow.login(for: destination)
         // Where the registry is known before the login (`--registry`), its connections are opened meanwhile.
-        if let registry = destination.registryOverride {
+        let connectionsAhead = destination.registryOverride.map { registry in
             RegistryClient(baseURL: registry, credentials: nil, http: http).openConnections(Self.connectionsAhead)
         }
         async let pendingLookup = workflow.ecr.findRepository(destination.repository, registryId: destination.registryId)
@@ -111,7 +111,7 @@ package struct ImagePush: Sendable {
         var tagsAhead = destination.registryOverride.flatMap { startTagsAhead(destination, registry: $0, inspected: inspected) }
         // The local images its ancestor is chosen among come from the Engine, sooner than the login.
         let candidates = await pendingCandidates
-        let exportAhead = await startExportAhead(destination, inspected: inspected, candidates: candidates)
+        let exportAhead = await startExportAhead(destination, inspected: inspected, candidates: candidates, connections: connectionsAhead)
         // Taken by ecrpush's push; ended on every other way out (the Engine's push, an image already there, a failure).
         defer { exportAhead?.cancel() }
         let sourceAhead = startSourceBaseAhead(destination, inspected: inspected, candidates: candidates, onEvent: onEvent)
@@ -245,16 +245,18 @@ package struct ImagePush: Sendable {
 
     /// `push`'s export, requested now when ecrpush's push will read the image whatever the login and the registry say
     /// (`ExportAheadChoice`); nil otherwise.
+    /// `connections`: those opened to the registry ahead (`--registry`), whose first answer says how far it is.
     private func startExportAhead(
-        _ destination: PushDestination, inspected: ImageInspect?, candidates: RegistryAncestor.Candidates?
+        _ destination: PushDestination, inspected: ImageInspect?, candidates: RegistryAncestor.Candidates?, connections: ConnectionsAhead? = nil
     ) async -> EngineExportAhead? {
         await ExportAheadChoice.start(
             image: inspected, name: existingLocalImage, docker: workflow.docker, fanOut: false, skipExisting: skipExisting, transport: transport,
-            settings: settings
-        ) {
-            guard let image = inspected, let candidates else { return nil }
-            return RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: destination.registryOverride)
-        }
+            settings: settings,
+            ancestor: {
+                guard let image = inspected, let candidates else { return nil }
+                return RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: destination.registryOverride)
+            },
+            registryIsNear: { await connections?.answered(within: ExportAheadChoice.nearRegistryAnswer) ?? true })
     }
 
     /// `image`'s ancestor from a registry, looked up in the background for whoever needs it first; nil without an

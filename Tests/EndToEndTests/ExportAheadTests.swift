@@ -78,6 +78,28 @@ import Testing
         #expect(await Self.saves(recording, since: Date()).isEmpty)
     }
 
+    /// A registry far from this machine (its version check on a new connection answers late; here a proxy holds the
+    /// six connections `--registry` opens during the login for a second) is not read ahead by `auto`: where `auto`
+    /// then finds the link slow and takes the Engine's push, an export asked for would go on beside it. ecrpush's push
+    /// still reads the image once `auto` has chosen it.
+    @Test func aFarRegistryIsNotReadAhead() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        try await proxy.setRules([["method": "GET", "path": "^/v2/$", "stall": 1, "times": 6]])
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 20)
+        let repository = BuildAndPushTests.uniqueName("export-far")
+        let result = try await ECRPushCLI.run(
+            ["push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", proxy.hostPort],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Reading \(image.tag) from the Docker Engine"), "\(result.stderrText)")
+        #expect(!result.stderrText.contains("asked for while logging in"), "\(result.stderrText)")
+        let stalled = try await proxy.seen().filter { $0.method == "GET" && $0.path == "/v2/" && $0.status == .fault("stall") }
+        #expect(stalled.count == 6, "\(stalled.count)")
+    }
+
     /// A push that fails after its export was asked for says its own error, and ends.
     @Test func aMissingRepositoryIsStillTheError() async throws {
         let world = try await World.start()
