@@ -28,7 +28,7 @@ extension PushRunner {
             : Array(zip(destinationOptions.registry.map { Optional($0) }, try destinationOptions.registryTargets().map { Optional($0) }))
         for (group, (name, target)) in registries.enumerated() {
             // One ECR client per registry (its account, region, credentials), shared by its repositories.
-            let resolved = try await aws.resolve(http: HTTPClient(), for: target)
+            let resolved = try await aws.resolve(http: LoginAhead.http, for: target)
             let workflow = PushWorkflow(ecr: ECRClient(context: resolved.context), docker: docker)
             firstWorkflow = firstWorkflow ?? workflow
             firstResolved = firstResolved ?? resolved
