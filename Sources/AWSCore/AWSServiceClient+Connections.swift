@@ -8,13 +8,6 @@ extension AWSServiceClient {
     /// on a CI runner far from the region. Nothing secret goes with these requests; an endpoint that cannot be
     /// reached says so later, to the call that needs it.
     package func openConnections(_ count: Int) {
-        let (http, url) = (context.http, endpoint + "/")
-        for _ in 0..<count {
-            Task {
-                var request = HTTPRequest(method: "GET", url: url)
-                request.timeout = 10
-                _ = try? await http.send(request)
-            }
-        }
+        context.http.openConnections(to: endpoint + "/", count: count)
     }
 }

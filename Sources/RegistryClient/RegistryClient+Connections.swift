@@ -12,15 +12,8 @@ extension RegistryClient {
     /// how far the registry is (`ConnectionsAhead.answered(within:)`).
     @discardableResult
     package func openConnections(_ count: Int) -> ConnectionsAhead {
-        let (http, url) = (self.http, "\(baseURL)/v2/")
         let record = ConnectionsAhead()
-        for _ in 0..<count {
-            Task {
-                var request = HTTPRequest(method: "GET", url: url)
-                request.timeout = 10
-                if (try? await http.send(request)) != nil { record.answered() }
-            }
-        }
+        http.openConnections(to: "\(baseURL)/v2/", count: count) { record.answered() }
         return record
     }
 }
