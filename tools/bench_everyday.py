@@ -32,7 +32,8 @@ scenario 2 a second registry without authentication. Images: base = busybox:loca
 In scenarios 1-3 each tool pushes to repositories of its own: first --runs times to a *new* repository ("first
 push"), then --runs times to the repository of its first push, which already holds an earlier app version
 ("later push"); scenario 2 is about the later pushes. Tools alternate run by run, so drift hits both alike.
-ecrpush runs as `ECRPUSH push IMAGE --repository R --tag T --registry HOST:PORT` plus --ecrpush-args, with the
+ecrpush runs as `ECRPUSH push IMAGE --repository R --tag T --registry HOST:PORT` (without --registry under
+--no-registry-flag: the registry is then the one moto's GetAuthorizationToken names) plus --ecrpush-args, with the
 containerise.py variables (AWS_IAM_USER_ACCESS_KEY_ID, AWS_IAM_USER_SECRET_ACCESS_KEY, AWS_IAM_ROLE_ARN): its
 time includes its own login (AssumeRole, GetAuthorizationToken). `docker push` uses a `docker login` made once
 before (password on stdin), outside the timing. So scenario 1 (and 5 = 1) also times `aws+docker`, the flow ecrpush
@@ -504,7 +505,7 @@ class Bench:
         else:
             cache = f"{self.dir}/cache.{self.pushes}"  # an empty XDG_CACHE_HOME: nothing remembered
             command = [self.ecrpush, "push", image, "--repository", repository, "--tag", tag,
-                       "--registry", registry, *self.extra]
+                       *([] if self.args.no_registry_flag else ["--registry", registry]), *self.extra]
             env = self.ecrpush_env(endpoint, cache)
         before = counter.read()
         seconds = timed(command, env, log)
@@ -653,6 +654,9 @@ def main():
     parser.add_argument("--rate-mbit", type=float, default=200.0, help="scenario 5: rate of the link, per direction")
     parser.add_argument("--count-with-relay", action="store_true",
                         help="count bytes with a relay in this process instead of iptables (the fallback)")
+    parser.add_argument("--no-registry-flag", action="store_true",
+                        help="run ecrpush without --registry: the registry comes from the login (moto's proxyEndpoint), "
+                             "as an ECR user runs it")
     parser.add_argument("--no-login-peer", action="store_true",
                         help=f"scenario 1: leave out {LOGIN_PEER} (aws sts assume-role, aws ecr get-login-password | "
                              "docker login, docker push, timed together)")

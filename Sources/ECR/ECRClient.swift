@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import HTTPTransport
 
 /// Amazon ECR over JSON 1.1.
 package struct ECRClient: Sendable {
@@ -14,7 +15,8 @@ package struct ECRClient: Sendable {
 
     /// Opens `count` connections to ECR's endpoint ahead of the calls that will take them
     /// (`AWSServiceClient.openConnections`).
-    package func openConnections(_ count: Int) {
+    @discardableResult
+    package func openConnections(_ count: Int) -> ConnectionsAhead {
         service.openConnections(count)
     }
 

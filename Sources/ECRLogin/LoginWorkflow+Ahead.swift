@@ -36,7 +36,9 @@ extension LoginWorkflow {
                         resolved.credentialSource.isEnvironmentKeys
                     else { return }
                     if case .environmentKeys = resolved.credentialSource { store.forget("AssumeRole") }
-                    openECRConnections(for: resolved, count: repository != nil && registryLogin ? 2 : 1)
+                    if let opened = openECRConnections(for: resolved, count: repository != nil && registryLogin ? 2 : 1) {
+                        store.keep(opened)
+                    }
                     // The role first (AssumeRole), then the registry's token and the repository at once: the push
                     // needs both before its first layer and waits for the later of the two.
                     guard (try? await resolved.context.credentialProvider.credentials()) != nil else { return }

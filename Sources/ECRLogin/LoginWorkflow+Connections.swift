@@ -1,14 +1,17 @@
 import AWSCredentials
 import ECR
+import HTTPTransport
 
 extension LoginWorkflow {
     /// Opens `count` connections to ECR's endpoint while the credentials are fetched, where fetching them is a
     /// request of its own (a role assumed through STS, a web identity exchanged, a metadata endpoint asked): the
     /// login's GetAuthorizationToken and the repository's lookup, sent together the moment the credentials are
     /// there, then each find a connection open. STS and ECR are different hosts on AWS, so without this both calls
-    /// would pay ECR's TCP and TLS handshakes after the role's answer. Credentials at hand need no head start.
-    package static func openECRConnections(for resolved: ResolvedAWS, count: Int = 2) {
-        guard resolved.credentialSource.isFetchedOverNetwork else { return }
-        ECRClient(context: resolved.context).openConnections(count)
+    /// would pay ECR's TCP and TLS handshakes after the role's answer. Credentials at hand need no head start: nil.
+    /// The record says when ECR first answered, which tells how far its region is.
+    @discardableResult
+    package static func openECRConnections(for resolved: ResolvedAWS, count: Int = 2) -> ConnectionsAhead? {
+        guard resolved.credentialSource.isFetchedOverNetwork else { return nil }
+        return ECRClient(context: resolved.context).openConnections(count)
     }
 }

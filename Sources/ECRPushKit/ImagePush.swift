@@ -42,6 +42,10 @@ package struct ImagePush: Sendable {
     package var skipExisting = false
     /// `push`: the local image, looked at before the push so that an immutable tag holding another image fails early.
     package var existingLocalImage: String?
+    /// ECR's connections opened while the credentials were fetched (`LoginWorkflow.openECRConnections`), once
+    /// opened. Where `--registry` does not name the registry before the login, when ECR first answered tells how far
+    /// the registry is: ECR's API and its registries are in one region.
+    package var ecrConnections: @Sendable () -> ConnectionsAhead? = { nil }
 
     package init(
         workflow: PushWorkflow, transport: Transport, settings: ExportSettings, region: String, http: HTTPClient = HTTPClient(),
@@ -245,7 +249,8 @@ package struct ImagePush: Sendable {
 
     /// `push`'s export, requested now when ecrpush's push will read the image whatever the login and the registry say
     /// (`ExportAheadChoice`); nil otherwise.
-    /// `connections`: those opened to the registry ahead (`--registry`), whose first answer says how far it is.
+    /// `connections`: those opened to the registry ahead (`--registry`), whose first answer says how far it is; else
+    /// ECR's, opened while the credentials were fetched.
     private func startExportAhead(
         _ destination: PushDestination, inspected: ImageInspect?, candidates: RegistryAncestor.Candidates?, connections: ConnectionsAhead? = nil
     ) async -> EngineExportAhead? {
@@ -256,7 +261,9 @@ package struct ImagePush: Sendable {
                 guard let image = inspected, let candidates else { return nil }
                 return RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: destination.registryOverride)
             },
-            registryIsNear: { await connections?.answered(within: ExportAheadChoice.nearRegistryAnswer) ?? true })
+            registryIsNear: { [ecrConnections] in
+                await (connections ?? ecrConnections())?.answered(within: ExportAheadChoice.nearRegistryAnswer) ?? true
+            })
     }
 
     /// `image`'s ancestor from a registry, looked up in the background for whoever needs it first; nil without an

@@ -18,15 +18,18 @@ extension HTTPClient {
 extension HTTPClient {
     /// Opens `count` connections to `url`'s origin now, ahead of the requests that will take them: each a `GET` of
     /// `url` without credentials, whose answer is dropped (kept-alive, its connection then waits in the pool).
-    /// `onAnswer` runs for each answer, whatever its status; a failure says nothing (the request that needs the
-    /// origin meets it later).
-    package func openConnections(to url: String, count: Int, onAnswer: @escaping @Sendable () -> Void = {}) {
+    /// The record returned says when the first answer came, whatever its status; a failure says nothing (the request
+    /// that needs the origin meets it later).
+    @discardableResult
+    package func openConnections(to url: String, count: Int) -> ConnectionsAhead {
+        let record = ConnectionsAhead()
         for _ in 0..<count {
             Task {
                 var request = HTTPRequest(method: "GET", url: url)
                 request.timeout = 10
-                if (try? await send(request)) != nil { onAnswer() }
+                if (try? await send(request)) != nil { record.answered() }
             }
         }
+        return record
     }
 }

@@ -100,6 +100,29 @@ import Testing
         #expect(stalled.count == 6, "\(stalled.count)")
     }
 
+    /// Without `--registry`, the registry is named by the login only: ECR's API, in the registry's region, says how
+    /// far it is instead. Its connections, opened while the role is assumed (by the login started ahead, or by the
+    /// command), are held for a second by a proxy, and `auto` does not read the image ahead.
+    @Test(arguments: [true, false])
+    func aFarECRIsNotReadAhead(loginAhead: Bool) async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let proxy = try await FaultProxy.start(for: world.moto)
+        defer { proxy.stop() }
+        try await proxy.setRules([["method": "GET", "path": "^/$", "stall": 1, "times": 2]])
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 20)
+        let repository = BuildAndPushTests.uniqueName("export-far-ecr")
+        let environment = world.environment.merging(
+            ["AWS_ENDPOINT_URL_ECR": "http://\(proxy.hostPort)", "ECRPUSH_LOGIN_AHEAD": loginAhead ? "1" : "0"]) { $1 }
+        let result = try await ECRPushCLI.run(
+            ["push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository"], environment: environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Reading \(image.tag) from the Docker Engine"), "\(result.stderrText)")
+        #expect(!result.stderrText.contains("asked for while logging in"), "\(result.stderrText)")
+        let stalled = try await proxy.seen().filter { $0.method == "GET" && $0.path == "/" && $0.status == .fault("stall") }
+        #expect((1...2).contains(stalled.count), "\(stalled.count)")
+    }
+
     /// A push that fails after its export was asked for says its own error, and ends.
     @Test func aMissingRepositoryIsStillTheError() async throws {
         let world = try await World.start()
