@@ -68,6 +68,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_push  # noqa: E402  (free_port, run, make_context, dockerd_pid)
@@ -413,6 +414,10 @@ class Bench:
         endpoint = f"http://127.0.0.1:{relay.listen('ecr-api', self.moto_port)}"
         self.shaped = (registry, endpoint)
         self.shaped_relay = relay
+        # A login through the shaped link names the registry through it too (ecrpush without --registry).
+        request = urllib.request.Request(f"{self.moto['endpoint']}/_motoworld/proxy-endpoints", method="POST",
+                                         data=json.dumps({endpoint.removeprefix("http://"): f"http://{registry}"}).encode())
+        urllib.request.urlopen(request, timeout=10).read()
         self.docker_login(registry)
 
     def docker(self, *args, **kwargs):

@@ -61,8 +61,9 @@ last one repeated; repositoryName, registryId and imageId are filled in when mis
 
 Extra endpoints (unsigned): GET /_motoworld/counts -> {"InitiateLayerUpload": n, ...} counts of every
 AWS action that reached moto, authorized or not (requests refused for a missing or malformed
-signature never do); POST /_motoworld/counts/reset zeroes them. /moto-api/* is
-refused so that nobody resets the bootstrap.
+signature never do); POST /_motoworld/counts/reset zeroes them. POST /_motoworld/proxy-endpoints
+{"HOST:PORT": URL, ...}: GetAuthorizationToken asked through Host HOST:PORT (a relay in front of moto) answers
+proxyEndpoint URL (the registry through the same relay). /moto-api/* is refused so that nobody resets the bootstrap.
 
 Output: once serving, ONE JSON line on stdout:
   {"endpoint":"http://127.0.0.1:PORT","region":...,"accountId":...,"userAccessKeyId":...,
@@ -474,12 +475,14 @@ def install_ecr_operations(store, opts, work_dir):
     def get_authorization_token(self):
         p = params(self)
         token = base64.b64encode(f"AWS:{opts.registry_password}".encode()).decode()
+        with PROXY_ENDPOINTS_LOCK:
+            by_host = PROXY_ENDPOINTS.get(self.headers.get("Host") or "")
         data = []
         for registry_id in p.get("registryIds") or [self.current_account]:
             data.append({
                 "authorizationToken": token,
                 "expiresAt": int(time.time()) + 12 * 3600,
-                "proxyEndpoint": opts.proxy_endpoint
+                "proxyEndpoint": by_host or opts.proxy_endpoint
                 or f"https://{registry_id}.dkr.ecr.{self.region}.amazonaws.com",
             })
         return ok(self, {"authorizationData": data})
@@ -506,6 +509,10 @@ COUNTS_LOCK = threading.Lock()
 DOWNLOADS = {}  # GetDownloadUrlForLayer's token -> (repository, digest, expiry)
 DOWNLOADS_LOCK = threading.Lock()
 SCAN_SCRIPTS = {}  # repository -> DescribeImageScanFindings answers, one per call, the last repeated
+# Host header -> proxyEndpoint: a client that reaches moto through another address (a relay that shapes the link)
+# is named the registry as seen through the same relay.
+PROXY_ENDPOINTS = {}
+PROXY_ENDPOINTS_LOCK = threading.Lock()
 SCAN_SCRIPTS_LOCK = threading.Lock()
 INJECTED = {}  # action -> [kind, calls left] (see --fault)
 SLOW_SECONDS = 3.0  # how long a "slow" fault holds its answer
@@ -703,6 +710,12 @@ class Front:
             return self.respond(start_response, 200, {"Content-Type": "application/json"}, "{}")
         if path.startswith("/_motoworld/layers/") and method == "GET":
             return self.layer_download(environ, start_response, path.rsplit("/", 1)[-1])
+        if path == "/_motoworld/proxy-endpoints" and method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            endpoints = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            with PROXY_ENDPOINTS_LOCK:
+                PROXY_ENDPOINTS.update(endpoints)
+            return self.respond(start_response, 200, {"Content-Type": "application/json"}, "{}")
         if path == "/_motoworld/counts/reset" and method == "POST":
             with COUNTS_LOCK:
                 COUNTS.clear()
