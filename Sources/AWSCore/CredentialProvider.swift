@@ -6,6 +6,12 @@ package protocol CredentialProvider: Sendable {
     func credentials() async throws -> Credentials
     /// Where the credentials come from, for `whoami` and error messages ("environment variables", "profile dev").
     var source: String { get }
+    /// Whether `credentials()` would answer now, without a request (fetched before and still fresh).
+    func holdsFreshCredentials() async -> Bool
+}
+
+extension CredentialProvider {
+    package func holdsFreshCredentials() async -> Bool { false }
 }
 
 package struct StaticCredentialProvider: CredentialProvider {

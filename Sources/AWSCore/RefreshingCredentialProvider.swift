@@ -33,6 +33,10 @@ package actor RefreshingCredentialProvider: CredentialProvider {
         return fresh
     }
 
+    package func holdsFreshCredentials() async -> Bool {
+        cached.map(isFresh) ?? false
+    }
+
     private func isFresh(_ credentials: Credentials) -> Bool {
         guard let expiration = credentials.expiration else { return true }
         return expiration.timeIntervalSince(now()) > refreshMargin

@@ -161,4 +161,6 @@ package struct CredentialChainProvider: CredentialProvider {
     package var source: String { origin.source }
 
     package func credentials() async throws -> Credentials { try await provider.credentials() }
+
+    package func holdsFreshCredentials() async -> Bool { await provider.holdsFreshCredentials() }
 }

@@ -36,7 +36,7 @@ extension LoginWorkflow {
                         resolved.credentialSource.isEnvironmentKeys
                     else { return }
                     if case .environmentKeys = resolved.credentialSource { store.forget("AssumeRole") }
-                    if let opened = openECRConnections(for: resolved, count: repository != nil && registryLogin ? 2 : 1) {
+                    if let opened = await openECRConnections(for: resolved, count: repository != nil && registryLogin ? 2 : 1) {
                         store.keep(opened)
                     }
                     // The role first (AssumeRole), then the registry's token and the repository at once: the push

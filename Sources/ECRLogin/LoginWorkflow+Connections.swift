@@ -7,11 +7,13 @@ extension LoginWorkflow {
     /// request of its own (a role assumed through STS, a web identity exchanged, a metadata endpoint asked): the
     /// login's GetAuthorizationToken and the repository's lookup, sent together the moment the credentials are
     /// there, then each find a connection open. STS and ECR are different hosts on AWS, so without this both calls
-    /// would pay ECR's TCP and TLS handshakes after the role's answer. Credentials at hand need no head start: nil.
-    /// The record says when ECR first answered, which tells how far its region is.
+    /// would pay ECR's TCP and TLS handshakes after the role's answer. Credentials at hand (keys, or a role's
+    /// fetched already for another login of this command) need no head start: nil. The record says when ECR first
+    /// answered, which tells how far its region is.
     @discardableResult
-    package static func openECRConnections(for resolved: ResolvedAWS, count: Int = 2) -> ConnectionsAhead? {
-        guard resolved.credentialSource.isFetchedOverNetwork else { return nil }
+    package static func openECRConnections(for resolved: ResolvedAWS, count: Int = 2) async -> ConnectionsAhead? {
+        guard resolved.credentialSource.isFetchedOverNetwork, await !resolved.context.credentialProvider.holdsFreshCredentials()
+        else { return nil }
         return ECRClient(context: resolved.context).openConnections(count)
     }
 }

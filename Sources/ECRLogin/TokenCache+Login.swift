@@ -45,7 +45,7 @@ package enum CachedLoginWorkflow {
     package static func logins(resolved: ResolvedAWS, registryIds: [String], cache: TokenCache?) async throws -> [RegistryLogin] {
         let ecr = ECRClient(context: resolved.context)
         guard let cache else {
-            LoginWorkflow.openECRConnections(for: resolved, count: 1)
+            await LoginWorkflow.openECRConnections(for: resolved, count: 1)
             return try await LoginWorkflow.logins(ecr: ecr, registryIds: registryIds)
         }
         let principal = try await principal(of: resolved, cache: cache)
@@ -54,7 +54,7 @@ package enum CachedLoginWorkflow {
         for (index, registryId) in (registryIds.isEmpty ? [nil] : registryIds.map(Optional.some)).enumerated() {
             let key = key(resolved: resolved, registryId: registryId, principal: principal)
             let (login, fromCache) = try await cache.login(for: key) {
-                if credentialsAhead, index == 0 { LoginWorkflow.openECRConnections(for: resolved, count: 1) }
+                if credentialsAhead, index == 0 { await LoginWorkflow.openECRConnections(for: resolved, count: 1) }
                 let fetched = try await LoginWorkflow.logins(ecr: ecr, registryIds: registryId.map { [$0] } ?? [])
                 guard let first = fetched.first else { throw ECRLoginError.noAuthorizationData }
                 return first

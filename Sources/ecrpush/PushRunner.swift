@@ -63,7 +63,7 @@ struct PushRunner {
         let resolved = try await pendingResolution
         // Where no login was started ahead (which opened them itself), ECR's connections open while the role is assumed.
         let store = RequestsAhead.current
-        let ecrConnections = store.holdsAny ? nil : LoginWorkflow.openECRConnections(for: resolved)
+        let ecrConnections = store.holdsAny ? nil : await LoginWorkflow.openECRConnections(for: resolved)
         let ecr = ECRClient(context: resolved.context)
         let workflow = PushWorkflow(ecr: ecr, docker: docker)
 

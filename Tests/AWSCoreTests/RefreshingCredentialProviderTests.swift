@@ -44,6 +44,18 @@ import Testing
         #expect(base.calls.withLock { $0 } == 2)
     }
 
+    /// Held: fetched and outside the refresh margin. A call that would make a request is not "held".
+    @Test func holdsCredentialsOnlyWhileTheyAreFresh() async throws {
+        let clock = FakeClock()
+        let provider = RefreshingCredentialProvider(CountingProvider(clock: clock, lifetime: 3600), refreshMargin: 300, now: { clock.now() })
+        #expect(await !provider.holdsFreshCredentials())
+        _ = try await provider.credentials()
+        #expect(await provider.holdsFreshCredentials())
+        clock.advance(3301)
+        #expect(await !provider.holdsFreshCredentials())
+        #expect(await !StaticCredentialProvider(Credentials(accessKeyId: "AKIA", secretAccessKey: "s"), source: "env").holdsFreshCredentials())
+    }
+
     @Test func concurrentCallersShareOneRefresh() async throws {
         let clock = FakeClock()
         let base = CountingProvider(clock: clock, lifetime: 3600)

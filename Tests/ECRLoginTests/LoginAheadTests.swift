@@ -26,6 +26,20 @@ import Testing
         }
     }
 
+    /// ECR's connections open beside the role's fetch only: a login in another region with the role's credentials
+    /// fetched already (a base's registry, read by the push) opens none, as its GetAuthorizationToken goes at once.
+    @Test func ecrsConnectionsOpenOnlyWhileTheCredentialsAreFetched() async throws {
+        let moto = try await MotoWorld.start()
+        defer { moto.stop() }
+        let input = AWSResolutionInput(environment: Self.containeriseEnvironment(moto), homeDirectory: "/nonexistent")
+        let resolved = try await AWSResolver.resolve(input, http: HTTPClient(), debug: nil)
+        #expect(await LoginWorkflow.openECRConnections(for: resolved, count: 1) != nil)
+        _ = try await resolved.context.credentialProvider.credentials()
+        var inRegion = resolved
+        inRegion.context = resolved.context.with(region: "eu-west-1")
+        #expect(await LoginWorkflow.openECRConnections(for: inRegion, count: 1) == nil)
+    }
+
     @Test func theSameLoginIsMadeOnce() async throws {
         let moto = try await MotoWorld.start()
         defer { moto.stop() }
