@@ -12,7 +12,7 @@ enum ExportAheadChoice {
     /// ECR's API (in the registry's region) an unsigned request: on loopback, or in the same region, a few
     /// milliseconds (under load up to about 25 here); past a 20 ms round trip (another region, another network) at
     /// least 40 and more.
-    static let nearRegistryAnswer = Duration.milliseconds(40)
+    package static let nearRegistryAnswer = Duration.milliseconds(40)
 
     /// Starts the export of `name` (`push`'s image, as the Engine described it: `image`) when the push (`fanOut`: to
     /// several destinations, one platform) will read it; nil otherwise. `ancestor`: the image's ancestor from a

@@ -34,6 +34,10 @@ package struct ExportSettings: Sendable {
     /// How `auto` measures the link when `uploadRate` is not given and its choice depends on the link (nil: it does
     /// not, and takes the link to be fast; `ECRPUSH_LINK_PROBE=0`).
     package var linkProbe: LinkProbe? = LinkProbe()
+    /// How soon the first connection opened during the login must be answered for `auto`, with the link still to be
+    /// measured, to count the registry near and ask for the export ahead (`ExportAheadChoice`;
+    /// `ECRPUSH_NEAR_REGISTRY_MS`).
+    package var nearRegistryAnswer = ExportAheadChoice.nearRegistryAnswer
 
     package init(
         compression: LayerCompression = .gzip, compressionLevel: Int? = nil, jobs: Int = 4,

@@ -70,7 +70,7 @@ extension ImagePush {
                 return RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: destination.registryOverride)
             },
             registryIsNear: { [ecrConnections] in
-                await (connections ?? ecrConnections())?.answered(within: ExportAheadChoice.nearRegistryAnswer) ?? true
+                await (connections ?? ecrConnections())?.answered(within: settings.nearRegistryAnswer) ?? true
             })
     }
 

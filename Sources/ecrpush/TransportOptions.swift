@@ -149,6 +149,9 @@ struct TransportOptions: ParsableArguments {
             settings.copyProbeSeconds = seconds
         }
         if environment["ECRPUSH_LINK_PROBE"] == "0" { settings.linkProbe = nil }
+        if let text = environment["ECRPUSH_NEAR_REGISTRY_MS"], let milliseconds = Int(text), milliseconds >= 0 {
+            settings.nearRegistryAnswer = .milliseconds(milliseconds)
+        }
         return settings
     }
 

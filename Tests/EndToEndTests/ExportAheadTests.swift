@@ -37,7 +37,8 @@ import Testing
         let start = Date()
         let result = try await ECRPushCLI.run(
             ["push", image.tag] + repositories.flatMap { ["--repository", $0] } + ["--tag", "v1", "--create-repository", "--transport", transport],
-            environment: world.environment)
+            // moto on loopback is near, but under the suite's load its first answer can take longer than 40 ms.
+            environment: world.environment.merging(["ECRPUSH_NEAR_REGISTRY_MS": "5000"]) { $1 })
         let elapsed = Date().timeIntervalSince(start)
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(elapsed > 3, "moto held AssumeRole for 3 s: \(elapsed) s")
