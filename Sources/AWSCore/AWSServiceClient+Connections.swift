@@ -6,10 +6,8 @@ extension AWSServiceClient {
     /// refuses (and keeps the connection for), the answer dropped. The calls made once the credentials are there
     /// then find a connection open each instead of paying for its TCP and TLS handshakes: two or three round trips
     /// on a CI runner far from the region. Nothing secret goes with these requests; an endpoint that cannot be
-    /// reached says so later, to the call that needs it. The record says when the first answer came: how far the
-    /// endpoint is.
-    @discardableResult
-    package func openConnections(_ count: Int) -> ConnectionsAhead {
+    /// reached says so later, to the call that needs it.
+    package func openConnections(_ count: Int) {
         context.http.openConnections(to: endpoint + "/", count: count)
     }
 }

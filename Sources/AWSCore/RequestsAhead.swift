@@ -52,18 +52,8 @@ package final class RequestsAhead: Sendable {
     }
 
     private let state = Mutex(State())
-    private let connections = Mutex<ConnectionsAhead?>(nil)
 
     package init() {}
-
-    /// The connections the early work opened to ECR while it fetched the credentials (`keep`): when they were first
-    /// answered says how far ECR's region is. nil until they are opened, and where none were.
-    package var ecrConnections: ConnectionsAhead? { connections.withLock { $0 } }
-
-    /// Keeps the record of the connections the early work opened to ECR, for the command.
-    package func keep(_ opened: ConnectionsAhead) {
-        connections.withLock { $0 = opened }
-    }
 
     /// Whether anything was, or is about to be, sent ahead (the common case, nothing, costs one lock).
     package var holdsAny: Bool { state.withLock { !$0.entries.isEmpty || !$0.expected.isEmpty } }

@@ -1,6 +1,5 @@
 import AWSCore
 import Foundation
-import HTTPTransport
 
 /// Amazon ECR over JSON 1.1.
 package struct ECRClient: Sendable {
@@ -15,8 +14,7 @@ package struct ECRClient: Sendable {
 
     /// Opens `count` connections to ECR's endpoint ahead of the calls that will take them
     /// (`AWSServiceClient.openConnections`).
-    @discardableResult
-    package func openConnections(_ count: Int) -> ConnectionsAhead {
+    package func openConnections(_ count: Int) {
         service.openConnections(count)
     }
 

@@ -36,9 +36,7 @@ extension LoginWorkflow {
                         resolved.credentialSource.isEnvironmentKeys
                     else { return }
                     if case .environmentKeys = resolved.credentialSource { store.forget("AssumeRole") }
-                    if let opened = await openECRConnections(for: resolved, count: repository != nil && registryLogin ? 2 : 1) {
-                        store.keep(opened)
-                    }
+                    await openECRConnections(for: resolved, count: repository != nil && registryLogin ? 2 : 1)
                     // The role first (AssumeRole), then the registry's token and the repository at once: the push
                     // needs both before its first layer and waits for the later of the two.
                     guard (try? await resolved.context.credentialProvider.credentials()) != nil else { return }

@@ -69,9 +69,7 @@ extension ImagePush {
                 guard let image = inspected, let candidates else { return nil }
                 return RegistryAncestor.choose(for: image, among: candidates, preferredRegistry: destination.registryOverride)
             },
-            registryIsNear: { [ecrConnections] in
-                await (connections ?? ecrConnections())?.answered(within: settings.nearRegistryAnswer) ?? true
-            })
+            registryIsNear: { await connections?.answered(within: settings.nearRegistryAnswer) ?? true })
     }
 
     /// `image`'s ancestor from a registry, looked up in the background for whoever needs it first; nil without an

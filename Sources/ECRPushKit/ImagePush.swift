@@ -42,10 +42,6 @@ package struct ImagePush: Sendable {
     package var skipExisting = false
     /// `push`: the local image, looked at before the push so that an immutable tag holding another image fails early.
     package var existingLocalImage: String?
-    /// ECR's connections opened while the credentials were fetched (`LoginWorkflow.openECRConnections`), once
-    /// opened. Where `--registry` does not name the registry before the login, when ECR first answered tells how far
-    /// the registry is: ECR's API and its registries are in one region.
-    package var ecrConnections: @Sendable () -> ConnectionsAhead? = { nil }
 
     package init(
         workflow: PushWorkflow, transport: Transport, settings: ExportSettings, region: String, http: HTTPClient = HTTPClient(),

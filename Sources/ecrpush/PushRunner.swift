@@ -62,8 +62,7 @@ struct PushRunner {
         _ = try await ping
         let resolved = try await pendingResolution
         // Where no login was started ahead (which opened them itself), ECR's connections open while the role is assumed.
-        let store = RequestsAhead.current
-        let ecrConnections = store.holdsAny ? nil : await LoginWorkflow.openECRConnections(for: resolved)
+        if !RequestsAhead.current.holdsAny { await LoginWorkflow.openECRConnections(for: resolved) }
         let ecr = ECRClient(context: resolved.context)
         let workflow = PushWorkflow(ecr: ecr, docker: docker)
 
@@ -74,7 +73,6 @@ struct PushRunner {
         imagePush.sources = sourceRegistries(resolved: resolved, environment: environment)
         imagePush.skipExisting = gateOptions.skipExisting
         imagePush.existingLocalImage = existingLocalImage
-        imagePush.ecrConnections = { ecrConnections ?? store.ecrConnections }
         let outcome = try await imagePush.run(
             destination,
             produceImage: { registry in

@@ -33,11 +33,11 @@ import Testing
         defer { moto.stop() }
         let input = AWSResolutionInput(environment: Self.containeriseEnvironment(moto), homeDirectory: "/nonexistent")
         let resolved = try await AWSResolver.resolve(input, http: HTTPClient(), debug: nil)
-        #expect(await LoginWorkflow.openECRConnections(for: resolved, count: 1) != nil)
+        #expect(await LoginWorkflow.openECRConnections(for: resolved, count: 1))
         _ = try await resolved.context.credentialProvider.credentials()
         var inRegion = resolved
         inRegion.context = resolved.context.with(region: "eu-west-1")
-        #expect(await LoginWorkflow.openECRConnections(for: inRegion, count: 1) == nil)
+        #expect(await !LoginWorkflow.openECRConnections(for: inRegion, count: 1))
     }
 
     @Test func theSameLoginIsMadeOnce() async throws {

@@ -37,8 +37,7 @@ import Testing
         let start = Date()
         let result = try await ECRPushCLI.run(
             ["push", image.tag] + repositories.flatMap { ["--repository", $0] } + ["--tag", "v1", "--create-repository", "--transport", transport],
-            // moto on loopback is near, but under the suite's load its first answer can take longer than 40 ms.
-            environment: world.environment.merging(["ECRPUSH_NEAR_REGISTRY_MS": "5000"]) { $1 })
+            environment: world.environment)
         let elapsed = Date().timeIntervalSince(start)
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(elapsed > 3, "moto held AssumeRole for 3 s: \(elapsed) s")
@@ -99,29 +98,6 @@ import Testing
         #expect(!result.stderrText.contains("asked for while logging in"), "\(result.stderrText)")
         let stalled = try await proxy.seen().filter { $0.method == "GET" && $0.path == "/v2/" && $0.status == .fault("stall") }
         #expect(stalled.count == 6, "\(stalled.count)")
-    }
-
-    /// Without `--registry`, the registry is named by the login only: ECR's API, in the registry's region, says how
-    /// far it is instead. Its connections, opened while the role is assumed (by the login started ahead, or by the
-    /// command), are held for a second by a proxy, and `auto` does not read the image ahead.
-    @Test(arguments: [true, false])
-    func aFarECRIsNotReadAhead(loginAhead: Bool) async throws {
-        let world = try await World.start()
-        defer { world.moto.stop() }
-        let proxy = try await FaultProxy.start(for: world.moto)
-        defer { proxy.stop() }
-        try await proxy.setRules([["method": "GET", "path": "^/$", "stall": 1, "times": 2]])
-        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 20)
-        let repository = BuildAndPushTests.uniqueName("export-far-ecr")
-        let environment = world.environment.merging(
-            ["AWS_ENDPOINT_URL_ECR": "http://\(proxy.hostPort)", "ECRPUSH_LOGIN_AHEAD": loginAhead ? "1" : "0"]) { $1 }
-        let result = try await ECRPushCLI.run(
-            ["push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository"], environment: environment)
-        try #require(result.status == 0, "\(result.combinedText)")
-        #expect(result.stderrText.contains("Reading \(image.tag) from the Docker Engine"), "\(result.stderrText)")
-        #expect(!result.stderrText.contains("asked for while logging in"), "\(result.stderrText)")
-        let stalled = try await proxy.seen().filter { $0.method == "GET" && $0.path == "/" && $0.status == .fault("stall") }
-        #expect((1...2).contains(stalled.count), "\(stalled.count)")
     }
 
     /// A push that fails after its export was asked for says its own error, and ends.
