@@ -509,11 +509,11 @@ COUNTS_LOCK = threading.Lock()
 DOWNLOADS = {}  # GetDownloadUrlForLayer's token -> (repository, digest, expiry)
 DOWNLOADS_LOCK = threading.Lock()
 SCAN_SCRIPTS = {}  # repository -> DescribeImageScanFindings answers, one per call, the last repeated
+SCAN_SCRIPTS_LOCK = threading.Lock()
 # Host header -> proxyEndpoint: a client that reaches moto through another address (a relay that shapes the link)
 # is named the registry as seen through the same relay.
 PROXY_ENDPOINTS = {}
 PROXY_ENDPOINTS_LOCK = threading.Lock()
-SCAN_SCRIPTS_LOCK = threading.Lock()
 INJECTED = {}  # action -> [kind, calls left] (see --fault)
 SLOW_SECONDS = 3.0  # how long a "slow" fault holds its answer
 

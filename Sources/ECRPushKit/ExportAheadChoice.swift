@@ -9,9 +9,8 @@ import ImageExport
 /// `--skip-existing` (which may push nothing), or an image the blob cache may answer without an export.
 enum ExportAheadChoice {
     /// How soon a registry near this machine answers a version check on a new connection (`ConnectionsAhead`): on
-    /// loopback, or in the same region, a few milliseconds (under load up to about 25 here; moto's answer to ECR's
-    /// unsigned request once took longer than 40 while the whole test suite ran); past a 20 ms round trip (another
-    /// region, another network) at least 40 and more.
+    /// loopback, or in the same region, a few milliseconds (under load up to about 25 here, at times more while the
+    /// whole test suite runs); past a 20 ms round trip (another region, another network) at least 40 and more.
     package static let nearRegistryAnswer = Duration.milliseconds(40)
 
     /// Starts the export of `name` (`push`'s image, as the Engine described it: `image`) when the push (`fanOut`: to
