@@ -41,7 +41,8 @@ package enum CachedLoginWorkflow {
     /// One login per registry id (or the caller's own), each from the cache when it holds a fresh one.
     /// Without a cache this is `LoginWorkflow.logins`.
     /// A login that is not in the cache fetches the credentials first where the principal was named without them
-    /// (a role): ECR's connection is opened meanwhile (`LoginWorkflow.openECRConnections`).
+    /// (a role): ECR's connection is opened meanwhile (`LoginWorkflow.openECRConnections`, which opens none once
+    /// the credentials are at hand: after the caller's identity was asked, or for the next registry id).
     package static func logins(resolved: ResolvedAWS, registryIds: [String], cache: TokenCache?) async throws -> [RegistryLogin] {
         let ecr = ECRClient(context: resolved.context)
         guard let cache else {
@@ -49,12 +50,11 @@ package enum CachedLoginWorkflow {
             return try await LoginWorkflow.logins(ecr: ecr, registryIds: registryIds)
         }
         let principal = try await principal(of: resolved, cache: cache)
-        let credentialsAhead = resolved.credentialSource.cacheIdentity != nil
         var logins: [RegistryLogin] = []
-        for (index, registryId) in (registryIds.isEmpty ? [nil] : registryIds.map(Optional.some)).enumerated() {
+        for registryId in registryIds.isEmpty ? [nil] : registryIds.map(Optional.some) {
             let key = key(resolved: resolved, registryId: registryId, principal: principal)
             let (login, fromCache) = try await cache.login(for: key) {
-                if credentialsAhead, index == 0 { await LoginWorkflow.openECRConnections(for: resolved, count: 1) }
+                await LoginWorkflow.openECRConnections(for: resolved, count: 1)
                 let fetched = try await LoginWorkflow.logins(ecr: ecr, registryIds: registryId.map { [$0] } ?? [])
                 guard let first = fetched.first else { throw ECRLoginError.noAuthorizationData }
                 return first
