@@ -32,6 +32,13 @@ protocol BlobStore: Sendable {
     func uploadGrowing(
         _ layer: GrowingLayer, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void
     ) async -> Bool
+    /// Uploads a blob whose bytes are still arriving (the Engine's upload to ecrpush's relay): `open` gives a
+    /// reader from the first byte (called again to start over), `digest` names the blob once whole. False when this
+    /// store cannot (the extension's default); nothing is kept when `digest` throws.
+    func uploadArriving(
+        name: String, open: @escaping @Sendable () throws -> @Sendable (UnsafeMutableRawBufferPointer) throws -> Int,
+        digest: @escaping @Sendable () async throws -> String
+    ) async throws -> Bool
     /// Prepares for an upload about to come (`RegistryBlobStore` opens its session now); returns at once.
     func prepareUpload()
     /// Gives up what `prepareUpload` prepared and no upload used.
@@ -44,6 +51,13 @@ extension BlobStore {
     var uploadsGrowingLayers: Bool { false }
 
     func prepareUpload() {}
+
+    func uploadArriving(
+        name: String, open: @escaping @Sendable () throws -> @Sendable (UnsafeMutableRawBufferPointer) throws -> Int,
+        digest: @escaping @Sendable () async throws -> String
+    ) async throws -> Bool {
+        false
+    }
 
     func discardPreparedUploads() async {}
 

@@ -104,6 +104,12 @@ final class GatedRelayUpstream: RelayUpstream {
         await uploads?.relayStopped()
     }
 
+    func uploadArriving(_ upload: RelayUpload) async throws -> Bool {
+        // Refused, or the relay stopped: the Engine's push goes no further.
+        guard let destination = try? await destination(forUpload: true) else { return false }
+        return try await destination.uploadArriving(upload)
+    }
+
     func uploadBlob(digest: String, size: Int64, path: String) async throws {
         try await destination(forUpload: true).uploadBlob(digest: digest, size: size, path: path)
     }

@@ -79,6 +79,17 @@ struct RegistryBlobStore: BlobStore {
         }
     }
 
+    /// One chunked PATCH that follows the Engine's upload to the relay, then the PUT once its digest checked.
+    func uploadArriving(
+        name: String, open: @escaping @Sendable () throws -> @Sendable (UnsafeMutableRawBufferPointer) throws -> Int,
+        digest: @escaping @Sendable () async throws -> String
+    ) async throws -> Bool {
+        try await Self.mapped(action: "UploadLayerPart", repository: repository, registry: registryName) {
+            try await client.uploadArrivingBlob(repository: repository, name: name, open: open, digest: digest)
+        }
+        return true
+    }
+
     func putManifest(_ manifest: ImageManifest, tag: String) async throws {
         do {
             try await Self.mapped(action: "PutImage", repository: repository, registry: registryName) {

@@ -37,6 +37,21 @@ struct StoreRelayUpstream: RelayUpstream {
         await store.discardPreparedUploads()
     }
 
+    func uploadArriving(_ upload: RelayUpload) async throws -> Bool {
+        do {
+            return try await store.uploadArriving(
+                name: "a blob the Engine is pushing", open: { try upload.openReader() }, digest: { try await upload.digest() })
+        } catch let error as ECRPushError {
+            // Denied, or no such repository: sending the blob whole would be refused alike.
+            throw error
+        } catch {
+            // The Engine gave the upload up, or the relay stopped: nothing to tell.
+            guard !Task.isCancelled, (try? await upload.digest()) != nil else { return false }
+            onEvent(.info("A blob could not be sent on as the Engine pushed it (\(error)); sending it whole"))
+            return false
+        }
+    }
+
     func uploadBlob(digest: String, size: Int64, path: String) async throws {
         let onEvent = self.onEvent
         try await store.upload(PreparedBlob(digest: digest, size: size, source: .file(path)), progress: { _ in }) { onEvent(.info($0)) }

@@ -50,10 +50,21 @@ extension RegistryClient {
         try await uploadOnce(repository: repository, name: name, digest: digest, size: nil, body: { .stream(length: nil, producer: read) })
     }
 
+    /// Uploads a blob whose bytes are still arriving, as `uploadStreamingBlob` does, on a session opened ahead where
+    /// there is one (`openUploadSessionAhead`). `open` gives a reader from the blob's first byte each time it is
+    /// called: a session opened ahead that turns out gone is replaced, and the bytes start over on the new one.
+    package func uploadArrivingBlob(
+        repository: String, name: String, open: @escaping () throws -> @Sendable (UnsafeMutableRawBufferPointer) throws -> Int,
+        digest: () async throws -> String
+    ) async throws {
+        try await uploadOnce(
+            repository: repository, name: name, digest: digest, size: nil, sessionAhead: true, body: { .stream(length: nil, producer: try open()) })
+    }
+
     /// One upload session; `body` makes the blob's body once the session is open, and `digest` names the blob once
     /// it is sent. A blob of known `size` goes up in the `PUT ?digest=` that finishes the session (OCI's monolithic
     /// upload: a round trip fewer than a `PATCH` first); one whose size is not known yet (nil: a layer still being
-    /// compressed) in a chunked `PATCH`, then the `PUT`. With `sessionAhead` (for a `body` that can be made again),
+    /// compressed) in a chunked `PATCH`, then the `PUT`. With `sessionAhead` (for a `body` that can be made again from its start),
     /// a session opened ahead (`openUploadSessionAhead`) saves the `POST` as well; if the registry no longer knows
     /// it, a fresh session takes the blob at once.
     func uploadOnce(
@@ -61,7 +72,7 @@ extension RegistryClient {
         body: () throws -> HTTPBody
     ) async throws {
         let name = try await { if let name { return name } else { return try await digest() } }()
-        if sessionAhead, let size, let location = await uploadSessionsAhead.take(repository: repository) {
+        if sessionAhead, let location = await uploadSessionsAhead.take(repository: repository) {
             do {
                 return try await finishUpload(at: location, repository: repository, name: name, digest: digest, size: size, body: body)
             } catch let error as RegistryError where !Task.isCancelled && error.isUnknownUploadSession {
@@ -81,12 +92,13 @@ extension RegistryClient {
         try await finishUpload(at: location, repository: repository, name: name, digest: digest, size: size, body: body)
     }
 
-    /// Sends the blob on the open session at `location` and finishes it (see `uploadOnce`); a cancelled task
-    /// cancels the session.
+    /// Sends the blob on the open session at `location` and finishes it (see `uploadOnce`); a cancelled task, or a
+    /// blob whose digest never came, cancels the session.
     private func finishUpload(
         at location: String, repository: String, name: String, digest: () async throws -> String, size: Int64?, body: () throws -> HTTPBody
     ) async throws {
         var location = location
+        var unnamed = false
         do {
             if size == nil {
                 let patch = "uploading \(name)"
@@ -98,19 +110,25 @@ extension RegistryClient {
                 // The PATCH answer names where to finish; keep the session's own URL when it says nothing.
                 if sent.headers["Location"] != nil { location = try Self.location(of: sent, requestURL: location, operation: patch) }
             }
-            let digest = try await digest()
-            let finish = size == nil ? "finishing the upload of \(digest)" : "uploading \(digest)"
+            let blobDigest: String
+            do {
+                blobDigest = try await digest()
+            } catch {
+                unnamed = true
+                throw error
+            }
+            let finish = size == nil ? "finishing the upload of \(blobDigest)" : "uploading \(blobDigest)"
             var headers = ["Content-Length": "0"]
             if let size { headers = ["Content-Type": "application/octet-stream", "Content-Length": String(size)] }
             let done = try await send(
-                "PUT", RegistryURL.appendingQuery(location, name: "digest", value: digest),
+                "PUT", RegistryURL.appendingQuery(location, name: "digest", value: blobDigest),
                 headers: headers, body: size == nil ? .empty : try body(), operation: finish, retries: false)
             // The distribution registry answers 201; ECR has been seen to answer 202 (accepted, being stored).
             guard done.status == 201 || done.status == 202 || done.status == 204 else {
                 throw Self.error(for: done, operation: finish, repository: repository, registry: registryName)
             }
         } catch {
-            if error is CancellationError || Task.isCancelled { await cancelSession(location) }
+            if error is CancellationError || Task.isCancelled || unnamed { await cancelSession(location) }
             throw error
         }
     }

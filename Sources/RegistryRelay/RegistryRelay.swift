@@ -6,7 +6,8 @@ import NIOPosix
 /// A registry on 127.0.0.1 for the Engine to push to, which sends what it gets on to the destination with
 /// ecrpush's own clients (`RelayUpstream`). The Engine's push reads its layers cheaply (no export of the whole
 /// image) and skips what the relay says the destination holds; the relay answers those checks from what ecrpush
-/// knows, takes uploads whole, and makes fewer requests to the destination than the Engine would over a slow link
+/// knows, sends uploads on (keeping them whole in a file until their digest checks; a big one as it arrives), and makes
+/// fewer requests to the destination than the Engine would over a slow link
 /// (no version check, no auth challenge, one manifest for every tag). The Engine takes loopback registries as
 /// insecure (127.0.0.0/8 by default), so plain HTTP is what it expects here. One relay serves one push.
 package final class RegistryRelay: Sendable {
@@ -18,9 +19,17 @@ package final class RegistryRelay: Sendable {
         (self.port, self.channel, self.sessions) = (port, channel, sessions)
     }
 
+    /// Uploads that grow past this many bytes while the Engine still sends go on as they arrive; smaller ones go
+    /// whole. Sending on as it arrives costs the destination a round trip more (a `PATCH`, then the `PUT` that names
+    /// the digest, where a whole blob goes up in the `PUT`), and gains only the time the Engine still takes to send
+    /// the rest: a loopback Engine sends a small layer in milliseconds, but compresses a big one for seconds.
+    package static let sendOnArrivalPast: Int64 = 4 << 20
+
     /// Listens on 127.0.0.1 at a port of the system's choosing; uploads are written to `spoolDirectory`.
-    package static func start(upstream: any RelayUpstream, spoolDirectory: String) async throws -> RegistryRelay {
-        let sessions = RelaySessions(directory: spoolDirectory, upstream: upstream)
+    package static func start(
+        upstream: any RelayUpstream, spoolDirectory: String, sendOnArrivalPast: Int64 = sendOnArrivalPast
+    ) async throws -> RegistryRelay {
+        let sessions = RelaySessions(directory: spoolDirectory, upstream: upstream, sendOnArrivalPast: sendOnArrivalPast)
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -6,6 +6,8 @@ package enum RelayError: Error, CustomStringConvertible, Equatable {
     case cannotListen(String)
     /// The temporary file an upload is written to.
     case spool(path: String, errno: Int32)
+    /// The Engine gave an upload up, or its bytes were not the digest it named: nothing of it may be kept.
+    case uploadAbandoned
 
     package var description: String {
         switch self {
@@ -14,6 +16,8 @@ package enum RelayError: Error, CustomStringConvertible, Equatable {
         case .spool(let path, let code):
             "ecrpush could not write the Engine's upload to \(path) (\(String(cString: strerror(code)))); "
                 + "check the space and permissions of the temporary directory (TMPDIR)"
+        case .uploadAbandoned:
+            "the Engine's upload to ecrpush's relay was abandoned, or its bytes were not the digest it named"
         }
     }
 }

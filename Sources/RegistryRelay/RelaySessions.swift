@@ -7,19 +7,24 @@ import Synchronization
 /// finish it on another), the blobs being sent on and sent, and what the push should learn afterwards (whether the
 /// Engine came at all, the first failure of the destination, the manifest's digest).
 ///
-/// A finished upload is answered as soon as its digest checks, and sent on behind the Engine's back: the Engine
-/// goes on to its next blob (the config comes only after every layer) while the last one travels, instead of
-/// waiting for each in turn. The manifest waits for every blob it may name to be in the destination, and a blob
-/// the destination refused fails it: the destination never gets a manifest whose blobs it lacks, and the push
-/// learns the destination's own error.
+/// A big upload is sent on as it arrives, where the destination can take it so (`RelayUpstream.uploadArriving`):
+/// once the Engine has finished, only the digest's round trip is left, not the whole blob. A finished upload is
+/// answered as soon as its digest checks, and its sending ends behind the Engine's back: the Engine goes on to its
+/// next blob (the config comes only after every layer) while the last one travels, instead of waiting for each in
+/// turn. The manifest waits for every blob it may name to be in the destination, and a blob the destination refused
+/// fails it: the destination never gets a manifest whose blobs it lacks, and the push learns the destination's own
+/// error.
 final class RelaySessions: Sendable {
     let directory: String
     let upstream: any RelayUpstream
+    let sendOnArrivalPast: Int64
     /// A manifest is a few KiB; anything far larger is not one.
     static let manifestLimit = 4 << 20
 
     private struct State {
         var spools: [String: UploadSpool] = [:]
+        /// Each session's sending as it arrives (true: the destination has the blob), by session.
+        var arriving: [String: Task<Bool, any Error>] = [:]
         var sent: [String: Int64] = [:]
         /// Blobs on their way to the destination, by digest.
         var forwards: [String: Forward] = [:]
@@ -38,9 +43,10 @@ final class RelaySessions: Sendable {
         var task: Task<Void, any Error>
     }
 
-    init(directory: String, upstream: any RelayUpstream) {
+    init(directory: String, upstream: any RelayUpstream, sendOnArrivalPast: Int64) {
         self.directory = directory
         self.upstream = upstream
+        self.sendOnArrivalPast = sendOnArrivalPast
     }
 
     var requests: Int { state.withLock { $0.requests } }
@@ -74,16 +80,18 @@ final class RelaySessions: Sendable {
 
     /// Ends every connection and task, and deletes what is spooled.
     func close() -> [any Channel] {
-        let (channels, tasks, spools, forwards) = state.withLock { state in
+        let (channels, tasks, spools, forwards, arriving) = state.withLock { state in
             state.closed = true
-            defer { (state.channels, state.tasks, state.spools, state.forwards) = ([:], [:], [:], [:]) }
+            defer { (state.channels, state.tasks, state.spools, state.forwards, state.arriving) = ([:], [:], [:], [:], [:]) }
             return (
-                Array(state.channels.values), Array(state.tasks.values), Array(state.spools.values), state.forwards.values.map(\.task)
+                Array(state.channels.values), Array(state.tasks.values), Array(state.spools.values), state.forwards.values.map(\.task),
+                Array(state.arriving.values)
             )
         }
         // A blob still on its way deletes its spool when its task ends.
         for task in tasks { task.cancel() }
         for task in forwards { task.cancel() }
+        for task in arriving { task.cancel() }
         for spool in spools { spool.discard() }
         return channels
     }
@@ -106,11 +114,12 @@ final class RelaySessions: Sendable {
                 spool.discard()
                 return .error(503, code: "UNAVAILABLE", message: "the relay is closing")
             }
+            upstream.uploadStarted()
+            sendArriving(spool, session: session)
         } catch {
             record(error)
             return .error(403, code: "DENIED", message: error.description)
         }
-        upstream.uploadStarted()
         return RelayReply(
             status: 202,
             headers: [
@@ -118,17 +127,40 @@ final class RelaySessions: Sendable {
             ])
     }
 
+    /// Starts sending the session's bytes on as they arrive, once there are more than `sendOnArrivalPast` of them
+    /// (false, and the blob goes whole, when the Engine finishes before).
+    private func sendArriving(_ spool: UploadSpool, session: String) {
+        let (upstream, threshold) = (self.upstream, sendOnArrivalPast)
+        let task = Task {
+            guard await spool.grows(past: threshold) else { return false }
+            return try await upstream.uploadArriving(RelayUpload(spool))
+        }
+        let kept = state.withLock { state in
+            guard !state.closed else { return false }
+            state.arriving[session] = task
+            return true
+        }
+        if !kept { task.cancel() }
+    }
+
+    /// Stops sending a session's bytes on: the destination keeps nothing of them (the session is deleted).
+    private func endSession(_ session: String, spool: UploadSpool?) {
+        let arriving = state.withLock { $0.arriving.removeValue(forKey: session) }
+        arriving?.cancel()
+        spool?.discard()
+    }
+
     func uploadProgress(repository: String, session: String, spool: UploadSpool) -> RelayReply {
         RelayReply(
             status: 202,
             headers: [
                 ("Location", "/v2/\(repository)/blobs/uploads/\(session)"), ("Docker-Upload-UUID", session),
-                ("Range", "0-\(max(0, spool.size - 1))")
+                ("Range", "0-\(max(0, spool.bytesWritten - 1))")
             ])
     }
 
     func cancelUpload(session: String) -> RelayReply {
-        state.withLock { $0.spools.removeValue(forKey: session) }?.discard()
+        endSession(session, spool: state.withLock { $0.spools.removeValue(forKey: session) })
         return RelayReply(status: 204)
     }
 
@@ -148,11 +180,11 @@ final class RelaySessions: Sendable {
             return .error(404, code: "BLOB_UPLOAD_UNKNOWN", message: "no upload session \(session)")
         }
         guard let written = spool.finish(), written.digest == digest else {
-            spool.discard()
+            endSession(session, spool: spool)
             return .error(400, code: "DIGEST_INVALID", message: "the upload's bytes are not \(digest)")
         }
         if let refusal = refusalAfterFailure() {
-            spool.discard()
+            endSession(session, spool: spool)
             return refusal
         }
         let upstream = self.upstream
@@ -160,9 +192,12 @@ final class RelaySessions: Sendable {
             guard !state.closed else { return nil }
             // The same blob twice (an Engine retrying a connection that broke): the first is on its way.
             guard state.sent[digest] == nil, state.forwards[digest] == nil else { return false }
+            let arriving = state.arriving.removeValue(forKey: session)
             let task = Task { [weak self] in
                 defer { spool.discard() }
                 do {
+                    // Most of the blob is in the destination already where it went on as it arrived.
+                    if try await arriving?.value == true { return }
                     try await upstream.uploadBlob(digest: digest, size: written.size, path: spool.path)
                 } catch {
                     self?.record(error)
@@ -174,12 +209,12 @@ final class RelaySessions: Sendable {
         }
         switch started {
         case nil:
-            spool.discard()
+            endSession(session, spool: spool)
             return .error(503, code: "UNAVAILABLE", message: "the relay is closing")
         case false?:
-            spool.discard()
+            endSession(session, spool: spool)
         case true?:
-            break
+            spool.accept(digest)
         }
         return RelayReply(
             status: 201, headers: [("Location", "/v2/\(repository)/blobs/\(digest)"), ("Docker-Content-Digest", digest)])

@@ -7,6 +7,11 @@ package protocol RelayUpstream: Sendable {
     /// The Engine started an upload: the destination may open a session of its own now, so that sending the blob
     /// on once it is whole takes fewer round trips. Returns at once.
     func uploadStarted()
+    /// Sends a blob while the Engine uploads it (called once the upload outgrows `RegistryRelay.sendOnArrivalPast`):
+    /// true once the destination has it under the digest `upload` gives; false when this destination cannot take a
+    /// blob that way, or the sending failed in a way that sending the whole blob may not (the relay then sends it
+    /// with `uploadBlob`); throws when the destination refused it. Nothing may be kept when `upload.digest()` throws.
+    func uploadArriving(_ upload: RelayUpload) async throws -> Bool
     /// Sends a blob the Engine uploaded, spooled whole (digest checked) in the file at `path`.
     func uploadBlob(digest: String, size: Int64, path: String) async throws
     /// The relay stopped: whatever `uploadStarted` prepared and no upload used may go.

@@ -12,6 +12,7 @@ import Testing
         func blobSize(_ digest: String) async throws -> Int64? { Int64(digest.count) }
         func uploadStarted() { uploadsStarted.withLock { $0 += 1 } }
         func relayStopped() async {}
+        func uploadArriving(_ upload: RelayUpload) async throws -> Bool { false }
         func uploadBlob(digest: String, size: Int64, path: String) async throws { uploaded.withLock { $0.append(digest) } }
         func putManifest(bytes: [UInt8], mediaType: String, digest: String) async throws {}
     }

@@ -25,12 +25,13 @@ import Testing
         return try JSONDecoder().decode([String]?.self, from: inspect.stdout) ?? []
     }
 
-    /// `push` of a new image (a 1 MiB layer on the base) into a new repository of `registry`, through the Engine's push
-    /// (and so the relay) unless `arguments` say otherwise; `temporary`: its TMPDIR.
+    /// `push` of a new image (a 6 MiB layer on the base: more than `RegistryRelay.sendOnArrivalPast`, so that the
+    /// relay sends it on as it arrives) into a new repository of `registry`, through the Engine's push (and so the
+    /// relay) unless `arguments` say otherwise; `temporary`: its TMPDIR.
     static func pushNewImage(
         _ world: World, to registry: String, name: String, arguments: [String] = ["--transport", "daemon"], temporary: TemporaryDirectory? = nil
     ) async throws -> (image: (id: String, tag: String), repository: String, result: ProcessResult) {
-        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 6)
         let repository = BuildAndPushTests.uniqueName(name)
         var environment = world.environment
         if let temporary { environment["TMPDIR"] = temporary.path }
@@ -43,7 +44,7 @@ import Testing
     @Test func theEngineSendsNothingToTheRegistryItself() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 6)
         let repository = BuildAndPushTests.uniqueName("relay")
         let temporary = TemporaryDirectory()
         let result = try await ECRPushCLI.run(
@@ -61,6 +62,11 @@ import Testing
         #expect(requests.allSatisfy { $0.contains("useragent=ecrpush") || $0.contains("useragent=\"ecrpush") }, "\(requests.prefix(3))")
         let fromTheEngine = try Self.engineRequests(world, repository: repository)
         #expect(fromTheEngine.isEmpty, "\(fromTheEngine.prefix(3))")
+        // The layer went on as the Engine pushed it (a PATCH: the registry's access log), not once the relay had it
+        // whole (a PUT with the blob).
+        let accessLog = try String(contentsOfFile: world.registry.directory + "/registry.log", encoding: .utf8)
+        let ours = accessLog.split(separator: "\n").filter { $0.contains("/v2/\(repository)/") && $0.contains("HTTP/1.1\"") }
+        #expect(ours.contains { $0.contains("\"PATCH /v2/\(repository)/blobs/uploads/") }, "\(ours.joined(separator: "\n"))\n\(result.stderrText)")
         let v1 = try await world.registry.manifestBytes(repository: repository, reference: "v1")
         #expect(try await world.registry.manifestBytes(repository: repository, reference: "v2") == v1)
         #expect(result.stdoutText.contains("sha256:"), "\(result.stdoutText)")
@@ -74,7 +80,7 @@ import Testing
         #expect(try await Self.inspect(world, image.id, "RepoDigests").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "no spooled upload is left")
         let run = try await world.pullAndRun("\(location):v1", command: ["sh", "-c", "wc -c < /layer"])
-        #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "1048576", "\(run.combinedText)")
+        #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "6291456", "\(run.combinedText)")
     }
 
     /// The Engine's push starts while the login is made; a push that then fails (a missing repository) gives it up,
@@ -104,11 +110,11 @@ import Testing
         defer { world.moto.stop() }
         let proxy = try await FaultProxy.start(for: world.registry)
         defer { proxy.stop() }
+        let denied = #"{"errors":[{"code":"DENIED","message":"uploads forbidden by policy"}]}"#
         try await proxy.setRules([
-            [
-                "method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "status": 403, "times": -1,
-                "body": #"{"errors":[{"code":"DENIED","message":"uploads forbidden by policy"}]}"#
-            ]
+            // The layer as the Engine sends it (a chunked PATCH), and whole.
+            ["method": "PATCH", "path": FaultInjectionTests.uploads, "chunked": true, "status": 403, "times": -1, "body": denied],
+            ["method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "status": 403, "times": -1, "body": denied]
         ])
         let temporary = TemporaryDirectory()
         let (image, repository, result) = try await Self.pushNewImage(world, to: proxy.hostPort, name: "relay-refused", temporary: temporary)
@@ -122,13 +128,15 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "no spooled upload is left")
     }
 
-    /// A registry that fails once while the relay sends a layer on behind the Engine (a 503 on its `PUT`, a
-    /// connection reset half-way through it) or refuses the manifest for a moment (429 with Retry-After): ecrpush's
-    /// client retries, the manifest still waits for the layer, and the image pulls back and runs.
+    /// A registry that fails once while the relay sends a blob on as the Engine pushes it (a 503 on its chunked
+    /// `PATCH`, a connection reset half-way through it, a 503 on the `PUT` that names its digest), or refuses the
+    /// manifest for a moment (429 with Retry-After): the blob is sent whole, the manifest still waits for it, and
+    /// the image pulls back and runs.
     @Test(
         arguments: [
-            ["method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "status": 503],
-            ["method": "PUT", "path": FaultInjectionTests.uploads, "min_length": 65537, "reset": "during"],
+            ["method": "PATCH", "path": FaultInjectionTests.uploads, "chunked": true, "status": 503],
+            ["method": "PATCH", "path": FaultInjectionTests.uploads, "chunked": true, "reset": "during"],
+            ["method": "PUT", "path": FaultInjectionTests.uploads, "max_length": 0, "status": 503],
             [
                 "method": "PUT", "path": FaultInjectionTests.manifestPath, "status": 429, "headers": ["Retry-After": "1"],
                 "body": #"{"errors":[{"code":"TOOMANYREQUESTS","message":"Rate exceeded"}]}"#
@@ -152,7 +160,7 @@ import Testing
         #expect(injected, "the fault happened")
         #expect(try Self.engineRequests(world, repository: repository).isEmpty, "the relay carried the push")
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1", command: ["sh", "-c", "wc -c < /layer"])
-        #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "1048576", "\(run.combinedText)")
+        #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "6291456", "\(run.combinedText)")
     }
 
     /// Where the registry is known before the login (`--registry`), connections to it are opened while the login is

@@ -136,6 +136,52 @@ import Testing
         #expect(try await client.blobExists(repository: "gone-sessions", digest: second.digest))
     }
 
+    /// A blob still arriving (the Engine's upload to ecrpush's relay) goes on a session opened ahead, and starts
+    /// over from its first byte on a fresh session when the registry no longer knows that one.
+    @Test func anArrivingBlobTakesASessionOpenedAheadAndStartsOverWhenItIsGone() async throws {
+        let server = try FakeRegistry()
+        defer { server.stop() }
+        let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
+        let bytes = (0..<120_000).map { UInt8(truncatingIfNeeded: $0 &* 11) }
+        for repository in ["arriving", "gone-sessions"] {
+            let opened = Mutex(0)
+            client.openUploadSessionAhead(repository: repository)
+            try await client.uploadArrivingBlob(
+                repository: repository, name: "the layer",
+                open: {
+                    opened.withLock { $0 += 1 }
+                    let stream = StreamedBytes(bytes, chunk: 30_000)
+                    return { stream.read(into: $0) }
+                }, digest: { SHA256.hash(bytes).ociDigest })
+            #expect(try await client.blobExists(repository: repository, digest: SHA256.hash(bytes).ociDigest))
+            let log = try await server.requests().filter { $0.path.hasPrefix("/v2/\(repository)/") }.map(\.method)
+            if repository == "arriving" {
+                #expect(log == ["POST", "PATCH", "PUT", "HEAD"], "the session opened ahead takes the blob")
+                #expect(opened.withLock { $0 } == 1)
+            } else {
+                #expect(log == ["POST", "PATCH", "POST", "PATCH", "PUT", "HEAD"], "a fresh session after the unknown one")
+                #expect(opened.withLock { $0 } == 2, "the bytes start over from the first")
+            }
+        }
+    }
+
+    /// A blob whose digest never comes (the Engine abandoned it, or its bytes were not what it named) leaves no
+    /// session open: it is deleted, and nothing is finished.
+    @Test func anAbandonedArrivingBlobDeletesItsSession() async throws {
+        let server = try FakeRegistry()
+        defer { server.stop() }
+        let client = RegistryClient(baseURL: server.url, credentials: Self.credentials)
+        let stream = StreamedBytes(Array(repeating: 7, count: 50_000), chunk: 10_000)
+        struct Abandoned: Error {}
+        await #expect(throws: Abandoned.self) {
+            try await client.uploadArrivingBlob(
+                repository: "abandoned", name: "the layer", open: { { stream.read(into: $0) } }, digest: { throw Abandoned() })
+        }
+        let log = try await server.requests().filter { $0.path.hasPrefix("/v2/abandoned/") }
+        #expect(log.map(\.method) == ["POST", "PATCH", "DELETE"])
+        #expect(Set(log.dropFirst().map(\.path)).count == 1, "the session the bytes went to is the one deleted")
+    }
+
     @Test func aFailedUploadStartsAFreshSession() async throws {
         let server = try FakeRegistry()
         defer { server.stop() }

@@ -11,8 +11,17 @@ import Testing
 @Suite struct RegistryRelayTests {
     final class RecordingUpstream: RelayUpstream {
         struct Sent: Equatable { var digest: String; var bytes: [UInt8] }
+        /// How the destination takes a blob the Engine is still sending: not at all (the relay sends it whole
+        /// later), as it arrives, or as it arrives and then failing (the relay must then send it whole).
+        enum Arriving { case refused, taken, failing }
         let held: [String: Int64]
         let failUploads: Bool
+        let arriving: Arriving
+        /// Bytes the destination got of blobs still arriving, and those abandoned (their digest never came).
+        let arrivingBytes = Mutex(0)
+        let abandoned = Mutex(0)
+        /// How each blob that reached the destination came: "arriving" or "whole".
+        let ways = Mutex<[String]>([])
         let sent = Mutex<[Sent]>([])
         let manifests = Mutex<[(bytes: [UInt8], mediaType: String, digest: String)]>([])
         let uploadsStarted = Mutex(0)
@@ -22,8 +31,44 @@ import Testing
         /// Opened by the test: until then uploads wait (a slow destination).
         let uploadsGo: Latch?
 
-        init(held: [String: Int64] = [:], failUploads: Bool = false, uploadsGo: Latch? = nil) {
-            (self.held, self.failUploads, self.uploadsGo) = (held, failUploads, uploadsGo)
+        init(held: [String: Int64] = [:], failUploads: Bool = false, uploadsGo: Latch? = nil, arriving: Arriving = .refused) {
+            (self.held, self.failUploads, self.uploadsGo, self.arriving) = (held, failUploads, uploadsGo, arriving)
+        }
+
+        func uploadArriving(_ upload: RelayUpload) async throws -> Bool {
+            guard arriving != .refused else { return false }
+            guard
+                let bytes = try? await withCheckedThrowingContinuation({ (continuation: CheckedContinuation<[UInt8], any Error>) in
+                    // Blocking reads, on a thread of their own (as a transfer's).
+                    Thread.detachNewThread {
+                        continuation.resume(
+                            with: Result {
+                                let read = try upload.openReader()
+                                var bytes: [UInt8] = []
+                                var buffer = [UInt8](repeating: 0, count: 64 << 10)
+                                while true {
+                                    let count = try buffer.withUnsafeMutableBytes { try read($0) }
+                                    if count == 0 { return bytes }
+                                    bytes += buffer.prefix(count)
+                                    self.arrivingBytes.withLock { $0 += count }
+                                }
+                            })
+                    }
+                })
+            else {
+                abandoned.withLock { $0 += 1 }
+                return false
+            }
+            guard let digest = try? await upload.digest() else {
+                abandoned.withLock { $0 += 1 }
+                return false
+            }
+            guard arriving == .taken else { return false }
+            #expect(SHA256.hash(bytes).ociDigest == digest)
+            sent.withLock { $0.append(Sent(digest: digest, bytes: bytes)) }
+            ways.withLock { $0.append("arriving") }
+            arrivals.withLock { $0.append("blob \(digest)") }
+            return true
         }
 
         func blobSize(_ digest: String) async throws -> Int64? { held[digest] }
@@ -38,6 +83,7 @@ import Testing
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
             #expect(Int64(bytes.count) == size)
             sent.withLock { $0.append(Sent(digest: digest, bytes: bytes)) }
+            ways.withLock { $0.append("whole") }
             arrivals.withLock { $0.append("blob \(digest)") }
         }
 
@@ -74,10 +120,12 @@ import Testing
     static let manifest = Array(#"{"schemaVersion":2}"#.utf8)
     static let manifestType = "application/vnd.docker.distribution.manifest.v2+json"
 
-    static func relay(_ upstream: RecordingUpstream) async throws -> (RegistryRelay, RegistryClient, String) {
+    static func relay(
+        _ upstream: RecordingUpstream, sendOnArrivalPast: Int64 = RegistryRelay.sendOnArrivalPast
+    ) async throws -> (RegistryRelay, RegistryClient, String) {
         let spool = NSTemporaryDirectory() + "relay-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
-        let relay = try await RegistryRelay.start(upstream: upstream, spoolDirectory: spool)
+        let relay = try await RegistryRelay.start(upstream: upstream, spoolDirectory: spool, sendOnArrivalPast: sendOnArrivalPast)
         return (relay, RegistryClient(baseURL: "http://\(relay.host)", credentials: nil), spool)
     }
 
@@ -113,6 +161,77 @@ import Testing
             repository: "team/app", name: "a layer", read: { stream.read(into: $0) }, digest: { SHA256.hash(bytes).ociDigest })
         _ = try await client.putManifest(repository: "team/app", reference: "v1", bytes: Self.manifest, mediaType: Self.manifestType)
         #expect(upstream.sent.withLock { $0 } == [RecordingUpstream.Sent(digest: SHA256.hash(bytes).ociDigest, bytes: bytes)])
+        await relay.stop()
+    }
+
+    /// A destination that takes blobs as they arrive gets the Engine's bytes while the Engine still sends them:
+    /// once the Engine has finished, only the digest is left to give, and the blob is not sent a second time. One
+    /// that fails on the way gets the blob whole afterwards.
+    @Test(arguments: [RecordingUpstream.Arriving.taken, .failing])
+    func anUploadGoesOnAsItArrives(arriving: RecordingUpstream.Arriving) async throws {
+        let upstream = RecordingUpstream(arriving: arriving)
+        let (relay, client, spool) = try await Self.relay(upstream, sendOnArrivalPast: 500_000)
+        let bytes = (0..<2_000_000).map { UInt8(truncatingIfNeeded: $0 &* 29) }
+        let half = bytes.count / 2
+        let stream = StreamedBytes(bytes, chunk: 100_000)
+        let sentBeforeTheEnd = Mutex(false)
+        try await client.uploadStreamingBlob(
+            repository: "team/app", name: "a layer",
+            read: { buffer in
+                let count = stream.read(into: buffer)
+                if count == 0 {
+                    // The Engine's last byte is not sent yet: the destination should have had its first half.
+                    let deadline = Date().addingTimeInterval(10)
+                    while upstream.arrivingBytes.withLock({ $0 }) < half, Date() < deadline { usleep(2_000) }
+                    sentBeforeTheEnd.withLock { $0 = upstream.arrivingBytes.withLock { $0 } >= half }
+                }
+                return count
+            }, digest: { SHA256.hash(bytes).ociDigest })
+        _ = try await client.putManifest(repository: "team/app", reference: "v1", bytes: Self.manifest, mediaType: Self.manifestType)
+        #expect(sentBeforeTheEnd.withLock { $0 }, "the destination got bytes while the Engine was still sending")
+        #expect(upstream.sent.withLock { $0 } == [RecordingUpstream.Sent(digest: SHA256.hash(bytes).ociDigest, bytes: bytes)])
+        #expect(upstream.ways.withLock { $0 } == [arriving == .taken ? "arriving" : "whole"])
+        #expect(upstream.arrivals.withLock { $0 }.last == "manifest")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty, "the spooled upload is deleted")
+        await relay.stop()
+    }
+
+    /// An upload the Engine finishes before it outgrows the relay's threshold goes whole, in one request, even to
+    /// a destination that would take it as it arrives; one that outgrows it goes as it arrives.
+    @Test func onlyAnUploadPastTheThresholdGoesOnAsItArrives() async throws {
+        let upstream = RecordingUpstream(arriving: .taken)
+        let (relay, client, _) = try await Self.relay(upstream, sendOnArrivalPast: 1_000_000)
+        for (index, count) in [1_000_000, 1_000_001].enumerated() {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ count) }
+            let stream = StreamedBytes(bytes, chunk: 100_000)
+            try await client.uploadStreamingBlob(
+                repository: "team/app", name: "a layer", read: { stream.read(into: $0) }, digest: { SHA256.hash(bytes).ociDigest })
+            // One at a time, so that the ways come in the uploads' order.
+            let deadline = Date().addingTimeInterval(10)
+            while upstream.sent.withLock({ $0.count }) <= index, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        _ = try await client.putManifest(repository: "team/app", reference: "v1", bytes: Self.manifest, mediaType: Self.manifestType)
+        #expect(upstream.ways.withLock { $0 } == ["whole", "arriving"])
+        #expect(upstream.sent.withLock { $0 }.map(\.bytes.count) == [1_000_000, 1_000_001])
+        await relay.stop()
+    }
+
+    /// Bytes that are not the digest the Engine names never become a blob in the destination, even where they went
+    /// on as they arrived: the destination learns the upload was abandoned.
+    @Test func anArrivingUploadWithTheWrongDigestIsAbandoned() async throws {
+        let upstream = RecordingUpstream(arriving: .taken)
+        let (relay, client, spool) = try await Self.relay(upstream, sendOnArrivalPast: 100_000)
+        let wrong = "sha256:" + String(repeating: "3", count: 64)
+        await #expect(throws: RegistryError.self) {
+            try await client.uploadBlob(repository: "app", digest: wrong, size: 300_000, content: .bytes(Array(repeating: 1, count: 300_000)))
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while upstream.abandoned.withLock({ $0 }) == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(upstream.abandoned.withLock { $0 } == 1)
+        #expect(upstream.sent.withLock { $0 }.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty)
         await relay.stop()
     }
 
