@@ -85,7 +85,7 @@ package struct ECRAPIPush: Sendable {
         let upstream = StoreRelayUpstream(store: store, tags: destination.tags, base: base, configDigest: image.id, onEvent: onEvent)
         guard
             let digest = try await EngineRelayPush(docker: docker, settings: settings).push(
-                image: image, repository: destination.repository, tags: destination.tags, upstream: upstream, onEvent: onEvent)
+                source: image.id, repository: destination.repository, tags: destination.tags, upstream: upstream, onEvent: onEvent)
         else { return nil }
         return PushedImage(registry: registry, repository: destination.repository, tags: destination.tags, digest: digest)
     }

@@ -7,35 +7,44 @@ import Synchronization
 /// push's choice (`GatedRelayUpstream`). Its progress is held until then, so a push that goes another way shows
 /// none of it. Only asked to push where the Engine's push may be chosen (no export was asked ahead).
 ///
-/// It starts as soon as the Engine has described the image, before the push knows whether the relay suits it (that
-/// takes the image's ancestor, from the Engine's list of images): the relay's listener and the image's name for it
-/// (a tag, which the Engine takes 10-20 ms to write) are made meanwhile, and the Engine is asked to push once the
-/// push `confirm`s. `abandon` gives it up at any point.
+/// It starts before the push knows whether the relay suits it (that takes the image's ancestor, from the Engine's
+/// list of images), and for an image `push` was given by its tag, before the Engine has described it: the relay's
+/// listener and the image's name for it (a tag, which the Engine takes 10-25 ms to write) are made meanwhile, and the
+/// Engine is asked to push once the push `confirm`s. `abandon` gives it up at any point.
 final class EngineRelayAhead: Sendable {
     private let gate = GatedRelayUpstream()
     private let held: HeldEvents
     private let decision = RelayDecision()
     private let task: Task<String?, any Error>
 
-    private init(push: EngineRelayPush, image: ImageInspect, repository: String, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void)
-    {
+    private init(push: EngineRelayPush, source: String, repository: String, tags: [String], onEvent: @escaping @Sendable (WorkflowEvent) -> Void) {
         let held = HeldEvents(onEvent)
         let (gate, decision) = (self.gate, self.decision)
         self.held = held
         task = Task {
-            try await push.push(image: image, repository: repository, tags: tags, upstream: gate, proceed: { await decision.value }) {
+            try await push.push(source: source, repository: repository, tags: tags, upstream: gate, proceed: { await decision.value }) {
                 held.deliver($0)
             }
         }
     }
 
+    /// `source`: the image's ID, or a name it keeps when the relay's goes (see `ImagePush.startRelayAhead`).
     static func start(
-        docker: DockerClient, settings: ExportSettings, image: ImageInspect, repository: String, tags: [String],
+        docker: DockerClient, settings: ExportSettings, source: String, repository: String, tags: [String],
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) -> EngineRelayAhead? {
-        guard settings.engineRelay, EngineRelayPush.applies(to: image, docker: docker) else { return nil }
+        // An Engine on `tcp://` has a loopback of its own (`EngineRelayPush.applies`).
+        guard settings.engineRelay, docker.host.socketPath != nil else { return nil }
         return EngineRelayAhead(
-            push: EngineRelayPush(docker: docker, settings: settings), image: image, repository: repository, tags: tags, onEvent: onEvent)
+            push: EngineRelayPush(docker: docker, settings: settings), source: source, repository: repository, tags: tags, onEvent: onEvent)
+    }
+
+    /// Whether `reference` names an image by a tag (`app:v4`), which the image keeps when the relay's name goes: not
+    /// an image ID (`afb314d6ac06`, `sha256:…`) nor a digest reference, which an image may hold without any tag (and
+    /// removing the relay's name from an image with no other would remove the image).
+    static func isTaggedName(_ reference: String) -> Bool {
+        guard let parsed = try? ImageReference(parsing: reference) else { return false }
+        return parsed.tag != nil && parsed.digest == nil && parsed.repository != "sha256"
     }
 
     /// The relay suits the push: the Engine is asked to push (to the relay, whose answers that need the

@@ -30,12 +30,13 @@ struct EngineRelayPush: Sendable {
         image.size - (ancestor?.size ?? 0) <= newBytesLimit
     }
 
-    /// Pushes `image` under `tags` through a relay to `upstream`; nil when the Engine never reached the relay (the
+    /// Pushes the image `source` names (its ID, or a name of its own, which it keeps when the relay's name goes)
+    /// under `tags` through a relay to `upstream`; nil when the Engine never reached the relay (the
     /// caller then pushes straight to the registry). Errors of the destination are the ones thrown, not the Engine's
     /// report of the relay's refusal. `proceed`: asked once the relay listens and the image has its name for it,
     /// before the Engine is asked to push; false gives the push up (the name goes, `CancellationError` is thrown).
     func push(
-        image: ImageInspect, repository: String, tags: [String], upstream: any RelayUpstream,
+        source: String, repository: String, tags: [String], upstream: any RelayUpstream,
         proceed: @escaping @Sendable () async -> Bool = { true }, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> String? {
         // Named as an export's, so that a later run removes it when this process is killed before it could.
@@ -44,7 +45,7 @@ struct EngineRelayPush: Sendable {
         let relay = try await RegistryRelay.start(upstream: upstream, spoolDirectory: spool.path)
         let name = "\(relay.host)/\(repository)"
         do {
-            try await docker.tag(source: image.id, repository: name, tag: tags[0])
+            try await docker.tag(source: source, repository: name, tag: tags[0])
             guard await proceed() else { throw CancellationError() }
             let result = try await withTaskCancellationHandler {
                 try await docker.push(
@@ -74,14 +75,17 @@ struct EngineRelayPush: Sendable {
         }
     }
 
-    /// Stops the relay and removes the names the push gave the image (best effort: a name already gone is fine);
-    /// outside the push's task, whose cancellation would abort the Engine's calls.
+    /// Stops the relay and removes the names the push gave the image (best effort: a name already gone is fine), all
+    /// at once: the push ends when they are gone. Outside the push's task, whose cancellation would abort the
+    /// Engine's calls.
     private func finish(_ relay: RegistryRelay, name: String, tag: String, digest: String?) async {
         let docker = self.docker
         await Task.detached {
-            await relay.stop()
-            try? await docker.removeImage("\(name):\(tag)")
-            if let digest { try? await docker.removeImage("\(name)@\(digest)") }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await relay.stop() }
+                group.addTask { try? await docker.removeImage("\(name):\(tag)") }
+                if let digest { group.addTask { try? await docker.removeImage("\(name)@\(digest)") } }
+            }
         }.value
     }
 }

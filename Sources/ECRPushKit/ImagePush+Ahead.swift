@@ -21,30 +21,42 @@ extension ImagePush {
             tags: destination.tags)
     }
 
-    /// `push`'s Engine push through the relay, started while the login is made (`EngineRelayAhead`): for an image
-    /// that exists already, where the Engine's push may be chosen (the blob cache cannot answer, gzip layers) and
-    /// will push (not `--skip-existing`, which may push nothing). The Engine is asked to push once
-    /// `confirmRelayAhead` finds that the relay suits the image.
+    /// `push`'s Engine push through the relay, started while the login is made (`EngineRelayAhead`), where the
+    /// Engine's push may be chosen (gzip layers) and will push (not `--skip-existing`, which may push nothing). Before
+    /// the Engine has described the image (`inspected` nil), for an image named by its tag, which it keeps when the
+    /// relay's name goes (`EngineRelayAhead.isTaggedName`); after, by the image's ID, where it has a name of its own
+    /// (`EngineRelayPush.applies`; removing the relay's would otherwise remove the image). The Engine is asked to push
+    /// once `confirmRelayAhead` finds that the relay suits the image.
     func startRelayAhead(
         _ destination: PushDestination, inspected: ImageInspect?, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) -> EngineRelayAhead? {
-        guard existingLocalImage != nil, let inspected, !skipExisting, transport == .auto || transport == .daemon,
-            settings.compression == .gzip, settings.blobCache?.mayRemember(imageID: inspected.id) != true
+        guard let name = existingLocalImage, !skipExisting, transport == .auto || transport == .daemon, settings.compression == .gzip
         else { return nil }
+        let source: String
+        if let inspected {
+            guard EngineRelayPush.applies(to: inspected, docker: workflow.docker) else { return nil }
+            source = inspected.id
+        } else {
+            guard EngineRelayAhead.isTaggedName(name) else { return nil }
+            source = name
+        }
         return EngineRelayAhead.start(
-            docker: workflow.docker, settings: settings, image: inspected, repository: destination.repository, tags: destination.tags,
+            docker: workflow.docker, settings: settings, source: source, repository: destination.repository, tags: destination.tags,
             onEvent: onEvent)
     }
 
-    /// The relay started ahead, confirmed where it suits the push: no export was asked ahead (ecrpush's push reads the
-    /// image whatever happens), and few new bytes past the image's ancestor from a registry (`EngineRelayPush.suits`).
-    /// Otherwise given up (its name for the image removed) and nil.
+    /// The relay started ahead, confirmed where it suits the push: the image has a name of its own beside the relay's
+    /// (`EngineRelayPush.applies`), the blob cache cannot answer for it, no export was asked ahead (ecrpush's push
+    /// reads the image whatever happens), and few new bytes are past the image's ancestor from a registry
+    /// (`EngineRelayPush.suits`). Otherwise given up (its name for the image removed) and nil.
     func confirmRelayAhead(
         _ ahead: EngineRelayAhead?, _ destination: PushDestination, inspected: ImageInspect?, exportAhead: EngineExportAhead?,
         candidates: RegistryAncestor.Candidates?
     ) async -> EngineRelayAhead? {
         guard let ahead else { return nil }
-        if exportAhead == nil, let inspected {
+        if exportAhead == nil, let inspected, EngineRelayPush.applies(to: inspected, docker: workflow.docker),
+            settings.blobCache?.mayRemember(imageID: inspected.id) != true
+        {
             let ancestor = candidates.flatMap { RegistryAncestor.choose(for: inspected, among: $0, preferredRegistry: destination.registryOverride) }
             if EngineRelayPush.suits(inspected, ancestor: ancestor) {
                 ahead.confirm()

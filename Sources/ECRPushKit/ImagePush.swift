@@ -103,10 +103,18 @@ package struct ImagePush: Sendable {
         }
         async let pendingLookup = workflow.ecr.findRepository(destination.repository, registryId: destination.registryId)
         async let pendingCandidates = gatherAncestorCandidates()
-        var inspected = try await pendingInspection
         // The Engine's push through the relay, started now where it may be chosen: its listener and the image's name
-        // for it are made while the ancestor is looked for, which says whether the relay suits the push.
-        var relayAhead = startRelayAhead(destination, inspected: inspected, onEvent: onEvent)
+        // for it are made while the Engine describes the image (an image named by its ID: once it has) and the ancestor
+        // is looked for, which says whether the relay suits the push.
+        var relayAhead = startRelayAhead(destination, inspected: nil, onEvent: onEvent)
+        var inspected: ImageInspect?
+        do {
+            inspected = try await pendingInspection
+        } catch {
+            await relayAhead?.abandon()
+            throw error
+        }
+        if relayAhead == nil, let inspected { relayAhead = startRelayAhead(destination, inspected: inspected, onEvent: onEvent) }
         // `push`'s tags for the Engine, made meanwhile where the registry's name is known already.
         var tagsAhead = destination.registryOverride.flatMap { startTagsAhead(destination, registry: $0, inspected: inspected) }
         // The local images its ancestor is chosen among come from the Engine, sooner than the login.

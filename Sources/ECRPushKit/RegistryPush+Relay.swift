@@ -25,7 +25,7 @@ extension RegistryPush {
         let digest =
             if let ahead { try await ahead.proceed(to: upstream) } else {
                 try await EngineRelayPush(docker: docker, settings: settings).push(
-                    image: image, repository: destination.repository, tags: destination.tags, upstream: upstream, onEvent: onEvent)
+                    source: image.id, repository: destination.repository, tags: destination.tags, upstream: upstream, onEvent: onEvent)
             }
         guard let digest else { return nil }
         return PushedImage(registry: registryName, repository: destination.repository, tags: destination.tags, digest: digest)

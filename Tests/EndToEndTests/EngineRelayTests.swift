@@ -83,6 +83,47 @@ import Testing
         #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "6291456", "\(run.combinedText)")
     }
 
+    /// An image named by its ID (which removing a name could remove, were it its last) goes through the relay once the
+    /// Engine has described it, named for the relay by that ID: it keeps its own name, and loses the relay's.
+    @Test func anImageNamedByItsIDKeepsItsOwnName() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = try await EngineTagsAheadTests.taggedImage(world, megabytes: 1)
+        let shortID = String(image.id.dropFirst("sha256:".count).prefix(12))
+        let recording = try EngineTagsAheadTests.recordTagEvents(world, image.id)
+        let repository = BuildAndPushTests.uniqueName("relay-by-id")
+        let result = try await ECRPushCLI.run(
+            [
+                "push", shortID, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon",
+                "--registry", world.registry.hostPort
+            ],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        let events = await EngineTagsAheadTests.tagEvents(recording)
+        #expect(events.first?.hasPrefix("tag 127.0.0.1:") == true, "through the relay: \(events)")
+        #expect(try await Self.inspect(world, image.id, "RepoTags") == [image.tag])
+        #expect(try await Self.inspect(world, image.id, "RepoDigests").allSatisfy { !$0.hasPrefix("127.0.0.1:") })
+        #expect(try await world.registry.manifestBytes(repository: repository, reference: "v1").isEmpty == false)
+    }
+
+    /// A push of an image that does not exist says so, as the Engine's description of it does; the relay started
+    /// from its name meanwhile goes, and nothing is pushed.
+    @Test func aMissingImageIsSaidAndTheRelayGoes() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let missing = BuildAndPushTests.uniqueName("no-such-image") + ":v1"
+        let temporary = TemporaryDirectory()
+        let result = try await ECRPushCLI.run(
+            [
+                "push", missing, "--repository", BuildAndPushTests.uniqueName("relay-missing-image"), "--tag", "v1", "--registry",
+                world.registry.hostPort
+            ],
+            environment: world.environment.merging(["TMPDIR": temporary.path]) { $1 })
+        #expect(result.status != 0)
+        #expect(result.stderrText.contains(missing), "\(result.stderrText)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "no relay spool is left")
+    }
+
     /// The Engine's push starts while the login is made; a push that then fails (a missing repository) gives it up,
     /// and the relay's name for the image goes with it.
     @Test func aPushThatFailsLeavesNoName() async throws {
