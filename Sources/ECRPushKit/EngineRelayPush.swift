@@ -19,13 +19,16 @@ struct EngineRelayPush: Sendable {
         docker.host.socketPath != nil && !image.repoTags.isEmpty
     }
 
-    /// The most new bytes (uncompressed) a push sends through the relay: it takes each upload whole before sending
-    /// it on, so a big layer's compression and upload would follow each other where the Engine's own push overlaps
-    /// them (on a 200 Mbit/s link, 256 MiB took 10.4 s through the relay against 6.8 s). Past this, the Engine pushes
-    /// to the registry itself.
+    /// The most new bytes (uncompressed) for which the Engine's push through the relay is counted on before the push
+    /// chooses (`auto`, `ecr-api`): the Engine compresses on one core, so past a few MiB ecrpush's own push, whose
+    /// export is compressed on every core, is likely quicker (scenario 3 of tools/bench_everyday.py, 256 MiB new:
+    /// 1.07x `docker push` through the Engine, 0.56x through the export). A push that goes through the Engine anyway
+    /// goes through the relay whatever its size: the relay sends a big upload on as it arrives (that 256 MiB over a
+    /// 200 Mbit/s link: 0.89-0.98x `docker push` through the relay, 0.97-1.00x with the Engine pushing itself).
     static let newBytesLimit: Int64 = 16 << 20
 
-    /// Whether the relay is worth it for `image` whose first layers came from `ancestor` (the bytes past it are new).
+    /// Whether the Engine's push through the relay is likely the quicker for `image` whose first layers came from
+    /// `ancestor` (the bytes past it are new).
     static func suits(_ image: ImageInspect, ancestor: RegistryAncestor?) -> Bool {
         image.size - (ancestor?.size ?? 0) <= newBytesLimit
     }

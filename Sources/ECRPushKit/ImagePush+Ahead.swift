@@ -47,8 +47,9 @@ extension ImagePush {
 
     /// The relay started ahead, confirmed where it suits the push: the image has a name of its own beside the relay's
     /// (`EngineRelayPush.applies`), the blob cache cannot answer for it, no export was asked ahead (ecrpush's push
-    /// reads the image whatever happens), and few new bytes are past the image's ancestor from a registry
-    /// (`EngineRelayPush.suits`). Otherwise given up (its name for the image removed) and nil.
+    /// reads the image whatever happens), and the Engine's push is the one asked for (`--transport daemon`) or few new
+    /// bytes are past the image's ancestor from a registry (`EngineRelayPush.suits`: `auto` likely chooses it).
+    /// Otherwise given up (its name for the image removed) and nil.
     func confirmRelayAhead(
         _ ahead: EngineRelayAhead?, _ destination: PushDestination, inspected: ImageInspect?, exportAhead: EngineExportAhead?,
         candidates: RegistryAncestor.Candidates?
@@ -58,7 +59,7 @@ extension ImagePush {
             settings.blobCache?.mayRemember(imageID: inspected.id) != true
         {
             let ancestor = candidates.flatMap { RegistryAncestor.choose(for: inspected, among: $0, preferredRegistry: destination.registryOverride) }
-            if EngineRelayPush.suits(inspected, ancestor: ancestor) {
+            if transport == .daemon || EngineRelayPush.suits(inspected, ancestor: ancestor) {
                 ahead.confirm()
                 return ahead
             }

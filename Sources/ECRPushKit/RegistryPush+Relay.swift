@@ -2,8 +2,9 @@ import DockerEngine
 
 extension RegistryPush {
     /// The Engine's push through ecrpush's relay (`EngineRelayPush`) into `destination`'s repository over the
-    /// distribution API with this push's login. `ahead`: that push, started while the login was made; else it
-    /// starts now. nil when the relay does not apply or the Engine could not reach it: the caller then has the
+    /// distribution API with this push's login, whatever the size of its new layers (the relay sends a big upload on
+    /// as it arrives, as quick as the Engine's own push). `ahead`: that push, started while the login was made; else
+    /// it starts now. nil when the relay does not apply or the Engine could not reach it: the caller then has the
     /// Engine push to the registry itself. `uploads`: the destination the relay's uploads went to before the choice
     /// (`relayUploads`), whose check of the config this one takes over.
     func pushThroughRelay(
@@ -12,10 +13,6 @@ extension RegistryPush {
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage? {
         guard settings.engineRelay, EngineRelayPush.applies(to: image, docker: docker) else { return nil }
-        if ahead == nil {
-            let ancestor = await relayAncestor(of: image, registryName: registryName, estimate: estimate, candidates: candidates)
-            guard EngineRelayPush.suits(image, ancestor: ancestor) else { return nil }
-        }
         let upstream = relayUpstream(
             image: image, destination: destination, registryName: registryName, estimate: estimate, candidates: candidates,
             config: uploads?.config, onEvent: onEvent)

@@ -9,13 +9,14 @@ import Testing
 @Suite struct EngineTagsAheadTests {
     typealias World = BuildAndPushTests.World
 
-    /// A tagged image of its own (a label no other test's image has).
-    static func taggedImage(_ world: World, megabytes: Int = 0) async throws -> (id: String, tag: String) {
+    /// A tagged image of its own (a label no other test's image has); with `ownLayer`, its layer too, where the
+    /// build cache would otherwise give the same one to every image of that size (one that a registry then holds).
+    static func taggedImage(_ world: World, megabytes: Int = 0, ownLayer: Bool = false) async throws -> (id: String, tag: String) {
         let tag = "\(BuildAndPushTests.uniqueName("tags-ahead")):src"
         let context = TemporaryDirectory()
         try """
         FROM \(DockerDaemon.baseImage)
-        RUN head -c \(megabytes << 20) /dev/urandom > /layer
+        RUN head -c \(megabytes << 20) /dev/urandom > /layer\(ownLayer ? " # \(tag)" : "")
         LABEL ecrpush.test="\(tag)"
         """.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
         let build = try await world.docker.docker(["build", "-q", "-t", tag, context.path])
