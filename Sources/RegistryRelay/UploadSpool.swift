@@ -16,7 +16,8 @@ final class UploadSpool: @unchecked Sendable {
     private var hasher = SHA256()
     private var finished = false
     private var accepted: String?
-    private var failure: String?
+    /// Discarded before `accept`: readers and waits for the digest fail.
+    private var abandoned = false
     private var digestWaiters: [CheckedContinuation<String, any Error>] = []
     private var growthWaiters: [(bytes: Int64, continuation: CheckedContinuation<Bool, Never>)] = []
 
@@ -62,7 +63,7 @@ final class UploadSpool: @unchecked Sendable {
             condition.unlock()
             for waiter in stopped { waiter.resume(returning: false) }
         }
-        guard descriptor >= 0, failure == nil else { return nil }
+        guard descriptor >= 0 else { return nil }
         close(descriptor)
         descriptor = -1
         finished = true
@@ -87,7 +88,7 @@ final class UploadSpool: @unchecked Sendable {
     /// The finished bytes checked out as `digest`: whoever waits in `acceptedDigest()` may finish the upload.
     func accept(_ digest: String) {
         let waiters = locked { () -> [CheckedContinuation<String, any Error>] in
-            guard finished, failure == nil, accepted == nil else { return [] }
+            guard finished, !abandoned, accepted == nil else { return [] }
             accepted = digest
             defer { digestWaiters = [] }
             return digestWaiters
@@ -100,7 +101,7 @@ final class UploadSpool: @unchecked Sendable {
         let (waiters, growth) = locked { () -> ([CheckedContinuation<String, any Error>], [CheckedContinuation<Bool, Never>]) in
             if descriptor >= 0 { close(descriptor) }
             descriptor = -1
-            if accepted == nil, failure == nil { failure = "the Engine's upload was abandoned or its digest did not check" }
+            if accepted == nil { abandoned = true }
             condition.broadcast()
             defer { (digestWaiters, growthWaiters) = ([], []) }
             return (digestWaiters, growthWaiters.map(\.continuation))
@@ -115,7 +116,7 @@ final class UploadSpool: @unchecked Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let answer: Result<String, any Error>? = locked {
                 if let accepted { return .success(accepted) }
-                if failure != nil { return .failure(RelayError.uploadAbandoned) }
+                if abandoned { return .failure(RelayError.uploadAbandoned) }
                 digestWaiters.append(continuation)
                 return nil
             }
@@ -135,8 +136,8 @@ final class UploadSpool: @unchecked Sendable {
     fileprivate func waitBeyond(_ offset: Int64) throws(RelayError) -> Int64 {
         condition.lock()
         defer { condition.unlock() }
-        while size <= offset, !finished, failure == nil { condition.wait() }
-        if failure != nil { throw .uploadAbandoned }
+        while size <= offset, !finished, !abandoned { condition.wait() }
+        if abandoned { throw .uploadAbandoned }
         return size
     }
 
