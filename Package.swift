@@ -91,7 +91,7 @@ let package = Package(
             name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "AWSCore", "SigV4", "STS", "HTTPTransport", "TestWorld"],
             exclude: ["Fixtures"]),
         .testTarget(name: "AWSClientsTests", dependencies: ["STS", "ECR", "AWSCore", "SigV4", "HTTPTransport", "Hashing", "TestWorld"]),
-        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "Hashing", "TestWorld"]),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport", "Hashing", "TestWorld"]),
         .testTarget(name: "BuildKitSessionTests", dependencies: ["BuildKitSession"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "Hashing", "TestWorld"]),
         .testTarget(name: "RegistryRelayTests", dependencies: ["RegistryRelay", "RegistryClient", "Hashing", "TestWorld"]),

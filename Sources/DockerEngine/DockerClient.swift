@@ -108,9 +108,11 @@ package final class DockerClient: Sendable {
         return try await perform(request)
     }
 
+    /// A read the command's early work made already is answered from there (`EngineReadsAhead`).
     func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
         do {
-            return try await http.send(request)
+            let http = self.http
+            return try await EngineReadsAhead.current.answer(for: request) { try await http.send(request) }
         } catch {
             throw translate(error)
         }

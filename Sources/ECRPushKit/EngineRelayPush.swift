@@ -8,7 +8,7 @@ import RegistryRelay
 /// ecrpush sends them on with its own login, which the Engine never sees. It may start before the login is made:
 /// the relay's answers wait for what they need. The image gets a name for the relay only for the push; that name
 /// and the digest reference the push leaves are removed after it, whatever happens.
-struct EngineRelayPush: Sendable {
+package struct EngineRelayPush: Sendable {
     let docker: DockerClient
     let settings: ExportSettings
 
@@ -32,6 +32,9 @@ struct EngineRelayPush: Sendable {
     static func suits(_ image: ImageInspect, ancestor: RegistryAncestor?) -> Bool {
         image.size - (ancestor?.size ?? 0) <= newBytesLimit
     }
+
+    /// Binds the next relay's listener now (`RegistryRelay.listenAhead`), for a push that may go through the relay.
+    package static func listenAhead() { RegistryRelay.listenAhead() }
 
     /// Pushes the image `source` names (its ID, or a name of its own, which it keeps when the relay's name goes)
     /// under `tags` through a relay to `upstream`; nil when the Engine never reached the relay (the

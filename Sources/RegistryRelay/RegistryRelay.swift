@@ -25,32 +25,25 @@ package final class RegistryRelay: Sendable {
     /// the rest: a loopback Engine sends a small layer in milliseconds, but compresses a big one for seconds.
     package static let sendOnArrivalPast: Int64 = 4 << 20
 
-    /// Listens on 127.0.0.1 at a port of the system's choosing; uploads are written to `spoolDirectory`.
+    /// Listens on 127.0.0.1 at a port of the system's choosing (or the one `listenAhead` bound); uploads are written
+    /// to `spoolDirectory`.
     package static func start(
         upstream: any RelayUpstream, spoolDirectory: String, sendOnArrivalPast: Int64 = sendOnArrivalPast
     ) async throws -> RegistryRelay {
         let sessions = RelaySessions(directory: spoolDirectory, upstream: upstream, sendOnArrivalPast: sendOnArrivalPast)
-        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 64)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(RelayRequestHandler(sessions: sessions))
-                }
-            }
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
-        } catch {
-            throw RelayError.cannotListen("\(error)")
+        let listener: RelayListener
+        if let bound = await ListenerAhead.current.take() {
+            listener = bound
+        } else {
+            listener = try await RelayListener.bind()
         }
-        guard let port = channel.localAddress?.port else {
-            try? await channel.close()
-            throw RelayError.cannotListen("no port was given")
-        }
-        return RegistryRelay(port: port, channel: channel, sessions: sessions)
+        listener.serve(sessions)
+        return RegistryRelay(port: listener.port, channel: listener.channel, sessions: sessions)
     }
+
+    /// Binds the next relay's listener now, in the background, while the command still reads its arguments (a
+    /// process's first bind pays for NIO's start). Unused, it listens until the process ends and serves nobody.
+    package static func listenAhead() { ListenerAhead.current.bind() }
 
     /// `127.0.0.1:<port>`, the registry part of the names the Engine pushes.
     package var host: String { "127.0.0.1:\(port)" }

@@ -37,6 +37,7 @@ struct ECRPush: AsyncParsableCommand {
         // milliseconds sooner (measured): dlopen takes 4-5 ms alone but up to 10-12 beside the parse on two cores.
         // Other commands load it on a thread of its own while the arguments are parsed.
         let arguments = Array(CommandLine.arguments.dropFirst())
+        EngineAhead.start(arguments: arguments)
         if LoginAhead.start(arguments: arguments) {
             HTTPClient.loadNow()
         } else if let subcommand = arguments.first, requestingSubcommands.contains(subcommand) {

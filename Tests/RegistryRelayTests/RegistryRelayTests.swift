@@ -151,6 +151,30 @@ import Testing
         #expect(upstream.stopped.withLock { $0 }, "the destination hears that the relay stopped")
     }
 
+    /// A listener bound ahead (while the command line is read) serves nobody until a relay takes it; the next relay
+    /// listens there, and the one after binds a port of its own.
+    @Test func theNextRelayTakesTheListenerBoundAhead() async throws {
+        try await ListenerAhead.$current.withValue(ListenerAhead()) {
+            RegistryRelay.listenAhead()
+            let port = try #require(await ListenerAhead.current.port)
+            var early = RegistryClient(baseURL: "http://127.0.0.1:\(port)", credentials: nil)
+            early.retryPolicy = RegistryRetryPolicy(maxAttempts: 1)
+            await #expect(throws: (any Error).self, "a connection before the relay starts is closed") {
+                try await early.blobExists(repository: "team/app", digest: "sha256:" + String(repeating: "0", count: 64))
+            }
+            let upstream = RecordingUpstream()
+            let (relay, client, _) = try await Self.relay(upstream)
+            #expect(relay.port == port)
+            #expect(await ListenerAhead.current.port == nil)
+            let digest = "sha256:" + String(repeating: "0", count: 64)
+            #expect(try await client.blobExists(repository: "team/app", digest: digest) == false)
+            let (second, _, _) = try await Self.relay(upstream)
+            #expect(second.port != port)
+            await second.stop()
+            await relay.stop()
+        }
+    }
+
     /// The Engine's way: a chunked PATCH of a layer as it is compressed, then the PUT that names its digest.
     @Test func aChunkedPatchThenPutArrivesWhole() async throws {
         let upstream = RecordingUpstream()
