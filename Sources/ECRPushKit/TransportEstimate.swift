@@ -68,6 +68,12 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
             return max(Double(newBytes) / daemonBytesPerSecond + checks, checks + linkSeconds(newBytes))
         }
 
+        /// ecrpush's push on a fast link: the export (`known` bytes the destination holds, only read) and the new bytes
+        /// compressed on every core.
+        func exportPushSeconds(newBytes: Int64, known: Int64) -> Double {
+            registrySecondsPerPush + Double(newBytes) / registryBytesPerSecond + Double(known) / exportBytesPerSecond
+        }
+
         /// ecrpush's push, estimated at `seconds` on a fast link: its first byte waits for the Engine to write the
         /// whole image out, so on a slower link it takes that wait plus the link's time for `newBytes`.
         func registrySeconds(_ seconds: Double, imageSize: Int64, newBytes: Int64) -> Double {
@@ -102,9 +108,7 @@ package struct TransportEstimate: Sendable, CustomStringConvertible {
         let registry =
             remembered
             ? 0
-            : rates.registrySeconds(
-                rates.registrySecondsPerPush + Double(newBytes) / rates.registryBytesPerSecond + Double(known) / rates.exportBytesPerSecond,
-                imageSize: image.size, newBytes: newBytes)
+            : rates.registrySeconds(rates.exportPushSeconds(newBytes: newBytes, known: known), imageSize: image.size, newBytes: newBytes)
         func estimate(_ path: Path, _ reason: String) -> TransportEstimate {
             TransportEstimate(
                 path: path, reason: reason, daemonSeconds: daemon, registrySeconds: registry, ancestor: ancestor, knownLayers: knownLayers)

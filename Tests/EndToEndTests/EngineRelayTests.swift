@@ -270,14 +270,15 @@ import Testing
 
     /// `ecr-api` (no registry password anywhere): once the base's layers are in the repository (copied there through
     /// ECR's API), the 1 MiB past them goes through the relay into ECR's layer upload, not through an export of the
-    /// whole image.
-    @Test func ecrAPIPushesFewNewBytesThroughTheRelay() async throws {
+    /// whole image; so do 17 MiB (past the 16 MiB counted on) on a base of 64 MiB, which the export would read out too.
+    @Test(arguments: zip([4, 64], [1, 17]))
+    func ecrAPIPushesNewBytesThroughTheRelayWhereTheyAreFewOrTheBaseFarBigger(baseMegabytes: Int, newMegabytes: Int) async throws {
         let world = try await ECRAPITransportTests.start()
         defer { world.moto.stop() }
         let baseRepository = BuildAndPushTests.uniqueName("relay-api-base")
-        let baseName = try await ECRAPITransportTests.pushAndPullBase(world, repository: baseRepository, megabytes: 4, withDocker: true)
+        let baseName = try await ECRAPITransportTests.pushAndPullBase(world, repository: baseRepository, megabytes: baseMegabytes, withDocker: true)
         let app = "\(BuildAndPushTests.uniqueName("relay-api-app")):1"
-        _ = try await AutoTransportTests.build(world, from: baseName, megabytes: 1, tag: app)
+        _ = try await AutoTransportTests.build(world, from: baseName, megabytes: newMegabytes, tag: app)
         let repository = BuildAndPushTests.uniqueName("relay-api")
         let result = try await ECRPushCLI.run(
             [
