@@ -188,8 +188,16 @@ package struct ImagePush: Sendable {
                 }
                 inspected = if let tagsAhead { await tagsAhead.applied(to: image) } else { image }
                 enginePushed = true
+                // The relay's attempt named the destination already, in the line the Engine now sends again.
+                let named = settings.engineRelay && EngineRelayPush.applies(to: image, docker: workflow.docker)
                 pushed = try await workflow.push(
-                    localImage: localImage, inspected: inspected, destination: destination, repository: repository, login: login, onEvent: onEvent)
+                    localImage: localImage, inspected: inspected, destination: destination, repository: repository, login: login
+                ) { event in
+                    if named, case .push(let push) = event, case .other(let text)? = push.status, text.hasPrefix("The push refers to repository [") {
+                        return
+                    }
+                    onEvent(event)
+                }
             case .registry:
                 await tagsAhead?.undo()
                 await relayAhead?.abandon()

@@ -234,6 +234,8 @@ import Testing
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("The Engine could not reach ecrpush's relay"), "\(result.stderrText)")
         #expect(result.stderrText.contains("--no-engine-relay skips the attempt"), "\(result.stderrText)")
+        let named = result.combinedText.components(separatedBy: "The push refers to repository [\(registry.hostPort)/\(repository)]").count - 1
+        #expect(named == 1, "the destination is named once, not again by the Engine's own push: \(result.combinedText)")
         #expect(!(try Self.engineRequests(world, repository: repository)).isEmpty, "the Engine pushed to the registry itself")
         let manifest = try await registry.manifest(repository: repository, reference: "v1")
         #expect((manifest["layers"] as? [Any])?.count == 2)
