@@ -18,10 +18,11 @@ enum EngineAhead {
         return arguments[1].hasPrefix("-") ? nil : arguments[1]
     }
 
-    /// Whether the push may go through the relay: the Engine's push is not ruled out (`--transport ecr-api`,
-    /// `--no-engine-relay`) and the Engine is on a unix socket (one on `tcp://` has a loopback of its own).
+    /// Whether the push may go through the relay: the Engine's push is not ruled out (`--transport registry`, ecrpush's
+    /// own push whatever the image; `--no-engine-relay`) and the Engine is on a unix socket (one on `tcp://` has a
+    /// loopback of its own). `auto`, `daemon` and `ecr-api` may all have the Engine push to the relay.
     static func mayRelay(_ arguments: [String], environment: [String: String], host: DockerHost) -> Bool {
-        host.socketPath != nil && !LoginAhead.values(of: "--transport", in: arguments).contains("ecr-api")
+        host.socketPath != nil && !LoginAhead.values(of: "--transport", in: arguments).contains("registry")
             && !arguments.contains("--no-engine-relay") && environment["ECRPUSH_ENGINE_RELAY"] != "0"
     }
 
