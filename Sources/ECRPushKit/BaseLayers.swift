@@ -82,7 +82,7 @@ package struct BaseSource: Sendable {
 package enum BaseLayers {
     static func known(
         image: ImageInspect, ancestor: RegistryAncestor, source: BaseSource, store: any BlobStore, compression: LayerCompression,
-        jobs: Int = 4, meter: CopyMeter? = nil, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        jobs: Int = 4, meter: CopyMeter? = nil, namedByDiffID: Bool = false, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async -> [String: KnownLayer] {
         defer { meter?.finish() }
         do {
@@ -90,16 +90,25 @@ package enum BaseLayers {
             guard layers.count == ancestor.layerCount, layers.count <= image.rootFS.layers.count else { return [:] }
             let sourceRepository = source.mountRepository ?? ancestor.location.repository
             var candidates: [String: KnownLayer] = [:]
+            // Each layer's progress is named by its blob, as ecrpush's push names the others; by its diffID where the
+            // Engine's push reports the image's layers beside it (through the relay), as the Engine names them.
+            var ids: [String: String] = [:]
             for (diffID, layer) in zip(image.rootFS.layers, layers) where candidates[diffID] == nil {
-                if let layer = usable(layer, compression: compression) { candidates[diffID] = layer }
+                guard let layer = usable(layer, compression: compression) else { continue }
+                candidates[diffID] = layer
+                if ids[layer.digest] == nil { ids[layer.digest] = PreparedBlob.shortID(namedByDiffID ? diffID : layer.digest) }
             }
             let byDigest = Dictionary(candidates.values.map { ($0.digest, $0) }, uniquingKeysWith: { first, _ in first })
+            let namedIDs = ids
             let present = try await store.existing(Array(byDigest.keys).sorted())
             let missing = byDigest.keys.filter { !present.contains($0) }.sorted()
             meter?.expect(source.otherRegistry == nil ? 0 : missing.compactMap { byDigest[$0]?.size }.reduce(0, +), plan: candidates)
             let added = try await RememberedImage.digests(missing, jobs: max(jobs, 4)) { digest in
                 guard let layer = byDigest[digest] else { return false }
-                return try await add(layer, to: store, from: source, sourceRepository: sourceRepository, meter: meter, onEvent: onEvent)
+                return try await add(
+                    layer, id: namedIDs[digest] ?? PreparedBlob.shortID(digest), to: store, from: source, sourceRepository: sourceRepository,
+                    meter: meter,
+                    onEvent: onEvent)
             }
             let held = present.union(added)
             return candidates.filter { held.contains($0.value.digest) }
@@ -114,10 +123,9 @@ package enum BaseLayers {
     /// Mounts (same registry; where the store cannot, copies) or copies (another registry) a layer the store lacks.
     /// A refused mount or a failed copy is no error: the layer is then compressed and uploaded from the image.
     private static func add(
-        _ layer: KnownLayer, to store: any BlobStore, from source: BaseSource, sourceRepository: String, meter: CopyMeter?,
+        _ layer: KnownLayer, id: String, to store: any BlobStore, from source: BaseSource, sourceRepository: String, meter: CopyMeter?,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> Bool {
-        let id = PreparedBlob.shortID(layer.digest)
         let place: String
         let copy: @Sendable (_ progress: @escaping @Sendable (Int64) -> Void) async throws -> Bool
         if let registry = source.otherRegistry {

@@ -52,7 +52,9 @@ extension RegistryPush {
             guard settings.reuseBaseLayers,
                 let ancestor = await push.relayAncestor(of: image, registryName: registryName, estimate: estimate, candidates: candidates)
             else { return [:] }
-            return (try? await push.baseLayers(image: image, ancestor: ancestor, store: store, registryName: registryName, onEvent: onEvent)) ?? [:]
+            return
+                (try? await push.baseLayers(
+                    image: image, ancestor: ancestor, store: store, registryName: registryName, namedByDiffID: true, onEvent: onEvent)) ?? [:]
         }
         return StoreRelayUpstream(
             store: store, tags: destination.tags, base: base, configDigest: image.id, config: config.flatMap { $0.digest == image.id ? $0 : nil },

@@ -137,7 +137,7 @@ package struct RegistryPush: Sendable {
     /// are not reused.
     func baseLayers(
         image: ImageInspect, ancestor: RegistryAncestor, store: RegistryBlobStore, registryName: String, meter: CopyMeter? = nil,
-        onEvent: @escaping @Sendable (WorkflowEvent) -> Void
+        namedByDiffID: Bool = false, onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> [String: KnownLayer] {
         guard settings.reuseBaseLayers else { return [:] }
         let source: BaseSource
@@ -152,7 +152,7 @@ package struct RegistryPush: Sendable {
         }
         return await BaseLayers.known(
             image: image, ancestor: ancestor, source: source, store: store, compression: settings.compression, jobs: settings.jobs,
-            meter: meter, onEvent: onEvent)
+            meter: meter, namedByDiffID: namedByDiffID, onEvent: onEvent)
     }
 
     /// `--transport auto`: whether this push costs less through the Engine's push or through this one, from the
@@ -181,15 +181,17 @@ package struct RegistryPush: Sendable {
         if let ancestor, ancestor.registry != registryName, !remembered, settings.compression == .gzip, sources != nil {
             let store = self.store(repository, registryName: registryName, onEvent: onEvent)
             let meter = CopyMeter()
+            // A copy that takes a while (a slow link): ecrpush's push starts now, beside it. Not where the Engine's push
+            // goes through the relay: its new layers go up beside the copy too, and it reads no more than they are.
+            // The copy's progress then names the layers as the Engine's push does.
+            let relayCarries =
+                settings.engineRelay && EngineRelayPush.applies(to: image, docker: docker) && EngineRelayPush.suits(image, ancestor: ancestor)
             let copying = Task {
                 defer { meter.finish() }  // whatever way the copy ends, the probe stops waiting for it
                 return try await baseLayers(
-                    image: image, ancestor: ancestor, store: store, registryName: registryName, meter: meter, onEvent: onEvent)
+                    image: image, ancestor: ancestor, store: store, registryName: registryName, meter: meter, namedByDiffID: relayCarries,
+                    onEvent: onEvent)
             }
-            // A copy that takes a while (a slow link): ecrpush's push starts now, beside it. Not where the Engine's push
-            // goes through the relay: its new layers go up beside the copy too, and it reads no more than they are.
-            let relayCarries =
-                settings.engineRelay && EngineRelayPush.applies(to: image, docker: docker) && EngineRelayPush.suits(image, ancestor: ancestor)
             let beside: TransportEstimate?
             do {
                 beside = relayCarries ? nil : try await Self.besideCopy(meter, image: image, ancestor: ancestor, rates: rates)

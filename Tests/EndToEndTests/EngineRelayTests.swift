@@ -298,6 +298,29 @@ import Testing
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
     }
 
+    /// The base's layers mounted for the Engine's push through the relay are named as the Engine names the image's
+    /// layers (by diffID): each "Mounted from" line is about one of the Engine's layers, not a second name for it.
+    @Test func theBasesMountsAreNamedAsTheEngineNamesItsLayers() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let (baseRepository, baseName) = try await AutoTransportTests.pushedBase(world, prefix: "relay-ids-base", megabytes: 2)
+        let app = "\(BuildAndPushTests.uniqueName("relay-ids-app")):1"
+        _ = try await AutoTransportTests.build(world, from: baseName, megabytes: 1, tag: app)
+        let repository = BuildAndPushTests.uniqueName("relay-ids")
+        let result = try await ECRPushCLI.run(
+            ["push", app, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", world.registry.hostPort],
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
+        let inspected = try await world.docker.docker(["image", "inspect", "--format", "{{json .RootFS.Layers}}", app])
+        let diffIDs = try JSONDecoder().decode([String].self, from: Data(inspected.stdoutText.utf8))
+        let engineIDs = Set(diffIDs.map { String($0.dropFirst("sha256:".count).prefix(12)) })
+        let mounted = result.combinedText.split(separator: "\n").filter { $0.hasSuffix(": Mounted from \(baseRepository)") }
+            .map { String($0.prefix { $0 != ":" }) }
+        #expect(!mounted.isEmpty, "\(result.combinedText)")
+        #expect(Set(mounted).isSubset(of: engineIDs), "\(mounted) against the Engine's \(engineIDs): \(result.combinedText)")
+    }
+
     /// `--no-engine-relay`: the Engine pushes to the registry itself (docker's own user agent in the log).
     @Test func withoutTheRelayTheEnginePushesItself() async throws {
         let world = try await World.start()
