@@ -37,7 +37,8 @@ package struct ECRAPIPush: Sendable {
             let store = ECRBlobStore(ecr: ecr, repository: destination.repository, registryId: destination.registryId, registry: registry)
             var known: [String: KnownLayer]?
             if relayMaySuit(inspected) {
-                let base = try await baseLayers(image: inspected, store: store, destination: destination, registry: registry, onEvent: onEvent)
+                let base = try await baseLayers(
+                    image: inspected, store: store, destination: destination, registry: registry, relayMaySuit: true, onEvent: onEvent)
                 known = base.layers
                 if let pushed = try await pushThroughRelay(
                     image: inspected, ancestor: base.ancestor, known: base.layers, store: store, destination: destination, registry: registry,
@@ -94,8 +95,10 @@ package struct ECRAPIPush: Sendable {
     /// the base is in this registry (BatchGetImage; layers only named where the repository has them), else from its
     /// own registry as `sources` says (its layers copied part by part, `ECRBlobStore+Copy.swift`). With the ancestor
     /// they came from (nil: none).
+    /// `relayMaySuit`: the Engine's push through the relay may follow, which names the layers by diffID; so do the
+    /// base's mounts and copies where it likely does (`EngineRelayPush.suits`).
     private func baseLayers(
-        image: ImageInspect, store: ECRBlobStore, destination: PushDestination, registry: String,
+        image: ImageInspect, store: ECRBlobStore, destination: PushDestination, registry: String, relayMaySuit: Bool = false,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> (layers: [String: KnownLayer], ancestor: RegistryAncestor?) {
         guard settings.reuseBaseLayers else { return ([:], nil) }
@@ -120,7 +123,7 @@ package struct ECRAPIPush: Sendable {
         }
         let known = await BaseLayers.known(
             image: image, ancestor: ancestor, source: source, store: store, compression: settings.compression, jobs: settings.jobs,
-            onEvent: onEvent)
+            namedByDiffID: relayMaySuit && EngineRelayPush.suits(image, ancestor: ancestor), onEvent: onEvent)
         if !known.isEmpty { onEvent(.info("\(known.count) layers of \(ancestor.reference) are in \(store.place)")) }
         return (known, ancestor)
     }

@@ -294,6 +294,10 @@ import Testing
         let appDigests = try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1")
         #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests)
         #expect((try Self.engineRequests(world, repository: repository)).isEmpty)
+        // The base's layers copied into the repository (ECR's API has no mount) are named as the Engine names them.
+        let copied = Self.lineIDs(result.combinedText, endingWith: ": Copied from \(baseRepository)")
+        let engineIDs = try await Self.engineLayerIDs(world.docker, app)
+        #expect(!copied.isEmpty && copied.isSubset(of: engineIDs), "\(copied) against the Engine's \(engineIDs): \(result.combinedText)")
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
         #expect(run.stdoutText == "auto\n", "\(run.combinedText)")
     }
@@ -312,13 +316,22 @@ import Testing
             environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
         #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
-        let inspected = try await world.docker.docker(["image", "inspect", "--format", "{{json .RootFS.Layers}}", app])
-        let diffIDs = try JSONDecoder().decode([String].self, from: Data(inspected.stdoutText.utf8))
-        let engineIDs = Set(diffIDs.map { String($0.dropFirst("sha256:".count).prefix(12)) })
-        let mounted = result.combinedText.split(separator: "\n").filter { $0.hasSuffix(": Mounted from \(baseRepository)") }
-            .map { String($0.prefix { $0 != ":" }) }
+        let engineIDs = try await Self.engineLayerIDs(world.docker, app)
+        let mounted = Self.lineIDs(result.combinedText, endingWith: ": Mounted from \(baseRepository)")
         #expect(!mounted.isEmpty, "\(result.combinedText)")
-        #expect(Set(mounted).isSubset(of: engineIDs), "\(mounted) against the Engine's \(engineIDs): \(result.combinedText)")
+        #expect(mounted.isSubset(of: engineIDs), "\(mounted) against the Engine's \(engineIDs): \(result.combinedText)")
+    }
+
+    /// The Engine's names for `image`'s layers in its push's progress: the first 12 hex digits of each diffID.
+    static func engineLayerIDs(_ docker: DockerDaemon, _ image: String) async throws -> Set<String> {
+        let inspected = try await docker.docker(["image", "inspect", "--format", "{{json .RootFS.Layers}}", image])
+        let diffIDs = try JSONDecoder().decode([String].self, from: Data(inspected.stdoutText.utf8))
+        return Set(diffIDs.map { String($0.dropFirst("sha256:".count).prefix(12)) })
+    }
+
+    /// The IDs of progress lines (`ID: status`) whose status ends with `suffix`.
+    static func lineIDs(_ text: String, endingWith suffix: String) -> Set<String> {
+        Set(text.split(separator: "\n").filter { $0.hasSuffix(suffix) }.map { String($0.prefix { $0 != ":" }) })
     }
 
     /// `--no-engine-relay`: the Engine pushes to the registry itself (docker's own user agent in the log).
