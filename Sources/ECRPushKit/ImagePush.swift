@@ -189,7 +189,7 @@ package struct ImagePush: Sendable {
                 inspected = if let tagsAhead { await tagsAhead.applied(to: image) } else { image }
                 enginePushed = true
                 // The relay's attempt named the destination already, in the line the Engine now sends again.
-                let named = settings.engineRelay && EngineRelayPush.applies(to: image, docker: workflow.docker)
+                let named = registryPush.relayApplies(to: image)
                 pushed = try await workflow.push(
                     localImage: localImage, inspected: inspected, destination: destination, repository: repository, login: login
                 ) { event in

@@ -12,7 +12,7 @@ extension RegistryPush {
         candidates: RegistryAncestor.Candidates?, ahead: EngineRelayAhead?, uploads: StoreRelayUpstream? = nil,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async throws -> PushedImage? {
-        guard settings.engineRelay, EngineRelayPush.applies(to: image, docker: docker) else { return nil }
+        guard relayApplies(to: image) else { return nil }
         let upstream = relayUpstream(
             image: image, destination: destination, registryName: registryName, estimate: estimate, candidates: candidates,
             config: uploads?.config, onEvent: onEvent)
@@ -26,6 +26,11 @@ extension RegistryPush {
             }
         guard let digest else { return nil }
         return PushedImage(registry: registryName, repository: destination.repository, tags: destination.tags, digest: digest)
+    }
+
+    /// Whether `pushThroughRelay` tries the relay for `image` (and names the destination in the Engine's stead).
+    func relayApplies(to image: ImageInspect) -> Bool {
+        settings.engineRelay && EngineRelayPush.applies(to: image, docker: docker)
     }
 
     /// The repository as the destination of the relay's uploads only, before the push's choice: through this push's

@@ -185,7 +185,7 @@ package struct RegistryPush: Sendable {
             // goes through the relay: its new layers go up beside the copy too, and it reads no more than they are.
             // The copy's progress then names the layers as the Engine's push does.
             let relayCarries =
-                settings.engineRelay && EngineRelayPush.applies(to: image, docker: docker) && EngineRelayPush.suits(image, ancestor: ancestor)
+                relayApplies(to: image) && EngineRelayPush.suits(image, ancestor: ancestor)
             let copying = Task {
                 defer { meter.finish() }  // whatever way the copy ends, the probe stops waiting for it
                 return try await baseLayers(
