@@ -49,12 +49,17 @@ import Testing
         let world = try await World.start()
         defer { world.moto.stop() }
         // 48 MiB of new layers: ecrpush's push wins above about 0.8 Gbit/s, a margin for a busy machine's loopback.
-        let (app, _) = try await Self.appOnABase(world, address: world.registry.hostPort, megabytes: 48)
+        let (firstApp, baseRepository) = try await Self.appOnABase(world, address: world.registry.hostPort, megabytes: 48)
+        var app = firstApp
         // The probe reads for 0.2 s: while the whole suite loads both cores, loopback was once measured at 46 Mbit/s
-        // (and `auto` rightly took the Engine's push for that rate). Up to three pushes, each to a new repository,
+        // (and `auto` rightly took the Engine's push for that rate). Up to three pushes, each of a new app to a new
+        // repository (the registry mounts what an earlier attempt pushed: nothing would be left to measure for),
         // for one measurement that shows the link as it is.
         var (repository, said, rate) = ("", "", 0.0)
-        for _ in 0..<3 where rate <= 8e8 {
+        for attempt in 0..<3 where rate <= 8e8 {
+            if attempt > 0 {
+                app = try await AutoTransportTests.build(world, from: "\(world.registry.hostPort)/\(baseRepository):1", megabytes: 48)
+            }
             repository = BuildAndPushTests.uniqueName("link-fast")
             let result = try await ECRPushCLI.run(
                 ["push", app, "--repository", repository, "--tag", "v1", "--create-repository", "--no-blob-cache"], environment: world.environment)
