@@ -41,6 +41,16 @@ package struct EngineRelayPush: Sendable {
     /// Binds the next relay's listener now (`RegistryRelay.listenAhead`), for a push that may go through the relay.
     package static func listenAhead() { RegistryRelay.listenAhead() }
 
+    /// Names the image `source` for the relay whose listener is bound ahead, now, for a push to `repository` under
+    /// `tag` (`RelayNameAhead`); the push takes the name, or the command removes it. Only for a tagged name, which the
+    /// image keeps when the relay's name goes (false otherwise, and nothing is started).
+    @discardableResult
+    package static func nameAhead(docker: DockerClient, source: String, repository: String, tag: String) -> Bool {
+        guard EngineRelayAhead.isTaggedName(source) else { return false }
+        RelayNameAhead.current.start(docker: docker, source: source, repository: repository, tag: tag) { await RegistryRelay.portAhead }
+        return true
+    }
+
     /// Pushes the image `source` names (its ID, or a name of its own, which it keeps when the relay's name goes)
     /// under `tags` through a relay to `upstream`; nil when the Engine never reached the relay (the
     /// caller then pushes straight to the registry). Errors of the destination are the ones thrown, not the Engine's
@@ -56,7 +66,9 @@ package struct EngineRelayPush: Sendable {
         let relay = try await RegistryRelay.start(upstream: upstream, spoolDirectory: spool.path)
         let name = "\(relay.host)/\(repository)"
         do {
-            try await docker.tag(source: source, repository: name, tag: tags[0])
+            if await !RelayNameAhead.current.take(source: source, repository: name, tag: tags[0]) {
+                try await docker.tag(source: source, repository: name, tag: tags[0])
+            }
             guard await proceed() else { throw CancellationError() }
             let result = try await withTaskCancellationHandler {
                 try await docker.push(

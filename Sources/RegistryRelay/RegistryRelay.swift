@@ -45,8 +45,17 @@ package final class RegistryRelay: Sendable {
     /// process's first bind pays for NIO's start). Unused, it listens until the process ends and serves nobody.
     package static func listenAhead() { ListenerAhead.current.bind() }
 
+    /// The port of the listener bound ahead, once bound (nil when none was asked for, its bind failed or a relay
+    /// took it already).
+    package static var portAhead: Int? {
+        get async { await ListenerAhead.current.port }
+    }
+
     /// `127.0.0.1:<port>`, the registry part of the names the Engine pushes.
-    package var host: String { "127.0.0.1:\(port)" }
+    package var host: String { Self.host(port: port) }
+
+    /// The registry part of the names the Engine pushes to the relay listening on `port`.
+    package static func host(port: Int) -> String { "127.0.0.1:\(port)" }
     /// Requests the Engine made: none means it never reached the relay (it runs in another network namespace).
     package var requestCount: Int { sessions.requests }
     /// The destination's first failure, which says more than the Engine's report of the relay's refusal.

@@ -37,22 +37,27 @@ struct ECRPush: AsyncParsableCommand {
         // milliseconds sooner (measured): dlopen takes 4-5 ms alone but up to 10-12 beside the parse on two cores.
         // Other commands load it on a thread of its own while the arguments are parsed.
         let arguments = Array(CommandLine.arguments.dropFirst())
-        EngineAhead.start(arguments: arguments)
+        let namedAhead = EngineAhead.start(arguments: arguments)
         if LoginAhead.start(arguments: arguments) {
             HTTPClient.loadNow()
         } else if let subcommand = arguments.first, requestingSubcommands.contains(subcommand) {
             HTTPClient.loadInBackground()
         }
+        // A push that names its image for the relay ahead takes signals over before the parse: one that comes while
+        // the command line is read must not kill the process before that name is removed.
+        let early = namedAhead ? CommandProgress(command: "push") : nil
+        let earlyInterruption = early.map { Interruption.install(progress: $0) }
         let command: any ParsableCommand
         do {
             command = try parseAsRoot()
         } catch {
+            await EngineAhead.undo()
             exit(withError: error)
         }
-        let progress = CommandProgress(command: type(of: command).configuration.commandName ?? "command")
+        let progress = early ?? CommandProgress(command: type(of: command).configuration.commandName ?? "command")
         // Before the command does anything: from here on SIGINT, SIGTERM and SIGHUP cancel its task (the process is
         // never killed mid-push with its temporary files left).
-        let interruption = Interruption.install(progress: progress)
+        let interruption = earlyInterruption ?? Interruption.install(progress: progress)
         // Detached: the command runs off the main actor, as it did when main() ran it directly.
         let task = Task.detached {
             try await CommandProgress.$current.withValue(progress) {
@@ -66,6 +71,8 @@ struct ECRPush: AsyncParsableCommand {
         }
         interruption.cancelOnSignal(task)
         let result = await task.result
+        // The relay's name made ahead, where no push took it (another command line, another way, a failure).
+        await EngineAhead.undo()
         await interruption.finish(completed: (try? result.get()) != nil)
         if case .failure(let error) = result { exit(withError: error) }
     }

@@ -47,4 +47,81 @@ import Testing
         // Read ahead by a client of its own, whose connection carries none of the push's own requests.
         #expect(!ahead.inspections.isEmpty && ahead.inspections.isDisjoint(with: ahead.changes), "\(ahead)")
     }
+
+    // MARK: - The relay's name, made ahead
+
+    /// The names the Engine gave images for a relay (`127.0.0.1:<port>/<repository>:…`) since `since` (its `tag`
+    /// events).
+    static func relayNames(_ world: World, since: Int, repository: String) async throws -> [String] {
+        let until = Int(Date().timeIntervalSince1970) + 1
+        let events = try await world.docker.docker([
+            "events", "--since", "\(since)", "--until", "\(until)", "--filter", "type=image", "--filter", "event=tag", "--format",
+            "{{.Actor.Attributes.name}}"
+        ])
+        try #require(events.status == 0, "\(events.combinedText)")
+        return events.stdoutText.split(separator: "\n").map(String.init).filter {
+            $0.hasPrefix("127.0.0.1:") && $0.contains("/\(repository):")
+        }
+    }
+
+    /// The image's names for a relay to `repository` (`127.0.0.1:<port>/<repository>:…`) it has now (other tests
+    /// push the same base image at the same time, through relays of their own).
+    static func relayNamesLeft(_ world: World, _ image: String, repository: String) async throws -> [String] {
+        let inspected = try await world.docker.docker(["image", "inspect", image, "--format", "{{json .RepoTags}}"])
+        try #require(inspected.status == 0, "\(inspected.combinedText)")
+        return try JSONDecoder().decode([String].self, from: Data(inspected.stdoutText.utf8)).filter {
+            $0.hasPrefix("127.0.0.1:") && $0.contains("/\(repository):")
+        }
+    }
+
+    /// A command line refused after the image was named for the relay ahead (the name is made while it is read):
+    /// the name is made once and removed before the process exits with 64.
+    @Test func aRefusedCommandLineLeavesNoRelayNameBehind() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = "name-ahead-\(UInt32.random(in: 0...UInt32.max)):v1"
+        _ = try await world.docker.docker(["tag", DockerDaemon.baseImage, image])
+        let repository = BuildAndPushTests.uniqueName("name-ahead")
+        let since = Int(Date().timeIntervalSince1970) - 1
+        let result = try await ECRPushCLI.run(
+            ["push", image, "--repository", repository, "--tag", "v1", "--image-tag-mutability", "SOMETIMES"], environment: world.environment)
+        #expect(result.status == 64, "\(result.combinedText)")
+        #expect(result.stderrText.contains("MUTABLE or IMMUTABLE"), "\(result.stderrText)")
+        let made = try await Self.relayNames(world, since: since, repository: repository)
+        #expect(made.count == 1, "named ahead, while the command line was read: \(made)")
+        #expect(try await Self.relayNamesLeft(world, image, repository: repository).isEmpty)
+    }
+
+    /// A push through the relay takes the name made ahead (the Engine tags the image for the relay once) and removes
+    /// it with its own; a push through ECR's API that leaves the relay out (all its layers new) removes it unused.
+    @Test(arguments: ["auto", "ecr-api"])
+    func aPushTagsTheRelaysNameOnceAndLeavesNoneBehind(transport: String) async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let image = "name-ahead-\(UInt32.random(in: 0...UInt32.max)):v1"
+        if transport == "auto" {
+            let (_, base) = try await AutoTransportTests.pushedBase(world, prefix: "name-ahead-base", megabytes: 2)
+            _ = try await AutoTransportTests.build(world, from: base, megabytes: 1, tag: image)
+        } else {
+            _ = try await world.docker.docker(["tag", try await AutoTransportTests.buildCold(world, megabytes: 17), image])
+        }
+        let repository = BuildAndPushTests.uniqueName("name-ahead")
+        let since = Int(Date().timeIntervalSince1970) - 1
+        let result = try await ECRPushCLI.run(
+            ["push", image, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", transport]
+                + (transport == "ecr-api" ? ["--registry", world.registry.hostPort] : []),
+            environment: world.environment)
+        try #require(result.status == 0, "\(result.combinedText)")
+        if transport == "auto" { #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)") }
+        let made = try await Self.relayNames(world, since: since, repository: repository)
+        #expect(made.count == 1, "\(made)")
+        #expect(try await Self.relayNamesLeft(world, image, repository: repository).isEmpty)
+        if transport == "auto" {
+            let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+            #expect(run.status == 0, "\(run.combinedText)")
+        } else {
+            // A cold image has nothing to run: its manifest is there.
+            #expect(try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1").count == 1)
+        }
+    }
 }
