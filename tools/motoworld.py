@@ -50,7 +50,8 @@ The role ecr-pusher may call both; IAM user `public-half` (key in the ready line
 ecr-public:GetAuthorizationToken, so its login is refused for want of sts:GetServiceBearerToken.
 
 Fault injection: --fault ACTION:KIND:N makes the first N calls of ACTION answer KIND: throttle (400
-ThrottlingException), 5xx (503 ServiceUnavailable) or slow (the usual answer, held 3 s, as from a distant endpoint).
+ThrottlingException), 5xx (503 ServiceUnavailable) or slow (the usual answer, held 3 s, as from a distant endpoint;
+ACTION:slow:N:SECONDS holds it SECONDS instead).
 --fault-truncate-part N keeps half of the Nth UploadLayerPart and answers InvalidLayerPartException.
 
 Scanning: moto's StartImageScan and DescribeImageScanFindings (one HIGH finding, CVE-9999-9999, by default), plus
@@ -119,11 +120,11 @@ def parse_args():
     p.add_argument("--fault-truncate-part", type=int, default=0,
                    help="fault injection: the Nth UploadLayerPart (1-based, once) keeps only the first half of its "
                         "bytes and answers InvalidLayerPartException, as if the rest were lost in transit")
-    p.add_argument("--fault", action="append", default=[], metavar="ACTION:KIND:N",
+    p.add_argument("--fault", action="append", default=[], metavar="ACTION:KIND:N[:SECONDS]",
                    help="fault injection: the first N calls of ACTION (e.g. UploadLayerPart, PutImage) answer KIND: "
                         "throttle (400 ThrottlingException) or 5xx (503 ServiceUnavailable), as ECR's own API does "
-                        "under load, or slow (answered as usual after 3 s, as a distant endpoint); counted in "
-                        "/_motoworld/counts like any call")
+                        "under load, or slow (answered as usual after 3 s or SECONDS, as a distant endpoint); "
+                        "counted in /_motoworld/counts like any call")
     p.add_argument("--work-dir", help="where layer uploads are assembled (default: a new temp dir)")
     p.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process exits")
     return p.parse_args()
@@ -514,8 +515,8 @@ SCAN_SCRIPTS_LOCK = threading.Lock()
 # is named the registry as seen through the same relay.
 PROXY_ENDPOINTS = {}
 PROXY_ENDPOINTS_LOCK = threading.Lock()
-INJECTED = {}  # action -> [kind, calls left] (see --fault)
-SLOW_SECONDS = 3.0  # how long a "slow" fault holds its answer
+INJECTED = {}  # action -> [kind, calls left, seconds a "slow" answer is held] (see --fault)
+SLOW_SECONDS = 3.0  # how long a "slow" fault holds its answer unless its spec says
 
 JSON_AUTH_ERRORS = {  # query-protocol code -> what JSON-protocol services (ECR) answer
     "SignatureDoesNotMatch": "InvalidSignatureException",
@@ -581,12 +582,12 @@ def install_counting_and_json_auth_errors():
             kind = None
             if fault and fault[1] > 0:
                 fault[1] -= 1
-                kind = fault[0]
+                kind, held = fault[0], fault[2]
         if kind == "throttle":
             return 400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": "ThrottlingException"}, \
                 json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
         if kind == "slow":
-            time.sleep(SLOW_SECONDS)  # then answered as usual: a distant or loaded endpoint
+            time.sleep(held)  # then answered as usual: a distant or loaded endpoint
         if kind == "5xx":
             return 503, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": "ServiceUnavailableException"}, \
                 json.dumps({"__type": "ServiceUnavailableException", "message": "Service Unavailable"})
@@ -851,10 +852,12 @@ def main():
     store = RegistryStore(opts.registry, opts.registry_user, opts.registry_password) if opts.registry else MemoryStore()
     install_ecr_operations(store, opts, work_dir)
     for spec in opts.fault:
-        action, kind, calls = spec.split(":")
+        action, kind, calls, *held = spec.split(":")
         if kind not in ("throttle", "5xx", "slow"):
             raise SystemExit(f"--fault {spec}: KIND must be throttle, 5xx or slow")
-        INJECTED[action] = [kind, int(calls)]
+        if held and (kind != "slow" or len(held) > 1):
+            raise SystemExit(f"--fault {spec}: only a slow fault takes SECONDS (ACTION:slow:N:SECONDS)")
+        INJECTED[action] = [kind, int(calls), float(held[0]) if held else SLOW_SECONDS]
     install_counting_and_json_auth_errors()
     install_unsigned_sts_actions()
     keys = bootstrap(opts.region)

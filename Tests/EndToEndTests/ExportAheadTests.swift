@@ -3,14 +3,18 @@ import TestWorld
 import Testing
 
 /// `push` asks the Engine for the image's export while it logs in, when ecrpush's own push will read the image
-/// (`EngineExportAhead`). moto holds AssumeRole's answer 3 s (`--fault AssumeRole:slow:N`), so nothing of the push
-/// can come before then but what was asked for ahead; the Engine's `save` event says when it wrote the image out.
+/// (`EngineExportAhead`). moto holds AssumeRole's answer `loginSeconds` (`--fault AssumeRole:slow:N:SECONDS`), so
+/// nothing of the push can come before then but what was asked for ahead; the Engine's `save` event says when it wrote
+/// the image out.
 @Suite struct ExportAheadTests {
     typealias World = BuildAndPushTests.World
 
+    /// Long enough for a loaded machine's Engine to write out a 20 MiB image (CI once took 3.2 s, beside 600 tests).
+    static let loginSeconds = 8.0
+
     static func slowLoginWorld() async throws -> World {
         let registry = try await LoopbackRegistry.shared()
-        let moto = try await MotoWorld.start(registry: registry, extraArgs: ["--fault", "AssumeRole:slow:10"])
+        let moto = try await MotoWorld.start(registry: registry, extraArgs: ["--fault", "AssumeRole:slow:10:\(loginSeconds)"])
         return World(registry: registry, docker: try await DockerDaemon.shared(), moto: moto)
     }
 
@@ -40,13 +44,15 @@ import Testing
             environment: world.environment)
         let elapsed = Date().timeIntervalSince(start)
         try #require(result.status == 0, "\(result.combinedText)")
-        #expect(elapsed > 3, "moto held AssumeRole for 3 s: \(elapsed) s")
+        #expect(elapsed > Self.loginSeconds, "moto held AssumeRole for \(Self.loginSeconds) s: \(elapsed) s")
         #expect(result.stderrText.contains("Reading \(image.tag) from the Docker Engine (asked for while logging in)"), "\(result.stderrText)")
         let saves = await Self.saves(recording, since: start)
         #expect(saves.count == 1, "\(saves)")
-        // Before 3 s the login cannot have ended (moto held its first answer that long): an export written out by then
-        // was asked for during it.
-        #expect(saves.allSatisfy { $0 < 3 }, "the export was written out \(saves) s after the start, the login ended after 3 s")
+        // Before `loginSeconds` the login cannot have ended (moto held its first answer that long): an export written
+        // out by then was asked for during it.
+        #expect(
+            saves.allSatisfy { $0 < Self.loginSeconds },
+            "the export was written out \(saves) s after the start, the login ended after \(Self.loginSeconds) s")
 
         let inspect = try await world.docker.docker(["image", "inspect", "--format", "{{len .RootFS.Layers}}", image.id])
         for repository in repositories {
