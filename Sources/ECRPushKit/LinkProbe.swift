@@ -43,10 +43,12 @@ package struct LinkProbe: Sendable {
     }
 
     /// The rate over the later half of the read (the first half carries the request's and TCP's start), or over
-    /// the whole when the later half has a single sample. nil when too little was read to time.
+    /// the whole when the later half has a single sample. nil when too little was read to time. The later half
+    /// starts at the last read at or before the middle: a reader stalled across the middle (a busy machine) reads
+    /// what the socket held meanwhile in a burst after it, and those bytes arrived before the middle.
     package static func rate(_ samples: [Sample]) -> Double? {
         guard let last = samples.last, last.seconds > 0, last.bytes > 0 else { return nil }
-        let middle = samples.first { $0.seconds >= last.seconds / 2 } ?? last
+        let middle = samples.last { $0.seconds <= last.seconds / 2 } ?? samples[0]
         if middle.seconds < last.seconds, last.bytes > middle.bytes {
             return Double(last.bytes - middle.bytes) / (last.seconds - middle.seconds)
         }

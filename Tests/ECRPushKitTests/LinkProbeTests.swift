@@ -15,6 +15,17 @@ import Testing
         #expect(LinkProbe.rate(samples) == 20_000_000)
     }
 
+    /// A busy machine stalls the reader across the read's middle (here from 40 to 130 ms of a 2 MB/s link); what the
+    /// socket held meanwhile is then read at once, in many chunks. Those bytes came before the middle: the later half
+    /// is timed from the last read before it, so they do not count as a burst of link rate.
+    @Test func aReaderStalledAcrossTheMiddleDoesNotOverstateTheRate() throws {
+        var samples = [Sample(seconds: 0, bytes: 0), Sample(seconds: 0.02, bytes: 40_000), Sample(seconds: 0.04, bytes: 80_000)]
+        samples += (0..<10).map { Sample(seconds: 0.13 + Double($0) * 0.0001, bytes: 100_000 + Int64($0) * 18_000) }
+        samples += [Sample(seconds: 0.15, bytes: 300_000), Sample(seconds: 0.2, bytes: 400_000)]
+        let rate = try #require(LinkProbe.rate(samples))
+        #expect(abs(rate - 2_000_000) < 1, "\(rate) B/s")
+    }
+
     @Test func aReadWhoseLaterHalfIsOneSampleIsTimedWhole() {
         let samples = [Sample(seconds: 0, bytes: 0), Sample(seconds: 0.01, bytes: 4_000_000)]
         #expect(LinkProbe.rate(samples) == 400_000_000)
