@@ -127,7 +127,7 @@ import Testing
     /// The Engine's push starts while the login is made; a push that then fails (a missing repository) gives it up,
     /// and the relay's name for the image goes with it.
     @Test func aPushThatFailsLeavesNoName() async throws {
-        // moto holds AssumeRole for 3 s, so the repository is found missing well after the Engine's push started.
+        // moto holds AssumeRole for seconds, so the repository is found missing well after the Engine's push started.
         let world = try await ExportAheadTests.slowLoginWorld()
         defer { world.moto.stop() }
         let image = try await EngineTagsAheadTests.taggedImage(world)
