@@ -69,6 +69,8 @@ package struct EngineRelayPush: Sendable {
             if await !RelayNameAhead.current.take(source: source, repository: name, tag: tags[0]) {
                 try await docker.tag(source: source, repository: name, tag: tags[0])
             }
+            // For a forced exit, which cannot wait for `finish`: the Engine records the digest's name once it pushed.
+            RelayNames.shared.made("\(name):\(tags[0])", in: docker) { relay.manifestDigest.map { ["\(name)@\($0)"] } ?? [] }
             guard await proceed() else { throw CancellationError() }
             let result = try await withTaskCancellationHandler {
                 try await docker.push(
@@ -110,5 +112,6 @@ package struct EngineRelayPush: Sendable {
                 if let digest { group.addTask { try? await docker.removeImage("\(name)@\(digest)") } }
             }
         }.value
+        RelayNames.shared.removed("\(name):\(tag)")
     }
 }

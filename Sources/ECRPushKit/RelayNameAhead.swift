@@ -35,6 +35,7 @@ package final class RelayNameAhead: Sendable {
                 let name = "\(RegistryRelay.host(port: port))/\(repository)"
                 do {
                     try await docker.tag(source: source, repository: name, tag: tag)
+                    RelayNames.shared.made("\(name):\(tag)", in: docker)
                     return name
                 } catch {
                     // The push tags the image itself and meets the Engine's error then.
@@ -74,5 +75,6 @@ package final class RelayNameAhead: Sendable {
         else { return }
         guard let repository = await left.named.value else { return }
         try? await left.docker.removeImage("\(repository):\(left.tag)")
+        RelayNames.shared.removed("\(repository):\(left.tag)")
     }
 }

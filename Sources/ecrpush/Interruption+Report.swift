@@ -28,8 +28,9 @@ extension Interruption {
         return "ecrpush: \(name(signal)): stopping the \(progress.command) (\(again))"
     }
 
-    /// The last line before the exit. `left`: temporary directories that could not be removed.
-    static func report(_ signal: Int32, outcome: Outcome, progress: CommandProgress, left: [String]) -> String {
+    /// The last line before the exit. `left`: temporary directories that could not be removed; `namesLeft`: the
+    /// relay's names for the image the Engine may still have.
+    static func report(_ signal: Int32, outcome: Outcome, progress: CommandProgress, left: [String], namesLeft: [String] = []) -> String {
         let command = progress.command
         var line: String
         switch outcome {
@@ -44,6 +45,11 @@ extension Interruption {
                 left.isEmpty
                 ? ", temporary files removed"
                 : ", but temporary files could not all be removed: remove \(left.joined(separator: " ")) yourself"
+            if !namesLeft.isEmpty {
+                line +=
+                    "; the Engine may still name the image \(namesLeft.joined(separator: ", ")) (ecrpush's relay): `docker rmi "
+                    + namesLeft.joined(separator: " ") + "` removes them"
+            }
         }
         let (tagged, uncertain) = progress.tagState
         var tags: [String] = []

@@ -1,4 +1,5 @@
 import Dispatch
+import ECRPushKit
 import Foundation
 import ImageExport
 import Synchronization
@@ -18,6 +19,8 @@ final class Interruption: Sendable {
     /// a push took well under a second in the tests (a registry that answers nothing included); closing an upload
     /// session is one request more.
     static let gracePeriod = 3
+    /// How long a forced exit waits for the Engine to remove the relay's names (a removal takes milliseconds).
+    static let namesTimeout = Duration.seconds(2)
 
     private struct State {
         var signal: Int32?
@@ -110,10 +113,12 @@ final class Interruption: Sendable {
     }
 
     /// While other threads may still be working: `_exit`, because `exit` would run atexit handlers (OpenSSL's
-    /// cleanup among them) under threads still hashing and compressing.
+    /// cleanup among them) under threads still hashing and compressing. The push cannot remove the names it gave the
+    /// image for its relay now: they are removed here (on the signal queue, not Swift's pool), for a moment at most.
     private func exitNow(_ signal: Int32, outcome: Outcome) -> Never {
         let left = progress.pushes ? ScratchDirectories.removeOwn() : []
-        progress.say(Self.report(signal, outcome: outcome, progress: progress, left: left))
+        let names = progress.pushes ? RelayNames.shared.removeLeft(timeout: Self.namesTimeout) : []
+        progress.say(Self.report(signal, outcome: outcome, progress: progress, left: left, namesLeft: names))
         _exit(128 + signal)
     }
 }

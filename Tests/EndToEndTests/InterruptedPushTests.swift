@@ -178,6 +178,36 @@ import Darwin
         await world.stop()
     }
 
+    /// A second signal right behind the first (SIGINT, then SIGTERM) exits at once, before the push's own cleanup can
+    /// run: the names the image was given for ecrpush's relay are removed on the way out all the same. The registry is
+    /// frozen, so the push is still on its way to it when the signals come.
+    @Test func aSecondSignalStillRemovesTheRelaysNames() async throws {
+        let world = try await FreezableWorld.start()
+        let engine = BuildAndPushTests.World(registry: world.registry, docker: world.docker, moto: world.moto)
+        let image = try await EngineTagsAheadTests.taggedImage(engine, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("forced-exit-relay")
+        let relayNames = { () async -> [String]? in
+            (try? await EngineTagsAheadTests.repoTags(engine, image.id))?.filter { $0.hasPrefix("127.0.0.1:") && $0.contains("/\(repository):") }
+        }
+        try world.registry.pause()
+        defer { world.registry.resume() }
+        let push = try BackgroundECRPush(
+            ["push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon"],
+            environment: world.environment)
+        let named = await eventually(timeout: .seconds(120)) { await relayNames()?.isEmpty == false ? true : nil }
+        try #require(named == true, "the image was never named for the relay: \(push.stderrText)")
+
+        push.send(SIGINT)
+        push.send(SIGTERM)
+        let ending = await push.ending(timeout: .seconds(30))
+        #expect(ending == .exited(130) || ending == .exited(143), "\(push.stderrText)")
+        #expect(push.stderrText.contains("interrupted again"), "\(push.stderrText)")
+        #expect(!push.stderrText.contains("may still name"), "\(push.stderrText)")
+        #expect(await relayNames() == [], "the relay's names are gone")
+        #expect(try await EngineTagsAheadTests.repoTags(engine, image.id) == [image.tag])
+        await world.stop()
+    }
+
     /// Cancelling `POST /build` closes the Engine connection, and the Engine then stops the build: the container
     /// of the classic builder's RUN step in progress is killed and removed, and nothing is tagged.
     @Test func sigintStopsTheDockerBuildOfABuildAndPush() async throws {

@@ -1,0 +1,99 @@
+import DockerEngine
+import Foundation
+import TestWorld
+import Testing
+
+@testable import ECRPushKit
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a forced exit does with the relay's names still in the Engine (`RelayNames.removeLeft`), on the loopback
+/// dockerd: removes them, the names that came with them included, and says which it could not remove in time.
+@Suite struct RelayNamesTests {
+    /// `removeLeft` as a forced exit calls it: on a thread of its own, not one of Swift's pool.
+    static func removeLeft(_ names: RelayNames, timeout: Duration) async -> [String] {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: names.removeLeft(timeout: timeout)) }.start()
+        }
+    }
+
+    @Test func aForcedExitRemovesEveryNameLeftAndThoseThatCameWithThem() async throws {
+        let docker = DockerClient(socketPath: try await DockerDaemon.shared().socketPath)
+        let source = try await RelayNameAheadTests.source(docker)
+        defer { Task { try? await docker.removeImage(source) } }
+        let port = Int.random(in: 40_000...49_999)
+        let name = "127.0.0.1:\(port)/team/app"
+        try await docker.tag(source: source, repository: name, tag: "v1")
+        // Stands for the digest's name, which the Engine records once its push ends (a tag cannot make one).
+        try await docker.tag(source: source, repository: name, tag: "v1-pushed")
+        let names = RelayNames()
+        names.made("\(name):v1", in: docker) { ["\(name):v1-pushed"] }
+        // Removed by the push already: no longer the Engine's, and not said to be left.
+        names.made("\(name):v0", in: docker)
+        #expect(names.current == ["\(name):v0", "\(name):v1", "\(name):v1-pushed"])
+
+        let left = await Self.removeLeft(names, timeout: .seconds(30))
+        #expect(left.isEmpty, "\(left)")
+        #expect(try await RelayNameAheadTests.relayNames(docker, source, port: port).isEmpty)
+        #expect(names.current.isEmpty)
+        #expect(await Self.removeLeft(names, timeout: .seconds(30)).isEmpty, "nothing twice")
+    }
+
+    @Test func aNameThePushRemovedIsNotTouchedAgain() async throws {
+        let docker = DockerClient(socketPath: try await DockerDaemon.shared().socketPath)
+        let source = try await RelayNameAheadTests.source(docker)
+        defer { Task { try? await docker.removeImage(source) } }
+        let port = Int.random(in: 40_000...49_999)
+        let names = RelayNames()
+        names.made("127.0.0.1:\(port)/team/app:v1", in: docker)
+        names.removed("127.0.0.1:\(port)/team/app:v1")
+        // Tagged again since (another push of this process would record it again): the forced exit leaves it.
+        try await docker.tag(source: source, repository: "127.0.0.1:\(port)/team/app", tag: "v1")
+        defer { Task { try? await docker.removeImage("127.0.0.1:\(port)/team/app:v1") } }
+        #expect(await Self.removeLeft(names, timeout: .seconds(30)).isEmpty)
+        #expect(try await RelayNameAheadTests.relayNames(docker, source, port: port) == ["127.0.0.1:\(port)/team/app:v1"])
+    }
+
+    /// An Engine that takes the request and never answers: the exit waits `timeout`, not for ever, and names what
+    /// may be left.
+    @Test func anEngineThatDoesNotAnswerLeavesTheNamesSaid() async throws {
+        let directory = TemporaryDirectory(prefix: "ecrnames")
+        let path = directory.path + "/silent.sock"
+        let listener = try Self.listenWithoutAnswering(path)
+        defer { close(listener) }
+        let names = RelayNames()
+        let docker = DockerClient(socketPath: path)
+        names.made("127.0.0.1:40999/team/app:v1", in: docker) { ["127.0.0.1:40999/team/app@sha256:" + String(repeating: "a", count: 64)] }
+        let start = ContinuousClock.now
+        let left = await Self.removeLeft(names, timeout: .milliseconds(500))
+        #expect(left == ["127.0.0.1:40999/team/app:v1", "127.0.0.1:40999/team/app@sha256:" + String(repeating: "a", count: 64)])
+        // The removal would wait for ever (an image's removal has no timeout of its own).
+        #expect(ContinuousClock.now - start < .seconds(20))
+    }
+
+    /// A unix socket whose connections wait in the listen queue: connect(2) succeeds, nothing is ever read or answered.
+    static func listenWithoutAnswering(_ path: String) throws -> Int32 {
+        #if canImport(Glibc)
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let listener = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(listener, 16) == 0 else {
+            close(listener)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        return listener
+    }
+}
