@@ -139,6 +139,16 @@ package final class IMDSCredentialProvider: CredentialProvider {
             }
             return .credentialProviderFailed(source: source, detail: "the instance metadata service could not be reached: \(detail)")
         case .tokenRefused(let status):
+            // Off EC2, another cloud's metadata service may answer at the same address (GCP's refuses a request
+            // without its own header with 403, Azure's with 400): as the chain's last resort, that is no credentials.
+            if let searchedBefore {
+                return .missingCredentials(
+                    searched: searchedBefore + [
+                        "EC2 instance metadata at \(client.endpoint) (its IMDSv2 token request answered HTTP \(status): another cloud's "
+                            + "metadata service, or an EC2 instance whose IMDSv2 is off or whose hop limit is too low for a container; "
+                            + "IMDSv1 is not used)"
+                    ])
+            }
             return .credentialProviderFailed(
                 source: source,
                 detail:

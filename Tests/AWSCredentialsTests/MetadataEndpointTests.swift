@@ -44,14 +44,20 @@ import Testing
         #expect(try await server.count("imdsCredentialGets") == 2)
     }
 
-    @Test func refusedTokenIsAnErrorNotAnIMDSv1Fallback() async throws {
-        let server = try await MetadataServer.start(["--token-status", "401"])
+    /// As the chain's last resort, a refused token (an instance with IMDSv2 off, or another cloud's metadata service
+    /// at the same address: GCP's answers 403, Azure's 400) means no credentials: every place looked at is said.
+    @Test(arguments: [401, 403, 400])
+    func refusedTokenIsNoCredentialsNotAnIMDSv1Fallback(status: Int) async throws {
+        let server = try await MetadataServer.start(["--token-status", "\(status)"])
         defer { server.stop() }
         let home = try FakeHome()
         let provider = try await resolve(imdsInput(home, server)).context.credentialProvider
         let error = try #require(await awsError { _ = try await provider.credentials() })
-        #expect("\(error)".contains("HTTP 401"))
-        #expect("\(error)".contains("IMDSv1 is not used"))
+        #expect("\(error)".contains("no AWS credentials found"), "\(error)")
+        let searched = try #require(error.missingCredentialsSearched)
+        #expect(searched.count == 6, "\(searched)")
+        #expect(searched.last?.contains("token request answered HTTP \(status)") == true, "\(searched)")
+        #expect(searched.last?.contains("IMDSv1 is not used") == true, "\(searched)")
         // Nothing was asked without a token.
         #expect(try await server.count("imdsCredentialGets") == 0)
     }
