@@ -50,18 +50,16 @@ import Testing
 
     // MARK: - The relay's name, made ahead
 
-    /// The names the Engine gave images for a relay (`127.0.0.1:<port>/<repository>:…`) since `since` (its `tag`
-    /// events).
-    static func relayNames(_ world: World, since: Int, repository: String) async throws -> [String] {
-        let until = Int(Date().timeIntervalSince1970) + 1
-        let events = try await world.docker.docker([
-            "events", "--since", "\(since)", "--until", "\(until)", "--filter", "type=image", "--filter", "event=tag", "--format",
-            "{{.Actor.Attributes.name}}"
-        ])
-        try #require(events.status == 0, "\(events.combinedText)")
-        return events.stdoutText.split(separator: "\n").map(String.init).filter {
-            $0.hasPrefix("127.0.0.1:") && $0.contains("/\(repository):")
-        }
+    /// Records the names the Engine gives images from now on (its `tag` events), from a `docker events` started
+    /// before the push: the Engine keeps only its last 256 events, which the other tests' pushes overrun on a loaded
+    /// run before a read `--since` the push's start comes.
+    static func recordTags(_ world: World) throws -> DockerEventRecording {
+        try world.docker.recordEvents(filters: ["type=image", "event=tag"], format: "{{.Actor.Attributes.name}}")
+    }
+
+    /// The names for a relay to `repository` (`127.0.0.1:<port>/<repository>:…`) among the recorded ones.
+    static func relayNames(_ recording: DockerEventRecording, repository: String) async -> [String] {
+        await recording.stop().filter { $0.hasPrefix("127.0.0.1:") && $0.contains("/\(repository):") }
     }
 
     /// The image's names for a relay to `repository` (`127.0.0.1:<port>/<repository>:…`) it has now (other tests
@@ -82,12 +80,12 @@ import Testing
         let image = "name-ahead-\(UInt32.random(in: 0...UInt32.max)):v1"
         _ = try await world.docker.docker(["tag", DockerDaemon.baseImage, image])
         let repository = BuildAndPushTests.uniqueName("name-ahead")
-        let since = Int(Date().timeIntervalSince1970) - 1
+        let tags = try Self.recordTags(world)
         let result = try await ECRPushCLI.run(
             ["push", image, "--repository", repository, "--tag", "v1", "--image-tag-mutability", "SOMETIMES"], environment: world.environment)
         #expect(result.status == 64, "\(result.combinedText)")
         #expect(result.stderrText.contains("MUTABLE or IMMUTABLE"), "\(result.stderrText)")
-        let made = try await Self.relayNames(world, since: since, repository: repository)
+        let made = await Self.relayNames(tags, repository: repository)
         #expect(made.count == 1, "named ahead, while the command line was read: \(made)")
         #expect(try await Self.relayNamesLeft(world, image, repository: repository).isEmpty)
     }
@@ -106,14 +104,14 @@ import Testing
             _ = try await world.docker.docker(["tag", try await AutoTransportTests.buildCold(world, megabytes: 17), image])
         }
         let repository = BuildAndPushTests.uniqueName("name-ahead")
-        let since = Int(Date().timeIntervalSince1970) - 1
+        let tags = try Self.recordTags(world)
         let result = try await ECRPushCLI.run(
             ["push", image, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", transport]
                 + (transport == "ecr-api" ? ["--registry", world.registry.hostPort] : []),
             environment: world.environment)
         try #require(result.status == 0, "\(result.combinedText)")
         if transport == "auto" { #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)") }
-        let made = try await Self.relayNames(world, since: since, repository: repository)
+        let made = await Self.relayNames(tags, repository: repository)
         #expect(made.count == 1, "\(made)")
         #expect(try await Self.relayNamesLeft(world, image, repository: repository).isEmpty)
         if transport == "auto" {
