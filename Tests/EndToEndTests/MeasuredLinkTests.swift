@@ -35,9 +35,10 @@ import Testing
         #expect(result.stderrText.contains("Transport auto: daemon"), "\(result.stderrText)")
         #expect(result.stderrText.contains("the registry's link reads at"), "\(result.stderrText)")
         let rate = try #require(Self.saidRate(result.stderrText), "\(result.stderrText)")
-        // The proxy sends at 16 Mbit/s at most; on a busy machine less (its pacing thread oversleeps: 3.8 Mbit/s was
-        // seen while the whole suite ran on 2 cores). Loopback reads at gigabits: the bounds tell the two apart.
-        #expect(rate > 1e6 && rate < 24e6, "at most about 16 Mbit/s: \(rate) bit/s")
+        // The proxy sends at 16 Mbit/s at most; on a busy machine less, with no floor (its pacing thread oversleeps:
+        // 3.8 and 0.9 Mbit/s were seen while the whole suite ran on 2 cores). Loopback reads at gigabits: the upper
+        // bound tells the two apart.
+        #expect(rate > 0 && rate < 24e6, "at most about 16 Mbit/s: \(rate) bit/s")
         let reads = try await proxy.seen().filter { $0.method == "GET" && $0.path.hasPrefix("/v2/\(baseRepository)/blobs/") }
         #expect(reads.count == 1, "one read of a base blob: \(reads.map(\.path))")
         #expect(try await proxy.seen().contains { $0.method == "PATCH" && $0.chunked == true }, "the Engine uploaded (docker's chunked PATCH)")
