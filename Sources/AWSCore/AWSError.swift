@@ -24,7 +24,7 @@ package enum AWSError: Error, Sendable, CustomStringConvertible {
             return details.description
         case .endpointUnreachable(let endpoint, let underlying):
             return
-                "could not reach AWS endpoint \(endpoint): \(underlying). Check --endpoint-url / AWS_ENDPOINT_URL*, the region, and your network or "
+                "could not reach AWS endpoint \(endpoint): \(Self.sentence(underlying.description)) Check --endpoint-url / AWS_ENDPOINT_URL*, the region, and your network or "
                 + "proxy settings."
         case .malformedResponse(let service, let action, let detail):
             return "\(service) \(action) returned a response ecrpush could not read: \(detail)"
@@ -59,6 +59,12 @@ package enum AWSError: Error, Sendable, CustomStringConvertible {
     package var serviceDetails: ServiceErrorDetails? {
         if case .service(let details) = self { return details }
         return nil
+    }
+
+    /// `text` ending with one full stop, for a message that goes on after it (the transport's own advice already
+    /// ends with one).
+    static func sentence(_ text: String) -> String {
+        text.hasSuffix(".") ? text : text + "."
     }
 }
 

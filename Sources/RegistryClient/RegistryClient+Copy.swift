@@ -89,7 +89,10 @@ extension RegistryClient {
                 try await copyOnce(digest: digest, size: size, from: source, sourceRepository: sourceRepository, to: repository, progress: progress)
                 return
             } catch let error as RegistryError where error.isRetryable {
-                guard let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: nil, elapsed: started.secondsSince) else { throw error }
+                // Neither side given up on (a registry that never answered).
+                guard reachability.unreachable == nil, source.reachability.unreachable == nil,
+                    let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: nil, elapsed: started.secondsSince)
+                else { throw error }
                 onRetry?(
                     RegistryRetryNotice(
                         operation: "copy of \(digest) from \(source.registryName)", delay: delay, reason: error.description, attempt: attempt))

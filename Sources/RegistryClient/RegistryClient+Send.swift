@@ -5,7 +5,8 @@ extension RegistryClient {
     /// One registry request, retried by `retryPolicy` when `retries` allows it (never for a streamed body: the
     /// upload restarts on a fresh session instead). The registry's login goes only to the registry's own origin
     /// (scheme, host and port); an upload `Location` elsewhere gets no `Authorization`. A 401 from the registry
-    /// gets one fresh login and one more try, when the client knows how to get one.
+    /// gets one fresh login and one more try, when the client knows how to get one. Once a request has spent its
+    /// retries on a registry that never answered, the others fail at once (`RegistryReachability`).
     func send(
         _ method: String, _ url: String, headers: [String: String] = [:], body: HTTPBody = .empty,
         operation: String, retries: Bool = true, timeout: TimeInterval? = nil
@@ -18,6 +19,10 @@ extension RegistryClient {
         var tokenFetched = false
         while true {
             attempt += 1
+            if atRegistry, let detail = reachability.unreachable {
+                let detail = "\(registryName) has not answered at all, so ecrpush gave up on it: \(detail)"
+                throw RegistryError.transport(operation: operation, detail: detail)
+            }
             let (credentials, generation) = login.current
             var reason: String
             var retryAfter: Double?
@@ -25,6 +30,7 @@ extension RegistryClient {
                 let response = try await sendOnce(
                     method, url, headers: headers, body: body, credentials: credentials, authorize: atRegistry,
                     operation: operation, timeout: timeout)
+                if atRegistry { reachability.answered() }
                 if response.status == 401, atRegistry, replayable, !tokenFetched,
                     let challenge = BearerChallenge(header: response.headers["WWW-Authenticate"])
                 {
@@ -51,7 +57,10 @@ extension RegistryClient {
             } catch let error as RegistryError where retries && replayable && error.isTransportFailure {
                 reason = error.transportDetail
                 guard let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: nil, elapsed: started.secondsSince)
-                else { throw error }
+                else {
+                    if atRegistry { reachability.gaveUp(reason) }
+                    throw error
+                }
                 try await wait(delay, attempt: attempt, method: method, url: url, reason: reason)
             }
         }

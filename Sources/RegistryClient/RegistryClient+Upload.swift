@@ -28,7 +28,10 @@ extension RegistryClient {
                 }
                 refreshed = true
             } catch let error as RegistryError where error.isRetryable {
-                guard let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: nil, elapsed: started.secondsSince) else { throw error }
+                // A registry given up on (it never answered) gets no fresh session either.
+                guard reachability.unreachable == nil,
+                    let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: nil, elapsed: started.secondsSince)
+                else { throw error }
                 onRetry?(
                     RegistryRetryNotice(
                         operation: "upload of \(digest) on a fresh session", delay: delay, reason: error.description, attempt: attempt))

@@ -37,6 +37,8 @@ package struct RegistryClient: Sendable {
     let bearerTokens = BearerTokens()
     /// Upload sessions opened before their blob was whole (`openUploadSessionAhead`; shared by copies of this client).
     let uploadSessionsAhead = UploadSessionsAhead()
+    /// Whether the registry has answered, and whether a request gave up on it before it did (shared by copies).
+    let reachability = RegistryReachability()
 
     /// `refreshLogin` gets a fresh login when the registry refuses the current one mid-push (nil: a 401 is final).
     package init(

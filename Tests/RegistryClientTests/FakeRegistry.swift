@@ -163,6 +163,7 @@ final class FakeRegistry: @unchecked Sendable {
     func stop() {
         try? stdinPipe.fileHandleForWriting.close()  // the server exits when its stdin closes
         process.terminate()
+        process.waitUntilExit()  // gone, its port closed, when this returns
     }
 
     enum FakeRegistryError: Error { case startFailed(String) }
