@@ -20,7 +20,7 @@ extension RegistryClient {
             }
             return false
         default:
-            throw Self.error(for: response, operation: operation, repository: repository, registry: registryName)
+            throw responseError(for: response, operation: operation, repository: repository)
         }
     }
 }

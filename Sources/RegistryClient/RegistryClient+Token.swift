@@ -28,6 +28,7 @@ extension RegistryClient {
         }
         guard response.status == 200 else {
             if response.status == 401 || response.status == 403 {
+                if credentials == nil { throw RegistryError.loginMissing(registry: registryName) }
                 throw RegistryError.unauthorized(
                     registry: registryName,
                     message: "its token service refused \(credentials == nil ? "an anonymous request" : "the login") (HTTP \(response.status))")

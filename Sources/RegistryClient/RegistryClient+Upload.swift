@@ -89,7 +89,7 @@ extension RegistryClient {
         // 201 would mean the registry mounted or already took the blob; 202 is an open session.
         if session.status == 201 { return }
         guard session.status == 202 else {
-            throw Self.error(for: session, operation: start, repository: repository, registry: registryName)
+            throw responseError(for: session, operation: start, repository: repository)
         }
         let location = try Self.location(of: session, requestURL: startURL, operation: start)
         try await finishUpload(at: location, repository: repository, name: name, digest: digest, size: size, body: body)
@@ -108,7 +108,7 @@ extension RegistryClient {
                 let sent = try await send(
                     "PATCH", location, headers: ["Content-Type": "application/octet-stream"], body: try body(), operation: patch, retries: false)
                 guard sent.status == 202 || sent.status == 201 || sent.status == 204 else {
-                    throw Self.error(for: sent, operation: patch, repository: repository, registry: registryName)
+                    throw responseError(for: sent, operation: patch, repository: repository)
                 }
                 // The PATCH answer names where to finish; keep the session's own URL when it says nothing.
                 if sent.headers["Location"] != nil { location = try Self.location(of: sent, requestURL: location, operation: patch) }
@@ -128,7 +128,7 @@ extension RegistryClient {
                 headers: headers, body: size == nil ? .empty : try body(), operation: finish, retries: false)
             // The distribution registry answers 201; ECR has been seen to answer 202 (accepted, being stored).
             guard done.status == 201 || done.status == 202 || done.status == 204 else {
-                throw Self.error(for: done, operation: finish, repository: repository, registry: registryName)
+                throw responseError(for: done, operation: finish, repository: repository)
             }
         } catch {
             if error is CancellationError || Task.isCancelled || unnamed { await cancelSession(location) }

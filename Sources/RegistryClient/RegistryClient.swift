@@ -65,7 +65,7 @@ package struct RegistryClient: Sendable {
         case 200: return true
         case 404 where response.body.isEmpty: return false  // HEAD answers carry no error body
         default:
-            let error = Self.error(for: response, operation: operation, repository: repository, registry: registryName)
+            let error = responseError(for: response, operation: operation, repository: repository)
             if case .rejected(_, _, "BLOB_UNKNOWN", _) = error { return false }
             throw error
         }
@@ -83,7 +83,7 @@ package struct RegistryClient: Sendable {
             return size
         case 404 where response.body.isEmpty: return nil
         default:
-            let error = Self.error(for: response, operation: operation, repository: repository, registry: registryName)
+            let error = responseError(for: response, operation: operation, repository: repository)
             if case .rejected(_, _, "BLOB_UNKNOWN", _) = error { return nil }
             throw error
         }
@@ -98,7 +98,7 @@ package struct RegistryClient: Sendable {
             "PUT", "\(baseURL)/v2/\(repository)/manifests/\(reference)",
             headers: ["Content-Type": mediaType], body: .bytes(bytes), operation: operation)
         guard response.status == 201 || response.status == 200 || response.status == 202 else {
-            var error = Self.error(for: response, operation: operation, repository: repository, registry: registryName)
+            var error = responseError(for: response, operation: operation, repository: repository)
             if case .tagInvalid(let repository, _, let message) = error {
                 error = .tagInvalid(repository: repository, tag: reference, message: message)
             }
@@ -117,12 +117,22 @@ package struct RegistryClient: Sendable {
         case 200: return response.headers["Docker-Content-Digest"]
         case 404: return nil
         default:
-            throw Self.error(
-                for: response, operation: operation, repository: repository, registry: registryName, needs: RegistryError.manifestReadPermissions)
+            throw responseError(
+                for: response, operation: operation, repository: repository, needs: RegistryError.manifestReadPermissions)
         }
     }
 
     // MARK: - Plumbing
+
+    /// The registry's error body (or status) as a `RegistryError`; a 401 to a client that has no login at all is
+    /// `loginMissing`, which says where a login comes from, not that one was refused.
+    func responseError(
+        for response: HTTPResponse, operation: String, repository: String, needs: String = RegistryError.pushPermissions
+    ) -> RegistryError {
+        let error = Self.error(for: response, operation: operation, repository: repository, registry: registryName, needs: needs)
+        if case .unauthorized = error, credentials == nil { return .loginMissing(registry: registryName) }
+        return error
+    }
 
     /// The registry's error body (or status) as a `RegistryError`.
     /// `needs`: the ECR permissions the operation takes, said when it is denied.

@@ -5,6 +5,9 @@ import Foundation
 package enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
     /// 401 / UNAUTHORIZED: the login was refused (expired token, wrong password, wrong registry).
     case unauthorized(registry: String, message: String)
+    /// 401 to a request that carried no login, because ecrpush has none for this registry (not an ECR host, and
+    /// nothing in the docker config or ecrpush's config file names it).
+    case loginMissing(registry: String)
     /// 403 / DENIED: authenticated, but not allowed to do this to the repository. `needs`: the permissions that
     /// operation takes on ECR, for the description (pushing by default; reading a manifest takes others).
     case denied(repository: String, operation: String, message: String, needs: String = RegistryError.pushPermissions)
@@ -38,6 +41,12 @@ package enum RegistryError: Error, Sendable, CustomStringConvertible, Equatable 
             return
                 "the registry \(registry) refused the login (\(message)). The ECR token may have expired or belong to another registry: run the "
                 + "push again, or check --registry and --registry-id."
+        case .loginMissing(let registry):
+            return
+                "the registry \(registry) asks for a login, and ecrpush has none for it: its name is not an ECR registry's, and neither the "
+                + "docker config (`auths`, `credHelpers`, `credsStore`) nor a [registry …] section of ecrpush's config file names it. Log in "
+                + "with `docker login \(registry)`; for an ECR registry under another name (a custom domain, a private endpoint), name it in "
+                + "a [registry …] section."
         case .denied(let repository, let operation, let message, let needs):
             return "the registry denied \(operation) on repository '\(repository)': \(message). The principal needs \(needs) on it."
         case .nameUnknown(let repository, let registry):

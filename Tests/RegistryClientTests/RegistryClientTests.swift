@@ -69,6 +69,14 @@ import Testing
             guard case RegistryError.unauthorized = error else { return false }
             return !"\(error)".contains("wrong")
         }
+        // No login at all (a registry ecrpush has none for): said as such, with where a login comes from.
+        let anonymous = RegistryClient(baseURL: registry.url, credentials: nil)
+        await #expect {
+            try await anonymous.manifestDigest(repository: repository, reference: "v1", accept: [mediaType])
+        } throws: { error in
+            guard case RegistryError.loginMissing(let name) = error else { return false }
+            return name == registry.hostPort && "\(error)".contains("docker login \(registry.hostPort)")
+        }
     }
 
     @Test(arguments: ["relative", "absolute", "ecrlike"])
