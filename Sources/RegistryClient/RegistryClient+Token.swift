@@ -31,7 +31,7 @@ extension RegistryClient {
                 if credentials == nil { throw RegistryError.loginMissing(registry: registryName) }
                 throw RegistryError.unauthorized(
                     registry: registryName,
-                    message: "its token service refused \(credentials == nil ? "an anonymous request" : "the login") (HTTP \(response.status))")
+                    message: "its token service refused the login (HTTP \(response.status))")
             }
             throw RegistryError.unexpectedStatus(operation: operation, status: response.status, body: "")
         }
