@@ -33,6 +33,8 @@ times (-1: always). The log says of each request whether its body was chunked. A
   "rate": BYTES_PER_SECOND                         forward, then send the answer's body at that rate (a slow link)
   "flip": OFFSET                                   forward, then invert the byte at OFFSET of the answer's body
                                                    (bytes that changed on the way, or an Engine that lies)
+  "drop_query": true                               forward without the query (a blob mount's POST then opens a
+                                                   plain upload session, 202: ECR without blob mounting)
 Runs until SIGTERM/SIGINT; --exit-with-parent stops it when its parent dies.
 """
 import argparse
@@ -206,6 +208,8 @@ def handle(conn, listener):
             if listener == "foreign" and state.get("foreign") == "presigned" and state.get("auth"):
                 headers = [(n, v) for n, v in headers if n.lower() != "authorization"]
                 headers.append(("Authorization", "Basic " + base64.b64encode(state["auth"].encode()).decode()))
+            if rule and rule.get("drop_query"):
+                target = urlsplit(target).path
             cut = length // 2 if rule and rule.get("reset") == "during" else None
             status = forward(conn, reader, method, target, headers, length, cut, rule, listener)
             entry["status"] = status

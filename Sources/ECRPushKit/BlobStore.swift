@@ -20,7 +20,8 @@ protocol BlobStore: Sendable {
         _ layer: KnownLayer, from source: RegistryClient, repository: String, progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool
     /// Copies a layer from another repository of the same registry where it cannot be mounted (ECR's API has no
-    /// mount); false when this store cannot (the extension's default).
+    /// mount; ECR's registry mounts only where the account enabled blob mounting); false when this store cannot
+    /// (the extension's default).
     func copyWithinRegistry(
         _ layer: KnownLayer, from repository: String, progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool

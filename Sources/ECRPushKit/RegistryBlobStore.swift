@@ -41,6 +41,15 @@ struct RegistryBlobStore: BlobStore {
         return true
     }
 
+    /// A layer of another repository of this registry that it would not mount (ECR without blob mounting, the
+    /// account's default): read from that repository and written to this one by ecrpush, its digest kept, so the
+    /// manifest names the base's own blobs and nothing is compressed again.
+    func copyWithinRegistry(
+        _ layer: KnownLayer, from sourceRepository: String, progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> Bool {
+        try await copy(layer, from: client, repository: sourceRepository, progress: progress)
+    }
+
     func upload(_ blob: PreparedBlob, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void) async throws {
         let content: BlobContent
         switch blob.source {
