@@ -131,12 +131,15 @@ package enum BaseLayers {
         if let registry = source.otherRegistry {
             place = "\(registry.registryName)/\(sourceRepository)"
             copy = { progress in try await store.copy(layer, from: registry, repository: sourceRepository, progress: progress) }
-        } else if try await store.mount(layer.digest, from: sourceRepository) {
-            onEvent(.push(PushEvent(id: id, status: .mounted(from: sourceRepository))))
-            return true
         } else {
-            place = sourceRepository
-            copy = { progress in try await store.copyWithinRegistry(layer, from: sourceRepository, progress: progress) }
+            switch try await store.mountKeepingSession(layer.digest, from: sourceRepository) {
+            case .mounted:
+                onEvent(.push(PushEvent(id: id, status: .mounted(from: sourceRepository))))
+                return true
+            case .refused(let session):
+                place = sourceRepository
+                copy = { progress in try await store.copyWithinRegistry(layer, from: sourceRepository, session: session, progress: progress) }
+            }
         }
         let throttle = ProgressThrottle(total: layer.size)
         do {

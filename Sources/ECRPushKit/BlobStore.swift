@@ -15,6 +15,8 @@ protocol BlobStore: Sendable {
     func size(of digest: String) async throws -> Int64?
     /// Links `digest` from `source`, another repository of the same registry; false when refused or unsupported.
     func mount(_ digest: String, from source: String) async throws -> Bool
+    /// `mount`, with the upload session a refused mount opened (for `copyWithinRegistry` to send the layer on).
+    func mountKeepingSession(_ digest: String, from source: String) async throws -> MountAnswer
     /// Copies a layer from another registry as it is stored there (same digest); false when this store cannot.
     func copy(
         _ layer: KnownLayer, from source: RegistryClient, repository: String, progress: @escaping @Sendable (Int64) -> Void
@@ -23,7 +25,7 @@ protocol BlobStore: Sendable {
     /// mount; ECR's registry mounts only where the account enabled blob mounting); false when this store cannot
     /// (the extension's default).
     func copyWithinRegistry(
-        _ layer: KnownLayer, from repository: String, progress: @escaping @Sendable (Int64) -> Void
+        _ layer: KnownLayer, from repository: String, session: String?, progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool
     /// Uploads a prepared blob; `onInfo` hears of retries and resumed uploads.
     func upload(_ blob: PreparedBlob, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void) async throws
@@ -63,8 +65,12 @@ extension BlobStore {
     func discardPreparedUploads() async {}
 
     func copyWithinRegistry(
-        _ layer: KnownLayer, from repository: String, progress: @escaping @Sendable (Int64) -> Void
+        _ layer: KnownLayer, from repository: String, session: String?, progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool { false }
+
+    func mountKeepingSession(_ digest: String, from source: String) async throws -> MountAnswer {
+        try await mount(digest, from: source) ? .mounted : .refused(session: nil)
+    }
 
     /// Uploads a layer while it is still being compressed, following its file as it grows; false when this store
     /// cannot, or the upload failed (the finished file is then uploaded with `upload`). `onInfo` hears why.

@@ -16,9 +16,10 @@ extension ECRBlobStore {
     }
 
     /// Copies a base's layer from another repository of this registry, which ECR's API cannot mount: read from the
-    /// layer's download URL (GetDownloadUrlForLayer on the base's repository), part by part.
+    /// layer's download URL (GetDownloadUrlForLayer on the base's repository), part by part. (`session`: none here,
+    /// as nothing mounts.)
     func copyWithinRegistry(
-        _ layer: KnownLayer, from sourceRepository: String, progress: @escaping @Sendable (Int64) -> Void
+        _ layer: KnownLayer, from sourceRepository: String, session: String?, progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool {
         let (ecr, registryId) = (self.ecr, self.registryId)
         let url = try await ecr.downloadURL(forLayer: layer.digest, repository: sourceRepository, registryId: registryId)

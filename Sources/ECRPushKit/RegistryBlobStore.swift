@@ -31,6 +31,11 @@ struct RegistryBlobStore: BlobStore {
         return (try? await client.mountBlob(repository: repository, digest: digest, from: source)) == true
     }
 
+    func mountKeepingSession(_ digest: String, from source: String) async throws -> MountAnswer {
+        guard source != repository else { return .refused(session: nil) }
+        return (try? await client.mountOrOpenSession(repository: repository, digest: digest, from: source)) ?? .refused(session: nil)
+    }
+
     func copy(
         _ layer: KnownLayer, from source: RegistryClient, repository sourceRepository: String, progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool {
@@ -43,11 +48,18 @@ struct RegistryBlobStore: BlobStore {
 
     /// A layer of another repository of this registry that it would not mount (ECR without blob mounting, the
     /// account's default): read from that repository and written to this one by ecrpush, its digest kept, so the
-    /// manifest names the base's own blobs and nothing is compressed again.
+    /// manifest names the base's own blobs and nothing is compressed again. `session`: the refused mount's upload
+    /// session, which takes the copy (the distribution spec's fallback: no `DELETE`, no second `POST`).
     func copyWithinRegistry(
-        _ layer: KnownLayer, from sourceRepository: String, progress: @escaping @Sendable (Int64) -> Void
+        _ layer: KnownLayer, from sourceRepository: String, session: String?, progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool {
-        try await copy(layer, from: client, repository: sourceRepository, progress: progress)
+        let (client, repository) = (self.client, self.repository)
+        try await Self.mapped(action: "UploadLayerPart", repository: repository, registry: registryName) {
+            try await client.copyBlob(
+                digest: layer.digest, size: layer.size, from: client, sourceRepository: sourceRepository, to: repository, session: session,
+                progress: progress)
+        }
+        return true
     }
 
     func upload(_ blob: PreparedBlob, progress: @escaping @Sendable (Int64) -> Void, onInfo: @escaping @Sendable (String) -> Void) async throws {

@@ -76,17 +76,27 @@ extension RegistryClient {
     /// Copies a blob from another registry into `repository` here, as one stream: its download feeds its upload
     /// through a small buffer (memory stays flat whatever its size), its digest is kept (nothing is recompressed)
     /// and checked on the way. A failure on either side starts both again, as an upload restarts, within
-    /// `retryPolicy`'s budget.
+    /// `retryPolicy`'s budget. `session`: an upload session already open in `repository` (a refused mount's) for the
+    /// first attempt; a failed attempt closes it and the next opens its own.
     package func copyBlob(
-        digest: String, size: Int64, from source: RegistryClient, sourceRepository: String, to repository: String,
+        digest: String, size: Int64, from source: RegistryClient, sourceRepository: String, to repository: String, session: String? = nil,
         progress: @escaping @Sendable (Int64) -> Void = { _ in }
     ) async throws {
         let started = ContinuousClock.now
         var attempt = 0
+        var session = session
         while true {
             attempt += 1
             do {
-                try await copyOnce(digest: digest, size: size, from: source, sourceRepository: sourceRepository, to: repository, progress: progress)
+                defer { session = nil }
+                do {
+                    try await copyOnce(
+                        digest: digest, size: size, from: source, sourceRepository: sourceRepository, to: repository, session: session,
+                        progress: progress)
+                } catch {
+                    if let session { await cancelSession(session) }
+                    throw error
+                }
                 return
             } catch let error as RegistryError where error.isRetryable {
                 // Neither side given up on (a registry that never answered).
@@ -103,7 +113,7 @@ extension RegistryClient {
     }
 
     private func copyOnce(
-        digest: String, size: Int64, from source: RegistryClient, sourceRepository: String, to repository: String,
+        digest: String, size: Int64, from source: RegistryClient, sourceRepository: String, to repository: String, session: String?,
         progress: @escaping @Sendable (Int64) -> Void
     ) async throws {
         let pipe = BlobPipe(digest: digest, size: size)
@@ -130,7 +140,7 @@ extension RegistryClient {
             }
             group.addTask {
                 do {
-                    try await self.uploadOnce(repository: repository, digest: { digest }, size: size, body: { body })
+                    try await self.uploadOnce(repository: repository, digest: { digest }, size: size, session: session, body: { body })
                 } catch {
                     pipe.fail(error)
                     throw error

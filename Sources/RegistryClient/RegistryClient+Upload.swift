@@ -69,12 +69,13 @@ extension RegistryClient {
     /// upload: a round trip fewer than a `PATCH` first); one whose size is not known yet (nil: a layer still being
     /// compressed) in a chunked `PATCH`, then the `PUT`. With `sessionAhead` (for a `body` that can be made again from its start),
     /// a session opened ahead (`openUploadSessionAhead`) saves the `POST` as well; if the registry no longer knows
-    /// it, a fresh session takes the blob at once.
+    /// it, a fresh session takes the blob at once. `session`: one the caller opened (a refused mount's), taken as it is.
     func uploadOnce(
         repository: String, name: String? = nil, digest: () async throws -> String, size: Int64?, sessionAhead: Bool = false,
-        body: () throws -> HTTPBody
+        session given: String? = nil, body: () throws -> HTTPBody
     ) async throws {
         let name = try await { if let name { return name } else { return try await digest() } }()
+        if let given { return try await finishUpload(at: given, repository: repository, name: name, digest: digest, size: size, body: body) }
         if sessionAhead, let location = await uploadSessionsAhead.take(repository: repository) {
             do {
                 return try await finishUpload(at: location, repository: repository, name: name, digest: digest, size: size, body: body)

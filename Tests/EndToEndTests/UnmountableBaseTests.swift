@@ -5,7 +5,8 @@ import Testing
 /// ECR mounts a blob from another repository only where the account enabled blob mounting (off by default); without
 /// it, the mount's POST opens a plain upload session (202). The fault proxy plays that registry by forwarding the
 /// mount without its query. The base's layers are then copied from the base's repository through ecrpush, their
-/// digests kept, where before they were compressed again from the image (new blobs, a second copy of the base).
+/// digests kept, where before they were compressed again from the image (new blobs, a second copy of the base);
+/// each copy goes on the upload session its refused mount opened, as the distribution spec's fallback intends.
 @Suite struct UnmountableBaseTests {
     typealias World = BuildAndPushTests.World
 
@@ -38,6 +39,11 @@ import Testing
         #expect(Array(appDigests.prefix(baseDigests.count)) == baseDigests, "the base's own blobs, not recompressed ones")
         let reads = try await proxy.seen().filter { $0.method == "GET" && $0.path.hasPrefix("/v2/\(baseRepository)/blobs/") }
         #expect(Set(reads.map(\.path)).count >= baseDigests.count, "each base layer read from the base's repository: \(reads.map(\.path))")
+        if transport == "registry" {
+            // Each refused mount's upload session carries its copy: none is cancelled and opened again.
+            let deletes = try await proxy.seen().filter { $0.method == "DELETE" }
+            #expect(deletes.isEmpty, "\(deletes.map(\.path))")
+        }
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
         #expect(run.status == 0, "\(run.combinedText)")
     }
