@@ -39,11 +39,7 @@ struct RegistryBlobStore: BlobStore {
     func copy(
         _ layer: KnownLayer, from source: RegistryClient, repository sourceRepository: String, progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool {
-        try await Self.mapped(action: "UploadLayerPart", repository: repository, registry: registryName) {
-            try await client.copyBlob(
-                digest: layer.digest, size: layer.size, from: source, sourceRepository: sourceRepository, to: repository, progress: progress)
-        }
-        return true
+        try await copy(layer, from: source, repository: sourceRepository, session: nil, progress: progress)
     }
 
     /// A layer of another repository of this registry that it would not mount (ECR without blob mounting, the
@@ -53,10 +49,17 @@ struct RegistryBlobStore: BlobStore {
     func copyWithinRegistry(
         _ layer: KnownLayer, from sourceRepository: String, session: String?, progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool {
+        try await copy(layer, from: client, repository: sourceRepository, session: session, progress: progress)
+    }
+
+    private func copy(
+        _ layer: KnownLayer, from source: RegistryClient, repository sourceRepository: String, session: String?,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> Bool {
         let (client, repository) = (self.client, self.repository)
         try await Self.mapped(action: "UploadLayerPart", repository: repository, registry: registryName) {
             try await client.copyBlob(
-                digest: layer.digest, size: layer.size, from: client, sourceRepository: sourceRepository, to: repository, session: session,
+                digest: layer.digest, size: layer.size, from: source, sourceRepository: sourceRepository, to: repository, session: session,
                 progress: progress)
         }
         return true
