@@ -67,7 +67,7 @@ package struct EngineRelayPush: Sendable {
         let name = "\(relay.host)/\(repository)"
         do {
             if await !RelayNameAhead.current.take(source: source, repository: name, tag: tags[0]) {
-                try await docker.tag(source: source, repository: name, tag: tags[0])
+                try await RelayNames.shared.tag(source: source, repository: name, tag: tags[0], in: docker)
             }
             // For a forced exit, which cannot wait for `finish`: the Engine records the digest's name once it pushed.
             RelayNames.shared.made("\(name):\(tags[0])", in: docker) { relay.manifestDigest.map { ["\(name)@\($0)"] } ?? [] }

@@ -34,8 +34,7 @@ package final class RelayNameAhead: Sendable {
                 guard let port = await port() else { return nil }
                 let name = "\(RegistryRelay.host(port: port))/\(repository)"
                 do {
-                    try await docker.tag(source: source, repository: name, tag: tag)
-                    RelayNames.shared.made("\(name):\(tag)", in: docker)
+                    try await RelayNames.shared.tag(source: source, repository: name, tag: tag, in: docker)
                     return name
                 } catch {
                     // The push tags the image itself and meets the Engine's error then.

@@ -15,41 +15,75 @@ package final class RelayNames: Sendable {
         let docker: DockerClient
         /// Names that appear later (the digest's, once the relay has the manifest).
         let later: @Sendable () -> [String]
+        /// The Engine's tag request when it was made here (`tag`): a forced exit waits for its answer.
+        let tagging: Task<Void, any Error>?
     }
-    private let made = Mutex<[String: Made]>([:])
+    private struct State {
+        var made: [String: Made] = [:]
+        /// A forced exit took the names: nothing is tagged any more.
+        var closed = false
+    }
+    private let state = Mutex(State())
 
     package init() {}
 
+    /// Names the image `source` `repository:tag` in `docker`'s Engine, recorded before the request goes. The Engine
+    /// has written the tag some milliseconds before its answer arrives; a forced exit in between would otherwise
+    /// find nothing recorded and leave the name behind. Throws the Engine's error (the name is then not recorded),
+    /// or `CancellationError` once a forced exit has begun.
+    package func tag(source: String, repository: String, tag: String, in docker: DockerClient) async throws {
+        let name = "\(repository):\(tag)"
+        let tagging = try state.withLock { state throws -> Task<Void, any Error> in
+            guard !state.closed else { throw CancellationError() }
+            // Not the caller's child: a Ctrl-C lets the Engine's answer arrive, and the name is removed with the rest.
+            let tagging = Task { try await docker.tag(source: source, repository: repository, tag: tag) }
+            state.made[name] = Made(docker: docker, later: { [] }, tagging: tagging)
+            return tagging
+        }
+        do {
+            try await tagging.value
+        } catch {
+            removed(name)
+            throw error
+        }
+    }
+
     /// `name` (`repository:tag`) now exists in `docker`'s Engine; `later` gives names that may come with it.
     package func made(_ name: String, in docker: DockerClient, later: @escaping @Sendable () -> [String] = { [] }) {
-        made.withLock { $0[name] = Made(docker: docker, later: later) }
+        state.withLock { $0.made[name] = Made(docker: docker, later: later, tagging: nil) }
     }
 
     /// `name` was removed (or never made after all).
     package func removed(_ name: String) {
-        _ = made.withLock { $0.removeValue(forKey: name) }
+        _ = state.withLock { $0.made.removeValue(forKey: name) }
     }
 
     /// The names recorded now, with those that came with them.
     package var current: [String] {
-        made.withLock { made in made.flatMap { [$0.key] + $0.value.later() } }.sorted()
+        state.withLock { state in state.made.flatMap { [$0.key] + $0.value.later() } }.sorted()
     }
 
-    /// Removes every name still recorded, waiting at most `timeout`; returns those that may still exist (the Engine
-    /// refused or did not answer in time). Blocks the calling thread: for a forced exit, on a thread that is not one
-    /// of Swift's cooperative pool (the signal queue's), whose tasks do the removals.
+    /// Removes every name still recorded (a name being tagged once the Engine has answered), waiting at most
+    /// `timeout`; returns those that may still exist (the Engine refused or did not answer in time). Blocks the
+    /// calling thread: for a forced exit, on a thread that is not one of Swift's cooperative pool (the signal
+    /// queue's), whose tasks do the removals.
     package func removeLeft(timeout: Duration) -> [String] {
-        let left = made.withLock { made in
-            defer { made.removeAll() }
-            return made.map { ($0.value.docker, [$0.key] + $0.value.later()) }
+        let left = state.withLock { state in
+            defer {
+                state.made.removeAll()
+                state.closed = true
+            }
+            return state.made.map { ($0.value.docker, [$0.key] + $0.value.later(), $0.value.tagging) }
         }
         guard !left.isEmpty else { return [] }
         let removal = Removal(names: Set(left.flatMap(\.1)))
         Task.detached {
             await withTaskGroup(of: String?.self) { group in
-                for (docker, names) in left {
+                for (docker, names, tagging) in left {
                     for name in names {
                         group.addTask {
+                            // Removed before the Engine wrote it, the name would still appear afterwards.
+                            _ = await tagging?.result
                             do {
                                 try await docker.removeImage(name)
                             } catch DockerError.imageNotFound {
