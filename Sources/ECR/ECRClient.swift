@@ -88,6 +88,15 @@ package struct ECRClient: Sendable {
             imageScanningConfiguration: scanOnPush.map { .init(scanOnPush: $0) })
         return try await call("CreateRepository", input, as: CreateOutput.self).repository
     }
+
+    private struct DeleteInput: Encodable { var repositoryName: String; var registryId: String? }
+
+    /// Deletes an empty repository: ECR refuses (`RepositoryNotEmptyException`) one that holds an image.
+    package func deleteRepository(name: String, registryId: String? = nil) async throws {
+        try ECRValidation.validateRepositoryName(name)
+        if let registryId { try ECRValidation.validateRegistryIds([registryId]) }
+        _ = try await call("DeleteRepository", DeleteInput(repositoryName: name, registryId: registryId), as: CreateOutput.self)
+    }
 }
 
 // MARK: Images

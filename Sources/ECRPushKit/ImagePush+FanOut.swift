@@ -57,7 +57,9 @@ extension ImagePush {
         var inspected: ImageInspect?
         if let name = existingLocalImage, let docker = destinations.first?.workflow.docker { inspected = try await docker.requireImage(name) }
         let localImage = inspected.map { ImmutableTagCheck.LocalImage(id: $0.id, repoDigests: $0.repoDigests) }
-        async let pendingPrepared = prepare(destinations, skipExisting: skipExisting, localImage: localImage, onEvent: onEvent)
+        // A repository created for a build that then fails is removed again.
+        let created = CreatedRepositories()
+        async let pendingPrepared = prepare(destinations, skipExisting: skipExisting, localImage: localImage, created: created, onEvent: onEvent)
         // `push`'s export, asked for while the destinations are logged in, when ecrpush's push will read the image
         // (one platform: several are each built first).
         var exportAhead: EngineExportAhead?
@@ -123,7 +125,7 @@ extension ImagePush {
         let tags = destinations[first.number].destination.tags
         var report: FanOutPush.Report
         if platforms.isEmpty {
-            let localImage = try await produceImage(first.registryName, nil)
+            let localImage = try await created.removingOnFailure(of: { try await produceImage(first.registryName, nil) }, onEvent: onEvent)
             report =
                 if transport == .auto {
                     try await FanOutThroughEngine(targets: live, fanOut: fanOut, settings: settings, tags: tags).push(
@@ -136,7 +138,8 @@ extension ImagePush {
             var images: [(platform: ImagePlatform, localImage: String)] = []
             for platform in platforms {
                 onEvent(.info("Building for \(platform) (\(images.count + 1) of \(platforms.count))"))
-                images.append((platform, try await produceImage(first.registryName, platform)))
+                images.append(
+                    (platform, try await created.removingOnFailure(of: { try await produceImage(first.registryName, platform) }, onEvent: onEvent)))
             }
             report = try await fanOut.push(platformImages: images, tags: tags, onEvent: onEvent)
         }
@@ -149,7 +152,7 @@ extension ImagePush {
 
     /// Every destination logged in and its repository checked, at the same time: each one's result, in order.
     private static func prepare(
-        _ destinations: [FanOutDestination], skipExisting: Bool, localImage: ImmutableTagCheck.LocalImage?,
+        _ destinations: [FanOutDestination], skipExisting: Bool, localImage: ImmutableTagCheck.LocalImage?, created: CreatedRepositories,
         onEvent: @escaping @Sendable (WorkflowEvent) -> Void
     ) async -> [Result<PreparedDestination, any Error>] {
         let logins = SharedLogins()
@@ -161,7 +164,7 @@ extension ImagePush {
                         async let lookup = entry.workflow.ecr.findRepository(entry.destination.repository, registryId: entry.destination.registryId)
                         let ready = try await login
                         let repository = try await entry.workflow.ensureRepository(
-                            entry.destination, registry: ready.registry, found: try await lookup, onEvent: onEvent)
+                            entry.destination, registry: ready.registry, found: try await lookup, created: created, onEvent: onEvent)
                         let check = try await ImmutableTagCheck(ecr: entry.workflow.ecr).check(
                             entry.destination, repository: repository, registry: ready.registry, skipExisting: skipExisting,
                             localImage: localImage, onEvent: onEvent)

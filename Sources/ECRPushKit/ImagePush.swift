@@ -63,6 +63,8 @@ package struct ImagePush: Sendable {
         // `push`'s image, asked of the Engine first: a missing one is said before whatever AWS answers, and before
         // a repository is created.
         async let pendingInspection = inspectExistingImage()
+        // A repository created for a build that then fails is removed again.
+        let created = CreatedRepositories()
         if transport == .ecrAPI {
             let inspected = try await pendingInspection
             // No registry login at all: the host only names the result. The repository's look-up (after the AWS
@@ -70,7 +72,7 @@ package struct ImagePush: Sendable {
             // export is asked ahead unless the Engine's push through the relay may suit), and a base in another
             // registry has its manifest read beside it.
             let fallback = destination.registryOverride ?? "\(destination.registryId ?? "registry").dkr.ecr.\(region).amazonaws.com"
-            async let pendingRepository = workflow.ensureRepository(destination, registry: fallback, onEvent: onEvent)
+            async let pendingRepository = workflow.ensureRepository(destination, registry: fallback, created: created, onEvent: onEvent)
             let candidates = await gatherAncestorCandidates()
             let ahead = await startExportAhead(destination, inspected: inspected, candidates: candidates)
             defer { ahead?.cancel() }
@@ -83,7 +85,7 @@ package struct ImagePush: Sendable {
             {
                 return Outcome(pushed: existing, repository: repository, alreadyPushed: true)
             }
-            let localImage = try await produceImage(registry)
+            let localImage = try await created.removingOnFailure(of: { try await produceImage(registry) }, onEvent: onEvent)
             var push = ECRAPIPush(ecr: workflow.ecr, docker: workflow.docker, settings: settings)
             push.sources = sources
             push.exportAhead = ahead
@@ -132,7 +134,7 @@ package struct ImagePush: Sendable {
             var login = try await pendingLogin
             if tagsAhead == nil { tagsAhead = startTagsAhead(destination, registry: login.registry, inspected: inspected) }
             let repository = try await workflow.ensureRepository(
-                destination, registry: login.registry, found: try await pendingLookup, onEvent: onEvent)
+                destination, registry: login.registry, found: try await pendingLookup, created: created, onEvent: onEvent)
             if let existing = try await existingImage(
                 destination, repository: repository, registry: login.registry, inspected: inspected, onEvent: onEvent)
             {
@@ -140,7 +142,7 @@ package struct ImagePush: Sendable {
                 await relayAhead?.abandon()
                 return Outcome(pushed: existing, repository: repository, alreadyPushed: true)
             }
-            let localImage = try await produceImage(login.registry)
+            let localImage = try await created.removingOnFailure(of: { try await produceImage(login.registry) }, onEvent: onEvent)
             // A long build can outlive the token: renewed when little of it is left.
             if let expiresAt = login.expiresAt, expiresAt.timeIntervalSince(workflow.now()) < workflow.tokenRenewalMargin {
                 login = try await workflow.login(for: destination)

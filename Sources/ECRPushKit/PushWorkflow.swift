@@ -86,17 +86,18 @@ package struct PushWorkflow: Sendable {
 
     /// Makes sure the repository exists before anything is built or pushed.
     package func ensureRepository(
-        _ destination: PushDestination, registry: String,
+        _ destination: PushDestination, registry: String, created: CreatedRepositories? = nil,
         onEvent: @Sendable (WorkflowEvent) -> Void
     ) async throws -> Repository {
         try await ensureRepository(
             destination, registry: registry, found: try await ecr.findRepository(destination.repository, registryId: destination.registryId),
-            onEvent: onEvent)
+            created: created, onEvent: onEvent)
     }
 
     /// `found`: the repository as DescribeRepositories gave it (nil: missing), looked up while the login was made.
+    /// `created`: where a repository created here is recorded, for a failed build to remove.
     package func ensureRepository(
-        _ destination: PushDestination, registry: String, found: Repository?,
+        _ destination: PushDestination, registry: String, found: Repository?, created: CreatedRepositories? = nil,
         onEvent: @Sendable (WorkflowEvent) -> Void
     ) async throws -> Repository {
         if let repository = found { return repository }
@@ -104,11 +105,12 @@ package struct PushWorkflow: Sendable {
             throw ECRPushError.repositoryMissing(repository: destination.repository, registry: registry)
         }
         do {
-            let created = try await ecr.createRepository(
+            let repository = try await ecr.createRepository(
                 name: destination.repository, registryId: destination.registryId,
                 tagMutability: creation.tagMutability, scanOnPush: creation.scanOnPush)
+            created?.record(destination, ecr: ecr)
             onEvent(.info("Created repository \(destination.repository)"))
-            return created
+            return repository
         } catch let error as AWSError where error.code == "RepositoryAlreadyExistsException" {
             // Created meanwhile by someone else (a parallel CI job, another destination of this push): use it.
             guard let repository = try await ecr.findRepository(destination.repository, registryId: destination.registryId) else { throw error }

@@ -161,6 +161,34 @@ import Testing
         #expect(result.stdoutText.isEmpty)
     }
 
+    /// `--create-repository` makes the repository while the login is under way, before the build: a build that fails
+    /// removes it again, in one destination or several, through either transport, so a failed run leaves no empty
+    /// repository behind (with settings chosen by a run that pushed nothing).
+    @Test func aFailedBuildRemovesTheRepositoriesItCreated() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let context = TemporaryDirectory()
+        try "FROM \(DockerDaemon.baseImage)\nRUN exit 3\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let (one, two) = (Self.uniqueName("failed-one"), Self.uniqueName("failed-two"))
+        // `one` is created each time: each run before removed it.
+        for (repositories, transport) in [([one], "auto"), ([one, two], "auto"), ([one], "ecr-api")] {
+            let result = try await ECRPushCLI.run(
+                ["build-and-push", context.path, "--tag", "x", "--create-repository", "--transport", transport]
+                    + repositories.flatMap { ["--repository", $0] },
+                environment: world.environment)
+            #expect(result.status == 1, "\(result.combinedText)")
+            for repository in repositories {
+                #expect(result.stderrText.contains("Created repository \(repository)"), "\(result.stderrText)")
+                #expect(result.stderrText.contains("Removed repository \(repository), which this run created"), "\(result.stderrText)")
+            }
+        }
+        // Gone indeed: a push that does not create it is told so.
+        let push = try await ECRPushCLI.run(
+            ["push", DockerDaemon.baseImage, "--repository", two, "--tag", "x"], environment: world.environment)
+        #expect(push.status == 1)
+        #expect(push.stderrText.contains("repository '\(two)' does not exist"), "\(push.stderrText)")
+    }
+
     @Test func pushOfALocalImageAndDefaultTagFromGit() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }

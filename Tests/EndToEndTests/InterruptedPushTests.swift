@@ -232,6 +232,7 @@ import Darwin
         #expect(
             build.stderrText.contains("ecrpush: interrupted (SIGINT): build-and-push cancelled, temporary files removed; nothing was tagged"),
             "\(build.stderrText)")
+        #expect(build.stderrText.contains("Removed repository \(repository), which this run created"), "\(build.stderrText)")
         let gone = await eventually(timeout: .seconds(60)) { () -> Bool? in
             let listed = try? await world.docker.docker(["ps", "-a", "-q", "--filter", "id=\(container)"])
             return listed.map { $0.status == 0 && $0.stdoutText.isEmpty ? true : nil } ?? nil
@@ -268,6 +269,7 @@ import Darwin
         #expect(
             build.stderrText.contains("ecrpush: interrupted (SIGINT): build-and-push cancelled, temporary files removed; nothing was tagged"),
             "\(build.stderrText)")
+        #expect(build.stderrText.contains("Removed repository \(repository), which this run created"), "\(build.stderrText)")
         let gone = await eventually(timeout: .seconds(60)) { () -> Bool? in
             let found = try? await runProcess("pgrep", ["-f", "echo \(repository)"])
             return found?.status == 1 ? true : nil
