@@ -192,15 +192,24 @@ final class ProgressRenderer: Sendable {
         guard let current = layer.current, let total = layer.total, total > 0 else { return line }
         let elapsed = layer.started.map { $0.duration(to: layer.finished ?? now).inSeconds } ?? 0
         let rate = elapsed > 0.05 ? " \(bytes(Int64(Double(current) / elapsed)))/s" : ""
+        let done = doneOfTotal(current: current, total: total, bar: bar)
         switch layer.status {
         case .pushing:
-            line += (bar ? " \(Self.bar(current: current, total: total))" : "") + " \(bytes(current))/\(bytes(total))" + rate
+            line += done + rate
         case .pushed:
-            line += " \(bytes(total))" + (elapsed > 0.05 ? " in \(String(format: "%.1f", elapsed))s," + rate : "")
+            line += " \(bytes(max(current, total)))" + (elapsed > 0.05 ? " in \(String(format: "%.1f", elapsed))s," + rate : "")
         default:
-            if bar { line += " \(Self.bar(current: current, total: total)) \(bytes(current))/\(bytes(total))" }
+            if bar { line += done }
         }
         return line
+    }
+
+    /// " [====  ] 3.0MiB/7.5MiB"; the count alone (as docker's CLI shows it) where it has passed the total: the Engine
+    /// counts a layer's tar, headers and padding included, against the size of its files, so a small layer's count
+    /// runs past that "total" ("512B/17B"), which then says nothing.
+    private static func doneOfTotal(current: Int64, total: Int64, bar: Bool) -> String {
+        guard current <= total else { return " \(bytes(current))" }
+        return (bar ? " \(Self.bar(current: current, total: total))" : "") + " \(bytes(current))/\(bytes(total))"
     }
 
     /// Stops redrawing the live block so the next lines print below it.
