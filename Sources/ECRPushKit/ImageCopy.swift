@@ -173,13 +173,19 @@ package struct ImageCopy: Sendable {
         _ = try await RememberedImage.digests(missing, jobs: jobs) { digest in
             let id = PreparedBlob.shortID(digest)
             let size = bySize[digest] ?? 0
-            if sameRegistry, try await store.mount(digest, from: source.repository) {
-                onEvent(.push(PushEvent(id: id, status: .mounted(from: source.repository))))
-                return true
+            // A refused mount (ECR without blob mounting) leaves an upload session open, which takes the copy.
+            var session: String?
+            if sameRegistry {
+                switch try await store.mountKeepingSession(digest, from: source.repository) {
+                case .mounted:
+                    onEvent(.push(PushEvent(id: id, status: .mounted(from: source.repository))))
+                    return true
+                case .refused(let opened): session = opened
+                }
             }
             let throttle = ProgressThrottle(total: size)
-            _ = try await store.copy(KnownLayer(digest: digest, size: size, mediaType: ""), from: source.client, repository: source.repository) {
-                done in
+            let layer = KnownLayer(digest: digest, size: size, mediaType: "")
+            _ = try await store.copy(layer, from: source.client, repository: source.repository, session: session) { done in
                 guard throttle.shouldReport(done) else { return }
                 onEvent(.push(PushEvent(id: id, status: .pushing, progress: ProgressDetail(current: done, total: size))))
             }

@@ -52,7 +52,9 @@ struct RegistryBlobStore: BlobStore {
         try await copy(layer, from: client, repository: sourceRepository, session: session, progress: progress)
     }
 
-    private func copy(
+    /// `layer` read from `source` (this registry or another) and written here; `session`: an upload session of this
+    /// repository opened already (a refused mount's), which takes the copy.
+    func copy(
         _ layer: KnownLayer, from source: RegistryClient, repository sourceRepository: String, session: String?,
         progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> Bool {

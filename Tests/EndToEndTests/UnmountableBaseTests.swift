@@ -47,4 +47,37 @@ import Testing
         let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
         #expect(run.status == 0, "\(run.combinedText)")
     }
+
+    /// `ecrpush copy` within one such registry: each layer goes on the upload session its refused mount opened (none
+    /// is cancelled and opened again), the digests kept.
+    @Test func aCopyWithinARegistryThatWillNotMountGoesOnTheMountsSessions() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let proxy = try await FaultProxy.start(for: world.registry)
+        defer { proxy.stop() }
+        let sourceRepository = BuildAndPushTests.uniqueName("unmountable-src")
+        let sourceName = "\(proxy.hostPort)/\(sourceRepository):1"
+        _ = try await AutoTransportTests.build(world, from: DockerDaemon.baseImage, megabytes: 2, tag: sourceName)
+        try await AutoTransportTests.dockerPush(world, sourceName, to: world.registry, at: proxy.hostPort)
+        let config = TemporaryDirectory()
+        let auth = Data("AWS:\(world.registry.password)".utf8).base64EncodedString()
+        try #"{"auths":{"\#(proxy.hostPort)":{"auth":"\#(auth)"}}}"#.write(toFile: config.path + "/config.json", atomically: true, encoding: .utf8)
+        try await proxy.reset()
+        try await proxy.setRules([["method": "POST", "path": "/blobs/uploads/$", "query": "mount=", "drop_query": true, "times": -1]])
+
+        let repository = BuildAndPushTests.uniqueName("unmountable-copy")
+        let result = try await ECRPushCLI.run(
+            ["copy", sourceName, "\(proxy.hostPort)/\(repository):v1"], environment: world.environment.merging(["DOCKER_CONFIG": config.path]) { $1 })
+        try #require(result.status == 0, "\(result.combinedText)")
+        #expect(result.stderrText.contains("Copied from"), "\(result.stderrText)")
+        #expect(!result.stderrText.contains("Mounted from"), "\(result.stderrText)")
+        let seen = try await proxy.seen()
+        #expect(seen.filter { $0.method == "DELETE" }.isEmpty, "\(seen.filter { $0.method == "DELETE" }.map(\.path))")
+        let posts = seen.filter { $0.method == "POST" && $0.path.hasPrefix("/v2/\(repository)/blobs/uploads") }
+        let layers = try await AutoTransportTests.layerDigests(world, repository: sourceRepository, reference: "1")
+        #expect(posts.count == layers.count + 1, "one POST per blob (the layers and the config), the mount's: \(posts.map(\.path))")
+        #expect(try await AutoTransportTests.layerDigests(world, repository: repository, reference: "v1") == layers)
+        let run = try await world.pullAndRun("\(world.registry.hostPort)/\(repository):v1")
+        #expect(run.status == 0, "\(run.combinedText)")
+    }
 }
