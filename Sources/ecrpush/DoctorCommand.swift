@@ -11,7 +11,7 @@ struct DoctorCommand: AsyncParsableCommand {
         commandName: "doctor",
         abstract: "Check the Docker daemon, the AWS credentials and region, the registry and the push permissions.",
         discussion: """
-            Each check prints ok, FAIL or skip with a detail, and the fix under a failure. With --repository, the push
+            Each check prints ok, FAIL or skip with a detail, and the fix under a failure. With --repository, the push \
             check is a dry run that uploads nothing (DescribeRepositories, BatchCheckLayerAvailability).
             Exit status: 0 when no check failed, 1 otherwise.
             """)

@@ -14,14 +14,14 @@ struct LoginCommand: AsyncParsableCommand {
             Prints the registry password alone by default, for:
               ecrpush login | docker login --username AWS --password-stdin <registry>
             --output json gives username, password, registry, proxyEndpoint and expiresAt for each registry;
-            --output docker-config writes the logins into $DOCKER_CONFIG/config.json as docker login does (through a
+            --output docker-config writes the logins into $DOCKER_CONFIG/config.json as docker login does (through a \
             symbolic link, keeping the file's mode; 0600 when new);
-            --output github masks the password and appends registry, username, password and expires-at to $GITHUB_OUTPUT
+            --output github masks the password and appends registry, username, password and expires-at to $GITHUB_OUTPUT \
             (created when missing);
             --output env prints `export ECR_REGISTRY=… ECR_USERNAME=… ECR_PASSWORD=…` for eval.
-            --public (or --registry public.ecr.aws) logs in to ECR Public; --registry also takes an alias, a
+            --public (or --registry public.ecr.aws) logs in to ECR Public; --registry also takes an alias, a \
             [registry ALIAS] section of $XDG_CONFIG_HOME/ecrpush/config (default ~/.config/ecrpush/config).
-            Logins are cached in $XDG_CACHE_HOME/ecrpush (default ~/.cache/ecrpush) while more than 30 minutes of
+            Logins are cached in $XDG_CACHE_HOME/ecrpush (default ~/.cache/ecrpush) while more than 30 minutes of \
             them remain; --no-cache or ECRPUSH_NO_CACHE=1 always asks ECR.
             """)
 

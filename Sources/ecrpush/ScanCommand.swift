@@ -9,12 +9,12 @@ struct ScanCommand: AsyncParsableCommand {
         commandName: "scan",
         abstract: "Show (and wait for) an image's vulnerability scan; exit 3 at or above a severity.",
         discussion: """
-            Starts a basic scan (StartImageScan) when the image has none and the repository does not scan on push, then reads
+            Starts a basic scan (StartImageScan) when the image has none and the repository does not scan on push, then reads \
             DescribeImageScanFindings: counts by severity and the most severe findings (all of them with --output json).
-            --wait polls with backoff (progress on stderr) until the findings are there: COMPLETE (basic scanning), ACTIVE or
-            SCAN_ELIGIBILITY_EXPIRED (enhanced scanning); FAILED, UNSUPPORTED_IMAGE, FINDINGS_UNAVAILABLE, LIMIT_EXCEEDED and
+            --wait polls with backoff (progress on stderr) until the findings are there: COMPLETE (basic scanning), ACTIVE or \
+            SCAN_ELIGIBILITY_EXPIRED (enhanced scanning); FAILED, UNSUPPORTED_IMAGE, FINDINGS_UNAVAILABLE, LIMIT_EXCEEDED and \
             IMAGE_ARCHIVED are errors. --fail-on implies --wait.
-            Exit status: 0 passed (or no threshold), 3 findings at or above --fail-on, 1 any other failure (timeout included),
+            Exit status: 0 passed (or no threshold), 3 findings at or above --fail-on, 1 any other failure (timeout included), \
             64 bad arguments.
               ecrpush scan team/app:v1.2.3 --fail-on HIGH
               ecrpush scan team/app@sha256:… --wait --timeout 900 --output json

@@ -11,9 +11,9 @@ struct TagCommand: AsyncParsableCommand {
         commandName: "tag",
         abstract: "Add tags to an image already in ECR, without moving a byte.",
         discussion: """
-            Reads the image's manifest (BatchGetImage) and puts the same bytes under each new tag (PutImage): no registry login, no
-            blob is read or sent, the digest is unchanged. A tag that already names the image is left as it is; in a repository
-            with immutable tags, a tag that names another image is an error (ImageTagAlreadyExistsException). Needs
+            Reads the image's manifest (BatchGetImage) and puts the same bytes under each new tag (PutImage): no registry login, no \
+            blob is read or sent, the digest is unchanged. A tag that already names the image is left as it is; in a repository \
+            with immutable tags, a tag that names another image is an error (ImageTagAlreadyExistsException). Needs \
             ecr:BatchGetImage, ecr:DescribeImages, ecr:DescribeRepositories and ecr:PutImage.
               ecrpush tag team/app:v1.2.3 prod stable
               ecrpush tag team/app@sha256:… v1.2.3
