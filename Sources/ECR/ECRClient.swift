@@ -75,7 +75,8 @@ package struct ECRClient: Sendable {
         var imageTagMutability: String?
         var imageScanningConfiguration: ScanningConfiguration?
     }
-    private struct CreateOutput: Decodable { var repository: Repository }
+    /// CreateRepository's and DeleteRepository's answer.
+    private struct RepositoryOutput: Decodable { var repository: Repository }
 
     package func createRepository(
         name: String, registryId: String? = nil, tagMutability: ImageTagMutability? = nil,
@@ -86,7 +87,7 @@ package struct ECRClient: Sendable {
         let input = CreateInput(
             repositoryName: name, registryId: registryId, imageTagMutability: tagMutability?.rawValue,
             imageScanningConfiguration: scanOnPush.map { .init(scanOnPush: $0) })
-        return try await call("CreateRepository", input, as: CreateOutput.self).repository
+        return try await call("CreateRepository", input, as: RepositoryOutput.self).repository
     }
 
     private struct DeleteInput: Encodable { var repositoryName: String; var registryId: String? }
@@ -95,7 +96,7 @@ package struct ECRClient: Sendable {
     package func deleteRepository(name: String, registryId: String? = nil) async throws {
         try ECRValidation.validateRepositoryName(name)
         if let registryId { try ECRValidation.validateRegistryIds([registryId]) }
-        _ = try await call("DeleteRepository", DeleteInput(repositoryName: name, registryId: registryId), as: CreateOutput.self)
+        _ = try await call("DeleteRepository", DeleteInput(repositoryName: name, registryId: registryId), as: RepositoryOutput.self)
     }
 }
 

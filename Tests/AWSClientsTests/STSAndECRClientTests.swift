@@ -48,6 +48,8 @@ import Testing
         let found = try await ecr.findRepository("clients-repo")
         #expect(found?.repositoryArn == created.repositoryArn)
         #expect(try await ecr.digest(forTag: "nope", repository: "clients-repo") == nil)
+        try await ecr.deleteRepository(name: "clients-repo")
+        #expect(try await ecr.findRepository("clients-repo") == nil)
     }
 
     @Test func accessDeniedNamesTheAction() async throws {
