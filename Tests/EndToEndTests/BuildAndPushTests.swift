@@ -189,6 +189,35 @@ import Testing
         #expect(push.stderrText.contains("repository '\(two)' does not exist"), "\(push.stderrText)")
     }
 
+    /// Where the role may not delete repositories, the one a failed build leaves is named, with the command that
+    /// removes it.
+    @Test func aRepositoryTheRoleMayNotDeleteIsSaidToStay() async throws {
+        let world = try await World.start()
+        defer { world.moto.stop() }
+        let denied = try await runPython(
+            """
+            import boto3, json, os
+            iam = boto3.client("iam", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+            iam.put_role_policy(RoleName="ecr-pusher", PolicyName="keep-repositories", PolicyDocument=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "ecr:DeleteRepository", "Resource": "*"}]}))
+            """, environment: world.moto.awsEnvironment(.admin))
+        try #require(denied.status == 0, "\(denied.combinedText)")
+        let context = TemporaryDirectory()
+        try "FROM \(DockerDaemon.baseImage)\nRUN exit 3\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let repository = Self.uniqueName("failed-kept")
+        let arguments = ["build-and-push", context.path, "--repository", repository, "--tag", "x", "--create-repository"]
+        let result = try await ECRPushCLI.run(arguments, environment: world.environment)
+        #expect(result.status == 1, "\(result.combinedText)")
+        #expect(
+            result.stderrText.contains("Repository \(repository), which this run created, stays although the build did not finish"),
+            "\(result.stderrText)")
+        #expect(result.stderrText.contains("ecr:DeleteRepository"), "the refusal says what was refused: \(result.stderrText)")
+        #expect(result.stderrText.contains("`aws ecr delete-repository --repository-name \(repository)` removes it"))
+        let again = try await ECRPushCLI.run(arguments, environment: world.environment)
+        #expect(!again.stderrText.contains("Created repository"), "it stayed: \(again.stderrText)")
+    }
+
     @Test func pushOfALocalImageAndDefaultTagFromGit() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
