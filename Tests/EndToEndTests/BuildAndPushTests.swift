@@ -161,14 +161,20 @@ import Testing
         #expect(result.stdoutText.isEmpty)
     }
 
+    /// A build context whose Dockerfile's RUN step exits 3.
+    static func contextOfAFailingBuild() throws -> TemporaryDirectory {
+        let context = TemporaryDirectory()
+        try "FROM \(DockerDaemon.baseImage)\nRUN exit 3\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        return context
+    }
+
     /// `--create-repository` makes the repository while the login is under way, before the build: a build that fails
     /// removes it again, in one destination or several, through either transport, so a failed run leaves no empty
     /// repository behind (with settings chosen by a run that pushed nothing).
     @Test func aFailedBuildRemovesTheRepositoriesItCreated() async throws {
         let world = try await World.start()
         defer { world.moto.stop() }
-        let context = TemporaryDirectory()
-        try "FROM \(DockerDaemon.baseImage)\nRUN exit 3\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let context = try Self.contextOfAFailingBuild()
         let (one, two) = (Self.uniqueName("failed-one"), Self.uniqueName("failed-two"))
         // `one` is created each time: each run before removed it.
         for (repositories, transport) in [([one], "auto"), ([one, two], "auto"), ([one], "ecr-api")] {
@@ -203,8 +209,7 @@ import Testing
                 "Statement": [{"Effect": "Deny", "Action": "ecr:DeleteRepository", "Resource": "*"}]}))
             """, environment: world.moto.awsEnvironment(.admin))
         try #require(denied.status == 0, "\(denied.combinedText)")
-        let context = TemporaryDirectory()
-        try "FROM \(DockerDaemon.baseImage)\nRUN exit 3\n".write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
+        let context = try Self.contextOfAFailingBuild()
         let repository = Self.uniqueName("failed-kept")
         let arguments = ["build-and-push", context.path, "--repository", repository, "--tag", "x", "--create-repository"]
         let result = try await ECRPushCLI.run(arguments, environment: world.environment)
