@@ -3,15 +3,18 @@ import Foundation
 /// One entry of `GET /images/json`.
 package struct ImageSummary: Sendable, Equatable, Decodable {
     package var id: String
+    /// `repository:tag` names.
+    package var repoTags: [String]
     /// `host[:port]/repository@sha256:…` for each registry the image was pulled from or pushed to.
     package var repoDigests: [String]
     /// Bytes of its layers, uncompressed (nil when the Engine does not say).
     package var size: Int64?
 
-    enum CodingKeys: String, CodingKey { case id = "Id", repoDigests = "RepoDigests", size = "Size" }
+    enum CodingKeys: String, CodingKey { case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", size = "Size" }
 
-    package init(id: String, repoDigests: [String], size: Int64? = nil) {
+    package init(id: String, repoTags: [String] = [], repoDigests: [String], size: Int64? = nil) {
         self.id = id
+        self.repoTags = repoTags
         self.repoDigests = repoDigests
         self.size = size
     }
@@ -19,6 +22,8 @@ package struct ImageSummary: Sendable, Equatable, Decodable {
     package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
+        // An untagged image lists "<none>:<none>" (older Engines) or nothing.
+        repoTags = (try container.decodeIfPresent([String].self, forKey: .repoTags) ?? []).filter { !$0.hasPrefix("<none>") }
         // Untagged images list "<none>@<none>": a placeholder, not a registry.
         repoDigests = (try container.decodeIfPresent([String].self, forKey: .repoDigests) ?? []).filter { !$0.hasPrefix("<none>") }
         size = try container.decodeIfPresent(Int64.self, forKey: .size)

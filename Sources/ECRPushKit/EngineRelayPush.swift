@@ -64,7 +64,7 @@ package struct EngineRelayPush: Sendable {
         let spool = try ScratchDirectory(parent: settings.temporaryDirectoryParent)
         defer { spool.remove() }
         let relay = try await RegistryRelay.start(upstream: upstream, spoolDirectory: spool.path)
-        let name = "\(relay.host)/\(repository)"
+        let name = RelayNames.relayRepository(host: relay.host, repository: repository)
         do {
             if await !RelayNameAhead.current.take(source: source, repository: name, tag: tags[0]) {
                 try await RelayNames.shared.tag(source: source, repository: name, tag: tags[0], in: docker)

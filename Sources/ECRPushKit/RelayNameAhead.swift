@@ -2,7 +2,7 @@ import DockerEngine
 import RegistryRelay
 import Synchronization
 
-/// The image's name for the relay (`127.0.0.1:<port>/<repository>:<tag>`), made while the command line is read: the
+/// The image's name for the relay (`127.0.0.1:<port>/ecrpush-relay.<owner>/<repository>:<tag>`, `RelayNames`), made while the command line is read: the
 /// Engine takes 10-25 ms to write a tag (its reference store), which a push through the relay otherwise pays between
 /// the relay's start and the Engine's push. The port is the one of the listener bound ahead (`RegistryRelay`).
 ///
@@ -32,7 +32,7 @@ package final class RelayNameAhead: Sendable {
             guard pending == nil else { return }
             let named = Task<String?, Never> {
                 guard let port = await port() else { return nil }
-                let name = "\(RegistryRelay.host(port: port))/\(repository)"
+                let name = RelayNames.relayRepository(host: RegistryRelay.host(port: port), repository: repository)
                 do {
                     try await RelayNames.shared.tag(source: source, repository: name, tag: tag, in: docker)
                     return name

@@ -1,9 +1,10 @@
 import DockerEngine
 import Foundation
 import HTTPTransport
+import ImageExport
 import Synchronization
 
-/// The names this process gave images in the Engine for its relay (`127.0.0.1:<port>/<repository>:<tag>`, and the
+/// The names this process gave images in the Engine for its relay (`127.0.0.1:<port>/ecrpush-relay.<owner>/<repository>:<tag>`, and the
 /// `…@<digest>` the Engine records once it pushed), from the moment they are made until they are removed. A push
 /// removes its own as it ends; a forced exit (a second signal, or a push that did not stop in time) cannot wait for
 /// that, and removes what is left here instead (`removeLeft`), or says what it could not.
@@ -26,6 +27,26 @@ package final class RelayNames: Sendable {
     private let state = Mutex(State())
 
     package init() {}
+
+    /// The first path component of every relay name this process makes, before the maker's `ProcessOwner`.
+    static let ownerPrefix = "ecrpush-relay."
+
+    /// The relay's name for a push to `repository`, without the tag: `<host>/ecrpush-relay.<owner>/<repository>`. The
+    /// owner (pid, start time, pid namespace) lets a later run remove the name when this process is killed before it
+    /// can (`AbandonedRelayNames`); the relay ignores the repository the Engine names. Without an owner (no `/proc`),
+    /// or where the name would pass the Engine's 255 characters, it is `<host>/<repository>`.
+    package static func relayRepository(host: String, repository: String) -> String {
+        guard let owner = ProcessOwner.current else { return "\(host)/\(repository)" }
+        let marked = "\(host)/\(ownerPrefix)\(owner.nameComponent)/\(repository)"
+        return marked.utf8.count <= 255 ? marked : "\(host)/\(repository)"
+    }
+
+    /// The maker written in a relay's name (a tag or a digest reference), nil for any other name.
+    static func owner(ofRelayName name: String) -> ProcessOwner? {
+        let parts = name.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].hasPrefix("127.0.0.1:"), parts[1].hasPrefix(ownerPrefix) else { return nil }
+        return ProcessOwner(nameComponent: parts[1].dropFirst(ownerPrefix.count))
+    }
 
     /// Names the image `source` `repository:tag` in `docker`'s Engine, recorded before the request goes. The Engine
     /// has written the tag some milliseconds before its answer arrives; a forced exit in between would otherwise

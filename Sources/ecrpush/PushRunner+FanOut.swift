@@ -19,6 +19,7 @@ extension PushRunner {
         let environment = ProcessInfo.processInfo.environment
         let docker = try DockerClient(environment: environment)
         _ = try await docker.ping()
+        let abandonedNames = Self.removeAbandonedRelayNames(docker: docker, renderer: renderer)
         var destinations: [ImagePush.FanOutDestination] = []
         var firstWorkflow: PushWorkflow?
         var firstResolved: ResolvedAWS?
@@ -49,6 +50,7 @@ extension PushRunner {
             produceImage: { registry, platform in try await produceImage(firstWorkflow, first.destination, registry, platform, renderer) },
             onEvent: onEvent)
         renderer.finishBuild()
+        await abandonedNames.value
         if destinations.count == 1, let outcome = result.outcomes.first {
             try report(
                 try outcome.result.get(), alreadyPushed: result.alreadyPushed, platforms: result.platforms, indexMediaType: result.indexMediaType)

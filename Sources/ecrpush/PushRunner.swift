@@ -55,6 +55,7 @@ struct PushRunner {
 
         let environment = ProcessInfo.processInfo.environment
         let docker = try DockerClient(environment: environment)
+        let abandonedNames = Self.removeAbandonedRelayNames(docker: docker, renderer: renderer)
         // The daemon asked while the credentials resolve; a missing daemon is said first all the same, before any
         // login or build.
         async let ping = docker.ping()
@@ -95,7 +96,16 @@ struct PushRunner {
                 scanFailure = error
             }
         }
+        await abandonedNames.value
         try report(pushed, alreadyPushed: alreadyPushed, scan: scan, scanFailure: scanFailure)
+    }
+
+    /// A push killed outright cannot remove the names it gave the image for its relay either: the next one does,
+    /// beside its own work (one listing of the Engine's images), and says so on stderr. Awaited before the result.
+    static func removeAbandonedRelayNames(docker: DockerClient, renderer: ProgressRenderer) -> Task<Void, Never> {
+        Task {
+            for found in await AbandonedRelayNames.remove(docker: docker) { renderer.handle(.info(found.description)) }
+        }
     }
 
     /// The result of a push to one destination: stdout (image references, or the JSON), `$GITHUB_OUTPUT`, then the

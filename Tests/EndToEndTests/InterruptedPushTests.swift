@@ -208,6 +208,48 @@ import Darwin
         await world.stop()
     }
 
+    /// A push killed outright (SIGKILL) while the Engine pushes through its relay leaves the image's name for the relay;
+    /// the next push removes it, and says so, by the maker the name carries. On a dockerd of the test's own: every
+    /// push sweeps, so a push of another test on the shared one could take the name first.
+    @Test func aPushKilledOutrightLeavesTheRelaysNameAndTheNextPushRemovesIt() async throws {
+        let docker = try await DockerDaemon.start()
+        let registry = try await LoopbackRegistry.start()
+        let moto = try await MotoWorld.start(registry: registry)
+        let world = FreezableWorld(registry: registry, docker: docker, moto: moto)
+        let engine = BuildAndPushTests.World(registry: registry, docker: docker, moto: moto)
+        let image = try await EngineTagsAheadTests.taggedImage(engine, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("killed-relay")
+        let relayNames = { () async -> [String]? in
+            (try? await EngineTagsAheadTests.repoTags(engine, image.id))?.filter { $0.hasPrefix("127.0.0.1:") }.sorted()
+        }
+        try registry.pause()
+        let killed = try BackgroundECRPush(
+            ["push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon"],
+            environment: world.environment)
+        let named = try #require(
+            await eventually(timeout: .seconds(120)) { () async -> [String]? in
+                guard let names = await relayNames(), !names.isEmpty else { return nil }
+                return names
+            }, "the image was never named for the relay: \(killed.stderrText)")
+        killed.send(SIGKILL)
+        #expect(await killed.ending(timeout: .seconds(30)) == .killed(signal: SIGKILL))
+        registry.resume()
+        #expect(named.count == 1 && named[0].contains("/ecrpush-relay.\(killed.pid)-") && named[0].hasSuffix("/\(repository):v1"), "\(named)")
+        #expect(await relayNames() == named, "nothing can clean up after SIGKILL")
+
+        let next = try await ECRPushCLI.run(
+            ["push", image.tag, "--repository", repository + "-next", "--tag", "v1", "--create-repository", "--transport", "daemon"],
+            environment: world.environment)
+        try #require(next.status == 0, "\(next.combinedText)")
+        #expect(
+            next.stderrText.contains("Removed \(named[0]), the name an ecrpush (pid \(killed.pid)) that was killed gave an image for its relay"),
+            "\(next.stderrText)")
+        #expect(await relayNames() == [], "the killed push's name is gone, and the next push removed its own")
+        #expect(try await EngineTagsAheadTests.repoTags(engine, image.id) == [image.tag])
+        await world.stop()
+        await docker.stop()
+    }
+
     /// Cancelling `POST /build` closes the Engine connection, and the Engine then stops the build: the container
     /// of the classic builder's RUN step in progress is killed and removed, and nothing is tagged.
     @Test func sigintStopsTheDockerBuildOfABuildAndPush() async throws {

@@ -11,7 +11,7 @@ import Glibc
 /// Export directories are named after the process that made them (pid, start time, pid namespace), so that a later
 /// run removes those whose maker is gone and no other: real processes, dead, zombie and alive, decide.
 @Suite struct ScratchDirectoriesTests {
-    static func directoryName(_ owner: ScratchOwner, suffix: String = "AbC123") -> String {
+    static func directoryName(_ owner: ProcessOwner, suffix: String = "AbC123") -> String {
         "\(ScratchDirectory.namePrefix)\(owner.nameComponent).\(suffix)"
     }
 
@@ -25,18 +25,18 @@ import Glibc
     @Test func anExportDirectoryIsNamedAfterThisProcess() throws {
         let parent = TemporaryDirectory(prefix: "iesd")
         let reader = try ImageExportReader(options: .init(temporaryDirectoryParent: parent.url))
-        let current = try #require(ScratchOwner.current)
+        let current = try #require(ProcessOwner.current)
         #expect(current.pid == getpid())
         let name = (reader.temporaryDirectory as NSString).lastPathComponent
         #expect(name.hasPrefix("ecrpush-export.\(getpid())-\(current.startTime)-\(current.pidNamespace)."), "\(name)")
-        #expect(ScratchOwner(directoryName: name) == current)
+        #expect(ProcessOwner(directoryName: name) == current)
         #expect(current.isAlive)
         reader.cancel()
     }
 
     @Test func onlyDirectoriesWhoseMakerIsGoneAreRemoved() async throws {
         let parent = TemporaryDirectory(prefix: "iesd")
-        let current = try #require(ScratchOwner.current)
+        let current = try #require(ProcessOwner.current)
         func make(_ name: String, file bytes: Int = 0) throws -> String {
             let path = "\(parent.path)/\(name)"
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
@@ -45,33 +45,33 @@ import Glibc
         }
         let deadPid = try await Self.deadPid()
         let dead = try make(
-            Self.directoryName(ScratchOwner(pid: deadPid, startTime: current.startTime, pidNamespace: current.pidNamespace)), file: 3000)
+            Self.directoryName(ProcessOwner(pid: deadPid, startTime: current.startTime, pidNamespace: current.pidNamespace)), file: 3000)
         // This very pid, but started at another time: the process that made the directory is gone.
         let reused = try make(
-            Self.directoryName(ScratchOwner(pid: current.pid, startTime: current.startTime + 1, pidNamespace: current.pidNamespace)))
+            Self.directoryName(ProcessOwner(pid: current.pid, startTime: current.startTime + 1, pidNamespace: current.pidNamespace)))
 
         // A child that has exited but is not reaped yet: a zombie is no owner either.
         let zombiePid = try BackgroundProcess.spawn(["/bin/true"])
         let zombieStat = try #require(
             await eventually { ProcessStat.of(pid: zombiePid).flatMap { $0.state == "Z" ? $0 : nil } }, "the child never became a zombie")
         let zombie = try make(
-            Self.directoryName(ScratchOwner(pid: zombiePid, startTime: zombieStat.startTime, pidNamespace: current.pidNamespace)))
+            Self.directoryName(ProcessOwner(pid: zombiePid, startTime: zombieStat.startTime, pidNamespace: current.pidNamespace)))
 
         let live = try make(Self.directoryName(current, suffix: "live01"), file: 10)
         let parentProcess = try #require(ProcessStat.of(pid: getppid()))
         let liveOther = try make(
-            Self.directoryName(ScratchOwner(pid: getppid(), startTime: parentProcess.startTime, pidNamespace: current.pidNamespace)))
+            Self.directoryName(ProcessOwner(pid: getppid(), startTime: parentProcess.startTime, pidNamespace: current.pidNamespace)))
         // Made in another pid namespace: its pid means nothing here.
         let otherNamespace = try make(
-            Self.directoryName(ScratchOwner(pid: deadPid, startTime: current.startTime, pidNamespace: current.pidNamespace + 1)))
+            Self.directoryName(ProcessOwner(pid: deadPid, startTime: current.startTime, pidNamespace: current.pidNamespace + 1)))
         // An older ecrpush's name says nothing of its maker.
         let unnamed = try make("ecrpush-export.Xy12Ab")
         let unrelated = try make("something-else")
         // Named like a dead owner's, but a link or a plain file: never followed, never removed.
         let target = try make("target")
-        let link = "\(parent.path)/\(Self.directoryName(ScratchOwner(pid: deadPid, startTime: 1, pidNamespace: current.pidNamespace)))"
+        let link = "\(parent.path)/\(Self.directoryName(ProcessOwner(pid: deadPid, startTime: 1, pidNamespace: current.pidNamespace)))"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
-        let file = "\(parent.path)/\(Self.directoryName(ScratchOwner(pid: deadPid, startTime: 2, pidNamespace: current.pidNamespace)))"
+        let file = "\(parent.path)/\(Self.directoryName(ProcessOwner(pid: deadPid, startTime: 2, pidNamespace: current.pidNamespace)))"
         try writeFile(file, "not a directory")
 
         let removed = ScratchDirectories.removeAbandoned(in: parent.url)
@@ -94,9 +94,9 @@ import Glibc
         let stat = try #require(ProcessStat.parse(Array("1234 (a) b (c) d) S \(fields)\n".utf8)))
         #expect(stat == ProcessStat(state: "S", startTime: 987_654))
         #expect(ProcessStat.parse(Array("1234 (short) S 1 2".utf8)) == nil)
-        #expect(ScratchOwner(directoryName: "ecrpush-export.12-34-56.AbC123") == ScratchOwner(pid: 12, startTime: 34, pidNamespace: 56))
+        #expect(ProcessOwner(directoryName: "ecrpush-export.12-34-56.AbC123") == ProcessOwner(pid: 12, startTime: 34, pidNamespace: 56))
         for name in ["ecrpush-export.AbC123", "ecrpush-export.12-34.AbC123", "ecrpush-export.x-34-56.AbC123", "ecrpush-export.0-1-2.Ab"] {
-            #expect(ScratchOwner(directoryName: name) == nil, "\(name)")
+            #expect(ProcessOwner(directoryName: name) == nil, "\(name)")
         }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// last owner lets go of it (the reader while it runs, then the `ExportedImage` values it produced). The relay's
 /// uploads from the Engine are spooled in one too (`EngineRelayPush`).
 package final class ScratchDirectory: Sendable {
-    /// Every scratch directory's name starts so; `ScratchOwner` explains the rest.
+    /// Every scratch directory's name starts so; `ProcessOwner` explains the rest.
     static let namePrefix = "ecrpush-export."
 
     package let path: String
@@ -13,7 +13,7 @@ package final class ScratchDirectory: Sendable {
     /// this process so that a later run can remove it if this one is killed before it could.
     package init(parent: URL?) throws {
         let base = (parent ?? FileManager.default.temporaryDirectory).path
-        let owner = ScratchOwner.current.map { "\($0.nameComponent)." } ?? ""
+        let owner = ProcessOwner.current.map { "\($0.nameComponent)." } ?? ""
         var template = Array("\(base)/\(Self.namePrefix)\(owner)XXXXXX".utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard let created else { throw BlobFile.error(errno, path: base, operation: "create a temporary directory in") }

@@ -4,49 +4,53 @@ import Glibc
 import Darwin
 #endif
 
-/// The process that made a scratch directory, written into the directory's name
-/// (`ecrpush-export.<pid>-<start time>-<pid namespace>.XXXXXX`) so a later run can tell, with one readdir, which
-/// directories were left by an ecrpush that was killed (SIGKILL, a crash, a power cut) and which belong to a push
-/// still running. A pid alone is not enough: pids are reused, so the process's start time (clock ticks since boot,
-/// `/proc/<pid>/stat` field 22) must match too; and a directory made in another pid namespace (a container sharing
-/// `$TMPDIR`) names a pid this process cannot see, so it is never judged at all.
-struct ScratchOwner: Equatable, Sendable {
-    let pid: Int32
-    let startTime: UInt64
-    let pidNamespace: UInt64
+/// The process that made something a later run may have to clean up, written into the thing's name
+/// ("<pid>-<start time>-<pid namespace>"): an export's scratch directory (`ScratchDirectory`), the name a push gives
+/// an image for its relay. A later run can then tell what an ecrpush left when it was killed (SIGKILL, a crash, a
+/// power cut) from what belongs to a push still running. A pid alone is not enough: pids are reused, so the process's
+/// start time (clock ticks since boot, `/proc/<pid>/stat` field 22) must match too; and a thing made in another pid
+/// namespace (a container sharing `$TMPDIR`, or the Engine's socket) names a pid this process cannot see, so it is
+/// never judged at all.
+package struct ProcessOwner: Equatable, Sendable {
+    package let pid: Int32
+    package let startTime: UInt64
+    package let pidNamespace: UInt64
 
-    /// This process, or nil where `/proc` cannot say (then directories carry no owner and none is ever removed).
-    static let current: ScratchOwner? = {
+    /// This process, or nil where `/proc` cannot say (then names carry no owner and nothing is ever removed).
+    package static let current: ProcessOwner? = {
         let pid = getpid()
         guard let stat = ProcessStat.of(pid: pid), let namespace = pidNamespace(of: "self") else { return nil }
-        return ScratchOwner(pid: pid, startTime: stat.startTime, pidNamespace: namespace)
+        return ProcessOwner(pid: pid, startTime: stat.startTime, pidNamespace: namespace)
     }()
 
-    /// "<pid>-<start time>-<pid namespace>", the part of a directory name after `ecrpush-export.`.
-    var nameComponent: String { "\(pid)-\(startTime)-\(pidNamespace)" }
+    /// "<pid>-<start time>-<pid namespace>", the part of a name that says who made it.
+    package var nameComponent: String { "\(pid)-\(startTime)-\(pidNamespace)" }
 
-    /// The owner written in a directory name made by `ScratchDirectory`; nil for any other name (an older
-    /// ecrpush's `ecrpush-export.XXXXXX`, or something else altogether).
-    init?(directoryName name: String) {
-        guard name.hasPrefix(ScratchDirectory.namePrefix) else { return nil }
-        let fields = name.dropFirst(ScratchDirectory.namePrefix.count).split(separator: ".", omittingEmptySubsequences: false)
-        guard fields.count == 2 else { return nil }
-        let parts = fields[0].split(separator: "-", omittingEmptySubsequences: false)
+    /// The owner a `nameComponent` names; nil for anything else.
+    package init?(nameComponent: some StringProtocol) {
+        let parts = nameComponent.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, let pid = Int32(parts[0]), pid > 0, let start = UInt64(parts[1]), let namespace = UInt64(parts[2]) else {
             return nil
         }
         self.init(pid: pid, startTime: start, pidNamespace: namespace)
     }
 
-    init(pid: Int32, startTime: UInt64, pidNamespace: UInt64) {
+    package init(pid: Int32, startTime: UInt64, pidNamespace: UInt64) {
         self.pid = pid
         self.startTime = startTime
         self.pidNamespace = pidNamespace
     }
 
+    /// Whether what this owner made may be removed by this process: made in this pid namespace, by another process
+    /// that is certainly gone (`isAlive`).
+    package var isAbandoned: Bool {
+        guard let current = Self.current, pidNamespace == current.pidNamespace, self != current else { return false }
+        return !isAlive
+    }
+
     /// False only when the owner is certainly gone: no such process, a zombie, or another process that got its pid.
-    /// Anything `/proc` does not answer clearly counts as alive (a directory kept too long costs disk; one removed
-    /// too early breaks a push).
+    /// Anything `/proc` does not answer clearly counts as alive (a thing kept too long costs disk; one removed too
+    /// early breaks a push).
     var isAlive: Bool {
         switch ProcessStat.lookUp(pid: pid) {
         case .gone: return false
