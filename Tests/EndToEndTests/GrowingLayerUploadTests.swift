@@ -158,13 +158,16 @@ import Testing
         let (first, second) = (try await build(top: "first"), try await build(top: "second"))
         let repository = BuildAndPushTests.uniqueName("current-tag")
         func push(_ imageID: String) async throws -> ProcessResult {
-            try await ECRPushCLI.run(
+            // A fresh runner each time: an empty cache, kept until the push is over (released at its last use, it
+            // would be removed before the push, which would make it again for good).
+            let cache = TemporaryDirectory()
+            defer { cache.remove() }
+            return try await ECRPushCLI.run(
                 [
                     "push", imageID, "--repository", repository, "--tag", "v1", "--create-repository", "--registry", proxy.hostPort,
                     "--transport", "registry"
                 ],
-                // A fresh runner each time: an empty cache.
-                environment: world.environment.merging(["XDG_CACHE_HOME": TemporaryDirectory().path]) { $1 })
+                environment: world.environment.merging(["XDG_CACHE_HOME": cache.path]) { $1 })
         }
         let pushedFirst = try await push(first)
         try #require(pushedFirst.status == 0, "\(pushedFirst.combinedText)")

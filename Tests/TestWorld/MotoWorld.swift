@@ -68,6 +68,8 @@ package final class MotoWorld: Sendable {
     private static func launch(extraArgs: [String]) async throws -> MotoWorld {
         _ = ignoreSIGPIPE
         let directory = try makeServiceDirectory(prefix: "twm")
+        // The shared world (and any a test leaves running) is never stopped: its directory goes at exit.
+        WorldCleanup.track(scratch: directory)
         let logPath = "\(directory)/moto.log"
         let arguments =
             [
@@ -172,6 +174,7 @@ package final class MotoWorld: Sendable {
         kill(pid, SIGTERM)
         WorldCleanup.untrack(pid: pid)
         try? FileManager.default.removeItem(atPath: directory)
+        WorldCleanup.forget(scratch: directory)
     }
 }
 

@@ -13,6 +13,7 @@ enum WorldCleanup {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var pids: Set<Int32> = []
     nonisolated(unsafe) private static var directories: Set<String> = []
+    nonisolated(unsafe) private static var scratch: Set<String> = []
 
     private static let registerAtExit: Void = {
         atexit { WorldCleanup.stopEverything() }
@@ -37,12 +38,24 @@ enum WorldCleanup {
         lock.withLock { _ = directories.remove(directory) }
     }
 
+    /// A directory of a service this process started itself (not through world.sh): removed at exit, after the
+    /// service got its SIGTERM, unless `forget(scratch:)` said it is gone already.
+    static func track(scratch directory: String) {
+        _ = registerAtExit
+        lock.withLock { _ = scratch.insert(directory) }
+    }
+
+    static func forget(scratch directory: String) {
+        lock.withLock { _ = scratch.remove(directory) }
+    }
+
     /// The environment for world.sh: its watchdog follows this process.
     static var ownerEnvironment: [String: String] { ["WORLD_OWNER_PID": String(getpid())] }
 
     private static func stopEverything() {
-        let (pids, directories) = lock.withLock { (Self.pids, Self.directories) }
+        let (pids, directories, scratch) = lock.withLock { (Self.pids, Self.directories, Self.scratch) }
         for pid in pids { kill(pid, SIGTERM) }
+        for directory in scratch { try? FileManager.default.removeItem(atPath: directory) }
         for directory in directories {
             let pidFiles = (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/pids")) ?? []
             for file in pidFiles where file != "watchdog.pid" {
