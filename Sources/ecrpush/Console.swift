@@ -2,15 +2,62 @@ import AWSCore
 import ArgumentParser
 import Foundation
 import HTTPTransport
+import Synchronization
 
 /// The only place that writes to the terminal. Results go to stdout, diagnostics to stderr.
 enum Console {
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        write(text + "\n", to: STDOUT_FILENO)
     }
 
     static func err(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        write(text + "\n", to: STDERR_FILENO)
+    }
+
+    /// Writes all of `text` to `descriptor` (stdout or stderr). Where its reader has gone (`| head`, a log
+    /// collector that died), the write fails with EPIPE rather than killing the process: the relay's listener
+    /// (swift-nio) ignores SIGPIPE for the whole process, and Foundation's `FileHandle.write` would then trap (exit
+    /// 132, with the relay's names and temporary files left). The first such failure calls `onBrokenOutput` (the
+    /// command then stops as SIGPIPE would have stopped it, cleaning up first); later writes to that descriptor are
+    /// dropped, as nothing can read them.
+    static func write(_ text: String, to descriptor: Int32) {
+        guard !output.withLock({ $0.broken.contains(descriptor) }) else { return }
+        var failure: Int32?
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written >= 0 {
+                    offset += written
+                } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                    // A descriptor left non-blocking by whoever shares it (some CI runners do): wait until it drains.
+                    var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, 1000)
+                } else if errno != EINTR {
+                    failure = errno
+                    return
+                }
+            }
+        }
+        guard failure != nil else { return }
+        let hook = output.withLock { output -> (@Sendable () -> Void)? in
+            output.broken.insert(descriptor)
+            defer { output.onBroken = nil }
+            return output.onBroken
+        }
+        hook?()
+    }
+
+    private struct Output: Sendable {
+        var broken: Set<Int32> = []
+        var onBroken: (@Sendable () -> Void)?
+    }
+    private static let output = Mutex(Output())
+
+    /// Called once, on the writing thread, when a write to stdout or stderr first fails (see `write`).
+    static func onBrokenOutput(_ hook: @escaping @Sendable () -> Void) {
+        output.withLock { $0.onBroken = hook }
     }
 
     /// When the command started: `main()` reads it first, so that it is set before any other work.

@@ -14,8 +14,8 @@ enum CredentialHelperEntry {
             environment: environment, homeDirectory: homeDirectory(environment),
             version: ECRPushVersion.current)
         let output = await helper.run(action: action, input: input)
-        if !output.stdout.isEmpty { FileHandle.standardOutput.write(Data(output.stdout.utf8)) }
-        if !output.stderr.isEmpty { FileHandle.standardError.write(Data(output.stderr.utf8)) }
+        if !output.stdout.isEmpty { Console.write(output.stdout, to: STDOUT_FILENO) }
+        if !output.stderr.isEmpty { Console.write(output.stderr, to: STDERR_FILENO) }
         return output.exitCode
     }
 }

@@ -18,12 +18,14 @@ extension Interruption {
         case SIGINT: return "SIGINT"
         case SIGTERM: return "SIGTERM"
         case SIGHUP: return "SIGHUP"
+        case SIGPIPE: return "SIGPIPE"
         default: return "signal \(signal)"
         }
     }
 
     /// Printed as soon as the first signal arrives, before the command has stopped.
     static func notice(_ signal: Int32, progress: CommandProgress) -> String {
+        if signal == SIGPIPE { return "ecrpush: SIGPIPE: the output's reader went away; stopping the \(progress.command)" }
         let again = signal == SIGINT ? "Ctrl-C again to exit at once" : "a second signal exits at once"
         return "ecrpush: \(name(signal)): stopping the \(progress.command) (\(again))"
     }

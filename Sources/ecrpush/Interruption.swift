@@ -4,7 +4,7 @@ import Foundation
 import ImageExport
 import Synchronization
 
-/// SIGINT, SIGTERM and SIGHUP while a command runs. The first one cancels the command's task, so structured
+/// SIGINT, SIGTERM and SIGHUP while a command runs (and a stdout or stderr whose reader went away, as SIGPIPE). The first one cancels the command's task, so structured
 /// cancellation stops everything it does (curl transfers abort, the Engine stops a build whose connection closes,
 /// the export removes its files); `finish` then reports what is true and exits with 128 + the signal. A second
 /// signal, or a command still running `gracePeriod` after the first, exits at once after removing this process's
@@ -52,7 +52,14 @@ final class Interruption: Sendable {
             source.resume()
             interruption.sources.append(source)
         }
+        Console.onBrokenOutput { interruption.outputBroken() }
         return interruption
+    }
+
+    /// stdout or stderr lost its reader: the command stops as for SIGPIPE, whose default action (death, with the
+    /// relay's names and temporary files left) the process no longer takes. Never escalates to a forced exit.
+    func outputBroken() {
+        queue.async { [self] in received(SIGPIPE, escalates: false) }
     }
 
     /// The task a first signal cancels (cancelled at once if a signal already came).
@@ -81,7 +88,8 @@ final class Interruption: Sendable {
         exit(128 + signal)
     }
 
-    private func received(_ signal: Int32) {
+    /// `escalates`: whether this, coming after a first signal, exits at once (a real second signal does).
+    private func received(_ signal: Int32, escalates: Bool = true) {
         enum Action { case cancel(Task<Void, any Error>?), exitNow, nothing }
         let action = state.withLock { state -> Action in
             if state.exiting { return .nothing }
@@ -89,6 +97,7 @@ final class Interruption: Sendable {
                 state.signal = signal
                 return .cancel(state.task)
             }
+            guard escalates else { return .nothing }
             state.exiting = true
             return .exitNow
         }

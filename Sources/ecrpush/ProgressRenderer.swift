@@ -86,7 +86,7 @@ final class ProgressRenderer: Sendable {
         case .output(let text):
             state.withLock { state in
                 Self.finishLive(&state)
-                FileHandle.standardError.write(Data(text.utf8))
+                Console.write(text, to: STDERR_FILENO)
             }
         case .status(let id, let status, _):
             state.withLock { state in
@@ -124,7 +124,7 @@ final class ProgressRenderer: Sendable {
         if state.drawnLines > lines.count { text += "\u{1B}[J" }
         state.drawnLines = lines.count
         state.buildKitDrawn = true
-        FileHandle.standardError.write(Data(text.utf8))
+        Console.write(text, to: STDERR_FILENO)
     }
 
     /// What the build session did, for stderr; nil when it is not worth a line.
@@ -175,7 +175,7 @@ final class ProgressRenderer: Sendable {
                     text += "\u{1B}[2K" + Self.line(id: key, layer: state.layers[key]!, now: now, bar: true) + "\n"
                 }
                 state.drawnLines = state.layerOrder.count
-                FileHandle.standardError.write(Data(text.utf8))
+                Console.write(text, to: STDERR_FILENO)
             } else if logNow {
                 Console.err(Self.line(id: id, layer: layer, now: now, bar: false))
             }

@@ -250,6 +250,44 @@ import Darwin
         await docker.stop()
     }
 
+    /// A push whose output loses its reader (`… 2>&1 | head`, a log collector that dies) stops as SIGPIPE would stop
+    /// it, but cleans up first. The relay's listener makes the process ignore SIGPIPE, so the next write fails with
+    /// EPIPE instead; that write used to trap (exit 132), leaving the relay's name and the temporary files.
+    @Test func aPushWhoseOutputLostItsReaderStopsAndLeavesNothing() async throws {
+        let world = try await FreezableWorld.start()
+        let engine = BuildAndPushTests.World(registry: world.registry, docker: world.docker, moto: world.moto)
+        let image = try await EngineTagsAheadTests.taggedImage(engine, megabytes: 1)
+        let repository = BuildAndPushTests.uniqueName("lost-reader")
+        let relayNames = { () async -> [String]? in
+            (try? await EngineTagsAheadTests.repoTags(engine, image.id))?.filter { $0.hasPrefix("127.0.0.1:") && $0.contains("/\(repository):") }
+        }
+        let scratch = TemporaryDirectory(prefix: "ecrtmp")
+        let pipe = TemporaryDirectory(prefix: "ecrpipe")
+        let gate = pipe.path + "/gate"
+        try #require(mkfifo(gate, 0o600) == 0)
+        try world.registry.pause()
+        defer { world.registry.resume() }
+        // The reader takes the first byte, then holds the pipe open until the gate opens, and goes.
+        let push = try BackgroundECRPush(
+            ["push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon"],
+            environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 },
+            launcher: ["/bin/bash", "-c", "set -o pipefail; \"$0\" \"$@\" 2>&1 | { head -c 1 > \(pipe.path)/first; read -r _ < \(gate); }"])
+        let named = await eventually(timeout: .seconds(120)) { await relayNames()?.isEmpty == false ? true : nil }
+        try #require(named == true, "the image was never named for the relay")
+
+        let writer = open(gate, O_WRONLY)
+        try #require(writer >= 0)
+        _ = "go\n".withCString { Glibc.write(writer, $0, 3) }
+        close(writer)
+        try await Task.sleep(for: .milliseconds(200))  // the reader is gone: the push's next line meets EPIPE
+        world.registry.resume()
+        let ending = await push.ending(timeout: .seconds(60))
+        #expect(ending == .exited(141), "stopped as for SIGPIPE, not a crash (132)")
+        #expect(await relayNames() == [], "the relay's names are gone")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "no temporary files left")
+        await world.stop()
+    }
+
     /// Cancelling `POST /build` closes the Engine connection, and the Engine then stops the build: the container
     /// of the classic builder's RUN step in progress is killed and removed, and nothing is tagged.
     @Test func sigintStopsTheDockerBuildOfABuildAndPush() async throws {
