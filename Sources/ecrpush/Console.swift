@@ -15,16 +15,15 @@ enum Console {
     }
 
     /// Writes all of `text` to `descriptor` (stdout or stderr). Where its reader has gone (`| head`, a log
-    /// collector that died), the write fails with EPIPE rather than killing the process: the relay's listener
-    /// (swift-nio) ignores SIGPIPE for the whole process, and Foundation's `FileHandle.write` would then trap (exit
-    /// 132, with the relay's names and temporary files left). The first such failure calls `onBrokenOutput` (the
-    /// command then stops as SIGPIPE would have stopped it, cleaning up first); later writes to that descriptor are
-    /// dropped, as nothing can read them.
+    /// collector that died), the write fails with EPIPE rather than killing the process: ecrpush ignores SIGPIPE
+    /// (`main`; so does swift-nio's listener), and Foundation's `FileHandle.write` would then trap (exit 132, with
+    /// the relay's names and temporary files left). The first such failure calls `onBrokenOutput` (the command then
+    /// stops as SIGPIPE would have stopped it, cleaning up first); later writes to that descriptor are dropped, as
+    /// nothing can read them.
     static func write(_ text: String, to descriptor: Int32) {
         guard !output.withLock({ $0.broken.contains(descriptor) }) else { return }
         var failure: Int32?
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
+        Array(text.utf8).withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)

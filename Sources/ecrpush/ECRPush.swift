@@ -32,6 +32,10 @@ struct ECRPush: AsyncParsableCommand {
         if invokedAs.hasPrefix("docker-credential-") {
             Foundation.exit(await CredentialHelperEntry.run(arguments: Array(CommandLine.arguments.dropFirst())))
         }
+        // A stdout or stderr whose reader went away gives EPIPE, which stops the command with its cleanup
+        // (`Console.write`), rather than SIGPIPE's death, which would leave temporary files and the relay's names.
+        // (swift-nio's listener would ignore it anyway, but only once a relay listens.) Children start with the default.
+        signal(SIGPIPE, SIG_IGN)
         // A command that makes requests loads libcurl before its first one needs it. A push whose login starts
         // ahead loads it here, before the arguments are parsed (8-15 ms), and its AssumeRole leaves a few
         // milliseconds sooner (measured): dlopen takes 4-5 ms alone but up to 10-12 beside the parse on two cores.

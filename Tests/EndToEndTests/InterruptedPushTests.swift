@@ -251,9 +251,11 @@ import Darwin
     }
 
     /// A push whose output loses its reader (`… 2>&1 | head`, a log collector that dies) stops as SIGPIPE would stop
-    /// it, but cleans up first. The relay's listener makes the process ignore SIGPIPE, so the next write fails with
-    /// EPIPE instead; that write used to trap (exit 132), leaving the relay's name and the temporary files.
-    @Test func aPushWhoseOutputLostItsReaderStopsAndLeavesNothing() async throws {
+    /// it, but cleans up first. ecrpush ignores SIGPIPE (as the relay's listener, swift-nio, made it do anyway), so
+    /// the next write fails with EPIPE instead; that write used to trap (exit 132), leaving the relay's name and the
+    /// temporary files, and a push without the relay died of SIGPIPE with its export's directory left.
+    @Test(arguments: ["daemon", "registry"])
+    func aPushWhoseOutputLostItsReaderStopsAndLeavesNothing(transport: String) async throws {
         let world = try await FreezableWorld.start()
         let engine = BuildAndPushTests.World(registry: world.registry, docker: world.docker, moto: world.moto)
         let image = try await EngineTagsAheadTests.taggedImage(engine, megabytes: 1)
@@ -269,11 +271,15 @@ import Darwin
         defer { world.registry.resume() }
         // The reader takes the first byte, then holds the pipe open until the gate opens, and goes.
         let push = try BackgroundECRPush(
-            ["push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon"],
+            Self.pushArguments(image.tag, repository: repository) + ["--transport", transport],
             environment: world.environment.merging(["TMPDIR": scratch.path]) { $1 },
             launcher: ["/bin/bash", "-c", "set -o pipefail; \"$0\" \"$@\" 2>&1 | { head -c 1 > \(pipe.path)/first; read -r _ < \(gate); }"])
-        let named = await eventually(timeout: .seconds(120)) { await relayNames()?.isEmpty == false ? true : nil }
-        try #require(named == true, "the image was never named for the relay")
+        // Held by the frozen registry, with something to clean up: the relay's name, or a compressed layer on disk.
+        let underWay = await eventually(timeout: .seconds(120)) { () async -> Bool? in
+            if transport == "daemon" { return await relayNames()?.isEmpty == false ? true : nil }
+            return Self.exportDirectoryHoldingAFile(in: scratch.path) != nil ? true : nil
+        }
+        try #require(underWay == true, "the push never got under way")
 
         let writer = open(gate, O_WRONLY)
         try #require(writer >= 0)
@@ -282,7 +288,7 @@ import Darwin
         try await Task.sleep(for: .milliseconds(200))  // the reader is gone: the push's next line meets EPIPE
         world.registry.resume()
         let ending = await push.ending(timeout: .seconds(60))
-        #expect(ending == .exited(141), "stopped as for SIGPIPE, not a crash (132)")
+        #expect(ending == .exited(141), "stopped as for SIGPIPE, after its cleanup")
         #expect(await relayNames() == [], "the relay's names are gone")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "no temporary files left")
         await world.stop()
