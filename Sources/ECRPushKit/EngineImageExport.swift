@@ -105,20 +105,34 @@ package enum EngineImageExport {
         uploadGrowing: (@Sendable (GrowingLayer) async -> Bool)?, upload: @escaping @Sendable (PreparedBlob) async throws -> Void
     ) async throws -> ExportedImage {
         var exported: ExportedImage?
+        // An export that found a layer other than predicted (`layerPredictionFailed`) removes its files, and an upload
+        // reading one of them then fails too: the export's error must be the one thrown, so that the image is read
+        // again, whichever of the two reaches the group first.
+        let mispredicted = Misprediction()
         do {
             try await withThrowingTaskGroup(of: Finished.self) { group in
                 group.addTask {
+                    // Recorded where the reader finds it (having removed its files), before an upload that finds its
+                    // file gone can end the group, and before the Engine's transfer turns it into a cancellation.
+                    let feed = { @Sendable (chunk: UnsafeRawBufferPointer) throws in
+                        do {
+                            try reader.feed(chunk)
+                        } catch let failure as ImageExportError {
+                            if case .layerPredictionFailed = failure { mispredicted.error.withLock { $0 = failure } }
+                            throw failure
+                        }
+                    }
                     do {
                         if let ahead {
-                            try await ahead.take { chunk in try reader.feed(chunk) }
+                            try await ahead.take(feed)
                         } else {
-                            try await docker.exportImage([localImage]) { chunk in try reader.feed(chunk) }
+                            try await docker.exportImage([localImage], onBody: feed)
                         }
                         continuation.yield(.finished(try reader.finish()))
                         continuation.finish()
                     } catch {
-                        reader.cancel()
                         continuation.finish(throwing: error)
+                        reader.cancel()
                         throw error
                     }
                     return .export
@@ -194,12 +208,18 @@ package enum EngineImageExport {
             }
         } catch {
             exported?.cleanup()  // an image not yet handed over also cleans up when released
+            if let failure = mispredicted.error.withLock({ $0 }) { throw failure }
             throw error
         }
         guard let image = exported else {
             throw ECRPushError.internalInconsistency("the image export ended without an image")
         }
         return image
+    }
+
+    /// The export's `layerPredictionFailed`, shared between its task and the group's end.
+    private final class Misprediction: Sendable {
+        let error = Mutex<ImageExportError?>(nil)
     }
 
     /// Compressed bytes allowed to wait for their upload before the export pauses.

@@ -226,6 +226,8 @@ package struct FanOutPush: Sendable {
             } catch is CancellationError {
                 return
             } catch {
+                // The export failed (and will be read again, or the push ends with its error): this destination did not.
+                if Task.isCancelled || blob.fileIsGone { return }
                 fail(number, error, onEvent: onEvent)
             }
         }

@@ -18,6 +18,13 @@ struct PreparedBlob: Sendable {
 
     var shortID: String { Self.shortID(digest) }
 
+    /// Whether the blob's file is gone: its export failed or was stopped, and removed what it had written (a blob is
+    /// only ever handed out while its file exists). An upload that failed for that did not fail for its destination.
+    var fileIsGone: Bool {
+        guard case .file(let path) = source else { return false }
+        return !FileManager.default.fileExists(atPath: path)
+    }
+
     /// The first 12 hex digits, as docker names layers in its progress.
     static func shortID(_ digest: String) -> String {
         String(digest.split(separator: ":").last?.prefix(12) ?? Substring(digest))
