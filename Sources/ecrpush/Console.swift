@@ -14,14 +14,14 @@ enum Console {
         write(text + "\n", to: STDERR_FILENO)
     }
 
-    /// Writes all of `text` to `descriptor` (stdout or stderr). Where its reader has gone (`| head`, a log
-    /// collector that died), the write fails with EPIPE rather than killing the process: ecrpush ignores SIGPIPE
-    /// (`main`; so does swift-nio's listener), and Foundation's `FileHandle.write` would then trap (exit 132, with
-    /// the relay's names and temporary files left). The first such failure calls `onBrokenOutput` (the command then
-    /// stops as SIGPIPE would have stopped it, cleaning up first); later writes to that descriptor are dropped, as
-    /// nothing can read them.
+    /// Writes all of `text` to `descriptor` (stdout or stderr), waiting out a descriptor left non-blocking. ecrpush
+    /// ignores SIGPIPE (`main`; so does swift-nio's listener), and Foundation's `FileHandle.write` traps on any write
+    /// error (exit 132, with the relay's names and temporary files left), hence write(2) here. A reader that went away
+    /// (EPIPE: `| head`, a log collector that died) calls `onBrokenOutput` once: the command then stops as SIGPIPE
+    /// would have stopped it, cleaning up first. Any other failure (a full disk behind `> file`) is kept for the exit
+    /// status (`failure(of:)`) and the work goes on. Later writes to a failed descriptor are dropped.
     static func write(_ text: String, to descriptor: Int32) {
-        guard !output.withLock({ $0.broken.contains(descriptor) }) else { return }
+        guard output.withLock({ $0.failures[descriptor] == nil }) else { return }
         var failure: Int32?
         Array(text.utf8).withUnsafeBytes { buffer in
             var offset = 0
@@ -39,22 +39,28 @@ enum Console {
                 }
             }
         }
-        guard failure != nil else { return }
+        guard let failure else { return }
         let hook = output.withLock { output -> (@Sendable () -> Void)? in
-            output.broken.insert(descriptor)
+            output.failures[descriptor] = failure
+            guard failure == EPIPE else { return nil }
             defer { output.onBroken = nil }
             return output.onBroken
         }
         hook?()
     }
 
+    /// The error (errno) a write to `descriptor` failed with, if one did.
+    static func failure(of descriptor: Int32) -> Int32? {
+        output.withLock { $0.failures[descriptor] }
+    }
+
     private struct Output: Sendable {
-        var broken: Set<Int32> = []
+        var failures: [Int32: Int32] = [:]
         var onBroken: (@Sendable () -> Void)?
     }
     private static let output = Mutex(Output())
 
-    /// Called once, on the writing thread, when a write to stdout or stderr first fails (see `write`).
+    /// Called once, on the writing thread, when stdout or stderr first loses its reader (see `write`).
     static func onBrokenOutput(_ hook: @escaping @Sendable () -> Void) {
         output.withLock { $0.onBroken = hook }
     }

@@ -79,6 +79,14 @@ struct ECRPush: AsyncParsableCommand {
         await EngineAhead.undo()
         await interruption.finish(completed: (try? result.get()) != nil)
         if case .failure(let error) = result { exit(withError: error) }
+        // Done, but its output did not all reach stdout (a full disk behind `> file`): a script must not take that
+        // for success. EX_IOERR.
+        if let failure = Console.failure(of: STDOUT_FILENO) {
+            Console.err(
+                "ecrpush: error: the \(progress.command)'s output could not be written to stdout (\(String(cString: strerror(failure)))); "
+                    + "the \(progress.command) itself completed")
+            Foundation.exit(74)
+        }
     }
 }
 

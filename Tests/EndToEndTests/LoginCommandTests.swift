@@ -16,6 +16,23 @@ import Testing
         #expect(counts["GetAuthorizationToken"] == 1)
     }
 
+    /// A password that cannot reach stdout (a full disk behind `> file`: /dev/full) is an error the script sees,
+    /// after the login itself: exit 74 (EX_IOERR) and a line on stderr. It was taken for a lost reader (SIGPIPE, 141),
+    /// and before that Foundation's write trapped on it (132).
+    @Test func aPasswordThatCannotBeWrittenIsAnError() async throws {
+        let registry = try await LoopbackRegistry.shared()
+        let moto = try await MotoWorld.start(registry: registry)
+        defer { moto.stop() }
+        let login = try BackgroundECRPush(
+            ["login"], environment: moto.containeriseEnvironment, launcher: ["/bin/sh", "-c", "exec \"$0\" \"$@\" > /dev/full"])
+        #expect(await login.ending(timeout: .seconds(60)) == .exited(74), "\(login.stderrText)")
+        #expect(
+            login.stderrText.contains(
+                "ecrpush: error: the login's output could not be written to stdout (No space left on device); the login itself completed"),
+            "\(login.stderrText)")
+        #expect(try await moto.counts()["GetAuthorizationToken"] == 1)
+    }
+
     /// STS and ECR are two hosts on AWS: a login that is not cached opens ECR's connection while the role is
     /// assumed (an unsigned `GET /` before any signed call), and GetAuthorizationToken goes over it. ECR here is moto
     /// behind a proxy that logs each request's connection. The same login again comes from the token cache: nothing
