@@ -71,6 +71,14 @@ import Darwin
         [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal] ?? "signal \(signal)"
     }
 
+    /// The image's names for ecrpush's relay (`127.0.0.1:<port>/…`), sorted; only those for `repository` when given.
+    /// nil when the Engine could not say.
+    static func relayNames(_ engine: BuildAndPushTests.World, _ image: String, repository: String? = nil) async -> [String]? {
+        (try? await EngineTagsAheadTests.repoTags(engine, image))?.filter { name in
+            name.hasPrefix("127.0.0.1:") && repository.map { name.contains("/\($0):") } ?? true
+        }.sorted()
+    }
+
     /// `push` held mid-upload by the frozen registry, with at most one layer waiting on disk.
     static func pushArguments(_ image: String, repository: String) -> [String] {
         ["push", image, "--repository", repository, "--tag", "v1", "--create-repository", "--jobs", "1", "--temp-space-limit", "0"]
@@ -186,9 +194,7 @@ import Darwin
         let engine = BuildAndPushTests.World(registry: world.registry, docker: world.docker, moto: world.moto)
         let image = try await EngineTagsAheadTests.taggedImage(engine, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("forced-exit-relay")
-        let relayNames = { () async -> [String]? in
-            (try? await EngineTagsAheadTests.repoTags(engine, image.id))?.filter { $0.hasPrefix("127.0.0.1:") && $0.contains("/\(repository):") }
-        }
+        let relayNames = { await Self.relayNames(engine, image.id, repository: repository) }
         try world.registry.pause()
         defer { world.registry.resume() }
         let push = try BackgroundECRPush(
@@ -219,9 +225,7 @@ import Darwin
         let engine = BuildAndPushTests.World(registry: registry, docker: docker, moto: moto)
         let image = try await EngineTagsAheadTests.taggedImage(engine, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("killed-relay")
-        let relayNames = { () async -> [String]? in
-            (try? await EngineTagsAheadTests.repoTags(engine, image.id))?.filter { $0.hasPrefix("127.0.0.1:") }.sorted()
-        }
+        let relayNames = { await Self.relayNames(engine, image.id) }
         try registry.pause()
         let killed = try BackgroundECRPush(
             ["push", image.tag, "--repository", repository, "--tag", "v1", "--create-repository", "--transport", "daemon"],
@@ -260,9 +264,7 @@ import Darwin
         let engine = BuildAndPushTests.World(registry: world.registry, docker: world.docker, moto: world.moto)
         let image = try await EngineTagsAheadTests.taggedImage(engine, megabytes: 1)
         let repository = BuildAndPushTests.uniqueName("lost-reader")
-        let relayNames = { () async -> [String]? in
-            (try? await EngineTagsAheadTests.repoTags(engine, image.id))?.filter { $0.hasPrefix("127.0.0.1:") && $0.contains("/\(repository):") }
-        }
+        let relayNames = { await Self.relayNames(engine, image.id, repository: repository) }
         let scratch = TemporaryDirectory(prefix: "ecrtmp")
         let pipe = TemporaryDirectory(prefix: "ecrpipe")
         let gate = pipe.path + "/gate"
