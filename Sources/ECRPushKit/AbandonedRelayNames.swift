@@ -31,11 +31,11 @@ package enum AbandonedRelayNames {
         guard docker.host.socketPath != nil, ProcessOwner.current != nil, let images = try? await docker.listImages() else { return [] }
         var found: [Found] = []
         for image in images {
-            let abandoned = (image.repoTags + image.repoDigests).compactMap { name in
+            let abandoned = (image.repoTags + image.repoDigests).compactMap { name -> (name: String, pid: Int32)? in
                 RelayNames.owner(ofRelayName: name).flatMap { $0.isAbandoned ? (name, $0.pid) : nil }
             }
             guard !abandoned.isEmpty else { continue }
-            let keepsAnotherTag = image.repoTags.contains { tag in !abandoned.contains { $0.0 == tag } }
+            let keepsAnotherTag = image.repoTags.contains { tag in !abandoned.contains { $0.name == tag } }
             for (name, pid) in abandoned {
                 var outcome = Outcome.lastTag
                 if keepsAnotherTag {

@@ -4,11 +4,12 @@ import Foundation
 import ImageExport
 import Synchronization
 
-/// SIGINT, SIGTERM and SIGHUP while a command runs (and a stdout or stderr whose reader went away, as SIGPIPE). The first one cancels the command's task, so structured
-/// cancellation stops everything it does (curl transfers abort, the Engine stops a build whose connection closes,
-/// the export removes its files); `finish` then reports what is true and exits with 128 + the signal. A second
-/// signal, or a command still running `gracePeriod` after the first, exits at once after removing this process's
-/// temporary directories: the process never dies mid-push with its files left behind, and never hangs either.
+/// SIGINT, SIGTERM and SIGHUP while a command runs, and a stdout or stderr whose reader went away (as SIGPIPE). The
+/// first one cancels the command's task, so structured cancellation stops everything it does (curl transfers abort,
+/// the Engine stops a build whose connection closes, the export removes its files); `finish` then reports what is
+/// true and exits with 128 + the signal. A second signal, or a command still running `gracePeriod` after the first,
+/// exits at once after removing this process's temporary directories: the process never dies mid-push with its files
+/// left behind, and never hangs either.
 ///
 /// Signals arrive through a `DispatchSourceSignal` on a queue of its own: none of this runs in a signal handler
 /// (where almost nothing is safe), nor on Swift's cooperative pool. A signal that was ignored when ecrpush started
